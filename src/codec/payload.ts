@@ -1,0 +1,200 @@
+/**
+ * Payloads of task slots: arguments on the way in, a result or an error on the way out.
+ *
+ * Encoding picks the scalar fast path when it can, msgpack otherwise. A packed payload goes to the
+ * slot's inline area when it fits, else to a block of the encoding thread's own arena. The header
+ * words that describe it (kind, tags, length, arena, offset) are written with plain stores and
+ * published by the state-word store that hands the slot to the other side.
+ *
+ * Decoding never reads msgpack straight from shared memory: the bytes are copied into a private
+ * scratch buffer first. msgpackr's native string extractor rejects SharedArrayBuffer sources and
+ * pays an exception per message (6-8 µs) otherwise, and decoded binary data would alias the slot.
+ */
+import { EncodeError, PayloadTooLargeError } from '../errors.js';
+import type { Arena, ArenaAllocator } from '../shm/arena.js';
+import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
+import type { SharedViews } from '../shm/views.js';
+import { HAS_MAP, inspectValue } from './inspect.js';
+import { pack, unpack } from './msgpack.js';
+import { readScalar, readScalars, scalarTags, tagOf, writeScalars } from './scalars.js';
+
+/** A payload encoded and not yet stored. */
+export interface EncodedPayload {
+  kind: number;
+  /** Scalar tags (SCALARS only). */
+  tags: number;
+  /** Byte length, or the number of scalars. */
+  length: number;
+  /** msgpack bytes (PACKED kinds only). */
+  bytes: Uint8Array | undefined;
+  /** The values themselves (SCALARS only). */
+  scalars: readonly unknown[] | undefined;
+}
+
+/** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
+const MAX_KEPT_SCRATCH = 1 << 20;
+
+export class PayloadCodec {
+  private scratch = Buffer.allocUnsafeSlow(4096);
+  /** Reused by `encode*`: the hot path allocates no descriptor per call. */
+  private readonly encoded: EncodedPayload = { kind: 0, tags: 0, length: 0, bytes: undefined, scalars: undefined };
+  private readonly single: unknown[] = [undefined];
+
+  constructor(
+    private readonly views: SharedViews,
+    private readonly slots: SlotTable,
+    /** Every thread's arena, indexed by arena id. */
+    private readonly arenas: readonly Arena[],
+    /** This thread's own arena, where it stores the payloads it encodes. */
+    private readonly allocator: ArenaAllocator,
+    private readonly arenaId: number,
+    private readonly maxPayloadBytes: number,
+  ) {}
+
+  /**
+   * Encodes a list of values (task arguments). Throws EncodeError naming the offending argument
+   * (`root[firstIndex + i]`), or PayloadTooLargeError. The result is valid until the next encode on
+   * this thread.
+   */
+  encodeList(values: readonly unknown[], root: string, firstIndex = 0): EncodedPayload {
+    const tags = scalarTags(values);
+    if (tags >= 0) return this.scalarPayload(tags, values);
+    let flags = 0;
+    for (let i = 0; i < values.length; i++) flags |= inspectValue(values[i], root, firstIndex + i);
+    return this.packedPayload(values, flags, root);
+  }
+
+  /** Encodes a single value (a result or an error); see `encodeList`. */
+  encodeValue(value: unknown, root: string): EncodedPayload {
+    const tag = tagOf(value);
+    if (tag >= 0) {
+      this.single[0] = value;
+      return this.scalarPayload(tag, this.single);
+    }
+    return this.packedPayload(value, inspectValue(value, root), root);
+  }
+
+  /** A copy of an encoded payload that survives later encodes (for calls waiting for a slot). */
+  detach(payload: EncodedPayload): EncodedPayload {
+    return {
+      kind: payload.kind,
+      tags: payload.tags,
+      length: payload.length,
+      bytes: payload.bytes?.slice(),
+      scalars: payload.scalars === undefined ? undefined : [...payload.scalars],
+    };
+  }
+
+  /** Stores an encoded payload in a slot (its inline area, or this thread's arena). */
+  store(slot: number, payload: EncodedPayload): void {
+    const words = this.views.words;
+    const slots = this.slots;
+    const inline = slots.inlineOffset(slot);
+    words[slots.word(slot, SlotField.KIND)] = payload.kind;
+    words[slots.word(slot, SlotField.LENGTH)] = payload.length;
+    if (payload.kind === PayloadKind.SCALARS) {
+      words[slots.word(slot, SlotField.TAGS)] = payload.tags;
+      words[slots.word(slot, SlotField.ARENA)] = INLINE;
+      writeScalars(this.views.f64, inline >> 3, payload.scalars!);
+      return;
+    }
+    const bytes = payload.bytes!;
+    if (bytes.length <= slots.inlineBytes) {
+      words[slots.word(slot, SlotField.ARENA)] = INLINE;
+      this.views.bytes.set(bytes, inline);
+      return;
+    }
+    const offset = this.allocator.allocate(bytes.length);
+    this.arenas[this.arenaId].bytes.set(bytes, offset);
+    words[slots.word(slot, SlotField.ARENA)] = this.arenaId;
+    words[slots.word(slot, SlotField.OFFSET)] = offset;
+  }
+
+  /** Decodes a list stored with `encodeList`. */
+  loadList(slot: number): unknown[] {
+    const words = this.views.words;
+    const slots = this.slots;
+    const kind = words[slots.word(slot, SlotField.KIND)];
+    const length = words[slots.word(slot, SlotField.LENGTH)];
+    if (kind === PayloadKind.SCALARS) {
+      return readScalars(this.views.f64, slots.inlineOffset(slot) >> 3, words[slots.word(slot, SlotField.TAGS)], length);
+    }
+    return this.unpackStored(slot, kind, length) as unknown[];
+  }
+
+  /** Decodes a value stored with `encodeValue`. */
+  loadValue(slot: number): unknown {
+    const words = this.views.words;
+    const slots = this.slots;
+    const kind = words[slots.word(slot, SlotField.KIND)];
+    if (kind === PayloadKind.SCALARS) {
+      return readScalar(this.views.f64, slots.inlineOffset(slot) >> 3, words[slots.word(slot, SlotField.TAGS)] & 7);
+    }
+    return this.unpackStored(slot, kind, words[slots.word(slot, SlotField.LENGTH)]);
+  }
+
+  /** Gives the slot's arena block (if any) back to its owner. Call once the payload is decoded. */
+  release(slot: number): void {
+    const words = this.views.words;
+    const arena = words[this.slots.word(slot, SlotField.ARENA)];
+    if (arena === INLINE) return;
+    words[this.slots.word(slot, SlotField.ARENA)] = INLINE;
+    this.arenas[arena].release(words[this.slots.word(slot, SlotField.OFFSET)]);
+  }
+
+  private scalarPayload(tags: number, values: readonly unknown[]): EncodedPayload {
+    const encoded = this.encoded;
+    encoded.kind = PayloadKind.SCALARS;
+    encoded.tags = tags;
+    encoded.length = values.length;
+    encoded.bytes = undefined;
+    encoded.scalars = values;
+    return encoded;
+  }
+
+  private packedPayload(value: unknown, flags: number, root: string): EncodedPayload {
+    const kind = flags & HAS_MAP ? PayloadKind.PACKED_WITH_MAPS : PayloadKind.PACKED;
+    let bytes: Uint8Array;
+    try {
+      bytes = pack(value, kind);
+    } catch (error) {
+      throw new EncodeError(root, error instanceof Error ? error.message : String(error), error);
+    }
+    if (bytes.length > this.maxPayloadBytes) {
+      throw new PayloadTooLargeError(
+        `${root} encodes to ${bytes.length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
+      );
+    }
+    const encoded = this.encoded;
+    encoded.kind = kind;
+    encoded.tags = 0;
+    encoded.length = bytes.length;
+    encoded.bytes = bytes;
+    encoded.scalars = undefined;
+    return encoded;
+  }
+
+  private unpackStored(slot: number, kind: number, length: number): unknown {
+    const words = this.views.words;
+    const arena = words[this.slots.word(slot, SlotField.ARENA)];
+    let source: Uint8Array;
+    let offset: number;
+    if (arena === INLINE) {
+      source = this.views.bytes;
+      offset = this.slots.inlineOffset(slot);
+    } else {
+      source = this.arenas[arena].bytes;
+      offset = words[this.slots.word(slot, SlotField.OFFSET)];
+    }
+    const scratch = this.scratchFor(length);
+    scratch.set(source.subarray(offset, offset + length));
+    return unpack(scratch, length, kind);
+  }
+
+  private scratchFor(length: number): Buffer {
+    if (length <= this.scratch.length) return this.scratch;
+    const buffer = Buffer.allocUnsafeSlow(length);
+    if (length <= MAX_KEPT_SCRATCH) this.scratch = buffer;
+    return buffer;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The control plane between the main thread and each worker: start-up (handing over the shared
+ * memory and the layout), ping, a stats snapshot and shutdown. It runs over Comlink and is never
+ * used per task.
+ */
+import type { Layout } from '../shm/layout.js';
+
+export interface WorkerConfig {
+  index: number;
+  name: string;
+  layout: Layout;
+  shared: SharedArrayBuffer;
+  /** Every thread's payload arena: index 0 is the main thread's, 1 + i worker i's. */
+  arenas: SharedArrayBuffer[];
+  /** URL of the task module. */
+  moduleUrl: string;
+  /** Export run on the worker when it starts, before it takes work. */
+  startHandler: string | undefined;
+  /** Export run on the worker when the pool closes. */
+  exitHandler: string | undefined;
+  spinMicros: number;
+  maxPayloadBytes: number;
+  /** How many asynchronous tasks a worker keeps in flight at once. */
+  asyncTasksPerWorker: number;
+}
+
+export interface StartReport {
+  /** Names of the function exports of the task module, sorted; a task's id is its position. */
+  tasks: string[];
+}
+
+export interface WorkerSnapshot {
+  index: number;
+  name: string;
+  /** Tasks this worker ran to completion or failure. */
+  tasksRun: number;
+  /** Asynchronous tasks started and not yet settled. */
+  asyncInFlight: number;
+  heapUsedBytes: number;
+}
+
+export interface WorkerControl {
+  init(config: WorkerConfig): Promise<StartReport>;
+  ping(): number;
+  snapshot(): WorkerSnapshot;
+  /** Stops taking work, runs the exit handler, and lets the thread end. */
+  shutdown(): Promise<void>;
+}
+
+/** Worker-data handed to `new Worker`, available before the control plane is up. */
+export interface WorkerBootData {
+  index: number;
+  name: string;
+}

@@ -1,0 +1,114 @@
+/**
+ * Typed errors. Every error viscose raises is a `ViscoseError` with a stable `code`, so callers can
+ * branch on `err.code` (or `instanceof`) instead of parsing messages.
+ */
+
+export class ViscoseError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/**
+ * A task threw (or its promise rejected). `cause` is the original error as the worker raised it:
+ * its class name, message, worker-side stack, `code`, `cause` and own properties.
+ */
+export class TaskError extends ViscoseError {
+  /** Export name of the task that failed. */
+  readonly task: string;
+  /** Name of the worker thread that ran it. */
+  readonly worker: string;
+  /** For a `runBatch` call: the index of the call that failed. */
+  readonly index: number | undefined;
+
+  constructor(task: string, worker: string, cause: unknown, index?: number) {
+    const where = index === undefined ? '' : ` (batch index ${index})`;
+    super('VISCOSE_TASK_FAILED', `task "${task}"${where} failed on ${worker}: ${describe(cause)}`, { cause });
+    this.task = task;
+    this.worker = worker;
+    this.index = index;
+  }
+}
+
+/** The name is not a function exported by the task module. Nothing was queued. */
+export class UnknownTaskError extends ViscoseError {
+  readonly task: string;
+
+  constructor(task: string, known: readonly string[]) {
+    const list = known.length === 0 ? 'the module exports no functions' : `known tasks: ${known.join(', ')}`;
+    super('VISCOSE_UNKNOWN_TASK', `unknown task ${JSON.stringify(String(task))}: ${list}`);
+    this.task = String(task);
+  }
+}
+
+/**
+ * A value cannot cross threads (a function, a symbol, a circular structure, ...). `path` names it,
+ * for example `args[1].callback`. Raised before anything is queued.
+ */
+export class EncodeError extends ViscoseError {
+  readonly path: string;
+
+  constructor(path: string, reason: string, cause?: unknown) {
+    super('VISCOSE_UNENCODABLE', `${path} cannot be sent to another thread: ${reason}`, { cause });
+    this.path = path;
+  }
+}
+
+/** A pool option is invalid. Raised when the pool is created. */
+export class InvalidOptionError extends ViscoseError {
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('VISCOSE_INVALID_OPTION', `invalid option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** The pool was closed or terminated; the call was not run (or was abandoned by terminate). */
+export class PoolClosedError extends ViscoseError {
+  constructor(message = 'the pool is closed') {
+    super('VISCOSE_POOL_CLOSED', message);
+  }
+}
+
+/** The worker running the task exited before the task finished. */
+export class WorkerCrashedError extends ViscoseError {
+  readonly worker: string;
+  readonly exitCode: number | undefined;
+
+  constructor(worker: string, detail: string, options?: { cause?: unknown; exitCode?: number }) {
+    super('VISCOSE_WORKER_CRASHED', `worker ${worker} crashed: ${detail}`, options);
+    this.worker = worker;
+    this.exitCode = options?.exitCode;
+  }
+}
+
+/** The pool itself failed: workers could not start, the task module failed to load, ... */
+export class ThreadPoolError extends ViscoseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VISCOSE_THREAD_POOL', message, options);
+  }
+}
+
+/** A payload is larger than `maxPayloadBytes`, or the shared arena has no room left for it. */
+export class PayloadTooLargeError extends ViscoseError {
+  constructor(message: string) {
+    super('VISCOSE_PAYLOAD_TOO_LARGE', message);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}

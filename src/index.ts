@@ -1,0 +1,22 @@
+/**
+ * viscose: Rayon's work-stealing model for Node.js.
+ *
+ * @packageDocumentation
+ */
+export { ThreadPool } from './pool/thread-pool.js';
+export { ThreadPoolBuilder } from './pool/builder.js';
+export type { ThreadPoolOptions } from './pool/options.js';
+export type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './pool/types.js';
+export type { WorkerSnapshot } from './control/protocol.js';
+export type { MessageCounts } from './control/endpoint.js';
+export {
+  EncodeError,
+  InvalidOptionError,
+  PayloadTooLargeError,
+  PoolClosedError,
+  TaskError,
+  ThreadPoolError,
+  UnknownTaskError,
+  ViscoseError,
+  WorkerCrashedError,
+} from './errors.js';

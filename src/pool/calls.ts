@@ -1,0 +1,92 @@
+/**
+ * The callers waiting on slots: a single `run`, or a `runBatch` split into chunks, one per slot.
+ */
+import { TaskError } from '../errors.js';
+import { SlotState } from '../shm/slot.js';
+import type { PendingWork } from './dispatcher.js';
+
+type Resolve<T> = (value: T) => void;
+type Reject = (reason: unknown) => void;
+
+export class SingleCall implements PendingWork {
+  constructor(
+    private readonly task: string,
+    private readonly workerNames: readonly string[],
+    private readonly resolve: Resolve<unknown>,
+    private readonly reject: Reject,
+  ) {}
+
+  settle(state: number, outcome: unknown, worker: number): void {
+    if (state === SlotState.DONE) this.resolve(outcome);
+    else this.reject(new TaskError(this.task, this.workerNames[worker], outcome));
+  }
+
+  abandon(error: unknown): void {
+    this.reject(error);
+  }
+}
+
+/**
+ * A `runBatch` call: resolves with every result in order once all chunks are done, or rejects with
+ * the first failure reported (later outcomes are dropped; chunks already queued still run).
+ */
+export class BatchCall {
+  private readonly results: unknown[];
+  private remainingChunks = 0;
+  private settled = false;
+
+  constructor(
+    readonly task: string,
+    readonly workerNames: readonly string[],
+    total: number,
+    private readonly resolve: Resolve<unknown[]>,
+    private readonly reject: Reject,
+  ) {
+    this.results = new Array<unknown>(total);
+  }
+
+  /** The pending work for the chunk of calls starting at index `start`. */
+  chunk(start: number): PendingWork {
+    this.remainingChunks++;
+    return new BatchChunk(this, start);
+  }
+
+  fill(start: number, values: unknown[]): void {
+    if (this.settled) return;
+    const results = this.results;
+    for (let i = 0; i < values.length; i++) results[start + i] = values[i];
+    if (--this.remainingChunks === 0) {
+      this.settled = true;
+      this.resolve(results);
+    }
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+}
+
+class BatchChunk implements PendingWork {
+  constructor(
+    private readonly batch: BatchCall,
+    private readonly start: number,
+  ) {}
+
+  settle(state: number, outcome: unknown, worker: number): void {
+    const batch = this.batch;
+    if (state === SlotState.DONE) {
+      batch.fill(this.start, outcome as unknown[]);
+      return;
+    }
+    // A failed chunk reports [index within the chunk, error]; -1 when no call is to blame.
+    const [index, error] = outcome as [number, unknown];
+    const at = index < 0 ? undefined : this.start + index;
+    batch.fail(new TaskError(batch.task, batch.workerNames[worker], error, at));
+  }
+
+  abandon(error: unknown): void {
+    this.batch.fail(error);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Pool options: what callers may set, the defaults, and their validation. Every invalid option is
+ * reported when the pool is created, naming the option.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
+import { InvalidOptionError } from '../errors.js';
+import { MAX_SLOTS, MAX_THREADS } from '../shm/layout.js';
+import { MAX_SCALARS } from '../codec/scalars.js';
+import { MAX_ARENA_BYTES } from '../shm/arena.js';
+
+export interface ThreadPoolOptions {
+  /**
+   * The task module every worker imports: a `file:` URL, or an absolute path. Its exported
+   * functions are the tasks, named by their export names.
+   */
+  module: string | URL;
+  /**
+   * Number of worker threads. Defaults to the `VISCOSE_NUM_THREADS` environment variable when it is
+   * set to a positive integer, else to `os.availableParallelism()`.
+   */
+  threads?: number;
+  /** Worker names are `${threadNamePrefix}-${index}`; default `"viscose"`. */
+  threadNamePrefix?: string;
+  /** Names worker `index`; takes precedence over `threadNamePrefix`. */
+  threadName?: (index: number) => string;
+  /**
+   * Task slots: how many tasks (or batch chunks) may be accepted and not yet finished. Further calls
+   * wait for a slot. Default 1024.
+   */
+  maxPendingTasks?: number;
+  /**
+   * Bytes of each slot's inline payload area; arguments and results that encode to more go to a
+   * shared arena. Default 448 (a slot is then 512 bytes).
+   */
+  inlinePayloadBytes?: number;
+  /** Largest encoded argument list or result accepted, in bytes. Default 128 MiB. */
+  maxPayloadBytes?: number;
+  /**
+   * How long an idle worker keeps looking for work before it parks, in microseconds. Spinning finds
+   * new work in well under a microsecond, a park/wake round trip costs 5-50 µs. Default 50.
+   */
+  spinMicros?: number;
+  /** How many asynchronous tasks (returning a promise) one worker keeps in flight. Default 1. */
+  asyncTasksPerWorker?: number;
+  /** Passed to every `Worker`. */
+  resourceLimits?: ResourceLimits;
+  /** Passed to every `Worker`, e.g. `['--import', 'tsx']` to load task modules written in TypeScript. */
+  execArgv?: string[];
+  /** Passed to every `Worker` (default: a copy of `process.env`). */
+  env?: NodeJS.Dict<string> | typeof SHARE_ENV;
+  /** Export of the task module run on each worker (with its index) before it takes work. */
+  startHandler?: string;
+  /** Export of the task module run on each worker (with its index) when the pool closes. */
+  exitHandler?: string;
+  /**
+   * Receives failures that no caller can be told about: a worker that crashed while idle, an exit
+   * handler that threw. Default: a process warning.
+   */
+  onError?: (error: Error) => void;
+}
+
+export interface ResolvedOptions {
+  moduleUrl: string;
+  threads: number;
+  names: string[];
+  maxPendingTasks: number;
+  inlinePayloadBytes: number;
+  maxPayloadBytes: number;
+  spinMicros: number;
+  asyncTasksPerWorker: number;
+  resourceLimits: ResourceLimits | undefined;
+  execArgv: string[] | undefined;
+  env: NodeJS.Dict<string> | typeof SHARE_ENV | undefined;
+  startHandler: string | undefined;
+  exitHandler: string | undefined;
+  onError: (error: Error) => void;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'module',
+  'threads',
+  'threadNamePrefix',
+  'threadName',
+  'maxPendingTasks',
+  'inlinePayloadBytes',
+  'maxPayloadBytes',
+  'spinMicros',
+  'asyncTasksPerWorker',
+  'resourceLimits',
+  'execArgv',
+  'env',
+  'startHandler',
+  'exitHandler',
+  'onError',
+]);
+
+/** The largest payload whose arena block (a power of two with a header) fits an arena. */
+export const MAX_PAYLOAD_LIMIT = (MAX_ARENA_BYTES + 1) / 4;
+
+export function resolveOptions(options: ThreadPoolOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'expected an object with at least a `module`');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown option');
+  }
+  const threads = options.threads ?? threadsFromEnvironment() ?? availableParallelism();
+  integer('threads', threads, 1, MAX_THREADS);
+  const names = threadNames(options, threads);
+  return {
+    moduleUrl: moduleUrl(options.module),
+    threads,
+    names,
+    maxPendingTasks: integer('maxPendingTasks', options.maxPendingTasks ?? 1024, 1, MAX_SLOTS),
+    inlinePayloadBytes: integer('inlinePayloadBytes', options.inlinePayloadBytes ?? 448, MAX_SCALARS * 8, 1 << 20),
+    maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
+    spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
+    asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? 1, 1, 1 << 16),
+    resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
+    execArgv: stringArray('execArgv', options.execArgv),
+    env: environment(options.env),
+    startHandler: exportName('startHandler', options.startHandler),
+    exitHandler: exportName('exitHandler', options.exitHandler),
+    onError: errorHandler(options.onError),
+  };
+}
+
+function threadsFromEnvironment(): number | undefined {
+  const raw = process.env.VISCOSE_NUM_THREADS;
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '0') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidOptionError('VISCOSE_NUM_THREADS', `expected a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function threadNames(options: ThreadPoolOptions, threads: number): string[] {
+  const prefix = options.threadNamePrefix ?? 'viscose';
+  if (typeof prefix !== 'string' || prefix === '') {
+    throw new InvalidOptionError('threadNamePrefix', 'expected a non-empty string');
+  }
+  const namer = options.threadName;
+  if (namer !== undefined && typeof namer !== 'function') {
+    throw new InvalidOptionError('threadName', 'expected a function (index) => string');
+  }
+  const names: string[] = [];
+  for (let i = 0; i < threads; i++) {
+    const name = namer === undefined ? `${prefix}-${i}` : namer(i);
+    if (typeof name !== 'string' || name === '') {
+      throw new InvalidOptionError('threadName', `returned ${JSON.stringify(name)} for index ${i}; expected a non-empty string`);
+    }
+    names.push(name);
+  }
+  return names;
+}
+
+function moduleUrl(module: unknown): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module !== 'string' || module === '') {
+    throw new InvalidOptionError('module', 'expected a file URL or an absolute path of the task module');
+  }
+  if (module.startsWith('file:') || module.startsWith('data:')) return module;
+  if (isAbsolute(module)) return pathToFileURL(module).href;
+  throw new InvalidOptionError(
+    'module',
+    `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`,
+  );
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(name, `expected an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function number(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !(value >= min && value <= max)) {
+    throw new InvalidOptionError(name, `expected a number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function optionalObject<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && (value === null || typeof value !== 'object')) {
+    throw new InvalidOptionError(name, 'expected an object');
+  }
+  return value;
+}
+
+function stringArray(name: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new InvalidOptionError(name, 'expected an array of strings');
+  }
+  return [...value];
+}
+
+function environment(value: unknown): NodeJS.Dict<string> | typeof SHARE_ENV | undefined {
+  if (value === undefined || typeof value === 'symbol') return value as typeof SHARE_ENV | undefined;
+  if (value === null || typeof value !== 'object') throw new InvalidOptionError('env', 'expected an object or SHARE_ENV');
+  return value as NodeJS.Dict<string>;
+}
+
+function exportName(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionError(name, 'expected the name of a function exported by the task module');
+  }
+  return value;
+}
+
+function errorHandler(value: unknown): (error: Error) => void {
+  if (value === undefined) return (error) => process.emitWarning(error);
+  if (typeof value !== 'function') throw new InvalidOptionError('onError', 'expected a function (error) => void');
+  return value as (error: Error) => void;
+}

@@ -1,0 +1,452 @@
+/**
+ * The pool: worker threads that share one SharedArrayBuffer of task slots and queues, run the
+ * exported functions of a task module, and hand results back without a message per task.
+ */
+import { type EncodedPayload, PayloadCodec } from '../codec/payload.js';
+import type { StartReport, WorkerConfig, WorkerSnapshot } from '../control/protocol.js';
+import { installErrorTransfer } from '../control/error-transfer.js';
+import type { MessageCounts } from '../control/endpoint.js';
+import { PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
+import { Header, MAGIC, PoolState, WorkerBlock, computeLayout, workerWord, type Layout } from '../shm/layout.js';
+import { SlotTable } from '../shm/slot.js';
+import { completionRing, injectorLevels, sharedViews, type SharedViews } from '../shm/views.js';
+import { Sleep } from '../sync/sleep.js';
+import { BatchCall, SingleCall } from './calls.js';
+import { CompletionWatcher } from './completion-watcher.js';
+import { Dispatcher } from './dispatcher.js';
+import { KeepAlive } from './keep-alive.js';
+import { type ResolvedOptions, type ThreadPoolOptions, resolveOptions } from './options.js';
+import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
+import { WorkerHost, describeExit, type WorkerExit } from './worker-host.js';
+
+const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+/** Deque capacity per worker; nested work beyond it runs inline. */
+const DEQUE_CAPACITY = 1024;
+/** A batch is cut into about this many chunks per thread, so that idle workers find work. */
+const CHUNKS_PER_THREAD = 8;
+
+type State = 'running' | 'closing' | 'closed';
+
+/** Consecutive calls of a batch that travel in one slot. */
+interface Chunk {
+  start: number;
+  count: number;
+  payload: EncodedPayload;
+}
+
+/**
+ * A pool of worker threads running the tasks of one module.
+ *
+ * @typeParam M - the task module's type, `typeof import('./tasks.js')`, which types `run` and
+ * `runBatch`. Without it, any name is accepted and results are `unknown`.
+ *
+ * @example
+ * ```ts
+ * const pool = await ThreadPool.create<typeof import('./tasks.js')>({
+ *   module: new URL('./tasks.js', import.meta.url),
+ * });
+ * const size = await pool.run('resize', image, 200);
+ * await pool.close();
+ * ```
+ */
+export class ThreadPool<M extends TaskModule = UntypedModule> {
+  /** Export names of the task module's functions, sorted. */
+  readonly tasks: readonly string[];
+  /** Names of the worker threads, by index. */
+  readonly threadNames: readonly string[];
+
+  private state: State = 'running';
+  private readonly taskIds: Map<string, number>;
+  private readonly hosts: WorkerHost[];
+  private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
+  private closing: Promise<void> | undefined;
+  private drainedWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly options: ResolvedOptions,
+    private readonly plane: DataPlane,
+    hosts: WorkerHost[],
+    report: StartReport,
+  ) {
+    this.hosts = hosts;
+    this.tasks = report.tasks;
+    this.threadNames = options.names;
+    this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
+    plane.onIdle = () => this.notifyDrained();
+    for (const host of hosts) this.watchExit(host);
+  }
+
+  /**
+   * Starts the worker threads, loads the task module in each, runs the start handlers, and
+   * resolves once every worker is ready to take work.
+   *
+   * @throws InvalidOptionError for an invalid option, naming it.
+   * @throws ThreadPoolError when a worker cannot start (the module fails to load, a start handler
+   * throws, the workers disagree on the module's exports).
+   */
+  static async create<M extends TaskModule = UntypedModule>(options: ThreadPoolOptions): Promise<ThreadPool<M>> {
+    const resolved = resolveOptions(options);
+    installErrorTransfer();
+    const plane = new DataPlane(resolved);
+    const hosts = resolved.names.map((_, index) => plane.spawn(index));
+    try {
+      const reports = await Promise.all(hosts.map((host) => plane.start(host)));
+      const report = reports[0];
+      for (let i = 1; i < reports.length; i++) {
+        if (reports[i].tasks.join('\0') !== report.tasks.join('\0')) {
+          throw new ThreadPoolError(
+            `workers disagree on the exports of ${resolved.moduleUrl}: ${hosts[0].name} sees [${report.tasks}], ${hosts[i].name} sees [${reports[i].tasks}]`,
+          );
+        }
+      }
+      return new ThreadPool<M>(resolved, plane, hosts, report);
+    } catch (error) {
+      await Promise.allSettled(hosts.map((host) => host.terminate()));
+      plane.dispose();
+      if (error instanceof ThreadPoolError) throw error;
+      throw new ThreadPoolError(`the pool could not start: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  /** Number of worker threads. */
+  get threads(): number {
+    return this.options.threads;
+  }
+
+  /** Tasks (or batch chunks) accepted and not finished, including those waiting for a slot. */
+  get pending(): number {
+    return this.plane.dispatcher.outstanding;
+  }
+
+  /**
+   * Control-plane messages exchanged with the workers since the pool started. Tasks never send
+   * any: these only move for start-up, `ping`, `snapshot` and shutdown.
+   */
+  get controlMessages(): MessageCounts {
+    let sent = this.retiredMessages.sent;
+    let received = this.retiredMessages.received;
+    for (const host of this.hosts) {
+      sent += host.messages.sent;
+      received += host.messages.received;
+    }
+    return { sent, received };
+  }
+
+  /**
+   * Runs task `name` with `args` on some worker and resolves with its result.
+   *
+   * Rejects with UnknownTaskError or EncodeError before anything is queued, PoolClosedError after
+   * `close()`, and TaskError (the original error as `cause`) when the task throws.
+   */
+  run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
+    let task: number;
+    let payload: EncodedPayload;
+    try {
+      task = this.accept(name);
+      payload = this.plane.codec.encodeList(args, 'args');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
+      this.plane.dispatcher.submit(task, 0, payload, call);
+    });
+  }
+
+  /**
+   * Runs task `name` once per argument list and resolves with the results in the same order.
+   * Calls travel in chunks (a few per thread), so a large batch costs a few slots and a few
+   * messages' worth of encoding rather than one per call.
+   *
+   * Rejects with the first failure reported, a TaskError whose `index` names the failing call;
+   * nothing is queued if an argument list cannot be encoded.
+   */
+  runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
+    let task: number;
+    let calls: unknown[][];
+    let chunks: Chunk[];
+    try {
+      task = this.accept(name);
+      calls = argumentLists(argsList);
+      chunks = this.encodeChunks(calls);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (calls.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      const batch = new BatchCall(name, this.threadNames, calls.length, resolve as (value: unknown[]) => void, reject);
+      for (const { start, count, payload } of chunks) {
+        this.plane.dispatcher.submit(task, count, payload, batch.chunk(start));
+      }
+    });
+  }
+
+  /** Asks every worker to answer; resolves with their indices. Useful as a health check. */
+  ping(): Promise<number[]> {
+    return Promise.all(this.hosts.map((host) => host.call((control) => control.ping())));
+  }
+
+  /** A snapshot of every worker (tasks run, asynchronous tasks in flight, heap), by index. */
+  snapshot(): Promise<WorkerSnapshot[]> {
+    return Promise.all(this.hosts.map((host) => host.call((control) => control.snapshot())));
+  }
+
+  /**
+   * Stops accepting calls, waits for every accepted call to settle, runs the exit handlers and
+   * stops the workers. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeGracefully();
+    return this.closing;
+  }
+
+  /**
+   * Stops the workers now. Every call not yet settled rejects with PoolClosedError.
+   */
+  async terminate(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.plane.dispatcher.abandonAll(new PoolClosedError('the pool was terminated before the task finished'));
+    this.notifyDrained();
+    await Promise.allSettled(this.hosts.map((host) => host.terminate()));
+    this.plane.dispose();
+  }
+
+  /** `await using pool = await ThreadPool.create(...)` closes the pool at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Set by terminate(); checked after every await of a graceful close. */
+  private get terminated(): boolean {
+    return this.state === 'closed';
+  }
+
+  private accept(name: string): number {
+    if (this.state !== 'running') throw new PoolClosedError();
+    const task = this.taskIds.get(name);
+    if (task === undefined) throw new UnknownTaskError(name, this.tasks);
+    return task;
+  }
+
+  /** Encodes every chunk before anything is queued, so a bad argument list queues nothing. */
+  private encodeChunks(calls: unknown[][]): Chunk[] {
+    const size = Math.max(1, Math.ceil(calls.length / (this.options.threads * CHUNKS_PER_THREAD)));
+    const codec = this.plane.codec;
+    const chunks: Chunk[] = [];
+    for (let start = 0; start < calls.length; start += size) {
+      const members = calls.slice(start, start + size);
+      const payload = codec.detach(codec.encodeList(members, 'argsList', start));
+      chunks.push({ start, count: members.length, payload });
+    }
+    return chunks;
+  }
+
+  private async closeGracefully(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closing';
+    await this.drained();
+    if (this.terminated) return;
+    const words = this.plane.views.words;
+    Atomics.store(words, Header.POOL_STATE, PoolState.STOPPING);
+    this.plane.sleep.wakeAll();
+    const failures: unknown[] = [];
+    await Promise.all(
+      this.hosts.map(async (host) => {
+        try {
+          await host.call((control) => control.shutdown());
+        } catch (error) {
+          failures.push(error);
+        }
+        await host.terminate();
+      }),
+    );
+    this.state = 'closed';
+    this.plane.dispose();
+    for (const failure of failures) this.report(failure);
+  }
+
+  private drained(): Promise<void> {
+    if (this.plane.dispatcher.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainedWaiters.push(resolve));
+  }
+
+  private notifyDrained(): void {
+    if (this.plane.dispatcher.outstanding !== 0 && this.state !== 'closed') return;
+    const waiters = this.drainedWaiters;
+    this.drainedWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private watchExit(host: WorkerHost): void {
+    void host.exited.then((exit) => {
+      if (this.state === 'closed' || (this.state === 'closing' && this.plane.stopping)) return;
+      this.recover(host, exit);
+    });
+  }
+
+  /** A worker exited while the pool runs: settle what it held, then replace it. */
+  private recover(host: WorkerHost, exit: WorkerExit): void {
+    const crash = new WorkerCrashedError(host.name, describeExit(exit), { cause: exit.error, exitCode: exit.code });
+    this.retiredMessages.sent += host.messages.sent;
+    this.retiredMessages.received += host.messages.received;
+    const abandoned = this.plane.recoverFrom(host.index, crash);
+    if (abandoned === 0) this.report(crash);
+    this.notifyDrained();
+    const replacement = this.plane.spawn(host.index);
+    this.hosts[host.index] = replacement;
+    this.watchExit(replacement);
+    this.plane.start(replacement).catch((error: unknown) => {
+      this.report(new ThreadPoolError(`worker ${host.name} could not be restarted: ${errorMessage(error)}`, { cause: error }));
+      if (!this.hosts.some((candidate) => candidate.alive)) {
+        this.plane.dispatcher.abandonAll(new ThreadPoolError('every worker of the pool has died'));
+        this.notifyDrained();
+      }
+    });
+  }
+
+  private report(error: unknown): void {
+    const onError = this.options.onError;
+    const failure = error instanceof Error ? error : new ThreadPoolError(errorMessage(error), { cause: error });
+    queueMicrotask(() => onError(failure));
+  }
+}
+
+/**
+ * The main thread's half of the shared memory: buffers, views, queues and the dispatcher, plus
+ * spawning and starting workers over them.
+ */
+class DataPlane {
+  readonly layout: Layout;
+  readonly shared: SharedArrayBuffer;
+  readonly arenaBuffers: SharedArrayBuffer[];
+  readonly views: SharedViews;
+  readonly codec: PayloadCodec;
+  readonly sleep: Sleep;
+  readonly dispatcher: Dispatcher;
+  readonly keepAlive = new KeepAlive();
+  private readonly watcher: CompletionWatcher;
+  /** Whether the keep-alive is held for calls in flight. */
+  private holdingProcess = false;
+  onIdle: () => void = () => {};
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.layout = computeLayout({
+      threads: options.threads,
+      slots: options.maxPendingTasks,
+      inlinePayloadBytes: options.inlinePayloadBytes,
+      dequeCapacity: DEQUE_CAPACITY,
+    });
+    this.shared = new SharedArrayBuffer(this.layout.totalBytes);
+    this.views = sharedViews(this.shared);
+    const words = this.views.words;
+    words[Header.MAGIC] = MAGIC;
+    words[Header.THREADS] = options.threads;
+    words[Header.SLOTS] = options.maxPendingTasks;
+    this.arenaBuffers = [];
+    for (let i = 0; i <= options.threads; i++) this.arenaBuffers.push(createArenaBuffer(MAX_ARENA_BYTES));
+    const arenas = this.arenaBuffers.map((buffer) => new Arena(buffer));
+    const slots = new SlotTable(words, this.layout);
+    this.codec = new PayloadCodec(this.views, slots, arenas, new ArenaAllocator(arenas[0]), 0, options.maxPayloadBytes);
+    this.sleep = new Sleep(words, this.layout, options.spinMicros);
+    const rings = [];
+    for (let i = 0; i < options.threads; i++) rings.push(completionRing(words, this.layout, i, 'consumer'));
+    this.dispatcher = new Dispatcher(slots, this.codec, injectorLevels(words, this.layout), rings, this.sleep, () => this.submitted());
+    this.watcher = new CompletionWatcher(words, () => this.dispatcher.drain(), () => this.stillBusy());
+  }
+
+  get stopping(): boolean {
+    return Atomics.load(this.views.words, Header.POOL_STATE) === PoolState.STOPPING;
+  }
+
+  spawn(index: number): WorkerHost {
+    const { options } = this;
+    return new WorkerHost({
+      entry: WORKER_ENTRY,
+      index,
+      name: options.names[index],
+      resourceLimits: options.resourceLimits,
+      execArgv: options.execArgv,
+      env: options.env,
+      keepAlive: this.keepAlive,
+      nudge: (worker) => this.nudge(worker),
+    });
+  }
+
+  start(host: WorkerHost): Promise<StartReport> {
+    const { options } = this;
+    const config: WorkerConfig = {
+      index: host.index,
+      name: host.name,
+      layout: this.layout,
+      shared: this.shared,
+      arenas: this.arenaBuffers,
+      moduleUrl: options.moduleUrl,
+      startHandler: options.startHandler,
+      exitHandler: options.exitHandler,
+      spinMicros: options.spinMicros,
+      maxPayloadBytes: options.maxPayloadBytes,
+      asyncTasksPerWorker: options.asyncTasksPerWorker,
+    };
+    return host.call((control) => control.init(config));
+  }
+
+  /** Settles what a dead worker finished or was running; returns how many calls it failed. */
+  recoverFrom(worker: number, crash: WorkerCrashedError): number {
+    this.sleep.forgetWorker(worker);
+    const abandoned = this.dispatcher.recoverFrom(worker, crash);
+    this.stillBusy();
+    return abandoned;
+  }
+
+  private nudge(worker: number): void {
+    Atomics.store(this.views.words, workerWord(this.layout, worker, WorkerBlock.CONTROL_PENDING), 1);
+    this.sleep.wake(worker);
+  }
+
+  private submitted(): void {
+    if (!this.holdingProcess) {
+      this.holdingProcess = true;
+      this.keepAlive.acquire();
+    }
+    this.watcher.wake();
+  }
+
+  /** Whether calls are outstanding; lets go of the process when none are. */
+  private stillBusy(): boolean {
+    if (this.dispatcher.outstanding > 0) return true;
+    if (this.holdingProcess) {
+      this.holdingProcess = false;
+      this.keepAlive.release();
+    }
+    this.onIdle();
+    return false;
+  }
+
+  dispose(): void {
+    this.watcher.release();
+    this.keepAlive.dispose();
+  }
+}
+
+function argumentLists(argsList: Iterable<unknown>): unknown[][] {
+  if (argsList === null || typeof argsList !== 'object' || typeof (argsList as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw invalidArgument('argsList must be an iterable of argument lists');
+  }
+  const calls = Array.isArray(argsList) ? (argsList as unknown[]) : [...argsList];
+  for (let i = 0; i < calls.length; i++) {
+    if (!Array.isArray(calls[i])) {
+      throw invalidArgument(`argsList[${i}] must be an array of arguments, got ${typeof calls[i]}`);
+    }
+  }
+  return calls as unknown[][];
+}
+
+function invalidArgument(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

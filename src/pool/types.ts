@@ -1,0 +1,27 @@
+/**
+ * Types that tie a pool to its task module, so that `pool.run('resize', img, 200)` checks the task
+ * name, its arguments and its result type against `typeof import('./tasks.js')`.
+ */
+
+// `any` is required here: a function type with `unknown` parameters would not accept tasks that
+// declare specific parameter types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFunction = (...args: any[]) => unknown;
+
+/** A module namespace, or any object whose function properties are the tasks. */
+export type TaskModule = object;
+
+/** Names of the exported functions of `M`. */
+export type TaskName<M> = {
+  [K in keyof M]: M[K] extends AnyFunction ? K : never;
+}[keyof M] &
+  string;
+
+/** Argument list of task `K`. */
+export type TaskArgs<M, K extends TaskName<M>> = M[K] extends (...args: infer A) => unknown ? A : never;
+
+/** What `run` resolves to for task `K`: its return value, awaited. */
+export type TaskResult<M, K extends TaskName<M>> = M[K] extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+/** The pool's view of an untyped module: any name, any arguments, unknown results. */
+export type UntypedModule = Record<string, AnyFunction>;

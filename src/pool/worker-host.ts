@@ -1,0 +1,94 @@
+/**
+ * One worker thread as the main thread sees it: the `Worker`, its Comlink control proxy and its
+ * exit. Comlink calls never settle when the worker dies, so every control call is raced against the
+ * worker's exit and rejects with WorkerCrashedError instead of hanging.
+ */
+import { type ResourceLimits, type SHARE_ENV, Worker } from 'node:worker_threads';
+import { type Remote, wrap } from 'comlink';
+import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
+import type { WorkerBootData, WorkerControl } from '../control/protocol.js';
+import { WorkerCrashedError } from '../errors.js';
+import type { KeepAlive } from './keep-alive.js';
+
+export interface WorkerExit {
+  code: number;
+  /** The error the thread died of (uncaught exception, out of memory), if any. */
+  error: unknown;
+}
+
+export interface HostOptions {
+  entry: URL;
+  index: number;
+  name: string;
+  resourceLimits: ResourceLimits | undefined;
+  execArgv: string[] | undefined;
+  env: NodeJS.Dict<string> | typeof SHARE_ENV | undefined;
+  keepAlive: KeepAlive;
+  /** Makes the worker return to its event loop so that it can read a control message. */
+  nudge: (index: number) => void;
+}
+
+export class WorkerHost {
+  readonly index: number;
+  readonly name: string;
+  readonly worker: Worker;
+  readonly messages: MessageCounts = { sent: 0, received: 0 };
+  /** Settles when the thread has exited, for whatever reason. */
+  readonly exited: Promise<WorkerExit>;
+  private readonly control: Remote<WorkerControl>;
+  private readonly exitRejection: Promise<never>;
+  private hasExited = false;
+
+  constructor(private readonly options: HostOptions) {
+    this.index = options.index;
+    this.name = options.name;
+    const boot: WorkerBootData = { index: options.index, name: options.name };
+    this.worker = new Worker(options.entry, {
+      name: options.name,
+      workerData: boot,
+      resourceLimits: options.resourceLimits,
+      execArgv: options.execArgv,
+      env: options.env,
+    });
+    // An idle pool must not keep the process alive; KeepAlive holds it open while work is pending.
+    this.worker.unref();
+    let lastError: unknown;
+    this.worker.on('error', (error) => {
+      lastError = error;
+    });
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        this.hasExited = true;
+        resolve({ code, error: lastError });
+      });
+    });
+    this.exitRejection = this.exited.then((exit) => {
+      throw new WorkerCrashedError(this.name, describeExit(exit), { cause: exit.error, exitCode: exit.code });
+    });
+    this.exitRejection.catch(() => {});
+    this.control = wrap<WorkerControl>(countingEndpoint(this.worker, this.messages));
+  }
+
+  get alive(): boolean {
+    return !this.hasExited;
+  }
+
+  /** A control call that rejects with WorkerCrashedError if the worker exits first. */
+  call<T>(invoke: (control: Remote<WorkerControl>) => Promise<T>): Promise<T> {
+    if (this.hasExited) return this.exitRejection;
+    const pending = invoke(this.control);
+    this.options.nudge(this.index);
+    return this.options.keepAlive.during(Promise.race([pending, this.exitRejection]));
+  }
+
+  async terminate(): Promise<void> {
+    if (this.hasExited) return;
+    await this.worker.terminate();
+  }
+}
+
+export function describeExit(exit: WorkerExit): string {
+  if (exit.error instanceof Error) return `${exit.error.name}: ${exit.error.message}`;
+  if (exit.error !== undefined) return `threw ${String(exit.error)}`;
+  return `exited with code ${exit.code}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * A bounded Chase–Lev work-stealing deque of non-negative Int32 entries in shared memory.
+ *
+ * One thread owns the deque and pushes and pops at the bottom (LIFO); any thread may steal from
+ * the top (FIFO). Indices are Int32 that wrap: the length is `(bottom - top) | 0` and the ring
+ * position is `index & mask`, both valid across the 2^31 boundary while the length stays below
+ * 2^31. Every JS Atomics operation is sequentially consistent, which gives `pop` the store-load
+ * order between writing `bottom` and reading `top` without a separate fence.
+ *
+ * The same structure serves as the injector: the main thread owns it and only pushes, workers
+ * steal, which makes it a single-producer, multi-consumer FIFO.
+ *
+ * ARCHITECTURE.md ("The deque") has the word-by-word protocol and why each step is safe.
+ */
+
+/** Returned by `pop` and `steal` when the deque holds nothing. */
+export const EMPTY = -1;
+/** Returned by `steal` when it lost a race; the deque may still hold entries. */
+export const RETRY = -2;
+
+export class ChaseLevDeque {
+  readonly capacity: number;
+  private readonly mask: number;
+  /** The owner's copy of `bottom`; only the owner writes the shared word. */
+  private bottom: number;
+
+  constructor(
+    private readonly words: Int32Array,
+    private readonly topWord: number,
+    private readonly bottomWord: number,
+    private readonly ringWord: number,
+    capacity: number,
+  ) {
+    if (capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`deque capacity must be a power of two, got ${capacity}`);
+    }
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.bottom = Atomics.load(words, bottomWord);
+  }
+
+  /**
+   * Sets both indices to `start`. Only while no other thread uses the deque (creation, tests that
+   * start near the Int32 wrap point).
+   */
+  reset(start = 0): void {
+    Atomics.store(this.words, this.topWord, start);
+    Atomics.store(this.words, this.bottomWord, start);
+    this.bottom = start;
+  }
+
+  /** Re-reads `bottom` after another thread took over ownership (a respawned worker). */
+  adoptOwnership(): void {
+    this.bottom = Atomics.load(this.words, this.bottomWord);
+  }
+
+  /** Owner only. Returns false when the deque is full; the entry is then not queued. */
+  push(entry: number): boolean {
+    const b = this.bottom;
+    const t = Atomics.load(this.words, this.topWord);
+    if (((b - t) | 0) >= this.capacity) return false;
+    // A plain write is enough: the sequentially consistent store of `bottom` below publishes it to
+    // any thief that reads the new `bottom` with Atomics.load.
+    this.words[this.ringWord + (b & this.mask)] = entry;
+    const next = (b + 1) | 0;
+    Atomics.store(this.words, this.bottomWord, next);
+    this.bottom = next;
+    return true;
+  }
+
+  /** Owner only. Takes the most recently pushed entry, or returns EMPTY. */
+  pop(): number {
+    const b = (this.bottom - 1) | 0;
+    Atomics.store(this.words, this.bottomWord, b);
+    const t = Atomics.load(this.words, this.topWord);
+    const size = (b - t) | 0;
+    if (size < 0) {
+      Atomics.store(this.words, this.bottomWord, this.bottom);
+      return EMPTY;
+    }
+    const entry = this.words[this.ringWord + (b & this.mask)];
+    if (size > 0) {
+      this.bottom = b;
+      return entry;
+    }
+    // The last entry: thieves may be reading it too, so claim it through `top` like they do.
+    const won = Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0) === t;
+    Atomics.store(this.words, this.bottomWord, this.bottom);
+    return won ? entry : EMPTY;
+  }
+
+  /** Any thread. Takes the oldest entry; EMPTY when there is none, RETRY when a race was lost. */
+  steal(): number {
+    const t = Atomics.load(this.words, this.topWord);
+    const b = Atomics.load(this.words, this.bottomWord);
+    if (((b - t) | 0) <= 0) return EMPTY;
+    // Read before claiming: once `top` moves past t the owner may overwrite this ring position, and
+    // the compare-exchange below fails in exactly that case.
+    const entry = Atomics.load(this.words, this.ringWord + (t & this.mask));
+    if (Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0) !== t) return RETRY;
+    return entry;
+  }
+
+  /** Any thread. A snapshot that may be stale by the time it returns. */
+  isEmpty(): boolean {
+    return ((Atomics.load(this.words, this.bottomWord) - Atomics.load(this.words, this.topWord)) | 0) <= 0;
+  }
+
+  /** Any thread. A snapshot of the number of entries. */
+  size(): number {
+    const n = (Atomics.load(this.words, this.bottomWord) - Atomics.load(this.words, this.topWord)) | 0;
+    return n > 0 ? n : 0;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Task slots: the header words of a slot and the encoding of its state word.
+ *
+ * The state word packs the lifecycle state, the worker that claimed the slot and a generation:
+ *
+ *   bits 0..3    state (SlotState)
+ *   bits 4..13   owner: index of the worker that claimed it (meaningful while RUNNING/DONE/FAILED)
+ *   bits 14..31  generation, incremented each time the slot is freed
+ *
+ * Claiming a queued task, and so learning who runs it, is one compare-exchange on this word: a
+ * worker that dies right after it leaves a slot whose owner is known, and one that dies right
+ * before it leaves a slot that is still QUEUED.
+ *
+ * Queue entries carry the slot index in their low `slotBits` bits and the low bits of the
+ * generation above them (bit 31 stays clear, so entries are non-negative). A stale entry, whose
+ * slot was freed and reused since, is recognised by its generation and skipped.
+ */
+import { type Layout, WORD_BYTES } from './layout.js';
+
+export const SlotState = {
+  FREE: 0,
+  QUEUED: 1,
+  RUNNING: 2,
+  DONE: 3,
+  FAILED: 4,
+  CANCELLED: 5,
+} as const;
+export type SlotStateValue = (typeof SlotState)[keyof typeof SlotState];
+
+const STATE_MASK = 0xf;
+const OWNER_SHIFT = 4;
+const OWNER_MASK = 0x3ff;
+const GEN_SHIFT = 14;
+
+export function stateOf(word: number): number {
+  return word & STATE_MASK;
+}
+
+export function ownerOf(word: number): number {
+  return (word >>> OWNER_SHIFT) & OWNER_MASK;
+}
+
+export function generationOf(word: number): number {
+  return word >>> GEN_SHIFT;
+}
+
+export function makeStateWord(generation: number, owner: number, state: number): number {
+  return ((generation << GEN_SHIFT) | (owner << OWNER_SHIFT) | state) | 0;
+}
+
+/** The same word with another state and owner, generation unchanged. */
+export function withState(word: number, owner: number, state: number): number {
+  return ((word & ~((OWNER_MASK << OWNER_SHIFT) | STATE_MASK)) | (owner << OWNER_SHIFT) | state) | 0;
+}
+
+/** Word offsets inside a slot header. */
+export const SlotField = {
+  STATE: 0,
+  /** Index of the task function in the sorted export list. */
+  TASK: 1,
+  /** PayloadKind of the payload currently stored (arguments, then the result). */
+  KIND: 2,
+  /** Scalar fast path: the tags of the values, 3 bits each. */
+  TAGS: 3,
+  /** Payload length in bytes, or the number of scalars. */
+  LENGTH: 4,
+  /** -1 when the payload is inline, else the arena that holds it. */
+  ARENA: 5,
+  /** Byte offset of the payload block in that arena. */
+  OFFSET: 6,
+  /** Number of calls in a batch slot; 0 for a single call. */
+  BATCH: 7,
+  /** Float64 timestamps start at this word (8-byte aligned). */
+  TIMES: 8,
+} as const;
+
+export const PayloadKind = {
+  /** Up to MAX_SCALARS numbers, booleans, null or undefined, stored as tags + float64. */
+  SCALARS: 1,
+  /** msgpack with plain maps for objects. */
+  PACKED: 2,
+  /** msgpack with records for objects, so that msgpack maps decode as Map. */
+  PACKED_WITH_MAPS: 3,
+} as const;
+
+export const INLINE = -1;
+
+/** Precomputed address arithmetic for the slot table of one layout. */
+export class SlotTable {
+  readonly count: number;
+  readonly slotBits: number;
+  readonly slotMask: number;
+  /** Mask for the generation bits that fit in a queue entry. */
+  readonly entryGenerationMask: number;
+  private readonly baseWord: number;
+  private readonly strideWords: number;
+  readonly inlineBytes: number;
+
+  constructor(
+    readonly words: Int32Array,
+    layout: Layout,
+  ) {
+    this.count = layout.slots;
+    this.slotBits = layout.slotBits;
+    this.slotMask = (1 << layout.slotBits) - 1;
+    this.entryGenerationMask = (1 << (31 - layout.slotBits)) - 1;
+    this.baseWord = layout.slotBase / WORD_BYTES;
+    this.strideWords = layout.slotStride / WORD_BYTES;
+    this.inlineBytes = layout.slotStride - 64;
+  }
+
+  /** Word index of a header field of a slot. */
+  word(slot: number, field: number): number {
+    return this.baseWord + slot * this.strideWords + field;
+  }
+
+  /** Byte offset of a slot's inline payload in the shared buffer. */
+  inlineOffset(slot: number): number {
+    return (this.baseWord + slot * this.strideWords) * WORD_BYTES + 64;
+  }
+
+  /** Float64 index (over the whole buffer) of timestamp `k` of a slot. */
+  timeIndex(slot: number, k: number): number {
+    return ((this.baseWord + slot * this.strideWords + SlotField.TIMES) >> 1) + k;
+  }
+
+  loadState(slot: number): number {
+    return Atomics.load(this.words, this.word(slot, SlotField.STATE));
+  }
+
+  /** The queue entry that names this incarnation of a slot. */
+  entryFor(slot: number, stateWord: number): number {
+    return (((generationOf(stateWord) & this.entryGenerationMask) << this.slotBits) | slot) | 0;
+  }
+
+  slotOfEntry(entry: number): number {
+    return entry & this.slotMask;
+  }
+
+  /**
+   * Claims a queued task for `worker`. Returns the slot, or -1 when the entry is stale (the slot
+   * was cancelled, or freed and reused) or another worker claimed it first.
+   */
+  claim(entry: number, worker: number): number {
+    const slot = entry & this.slotMask;
+    const index = this.word(slot, SlotField.STATE);
+    const current = Atomics.load(this.words, index);
+    if (stateOf(current) !== SlotState.QUEUED) return -1;
+    if ((generationOf(current) & this.entryGenerationMask) !== entry >>> this.slotBits) return -1;
+    const claimed = withState(current, worker, SlotState.RUNNING);
+    return Atomics.compareExchange(this.words, index, current, claimed) === current ? slot : -1;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Typed views over the pool's shared buffer and the queue objects every thread builds over it.
+ * Both sides build them from the same layout, so they agree on every address.
+ */
+import { ChaseLevDeque } from '../queue/deque.js';
+import { CompletionRing } from '../queue/completion-ring.js';
+import {
+  InjectorBlock,
+  type Layout,
+  PRIORITY_LEVELS,
+  WorkerBlock,
+  injectorWord,
+  workerWord,
+} from './layout.js';
+
+/** Views of the pool's shared buffer. */
+export interface SharedViews {
+  words: Int32Array;
+  bytes: Uint8Array;
+  f64: Float64Array;
+}
+
+export function sharedViews(buffer: SharedArrayBuffer): SharedViews {
+  return {
+    words: new Int32Array(buffer),
+    bytes: new Uint8Array(buffer),
+    f64: new Float64Array(buffer),
+  };
+}
+
+/** Worker i's deque: owned by worker i, stolen from by everyone else. */
+export function workerDeque(words: Int32Array, layout: Layout, worker: number): ChaseLevDeque {
+  return new ChaseLevDeque(
+    words,
+    workerWord(layout, worker, WorkerBlock.DEQUE_TOP),
+    workerWord(layout, worker, WorkerBlock.DEQUE_BOTTOM),
+    workerWord(layout, worker, layout.dequeRing),
+    layout.dequeCapacity,
+  );
+}
+
+/** The injector levels, highest priority first: owned (pushed to) by the main thread. */
+export function injectorLevels(words: Int32Array, layout: Layout): ChaseLevDeque[] {
+  const levels: ChaseLevDeque[] = [];
+  for (let level = 0; level < PRIORITY_LEVELS; level++) {
+    levels.push(
+      new ChaseLevDeque(
+        words,
+        injectorWord(layout, level, InjectorBlock.TOP),
+        injectorWord(layout, level, InjectorBlock.BOTTOM),
+        injectorWord(layout, level, layout.injectorRing),
+        layout.injectorCapacity,
+      ),
+    );
+  }
+  return levels;
+}
+
+/** Worker i's completion ring, from the producer's (worker) or the consumer's (main) side. */
+export function completionRing(
+  words: Int32Array,
+  layout: Layout,
+  worker: number,
+  side: 'producer' | 'consumer',
+): CompletionRing {
+  return new CompletionRing(
+    words,
+    workerWord(layout, worker, WorkerBlock.RING_HEAD),
+    workerWord(layout, worker, WorkerBlock.RING_TAIL),
+    workerWord(layout, worker, layout.completionRing),
+    layout.completionCapacity,
+    side,
+  );
+}

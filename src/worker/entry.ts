@@ -1,0 +1,111 @@
+/**
+ * Entry point of every worker thread. It serves the control plane (Comlink over the parent port)
+ * and, once `init` handed over the shared memory, runs the scheduling loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { expose } from 'comlink';
+import { PayloadCodec } from '../codec/payload.js';
+import { countingEndpoint } from '../control/endpoint.js';
+import { installErrorTransfer } from '../control/error-transfer.js';
+import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
+import { ThreadPoolError } from '../errors.js';
+import { Arena, ArenaAllocator } from '../shm/arena.js';
+import { SlotTable } from '../shm/slot.js';
+import { completionRing, injectorLevels, sharedViews, workerDeque } from '../shm/views.js';
+import { Sleep } from '../sync/sleep.js';
+import { setWorkerIdentity } from './context.js';
+import { type TaskFunction, WorkerRuntime } from './runtime.js';
+
+const boot = workerData as WorkerBootData;
+let runtime: WorkerRuntime | undefined;
+let taskModule: Record<string, unknown> = {};
+let exitHandler: string | undefined;
+/** Settled when the loop has seen the pool stop (Promise.withResolvers is missing in Node 20). */
+const stopped = resolvers<void>();
+
+async function loadTaskModule(url: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ThreadPoolError(`the task module ${url} failed to load on ${boot.name}: ${reason}`, { cause: error });
+  }
+}
+
+async function runHandler(kind: string, name: string): Promise<void> {
+  const handler = taskModule[name];
+  if (typeof handler !== 'function') {
+    throw new ThreadPoolError(`${kind} "${name}" is not a function exported by the task module`);
+  }
+  try {
+    await handler(boot.index);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ThreadPoolError(`${kind} "${name}" failed on ${boot.name}: ${reason}`, { cause: error });
+  }
+}
+
+function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
+  const { layout, index } = config;
+  const views = sharedViews(config.shared);
+  const slots = new SlotTable(views.words, layout);
+  const arenas = config.arenas.map((buffer) => new Arena(buffer));
+  const ownArena = 1 + index;
+  const codec = new PayloadCodec(views, slots, arenas, new ArenaAllocator(arenas[ownArena]), ownArena, config.maxPayloadBytes);
+  const deques = [];
+  for (let i = 0; i < layout.threads; i++) deques.push(workerDeque(views.words, layout, i));
+  return new WorkerRuntime({
+    config,
+    words: views.words,
+    slots,
+    codec,
+    sleep: new Sleep(views.words, layout, config.spinMicros),
+    deques,
+    injectors: injectorLevels(views.words, layout),
+    ring: completionRing(views.words, layout, index, 'producer'),
+    tasks: names.map((name) => taskModule[name] as TaskFunction),
+  });
+}
+
+const control: WorkerControl = {
+  async init(config: WorkerConfig): Promise<StartReport> {
+    setWorkerIdentity({ index: config.index, name: config.name, numThreads: config.layout.threads });
+    taskModule = await loadTaskModule(config.moduleUrl);
+    const names = Object.keys(taskModule)
+      .filter((name) => typeof taskModule[name] === 'function')
+      .sort();
+    exitHandler = config.exitHandler;
+    if (config.startHandler !== undefined) await runHandler('startHandler', config.startHandler);
+    runtime = buildRuntime(config, names);
+    runtime.start(() => stopped.resolve());
+    return { tasks: names };
+  },
+
+  ping(): number {
+    return boot.index;
+  },
+
+  snapshot(): WorkerSnapshot {
+    return {
+      index: boot.index,
+      name: boot.name,
+      tasksRun: runtime?.tasksRun ?? 0,
+      asyncInFlight: runtime?.asyncTasksInFlight ?? 0,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+  },
+
+  async shutdown(): Promise<void> {
+    if (runtime !== undefined) await stopped.promise;
+    if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);
+  },
+};
+
+function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+installErrorTransfer();
+expose(control, countingEndpoint(parentPort!, { sent: 0, received: 0 }));

@@ -1,45 +1,91 @@
 /**
- * One pass over a value before it is encoded. It rejects what cannot cross threads (functions,
- * symbols, circular structures) with an error that names where the value sits, and reports whether
- * the value contains a Map, which needs the map-preserving encoding (see msgpack.ts).
+ * One pass over a value before it is encoded. It reports whether the value contains a Map, which
+ * needs the map-preserving encoding (see msgpack.ts), and rejects what cannot cross threads
+ * (functions, symbols, circular structures) with an error that names where the value sits.
  *
- * msgpackr alone would turn a function into `undefined` and a Map into a plain object without a
+ * msgpackr alone would turn a Map into a plain object and a function into `undefined` without a
  * word, and overflow the stack on a cycle.
+ *
+ * The pass runs on every call, so it is split in two. A fast scan keeps no path and no ancestor
+ * list; it gives up when it meets something that cannot be sent, or nesting deeper than
+ * FAST_DEPTH (which any cycle reaches). Only then does a careful walk run, which tracks the path and
+ * the ancestors to tell a deep value from a cycle and to name the culprit.
  */
 import { EncodeError } from '../errors.js';
 
 export const HAS_MAP = 1;
+/** Returned by the fast scan when the careful walk must decide. */
+const UNSURE = -1;
+const FAST_DEPTH = 64;
 
 /**
  * Inspects `value`, whose position is `root[index]` (for example `args[0]`), or `root` alone when
- * `index` is negative. The path is only assembled when something is wrong.
+ * `index` is negative. Returns HAS_MAP or 0; throws EncodeError.
  */
 export function inspectValue(value: unknown, root: string, index = -1): number {
-  if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') return 0;
-  // A getter met during the walk may itself send a value somewhere: give it a walker of its own.
-  const current = shared.busy ? new Walker() : shared;
-  return current.start(value, root, index);
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') return new Walker(root, index).start(value);
+    return 0;
+  }
+  const flags = scan(value, 0);
+  return flags === UNSURE ? new Walker(root, index).start(value) : flags;
+}
+
+function isPrimitive(value: unknown): boolean {
+  const type = typeof value;
+  return type !== 'object' && type !== 'function' && type !== 'symbol';
+}
+
+function scan(value: unknown, depth: number): number {
+  if (isPrimitive(value) || value === null) return 0;
+  if (typeof value !== 'object' || depth > FAST_DEPTH) return UNSURE;
+  let flags = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (isPrimitive(item)) continue;
+      const result = scan(item, depth + 1);
+      if (result === UNSURE) return UNSURE;
+      flags |= result;
+    }
+    return flags;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) {
+    for (const key in value) {
+      const item: unknown = (value as Record<string, unknown>)[key];
+      if (isPrimitive(item)) continue;
+      const result = scan(item, depth + 1);
+      if (result === UNSURE) return UNSURE;
+      flags |= result;
+    }
+    return flags;
+  }
+  if (isOpaque(value)) return 0;
+  // Maps, Sets, Errors and class instances are rare: the careful walk handles them.
+  return UNSURE;
+}
+
+/** Values msgpackr encodes whole, whose contents need no inspection. */
+function isOpaque(value: object): boolean {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp;
 }
 
 class Walker {
   /** Objects on the path from the root to the current value, to detect cycles. */
   private readonly ancestors: object[] = [];
-  /** Property keys on that path, turned into a readable path only when something is wrong. */
+  /** Property keys on that path, for the error message. */
   private readonly keys: (string | number)[] = [];
-  private root = '';
-  busy = false;
 
-  start(value: unknown, root: string, index: number): number {
-    this.ancestors.length = 0;
-    this.keys.length = 0;
-    this.root = root;
+  constructor(
+    private readonly root: string,
+    index: number,
+  ) {
     if (index >= 0) this.keys.push(index);
-    this.busy = true;
-    try {
-      return this.visit(value);
-    } finally {
-      this.busy = false;
-    }
+  }
+
+  start(value: unknown): number {
+    return this.visit(value);
   }
 
   private visit(value: unknown): number {
@@ -56,9 +102,7 @@ class Walker {
   }
 
   private visitObject(value: object): number {
-    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) {
-      return 0;
-    }
+    if (isOpaque(value)) return 0;
     if (this.ancestors.includes(value)) {
       throw new EncodeError(this.path(), 'circular structures cannot be sent between threads');
     }
@@ -102,6 +146,3 @@ class Walker {
     return path;
   }
 }
-
-/** Reused by every inspection on this thread, so the common case allocates nothing. */
-const shared = new Walker();

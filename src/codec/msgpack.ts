@@ -13,7 +13,7 @@
  * - `copyBuffers` makes decoded binary data independent of the buffer it was decoded from, which is
  *   reused for the next message.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
 import { PayloadKind } from '../shm/slot.js';
 import { registerErrorExtension } from './error-extension.js';
 
@@ -35,11 +35,32 @@ const mapPackr = new Packr({ ...common, useRecords: true });
 const mapUnpackr = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
 
 /**
- * Packs `value`. The bytes live in msgpackr's reusable buffer and are valid until the next pack on
- * this thread: copy them before packing anything else.
+ * Where the bytes of the last `pack` are: `bytes[start, end)`. `bytes` is a plain Uint8Array over
+ * msgpackr's reusable buffer; it is overwritten by the next pack on this thread, so copy it first.
  */
-export function pack(value: unknown, kind: number): Uint8Array {
-  return (kind === PayloadKind.PACKED_WITH_MAPS ? mapPackr : plainPackr).pack(value);
+export interface Packed {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+const packed: Packed = { bytes: new Uint8Array(0), start: 0, end: 0 };
+
+/**
+ * Packs `value` into msgpackr's reusable buffer. Asking msgpackr to reuse and reset its buffer
+ * (instead of returning a fresh Buffer slice) halves the cost of packing a small value, which is
+ * what most task arguments and results are.
+ */
+export function pack(value: unknown, kind: number): Packed {
+  const packr = kind === PayloadKind.PACKED_WITH_MAPS ? mapPackr : plainPackr;
+  const target = packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number };
+  if (packed.bytes.buffer !== target.buffer || packed.bytes.byteOffset !== target.byteOffset) {
+    // Uint8Array#subarray is much cheaper than Buffer#subarray, and copies only need plain views.
+    packed.bytes = new Uint8Array(target.buffer, target.byteOffset, target.length);
+  }
+  packed.start = target.start;
+  packed.end = target.end;
+  return packed;
 }
 
 /** Unpacks the first `length` bytes of a private (never shared) buffer. */

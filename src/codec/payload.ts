@@ -15,7 +15,7 @@ import type { Arena, ArenaAllocator } from '../shm/arena.js';
 import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
 import { HAS_MAP, inspectValue } from './inspect.js';
-import { pack, unpack } from './msgpack.js';
+import { type Packed, pack, unpack } from './msgpack.js';
 import { readScalar, readScalars, scalarTags, tagOf, writeScalars } from './scalars.js';
 
 /** A payload encoded and not yet stored. */
@@ -25,8 +25,9 @@ export interface EncodedPayload {
   tags: number;
   /** Byte length, or the number of scalars. */
   length: number;
-  /** msgpack bytes (PACKED kinds only). */
+  /** msgpack bytes (PACKED kinds only): `bytes[start, start + length)`. */
   bytes: Uint8Array | undefined;
+  start: number;
   /** The values themselves (SCALARS only). */
   scalars: readonly unknown[] | undefined;
 }
@@ -37,7 +38,7 @@ const MAX_KEPT_SCRATCH = 1 << 20;
 export class PayloadCodec {
   private scratch = Buffer.allocUnsafeSlow(4096);
   /** Reused by `encode*`: the hot path allocates no descriptor per call. */
-  private readonly encoded: EncodedPayload = { kind: 0, tags: 0, length: 0, bytes: undefined, scalars: undefined };
+  private readonly encoded: EncodedPayload = { kind: 0, tags: 0, length: 0, bytes: undefined, start: 0, scalars: undefined };
   private readonly single: unknown[] = [undefined];
 
   constructor(
@@ -80,7 +81,8 @@ export class PayloadCodec {
       kind: payload.kind,
       tags: payload.tags,
       length: payload.length,
-      bytes: payload.bytes?.slice(),
+      bytes: payload.bytes?.slice(payload.start, payload.start + payload.length),
+      start: 0,
       scalars: payload.scalars === undefined ? undefined : [...payload.scalars],
     };
   }
@@ -98,13 +100,14 @@ export class PayloadCodec {
       writeScalars(this.views.f64, inline >> 3, payload.scalars!);
       return;
     }
-    const bytes = payload.bytes!;
-    if (bytes.length <= slots.inlineBytes) {
+    const length = payload.length;
+    const bytes = payload.bytes!.subarray(payload.start, payload.start + length);
+    if (length <= slots.inlineBytes) {
       words[slots.word(slot, SlotField.ARENA)] = INLINE;
       this.views.bytes.set(bytes, inline);
       return;
     }
-    const offset = this.allocator.allocate(bytes.length);
+    const offset = this.allocator.allocate(length);
     this.arenas[this.arenaId].bytes.set(bytes, offset);
     words[slots.word(slot, SlotField.ARENA)] = this.arenaId;
     words[slots.word(slot, SlotField.OFFSET)] = offset;
@@ -148,28 +151,31 @@ export class PayloadCodec {
     encoded.tags = tags;
     encoded.length = values.length;
     encoded.bytes = undefined;
+    encoded.start = 0;
     encoded.scalars = values;
     return encoded;
   }
 
   private packedPayload(value: unknown, flags: number, root: string): EncodedPayload {
     const kind = flags & HAS_MAP ? PayloadKind.PACKED_WITH_MAPS : PayloadKind.PACKED;
-    let bytes: Uint8Array;
+    let packed: Packed;
     try {
-      bytes = pack(value, kind);
+      packed = pack(value, kind);
     } catch (error) {
       throw new EncodeError(root, error instanceof Error ? error.message : String(error), error);
     }
-    if (bytes.length > this.maxPayloadBytes) {
+    const length = packed.end - packed.start;
+    if (length > this.maxPayloadBytes) {
       throw new PayloadTooLargeError(
-        `${root} encodes to ${bytes.length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
+        `${root} encodes to ${length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
       );
     }
     const encoded = this.encoded;
     encoded.kind = kind;
     encoded.tags = 0;
-    encoded.length = bytes.length;
-    encoded.bytes = bytes;
+    encoded.length = length;
+    encoded.bytes = packed.bytes;
+    encoded.start = packed.start;
     encoded.scalars = undefined;
     return encoded;
   }

@@ -4,7 +4,7 @@
  * msgpack Error extension as task errors, so both paths report failures the same way.
  */
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { pack, unpack } from '../codec/msgpack.js';
+import { type Packed, pack, unpack } from '../codec/msgpack.js';
 import { PayloadKind } from '../shm/slot.js';
 
 interface Thrown {
@@ -12,13 +12,15 @@ interface Thrown {
 }
 
 function encodeThrown(value: unknown): Uint8Array {
+  let packed: Packed;
   try {
-    return pack(value, PayloadKind.PACKED).slice();
+    packed = pack(value, PayloadKind.PACKED);
   } catch {
     // The thrown value itself cannot be encoded (it holds a function, say): keep what can be.
     const error = value instanceof Error ? value : new Error(String(value));
-    return pack({ name: error.name, message: error.message, stack: error.stack }, PayloadKind.PACKED).slice();
+    packed = pack({ name: error.name, message: error.message, stack: error.stack }, PayloadKind.PACKED);
   }
+  return packed.bytes.slice(packed.start, packed.end);
 }
 
 let installed = false;

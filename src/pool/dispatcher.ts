@@ -67,7 +67,11 @@ export class Dispatcher {
    * a slot, so the caller may encode the next call right away.
    */
   submit(task: number, batch: number, payload: EncodedPayload, work: PendingWork, level = NORMAL_PRIORITY): void {
-    const slot = this.free.pop();
+    // Consume finished tasks first: a caller submitting a long burst in one synchronous loop
+    // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
+    // loop is busy with the burst.
+    this.drain();
+    const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
       this.waiting.push({ task, batch, level, payload: this.codec.detach(payload), work });
       return;
@@ -95,9 +99,8 @@ export class Dispatcher {
     this.pending[slot] = work;
     this.inUse++;
     const injector = this.injectors[level];
-    const wasEmpty = injector.isEmpty();
     injector.push(slots.entryFor(slot, queued));
-    this.sleep.newJobs(1, wasEmpty);
+    this.sleep.newJobs(injector.size());
     this.onSubmit();
   }
 

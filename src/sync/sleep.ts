@@ -60,18 +60,17 @@ export class Sleep {
   // ---- producer side -------------------------------------------------------------------------
 
   /**
-   * Called after `count` jobs were made visible. `queueWasEmpty` tells whether the queue they went
-   * to held nothing before: if it was not empty, the awake idle workers evidently are not keeping
-   * up, so sleepers are woken regardless of them.
+   * Called after jobs were made visible; `queued` is how many wait in the queue that received them,
+   * counting the new ones. Workers that are awake and searching will take some of them; sleepers are
+   * woken for the rest. This is Rayon's rule (wake only beyond the awake idle workers when the queue
+   * was empty, and regardless of them otherwise) with the queue's length standing in for "was it
+   * empty".
    */
-  newJobs(count: number, queueWasEmpty: boolean): void {
+  newJobs(queued: number): void {
     const counters = bumpJecIf(this.words, this.counters, true);
     const sleepers = sleepingOf(counters);
     if (sleepers === 0) return;
-    // Workers still searching will find jobs posted to a queue that was empty; only the excess
-    // needs sleepers.
-    const searching = queueWasEmpty ? this.awakeSearching(count) : 0;
-    const toWake = Math.min(count - searching, sleepers);
+    const toWake = Math.min(queued - this.awakeSearching(queued), sleepers);
     if (toWake > 0) this.wakeAny(toWake);
   }
 
@@ -129,14 +128,15 @@ export class Sleep {
   }
 
   /**
-   * The worker found work (or stops searching for another reason). It may have been the one
-   * searcher that kept producers from waking sleepers, so wake up to two of them, as Rayon does:
-   * more work may be waiting.
+   * The worker found work (or stops searching for another reason). If more work is queued and
+   * someone sleeps, it wakes one helper: the searchers that held producers back from waking
+   * sleepers may be gone now. Rayon wakes up to two sleepers here unconditionally; a wake costs a
+   * futex call and tens of microseconds of a parked thread's time in JS, so only evident backlog
+   * pays for one here.
    */
-  workFound(self: number): void {
+  workFound(self: number, moreWork: () => boolean): void {
     Atomics.store(this.words, this.searchingWords[self], 0);
-    const sleepers = this.sleepingCount();
-    if (sleepers > 0) this.wakeAny(Math.min(sleepers, 2));
+    if (this.sleepingCount() > 0 && moreWork()) this.wakeAny(1);
   }
 
   /** Starts a fresh spin budget: after a wake, or when work was posted while getting sleepy. */

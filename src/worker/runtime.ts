@@ -167,7 +167,7 @@ export class WorkerRuntime {
   private stopSearching(): void {
     if (!this.searching) return;
     this.searching = false;
-    this.sleep.workFound(this.index);
+    this.sleep.workFound(this.index, this.workVisible);
   }
 
   private stop(): void {

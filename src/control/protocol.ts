@@ -12,6 +12,8 @@ export interface WorkerConfig {
   shared: SharedArrayBuffer;
   /** Every thread's payload arena: index 0 is the main thread's, 1 + i worker i's. */
   arenas: SharedArrayBuffer[];
+  /** Modules imported before the task module (URLs or package specifiers). */
+  preload: string[];
   /** URL of the task module. */
   moduleUrl: string;
   /** Export run on the worker when it starts, before it takes work. */

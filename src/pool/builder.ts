@@ -73,6 +73,12 @@ export class ThreadPoolBuilder<M extends TaskModule = UntypedModule> {
     return this;
   }
 
+  /** Modules each worker imports before the task module (see ThreadPoolOptions.preload). */
+  preload(modules: (string | URL)[]): this {
+    this.options.preload = modules;
+    return this;
+  }
+
   resourceLimits(limits: ResourceLimits): this {
     this.options.resourceLimits = limits;
     return this;

@@ -45,6 +45,13 @@ export interface ThreadPoolOptions {
   spinMicros?: number;
   /** How many asynchronous tasks (returning a promise) one worker keeps in flight. Default 1. */
   asyncTasksPerWorker?: number;
+  /**
+   * Modules every worker imports, in order, before the task module: `file:` URLs, absolute paths or
+   * bare package specifiers (resolved from where viscose is installed). This is how a TypeScript
+   * task module gets its loader on Node 20, whose workers ignore `--import` in `execArgv`: preload a
+   * file that calls `register()` from `tsx/esm/api` (see the README).
+   */
+  preload?: (string | URL)[];
   /** Passed to every `Worker`. */
   resourceLimits?: ResourceLimits;
   /** Passed to every `Worker`, e.g. `['--import', 'tsx']` to load task modules written in TypeScript. */
@@ -71,6 +78,7 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   spinMicros: number;
   asyncTasksPerWorker: number;
+  preload: string[];
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
   env: NodeJS.Dict<string> | typeof SHARE_ENV | undefined;
@@ -89,6 +97,7 @@ const KNOWN_OPTIONS = new Set([
   'maxPayloadBytes',
   'spinMicros',
   'asyncTasksPerWorker',
+  'preload',
   'resourceLimits',
   'execArgv',
   'env',
@@ -119,6 +128,7 @@ export function resolveOptions(options: ThreadPoolOptions): ResolvedOptions {
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
     spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
     asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? 1, 1, 1 << 16),
+    preload: preloads(options.preload),
     resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
     execArgv: stringArray('execArgv', options.execArgv),
     env: environment(options.env),
@@ -169,6 +179,18 @@ function moduleUrl(module: unknown): string {
     'module',
     `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`,
   );
+}
+
+function preloads(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InvalidOptionError('preload', 'expected an array of module URLs, paths or specifiers');
+  return value.map((entry: unknown) => {
+    if (entry instanceof URL) return entry.href;
+    if (typeof entry !== 'string' || entry === '' || entry.startsWith('.')) {
+      throw new InvalidOptionError('preload', `expected URLs, absolute paths or package specifiers, got ${JSON.stringify(entry)}`);
+    }
+    return isAbsolute(entry) ? pathToFileURL(entry).href : entry;
+  });
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {

@@ -93,6 +93,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     try {
       const reports = await Promise.all(hosts.map((host) => plane.start(host)));
       const report = reports[0];
+      if (report.tasks.length === 0) {
+        throw new ThreadPoolError(`the task module ${resolved.moduleUrl} exports no function: there is no task to run`);
+      }
       for (let i = 1; i < reports.length; i++) {
         if (reports[i].tasks.join('\0') !== report.tasks.join('\0')) {
           throw new ThreadPoolError(
@@ -382,6 +385,7 @@ class DataPlane {
       layout: this.layout,
       shared: this.shared,
       arenas: this.arenaBuffers,
+      preload: options.preload,
       moduleUrl: options.moduleUrl,
       startHandler: options.startHandler,
       exitHandler: options.exitHandler,

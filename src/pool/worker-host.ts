@@ -50,8 +50,6 @@ export class WorkerHost {
       execArgv: options.execArgv,
       env: options.env,
     });
-    // An idle pool must not keep the process alive; KeepAlive holds it open while work is pending.
-    this.worker.unref();
     let lastError: unknown;
     this.worker.on('error', (error) => {
       lastError = error;
@@ -67,6 +65,9 @@ export class WorkerHost {
     });
     this.exitRejection.catch(() => {});
     this.control = wrap<WorkerControl>(countingEndpoint(this.worker, this.messages));
+    // An idle pool must not keep the process alive; KeepAlive holds it open while work is pending.
+    // This comes after Comlink's 'message' listener: adding that listener refs the worker's port.
+    this.worker.unref();
   }
 
   get alive(): boolean {

@@ -190,12 +190,19 @@ export class Sleep {
     }
   }
 
-  /** Blocks the worker until its state word leaves BLOCKED. */
-  parkSync(self: number): void {
+  /**
+   * Blocks the worker until its state word leaves BLOCKED or `timeoutMs` passes. Returns whether it
+   * was woken; after a timeout it is still registered as sleeping (see cancelSleep).
+   */
+  parkSync(self: number, timeoutMs: number): boolean {
     const word = this.stateWords[self];
+    const deadline = performance.now() + timeoutMs;
     while (Atomics.load(this.words, word) === BLOCKED) {
-      Atomics.wait(this.words, word, BLOCKED);
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.words, word, BLOCKED, left);
     }
+    return true;
   }
 
   stateWord(self: number): number {

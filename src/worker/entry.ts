@@ -17,18 +17,20 @@ import { setWorkerIdentity } from './context.js';
 import { type TaskFunction, WorkerRuntime } from './runtime.js';
 
 const boot = workerData as WorkerBootData;
+/** What keeps the event loop busy before task code runs (the control channel's port). */
+let idleResources = 0;
 let runtime: WorkerRuntime | undefined;
 let taskModule: Record<string, unknown> = {};
 let exitHandler: string | undefined;
 /** Settled when the loop has seen the pool stop (Promise.withResolvers is missing in Node 20). */
 const stopped = resolvers<void>();
 
-async function loadTaskModule(url: string): Promise<Record<string, unknown>> {
+async function importModule(what: string, url: string): Promise<Record<string, unknown>> {
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ThreadPoolError(`the task module ${url} failed to load on ${boot.name}: ${reason}`, { cause: error });
+    throw new ThreadPoolError(`${what} ${url} failed to load on ${boot.name}: ${reason}`, { cause: error });
   }
 }
 
@@ -64,13 +66,16 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     injectors: injectorLevels(views.words, layout),
     ring: completionRing(views.words, layout, index, 'producer'),
     tasks: names.map((name) => taskModule[name] as TaskFunction),
+    idleResources,
   });
 }
 
 const control: WorkerControl = {
   async init(config: WorkerConfig): Promise<StartReport> {
     setWorkerIdentity({ index: config.index, name: config.name, numThreads: config.layout.threads });
-    taskModule = await loadTaskModule(config.moduleUrl);
+    idleResources = process.getActiveResourcesInfo().length;
+    for (const preload of config.preload) await importModule('the preload module', preload);
+    taskModule = await importModule('the task module', config.moduleUrl);
     const names = Object.keys(taskModule)
       .filter((name) => typeof taskModule[name] === 'function')
       .sort();

@@ -28,6 +28,9 @@ import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 
+/** Longest synchronous park before the worker gives its event loop a turn anyway. */
+const IDLE_TURN_MS = 100;
+
 /** Everything the loop works with, built by the worker entry from the start-up config. */
 export interface RuntimeParts {
   config: WorkerConfig;
@@ -40,6 +43,8 @@ export interface RuntimeParts {
   injectors: ChaseLevDeque[];
   ring: CompletionRing;
   tasks: TaskFunction[];
+  /** `process.getActiveResourcesInfo().length` before the task module was loaded. */
+  idleResources: number;
 }
 
 export class WorkerRuntime {
@@ -68,6 +73,8 @@ export class WorkerRuntime {
   private stopped = false;
   private asyncInFlight = 0;
   private onStopped: (() => void) | undefined;
+  /** Active event-loop resources of an idle worker: the control channel's port. */
+  private readonly idleResources: number;
 
   constructor(parts: RuntimeParts) {
     const { config } = parts;
@@ -84,6 +91,7 @@ export class WorkerRuntime {
     this.asyncLimit = config.asyncTasksPerWorker;
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_PENDING);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
+    this.idleResources = parts.idleResources;
   }
 
   /** Starts taking work; `stopped` is called once the pool is stopping and the loop has ended. */
@@ -153,15 +161,31 @@ export class WorkerRuntime {
         continue;
       }
       if (this.sleep.noWorkFound(this.idle, this.index, performance.now(), this.workVisible) === PARK) {
-        if (this.asyncInFlight > 0) {
+        if (this.asyncInFlight > 0 || this.hasBackgroundWork()) {
           this.parkAsync();
           return;
         }
         this.countParked();
-        this.sleep.parkSync(this.index);
+        if (!this.sleep.parkSync(this.index, IDLE_TURN_MS)) {
+          // Nobody needed us for a while: give the event loop a turn (unref'd timers and anything
+          // else it holds), then look for work again.
+          this.sleep.cancelSleep(this.index);
+          this.stopSearching();
+          setImmediate(this.pump);
+          return;
+        }
         this.sleep.restartSpin(this.idle);
       }
     }
+  }
+
+  /**
+   * Whether the event loop holds something besides the control channel: a timer, a socket, a file
+   * operation that task code started. Blocking in Atomics.wait would freeze it, so the worker parks
+   * with waitAsync instead while there is.
+   */
+  private hasBackgroundWork(): boolean {
+    return process.getActiveResourcesInfo().length > this.idleResources;
   }
 
   private stopSearching(): void {

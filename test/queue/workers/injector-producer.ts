@@ -1,0 +1,21 @@
+/**
+ * The injector's single producer (the main thread in the pool): pushes 0..n-1 in order and never
+ * pops, retrying while the injector is full.
+ */
+import { threadMain } from '../../support/thread-main.js';
+import { Control, type ProducerStats, type QueueThreadData, openQueue } from './protocol.js';
+
+interface ProducerData extends QueueThreadData {
+  items: number;
+}
+
+threadMain((data: ProducerData): ProducerStats => {
+  const injector = openQueue(data, 'injector');
+  const stats: ProducerStats = { pushed: 0, fullPushes: 0 };
+  for (let item = 0; item < data.items; item++) {
+    while (!injector.push(item)) stats.fullPushes++;
+    stats.pushed++;
+  }
+  Atomics.store(new Int32Array(data.control), Control.PRODUCER_DONE, 1);
+  return stats;
+});

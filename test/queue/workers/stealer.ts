@@ -1,0 +1,35 @@
+/**
+ * A thief of a worker deque, or a consumer of the injector: steals until the producer is done and
+ * the queue is empty. RETRY (a lost race) is simply retried, as the worker runtime does.
+ */
+import { EMPTY, RETRY } from '../../../src/queue/deque.js';
+import { recordTake } from '../../support/tally.js';
+import { threadMain } from '../../support/thread-main.js';
+import { Control, type StealerData, type StealerStats, openQueue } from './protocol.js';
+
+threadMain((data: StealerData): StealerStats => {
+  const queue = openQueue(data, data.queue);
+  const control = new Int32Array(data.control);
+  const taken = new Int32Array(data.taken);
+  const stats: StealerStats = { stolen: 0, retries: 0 };
+  let last = -1;
+  for (;;) {
+    // Read the flag before stealing: an EMPTY steal after the producer finished means empty for good.
+    const producerDone = Atomics.load(control, Control.PRODUCER_DONE) === 1;
+    const entry = queue.steal();
+    if (entry === RETRY) {
+      stats.retries++;
+      continue;
+    }
+    if (entry === EMPTY) {
+      if (producerDone) return stats;
+      continue;
+    }
+    recordTake(taken, entry);
+    stats.stolen++;
+    if (data.expectFifo) {
+      if (entry <= last) throw new Error(`steal returned ${entry} after ${last}: not FIFO`);
+      last = entry;
+    }
+  }
+});

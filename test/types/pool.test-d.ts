@@ -1,0 +1,50 @@
+// The client is typed from the task module: names, arguments and results are checked by tsc.
+import { describe, expectTypeOf, it } from 'vitest';
+import type { TaskArgs, TaskName, TaskResult, ThreadPool, ThreadPoolBuilder } from 'viscose';
+import type * as TypedTasks from '../fixtures/typed-tasks.js';
+
+type Pool = ThreadPool<typeof TypedTasks>;
+
+describe('ThreadPool<typeof import(module)>', () => {
+  it('accepts only function exports as task names', () => {
+    expectTypeOf<TaskName<typeof TypedTasks>>().toEqualTypeOf<'scale' | 'describeSize'>();
+  });
+
+  it('types the arguments and the awaited result', () => {
+    expectTypeOf<TaskArgs<typeof TypedTasks, 'scale'>>().toEqualTypeOf<[size: TypedTasks.Size, factor: number]>();
+    expectTypeOf<TaskResult<typeof TypedTasks, 'describeSize'>>().toEqualTypeOf<string>();
+    expectTypeOf<Pool['run']>().toBeFunction();
+    const pool = {} as Pool;
+    expectTypeOf(pool.run('scale', { width: 1, height: 2 }, 3)).toEqualTypeOf<Promise<TypedTasks.Size>>();
+    expectTypeOf(pool.runBatch('describeSize', [[{ width: 1, height: 2 }]])).toEqualTypeOf<Promise<string[]>>();
+  });
+
+  it('rejects wrong names, arguments and result uses', () => {
+    const pool = {} as Pool;
+    // @ts-expect-error not an export
+    void pool.run('resize', 1);
+    // @ts-expect-error a constant, not a function
+    void pool.run('notATask');
+    // @ts-expect-error the factor must be a number
+    void pool.run('scale', { width: 1, height: 2 }, 'twice');
+    // @ts-expect-error a missing argument
+    void pool.run('scale', { width: 1, height: 2 });
+    // @ts-expect-error the result is a Size, not a string
+    const wrong: Promise<string> = pool.run('scale', { width: 1, height: 2 }, 3);
+    void wrong;
+    // @ts-expect-error each batch entry is an argument list
+    void pool.runBatch('scale', [{ width: 1, height: 2 }]);
+  });
+
+  it('lets an untyped pool call anything', () => {
+    const pool = {} as ThreadPool;
+    expectTypeOf(pool.run('anything', 1, 'two')).toEqualTypeOf<Promise<unknown>>();
+  });
+
+  it('types the builder handlers by export name', () => {
+    const builder = {} as ThreadPoolBuilder<typeof TypedTasks>;
+    builder.startHandler('scale');
+    // @ts-expect-error not an export
+    builder.startHandler('warmUp');
+  });
+});

@@ -31,6 +31,15 @@ export function inspectValue(value: unknown, root: string, index = -1): number {
   return flags === UNSURE ? new Walker(root, index).start(value) : flags;
 }
 
+/** Objects msgpackr would silently turn into `{}`: refused rather than lost. */
+const UNSENDABLE: [new (...args: never[]) => object, string][] = [
+  [SharedArrayBuffer, 'a SharedArrayBuffer cannot be copied between threads; send a typed array over it'],
+  [WeakMap, 'a WeakMap cannot be sent between threads'],
+  [WeakSet, 'a WeakSet cannot be sent between threads'],
+  [WeakRef, 'a WeakRef cannot be sent between threads'],
+  [Promise, 'a promise cannot be sent between threads; send its value'],
+];
+
 function isPrimitive(value: unknown): boolean {
   const type = typeof value;
   return type !== 'object' && type !== 'function' && type !== 'symbol';
@@ -85,7 +94,15 @@ class Walker {
   }
 
   start(value: unknown): number {
-    return this.visit(value);
+    try {
+      return this.visit(value);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        // The walk recursed until the stack ran out: msgpackr could not encode it either.
+        throw new EncodeError(this.path(), `nested more than ${this.keys.length} levels deep, too deep to encode`, error);
+      }
+      throw error;
+    }
   }
 
   private visit(value: unknown): number {
@@ -103,6 +120,9 @@ class Walker {
 
   private visitObject(value: object): number {
     if (isOpaque(value)) return 0;
+    for (const [type, reason] of UNSENDABLE) {
+      if (value instanceof type) throw new EncodeError(this.path(), reason);
+    }
     if (this.ancestors.includes(value)) {
       throw new EncodeError(this.path(), 'circular structures cannot be sent between threads');
     }
@@ -126,6 +146,7 @@ class Walker {
         flags |= this.child(key, (value as Record<string, unknown>)[key]);
       }
       if (value instanceof Error && value.cause !== undefined) flags |= this.child('cause', value.cause);
+      if (value instanceof AggregateError) flags |= this.child('errors', value.errors);
     }
     this.ancestors.pop();
     return flags;

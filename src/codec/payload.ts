@@ -87,30 +87,33 @@ export class PayloadCodec {
     };
   }
 
-  /** Stores an encoded payload in a slot (its inline area, or this thread's arena). */
+  /**
+   * Stores an encoded payload in a slot (its inline area, or this thread's arena). Throws
+   * PayloadTooLargeError, with the slot untouched, when the arena has no room.
+   */
   store(slot: number, payload: EncodedPayload): void {
     const words = this.views.words;
     const slots = this.slots;
+    const length = payload.length;
     const inline = slots.inlineOffset(slot);
-    words[slots.word(slot, SlotField.KIND)] = payload.kind;
-    words[slots.word(slot, SlotField.LENGTH)] = payload.length;
     if (payload.kind === PayloadKind.SCALARS) {
       words[slots.word(slot, SlotField.TAGS)] = payload.tags;
       words[slots.word(slot, SlotField.ARENA)] = INLINE;
       writeScalars(this.views.f64, inline >> 3, payload.scalars!);
-      return;
+    } else {
+      const bytes = payload.bytes!.subarray(payload.start, payload.start + length);
+      if (length <= slots.inlineBytes) {
+        words[slots.word(slot, SlotField.ARENA)] = INLINE;
+        this.views.bytes.set(bytes, inline);
+      } else {
+        const offset = this.allocator.allocate(length);
+        this.arenas[this.arenaId].bytes.set(bytes, offset);
+        words[slots.word(slot, SlotField.ARENA)] = this.arenaId;
+        words[slots.word(slot, SlotField.OFFSET)] = offset;
+      }
     }
-    const length = payload.length;
-    const bytes = payload.bytes!.subarray(payload.start, payload.start + length);
-    if (length <= slots.inlineBytes) {
-      words[slots.word(slot, SlotField.ARENA)] = INLINE;
-      this.views.bytes.set(bytes, inline);
-      return;
-    }
-    const offset = this.allocator.allocate(length);
-    this.arenas[this.arenaId].bytes.set(bytes, offset);
-    words[slots.word(slot, SlotField.ARENA)] = this.arenaId;
-    words[slots.word(slot, SlotField.OFFSET)] = offset;
+    words[slots.word(slot, SlotField.KIND)] = payload.kind;
+    words[slots.word(slot, SlotField.LENGTH)] = length;
   }
 
   /** Decodes a list stored with `encodeList`. */

@@ -73,6 +73,11 @@ export class ArenaAllocator {
 
   /** Returns the data offset of a block of at least `length` bytes, marked LIVE. */
   allocate(length: number): number {
+    if (length + BLOCK_HEADER > this.arena.buffer.maxByteLength - DATA_START) {
+      throw new PayloadTooLargeError(
+        `a payload of ${length} bytes cannot fit a shared arena of ${this.arena.buffer.maxByteLength} bytes`,
+      );
+    }
     const k = sizeClassFor(length + BLOCK_HEADER);
     let block = this.free[k].pop();
     if (block === undefined && this.collectReleased(k)) block = this.free[k].pop();

@@ -69,7 +69,8 @@ export interface ThreadPoolOptions {
   onError?: (error: Error) => void;
 }
 
-export interface ResolvedOptions {
+/** The options in effect for a pool, every default filled in (`ThreadPool.settings`). */
+export interface ThreadPoolSettings {
   moduleUrl: string;
   threads: number;
   names: string[];
@@ -109,7 +110,7 @@ const KNOWN_OPTIONS = new Set([
 /** The largest payload whose arena block (a power of two with a header) fits an arena. */
 export const MAX_PAYLOAD_LIMIT = (MAX_ARENA_BYTES + 1) / 4;
 
-export function resolveOptions(options: ThreadPoolOptions): ResolvedOptions {
+export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', 'expected an object with at least a `module`');
   }

@@ -16,7 +16,7 @@ import { BatchCall, SingleCall } from './calls.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
 import { KeepAlive } from './keep-alive.js';
-import { type ResolvedOptions, type ThreadPoolOptions, resolveOptions } from './options.js';
+import { type ThreadPoolSettings, type ThreadPoolOptions, resolveOptions } from './options.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { WorkerHost, describeExit, type WorkerExit } from './worker-host.js';
 
@@ -64,14 +64,15 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private drainedWaiters: (() => void)[] = [];
 
   private constructor(
-    private readonly options: ResolvedOptions,
+    /** The options in effect, every default filled in. */
+    readonly settings: Readonly<ThreadPoolSettings>,
     private readonly plane: DataPlane,
     hosts: WorkerHost[],
     report: StartReport,
   ) {
     this.hosts = hosts;
     this.tasks = report.tasks;
-    this.threadNames = options.names;
+    this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
     plane.onIdle = () => this.notifyDrained();
     for (const host of hosts) this.watchExit(host);
@@ -114,7 +115,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /** Number of worker threads. */
   get threads(): number {
-    return this.options.threads;
+    return this.settings.threads;
   }
 
   /** Tasks (or batch chunks) accepted and not finished, including those waiting for a slot. */
@@ -235,7 +236,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /** Encodes every chunk before anything is queued, so a bad argument list queues nothing. */
   private encodeChunks(calls: unknown[][]): Chunk[] {
-    const size = Math.max(1, Math.ceil(calls.length / (this.options.threads * CHUNKS_PER_THREAD)));
+    const size = Math.max(1, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
     const codec = this.plane.codec;
     const chunks: Chunk[] = [];
     for (let start = 0; start < calls.length; start += size) {
@@ -310,7 +311,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   private report(error: unknown): void {
-    const onError = this.options.onError;
+    const onError = this.settings.onError;
     const failure = error instanceof Error ? error : new ThreadPoolError(errorMessage(error), { cause: error });
     queueMicrotask(() => onError(failure));
   }
@@ -334,7 +335,7 @@ class DataPlane {
   private holdingProcess = false;
   onIdle: () => void = () => {};
 
-  constructor(private readonly options: ResolvedOptions) {
+  constructor(private readonly options: ThreadPoolSettings) {
     this.layout = computeLayout({
       threads: options.threads,
       slots: options.maxPendingTasks,

@@ -1,0 +1,48 @@
+// The record of what was measured and on what: machine, runtime, package versions, source state.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
+
+const REPOSITORY = new URL('../../', import.meta.url);
+
+/** Versions of `packageNames`, read from their package.json (the repository's own for itself). */
+export function packageVersions(packageNames) {
+  const own = readJson(new URL('package.json', REPOSITORY));
+  const versions = {};
+  for (const name of packageNames) {
+    versions[name] = name === own.name ? own.version : readJson(new URL(`node_modules/${name}/package.json`, REPOSITORY)).version;
+  }
+  return versions;
+}
+
+export function describeEnvironment(packageNames) {
+  const processors = cpus();
+  return {
+    date: new Date().toISOString(),
+    cpuModel: processors[0]?.model ?? 'unknown',
+    cpus: processors.length,
+    availableParallelism: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    packages: packageVersions(packageNames),
+    source: sourceState(),
+    loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
+  };
+}
+
+/** The commit, and the files under src/ that differ from it: the numbers belong to that tree. */
+function sourceState() {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: REPOSITORY, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean);
+    return { commit: git('rev-parse', '--short', 'HEAD'), uncommittedSrcChanges: changed };
+  } catch {
+    return { commit: null, uncommittedSrcChanges: null };
+  }
+}
+
+function readJson(url) {
+  return JSON.parse(readFileSync(url, 'utf8'));
+}

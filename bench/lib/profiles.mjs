@@ -1,0 +1,23 @@
+// Run profiles: how many rounds, and how long the runner waits for an idle machine and for a child.
+// Workload sizes per profile live with each workload (workloads.mjs).
+
+export const profiles = {
+  full: {
+    rounds: 5,
+    /** Attempts per contender and round: a child whose measurement was contaminated is re-run. */
+    attempts: 3,
+    idleTimeoutMs: 10_000,
+    childTimeoutMs: 120_000,
+  },
+  // A smoke check that must finish in under a minute, build included: it gives a busy machine
+  // little patience and only flags contamination instead of re-running.
+  quick: {
+    rounds: 2,
+    attempts: 1,
+    idleTimeoutMs: 2_000,
+    childTimeoutMs: 30_000,
+  },
+};
+
+/** Worker threads per pool, for every contender. */
+export const THREADS = 2;

@@ -1,0 +1,121 @@
+// The benchmark runner: `node bench/run.mjs [--quick]` (via `npm run bench` / `npm run bench:quick`),
+// or `node bench/run.mjs --report <results.json>` to re-render a finished run's report.
+// Each round runs every contender once, each in a fresh child process (one.mjs), in an order that
+// rotates per round, after waiting for the machine to be idle; a child whose measurement another
+// process disturbed is re-run. Prints the markdown report to stdout (progress goes to stderr) and
+// writes it with the raw per-round data to bench/results/.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { runChild } from './lib/child.mjs';
+import { CONTAMINATION_RULE, judgeContamination } from './lib/contamination.mjs';
+import { baselineName, contenderNames, contenders } from './lib/contenders.mjs';
+import { describeEnvironment } from './lib/environment.mjs';
+import { IDLE_RULE, waitForIdle } from './lib/idle.mjs';
+import { THREADS, profiles } from './lib/profiles.mjs';
+import { renderReport } from './lib/report.mjs';
+import { summarize } from './lib/summary.mjs';
+import { allColumns, workloads } from './lib/workloads.mjs';
+
+/** viscose's encoder: its version moves viscose's numbers as much as viscose's own does. */
+const ALSO_RECORDED_PACKAGES = ['msgpackr'];
+const RESULTS = new URL('./results/', import.meta.url);
+
+const reportFlag = process.argv.indexOf('--report');
+if (reportFlag !== -1) {
+  // Re-renders a finished run's report from its raw data, e.g. after the report format changed.
+  const jsonPath = process.argv[reportFlag + 1];
+  const record = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  record.summary = summarize(record.rounds, contenderNames, baselineName, allColumns);
+  publish(record, jsonPath.replace(/\.json$/, '.md'));
+} else {
+  const profileName = process.argv.includes('--quick') ? 'quick' : 'full';
+  // A smoke run must not overwrite the published full results.
+  const outputName = profileName === 'full' ? 'latest' : profileName;
+  mkdirSync(RESULTS, { recursive: true });
+  const record = await measure(profileName, outputName);
+  renameSync(new URL(`${outputName}.tmp.json`, RESULTS), new URL(`${outputName}.json`, RESULTS));
+  publish(record, new URL(`${outputName}.md`, RESULTS));
+  if (allAttempts(record).some((attempt) => !attempt.child.ok)) process.exitCode = 1;
+}
+
+/** Runs every round, saving the record to `<outputName>.tmp.json` after each; returns it summarised. */
+async function measure(profileName, outputName) {
+  const settings = profiles[profileName];
+  const progressFile = new URL(`${outputName}.tmp.json`, RESULTS);
+  const started = performance.now();
+  const record = {
+    profile: profileName,
+    settings,
+    threads: THREADS,
+    baseline: baselineName,
+    rules: { idle: IDLE_RULE, contamination: CONTAMINATION_RULE },
+    environment: describeEnvironment([...contenderNames.map((name) => contenders[name].packageName), ...ALSO_RECORDED_PACKAGES]),
+    configuration: {},
+    rounds: [],
+    rawDataPath: `bench/results/${outputName}.json`,
+  };
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Rotation spreads any drift over the run (heat, background work) across the contenders.
+    const order = rotate(contenderNames, round - 1);
+    const runs = {};
+    for (const name of order) runs[name] = { attempts: await measureWithRetries(record, name, round) };
+    record.rounds.push({ round, order, runs });
+    writeFileSync(progressFile, JSON.stringify(record, null, 1));
+  }
+  record.durationMs = performance.now() - started;
+  record.summary = summarize(record.rounds, contenderNames, baselineName, allColumns);
+  writeFileSync(progressFile, JSON.stringify(record, null, 1));
+  return record;
+}
+
+/** Writes the markdown report to `markdownFile` and prints it. */
+function publish(record, markdownFile) {
+  const report = renderReport(record, { contenderNames, baselineName, columns: allColumns, workloads, lacks: missingCapability });
+  writeFileSync(markdownFile, report);
+  process.stdout.write(report);
+}
+
+/** Runs one contender until a child is clean or fails, or the attempts run out. */
+async function measureWithRetries(record, name, round) {
+  const { settings, profile: profileName } = record;
+  const attempts = [];
+  for (let attempt = 1; attempt <= settings.attempts; attempt++) {
+    const idle = await waitForIdle(settings.idleTimeoutMs);
+    const child = await runChild(name, profileName, settings.childTimeoutMs);
+    const contamination = child.ok ? judgeContamination(child.result.results) : undefined;
+    attempts.push({ idle, child, contamination });
+    if (child.ok) record.configuration[name] ??= child.result.configuration;
+    log(`[round ${round}/${settings.rounds}] ${name} #${attempt}`, idle, child, contamination);
+    // A failure is a finding about the pool, not noise: it is reported, not retried away.
+    if (!child.ok || !contamination.contaminated) break;
+  }
+  return attempts;
+}
+
+function missingCapability(name, workload) {
+  return workload.needs === undefined ? undefined : contenders[name].lacks[workload.needs];
+}
+
+function rotate(list, by) {
+  const shift = by % list.length;
+  return [...list.slice(shift), ...list.slice(0, shift)];
+}
+
+function allAttempts(record) {
+  return record.rounds.flatMap((round) => Object.values(round.runs).flatMap((run) => run.attempts));
+}
+
+function log(label, idle, child, contamination) {
+  const wait = `${idle.idle === false ? 'machine busy after' : 'idle after'} ${(idle.waitedMs / 1000).toFixed(1)} s`;
+  const outcome = !child.ok
+    ? `FAILED: ${child.failure}`
+    : contamination.contaminated
+      ? `contaminated (${contamination.phases.map((phase) => `${phase.workload} +${Math.round(phase.otherCpuMs)} ms`).join(', ')})`
+      : 'clean';
+  const figures = child.ok
+    ? allColumns.flatMap((column) => {
+        const metrics = child.result.results[column.workload.id]?.metrics;
+        return metrics === undefined ? [] : [`${column.label} ${Math.round(metrics[column.key]).toLocaleString('en-US')} ${column.unit}`];
+      })
+    : [];
+  process.stderr.write(`${label}: ${wait}; ${outcome}; ${figures.join(', ')}\n`);
+}

@@ -17,8 +17,6 @@ import { setWorkerIdentity } from './context.js';
 import { type TaskFunction, WorkerRuntime } from './runtime.js';
 
 const boot = workerData as WorkerBootData;
-/** What keeps the event loop busy before task code runs (the control channel's port). */
-let idleResources = 0;
 let runtime: WorkerRuntime | undefined;
 let taskModule: Record<string, unknown> = {};
 let exitHandler: string | undefined;
@@ -66,14 +64,12 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     injectors: injectorLevels(views.words, layout),
     ring: completionRing(views.words, layout, index, 'producer'),
     tasks: names.map((name) => taskModule[name] as TaskFunction),
-    idleResources,
   });
 }
 
 const control: WorkerControl = {
   async init(config: WorkerConfig): Promise<StartReport> {
     setWorkerIdentity({ index: config.index, name: config.name, numThreads: config.layout.threads });
-    idleResources = process.getActiveResourcesInfo().length;
     for (const preload of config.preload) await importModule('the preload module', preload);
     taskModule = await importModule('the task module', config.moduleUrl);
     const names = Object.keys(taskModule)

@@ -43,8 +43,6 @@ export interface RuntimeParts {
   injectors: ChaseLevDeque[];
   ring: CompletionRing;
   tasks: TaskFunction[];
-  /** `process.getActiveResourcesInfo().length` before the task module was loaded. */
-  idleResources: number;
 }
 
 export class WorkerRuntime {
@@ -73,8 +71,6 @@ export class WorkerRuntime {
   private stopped = false;
   private asyncInFlight = 0;
   private onStopped: (() => void) | undefined;
-  /** Active event-loop resources of an idle worker: the control channel's port. */
-  private readonly idleResources: number;
 
   constructor(parts: RuntimeParts) {
     const { config } = parts;
@@ -91,7 +87,6 @@ export class WorkerRuntime {
     this.asyncLimit = config.asyncTasksPerWorker;
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_PENDING);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
-    this.idleResources = parts.idleResources;
   }
 
   /** Starts taking work; `stopped` is called once the pool is stopping and the loop has ended. */
@@ -160,7 +155,7 @@ export class WorkerRuntime {
         this.searching = true;
         continue;
       }
-      if (this.sleep.noWorkFound(this.idle, this.index, performance.now(), this.workVisible) === PARK) {
+      if (this.sleep.noWorkFound(this.idle, this.index, performance.now(), this.needsAttention) === PARK) {
         if (this.asyncInFlight > 0 || this.hasBackgroundWork()) {
           this.parkAsync();
           return;
@@ -180,12 +175,15 @@ export class WorkerRuntime {
   }
 
   /**
-   * Whether the event loop holds something besides the control channel: a timer, a socket, a file
-   * operation that task code started. Blocking in Atomics.wait would freeze it, so the worker parks
-   * with waitAsync instead while there is.
+   * Whether the event loop holds something that task code started: a timer, an immediate, a socket,
+   * a file operation. Blocking in Atomics.wait would freeze it, so the worker parks with waitAsync
+   * instead while there is. Message ports (the control channel, stdio) do not count: their messages
+   * wait for the next event-loop turn, which a synchronous park gives every IDLE_TURN_MS anyway.
    */
   private hasBackgroundWork(): boolean {
-    return process.getActiveResourcesInfo().length > this.idleResources;
+    const resources = process.getActiveResourcesInfo();
+    for (let i = 0; i < resources.length; i++) if (resources[i] !== 'MessagePort') return true;
+    return false;
   }
 
   private stopSearching(): void {
@@ -277,7 +275,17 @@ export class WorkerRuntime {
     return -1;
   }
 
-  /** The final check before sleeping: is anything queued anywhere? */
+  /**
+   * The final check before sleeping. Besides queued work it covers every other reason the main
+   * thread wakes a worker for — the pool stopping, a control message — because a wake only reaches
+   * a worker whose state word is already BLOCKED: a reason set just before that would be lost.
+   */
+  private readonly needsAttention = (): boolean =>
+    Atomics.load(this.words, this.controlWord) !== 0 ||
+    Atomics.load(this.words, Header.POOL_STATE) !== PoolState.RUNNING ||
+    this.workVisible();
+
+  /** Is anything queued anywhere? */
   private readonly workVisible = (): boolean => {
     for (let i = 0; i < this.injectors.length; i++) if (!this.injectors[i].isEmpty()) return true;
     for (let i = 0; i < this.deques.length; i++) if (!this.deques[i].isEmpty()) return true;

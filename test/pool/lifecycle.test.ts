@@ -126,6 +126,29 @@ describe('start and exit handlers', () => {
   });
 });
 
+describe('workers whose event loop is busy with task code', () => {
+  it('keep its timers running while idle, answer control calls and close', async () => {
+    const pool = await ThreadPool.create({
+      module: new URL('../fixtures/background.mjs', import.meta.url),
+      threads: 2,
+      startHandler: 'startTicker',
+      spinMicros: 5,
+    });
+    try {
+      const first = (await pool.run('tickCount')) as number;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await pool.run('tickCount')) as number).toBeGreaterThan(first);
+      // Idle workers park with waitAsync here; control calls and tasks must still reach them.
+      for (let i = 0; i < 20; i++) {
+        expect(await pool.ping()).toEqual([0, 1]);
+        await new Promise((resolve) => setTimeout(resolve, 1 + (i % 5)));
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('the control plane stays off the task path', () => {
   it('exchanges no control message while 10,000 tasks run', async () => {
     const pool = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 2 });

@@ -6,10 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ThreadWorkerData } from './threads.js';
 
+/** Index of the start word the threads block on until every one of them has checked in. */
+export const START_RELEASED = 0;
+
 export function threadMain<D, R>(body: (data: D) => R): void {
   const { start, data } = workerData as ThreadWorkerData<D>;
   const startWords = new Int32Array(start);
   parentPort!.postMessage({ checkedIn: true });
-  while (Atomics.load(startWords, 0) === 0) Atomics.wait(startWords, 0, 0);
+  while (Atomics.load(startWords, START_RELEASED) === 0) Atomics.wait(startWords, START_RELEASED, 0);
   parentPort!.postMessage({ result: body(data) });
 }

@@ -8,6 +8,7 @@
  * all of them have checked in (see `threadMain` in ./thread-main.ts).
  */
 import { Worker } from 'node:worker_threads';
+import { START_RELEASED } from './thread-main.js';
 
 const bootstrap = new URL('./tsx-bootstrap.mjs', import.meta.url);
 
@@ -31,9 +32,6 @@ export interface ThreadGroup {
   /** Resolves with every thread's result, in spec order; rejects on the first thread that fails. */
   readonly results: Promise<unknown[]>;
 }
-
-/** Index of the start word the threads block on until every one of them has checked in. */
-const START_RELEASED = 0;
 
 /**
  * Runs `specs` on worker threads and hands the running group to `body`. Whatever happens (a

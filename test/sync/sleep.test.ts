@@ -97,7 +97,20 @@ describe('Sleep protocol steps, on one thread', () => {
     expect(sleep.sleepingCount()).toBe(0);
     sleep.cancelSleep(0); // the worker's own cancel after losing the race changes nothing
     expect(sleep.sleepingCount()).toBe(0);
-    sleep.parkSync(0); // returns at once: the state word is no longer BLOCKED
+    expect(sleep.parkSync(0, Number.POSITIVE_INFINITY)).toBe(true); // at once: no longer BLOCKED
+  });
+
+  // A park that times out leaves the worker registered; it must cancel to be counted awake again.
+  it('keeps a worker registered after its park times out, until it cancels', () => {
+    const { memory, sleep } = setup();
+    const idle = getSleepy(sleep, 0);
+    expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
+    expect(sleep.parkSync(0, 1)).toBe(false);
+    expect(workerState(memory, 0).state).toBe(BLOCKED);
+    expect(sleep.sleepingCount()).toBe(1);
+    sleep.cancelSleep(0);
+    expect(workerState(memory, 0).state).toBe(AWAKE);
+    expect(sleep.sleepingCount()).toBe(0);
   });
 
   // Rayon's rule: a worker that is awake and searching will take the job, so a single new job
@@ -145,15 +158,15 @@ describe(`Sleep protocol under load: 1 producer, ${WORKERS} workers`, () => {
     async () => {
       const memory = allocatePoolMemory({ threads: WORKERS, slots: 64 });
       const words = new Int32Array(memory.buffer);
-      const control = new Int32Array(sharedWords(Control.WORDS));
-      const executed = new Int32Array(tallyBuffer(JOBS));
       const common: SleepTestData = {
         ...memory,
-        control: control.buffer as SharedArrayBuffer,
-        executed: executed.buffer as SharedArrayBuffer,
+        control: sharedWords(Control.WORDS),
+        executed: tallyBuffer(JOBS),
         spinMicros: SPIN_MICROS,
         seed: 1,
       };
+      const control = new Int32Array(common.control);
+      const executed = new Int32Array(common.executed);
       const producer: ThreadSpec<ProducerData> = {
         script: new URL('./workers/sleep-producer.ts', import.meta.url),
         name: 'producer',

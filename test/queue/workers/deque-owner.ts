@@ -1,7 +1,10 @@
 /**
  * The owner of a worker deque: pushes the items 0..n-1 in short random bursts and pops a random
- * share of them back, like a worker that forks jobs and joins them. Keeping the deque near empty
- * is deliberate: that is where `pop` and `steal` race for the last entry.
+ * share of them back, like a worker that forks jobs and joins them, and now and then pops until
+ * the deque is empty, like a worker joining everything it forked. Keeping the deque near empty is
+ * deliberate: that is where `pop` and `steal` race for the last entry. Popping to the end also
+ * moves `top` (the last entry is claimed through it) even when the thieves get no CPU time, so
+ * the wrapping test is sure to see `top` cross 2^31.
  */
 import { EMPTY } from '../../../src/queue/deque.js';
 import { Random } from '../../support/random.js';
@@ -44,7 +47,8 @@ threadMain((data: OwnerData): OwnerStats => {
       }
     }
     const pops = random.below(burst + 1);
-    for (let i = 0; i < pops; i++) popOne();
+    for (let i = 0; i < pops; i++) popOne(); // may overshoot: pop on an empty deque races steals too
+    if (random.below(8) === 0) while (popOne());
   }
   // Join everything still queued. Once pop finds nothing the deque stays empty: only we push.
   while (popOne());

@@ -25,6 +25,12 @@ export interface QueueThreadData extends PoolMemory {
 export interface StealerData extends QueueThreadData {
   /** The producer pushes 0, 1, 2... and never pops, so each stealer must see increasing items. */
   expectFifo: boolean;
+  /**
+   * Nap now and then while the queue stays empty (support/backoff.ts). An injector producer waits
+   * for the consumers when the injector is full, so they must not hold the cores it needs; a
+   * deque owner never waits, and its thieves must keep hammering to race its pops.
+   */
+  backOffWhenEmpty: boolean;
 }
 
 export interface StealerStats {

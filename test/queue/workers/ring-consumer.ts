@@ -7,6 +7,7 @@
  */
 import { completionRing } from '../../../src/shm/views.js';
 import { busyWait } from '../../support/busy-wait.js';
+import { Backoff } from '../../support/backoff.js';
 import { Random } from '../../support/random.js';
 import { threadMain } from '../../support/thread-main.js';
 import type { RingConsumerStats, RingThreadData } from './protocol.js';
@@ -19,8 +20,13 @@ threadMain((data: RingThreadData): RingConsumerStats => {
     stats.consumed++;
   };
   const random = new Random(data.seed);
+  const backoff = new Backoff();
   while (stats.consumed < data.entries) {
-    if (!ring.hasEntries()) continue;
+    if (!ring.hasEntries()) {
+      backoff.wait();
+      continue;
+    }
+    backoff.reset();
     if (random.below(64) === 0) busyWait(random.below(20_000));
     const before = stats.consumed;
     const count = ring.drain(consume);

@@ -5,6 +5,7 @@
  */
 import { WorkerBlock, workerWord } from '../../../src/shm/layout.js';
 import { completionRing } from '../../../src/shm/views.js';
+import { Backoff } from '../../support/backoff.js';
 import { threadMain } from '../../support/thread-main.js';
 import type { RingProducerStats, RingThreadData } from './protocol.js';
 
@@ -14,10 +15,13 @@ threadMain((data: RingThreadData): RingProducerStats => {
   const head = workerWord(data.layout, 0, WorkerBlock.RING_HEAD);
   const tail = workerWord(data.layout, 0, WorkerBlock.RING_TAIL);
   const stats: RingProducerStats = { waitsForRoom: 0 };
+  const backoff = new Backoff();
+  const full = (): boolean => ((Atomics.load(words, tail) - Atomics.load(words, head)) | 0) >= ring.capacity;
   for (let entry = 0; entry < data.entries; entry++) {
-    if (((Atomics.load(words, tail) - Atomics.load(words, head)) | 0) >= ring.capacity) {
+    if (full()) {
       stats.waitsForRoom++;
-      while (((Atomics.load(words, tail) - Atomics.load(words, head)) | 0) >= ring.capacity);
+      while (full()) backoff.wait();
+      backoff.reset();
     }
     ring.push(entry);
   }

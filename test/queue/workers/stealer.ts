@@ -3,6 +3,7 @@
  * the queue is empty. RETRY (a lost race) is simply retried, as the worker runtime does.
  */
 import { EMPTY, RETRY } from '../../../src/queue/deque.js';
+import { Backoff } from '../../support/backoff.js';
 import { recordTake } from '../../support/tally.js';
 import { threadMain } from '../../support/thread-main.js';
 import { Control, type StealerData, type StealerStats, openQueue } from './protocol.js';
@@ -12,6 +13,7 @@ threadMain((data: StealerData): StealerStats => {
   const control = new Int32Array(data.control);
   const taken = new Int32Array(data.taken);
   const stats: StealerStats = { stolen: 0, retries: 0 };
+  const backoff = new Backoff();
   let last = -1;
   for (;;) {
     // Read the flag before stealing: an EMPTY steal after the producer finished means empty for good.
@@ -23,8 +25,10 @@ threadMain((data: StealerData): StealerStats => {
     }
     if (entry === EMPTY) {
       if (producerDone) return stats;
+      if (data.backOffWhenEmpty) backoff.wait();
       continue;
     }
+    backoff.reset();
     recordTake(taken, entry);
     stats.stolen++;
     if (data.expectFifo) {

@@ -9,6 +9,7 @@
  */
 import { Sleep } from '../../../src/sync/sleep.js';
 import { injectorLevels } from '../../../src/shm/views.js';
+import { Backoff } from '../../support/backoff.js';
 import { Random } from '../../support/random.js';
 import { threadMain } from '../../support/thread-main.js';
 import { Control, type ProducerData, type ProducerStats } from './protocol.js';
@@ -20,6 +21,7 @@ threadMain((data: ProducerData): ProducerStats => {
   const sleep = new Sleep(words, data.layout, data.spinMicros);
   const random = new Random(data.seed);
   const stats: ProducerStats = { bursts: 0, quiescePoints: 0, fullPushes: 0 };
+  const backoff = new Backoff();
   const nap = new Int32Array(new SharedArrayBuffer(4)); // Atomics.wait on it is a plain sleep
 
   const waitUntilAllRan = (posted: number): void => {
@@ -41,7 +43,10 @@ threadMain((data: ProducerData): ProducerStats => {
     // Single jobs are the hardest case (exactly one wake must reach a worker), so they are common.
     const burst = Math.min(data.jobs - posted, random.below(3) === 0 ? 1 : 1 + random.below(data.maxBurst));
     for (let i = 0; i < burst; i++) {
-      while (!injector.push(posted)) stats.fullPushes++;
+      while (!injector.push(posted)) {
+        stats.fullPushes++;
+        backoff.wait();
+      }
       posted++;
       sleep.newJobs(injector.size());
     }

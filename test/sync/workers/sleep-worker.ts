@@ -70,7 +70,9 @@ threadMain((data: WorkerData): WorkerStats => {
     }
     if (sleep.noWorkFound(idle, self, performance.now(), workVisible) === PARK) {
       stats.parks++;
-      sleep.parkSync(self);
+      // No timeout, unlike the runtime's periodic event-loop turn: a timed-out park would rescue a
+      // lost wake-up and hide it from this test.
+      sleep.parkSync(self, Number.POSITIVE_INFINITY);
       sleep.restartSpin(idle);
     }
   }

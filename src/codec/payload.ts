@@ -62,17 +62,29 @@ export class PayloadCodec {
     if (tags >= 0) return this.scalarPayload(tags, values);
     let flags = 0;
     for (let i = 0; i < values.length; i++) flags |= inspectValue(values[i], root, firstIndex + i);
-    return this.packedPayload(values, flags, root);
+    return this.packedPayload(values, flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
   }
 
-  /** Encodes a single value (a result or an error); see `encodeList`. */
-  encodeValue(value: unknown, root: string): EncodedPayload {
+  /**
+   * Encodes a single value (a result or an error); see `encodeList`. `records` asks for the
+   * RECORDS encoding whatever the value holds: the better one for arrays of similar objects.
+   */
+  encodeValue(value: unknown, root: string, records = false): EncodedPayload {
     const tag = tagOf(value);
     if (tag >= 0) {
       this.single[0] = value;
       return this.scalarPayload(tag, this.single);
     }
-    return this.packedPayload(value, inspectValue(value, root), root);
+    const flags = inspectValue(value, root);
+    return this.packedPayload(value, records || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
+  }
+
+  /**
+   * Encodes a value the caller already passed through `inspectValue`, as RECORDS (a batch's calls:
+   * one inspection up front rejects a bad call before any chunk is queued).
+   */
+  encodeInspected(value: unknown, root: string): EncodedPayload {
+    return this.packedPayload(value, PayloadKind.RECORDS, root);
   }
 
   /** A copy of an encoded payload that survives later encodes (for calls waiting for a slot). */
@@ -159,8 +171,7 @@ export class PayloadCodec {
     return encoded;
   }
 
-  private packedPayload(value: unknown, flags: number, root: string): EncodedPayload {
-    const kind = flags & HAS_MAP ? PayloadKind.PACKED_WITH_MAPS : PayloadKind.PACKED;
+  private packedPayload(value: unknown, kind: number, root: string): EncodedPayload {
     let packed: Packed;
     try {
       packed = pack(value, kind);

@@ -14,11 +14,11 @@ interface Thrown {
 function encodeThrown(value: unknown): Uint8Array {
   let packed: Packed;
   try {
-    packed = pack(value, PayloadKind.PACKED);
+    packed = pack(value, PayloadKind.PLAIN);
   } catch {
     // The thrown value itself cannot be encoded (it holds a function, say): keep what can be.
     const error = value instanceof Error ? value : new Error(String(value));
-    packed = pack({ name: error.name, message: error.message, stack: error.stack }, PayloadKind.PACKED);
+    packed = pack({ name: error.name, message: error.message, stack: error.stack }, PayloadKind.PLAIN);
   }
   return packed.bytes.slice(packed.start, packed.end);
 }
@@ -34,7 +34,7 @@ export function installErrorTransfer(): void {
     canHandle: (value): value is Thrown => original.canHandle(value),
     serialize: ({ value }) => [encodeThrown(value), []],
     deserialize: (bytes) => {
-      throw unpack(bytes, bytes.length, PayloadKind.PACKED);
+      throw unpack(bytes, bytes.length, PayloadKind.PLAIN);
     },
   };
   transferHandlers.set('throw', handler as TransferHandler<unknown, unknown>);

@@ -36,6 +36,12 @@ export interface WorkerSnapshot {
   name: string;
   /** Tasks this worker ran to completion or failure. */
   tasksRun: number;
+  /** Tasks it took from another worker's deque. */
+  steals: number;
+  /** Tasks it took from the injector (work submitted from the main thread). */
+  injectorTakes: number;
+  /** Times it parked for lack of work. */
+  parks: number;
   /** Asynchronous tasks started and not yet settled. */
   asyncInFlight: number;
   heapUsedBytes: number;

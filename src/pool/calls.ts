@@ -27,13 +27,19 @@ export class SingleCall implements PendingWork {
 }
 
 /**
- * A `runBatch` call: resolves with every result in order once all chunks are done, or rejects with
- * the first failure reported (later outcomes are dropped; chunks already queued still run).
+ * A `runBatch` call: resolves with every result in order once every call's result arrived, or
+ * rejects with the first failure reported (later outcomes are dropped; chunks already queued still
+ * run).
  */
 export class BatchCall {
   private readonly results: unknown[];
-  private remainingChunks = 0;
-  private settled = false;
+  /**
+   * Calls whose results arrived. Counting calls rather than chunks matters: chunks are queued while
+   * earlier ones already complete, so "no chunk outstanding" can happen before the last is queued.
+   */
+  private filled = 0;
+  /** Resolved or rejected: later outcomes are dropped. */
+  settled = false;
 
   constructor(
     readonly task: string,
@@ -47,7 +53,6 @@ export class BatchCall {
 
   /** The pending work for the chunk of calls starting at index `start`. */
   chunk(start: number): PendingWork {
-    this.remainingChunks++;
     return new BatchChunk(this, start);
   }
 
@@ -55,7 +60,8 @@ export class BatchCall {
     if (this.settled) return;
     const results = this.results;
     for (let i = 0; i < values.length; i++) results[start + i] = values[i];
-    if (--this.remainingChunks === 0) {
+    this.filled += values.length;
+    if (this.filled === results.length) {
       this.settled = true;
       this.resolve(results);
     }

@@ -6,7 +6,8 @@ import { type EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import type { StartReport, WorkerConfig, WorkerSnapshot } from '../control/protocol.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { MessageCounts } from '../control/endpoint.js';
-import { PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { inspectValue } from '../codec/inspect.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
 import { Header, MAGIC, PoolState, WorkerBlock, computeLayout, workerWord, type Layout } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
@@ -23,17 +24,14 @@ import { WorkerHost, describeExit, type WorkerExit } from './worker-host.js';
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
 /** Deque capacity per worker; nested work beyond it runs inline. */
 const DEQUE_CAPACITY = 1024;
-/** A batch is cut into about this many chunks per thread, so that idle workers find work. */
+/** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
 const CHUNKS_PER_THREAD = 8;
+/** ...of at most this many calls, so that the workers start while the rest is being encoded. */
+const MAX_CHUNK = 512;
 
 type State = 'running' | 'closing' | 'closed';
 
-/** Consecutive calls of a batch that travel in one slot. */
-interface Chunk {
-  start: number;
-  count: number;
-  payload: EncodedPayload;
-}
+
 
 /**
  * A pool of worker threads running the tasks of one module.
@@ -160,28 +158,29 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /**
    * Runs task `name` once per argument list and resolves with the results in the same order.
-   * Calls travel in chunks (a few per thread), so a large batch costs a few slots and a few
-   * messages' worth of encoding rather than one per call.
+   * Calls travel in chunks, so a large batch costs a few slots and a few encodings rather than one
+   * per call; chunks are queued as they are encoded, so the workers start on the first while the
+   * main thread encodes the next.
    *
-   * Rejects with the first failure reported, a TaskError whose `index` names the failing call;
-   * nothing is queued if an argument list cannot be encoded.
+   * Rejects with the first failure reported, a TaskError whose `index` names the failing call.
+   * Nothing is queued if an argument list holds something that cannot be sent (EncodeError).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
     let task: number;
     let calls: unknown[][];
-    let chunks: Chunk[];
     try {
       task = this.accept(name);
       calls = argumentLists(argsList);
-      chunks = this.encodeChunks(calls);
+      for (let i = 0; i < calls.length; i++) inspectValue(calls[i], 'argsList', i);
     } catch (error) {
       return Promise.reject(error);
     }
     if (calls.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const batch = new BatchCall(name, this.threadNames, calls.length, resolve as (value: unknown[]) => void, reject);
-      for (const { start, count, payload } of chunks) {
-        this.plane.dispatcher.submit(task, count, payload, batch.chunk(start));
+      const size = Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
+      for (let start = 0; start < calls.length && !batch.settled; ) {
+        start += this.submitChunk(task, calls, start, Math.min(size, calls.length - start), batch);
       }
     });
   }
@@ -234,17 +233,22 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return task;
   }
 
-  /** Encodes every chunk before anything is queued, so a bad argument list queues nothing. */
-  private encodeChunks(calls: unknown[][]): Chunk[] {
-    const size = Math.max(1, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
-    const codec = this.plane.codec;
-    const chunks: Chunk[] = [];
-    for (let start = 0; start < calls.length; start += size) {
-      const members = calls.slice(start, start + size);
-      const payload = codec.detach(codec.encodeList(members, 'argsList', start));
-      chunks.push({ start, count: members.length, payload });
+  /**
+   * Queues calls [start, start + count) of a batch as one chunk and returns how many it queued: a
+   * chunk whose encoding exceeds maxPayloadBytes is halved until it fits. A single call too large
+   * fails the batch (chunks already queued still run; their results are dropped).
+   */
+  private submitChunk(task: number, calls: unknown[][], start: number, count: number, batch: BatchCall): number {
+    let payload: EncodedPayload;
+    try {
+      payload = this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, calls, start, count >> 1, batch);
+      batch.fail(error);
+      return count;
     }
-    return chunks;
+    this.plane.dispatcher.submit(task, count, payload, batch.chunk(start));
+    return count;
   }
 
   private async closeGracefully(): Promise<void> {

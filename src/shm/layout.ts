@@ -58,7 +58,14 @@ export const WorkerBlock = {
   RING_HEAD: 4 * LINE_WORDS,
   /** Counters written by the worker only (see WorkerCounter). */
   COUNTERS: 5 * LINE_WORDS,
-  FIXED_WORDS: 6 * LINE_WORDS,
+  /**
+   * Written by the worker only, read by producers deciding whether to wake a sleeper: a float64
+   * (words 0-1) with the shared-clock time the current task started, 0 between tasks, and the
+   * running average duration of its tasks in nanoseconds (word 2).
+   */
+  BUSY_SINCE: 6 * LINE_WORDS,
+  AVERAGE_TASK_NS: 6 * LINE_WORDS + 2,
+  FIXED_WORDS: 7 * LINE_WORDS,
 } as const;
 
 /** Per-worker counters, written by their worker only and read by anyone. */

@@ -15,7 +15,7 @@
  * generation above them (bit 31 stays clear, so entries are non-negative). A stale entry, whose
  * slot was freed and reused since, is recognised by its generation and skipped.
  */
-import { type Layout, WORD_BYTES } from './layout.js';
+import { type Layout, SLOT_HEADER_BYTES, WORD_BYTES } from './layout.js';
 
 export const SlotState = {
   FREE: 0,
@@ -70,17 +70,26 @@ export const SlotField = {
   OFFSET: 6,
   /** Number of calls in a batch slot; 0 for a single call. */
   BATCH: 7,
-  /** Float64 timestamps start at this word (8-byte aligned). */
+  /** Float64 timestamps (shared clock, milliseconds) start at this word (8-byte aligned). */
   TIMES: 8,
+} as const;
+
+/** Indices of the Float64 timestamps of a slot (see SlotTable.timeIndex). */
+export const SlotTime = {
+  /** When a worker claimed the task and started running it. */
+  STARTED: 1,
 } as const;
 
 export const PayloadKind = {
   /** Up to MAX_SCALARS numbers, booleans, null or undefined, stored as tags + float64. */
   SCALARS: 1,
-  /** msgpack with plain maps for objects. */
-  PACKED: 2,
-  /** msgpack with records for objects, so that msgpack maps decode as Map. */
-  PACKED_WITH_MAPS: 3,
+  /** msgpack, objects as plain msgpack maps: the fastest for small values. */
+  PLAIN: 2,
+  /**
+   * msgpack, objects as self-describing records (defined inline, once per message): msgpack maps
+   * then decode as Map, and arrays of same-shaped objects decode several times faster.
+   */
+  RECORDS: 3,
 } as const;
 
 export const INLINE = -1;
@@ -106,7 +115,7 @@ export class SlotTable {
     this.entryGenerationMask = (1 << (31 - layout.slotBits)) - 1;
     this.baseWord = layout.slotBase / WORD_BYTES;
     this.strideWords = layout.slotStride / WORD_BYTES;
-    this.inlineBytes = layout.slotStride - 64;
+    this.inlineBytes = layout.slotStride - SLOT_HEADER_BYTES;
   }
 
   /** Word index of a header field of a slot. */
@@ -116,7 +125,7 @@ export class SlotTable {
 
   /** Byte offset of a slot's inline payload in the shared buffer. */
   inlineOffset(slot: number): number {
-    return (this.baseWord + slot * this.strideWords) * WORD_BYTES + 64;
+    return (this.baseWord + slot * this.strideWords) * WORD_BYTES + SLOT_HEADER_BYTES;
   }
 
   /** Float64 index (over the whole buffer) of timestamp `k` of a slot. */

@@ -19,7 +19,14 @@
  * ARCHITECTURE.md ("Sleep and wake") has the order of operations and why no wake is lost.
  */
 import { Header, type Layout, WorkerBlock, workerWord } from '../shm/layout.js';
+import { sharedNow } from './clock.js';
 import { SLEEPING_ONE, bumpJecIf, jecOf, sleepingOf } from './sleep-counters.js';
+
+/**
+ * What waking a parked worker costs, in milliseconds: a futex call for the waker and 5-50 µs until
+ * the sleeper runs. Backlog that busy workers clear faster than this is not worth a wake.
+ */
+const WAKE_COST_MS = 0.05;
 
 export const AWAKE = 0;
 export const BLOCKED = 1;
@@ -40,8 +47,12 @@ export class IdleState {
 
 export class Sleep {
   private readonly counters = Header.SLEEP_COUNTERS;
+  private readonly f64: Float64Array;
   private readonly stateWords: number[] = [];
   private readonly searchingWords: number[] = [];
+  /** Float64 indices of each worker's BUSY_SINCE. */
+  private readonly busySince: number[] = [];
+  private readonly averageTaskWords: number[] = [];
   /** Rotates the first worker examined by `wakeAny`, so wakes spread over the pool. */
   private wakeCursor = 0;
 
@@ -51,9 +62,12 @@ export class Sleep {
     /** How long an idle worker keeps searching before it gets sleepy. */
     private readonly spinMicros: number,
   ) {
+    this.f64 = new Float64Array(words.buffer as SharedArrayBuffer);
     for (let i = 0; i < layout.threads; i++) {
       this.stateWords.push(workerWord(layout, i, WorkerBlock.SLEEP_STATE));
       this.searchingWords.push(workerWord(layout, i, WorkerBlock.SEARCHING));
+      this.busySince.push(workerWord(layout, i, WorkerBlock.BUSY_SINCE) >> 1);
+      this.averageTaskWords.push(workerWord(layout, i, WorkerBlock.AVERAGE_TASK_NS));
     }
   }
 
@@ -61,17 +75,48 @@ export class Sleep {
 
   /**
    * Called after jobs were made visible; `queued` is how many wait in the queue that received them,
-   * counting the new ones. Workers that are awake and searching will take some of them; sleepers are
-   * woken for the rest. This is Rayon's rule (wake only beyond the awake idle workers when the queue
-   * was empty, and regardless of them otherwise) with the queue's length standing in for "was it
-   * empty".
+   * counting the new ones.
    */
   newJobs(queued: number): void {
     const counters = bumpJecIf(this.words, this.counters, true);
     const sleepers = sleepingOf(counters);
-    if (sleepers === 0) return;
-    const toWake = Math.min(queued - this.awakeSearching(queued), sleepers);
-    if (toWake > 0) this.wakeAny(toWake);
+    if (sleepers > 0) this.wakeForBacklog(queued, sleepers);
+  }
+
+  /**
+   * Wakes sleepers for `queued` jobs, as many as the awake workers will not take care of. Rayon's
+   * rule: workers still searching take jobs first, and only the excess wakes sleepers. Added here:
+   * when the awake workers — searching, or busy with tasks that are short on average — would clear
+   * the whole backlog faster than a wake costs, nobody is woken. A wake would only put one more
+   * runnable thread on the cores, and when there are as many cores as workers, its time is taken
+   * from the main thread that feeds them.
+   */
+  private wakeForBacklog(queued: number, sleepers: number): void {
+    const wanted = queued - this.awakeSearching(queued);
+    if (wanted <= 0 || this.awakeWorkersKeepUp(queued)) return;
+    this.wakeAny(Math.min(wanted, sleepers));
+  }
+
+  /**
+   * Whether the awake workers will clear `queued` jobs within about one wake's time. A worker
+   * counts if it is searching, or running a task that has not run long, provided its tasks take
+   * less than a wake on average.
+   */
+  private awakeWorkersKeepUp(queued: number): boolean {
+    const now = sharedNow();
+    let helpers = 0;
+    let averageSum = 0;
+    for (let i = 0; i < this.stateWords.length; i++) {
+      if (Atomics.load(this.words, this.stateWords[i]) === BLOCKED) continue;
+      const average = this.words[this.averageTaskWords[i]] / 1e6;
+      if (average > WAKE_COST_MS) continue;
+      const since = this.f64[this.busySince[i]];
+      const searching = Atomics.load(this.words, this.searchingWords[i]) !== 0;
+      if (!searching && (since === 0 || now - since > WAKE_COST_MS)) continue;
+      helpers++;
+      averageSum += average;
+    }
+    return helpers > 0 && queued * (averageSum / helpers) <= WAKE_COST_MS * helpers;
   }
 
   /** Workers searching for work without being parked, counted up to `limit`. */
@@ -123,20 +168,37 @@ export class Sleep {
 
   /** The worker ran out of work and starts searching. */
   startLooking(self: number, idle: IdleState): void {
+    this.f64[this.busySince[self]] = 0;
     Atomics.store(this.words, this.searchingWords[self], 1);
     this.restartSpin(idle);
   }
 
+  /** The worker starts running a task at `since` (shared clock): producers see it busy. */
+  taskStarted(self: number, since: number): void {
+    this.f64[this.busySince[self]] = since;
+  }
+
+  /** Folds a finished task's duration into the worker's running average (1/8 weight). */
+  taskFinished(self: number, nanos: number): void {
+    const word = this.averageTaskWords[self];
+    const average = this.words[word];
+    const next = average === 0 ? nanos : average + (nanos - average) / 8;
+    this.words[word] = Math.min(2 ** 31 - 1, next) | 0;
+  }
+
   /**
-   * The worker found work (or stops searching for another reason). If more work is queued and
-   * someone sleeps, it wakes one helper: the searchers that held producers back from waking
-   * sleepers may be gone now. Rayon wakes up to two sleepers here unconditionally; a wake costs a
-   * futex call and tens of microseconds of a parked thread's time in JS, so only evident backlog
-   * pays for one here.
+   * The worker found work (or stops searching for another reason). The searchers that held
+   * producers back from waking sleepers may be gone now, so the backlog (`queuedJobs`, counted only
+   * if someone sleeps) is looked at again. Rayon wakes up to two sleepers here unconditionally; a
+   * wake costs a futex call and tens of microseconds of a parked thread's time in JS, so only a
+   * backlog worth it pays for one here.
    */
-  workFound(self: number, moreWork: () => boolean): void {
+  workFound(self: number, queuedJobs: () => number): void {
     Atomics.store(this.words, this.searchingWords[self], 0);
-    if (this.sleepingCount() > 0 && moreWork()) this.wakeAny(1);
+    const sleepers = this.sleepingCount();
+    if (sleepers === 0) return;
+    const queued = queuedJobs();
+    if (queued > 0) this.wakeForBacklog(queued, sleepers);
   }
 
   /** Starts a fresh spin budget: after a wake, or when work was posted while getting sleepy. */

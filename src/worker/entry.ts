@@ -10,6 +10,7 @@ import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import { ThreadPoolError } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
+import { WorkerCounter } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
 import { completionRing, injectorLevels, sharedViews, workerDeque } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
@@ -90,7 +91,10 @@ const control: WorkerControl = {
     return {
       index: boot.index,
       name: boot.name,
-      tasksRun: runtime?.tasksRun ?? 0,
+      tasksRun: runtime?.counter(WorkerCounter.TASKS_RUN) ?? 0,
+      steals: runtime?.counter(WorkerCounter.STEALS) ?? 0,
+      injectorTakes: runtime?.counter(WorkerCounter.INJECTOR_TAKES) ?? 0,
+      parks: runtime?.counter(WorkerCounter.PARKS) ?? 0,
       asyncInFlight: runtime?.asyncTasksInFlight ?? 0,
       heapUsedBytes: process.memoryUsage().heapUsed,
     };

@@ -23,7 +23,8 @@ import {
   WorkerCounter,
   workerWord,
 } from '../shm/layout.js';
-import { SlotField, SlotState, type SlotTable, withState } from '../shm/slot.js';
+import { SlotField, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
+import { sharedNow } from '../sync/clock.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
@@ -59,6 +60,7 @@ export class WorkerRuntime {
   private readonly asyncLimit: number;
   private readonly controlWord: number;
   private readonly countersBase: number;
+  private readonly f64: Float64Array;
 
   private readonly idle = new IdleState();
   /** Counted as inactive in the sleep counters (searching or parked). */
@@ -87,6 +89,7 @@ export class WorkerRuntime {
     this.asyncLimit = config.asyncTasksPerWorker;
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_PENDING);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
+    this.f64 = new Float64Array(this.words.buffer as SharedArrayBuffer);
   }
 
   /** Starts taking work; `stopped` is called once the pool is stopping and the loop has ended. */
@@ -95,8 +98,9 @@ export class WorkerRuntime {
     setImmediate(this.pump);
   }
 
-  get tasksRun(): number {
-    return Atomics.load(this.words, this.countersBase + WorkerCounter.TASKS_RUN);
+  /** This worker's counters (tasks run, steals, injector takes, parks). */
+  counter(which: number): number {
+    return Atomics.load(this.words, this.countersBase + which);
   }
 
   get asyncTasksInFlight(): number {
@@ -189,7 +193,7 @@ export class WorkerRuntime {
   private stopSearching(): void {
     if (!this.searching) return;
     this.searching = false;
-    this.sleep.workFound(this.index, this.workVisible);
+    this.sleep.workFound(this.index, this.queuedJobs);
   }
 
   private stop(): void {
@@ -285,6 +289,14 @@ export class WorkerRuntime {
     Atomics.load(this.words, Header.POOL_STATE) !== PoolState.RUNNING ||
     this.workVisible();
 
+  /** How many jobs wait in the injector and the deques (a snapshot). */
+  private readonly queuedJobs = (): number => {
+    let queued = 0;
+    for (let i = 0; i < this.injectors.length; i++) queued += this.injectors[i].size();
+    for (let i = 0; i < this.deques.length; i++) queued += this.deques[i].size();
+    return queued;
+  };
+
   /** Is anything queued anywhere? */
   private readonly workVisible = (): boolean => {
     for (let i = 0; i < this.injectors.length; i++) if (!this.injectors[i].isEmpty()) return true;
@@ -296,6 +308,9 @@ export class WorkerRuntime {
 
   private execute(slot: number): void {
     const words = this.words;
+    const started = sharedNow();
+    this.sleep.taskStarted(this.index, started);
+    this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)] = started;
     const task = this.tasks[words[this.slots.word(slot, SlotField.TASK)]];
     const batch = words[this.slots.word(slot, SlotField.BATCH)];
     let args: unknown[];
@@ -343,7 +358,7 @@ export class WorkerRuntime {
       }
       if (isThenable(result)) {
         this.asyncInFlight++;
-        this.continueBatchAsync(slot, task, calls, results, i, result).then(
+        this.continueBatchAsync(task, calls, results, i, result).then(
           () => this.finishAsync(slot, SlotState.DONE, results),
           (failure: unknown) => this.finishAsync(slot, SlotState.FAILED, failure),
         );
@@ -356,7 +371,6 @@ export class WorkerRuntime {
 
   /** The rest of a batch once one of its calls returned a promise: awaited one at a time. */
   private async continueBatchAsync(
-    slot: number,
     task: TaskFunction,
     calls: unknown[][],
     results: unknown[],
@@ -383,12 +397,15 @@ export class WorkerRuntime {
    * batch stores `[index, error]`.
    */
   private finish(slot: number, state: number, outcome: unknown): void {
+    // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.
+    const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
     try {
-      this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error'));
+      this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
     } catch (encodeError) {
       this.storeUnencodable(slot, state, outcome, encodeError);
       state = SlotState.FAILED;
     }
+    this.recordDuration(slot);
     const stateIndex = this.slots.word(slot, SlotField.STATE);
     const claimed = Atomics.load(this.words, stateIndex);
     Atomics.store(this.words, stateIndex, withState(claimed, this.index, state));
@@ -412,6 +429,14 @@ export class WorkerRuntime {
     }
     const error = plainError(failure);
     this.codec.store(slot, this.codec.encodeValue(batch ? [index, error] : error, 'error'));
+  }
+
+  /**
+   * Folds the task's duration (from its start to now, including any await) into this worker's
+   * running average, which producers use to decide whether a wake is worth it.
+   */
+  private recordDuration(slot: number): void {
+    this.sleep.taskFinished(this.index, (sharedNow() - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)]) * 1e6);
   }
 
   /** Wakes the main thread if it waits for completions. */

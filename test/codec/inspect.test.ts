@@ -185,17 +185,17 @@ describe('HAS_MAP is reported exactly when a Map is present', () => {
 
   it.each(withMap)('%s → HAS_MAP, map-preserving encoding', (_, value) => {
     expect(inspectValue(value, 'value')).toBe(HAS_MAP);
-    expect(rig.codec.encodeValue(value, 'result').kind).toBe(PayloadKind.PACKED_WITH_MAPS);
+    expect(rig.codec.encodeValue(value, 'result').kind).toBe(PayloadKind.RECORDS);
   });
 
   it.each(withoutMap)('%s → 0', (_, value) => {
     expect(inspectValue(value, 'value')).toBe(0);
-    expect(rig.codec.encodeValue(value, 'result').kind).not.toBe(PayloadKind.PACKED_WITH_MAPS);
+    expect(rig.codec.encodeValue(value, 'result').kind).not.toBe(PayloadKind.RECORDS);
   });
 
   it('encodeList selects the map-preserving encoding when any one argument holds a Map', () => {
-    expect(rig.codec.encodeList([{ a: 1 }, 'x'], 'args').kind).toBe(PayloadKind.PACKED);
-    expect(rig.codec.encodeList([{ a: 1 }, new Map()], 'args').kind).toBe(PayloadKind.PACKED_WITH_MAPS);
+    expect(rig.codec.encodeList([{ a: 1 }, 'x'], 'args').kind).toBe(PayloadKind.PLAIN);
+    expect(rig.codec.encodeList([{ a: 1 }, new Map()], 'args').kind).toBe(PayloadKind.RECORDS);
   });
 });
 

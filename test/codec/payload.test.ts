@@ -69,7 +69,7 @@ describe('type fidelity: numbers, booleans, null, undefined', () => {
 
   it.each(scalars)('%s comes back as itself through msgpack (nested in an array)', (_, value) => {
     const { out, header } = throughSlot([value]);
-    expect(header.kind).toBe(PayloadKind.PACKED);
+    expect(header.kind).toBe(PayloadKind.PLAIN);
     expect(out).toStrictEqual([value]);
   });
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY } from '../../src/queue/deque.js';
 import { WorkerBlock, workerWord } from '../../src/shm/layout.js';
 import { injectorLevels } from '../../src/shm/views.js';
+import { sharedNow } from '../../src/sync/clock.js';
 import { AWAKE, BLOCKED, IdleState, PARK, SEARCH, Sleep } from '../../src/sync/sleep.js';
 import { type PoolMemory, allocatePoolMemory, sharedWords } from '../support/shared.js';
 import { logStats, scaled } from '../support/stress.js';
@@ -115,17 +116,43 @@ describe('Sleep protocol steps, on one thread', () => {
 
   // Rayon's rule: a worker that is awake and searching will take the job, so a single new job
   // does not also wake a sleeper; a second queued job does.
-  it('counts awake searching workers before waking sleepers', () => {
+  it('counts awake searching workers before waking sleepers (tasks longer than a wake)', () => {
     const { memory, sleep } = setup();
+    sleep.taskFinished(1, 2_000_000); // worker 1's tasks take 2 ms
     const idle = getSleepy(sleep, 0);
     expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
     sleep.startLooking(1, new IdleState());
 
-    sleep.newJobs(1);
+    sleep.newJobs(1); // the searcher takes it
     expect(workerState(memory, 0).state).toBe(BLOCKED);
-    sleep.newJobs(2);
+    sleep.newJobs(2); // one job more than searchers
     expect(workerState(memory, 0).state).toBe(AWAKE);
     expect(sleep.sleepingCount()).toBe(0);
+  });
+
+  it('wakes nobody when awake workers with short tasks clear the backlog faster than a wake', () => {
+    const { memory, sleep } = setup();
+    sleep.taskFinished(1, 2_000); // worker 1's tasks take 2 µs
+    const idle = getSleepy(sleep, 0);
+    expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
+    sleep.taskStarted(1, sharedNow()); // busy, just started
+
+    sleep.newJobs(3);
+    expect(workerState(memory, 0).state).toBe(BLOCKED);
+    // A backlog the busy worker needs longer than a wake for does wake the sleeper.
+    sleep.newJobs(500);
+    expect(workerState(memory, 0).state).toBe(AWAKE);
+  });
+
+  it('wakes a sleeper when the busy worker\'s current task has run longer than a wake', () => {
+    const { memory, sleep } = setup();
+    sleep.taskFinished(1, 2_000); // short on average...
+    const idle = getSleepy(sleep, 0);
+    expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
+    sleep.taskStarted(1, sharedNow() - 10); // ...but this one started 10 ms ago
+
+    sleep.newJobs(1);
+    expect(workerState(memory, 0).state).toBe(AWAKE);
   });
 
   // wake() and wakeAll() only act on workers already BLOCKED. Any other reason to wake a worker

@@ -1,7 +1,7 @@
 /**
  * A worker's scheduling loop reduced to the sleep protocol, modelled on src/worker/runtime.ts:
  * take a job from the injector; when there is none, startLooking, then noWorkFound until it says
- * PARK, then parkSync; workFound when a job turns up.
+ * PARK, then parkSync; workFound when a job turns up; taskStarted/taskFinished around each job.
  *
  * Shutdown: the main thread sets STOP and then calls wakeAll(). wakeAll only wakes workers that
  * are already BLOCKED, so a worker that checked STOP just before it was set and blocks just after
@@ -9,6 +9,7 @@
  * BLOCKED store) closes that window, the same way the check closes it for posted jobs.
  */
 import { EMPTY, RETRY } from '../../../src/queue/deque.js';
+import { sharedNow } from '../../../src/sync/clock.js';
 import { IdleState, PARK, Sleep } from '../../../src/sync/sleep.js';
 import { injectorLevels } from '../../../src/shm/views.js';
 import { busyWait } from '../../support/busy-wait.js';
@@ -28,8 +29,8 @@ threadMain((data: WorkerData): WorkerStats => {
   const stats: WorkerStats = { executed: 0, parks: 0 };
 
   const stopping = (): boolean => Atomics.load(control, Control.STOP) === 1;
-  const moreWork = (): boolean => !injector.isEmpty();
-  const workVisible = (): boolean => moreWork() || stopping();
+  const queuedJobs = (): number => injector.size();
+  const workVisible = (): boolean => !injector.isEmpty() || stopping();
 
   const takeJob = (): number => {
     for (;;) {
@@ -38,8 +39,13 @@ threadMain((data: WorkerData): WorkerStats => {
     }
   };
   const run = (job: number): void => {
+    // Report the job's duration as the runtime does: producers skip wakes that busy workers with
+    // short jobs would make pointless, and this keeps that rule under test too.
+    const started = sharedNow();
+    sleep.taskStarted(self, started);
     recordTake(executed, job);
     busyWait(random.below(data.maxJobCost));
+    sleep.taskFinished(self, (sharedNow() - started) * 1e6);
     stats.executed++;
     Atomics.add(control, Control.EXECUTED, 1);
   };
@@ -49,7 +55,7 @@ threadMain((data: WorkerData): WorkerStats => {
   const stopSearching = (): void => {
     if (!searching) return;
     searching = false;
-    sleep.workFound(self, moreWork);
+    sleep.workFound(self, queuedJobs);
   };
 
   for (;;) {

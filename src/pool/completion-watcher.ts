@@ -6,28 +6,38 @@
  * parks: it raises MAIN_PARKED and waits on the doorbell word with `Atomics.waitAsync`; the next
  * worker that publishes a completion clears the flag and rings the doorbell.
  *
- * The polling window adapts. When a park ends soon after it began, polling a little longer would
- * have caught the completion without a cross-thread wake, so the window doubles; when a window
- * expires without a completion, it halves. Request/response traffic thus gets completions within
- * an event-loop turn, and long CPU-bound tasks leave the main thread (and its core) idle.
+ * How long to poll before parking follows how long completions have been taking to arrive: about
+ * twice the recent typical wait, as long as that stays below MAX_POLL_MS. Request/response traffic
+ * thus sees its completions within an event-loop turn instead of paying a cross-thread wake (tens of
+ * microseconds on an idle VM), while long CPU-bound tasks let the main thread, and its core, rest.
  */
 import { Header } from '../shm/layout.js';
 
-const MAX_POLL_MS = 0.1;
-const INITIAL_POLL_MS = 0.05;
+/** Longest polling window, in milliseconds. */
+const MAX_POLL_MS = 0.2;
+/** Shortest polling window: one look before parking. */
 const MIN_POLL_MS = 0.002;
 
 export class CompletionWatcher {
   private watching = false;
   private parked = false;
-  private pollWindowMs = INITIAL_POLL_MS;
-  private lastProgress = 0;
-  private parkedAt = 0;
+  private pollWindowMs = MAX_POLL_MS / 4;
+  /** Running estimate of how long a wait for the next completion lasts, in milliseconds. */
+  private typicalWaitMs = MAX_POLL_MS / 8;
+  /** When the current wait for a completion began (submission, or the last completion). */
+  private waitingSince = 0;
+  /** `completions()` when last looked at. */
+  private seenCompletions = 0;
 
   constructor(
     private readonly words: Int32Array,
-    /** Consumes every published completion; returns how many it consumed. */
-    private readonly drain: () => number,
+    /** Consumes every published completion. */
+    private readonly drain: () => void,
+    /**
+     * How many completions were consumed so far, by this watcher or elsewhere (submissions drain
+     * the rings too).
+     */
+    private readonly completions: () => number,
     /** Whether anything is still in flight. */
     private readonly busy: () => boolean,
   ) {}
@@ -36,25 +46,38 @@ export class CompletionWatcher {
   wake(): void {
     if (this.watching) return;
     this.watching = true;
-    this.lastProgress = performance.now();
+    this.waitingSince = performance.now();
     setImmediate(this.poll);
   }
 
   private readonly poll = (): void => {
-    const consumed = this.drain();
+    this.drain();
+    const now = performance.now();
+    this.noteProgress(now);
     if (!this.busy()) {
       this.watching = false;
       return;
     }
-    const now = performance.now();
-    if (consumed > 0) this.lastProgress = now;
-    if (now - this.lastProgress < this.pollWindowMs) {
+    if (now - this.waitingSince < this.pollWindowMs) {
       setImmediate(this.poll);
       return;
     }
-    this.pollWindowMs = Math.max(MIN_POLL_MS, this.pollWindowMs / 2);
     this.park();
   };
+
+  /**
+   * If completions arrived since the last look, the current wait ended at `now`: fold its length
+   * into the estimate and size the polling window from it.
+   */
+  private noteProgress(now: number): void {
+    const completions = this.completions();
+    if (completions === this.seenCompletions) return;
+    this.seenCompletions = completions;
+    this.typicalWaitMs += (now - this.waitingSince - this.typicalWaitMs) / 4;
+    this.waitingSince = now;
+    const window = 2 * this.typicalWaitMs;
+    this.pollWindowMs = window <= MAX_POLL_MS ? Math.max(MIN_POLL_MS, window) : MIN_POLL_MS;
+  }
 
   private park(): void {
     const words = this.words;
@@ -62,7 +85,8 @@ export class CompletionWatcher {
     const seen = Atomics.load(words, Header.MAIN_DOORBELL);
     // Raising the flag first and then looking once more closes the window in which a worker
     // published after our last drain but read the flag before we raised it.
-    if (this.drain() > 0 || !this.busy()) {
+    this.drain();
+    if (this.completions() !== this.seenCompletions || !this.busy()) {
       Atomics.store(words, Header.MAIN_PARKED, 0);
       this.resume();
       return;
@@ -73,21 +97,22 @@ export class CompletionWatcher {
       return;
     }
     this.parked = true;
-    this.parkedAt = performance.now();
     void wait.value.then(this.unpark);
   }
 
   private readonly unpark = (): void => {
     this.parked = false;
-    if (performance.now() - this.parkedAt < MAX_POLL_MS) {
-      this.pollWindowMs = Math.min(MAX_POLL_MS, this.pollWindowMs * 2);
-    }
     this.resume();
   };
 
   private resume(): void {
-    this.lastProgress = performance.now();
-    this.poll();
+    this.drain();
+    this.noteProgress(performance.now());
+    if (!this.busy()) {
+      this.watching = false;
+      return;
+    }
+    setImmediate(this.poll);
   }
 
   /** Wakes a parked watcher (used when the pool terminates, so no waiter is left behind). */

@@ -41,6 +41,8 @@ export class Dispatcher {
   private readonly pending: (PendingWork | undefined)[];
   private readonly words: Int32Array;
   private inUse = 0;
+  /** Completions consumed since the pool started. */
+  completed = 0;
 
   constructor(
     private readonly slots: SlotTable,
@@ -112,6 +114,7 @@ export class Dispatcher {
   }
 
   private readonly complete = (slot: number): void => {
+    this.completed++;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     const state = stateOf(stateWord);
     let outcome: unknown;

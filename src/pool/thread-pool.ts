@@ -361,7 +361,12 @@ class DataPlane {
     const rings = [];
     for (let i = 0; i < options.threads; i++) rings.push(completionRing(words, this.layout, i, 'consumer'));
     this.dispatcher = new Dispatcher(slots, this.codec, injectorLevels(words, this.layout), rings, this.sleep, () => this.submitted());
-    this.watcher = new CompletionWatcher(words, () => this.dispatcher.drain(), () => this.stillBusy());
+    this.watcher = new CompletionWatcher(
+      words,
+      () => this.dispatcher.drain(),
+      () => this.dispatcher.completed,
+      () => this.stillBusy(),
+    );
   }
 
   get stopping(): boolean {

@@ -37,12 +37,19 @@ export const SEARCH = 0;
 export const PARK = 1;
 export type IdleStep = typeof SEARCH | typeof PARK;
 
-/** Per-worker bookkeeping of one idle period. */
+/** How far adaptive spinning may stretch a worker's spin beyond `spinMicros`. */
+const MAX_SPIN_FACTOR = 20;
+
+/** Per-worker bookkeeping of its idle periods. */
 export class IdleState {
   /** JEC recorded when the worker got sleepy, or -1 while it is still spinning. */
   jec = -1;
   /** performance.now() (milliseconds) after which the worker stops spinning. */
   spinUntil = 0;
+  /** The current spin budget in microseconds; adapts between spinMicros and MAX_SPIN_FACTOR times it. */
+  spinMicros = 0;
+  /** performance.now() when the worker last parked. */
+  parkedAt = 0;
 }
 
 export class Sleep {
@@ -55,6 +62,8 @@ export class Sleep {
   private readonly averageTaskWords: number[] = [];
   /** Rotates the first worker examined by `wakeAny`, so wakes spread over the pool. */
   private wakeCursor = 0;
+  /** How many workers may spin at once (see startLooking). */
+  private readonly maxSpinners: number;
 
   constructor(
     private readonly words: Int32Array,
@@ -63,6 +72,7 @@ export class Sleep {
     private readonly spinMicros: number,
   ) {
     this.f64 = new Float64Array(words.buffer as SharedArrayBuffer);
+    this.maxSpinners = Math.max(1, layout.threads >> 1);
     for (let i = 0; i < layout.threads; i++) {
       this.stateWords.push(workerWord(layout, i, WorkerBlock.SLEEP_STATE));
       this.searchingWords.push(workerWord(layout, i, WorkerBlock.SEARCHING));
@@ -166,11 +176,17 @@ export class Sleep {
 
   // ---- worker side ---------------------------------------------------------------------------
 
-  /** The worker ran out of work and starts searching. */
+  /**
+   * The worker ran out of work and starts searching. It spins only if fewer than half the workers
+   * (at least one) already do: more spinners find work no sooner, and on a machine with as many
+   * cores as workers each one takes CPU from the thread producing the work. The others go
+   * straight to getting sleepy.
+   */
   startLooking(self: number, idle: IdleState): void {
     this.f64[this.busySince[self]] = 0;
     Atomics.store(this.words, this.searchingWords[self], 1);
     this.restartSpin(idle);
+    if (this.awakeSearching(this.maxSpinners + 1) > this.maxSpinners) idle.spinUntil = 0;
   }
 
   /** The worker starts running a task at `since` (shared clock): producers see it busy. */
@@ -203,8 +219,29 @@ export class Sleep {
 
   /** Starts a fresh spin budget: after a wake, or when work was posted while getting sleepy. */
   restartSpin(idle: IdleState): void {
+    if (idle.spinMicros === 0) idle.spinMicros = this.spinMicros;
     idle.jec = -1;
-    idle.spinUntil = performance.now() + this.spinMicros / 1000;
+    idle.spinUntil = performance.now() + idle.spinMicros / 1000;
+  }
+
+  /** The worker is about to park. */
+  parking(idle: IdleState): void {
+    idle.parkedAt = performance.now();
+  }
+
+  /**
+   * The worker was woken (`woken`) or gave up waiting. Adaptive spinning: work that arrived soon
+   * after the worker parked would have been caught by a longer spin, without a wake that costs a
+   * futex call and 5-50 µs — so the spin doubles; a long or fruitless sleep halves it back towards
+   * `spinMicros`. Without this, a request/response loop whose gaps are a little longer than the
+   * spin settles into paying a wake on every request, which makes the gaps longer still.
+   */
+  wokeUp(idle: IdleState, woken: boolean): void {
+    const slept = (performance.now() - idle.parkedAt) * 1000;
+    const ceiling = this.spinMicros * MAX_SPIN_FACTOR;
+    idle.spinMicros =
+      woken && slept < ceiling ? Math.min(ceiling, idle.spinMicros * 2) : Math.max(this.spinMicros, idle.spinMicros / 2);
+    this.restartSpin(idle);
   }
 
   /**
@@ -244,12 +281,13 @@ export class Sleep {
 
   /**
    * Leaves the registered-sleeping state without having been woken by someone else. If a waker
-   * won the race it already decremented `sleeping`.
+   * won the race it already decremented `sleeping`. Returns whether this call left it (false: a
+   * waker was first).
    */
-  cancelSleep(self: number): void {
-    if (Atomics.compareExchange(this.words, this.stateWords[self], BLOCKED, AWAKE) === BLOCKED) {
-      Atomics.sub(this.words, this.counters, SLEEPING_ONE);
-    }
+  cancelSleep(self: number): boolean {
+    if (Atomics.compareExchange(this.words, this.stateWords[self], BLOCKED, AWAKE) !== BLOCKED) return false;
+    Atomics.sub(this.words, this.counters, SLEEPING_ONE);
+    return true;
   }
 
   /**

@@ -114,8 +114,8 @@ export class WorkerRuntime {
     try {
       if (this.parkedAsync) {
         this.parkedAsync = false;
-        this.sleep.cancelSleep(this.index);
-        this.sleep.restartSpin(this.idle);
+        const woken = !this.sleep.cancelSleep(this.index);
+        this.sleep.wokeUp(this.idle, woken);
       }
       this.loop();
     } finally {
@@ -165,15 +165,16 @@ export class WorkerRuntime {
           return;
         }
         this.countParked();
-        if (!this.sleep.parkSync(this.index, IDLE_TURN_MS)) {
+        this.sleep.parking(this.idle);
+        const woken = this.sleep.parkSync(this.index, IDLE_TURN_MS) || !this.sleep.cancelSleep(this.index);
+        this.sleep.wokeUp(this.idle, woken);
+        if (!woken) {
           // Nobody needed us for a while: give the event loop a turn (unref'd timers and anything
           // else it holds), then look for work again.
-          this.sleep.cancelSleep(this.index);
           this.stopSearching();
           setImmediate(this.pump);
           return;
         }
-        this.sleep.restartSpin(this.idle);
       }
     }
   }
@@ -205,6 +206,7 @@ export class WorkerRuntime {
   private parkAsync(): void {
     this.parkedAsync = true;
     this.countParked();
+    this.sleep.parking(this.idle);
     if (this.waitAsyncPending) return; // the outstanding waiter is woken by the same notify
     const result = Atomics.waitAsync(this.words, this.sleep.stateWord(this.index), BLOCKED);
     if (!result.async) {

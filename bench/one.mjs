@@ -25,11 +25,11 @@ const results = {};
 for (const workload of workloads) {
   if (workload.needs !== undefined && workload.needs in contender.lacks) continue;
   const { count, warmup } = workload.sizes[profileName];
-  await workload.measure(pool, warmup);
+  const warmedUp = await warmUp(workload, warmup);
   await settle();
   const phase = startPhase();
   const metrics = await workload.measure(pool, count);
-  results[workload.id] = { count, warmup, metrics, cpu: phase.end() };
+  results[workload.id] = { count, warmup: warmedUp, metrics, cpu: phase.end() };
 }
 
 const closingAt = performance.now();
@@ -44,6 +44,21 @@ const close = { settled: closed, ms: performance.now() - closingAt };
 process.stdout.write(
   JSON.stringify({ contender: contenderName, profile: profileName, pid: process.pid, startupMs, configuration: pool.configuration, results, close }) + '\n',
 );
+
+/**
+ * Runs the workload on `size` items, again and again until the profile's warm-up time has passed
+ * (at least once), so that every contender gets the same time for V8 to compile the measured path.
+ * Returns how many items and how long the warm-up took.
+ */
+async function warmUp(workload, size) {
+  const start = performance.now();
+  let items = 0;
+  do {
+    await workload.measure(pool, size);
+    items += size;
+  } while (performance.now() - start < profiles[profileName].warmupMs);
+  return { items, ms: performance.now() - start };
+}
 
 /** Leaves the previous step's garbage and stragglers out of the next measured phase. */
 async function settle() {

@@ -8,6 +8,8 @@ export const profiles = {
     attempts: 3,
     idleTimeoutMs: 10_000,
     childTimeoutMs: 120_000,
+    /** Minimum warm-up per workload, the same for every contender (see one.mjs). */
+    warmupMs: 2_000,
   },
   // A smoke check that must finish in under a minute, build included: it gives a busy machine
   // little patience and only flags contamination instead of re-running.
@@ -16,6 +18,7 @@ export const profiles = {
     attempts: 1,
     idleTimeoutMs: 2_000,
     childTimeoutMs: 30_000,
+    warmupMs: 300,
   },
 };
 

@@ -1,5 +1,6 @@
 // Renders a run record as markdown: results, min–max, per-round values, configuration,
 // environment and run health. Everything here is derived from the record written to JSON.
+import { profiles } from './profiles.mjs';
 import { acceptedAttempt, cellValue } from './summary.mjs';
 
 /** The whole report, from a run record (see run.mjs) and the registries it was made with. */
@@ -122,7 +123,8 @@ function perRoundTable(record, columns, contenderNames) {
 function workloadLine(workload, profile) {
   const { count, warmup } = workload.sizes[profile];
   const needs = workload.needs === undefined ? '' : ` Needs: ${workload.needs}.`;
-  return `- **${workload.id}** (${count.toLocaleString('en-US')} tasks, after a warm-up of ${warmup.toLocaleString('en-US')}): ${workload.title}.${needs}`;
+  const warmupMs = profiles[profile].warmupMs.toLocaleString('en-US');
+  return `- **${workload.id}** (${count.toLocaleString('en-US')} tasks, after a warm-up of at least ${warmupMs} ms in runs of ${warmup.toLocaleString('en-US')}): ${workload.title}.${needs}`;
 }
 
 function configurationTable(record, contenderNames) {

@@ -6,11 +6,15 @@
  * parks: it raises MAIN_PARKED and waits on the doorbell word with `Atomics.waitAsync`; the next
  * worker that publishes a completion clears the flag and rings the doorbell.
  *
- * How long to poll before parking follows how long completions have been taking to arrive: about
- * twice the recent typical wait, as long as that stays below MAX_POLL_MS. Request/response traffic
- * thus sees its completions within an event-loop turn instead of paying a cross-thread wake (tens of
- * microseconds on an idle VM), while long CPU-bound tasks let the main thread, and its core, rest.
+ * How long to poll before parking follows how long completions have been taking: about twice the
+ * recent typical wait, as long as that stays below MAX_POLL_MS. A wait is measured up to the time
+ * the worker *finished* the task (stamped in the slot), not to the time the main thread noticed:
+ * after a park the latter includes the wake-up, which would keep the estimate high and the main
+ * thread parking, a slow state that feeds itself. Request/response traffic thus sees its completions
+ * within an event-loop turn instead of paying a cross-thread wake (tens of microseconds to
+ * milliseconds on an idle VM), while long CPU-bound tasks let the main thread, and its core, rest.
  */
+import { sharedNow } from '../sync/clock.js';
 import { Header } from '../shm/layout.js';
 
 /** Longest polling window, in milliseconds. */
@@ -24,7 +28,7 @@ export class CompletionWatcher {
   private pollWindowMs = MAX_POLL_MS / 4;
   /** Running estimate of how long a wait for the next completion lasts, in milliseconds. */
   private typicalWaitMs = MAX_POLL_MS / 8;
-  /** When the current wait for a completion began (submission, or the last completion). */
+  /** When the current wait for a completion began (submission, or the last completion; shared clock). */
   private waitingSince = 0;
   /** `completions()` when last looked at. */
   private seenCompletions = 0;
@@ -38,6 +42,8 @@ export class CompletionWatcher {
      * the rings too).
      */
     private readonly completions: () => number,
+    /** The latest finishing time (shared clock) among the completions consumed. */
+    private readonly lastFinishedAt: () => number,
     /** Whether anything is still in flight. */
     private readonly busy: () => boolean,
   ) {}
@@ -46,13 +52,13 @@ export class CompletionWatcher {
   wake(): void {
     if (this.watching) return;
     this.watching = true;
-    this.waitingSince = performance.now();
+    this.waitingSince = sharedNow();
     setImmediate(this.poll);
   }
 
   private readonly poll = (): void => {
     this.drain();
-    const now = performance.now();
+    const now = sharedNow();
     this.noteProgress(now);
     if (!this.busy()) {
       this.watching = false;
@@ -66,14 +72,16 @@ export class CompletionWatcher {
   };
 
   /**
-   * If completions arrived since the last look, the current wait ended at `now`: fold its length
-   * into the estimate and size the polling window from it.
+   * If completions arrived since the last look, the current wait ended when the last of them
+   * finished: fold its length into the estimate and size the polling window from it. The next wait
+   * starts `now`.
    */
   private noteProgress(now: number): void {
     const completions = this.completions();
     if (completions === this.seenCompletions) return;
     this.seenCompletions = completions;
-    this.typicalWaitMs += (now - this.waitingSince - this.typicalWaitMs) / 4;
+    const waited = Math.max(0, Math.min(now, this.lastFinishedAt()) - this.waitingSince);
+    this.typicalWaitMs += (waited - this.typicalWaitMs) / 4;
     this.waitingSince = now;
     const window = 2 * this.typicalWaitMs;
     this.pollWindowMs = window <= MAX_POLL_MS ? Math.max(MIN_POLL_MS, window) : MIN_POLL_MS;
@@ -107,7 +115,7 @@ export class CompletionWatcher {
 
   private resume(): void {
     this.drain();
-    this.noteProgress(performance.now());
+    this.noteProgress(sharedNow());
     if (!this.busy()) {
       this.watching = false;
       return;

@@ -12,7 +12,7 @@
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import type { ChaseLevDeque } from '../queue/deque.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
-import { SlotField, SlotState, type SlotTable, generationOf, makeStateWord, ownerOf, stateOf } from '../shm/slot.js';
+import { SlotField, SlotState, type SlotTable, SlotTime, generationOf, makeStateWord, ownerOf, stateOf } from '../shm/slot.js';
 import type { Sleep } from '../sync/sleep.js';
 import { Fifo } from './fifo.js';
 
@@ -43,6 +43,9 @@ export class Dispatcher {
   private inUse = 0;
   /** Completions consumed since the pool started. */
   completed = 0;
+  /** Latest finishing time (shared clock) among the completions consumed. */
+  lastFinishedAt = 0;
+  private readonly f64: Float64Array;
 
   constructor(
     private readonly slots: SlotTable,
@@ -54,6 +57,7 @@ export class Dispatcher {
     private readonly onSubmit: () => void,
   ) {
     this.words = slots.words;
+    this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
     this.pending = new Array<PendingWork | undefined>(slots.count);
     // Lowest slot on top: a lightly loaded pool keeps reusing the same few slots and cache lines.
     for (let slot = slots.count - 1; slot >= 0; slot--) this.free.push(slot);
@@ -115,6 +119,8 @@ export class Dispatcher {
 
   private readonly complete = (slot: number): void => {
     this.completed++;
+    const finished = this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)];
+    if (finished > this.lastFinishedAt) this.lastFinishedAt = finished;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     const state = stateOf(stateWord);
     let outcome: unknown;

@@ -365,6 +365,7 @@ class DataPlane {
       words,
       () => this.dispatcher.drain(),
       () => this.dispatcher.completed,
+      () => this.dispatcher.lastFinishedAt,
       () => this.stillBusy(),
     );
   }

@@ -78,6 +78,8 @@ export const SlotField = {
 export const SlotTime = {
   /** When a worker claimed the task and started running it. */
   STARTED: 1,
+  /** When the worker stored its outcome. */
+  FINISHED: 2,
 } as const;
 
 export const PayloadKind = {

@@ -407,7 +407,7 @@ export class WorkerRuntime {
       this.storeUnencodable(slot, state, outcome, encodeError);
       state = SlotState.FAILED;
     }
-    this.recordDuration(slot);
+    this.recordTimes(slot);
     const stateIndex = this.slots.word(slot, SlotField.STATE);
     const claimed = Atomics.load(this.words, stateIndex);
     Atomics.store(this.words, stateIndex, withState(claimed, this.index, state));
@@ -434,11 +434,14 @@ export class WorkerRuntime {
   }
 
   /**
-   * Folds the task's duration (from its start to now, including any await) into this worker's
-   * running average, which producers use to decide whether a wake is worth it.
+   * Stamps the slot with its finishing time (the main thread sizes its completion polling from it)
+   * and folds the task's duration, any await included, into this worker's running average, which
+   * producers use to decide whether a wake is worth it.
    */
-  private recordDuration(slot: number): void {
-    this.sleep.taskFinished(this.index, (sharedNow() - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)]) * 1e6);
+  private recordTimes(slot: number): void {
+    const finished = sharedNow();
+    this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)] = finished;
+    this.sleep.taskFinished(this.index, (finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)]) * 1e6);
   }
 
   /** Wakes the main thread if it waits for completions. */

@@ -2,36 +2,25 @@
  * The pool: worker threads that share one SharedArrayBuffer of task slots and queues, run the
  * exported functions of a task module, and hand results back without a message per task.
  */
-import { type EncodedPayload, PayloadCodec } from '../codec/payload.js';
-import type { StartReport, WorkerConfig, WorkerSnapshot } from '../control/protocol.js';
-import { installErrorTransfer } from '../control/error-transfer.js';
-import type { MessageCounts } from '../control/endpoint.js';
-import { PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
 import { inspectValue } from '../codec/inspect.js';
-import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
-import { Header, MAGIC, PoolState, WorkerBlock, computeLayout, workerWord, type Layout } from '../shm/layout.js';
-import { SlotTable } from '../shm/slot.js';
-import { completionRing, injectorLevels, sharedViews, type SharedViews } from '../shm/views.js';
-import { Sleep } from '../sync/sleep.js';
+import type { EncodedPayload } from '../codec/payload.js';
+import type { MessageCounts } from '../control/endpoint.js';
+import { installErrorTransfer } from '../control/error-transfer.js';
+import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
+import { PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { Header, PoolState } from '../shm/layout.js';
 import { BatchCall, SingleCall } from './calls.js';
-import { CompletionWatcher } from './completion-watcher.js';
-import { Dispatcher } from './dispatcher.js';
-import { KeepAlive } from './keep-alive.js';
-import { type ThreadPoolSettings, type ThreadPoolOptions, resolveOptions } from './options.js';
+import { DataPlane } from './data-plane.js';
+import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
-import { WorkerHost, describeExit, type WorkerExit } from './worker-host.js';
+import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
-const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
-/** Deque capacity per worker; nested work beyond it runs inline. */
-const DEQUE_CAPACITY = 1024;
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
 const CHUNKS_PER_THREAD = 8;
 /** ...of at most this many calls, so that the workers start while the rest is being encoded. */
 const MAX_CHUNK = 512;
 
 type State = 'running' | 'closing' | 'closed';
-
-
 
 /**
  * A pool of worker threads running the tasks of one module.
@@ -318,130 +307,6 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const onError = this.settings.onError;
     const failure = error instanceof Error ? error : new ThreadPoolError(errorMessage(error), { cause: error });
     queueMicrotask(() => onError(failure));
-  }
-}
-
-/**
- * The main thread's half of the shared memory: buffers, views, queues and the dispatcher, plus
- * spawning and starting workers over them.
- */
-class DataPlane {
-  readonly layout: Layout;
-  readonly shared: SharedArrayBuffer;
-  readonly arenaBuffers: SharedArrayBuffer[];
-  readonly views: SharedViews;
-  readonly codec: PayloadCodec;
-  readonly sleep: Sleep;
-  readonly dispatcher: Dispatcher;
-  readonly keepAlive = new KeepAlive();
-  private readonly watcher: CompletionWatcher;
-  /** Whether the keep-alive is held for calls in flight. */
-  private holdingProcess = false;
-  onIdle: () => void = () => {};
-
-  constructor(private readonly options: ThreadPoolSettings) {
-    this.layout = computeLayout({
-      threads: options.threads,
-      slots: options.maxPendingTasks,
-      inlinePayloadBytes: options.inlinePayloadBytes,
-      dequeCapacity: DEQUE_CAPACITY,
-    });
-    this.shared = new SharedArrayBuffer(this.layout.totalBytes);
-    this.views = sharedViews(this.shared);
-    const words = this.views.words;
-    words[Header.MAGIC] = MAGIC;
-    words[Header.THREADS] = options.threads;
-    words[Header.SLOTS] = options.maxPendingTasks;
-    this.arenaBuffers = [];
-    for (let i = 0; i <= options.threads; i++) this.arenaBuffers.push(createArenaBuffer(MAX_ARENA_BYTES));
-    const arenas = this.arenaBuffers.map((buffer) => new Arena(buffer));
-    const slots = new SlotTable(words, this.layout);
-    this.codec = new PayloadCodec(this.views, slots, arenas, new ArenaAllocator(arenas[0]), 0, options.maxPayloadBytes);
-    this.sleep = new Sleep(words, this.layout, options.spinMicros);
-    const rings = [];
-    for (let i = 0; i < options.threads; i++) rings.push(completionRing(words, this.layout, i, 'consumer'));
-    this.dispatcher = new Dispatcher(slots, this.codec, injectorLevels(words, this.layout), rings, this.sleep, () => this.submitted());
-    this.watcher = new CompletionWatcher(
-      words,
-      () => this.dispatcher.drain(),
-      () => this.dispatcher.completed,
-      () => this.dispatcher.lastFinishedAt,
-      () => this.stillBusy(),
-    );
-  }
-
-  get stopping(): boolean {
-    return Atomics.load(this.views.words, Header.POOL_STATE) === PoolState.STOPPING;
-  }
-
-  spawn(index: number): WorkerHost {
-    const { options } = this;
-    return new WorkerHost({
-      entry: WORKER_ENTRY,
-      index,
-      name: options.names[index],
-      resourceLimits: options.resourceLimits,
-      execArgv: options.execArgv,
-      env: options.env,
-      keepAlive: this.keepAlive,
-      nudge: (worker) => this.nudge(worker),
-    });
-  }
-
-  start(host: WorkerHost): Promise<StartReport> {
-    const { options } = this;
-    const config: WorkerConfig = {
-      index: host.index,
-      name: host.name,
-      layout: this.layout,
-      shared: this.shared,
-      arenas: this.arenaBuffers,
-      preload: options.preload,
-      moduleUrl: options.moduleUrl,
-      startHandler: options.startHandler,
-      exitHandler: options.exitHandler,
-      spinMicros: options.spinMicros,
-      maxPayloadBytes: options.maxPayloadBytes,
-      asyncTasksPerWorker: options.asyncTasksPerWorker,
-    };
-    return host.call((control) => control.init(config));
-  }
-
-  /** Settles what a dead worker finished or was running; returns how many calls it failed. */
-  recoverFrom(worker: number, crash: WorkerCrashedError): number {
-    this.sleep.forgetWorker(worker);
-    const abandoned = this.dispatcher.recoverFrom(worker, crash);
-    this.stillBusy();
-    return abandoned;
-  }
-
-  private nudge(worker: number): void {
-    Atomics.store(this.views.words, workerWord(this.layout, worker, WorkerBlock.CONTROL_PENDING), 1);
-    this.sleep.wake(worker);
-  }
-
-  private submitted(): void {
-    if (!this.holdingProcess) {
-      this.holdingProcess = true;
-      this.keepAlive.acquire();
-    }
-    this.watcher.wake();
-  }
-
-  /** Whether calls are outstanding; lets go of the process when none are. */
-  private stillBusy(): boolean {
-    if (this.dispatcher.outstanding > 0) return true;
-    if (this.holdingProcess) {
-      this.holdingProcess = false;
-      this.keepAlive.release();
-    }
-    this.onIdle();
-    return false;
-  }
-
-  dispose(): void {
-    this.watcher.release();
-    this.keepAlive.dispose();
   }
 }
 

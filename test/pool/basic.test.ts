@@ -1,5 +1,6 @@
 // The pool's main contract: every call runs once, on a worker, and its result comes back intact and
 // in the right place — for sync and async tasks, small and large payloads, single calls and batches.
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
@@ -87,6 +88,17 @@ describe('ThreadPool.run', () => {
         const payload = new Uint8Array(64 * 1024).fill(i & 255);
         calls.push(pool.run('echo', payload));
         expected.push(payload);
+      } else if (i % 10 === 7) {
+        const value = {
+          i,
+          at: new Date(1_700_000_000_000 + i),
+          tags: new Map<string, unknown>([['n', i], ['nested', new Map([[i, [null, undefined]]])]]),
+          samples: new Float64Array([i, i / 2]),
+          nothing: null,
+          missing: undefined,
+        };
+        calls.push(i % 20 === 7 ? pool.run('asyncEcho', value) : pool.run('echo', value));
+        expected.push(value);
       } else if (i % 10 === 3) {
         calls.push(pool.run('asyncEcho', { i, tag: `async-${i}` }));
         expected.push({ i, tag: `async-${i}` });
@@ -104,7 +116,7 @@ describe('ThreadPool.run', () => {
       const same =
         result instanceof Uint8Array
           ? sameBytes(result, expected[i] as Uint8Array)
-          : result === expected[i] || JSON.stringify(result) === JSON.stringify(expected[i]);
+          : result === expected[i] || isDeepStrictEqual(result, expected[i]);
       if (!same) expect.fail(`call ${i}: expected ${JSON.stringify(expected[i])}, got ${JSON.stringify(result)}`);
     }
     const snapshots = await pool.snapshot();

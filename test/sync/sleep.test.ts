@@ -135,7 +135,9 @@ describe('Sleep protocol steps, on one thread', () => {
     sleep.taskFinished(1, 2_000); // worker 1's tasks take 2 µs
     const idle = getSleepy(sleep, 0);
     expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
-    sleep.taskStarted(1, sharedNow()); // busy, just started
+    // Busy with a task that just started. Stamped a second ahead so that however slowly this test
+    // runs on a loaded machine, the task never looks as if it had been running for long.
+    sleep.taskStarted(1, sharedNow() + 1000);
 
     sleep.newJobs(3);
     expect(workerState(memory, 0).state).toBe(BLOCKED);

@@ -13,16 +13,10 @@
  * settles.
  */
 import type { WorkerConfig } from '../control/protocol.js';
-import { type PayloadCodec } from '../codec/payload.js';
+import type { PayloadCodec } from '../codec/payload.js';
 import { EMPTY, RETRY, type ChaseLevDeque } from '../queue/deque.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
-import {
-  Header,
-  PoolState,
-  WorkerBlock,
-  WorkerCounter,
-  workerWord,
-} from '../shm/layout.js';
+import { Header, PoolState, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
 import { SlotField, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
@@ -63,7 +57,7 @@ export class WorkerRuntime {
   private readonly f64: Float64Array;
 
   private readonly idle = new IdleState();
-  /** Counted as inactive in the sleep counters (searching or parked). */
+  /** Flagged SEARCHING in shared memory (looking for work, or parked). */
   private searching = false;
   /** Parked with waitAsync; the worker is registered as sleeping until woken or it cancels. */
   private parkedAsync = false;

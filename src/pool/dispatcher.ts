@@ -106,7 +106,7 @@ export class Dispatcher {
     this.inUse++;
     const injector = this.injectors[level];
     injector.push(slots.entryFor(slot, queued));
-    this.sleep.newJobs(injector.size());
+    this.sleep.newJobs(injector);
     this.onSubmit();
   }
 

@@ -84,13 +84,13 @@ export class Sleep {
   // ---- producer side -------------------------------------------------------------------------
 
   /**
-   * Called after jobs were made visible; `queued` is how many wait in the queue that received them,
-   * counting the new ones.
+   * Called after jobs were pushed to `queue`. Its length (the new jobs included) is read only when
+   * someone sleeps: the common case costs one load and at most one compare-exchange.
    */
-  newJobs(queued: number): void {
+  newJobs(queue: { size(): number }): void {
     const counters = bumpJecIf(this.words, this.counters, true);
     const sleepers = sleepingOf(counters);
-    if (sleepers > 0) this.wakeForBacklog(queued, sleepers);
+    if (sleepers > 0) this.wakeForBacklog(queue.size(), sleepers);
   }
 
   /**

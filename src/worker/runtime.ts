@@ -120,9 +120,10 @@ export class WorkerRuntime {
   private loop(): void {
     const words = this.words;
     for (;;) {
-      if (Atomics.load(words, this.controlWord) !== 0) {
+      // The main thread sets this word and the worker clears it: read and clear in one exchange,
+      // so that a flag set between a load and a store could not be lost.
+      if (Atomics.load(words, this.controlWord) !== 0 && Atomics.exchange(words, this.controlWord, 0) !== 0) {
         // A control message waits in the port: let the event loop deliver it, then resume.
-        Atomics.store(words, this.controlWord, 0);
         this.stopSearching();
         setImmediate(this.pump);
         return;

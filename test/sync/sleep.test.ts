@@ -39,6 +39,8 @@ function workerState(memory: PoolMemory, index: number): { state: number; search
 
 describe('Sleep protocol steps, on one thread', () => {
   const nothingQueued = (): boolean => false;
+  /** A queue holding `count` jobs, as newJobs sees it. */
+  const queued = (count: number) => ({ size: () => count });
 
   /** Two workers' worth of shared state, with one Sleep view that plays every role. */
   function setup() {
@@ -71,7 +73,7 @@ describe('Sleep protocol steps, on one thread', () => {
   it('does not let a worker that got sleepy before a post register after it', () => {
     const { memory, sleep } = setup();
     const idle = getSleepy(sleep, 0);
-    sleep.newJobs(1);
+    sleep.newJobs(queued(1));
     expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(SEARCH);
     expect(sleep.sleepingCount()).toBe(0);
     expect(workerState(memory, 0).state).toBe(AWAKE);
@@ -93,7 +95,7 @@ describe('Sleep protocol steps, on one thread', () => {
     expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
     expect(workerState(memory, 0).state).toBe(BLOCKED);
 
-    sleep.newJobs(1);
+    sleep.newJobs(queued(1));
     expect(workerState(memory, 0).state).toBe(AWAKE);
     expect(sleep.sleepingCount()).toBe(0);
     sleep.cancelSleep(0); // the worker's own cancel after losing the race changes nothing
@@ -123,9 +125,9 @@ describe('Sleep protocol steps, on one thread', () => {
     expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
     sleep.startLooking(1, new IdleState());
 
-    sleep.newJobs(1); // the searcher takes it
+    sleep.newJobs(queued(1)); // the searcher takes it
     expect(workerState(memory, 0).state).toBe(BLOCKED);
-    sleep.newJobs(2); // one job more than searchers
+    sleep.newJobs(queued(2)); // one job more than searchers
     expect(workerState(memory, 0).state).toBe(AWAKE);
     expect(sleep.sleepingCount()).toBe(0);
   });
@@ -139,10 +141,10 @@ describe('Sleep protocol steps, on one thread', () => {
     // runs on a loaded machine, the task never looks as if it had been running for long.
     sleep.taskStarted(1, sharedNow() + 1000);
 
-    sleep.newJobs(3);
+    sleep.newJobs(queued(3));
     expect(workerState(memory, 0).state).toBe(BLOCKED);
     // A backlog the busy worker needs longer than a wake for does wake the sleeper.
-    sleep.newJobs(500);
+    sleep.newJobs(queued(500));
     expect(workerState(memory, 0).state).toBe(AWAKE);
   });
 
@@ -153,7 +155,7 @@ describe('Sleep protocol steps, on one thread', () => {
     expect(sleep.noWorkFound(idle, 0, LATER, nothingQueued)).toBe(PARK);
     sleep.taskStarted(1, sharedNow() - 10); // ...but this one started 10 ms ago
 
-    sleep.newJobs(1);
+    sleep.newJobs(queued(1));
     expect(workerState(memory, 0).state).toBe(AWAKE);
   });
 

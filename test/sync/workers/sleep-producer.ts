@@ -1,6 +1,6 @@
 /**
  * Posts jobs 0..n-1 into the injector the way the pool's dispatcher does (push, then
- * `sleep.newJobs(injector.size())`), in bursts of random size separated by pauses much longer than
+ * `sleep.newJobs(injector)`), in bursts of random size separated by pauses much longer than
  * the workers' spin time, so that they park between bursts and must be woken by the next one.
  *
  * At about half of the pauses it waits until every job posted so far has run. A lost wake-up
@@ -48,7 +48,7 @@ threadMain((data: ProducerData): ProducerStats => {
         backoff.wait();
       }
       posted++;
-      sleep.newJobs(injector.size());
+      sleep.newJobs(injector);
     }
     stats.bursts++;
     if (random.below(2) === 0 || posted === data.jobs) waitUntilAllRan(posted);

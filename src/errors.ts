@@ -71,6 +71,22 @@ export class InvalidOptionError extends ViscoseError {
   }
 }
 
+/**
+ * A function that is not an exported task of the task module was given where the work may run on
+ * another thread (the second half of `join`, a `spawn`, a `broadcast`, a parallel iterator's step):
+ * closures cannot cross threads.
+ */
+export class NotATaskError extends ViscoseError {
+  constructor(where: string, fn: unknown) {
+    const name = typeof fn === 'function' && fn.name !== '' ? `function ${fn.name}` : typeof fn === 'function' ? 'an anonymous function' : String(fn);
+    super(
+      'VISCOSE_NOT_A_TASK',
+      `${where}: ${name} is not a task exported by the task module. Only exported tasks can run on ` +
+        'another thread; closures and other functions cannot cross threads',
+    );
+  }
+}
+
 /** The pool was closed or terminated; the call was not run (or was abandoned by terminate). */
 export class PoolClosedError extends ViscoseError {
   constructor(message = 'the pool is closed') {

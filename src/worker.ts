@@ -1,9 +1,89 @@
 /**
- * Task-side helpers, imported by task modules as `viscose/worker`.
+ * Task-side API, imported by task modules as `viscose/worker`: Rayon's fork-join operations for
+ * code running on a pool's worker, and the identity of that worker.
+ *
+ * Work that may run on another worker is always a call of a task the module exports, written as
+ * `[task, ...args]`: functions cannot cross threads, so a closure there is refused with
+ * NotATaskError. Those calls must be synchronous (the caller waits for them synchronously).
  *
  * @packageDocumentation
  */
-import { workerIdentity } from './worker/context.js';
+import { ThreadPoolError } from './errors.js';
+import { forkJoin, workerIdentity } from './worker/context.js';
+import type { ForkJoin, Scope } from './worker/fork.js';
+
+export type { Scope } from './worker/fork.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** A call of `task` with its arguments: `[fib, n - 1]`. */
+export type Call<F extends AnyFunction> = readonly [task: F, ...args: Parameters<F>];
+
+function runtime(operation: string): ForkJoin {
+  const forkJoinOperations = forkJoin();
+  if (forkJoinOperations === undefined) {
+    throw new ThreadPoolError(
+      `${operation} can only be called from a task running on a viscose worker; from the main thread, use the pool's ${operation}`,
+    );
+  }
+  return forkJoinOperations;
+}
+
+/**
+ * Runs two calls, potentially in parallel, and returns both results: `b` is offered to idle
+ * workers while `a` runs here; if nobody took `b`, it runs here next with its arguments as they
+ * are (nothing is encoded back), else this worker runs other work until `b` is done.
+ *
+ * `b`'s task must be an export of the task module; `a` may be any synchronous function. Both
+ * always run; if both throw, `a`'s error is thrown.
+ *
+ * @example
+ * ```ts
+ * export function fib(n: number): number {
+ *   if (n < 20) return fibSequential(n);
+ *   const [x, y] = join([fib, n - 1], [fib, n - 2]);
+ *   return x + y;
+ * }
+ * ```
+ */
+export function join<A extends AnyFunction, B extends AnyFunction>(a: Call<A>, b: Call<B>): [ReturnType<A>, ReturnType<B>] {
+  const [fa, ...argsA] = a;
+  const [fb, ...argsB] = b;
+  return runtime('join').join(fa as AnyFunction, argsA, fb as AnyFunction, argsB) as [ReturnType<A>, ReturnType<B>];
+}
+
+/**
+ * Runs `body`, in which `scope.spawn(task, ...args)` queues calls that idle workers may take, and
+ * returns once the body and every task spawned in it — including tasks spawned by those tasks
+ * through `currentScope()` — have finished. The first error, of the body or of any task, is
+ * thrown after all of them finished.
+ */
+export function scope<R>(body: (scope: Scope) => R): R {
+  return runtime('scope').scope(body);
+}
+
+/**
+ * The scope the running task was spawned into, so that it can spawn more work into the same scope;
+ * `undefined` when the task was not spawned into a scope (or outside a worker). Available in the
+ * synchronous part of a task.
+ */
+export function currentScope(): Scope | undefined {
+  return forkJoin()?.currentScope();
+}
+
+/** Runs `task(...args)` once on every worker of the pool and returns the results by worker index. */
+export function broadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>): ReturnType<F>[] {
+  return runtime('broadcast').broadcast(task as AnyFunction, args) as ReturnType<F>[];
+}
+
+/**
+ * Runs one pending job on this worker if there is one: `'executed'` or `'idle'`; `undefined`
+ * outside a worker.
+ */
+export function yieldNow(): 'executed' | 'idle' | undefined {
+  return forkJoin()?.yieldNow();
+}
 
 /**
  * Index of the worker thread running the caller, from 0 to `currentNumThreads() - 1`, or

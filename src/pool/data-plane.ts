@@ -6,7 +6,7 @@ import { PayloadCodec } from '../codec/payload.js';
 import type { StartReport, WorkerConfig } from '../control/protocol.js';
 import type { WorkerCrashedError } from '../errors.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
-import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, workerWord } from '../shm/layout.js';
+import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
 import { type SharedViews, completionRing, injectorLevels, sharedViews } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
@@ -17,8 +17,8 @@ import type { ThreadPoolSettings } from './options.js';
 import { WorkerHost } from './worker-host.js';
 
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
-/** Deque capacity per worker; nested work beyond it runs inline. */
-const DEQUE_CAPACITY = 1024;
+/** Jobs addressed to one worker at once (broadcasts in flight). */
+const MAILBOX_CAPACITY = 64;
 
 /** Owns everything the main thread shares with the workers; ThreadPool is its public face. */
 export class DataPlane {
@@ -39,8 +39,10 @@ export class DataPlane {
     this.layout = computeLayout({
       threads: options.threads,
       slots: options.maxPendingTasks,
+      nestedSlots: options.nestedTasksPerWorker,
       inlinePayloadBytes: options.inlinePayloadBytes,
-      dequeCapacity: DEQUE_CAPACITY,
+      dequeCapacity: nextPowerOfTwo(options.nestedTasksPerWorker),
+      mailboxCapacity: MAILBOX_CAPACITY,
     });
     this.shared = new SharedArrayBuffer(this.layout.totalBytes);
     this.views = sharedViews(this.shared);

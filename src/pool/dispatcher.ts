@@ -58,9 +58,9 @@ export class Dispatcher {
   ) {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
-    this.pending = new Array<PendingWork | undefined>(slots.count);
+    this.pending = new Array<PendingWork | undefined>(slots.mainSlots);
     // Lowest slot on top: a lightly loaded pool keeps reusing the same few slots and cache lines.
-    for (let slot = slots.count - 1; slot >= 0; slot--) this.free.push(slot);
+    for (let slot = slots.mainSlots - 1; slot >= 0; slot--) this.free.push(slot);
   }
 
   /** Slots in use plus calls waiting for one. */
@@ -98,6 +98,8 @@ export class Dispatcher {
     const slots = this.slots;
     words[slots.word(slot, SlotField.TASK)] = task;
     words[slots.word(slot, SlotField.BATCH)] = batch;
+    words[slots.word(slot, SlotField.FLAGS)] = 0;
+    words[slots.word(slot, SlotField.SCOPE)] = -1;
     const stateIndex = slots.word(slot, SlotField.STATE);
     const queued = makeStateWord(generationOf(Atomics.load(words, stateIndex)), 0, SlotState.QUEUED);
     // This store publishes the header and payload written above to whichever worker claims the slot.

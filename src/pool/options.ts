@@ -46,6 +46,11 @@ export interface ThreadPoolOptions {
   /** How many asynchronous tasks (returning a promise) one worker keeps in flight. Default 1. */
   asyncTasksPerWorker?: number;
   /**
+   * Tasks one worker may have forked and not yet seen finish (the second halves of `join`, the
+   * tasks of a `scope`, a `broadcast`). A fork beyond it runs inline instead. Default 256.
+   */
+  nestedTasksPerWorker?: number;
+  /**
    * Modules every worker imports, in order, before the task module: `file:` URLs, absolute paths or
    * bare package specifiers (resolved from where viscose is installed). This is how a TypeScript
    * task module gets its loader on Node 20, whose workers ignore `--import` in `execArgv`: preload a
@@ -79,6 +84,7 @@ export interface ThreadPoolSettings {
   maxPayloadBytes: number;
   spinMicros: number;
   asyncTasksPerWorker: number;
+  nestedTasksPerWorker: number;
   preload: string[];
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
@@ -98,6 +104,7 @@ const KNOWN_OPTIONS = new Set([
   'maxPayloadBytes',
   'spinMicros',
   'asyncTasksPerWorker',
+  'nestedTasksPerWorker',
   'preload',
   'resourceLimits',
   'execArgv',
@@ -129,6 +136,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
     spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
     asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? 1, 1, 1 << 16),
+    nestedTasksPerWorker: integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14),
     preload: preloads(options.preload),
     resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
     execArgv: stringArray('execArgv', options.execArgv),

@@ -14,7 +14,7 @@ export const LINE_BYTES = 64;
 export const LINE_WORDS = LINE_BYTES / WORD_BYTES;
 
 /** Bytes of fixed header at the start of every task slot; the inline payload follows it. */
-export const SLOT_HEADER_BYTES = 64;
+export const SLOT_HEADER_BYTES = 128;
 
 /** Number of injector priority levels (high, normal, low). */
 export const PRIORITY_LEVELS = 3;
@@ -65,7 +65,9 @@ export const WorkerBlock = {
    */
   BUSY_SINCE: 6 * LINE_WORDS,
   AVERAGE_TASK_NS: 6 * LINE_WORDS + 2,
-  FIXED_WORDS: 7 * LINE_WORDS,
+  /** Entries waiting in this worker's mailbox (see queue/mailbox.ts); any thread adds, the worker subtracts. */
+  MAILBOX_COUNT: 7 * LINE_WORDS,
+  FIXED_WORDS: 8 * LINE_WORDS,
 } as const;
 
 /** Per-worker counters, written by their worker only and read by anyone. */
@@ -86,10 +88,14 @@ export interface LayoutParams {
   threads: number;
   /** Task slots available to work submitted from the main thread (maxPendingTasks). */
   slots: number;
+  /** Slots each worker owns for the work it forks (join, scope, broadcast). */
+  nestedSlots: number;
   /** Bytes of inline payload per slot (arguments, then the result). */
   inlinePayloadBytes: number;
   /** Capacity of each worker's deque, a power of two. */
   dequeCapacity: number;
+  /** Cells of each worker's mailbox (jobs addressed to that worker: broadcasts). */
+  mailboxCapacity: number;
 }
 
 export interface Layout extends LayoutParams {
@@ -102,6 +108,10 @@ export interface Layout extends LayoutParams {
   /** Word offset of the completion ring inside a worker block. */
   completionRing: number;
   completionCapacity: number;
+  /** Word offset of the mailbox cells inside a worker block. */
+  mailbox: number;
+  /** Slots in all: the main thread's `slots`, then `nestedSlots` per worker. */
+  totalSlots: number;
   /** Word index of injector level p is injectorBase + p * injectorStride. */
   injectorBase: number;
   injectorStride: number;
@@ -118,6 +128,16 @@ export interface Layout extends LayoutParams {
 export const MAX_THREADS = 1023;
 /** Slot indices must fit the low bits of a queue entry, leaving generation bits above them. */
 export const MAX_SLOTS = 1 << 20;
+
+/** The first slot of worker `worker`'s nested region. */
+export function nestedSlotBase(layout: Layout, worker: number): number {
+  return layout.slots + worker * layout.nestedSlots;
+}
+
+/** The worker whose nested region holds `slot`, or -1 for a main-thread slot. */
+export function nestedOwner(layout: Layout, slot: number): number {
+  return slot < layout.slots ? -1 : ((slot - layout.slots) / layout.nestedSlots) | 0;
+}
 
 export function nextPowerOfTwo(n: number): number {
   let p = 1;
@@ -138,7 +158,8 @@ export function computeLayout(params: LayoutParams): Layout {
 
   const dequeRing = WorkerBlock.FIXED_WORDS;
   const completionRing = dequeRing + alignWords(dequeCapacity);
-  const workerStride = completionRing + alignWords(completionCapacity);
+  const mailbox = completionRing + alignWords(completionCapacity);
+  const workerStride = mailbox + alignWords(params.mailboxCapacity);
   const workerBase = Header.WORDS;
 
   const injectorBase = workerBase + threads * workerStride;
@@ -147,10 +168,11 @@ export function computeLayout(params: LayoutParams): Layout {
 
   const slotBase = (injectorBase + PRIORITY_LEVELS * injectorStride) * WORD_BYTES;
   const slotStride = SLOT_HEADER_BYTES + Math.ceil(inlinePayloadBytes / LINE_BYTES) * LINE_BYTES;
-  const totalBytes = slotBase + slots * slotStride;
+  const totalSlots = slots + threads * params.nestedSlots;
+  const totalBytes = slotBase + totalSlots * slotStride;
 
   let slotBits = 1;
-  while (1 << slotBits < slots) slotBits++;
+  while (1 << slotBits < totalSlots) slotBits++;
 
   return {
     ...params,
@@ -160,6 +182,8 @@ export function computeLayout(params: LayoutParams): Layout {
     dequeRing,
     completionRing,
     completionCapacity,
+    mailbox,
+    totalSlots,
     injectorBase,
     injectorStride,
     injectorRing,

@@ -24,6 +24,8 @@ export const SlotState = {
   DONE: 3,
   FAILED: 4,
   CANCELLED: 5,
+  /** The slot holds a scope's shared record (COUNT, ERROR), not a task: nobody may claim it. */
+  RECORD: 6,
 } as const;
 export type SlotStateValue = (typeof SlotState)[keyof typeof SlotState];
 
@@ -70,9 +72,31 @@ export const SlotField = {
   OFFSET: 6,
   /** Number of calls in a batch slot; 0 for a single call. */
   BATCH: 7,
+  /** SlotFlag bits, written with the task. */
+  FLAGS: 8,
+  /** The scope record slot a spawned task belongs to, or -1. */
+  SCOPE: 9,
+  /** Scope records only: tasks (and the body) not finished yet. */
+  COUNT: 10,
+  /** Scope records only: 0, or ERROR_WRITING / ERROR_WRITTEN once a first error is claimed. */
+  ERROR: 11,
   /** Float64 timestamps (shared clock, milliseconds) start at this word (8-byte aligned). */
-  TIMES: 8,
+  TIMES: 16,
 } as const;
+
+export const SlotFlag = {
+  /**
+   * Started from synchronous code inside a task (join, scope, broadcast): it must not return a
+   * promise, since the code waiting for it cannot let an event loop run.
+   */
+  SYNC_ONLY: 1,
+  /** Nobody reads the result (a scope's spawned task): it is not encoded. */
+  DISCARD_RESULT: 2,
+} as const;
+
+/** Values of a scope record's ERROR word. */
+export const ERROR_WRITING = 1;
+export const ERROR_WRITTEN = 2;
 
 /** Indices of the Float64 timestamps of a slot (see SlotTable.timeIndex). */
 export const SlotTime = {
@@ -98,7 +122,10 @@ export const INLINE = -1;
 
 /** Precomputed address arithmetic for the slot table of one layout. */
 export class SlotTable {
+  /** All slots: the main thread's, then every worker's nested region. */
   readonly count: number;
+  /** The main thread's slots, [0, mainSlots). */
+  readonly mainSlots: number;
   readonly slotBits: number;
   readonly slotMask: number;
   /** Mask for the generation bits that fit in a queue entry. */
@@ -111,7 +138,8 @@ export class SlotTable {
     readonly words: Int32Array,
     layout: Layout,
   ) {
-    this.count = layout.slots;
+    this.count = layout.totalSlots;
+    this.mainSlots = layout.slots;
     this.slotBits = layout.slotBits;
     this.slotMask = (1 << layout.slotBits) - 1;
     this.entryGenerationMask = (1 << (31 - layout.slotBits)) - 1;

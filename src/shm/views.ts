@@ -4,6 +4,7 @@
  */
 import { ChaseLevDeque } from '../queue/deque.js';
 import { CompletionRing } from '../queue/completion-ring.js';
+import { Mailbox } from '../queue/mailbox.js';
 import {
   InjectorBlock,
   type Layout,
@@ -70,5 +71,15 @@ export function completionRing(
     workerWord(layout, worker, layout.completionRing),
     layout.completionCapacity,
     side,
+  );
+}
+
+/** Worker i's mailbox: jobs addressed to worker i, posted by anyone. */
+export function workerMailbox(words: Int32Array, layout: Layout, worker: number): Mailbox {
+  return new Mailbox(
+    words,
+    workerWord(layout, worker, WorkerBlock.MAILBOX_COUNT),
+    workerWord(layout, worker, layout.mailbox),
+    layout.mailboxCapacity,
   );
 }

@@ -1,8 +1,10 @@
 /**
- * The identity of the worker thread a task runs on, reachable from task code through
- * `viscose/worker`. It lives on `globalThis` under a registered symbol so that a task module that
- * resolves its own copy of the package still sees the runtime that loaded it.
+ * What task code reaches through `viscose/worker`: the identity of the worker thread it runs on and
+ * the fork-join operations of its runtime. Both live on `globalThis` under registered symbols, so
+ * that a task module that resolves its own copy of the package still sees the runtime that loaded
+ * it.
  */
+import type { ForkJoin } from './fork.js';
 
 export interface WorkerIdentity {
   readonly index: number;
@@ -10,14 +12,23 @@ export interface WorkerIdentity {
   readonly numThreads: number;
 }
 
-const KEY = Symbol.for('viscose.worker.identity');
+const IDENTITY = Symbol.for('viscose.worker.identity');
+const FORK_JOIN = Symbol.for('viscose.worker.fork-join');
 
-type WithIdentity = typeof globalThis & { [KEY]?: WorkerIdentity };
+type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoin };
 
 export function setWorkerIdentity(identity: WorkerIdentity): void {
-  (globalThis as WithIdentity)[KEY] = identity;
+  (globalThis as WithContext)[IDENTITY] = identity;
 }
 
 export function workerIdentity(): WorkerIdentity | undefined {
-  return (globalThis as WithIdentity)[KEY];
+  return (globalThis as WithContext)[IDENTITY];
+}
+
+export function setForkJoin(forkJoin: ForkJoin): void {
+  (globalThis as WithContext)[FORK_JOIN] = forkJoin;
+}
+
+export function forkJoin(): ForkJoin | undefined {
+  return (globalThis as WithContext)[FORK_JOIN];
 }

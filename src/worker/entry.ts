@@ -10,12 +10,16 @@ import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import { ThreadPoolError } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
-import { WorkerCounter } from '../shm/layout.js';
+import { WorkerBlock, WorkerCounter, nestedSlotBase, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
-import { completionRing, injectorLevels, sharedViews, workerDeque } from '../shm/views.js';
+import { completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
-import { setWorkerIdentity } from './context.js';
-import { type TaskFunction, WorkerRuntime } from './runtime.js';
+import { setForkJoin, setWorkerIdentity } from './context.js';
+import { Executor, type TaskFunction } from './executor.js';
+import { ForkJoin } from './fork.js';
+import { NestedSlots } from './nested-slots.js';
+import { WorkerRuntime } from './runtime.js';
+import { ScopeRecords } from './scope-records.js';
 
 const boot = workerData as WorkerBootData;
 let runtime: WorkerRuntime | undefined;
@@ -46,26 +50,47 @@ async function runHandler(kind: string, name: string): Promise<void> {
   }
 }
 
+/** Builds the runtime, its executor and the fork-join operations over the shared memory. */
 function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   const { layout, index } = config;
   const views = sharedViews(config.shared);
-  const slots = new SlotTable(views.words, layout);
+  const words = views.words;
+  const slots = new SlotTable(words, layout);
   const arenas = config.arenas.map((buffer) => new Arena(buffer));
   const ownArena = 1 + index;
   const codec = new PayloadCodec(views, slots, arenas, new ArenaAllocator(arenas[ownArena]), ownArena, config.maxPayloadBytes);
+  const sleep = new Sleep(words, layout, config.spinMicros);
   const deques = [];
-  for (let i = 0; i < layout.threads; i++) deques.push(workerDeque(views.words, layout, i));
-  return new WorkerRuntime({
-    config,
-    words: views.words,
+  const mailboxes = [];
+  for (let i = 0; i < layout.threads; i++) {
+    deques.push(workerDeque(words, layout, i));
+    mailboxes.push(workerMailbox(words, layout, i));
+  }
+  const tasks = names.map((name) => taskModule[name] as TaskFunction);
+  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout) });
+  const ring = completionRing(words, layout, index, 'producer');
+  let executor: Executor | undefined;
+  const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), (slot) => executor!.publishToMain(slot));
+  executor = new Executor({
+    index,
+    layout,
+    words,
     slots,
     codec,
-    sleep: new Sleep(views.words, layout, config.spinMicros),
-    deques,
-    injectors: injectorLevels(views.words, layout),
-    ring: completionRing(views.words, layout, index, 'producer'),
-    tasks: names.map((name) => taskModule[name] as TaskFunction),
+    sleep,
+    ring,
+    scopes,
+    tasks,
+    taskNames: names,
+    countersBase: workerWord(layout, index, WorkerBlock.COUNTERS),
+    asyncStarted: runtime.asyncStarted,
+    asyncSettled: runtime.asyncSettled,
   });
+  const nested = new NestedSlots(slots, nestedSlotBase(layout, index), layout.nestedSlots);
+  const taskIds = new Map<unknown, number>(tasks.map((task, id) => [task, id]));
+  setForkJoin(new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds }));
+  runtime.start(executor, () => stopped.resolve());
+  return runtime;
 }
 
 const control: WorkerControl = {
@@ -79,7 +104,6 @@ const control: WorkerControl = {
     exitHandler = config.exitHandler;
     if (config.startHandler !== undefined) await runHandler('startHandler', config.startHandler);
     runtime = buildRuntime(config, names);
-    runtime.start(() => stopped.resolve());
     return { tasks: names };
   },
 

@@ -1,62 +1,68 @@
 /**
- * The worker's scheduling loop: find work, run it, publish the outcome; spin when there is none,
- * then sleep.
+ * The worker's scheduling loop: find work, run it (executor.ts), and when there is none, spin,
+ * then sleep. Also the wait of code that forked work (`join`, `scope`, `broadcast`): it runs other
+ * work while it waits, like Rayon's `wait_until`.
  *
- * Where work is looked for, in Rayon's order: the worker's own deque (newest first), one steal per
- * other worker starting from a random victim (repeated while any steal lost a race), and the
- * injector last, highest priority first.
+ * Where work is looked for, in Rayon's order: the worker's own deque (newest first), its mailbox
+ * (jobs addressed to it: broadcasts), one steal per other worker starting from a random victim
+ * (repeated while any steal lost a race), and the injector last, highest priority first.
  *
  * Synchronous tasks run back to back inside one call of `pump`. An asynchronous task (one that
  * returns a promise) cannot settle while the worker sits in `Atomics.wait`, so while any is in
  * flight the worker returns to its event loop between tasks and parks with `Atomics.waitAsync`
- * instead; at most `asyncTasksPerWorker` are in flight, after which it takes no new work until one
- * settles.
+ * instead; at most `asyncTasksPerWorker` are in flight, after which it takes no new work from the
+ * injector until one settles.
  */
 import type { WorkerConfig } from '../control/protocol.js';
-import type { PayloadCodec } from '../codec/payload.js';
 import { EMPTY, RETRY, type ChaseLevDeque } from '../queue/deque.js';
-import type { CompletionRing } from '../queue/completion-ring.js';
+import type { Mailbox } from '../queue/mailbox.js';
 import { Header, PoolState, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
-import { SlotField, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
-import { sharedNow } from '../sync/clock.js';
+import type { SlotTable } from '../shm/slot.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
-
-export type TaskFunction = (...args: unknown[]) => unknown;
+import type { Executor } from './executor.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
 const IDLE_TURN_MS = 100;
+/**
+ * Work-while-waiting nests a task's frames inside the waiting one's; beyond this depth a waiting
+ * worker stops taking work from others (it still runs what only it can run: its own deque and
+ * mailbox), so that recursion through steals cannot overflow its stack.
+ */
+export const MAX_WAIT_DEPTH = 32;
+/** A park inside a wait re-checks its condition at least this often. */
+const WAIT_PARK_MS = 100;
 
 /** Everything the loop works with, built by the worker entry from the start-up config. */
 export interface RuntimeParts {
   config: WorkerConfig;
   words: Int32Array;
   slots: SlotTable;
-  codec: PayloadCodec;
   sleep: Sleep;
   /** Every worker's deque, this worker's own at `config.index`. */
   deques: ChaseLevDeque[];
+  /** Every worker's mailbox, this worker's own at `config.index`. */
+  mailboxes: Mailbox[];
   injectors: ChaseLevDeque[];
-  ring: CompletionRing;
-  tasks: TaskFunction[];
 }
 
 export class WorkerRuntime {
-  private readonly index: number;
+  readonly index: number;
   private readonly words: Int32Array;
   private readonly slots: SlotTable;
-  private readonly codec: PayloadCodec;
   private readonly sleep: Sleep;
-  private readonly own: ChaseLevDeque;
+  readonly own: ChaseLevDeque;
+  private readonly mailbox: Mailbox;
   private readonly deques: ChaseLevDeque[];
   private readonly injectors: ChaseLevDeque[];
-  private readonly ring: CompletionRing;
-  private readonly tasks: TaskFunction[];
   private readonly asyncLimit: number;
   private readonly controlWord: number;
   private readonly countersBase: number;
-  private readonly f64: Float64Array;
+  /** Set once the executor exists (it needs the runtime's async hooks). */
+  private executor!: Executor;
 
   private readonly idle = new IdleState();
+  /** The idle bookkeeping of each level of nested waits. */
+  private readonly waitIdle: IdleState[] = [];
   /** Flagged SEARCHING in shared memory (looking for work, or parked). */
   private searching = false;
   /** Parked with waitAsync; the worker is registered as sleeping until woken or it cancels. */
@@ -66,6 +72,8 @@ export class WorkerRuntime {
   private pumping = false;
   private stopped = false;
   private asyncInFlight = 0;
+  /** How many waits (join, scope, broadcast) are nested on this thread's stack. */
+  private depth = 0;
   private onStopped: (() => void) | undefined;
 
   constructor(parts: RuntimeParts) {
@@ -73,21 +81,19 @@ export class WorkerRuntime {
     this.index = config.index;
     this.words = parts.words;
     this.slots = parts.slots;
-    this.codec = parts.codec;
     this.sleep = parts.sleep;
     this.deques = parts.deques;
     this.own = parts.deques[config.index];
+    this.mailbox = parts.mailboxes[config.index];
     this.injectors = parts.injectors;
-    this.ring = parts.ring;
-    this.tasks = parts.tasks;
     this.asyncLimit = config.asyncTasksPerWorker;
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_PENDING);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
-    this.f64 = new Float64Array(this.words.buffer as SharedArrayBuffer);
   }
 
   /** Starts taking work; `stopped` is called once the pool is stopping and the loop has ended. */
-  start(stopped: () => void): void {
+  start(executor: Executor, stopped: () => void): void {
+    this.executor = executor;
     this.onStopped = stopped;
     setImmediate(this.pump);
   }
@@ -100,6 +106,17 @@ export class WorkerRuntime {
   get asyncTasksInFlight(): number {
     return this.asyncInFlight;
   }
+
+  /** For the executor: an asynchronous task started. */
+  readonly asyncStarted = (): void => {
+    this.asyncInFlight++;
+  };
+
+  /** For the executor: an asynchronous task settled; resume the loop if it was waiting for that. */
+  readonly asyncSettled = (): void => {
+    this.asyncInFlight--;
+    this.pump();
+  };
 
   /** Runs the loop until it must return to the event loop. Never re-entered. */
   readonly pump = (): void => {
@@ -133,10 +150,10 @@ export class WorkerRuntime {
         this.stopSearching();
         return;
       }
-      const slot = this.findWork();
+      const slot = this.findWork(true);
       if (slot >= 0) {
         this.stopSearching();
-        this.execute(slot);
+        this.executor.run(slot);
         if (this.asyncInFlight > 0) {
           // Let the asynchronous tasks' continuations run between tasks.
           setImmediate(this.pump);
@@ -172,6 +189,56 @@ export class WorkerRuntime {
         }
       }
     }
+  }
+
+  /**
+   * Waits until `done()` holds, running other work meanwhile (Rayon's "work while waiting"), from
+   * synchronous task code that forked work. Parks like an idle worker when there is none; whoever
+   * makes `done()` true wakes this worker after doing so.
+   */
+  waitUntil(done: () => boolean): void {
+    if (done()) return;
+    const depth = ++this.depth;
+    const idle = (this.waitIdle[depth] ??= new IdleState());
+    const stealing = depth < MAX_WAIT_DEPTH;
+    const attention = stealing ? () => done() || this.workVisible() : () => done() || this.ownWorkVisible();
+    let searching = false;
+    try {
+      for (;;) {
+        if (done()) return;
+        const slot = this.findWork(stealing);
+        if (slot >= 0) {
+          if (searching) {
+            searching = false;
+            this.sleep.workFound(this.index, this.queuedJobs);
+          }
+          this.executor.run(slot);
+          continue;
+        }
+        if (!searching) {
+          this.sleep.startLooking(this.index, idle);
+          searching = true;
+          continue;
+        }
+        if (this.sleep.noWorkFound(idle, this.index, performance.now(), attention) === PARK) {
+          this.countParked();
+          this.sleep.parking(idle);
+          const woken = this.sleep.parkSync(this.index, WAIT_PARK_MS) || !this.sleep.cancelSleep(this.index);
+          this.sleep.wokeUp(idle, woken);
+        }
+      }
+    } finally {
+      if (searching) this.sleep.workFound(this.index, this.queuedJobs);
+      this.depth--;
+    }
+  }
+
+  /** Takes one job and runs it (yieldNow); returns whether there was one. */
+  runOne(): boolean {
+    const slot = this.findWork(this.depth < MAX_WAIT_DEPTH);
+    if (slot < 0) return false;
+    this.executor.run(slot);
+    return true;
   }
 
   /**
@@ -221,17 +288,28 @@ export class WorkerRuntime {
 
   // ---- finding work --------------------------------------------------------------------------
 
-  /** Returns a slot this worker has claimed, or -1. */
-  private findWork(): number {
+  /**
+   * Returns a slot this worker has claimed, or -1. Without `stealing` (a wait nested too deep) it
+   * only looks at what no other worker can run for it: its own deque and mailbox.
+   */
+  private findWork(stealing: boolean): number {
     for (;;) {
       const entry = this.own.pop();
       if (entry === EMPTY) break;
       const slot = this.slots.claim(entry, this.index);
       if (slot >= 0) return slot;
     }
+    for (;;) {
+      const entry = this.mailbox.take();
+      if (entry < 0) break;
+      const slot = this.slots.claim(entry, this.index);
+      if (slot >= 0) return slot;
+    }
+    if (!stealing) return -1;
     const stolen = this.stealFromOthers();
     if (stolen >= 0) return stolen;
-    return this.takeInjected();
+    // Work from outside may be asynchronous; past the limit it waits for an async task to settle.
+    return this.asyncInFlight < this.asyncLimit ? this.takeInjected() : -1;
   }
 
   private stealFromOthers(): number {
@@ -294,184 +372,15 @@ export class WorkerRuntime {
     return queued;
   };
 
-  /** Is anything queued anywhere? */
+  /** Is anything queued anywhere this worker may take it from? */
   private readonly workVisible = (): boolean => {
+    if (this.ownWorkVisible()) return true;
     for (let i = 0; i < this.injectors.length; i++) if (!this.injectors[i].isEmpty()) return true;
     for (let i = 0; i < this.deques.length; i++) if (!this.deques[i].isEmpty()) return true;
     return false;
   };
 
-  // ---- running tasks -------------------------------------------------------------------------
-
-  private execute(slot: number): void {
-    const words = this.words;
-    const started = sharedNow();
-    this.sleep.taskStarted(this.index, started);
-    this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)] = started;
-    const task = this.tasks[words[this.slots.word(slot, SlotField.TASK)]];
-    const batch = words[this.slots.word(slot, SlotField.BATCH)];
-    let args: unknown[];
-    try {
-      args = this.codec.loadList(slot);
-    } catch (error) {
-      this.codec.release(slot);
-      this.finish(slot, SlotState.FAILED, batch === 0 ? error : [-1, error]);
-      return;
-    }
-    this.codec.release(slot);
-    if (batch === 0) this.runSingle(slot, task, args);
-    else this.runBatch(slot, task, args as unknown[][]);
-  }
-
-  private runSingle(slot: number, task: TaskFunction, args: unknown[]): void {
-    let result: unknown;
-    try {
-      result = task(...args);
-    } catch (error) {
-      this.finish(slot, SlotState.FAILED, error);
-      return;
-    }
-    if (!isThenable(result)) {
-      this.finish(slot, SlotState.DONE, result);
-      return;
-    }
-    this.asyncInFlight++;
-    result.then(
-      (value) => this.finishAsync(slot, SlotState.DONE, value),
-      (error: unknown) => this.finishAsync(slot, SlotState.FAILED, error),
-    );
-  }
-
-  /** Runs the calls of a batch slot in order; the first failure ends the batch. */
-  private runBatch(slot: number, task: TaskFunction, calls: unknown[][]): void {
-    const results = new Array<unknown>(calls.length);
-    for (let i = 0; i < calls.length; i++) {
-      let result: unknown;
-      try {
-        result = task(...calls[i]);
-      } catch (error) {
-        this.finish(slot, SlotState.FAILED, [i, error]);
-        return;
-      }
-      if (isThenable(result)) {
-        this.asyncInFlight++;
-        this.continueBatchAsync(task, calls, results, i, result).then(
-          () => this.finishAsync(slot, SlotState.DONE, results),
-          (failure: unknown) => this.finishAsync(slot, SlotState.FAILED, failure),
-        );
-        return;
-      }
-      results[i] = result;
-    }
-    this.finish(slot, SlotState.DONE, results);
-  }
-
-  /** The rest of a batch once one of its calls returned a promise: awaited one at a time. */
-  private async continueBatchAsync(
-    task: TaskFunction,
-    calls: unknown[][],
-    results: unknown[],
-    first: number,
-    pending: PromiseLike<unknown>,
-  ): Promise<void> {
-    for (let i = first; i < calls.length; i++) {
-      try {
-        results[i] = await (i === first ? pending : task(...calls[i]));
-      } catch (error) {
-        throw [i, error];
-      }
-    }
-  }
-
-  private finishAsync(slot: number, state: number, outcome: unknown): void {
-    this.asyncInFlight--;
-    this.finish(slot, state, outcome);
-    this.pump();
-  }
-
-  /**
-   * Stores the outcome in the slot, marks it DONE or FAILED and tells the main thread. A failed
-   * batch stores `[index, error]`.
-   */
-  private finish(slot: number, state: number, outcome: unknown): void {
-    // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.
-    const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
-    try {
-      this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
-    } catch (encodeError) {
-      this.storeUnencodable(slot, state, outcome, encodeError);
-      state = SlotState.FAILED;
-    }
-    this.recordTimes(slot);
-    const stateIndex = this.slots.word(slot, SlotField.STATE);
-    const claimed = Atomics.load(this.words, stateIndex);
-    Atomics.store(this.words, stateIndex, withState(claimed, this.index, state));
-    this.words[this.countersBase + WorkerCounter.TASKS_RUN]++;
-    this.ring.push(slot);
-    this.ringMainThread();
-  }
-
-  /**
-   * The outcome could not be encoded. A result that cannot cross threads fails the task with the
-   * encoding error; an error that cannot (it holds a function, say) is reduced to its name, message,
-   * stack and code.
-   */
-  private storeUnencodable(slot: number, state: number, outcome: unknown, encodeError: unknown): void {
-    const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
-    let index = -1;
-    let failure = encodeError;
-    if (state === SlotState.FAILED) {
-      if (batch) [index, failure] = outcome as [number, unknown];
-      else failure = outcome;
-    }
-    const error = plainError(failure);
-    this.codec.store(slot, this.codec.encodeValue(batch ? [index, error] : error, 'error'));
-  }
-
-  /**
-   * Stamps the slot with its finishing time (the main thread sizes its completion polling from it)
-   * and folds the task's duration, any await included, into this worker's running average, which
-   * producers use to decide whether a wake is worth it.
-   */
-  private recordTimes(slot: number): void {
-    const finished = sharedNow();
-    this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)] = finished;
-    this.sleep.taskFinished(this.index, (finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)]) * 1e6);
-  }
-
-  /** Wakes the main thread if it waits for completions. */
-  private ringMainThread(): void {
-    const words = this.words;
-    if (Atomics.load(words, Header.MAIN_PARKED) === 0) return;
-    if (Atomics.exchange(words, Header.MAIN_PARKED, 0) === 0) return;
-    Atomics.add(words, Header.MAIN_DOORBELL, 1);
-    Atomics.notify(words, Header.MAIN_DOORBELL);
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** An Error that certainly encodes: the name, message, stack and string code of the original. */
-function plainError(error: unknown): Error {
-  if (!(error instanceof Error)) return new Error(safeString(error));
-  const plain = new Error(String(error.message)) as Error & { code?: string };
-  plain.name = String(error.name);
-  plain.stack = String(error.stack);
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') plain.code = code;
-  return plain;
-}
-
-function safeString(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
+  private ownWorkVisible(): boolean {
+    return !this.own.isEmpty() || this.mailbox.hasEntries();
   }
 }

@@ -36,6 +36,8 @@ export function makeCodec(options: CodecOptions = {}): CodecRig {
     slots: options.slots ?? 4,
     inlinePayloadBytes: options.inlinePayloadBytes ?? 448,
     dequeCapacity: 16,
+    nestedSlots: 4,
+    mailboxCapacity: 4,
   });
   const views = sharedViews(new SharedArrayBuffer(layout.totalBytes));
   const slots = new SlotTable(views.words, layout);

@@ -1,0 +1,239 @@
+/**
+ * Runs the task in a slot this worker claimed, and hands the outcome to whoever waits for it:
+ *
+ * - a slot of the main thread (a `run`, a batch chunk, a part of a main-thread broadcast): its
+ *   outcome goes into the slot, which is published to this worker's completion ring;
+ * - a slot of a worker's nested region (the second half of a `join`, a part of a `broadcast`): its
+ *   outcome goes into the slot and its state word is the latch the forking worker waits on, which
+ *   is woken if it parked;
+ * - a task spawned into a scope (its SCOPE word names the record): its result is dropped, a failure
+ *   is offered to the record as the scope's first error, and the task counts itself out of the
+ *   scope (scope-records.ts).
+ */
+import type { PayloadCodec } from '../codec/payload.js';
+import type { CompletionRing } from '../queue/completion-ring.js';
+import { Header, type Layout, WorkerCounter, nestedOwner } from '../shm/layout.js';
+import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
+import { sharedNow } from '../sync/clock.js';
+import type { Sleep } from '../sync/sleep.js';
+import { isThenable, plainError } from './outcomes.js';
+import type { ScopeRecords } from './scope-records.js';
+
+export type TaskFunction = (...args: unknown[]) => unknown;
+
+export interface ExecutorParts {
+  index: number;
+  layout: Layout;
+  words: Int32Array;
+  slots: SlotTable;
+  codec: PayloadCodec;
+  sleep: Sleep;
+  ring: CompletionRing;
+  scopes: ScopeRecords;
+  /** The task module's functions by task id, then the built-in tasks. */
+  tasks: TaskFunction[];
+  /** Names of the tasks, for messages. */
+  taskNames: string[];
+  countersBase: number;
+  /** An asynchronous task started / settled: the scheduling loop tracks how many are in flight. */
+  asyncStarted(): void;
+  asyncSettled(): void;
+}
+
+export class Executor {
+  private readonly words: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly slots: SlotTable;
+  private readonly codec: PayloadCodec;
+  /** Slots whose task runs on this thread's stack right now, innermost last. */
+  private readonly running: number[] = [];
+
+  constructor(private readonly parts: ExecutorParts) {
+    this.words = parts.words;
+    this.f64 = new Float64Array(parts.words.buffer as SharedArrayBuffer);
+    this.slots = parts.slots;
+    this.codec = parts.codec;
+  }
+
+  /** The slot whose task the current synchronous code belongs to, or -1. */
+  get currentSlot(): number {
+    return this.running.length === 0 ? -1 : this.running[this.running.length - 1];
+  }
+
+  /** Runs the task of a slot this worker claimed. */
+  run(slot: number): void {
+    const words = this.words;
+    const slots = this.slots;
+    const started = sharedNow();
+    this.parts.sleep.taskStarted(this.parts.index, started);
+    this.f64[slots.timeIndex(slot, SlotTime.STARTED)] = started;
+    const task = this.parts.tasks[words[slots.word(slot, SlotField.TASK)]];
+    const batch = words[slots.word(slot, SlotField.BATCH)];
+    let args: unknown[];
+    try {
+      args = this.codec.loadList(slot);
+    } catch (error) {
+      this.codec.release(slot);
+      this.finish(slot, SlotState.FAILED, batch === 0 ? error : [-1, error]);
+      return;
+    }
+    this.codec.release(slot);
+    this.running.push(slot);
+    try {
+      if (batch === 0) this.runSingle(slot, task, args);
+      else this.runBatch(slot, task, args as unknown[][]);
+    } finally {
+      this.running.pop();
+    }
+  }
+
+  private runSingle(slot: number, task: TaskFunction, args: unknown[]): void {
+    let result: unknown;
+    try {
+      result = task(...args);
+    } catch (error) {
+      this.finish(slot, SlotState.FAILED, error);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.finish(slot, SlotState.DONE, result);
+      return;
+    }
+    if (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.SYNC_ONLY) {
+      result.then(undefined, () => {}); // nobody can wait for it: keep its failure from going unhandled
+      this.finish(slot, SlotState.FAILED, this.promiseNotAllowed(slot));
+      return;
+    }
+    this.parts.asyncStarted();
+    result.then(
+      (value) => this.finishAsync(slot, SlotState.DONE, value),
+      (error: unknown) => this.finishAsync(slot, SlotState.FAILED, error),
+    );
+  }
+
+  /** Runs the calls of a batch slot in order; the first failure ends the batch. */
+  private runBatch(slot: number, task: TaskFunction, calls: unknown[][]): void {
+    const results = new Array<unknown>(calls.length);
+    for (let i = 0; i < calls.length; i++) {
+      let result: unknown;
+      try {
+        result = task(...calls[i]);
+      } catch (error) {
+        this.finish(slot, SlotState.FAILED, [i, error]);
+        return;
+      }
+      if (isThenable(result)) {
+        this.parts.asyncStarted();
+        this.continueBatchAsync(task, calls, results, i, result).then(
+          () => this.finishAsync(slot, SlotState.DONE, results),
+          (failure: unknown) => this.finishAsync(slot, SlotState.FAILED, failure),
+        );
+        return;
+      }
+      results[i] = result;
+    }
+    this.finish(slot, SlotState.DONE, results);
+  }
+
+  /** The rest of a batch once one of its calls returned a promise: awaited one at a time. */
+  private async continueBatchAsync(
+    task: TaskFunction,
+    calls: unknown[][],
+    results: unknown[],
+    first: number,
+    pending: PromiseLike<unknown>,
+  ): Promise<void> {
+    for (let i = first; i < calls.length; i++) {
+      try {
+        results[i] = await (i === first ? pending : task(...calls[i]));
+      } catch (error) {
+        throw [i, error];
+      }
+    }
+  }
+
+  private finishAsync(slot: number, state: number, outcome: unknown): void {
+    this.finish(slot, state, outcome);
+    this.parts.asyncSettled();
+  }
+
+  private promiseNotAllowed(slot: number): TypeError {
+    const name = this.parts.taskNames[this.words[this.slots.word(slot, SlotField.TASK)]];
+    return new TypeError(
+      `task "${name}" returned a promise, but it was started by join, scope or broadcast inside a task, ` +
+        'which wait for it synchronously: tasks started that way must be synchronous',
+    );
+  }
+
+  /** Stores the outcome and tells whoever waits for it (see the file comment). */
+  finish(slot: number, state: number, outcome: unknown): void {
+    const words = this.words;
+    const slots = this.slots;
+    const { index, layout } = this.parts;
+    this.recordTimes(slot);
+    words[this.parts.countersBase + WorkerCounter.TASKS_RUN]++;
+    const scope = words[slots.word(slot, SlotField.SCOPE)];
+    const owner = nestedOwner(layout, slot);
+    if (scope >= 0) {
+      if (state === SlotState.FAILED) this.parts.scopes.recordError(scope, outcome, words[slots.word(slot, SlotField.TASK)]);
+      this.setState(slot, SlotState.DONE);
+      if (owner < 0) this.publishToMain(slot);
+      this.parts.scopes.finishPart(scope);
+      return;
+    }
+    // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.
+    const batch = words[slots.word(slot, SlotField.BATCH)] !== 0;
+    try {
+      this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
+    } catch (encodeError) {
+      this.storeUnencodable(slot, state, outcome, encodeError);
+      state = SlotState.FAILED;
+    }
+    this.setState(slot, state);
+    if (owner < 0) this.publishToMain(slot);
+    else if (owner !== index) this.parts.sleep.wake(owner);
+  }
+
+  /** Publishes a finished main-thread slot to this worker's ring and wakes the main thread if it waits. */
+  readonly publishToMain = (slot: number): void => {
+    this.parts.ring.push(slot);
+    const words = this.words;
+    if (Atomics.load(words, Header.MAIN_PARKED) === 0) return;
+    if (Atomics.exchange(words, Header.MAIN_PARKED, 0) === 0) return;
+    Atomics.add(words, Header.MAIN_DOORBELL, 1);
+    Atomics.notify(words, Header.MAIN_DOORBELL);
+  };
+
+  private setState(slot: number, state: number): void {
+    const index = this.slots.word(slot, SlotField.STATE);
+    Atomics.store(this.words, index, withState(Atomics.load(this.words, index), this.parts.index, state));
+  }
+
+  /**
+   * The outcome could not be encoded. A result that cannot cross threads fails the task with the
+   * encoding error; an error that cannot (it holds a function, say) is reduced to its name, message,
+   * stack and code.
+   */
+  private storeUnencodable(slot: number, state: number, outcome: unknown, encodeError: unknown): void {
+    const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
+    let index = -1;
+    let failure = encodeError;
+    if (state === SlotState.FAILED) {
+      if (batch) [index, failure] = outcome as [number, unknown];
+      else failure = outcome;
+    }
+    const error = plainError(failure);
+    this.codec.store(slot, this.codec.encodeValue(batch ? [index, error] : error, 'error'));
+  }
+
+  /**
+   * Stamps the slot with its finishing time (the main thread sizes its completion polling from it)
+   * and folds the task's duration, any await included, into this worker's running average, which
+   * producers use to decide whether a wake is worth it.
+   */
+  private recordTimes(slot: number): void {
+    const finished = sharedNow();
+    this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)] = finished;
+    this.parts.sleep.taskFinished(this.parts.index, (finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)]) * 1e6);
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * Rayon's fork-join operations for synchronous task code: `join`, `scope` (with `spawn`),
+ * `broadcast` and `yieldNow`. Forked work goes into slots of this worker's own region, queued on
+ * its deque (or, for a broadcast, in each worker's mailbox); idle workers steal it.
+ *
+ * - join(a, b): b is queued, a runs inline, then b is popped back and run inline with its original
+ *   arguments (never decoded) unless a thief took it; then this worker runs other work until b's
+ *   state word says DONE or FAILED (the thief wakes it if it parked). a's error wins over b's.
+ * - scope(body): spawned tasks count into a scope record (scope-records.ts); the scope returns
+ *   once the count is back to zero, rethrowing the first error.
+ * - broadcast(task): one part per worker, posted to each mailbox; results in worker order.
+ */
+import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
+import { NotATaskError, ThreadPoolError } from '../errors.js';
+import { EMPTY, type ChaseLevDeque } from '../queue/deque.js';
+import type { Mailbox } from '../queue/mailbox.js';
+import { type Layout, nestedOwner } from '../shm/layout.js';
+import {
+  ERROR_WRITTEN,
+  SlotField,
+  SlotFlag,
+  SlotState,
+  type SlotTable,
+  generationOf,
+  makeStateWord,
+  stateOf,
+} from '../shm/slot.js';
+import type { Sleep } from '../sync/sleep.js';
+import type { Executor, TaskFunction } from './executor.js';
+import type { NestedSlots } from './nested-slots.js';
+import { isThenable } from './outcomes.js';
+import type { ScopeRecords } from './scope-records.js';
+import type { WorkerRuntime } from './runtime.js';
+
+export interface ForkParts {
+  layout: Layout;
+  slots: SlotTable;
+  codec: PayloadCodec;
+  sleep: Sleep;
+  runtime: WorkerRuntime;
+  executor: Executor;
+  nested: NestedSlots;
+  scopes: ScopeRecords;
+  mailboxes: Mailbox[];
+  /** Task id of each exported task function. */
+  taskIds: Map<unknown, number>;
+}
+
+/** A scope as task code sees it: spawn more work into it. */
+export interface Scope {
+  /** Queues `task(...args)` as part of this scope; idle workers may steal it. */
+  spawn<F extends TaskFunction>(task: F, ...args: Parameters<F>): void;
+}
+
+export class ForkJoin {
+  private readonly words: Int32Array;
+  private readonly own: ChaseLevDeque;
+
+  constructor(private readonly parts: ForkParts) {
+    this.words = parts.slots.words;
+    this.own = parts.runtime.own;
+  }
+
+  join(fa: TaskFunction, argsA: unknown[], fb: TaskFunction, argsB: unknown[]): [unknown, unknown] {
+    const task = this.taskId(fb, 'join (second call)');
+    const { nested, codec, runtime } = this.parts;
+    const slot = nested.allocate();
+    let entry = -1;
+    if (slot >= 0) {
+      try {
+        entry = this.publish(slot, task, codec.encodeList(argsB, 'args'), SlotFlag.SYNC_ONLY, -1);
+      } finally {
+        if (entry < 0) nested.release(slot);
+      }
+    }
+    let a: unknown;
+    let failureA: { error: unknown } | undefined;
+    try {
+      a = callSync(fa, argsA, 'join (first call)');
+    } catch (error) {
+      failureA = { error };
+    }
+    let b: unknown;
+    let failureB: { error: unknown } | undefined;
+    if (entry < 0 || this.takeBack(entry)) {
+      // Not stolen (or never queued): run it here with the original arguments, nothing decoded.
+      if (entry >= 0) {
+        codec.release(slot);
+        nested.release(slot);
+      }
+      try {
+        b = callSync(fb, argsB, 'join (second call)');
+      } catch (error) {
+        failureB = { error };
+      }
+    } else {
+      runtime.waitUntil(() => this.finished(slot));
+      const outcome = this.collect(slot);
+      if (outcome.failed) failureB = { error: outcome.value };
+      else b = outcome.value;
+    }
+    if (failureA !== undefined) throw failureA.error;
+    if (failureB !== undefined) throw failureB.error;
+    return [a, b];
+  }
+
+  scope<R>(body: (scope: Scope) => R): R {
+    const { nested, scopes, runtime, codec } = this.parts;
+    const record = nested.allocate();
+    if (record < 0) return this.inlineScope(body);
+    scopes.open(record);
+    let result: R | undefined;
+    let bodyError: unknown;
+    let bodyFailed = false;
+    try {
+      result = body(this.scopeHandle(record));
+      if (isThenable(result)) {
+        (result as PromiseLike<unknown>).then(undefined, () => {});
+        throw new TypeError('a scope body must be synchronous: it returned a promise');
+      }
+    } catch (error) {
+      bodyFailed = true;
+      bodyError = error;
+    }
+    if (bodyFailed) scopes.claimForBody(record);
+    scopes.finishPart(record);
+    runtime.waitUntil(() => scopes.isComplete(record));
+    const errorState = scopes.errorState(record);
+    let error: unknown = bodyError;
+    if (errorState === ERROR_WRITTEN) {
+      error = codec.loadValue(record);
+      codec.release(record);
+    }
+    nested.release(record);
+    if (errorState !== 0) throw error;
+    return result as R;
+  }
+
+  /** The scope the running task was spawned into, if any. */
+  currentScope(): Scope | undefined {
+    const slot = this.parts.executor.currentSlot;
+    if (slot < 0) return undefined;
+    const record = this.words[this.parts.slots.word(slot, SlotField.SCOPE)];
+    return record < 0 ? undefined : this.scopeHandle(record);
+  }
+
+  broadcast(fn: TaskFunction, args: unknown[]): unknown[] {
+    const task = this.taskId(fn, 'broadcast');
+    const { nested, codec, mailboxes, runtime, sleep } = this.parts;
+    const workers = mailboxes.length;
+    const parts: number[] = [];
+    for (let i = 0; i < workers; i++) {
+      const slot = nested.allocate();
+      if (slot < 0) {
+        for (const taken of parts) nested.release(taken);
+        throw new ThreadPoolError(
+          `a broadcast to ${workers} workers needs ${workers} free nested slots on this worker: raise nestedTasksPerWorker`,
+        );
+      }
+      parts.push(slot);
+    }
+    let entries: number[];
+    try {
+      const payload = codec.encodeList(args, 'args');
+      entries = parts.map((slot) => this.prepare(slot, task, payload, SlotFlag.SYNC_ONLY, -1));
+    } catch (error) {
+      for (const slot of parts) nested.release(slot);
+      throw error;
+    }
+    for (let i = 0; i < workers; i++) {
+      // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
+      runtime.waitUntil(() => mailboxes[i].post(entries[i]));
+      sleep.wake(i);
+    }
+    runtime.waitUntil(() => parts.every((slot) => this.finished(slot)));
+    let failure: { error: unknown } | undefined;
+    const results = parts.map((slot) => {
+      const outcome = this.collect(slot);
+      if (outcome.failed) failure ??= { error: outcome.value };
+      return outcome.value;
+    });
+    if (failure !== undefined) throw failure.error;
+    return results;
+  }
+
+  /** Runs one job if there is one; returns whether it did. */
+  yieldNow(): 'executed' | 'idle' {
+    return this.parts.runtime.runOne() ? 'executed' : 'idle';
+  }
+
+  // ---- pieces --------------------------------------------------------------------------------
+
+  private taskId(fn: unknown, where: string): number {
+    const id = this.parts.taskIds.get(fn);
+    if (id === undefined) throw new NotATaskError(where, fn);
+    return id;
+  }
+
+  /**
+   * Stores a task in a slot of this worker's region and makes it QUEUED; returns its queue entry.
+   * The payload descriptor and header are written before the state store that publishes them.
+   */
+  private prepare(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): number {
+    const { slots, codec } = this.parts;
+    const words = this.words;
+    codec.store(slot, payload);
+    words[slots.word(slot, SlotField.TASK)] = task;
+    words[slots.word(slot, SlotField.BATCH)] = 0;
+    words[slots.word(slot, SlotField.FLAGS)] = flags;
+    words[slots.word(slot, SlotField.SCOPE)] = scope;
+    const stateIndex = slots.word(slot, SlotField.STATE);
+    const queued = makeStateWord(generationOf(Atomics.load(words, stateIndex)), 0, SlotState.QUEUED);
+    Atomics.store(words, stateIndex, queued);
+    return slots.entryFor(slot, queued);
+  }
+
+  /** prepare(), then push to this worker's deque; returns the entry, or -1 if the deque is full. */
+  private publish(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): number {
+    const entry = this.prepare(slot, task, payload, flags, scope);
+    if (!this.own.push(entry)) {
+      this.parts.codec.release(slot);
+      return -1;
+    }
+    this.parts.sleep.newJobs(this.own);
+    return entry;
+  }
+
+  /**
+   * Pops this worker's deque back down to `entry`, running whatever else it finds above it. Returns
+   * true if it got `entry` back (the caller runs that task itself), false if a thief took it.
+   */
+  private takeBack(entry: number): boolean {
+    const { slots, executor, runtime } = this.parts;
+    for (;;) {
+      const popped = this.own.pop();
+      if (popped === EMPTY) return false;
+      // Only this worker ever pushes or pops its own entries: popping it is owning it.
+      if (popped === entry) return true;
+      const slot = slots.claim(popped, runtime.index);
+      if (slot >= 0) executor.run(slot);
+    }
+  }
+
+  private finished(slot: number): boolean {
+    const state = stateOf(Atomics.load(this.words, this.parts.slots.word(slot, SlotField.STATE)));
+    return state === SlotState.DONE || state === SlotState.FAILED;
+  }
+
+  /** Reads a finished slot's outcome and frees the slot. */
+  private collect(slot: number): { failed: boolean; value: unknown } {
+    const { slots, codec, nested } = this.parts;
+    const failed = stateOf(Atomics.load(this.words, slots.word(slot, SlotField.STATE))) === SlotState.FAILED;
+    let value: unknown;
+    try {
+      value = codec.loadValue(slot);
+    } catch (error) {
+      return { failed: true, value: error };
+    } finally {
+      codec.release(slot);
+      nested.release(slot);
+    }
+    return { failed, value };
+  }
+
+  private scopeHandle(record: number): Scope {
+    return {
+      spawn: (task, ...args) => this.spawn(record, task as TaskFunction, args),
+    };
+  }
+
+  private spawn(record: number, fn: TaskFunction, args: unknown[]): void {
+    const task = this.taskId(fn, 'spawn');
+    const { nested, codec, scopes, layout } = this.parts;
+    const slot = nested.allocate();
+    if (slot < 0) {
+      this.spawnInline(record, fn, args, task);
+      return;
+    }
+    const payload = codec.encodeList(args, 'args');
+    // A worker's scope waits for its tasks synchronously; the main thread's awaits them.
+    const flags = SlotFlag.DISCARD_RESULT | (nestedOwner(layout, record) >= 0 ? SlotFlag.SYNC_ONLY : 0);
+    scopes.addPart(record);
+    if (this.publish(slot, task, payload, flags, record) < 0) {
+      nested.release(slot);
+      scopes.finishPart(record);
+      this.spawnInline(record, fn, args, task);
+      return;
+    }
+    nested.handedToScope(slot);
+  }
+
+  /** No room to queue a spawn: run it now, as part of the scope. */
+  private spawnInline(record: number, fn: TaskFunction, args: unknown[], task: number): void {
+    try {
+      callSync(fn, args, 'spawn');
+    } catch (error) {
+      this.parts.scopes.recordError(record, error, task);
+    }
+  }
+
+  /** A scope for which no record slot was free: every spawn runs inline, in order. */
+  private inlineScope<R>(body: (scope: Scope) => R): R {
+    let first: { error: unknown } | undefined;
+    const scope: Scope = {
+      spawn: (task, ...args) => {
+        this.taskId(task, 'spawn');
+        try {
+          callSync(task as TaskFunction, args, 'spawn');
+        } catch (error) {
+          first ??= { error };
+        }
+      },
+    };
+    let result: R;
+    try {
+      result = body(scope);
+    } catch (error) {
+      throw first === undefined ? error : first.error;
+    }
+    if (first !== undefined) throw first.error;
+    return result;
+  }
+}
+
+/** Calls a function that must not return a promise (its caller waits for it synchronously). */
+function callSync(fn: TaskFunction, args: unknown[], where: string): unknown {
+  const result = fn(...args);
+  if (isThenable(result)) {
+    result.then(undefined, () => {});
+    throw new TypeError(`${where}: the task returned a promise; tasks started inside a task must be synchronous`);
+  }
+  return result;
+}
+

@@ -9,16 +9,19 @@
  *   that the decoder can read msgpack maps as Map. Records cost about twice as much for one small
  *   value, but decode arrays of same-shaped objects about five times faster (one record
  *   definition, then a generated reader), so batches always use them.
- * - `moreTypes` keeps Set, RegExp, typed arrays, ArrayBuffer, DataView and BigInt; Dates are
- *   msgpack timestamps; Errors use our own extension (error-extension.ts).
+ * - `moreTypes` keeps Set, RegExp, ArrayBuffer and BigInt; Dates are msgpack timestamps; typed
+ *   arrays, DataViews and Buffers use our own extension, which sends views over shared memory by
+ *   reference (typed-array-extension.ts); Errors use our own extension too (error-extension.ts).
  * - `copyBuffers` makes decoded binary data independent of the buffer it was decoded from, which is
  *   reused for the next message.
  */
 import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
 import { PayloadKind } from '../shm/slot.js';
 import { registerErrorExtension } from './error-extension.js';
+import { registerTypedArrayExtension } from './typed-array-extension.js';
 
 registerErrorExtension();
+registerTypedArrayExtension();
 
 const common = {
   moreTypes: true,

@@ -16,6 +16,7 @@ import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
 import { HAS_MAP, inspectValue } from './inspect.js';
 import { type Packed, pack, unpack } from './msgpack.js';
+import { sharedBuffers } from './shared-buffers.js';
 import { readScalar, readScalars, scalarTags, tagOf, writeScalars } from './scalars.js';
 
 /** A payload encoded and not yet stored. */
@@ -161,6 +162,7 @@ export class PayloadCodec {
   }
 
   private scalarPayload(tags: number, values: readonly unknown[]): EncodedPayload {
+    sharedBuffers.startEncoding();
     const encoded = this.encoded;
     encoded.kind = PayloadKind.SCALARS;
     encoded.tags = tags;
@@ -173,6 +175,7 @@ export class PayloadCodec {
 
   private packedPayload(value: unknown, kind: number, root: string): EncodedPayload {
     let packed: Packed;
+    sharedBuffers.startEncoding();
     try {
       packed = pack(value, kind);
     } catch (error) {

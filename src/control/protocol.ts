@@ -24,6 +24,8 @@ export interface WorkerConfig {
   maxPayloadBytes: number;
   /** How many asynchronous tasks a worker keeps in flight at once. */
   asyncTasksPerWorker: number;
+  /** The shared buffers announced so far, by id (see codec/shared-buffers.ts). */
+  sharedBuffers: [number, SharedArrayBuffer][];
 }
 
 export interface StartReport {
@@ -51,6 +53,8 @@ export interface WorkerControl {
   init(config: WorkerConfig): Promise<StartReport>;
   ping(): number;
   snapshot(): WorkerSnapshot;
+  /** Makes shared buffers known by id, before tasks that refer to them are queued. */
+  shareBuffers(entries: [number, SharedArrayBuffer][]): void;
   /** Stops taking work, runs the exit handler, and lets the thread end. */
   shutdown(): Promise<void>;
 }

@@ -86,7 +86,7 @@ export class DataPlane {
     });
   }
 
-  start(host: WorkerHost): Promise<StartReport> {
+  start(host: WorkerHost, sharedBuffers: [number, SharedArrayBuffer][]): Promise<StartReport> {
     const { options } = this;
     const config: WorkerConfig = {
       index: host.index,
@@ -101,6 +101,7 @@ export class DataPlane {
       spinMicros: options.spinMicros,
       maxPayloadBytes: options.maxPayloadBytes,
       asyncTasksPerWorker: options.asyncTasksPerWorker,
+      sharedBuffers,
     };
     return host.call((control) => control.init(config));
   }

@@ -11,6 +11,8 @@ import { PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskErro
 import { Header, PoolState } from '../shm/layout.js';
 import { BatchCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
+import type { PendingWork } from './dispatcher.js';
+import { SharedBufferAnnouncer } from './shared-announcer.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
@@ -49,6 +51,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
   private closing: Promise<void> | undefined;
   private drainedWaiters: (() => void)[] = [];
+  private readonly announcer = new SharedBufferAnnouncer(() => this.hosts);
+  /** Encoded calls waiting for their shared buffers to be announced before they are queued. */
+  private awaitingBuffers = 0;
 
   private constructor(
     /** The options in effect, every default filled in. */
@@ -79,7 +84,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const plane = new DataPlane(resolved);
     const hosts = resolved.names.map((_, index) => plane.spawn(index));
     try {
-      const reports = await Promise.all(hosts.map((host) => plane.start(host)));
+      const reports = await Promise.all(hosts.map((host) => plane.start(host, [])));
       const report = reports[0];
       if (report.tasks.length === 0) {
         throw new ThreadPoolError(`the task module ${resolved.moduleUrl} exports no function: there is no task to run`);
@@ -107,7 +112,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /** Tasks (or batch chunks) accepted and not finished, including those waiting for a slot. */
   get pending(): number {
-    return this.plane.dispatcher.outstanding;
+    return this.plane.dispatcher.outstanding + this.awaitingBuffers;
   }
 
   /**
@@ -141,7 +146,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     return new Promise((resolve, reject) => {
       const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
-      this.plane.dispatcher.submit(task, 0, payload, call);
+      this.submit(task, 0, payload, call);
     });
   }
 
@@ -236,7 +241,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       batch.fail(error);
       return count;
     }
-    this.plane.dispatcher.submit(task, count, payload, batch.chunk(start));
+    this.submit(task, count, payload, batch.chunk(start));
     return count;
   }
 
@@ -264,13 +269,34 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     for (const failure of failures) this.report(failure);
   }
 
+  /**
+   * Queues an encoded call, right away unless it refers to shared buffers this pool's workers do
+   * not know yet: then once they were announced (a private copy of the payload waits meanwhile).
+   * Must run right after the encode, whose referenced buffers it looks at.
+   */
+  private submit(task: number, batch: number, payload: EncodedPayload, work: PendingWork): void {
+    const ready = this.announcer.ready();
+    if (ready === undefined) {
+      this.plane.dispatcher.submit(task, batch, payload, work);
+      return;
+    }
+    const detached = this.plane.codec.detach(payload);
+    this.awaitingBuffers++;
+    void ready.then(() => {
+      this.awaitingBuffers--;
+      if (this.terminated) work.abandon(new PoolClosedError('the pool was terminated before the task started'));
+      else this.plane.dispatcher.submit(task, batch, detached, work);
+      this.notifyDrained();
+    });
+  }
+
   private drained(): Promise<void> {
-    if (this.plane.dispatcher.outstanding === 0) return Promise.resolve();
+    if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainedWaiters.push(resolve));
   }
 
   private notifyDrained(): void {
-    if (this.plane.dispatcher.outstanding !== 0 && this.state !== 'closed') return;
+    if (this.pending !== 0 && this.state !== 'closed') return;
     const waiters = this.drainedWaiters;
     this.drainedWaiters = [];
     for (const resolve of waiters) resolve();
@@ -294,7 +320,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    this.plane.start(replacement).catch((error: unknown) => {
+    this.plane.start(replacement, this.announcer.entries()).catch((error: unknown) => {
       this.report(new ThreadPoolError(`worker ${host.name} could not be restarted: ${errorMessage(error)}`, { cause: error }));
       if (!this.hosts.some((candidate) => candidate.alive)) {
         this.plane.dispatcher.abandonAll(new ThreadPoolError('every worker of the pool has died'));

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { PayloadCodec } from '../codec/payload.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { countingEndpoint } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
@@ -96,6 +97,7 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
 const control: WorkerControl = {
   async init(config: WorkerConfig): Promise<StartReport> {
     setWorkerIdentity({ index: config.index, name: config.name, numThreads: config.layout.threads });
+    control.shareBuffers(config.sharedBuffers);
     for (const preload of config.preload) await importModule('the preload module', preload);
     taskModule = await importModule('the task module', config.moduleUrl);
     const names = Object.keys(taskModule)
@@ -124,6 +126,10 @@ const control: WorkerControl = {
     };
   },
 
+  shareBuffers(entries: [number, SharedArrayBuffer][]): void {
+    for (const [id, buffer] of entries) sharedBuffers.remember(id, buffer);
+  },
+
   async shutdown(): Promise<void> {
     if (runtime !== undefined) await stopped.promise;
     if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);
@@ -136,5 +142,6 @@ function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
+sharedBuffers.useAnnouncedIdsOnly();
 installErrorTransfer();
 expose(control, countingEndpoint(parentPort!, { sent: 0, received: 0 }));

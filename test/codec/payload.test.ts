@@ -285,14 +285,23 @@ describe('type fidelity: binary data, dates, maps, sets, regexps, bigints', () =
     expect([...new Uint8Array(out.buffer)]).toStrictEqual([2, 3]);
   });
 
-  it('a typed array or DataView over a SharedArrayBuffer → a copy over a private ArrayBuffer', () => {
-    const shared = new SharedArrayBuffer(8);
-    new Uint8Array(shared).fill(7);
-    const [bytes, view] = roundTripValue(rig, [new Uint8Array(shared), new DataView(shared, 2, 4)]) as [Uint8Array, DataView];
-    expect(bytes).toStrictEqual(new Uint8Array(8).fill(7));
-    expect(bytes.buffer).toBeInstanceOf(ArrayBuffer);
-    expect(view.byteLength).toBe(4);
-    expect(view.buffer).toBeInstanceOf(ArrayBuffer);
+  it('a typed array, DataView or Buffer over a SharedArrayBuffer → a view of the same memory (by reference)', () => {
+    const shared = new SharedArrayBuffer(16);
+    const [ints, view, buffer] = roundTripValue(rig, [
+      new Int32Array(shared, 4, 2),
+      new DataView(shared, 2, 4),
+      Buffer.from(shared, 8, 8),
+    ]) as [Int32Array, DataView, Buffer];
+    expect(ints).toBeInstanceOf(Int32Array);
+    expect(ints.buffer).toBe(shared);
+    expect([ints.byteOffset, ints.length]).toEqual([4, 2]);
+    expect(view.buffer).toBe(shared);
+    expect([view.byteOffset, view.byteLength]).toEqual([2, 4]);
+    expect(Buffer.isBuffer(buffer)).toBe(true);
+    expect(buffer.buffer).toBe(shared);
+    // Writes through the decoded view land in the original memory.
+    ints[0] = 42;
+    expect(new Int32Array(shared)[1]).toBe(42);
   });
 
   it('a SharedArrayBuffer itself is refused with EncodeError (msgpack would send {})', () => {

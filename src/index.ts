@@ -12,6 +12,7 @@ export type { MessageCounts } from './control/endpoint.js';
 export {
   EncodeError,
   InvalidOptionError,
+  NotATaskError,
   PayloadTooLargeError,
   PoolClosedError,
   TaskError,

@@ -24,6 +24,8 @@ export interface WorkerConfig {
   maxPayloadBytes: number;
   /** How many asynchronous tasks a worker keeps in flight at once. */
   asyncTasksPerWorker: number;
+  /** Nested waits beyond which a waiting worker takes no work from others. */
+  maxNestedWaits: number;
   /** The shared buffers announced so far, by id (see codec/shared-buffers.ts). */
   sharedBuffers: [number, SharedArrayBuffer][];
 }
@@ -44,6 +46,8 @@ export interface WorkerSnapshot {
   injectorTakes: number;
   /** Times it parked for lack of work. */
   parks: number;
+  /** The deepest nesting of waits (join, scope, broadcast running other work) it reached. */
+  deepestWait: number;
   /** Asynchronous tasks started and not yet settled. */
   asyncInFlight: number;
   heapUsedBytes: number;

@@ -73,6 +73,18 @@ export class ThreadPoolBuilder<M extends TaskModule = UntypedModule> {
     return this;
   }
 
+  /** Forked tasks one worker may have in flight (see ThreadPoolOptions.nestedTasksPerWorker). */
+  nestedTasksPerWorker(count: number): this {
+    this.options.nestedTasksPerWorker = count;
+    return this;
+  }
+
+  /** Nested waits beyond which a waiting worker stops stealing (see ThreadPoolOptions.maxNestedWaits). */
+  maxNestedWaits(depth: number): this {
+    this.options.maxNestedWaits = depth;
+    return this;
+  }
+
   /** Modules each worker imports before the task module (see ThreadPoolOptions.preload). */
   preload(modules: (string | URL)[]): this {
     this.options.preload = modules;

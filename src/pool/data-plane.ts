@@ -101,6 +101,7 @@ export class DataPlane {
       spinMicros: options.spinMicros,
       maxPayloadBytes: options.maxPayloadBytes,
       asyncTasksPerWorker: options.asyncTasksPerWorker,
+      maxNestedWaits: options.maxNestedWaits,
       sharedBuffers,
     };
     return host.call((control) => control.init(config));

@@ -51,6 +51,13 @@ export interface ThreadPoolOptions {
    */
   nestedTasksPerWorker?: number;
   /**
+   * While a task waits in `join`, `scope` or `broadcast`, its worker runs other work, whose frames
+   * stack on top of the waiting task's. Beyond this many nested waits it only runs work that no
+   * other worker can (its own forks), so that recursion through steals cannot overflow a worker's
+   * stack. Default 32.
+   */
+  maxNestedWaits?: number;
+  /**
    * Modules every worker imports, in order, before the task module: `file:` URLs, absolute paths or
    * bare package specifiers (resolved from where viscose is installed). This is how a TypeScript
    * task module gets its loader on Node 20, whose workers ignore `--import` in `execArgv`: preload a
@@ -85,6 +92,7 @@ export interface ThreadPoolSettings {
   spinMicros: number;
   asyncTasksPerWorker: number;
   nestedTasksPerWorker: number;
+  maxNestedWaits: number;
   preload: string[];
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
@@ -105,6 +113,7 @@ const KNOWN_OPTIONS = new Set([
   'spinMicros',
   'asyncTasksPerWorker',
   'nestedTasksPerWorker',
+  'maxNestedWaits',
   'preload',
   'resourceLimits',
   'execArgv',
@@ -137,6 +146,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
     asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? 1, 1, 1 << 16),
     nestedTasksPerWorker: integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14),
+    maxNestedWaits: integer('maxNestedWaits', options.maxNestedWaits ?? 32, 1, 1 << 16),
     preload: preloads(options.preload),
     resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
     execArgv: stringArray('execArgv', options.execArgv),

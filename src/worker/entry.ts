@@ -121,6 +121,7 @@ const control: WorkerControl = {
       steals: runtime?.counter(WorkerCounter.STEALS) ?? 0,
       injectorTakes: runtime?.counter(WorkerCounter.INJECTOR_TAKES) ?? 0,
       parks: runtime?.counter(WorkerCounter.PARKS) ?? 0,
+      deepestWait: runtime?.deepestWait ?? 0,
       asyncInFlight: runtime?.asyncTasksInFlight ?? 0,
       heapUsedBytes: process.memoryUsage().heapUsed,
     };

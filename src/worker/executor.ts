@@ -60,6 +60,11 @@ export class Executor {
     return this.running.length === 0 ? -1 : this.running[this.running.length - 1];
   }
 
+  /** How many slots' tasks are running on this thread's stack. */
+  get runningDepth(): number {
+    return this.running.length;
+  }
+
   /** Runs the task of a slot this worker claimed. */
   run(slot: number): void {
     const words = this.words;

@@ -55,6 +55,11 @@ export interface Scope {
 export class ForkJoin {
   private readonly words: Int32Array;
   private readonly own: ChaseLevDeque;
+  /**
+   * Spawns that had to run inline, innermost last, with the executor's depth when they started:
+   * code they run belongs to their scope until the executor runs a queued task on top of them.
+   */
+  private readonly inline: { scope: Scope; depth: number }[] = [];
 
   constructor(private readonly parts: ForkParts) {
     this.words = parts.slots.words;
@@ -138,6 +143,8 @@ export class ForkJoin {
 
   /** The scope the running task was spawned into, if any. */
   currentScope(): Scope | undefined {
+    const innermost = this.inline[this.inline.length - 1];
+    if (innermost !== undefined && innermost.depth === this.parts.executor.runningDepth) return innermost.scope;
     const slot = this.parts.executor.currentSlot;
     if (slot < 0) return undefined;
     const record = this.words[this.parts.slots.word(slot, SlotField.SCOPE)];
@@ -292,9 +299,19 @@ export class ForkJoin {
   /** No room to queue a spawn: run it now, as part of the scope. */
   private spawnInline(record: number, fn: TaskFunction, args: unknown[], task: number): void {
     try {
-      callSync(fn, args, 'spawn');
+      this.runInScope(this.scopeHandle(record), fn, args);
     } catch (error) {
       this.parts.scopes.recordError(record, error, task);
+    }
+  }
+
+  /** Runs a spawned call here and now; currentScope() inside it returns `scope`. */
+  private runInScope(scope: Scope, fn: TaskFunction, args: unknown[]): void {
+    this.inline.push({ scope, depth: this.parts.executor.runningDepth });
+    try {
+      callSync(fn, args, 'spawn');
+    } finally {
+      this.inline.pop();
     }
   }
 
@@ -305,7 +322,7 @@ export class ForkJoin {
       spawn: (task, ...args) => {
         this.taskId(task, 'spawn');
         try {
-          callSync(task as TaskFunction, args, 'spawn');
+          this.runInScope(scope, task as TaskFunction, args);
         } catch (error) {
           first ??= { error };
         }

@@ -23,12 +23,6 @@ import type { Executor } from './executor.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
 const IDLE_TURN_MS = 100;
-/**
- * Work-while-waiting nests a task's frames inside the waiting one's; beyond this depth a waiting
- * worker stops taking work from others (it still runs what only it can run: its own deque and
- * mailbox), so that recursion through steals cannot overflow its stack.
- */
-export const MAX_WAIT_DEPTH = 32;
 /** A park inside a wait re-checks its condition at least this often. */
 const WAIT_PARK_MS = 100;
 
@@ -55,6 +49,12 @@ export class WorkerRuntime {
   private readonly deques: ChaseLevDeque[];
   private readonly injectors: ChaseLevDeque[];
   private readonly asyncLimit: number;
+  /**
+   * Work-while-waiting nests a task's frames inside the waiting one's; beyond this depth a waiting
+   * worker stops taking work from others (it still runs what only it can run: its own deque and
+   * mailbox), so that recursion through steals cannot overflow its stack.
+   */
+  private readonly maxWaitDepth: number;
   private readonly controlWord: number;
   private readonly countersBase: number;
   /** Set once the executor exists (it needs the runtime's async hooks). */
@@ -74,6 +74,8 @@ export class WorkerRuntime {
   private asyncInFlight = 0;
   /** How many waits (join, scope, broadcast) are nested on this thread's stack. */
   private depth = 0;
+  /** The deepest nesting of waits reached so far. */
+  deepestWait = 0;
   private onStopped: (() => void) | undefined;
 
   constructor(parts: RuntimeParts) {
@@ -87,6 +89,7 @@ export class WorkerRuntime {
     this.mailbox = parts.mailboxes[config.index];
     this.injectors = parts.injectors;
     this.asyncLimit = config.asyncTasksPerWorker;
+    this.maxWaitDepth = config.maxNestedWaits;
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_PENDING);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
   }
@@ -199,8 +202,9 @@ export class WorkerRuntime {
   waitUntil(done: () => boolean): void {
     if (done()) return;
     const depth = ++this.depth;
+    if (depth > this.deepestWait) this.deepestWait = depth;
     const idle = (this.waitIdle[depth] ??= new IdleState());
-    const stealing = depth < MAX_WAIT_DEPTH;
+    const stealing = depth < this.maxWaitDepth;
     const attention = stealing ? () => done() || this.workVisible() : () => done() || this.ownWorkVisible();
     let searching = false;
     try {
@@ -235,7 +239,7 @@ export class WorkerRuntime {
 
   /** Takes one job and runs it (yieldNow); returns whether there was one. */
   runOne(): boolean {
-    const slot = this.findWork(this.depth < MAX_WAIT_DEPTH);
+    const slot = this.findWork(this.depth < this.maxWaitDepth);
     if (slot < 0) return false;
     this.executor.run(slot);
     return true;

@@ -6,7 +6,7 @@
 export { ThreadPool } from './pool/thread-pool.js';
 export { ThreadPoolBuilder } from './pool/builder.js';
 export type { ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
-export type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './pool/types.js';
+export type { PoolCall, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './pool/types.js';
 export type { WorkerSnapshot } from './control/protocol.js';
 export type { MessageCounts } from './control/endpoint.js';
 export {

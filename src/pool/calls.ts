@@ -96,3 +96,80 @@ class BatchChunk implements PendingWork {
     this.batch.fail(error);
   }
 }
+
+/** A `broadcast` from the main thread: one part per worker, settled once every part is. */
+export class BroadcastCall {
+  private readonly outcomes: { state: number; value: unknown; worker: number }[] = [];
+  private remaining: number;
+  private settled = false;
+
+  constructor(
+    private readonly task: string,
+    private readonly workerNames: readonly string[],
+    parts: number,
+    private readonly resolve: Resolve<unknown[]>,
+    private readonly reject: Reject,
+  ) {
+    this.remaining = parts;
+  }
+
+  /** The pending work of worker `index`'s part. */
+  part(index: number): PendingWork {
+    return {
+      settle: (state, value, worker) => this.partDone(index, { state, value, worker }),
+      abandon: (error) => this.partDone(index, { state: -1, value: error, worker: index }),
+    };
+  }
+
+  private partDone(index: number, outcome: { state: number; value: unknown; worker: number }): void {
+    this.outcomes[index] = outcome;
+    if (--this.remaining > 0 || this.settled) return;
+    this.settled = true;
+    // Like Rayon: wait for every part, then report the failure of the lowest worker, if any.
+    const failed = this.outcomes.find((part) => part.state !== SlotState.DONE);
+    if (failed === undefined) this.resolve(this.outcomes.map((part) => part.value));
+    else if (failed.state === -1) this.reject(failed.value);
+    else this.reject(new TaskError(this.task, this.workerNames[failed.worker], failed.value));
+  }
+}
+
+/**
+ * A scope opened on the main thread: its record slot completes once the body and every task
+ * spawned into it, transitively, have finished; the first error wins (the body's own error is kept
+ * here, the tasks' travel in the record as [task id, worker index, error]).
+ */
+export class ScopeCall<R> implements PendingWork {
+  private bodyValue: R | undefined;
+  private bodyError: { error: unknown } | undefined;
+
+  constructor(
+    private readonly tasks: readonly string[],
+    private readonly workerNames: readonly string[],
+    private readonly resolve: Resolve<R>,
+    private readonly reject: Reject,
+  ) {}
+
+  bodyReturned(value: R): void {
+    this.bodyValue = value;
+  }
+
+  /** The body failed; `first` says whether its error was the scope's first. */
+  bodyFailed(error: unknown, first: boolean): void {
+    if (first) this.bodyError = { error };
+  }
+
+  settle(state: number, outcome: unknown): void {
+    if (this.bodyError !== undefined) {
+      this.reject(this.bodyError.error);
+    } else if (state === SlotState.FAILED) {
+      const [task, worker, error] = outcome as [number, number, unknown];
+      this.reject(new TaskError(this.tasks[task], worker < 0 ? 'the main thread' : this.workerNames[worker], error));
+    } else {
+      this.resolve(this.bodyValue as R);
+    }
+  }
+
+  abandon(error: unknown): void {
+    this.reject(error);
+  }
+}

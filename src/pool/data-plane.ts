@@ -8,7 +8,7 @@ import type { WorkerCrashedError } from '../errors.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
 import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
-import { type SharedViews, completionRing, injectorLevels, sharedViews } from '../shm/views.js';
+import { type SharedViews, completionRing, injectorLevels, sharedViews, workerMailbox } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
@@ -57,8 +57,20 @@ export class DataPlane {
     this.codec = new PayloadCodec(this.views, slots, arenas, new ArenaAllocator(arenas[0]), 0, options.maxPayloadBytes);
     this.sleep = new Sleep(words, this.layout, options.spinMicros);
     const rings = [];
-    for (let i = 0; i < options.threads; i++) rings.push(completionRing(words, this.layout, i, 'consumer'));
-    this.dispatcher = new Dispatcher(slots, this.codec, injectorLevels(words, this.layout), rings, this.sleep, () => this.submitted());
+    const mailboxes = [];
+    for (let i = 0; i < options.threads; i++) {
+      rings.push(completionRing(words, this.layout, i, 'consumer'));
+      mailboxes.push(workerMailbox(words, this.layout, i));
+    }
+    this.dispatcher = new Dispatcher(
+      slots,
+      this.codec,
+      injectorLevels(words, this.layout),
+      mailboxes,
+      rings,
+      this.sleep,
+      () => this.submitted(),
+    );
     this.watcher = new CompletionWatcher(
       words,
       () => this.dispatcher.drain(),

@@ -1,56 +1,91 @@
 /**
  * The main thread's side of the data plane: it owns the slot table's free list (the backpressure
- * semaphore), stores encoded calls in slots, pushes them to the injector, wakes sleeping workers,
- * and settles callers from the completion rings.
+ * semaphore), stores encoded calls in slots, queues them (the injector, or one worker's mailbox for
+ * a broadcast), wakes sleeping workers, and settles callers from the completion rings.
  *
- * Slot protocol, main-thread side (the worker side is in worker/runtime.ts):
+ * Slot protocol, main-thread side (the worker side is in worker/executor.ts):
  *   FREE --(main: header + payload, then store QUEUED, then push the entry)--> QUEUED
  *   QUEUED --(worker: compare-exchange, owner recorded)--> RUNNING
  *   RUNNING --(worker: payload, then store DONE/FAILED, then push to its completion ring)--> DONE
  *   DONE/FAILED --(main: decode, release the arena block, store FREE with generation + 1)--> FREE
+ *
+ * A main-thread scope takes a slot as its record (worker/scope-records.ts): RECORD until the last
+ * part of the scope finishes, then DONE or FAILED like a task, completed by whichever thread
+ * finished that last part.
  */
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import type { ChaseLevDeque } from '../queue/deque.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
-import { SlotField, SlotState, type SlotTable, SlotTime, generationOf, makeStateWord, ownerOf, stateOf } from '../shm/slot.js';
+import type { Mailbox } from '../queue/mailbox.js';
+import {
+  ERROR_WRITING,
+  ERROR_WRITTEN,
+  SlotField,
+  SlotFlag,
+  SlotState,
+  type SlotTable,
+  SlotTime,
+  generationOf,
+  makeStateWord,
+  ownerOf,
+  stateOf,
+  withState,
+} from '../shm/slot.js';
 import type { Sleep } from '../sync/sleep.js';
 import { Fifo } from './fifo.js';
 
-/** Whoever waits for the outcome of a slot: a single call, or one chunk of a batch. */
+/** Whoever waits for the outcome of a slot: a call, a chunk of a batch, a part of a scope... */
 export interface PendingWork {
-  /** The worker finished: `state` is DONE or FAILED, `outcome` the decoded result or error. */
+  /** The slot finished: `state` is DONE or FAILED, `outcome` the decoded result or error. */
   settle(state: number, outcome: unknown, worker: number): void;
-  /** The task will not finish (pool terminated, worker crashed, payload could not be stored). */
+  /** It will not finish (pool terminated, worker crashed, payload could not be stored). */
   abandon(error: unknown): void;
 }
 
-/** A call accepted while every slot was taken. Its payload is a private copy. */
-interface WaitingCall {
+/** How a call is to be queued. */
+export interface Submission {
   task: number;
+  /** Calls in a batch chunk; 0 for a single call. */
   batch: number;
-  level: number;
-  payload: EncodedPayload;
-  work: PendingWork;
+  /** SlotFlag bits. */
+  flags: number;
+  /** The scope record the call is spawned into, or -1. */
+  scope: number;
+  /** A worker whose mailbox receives the call (a broadcast part), or -1 for the injector. */
+  target: number;
+}
+
+/** Someone waiting for a free slot: a call (with a private copy of its payload) or a scope. */
+interface SlotWaiter {
+  grant(slot: number): void;
+  abandon(error: unknown): void;
 }
 
 export const NORMAL_PRIORITY = 1;
 
+/** ERROR value of a main-thread scope whose own body failed first. */
+export const ERROR_IN_BODY = 3;
+
 export class Dispatcher {
   private readonly free: number[] = [];
-  private readonly waiting = new Fifo<WaitingCall>();
+  /** Whoever waits for a slot, oldest first. */
+  private readonly waiting = new Fifo<SlotWaiter>();
   private readonly pending: (PendingWork | undefined)[];
   private readonly words: Int32Array;
+  private readonly f64: Float64Array;
+  /** Broadcast parts whose worker's mailbox was full, retried on every drain. */
+  private deferredPosts: [worker: number, entry: number][] = [];
   private inUse = 0;
   /** Completions consumed since the pool started. */
   completed = 0;
   /** Latest finishing time (shared clock) among the completions consumed. */
   lastFinishedAt = 0;
-  private readonly f64: Float64Array;
 
   constructor(
     private readonly slots: SlotTable,
     private readonly codec: PayloadCodec,
     private readonly injectors: ChaseLevDeque[],
+    private readonly mailboxes: Mailbox[],
     private readonly rings: CompletionRing[],
     private readonly sleep: Sleep,
     /** Called whenever work was handed to the workers. */
@@ -72,20 +107,24 @@ export class Dispatcher {
    * Submits an encoded call. The payload is consumed now (stored in a slot) or copied to wait for
    * a slot, so the caller may encode the next call right away.
    */
-  submit(task: number, batch: number, payload: EncodedPayload, work: PendingWork, level = NORMAL_PRIORITY): void {
+  submit(submission: Submission, payload: EncodedPayload, work: PendingWork, level = NORMAL_PRIORITY): void {
     // Consume finished tasks first: a caller submitting a long burst in one synchronous loop
     // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
     // loop is busy with the burst.
     this.drain();
     const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
-      this.waiting.push({ task, batch, level, payload: this.codec.detach(payload), work });
+      const copy = this.codec.detach(payload);
+      this.waiting.push({
+        grant: (granted) => this.publish(granted, submission, copy, work, level),
+        abandon: (error) => work.abandon(error),
+      });
       return;
     }
-    this.publish(slot, task, batch, payload, work, level);
+    this.publish(slot, submission, payload, work, level);
   }
 
-  private publish(slot: number, task: number, batch: number, payload: EncodedPayload, work: PendingWork, level: number): void {
+  private publish(slot: number, submission: Submission, payload: EncodedPayload, work: PendingWork, level: number): void {
     try {
       this.codec.store(slot, payload);
     } catch (error) {
@@ -96,27 +135,96 @@ export class Dispatcher {
     }
     const words = this.words;
     const slots = this.slots;
-    words[slots.word(slot, SlotField.TASK)] = task;
-    words[slots.word(slot, SlotField.BATCH)] = batch;
-    words[slots.word(slot, SlotField.FLAGS)] = 0;
-    words[slots.word(slot, SlotField.SCOPE)] = -1;
+    words[slots.word(slot, SlotField.TASK)] = submission.task;
+    words[slots.word(slot, SlotField.BATCH)] = submission.batch;
+    words[slots.word(slot, SlotField.FLAGS)] = submission.flags;
+    words[slots.word(slot, SlotField.SCOPE)] = submission.scope;
     const stateIndex = slots.word(slot, SlotField.STATE);
     const queued = makeStateWord(generationOf(Atomics.load(words, stateIndex)), 0, SlotState.QUEUED);
     // This store publishes the header and payload written above to whichever worker claims the slot.
     Atomics.store(words, stateIndex, queued);
     this.pending[slot] = work;
     this.inUse++;
-    const injector = this.injectors[level];
-    injector.push(slots.entryFor(slot, queued));
-    this.sleep.newJobs(injector);
+    const entry = slots.entryFor(slot, queued);
+    if (submission.target >= 0) {
+      this.post(submission.target, entry);
+    } else {
+      const injector = this.injectors[level];
+      injector.push(entry);
+      this.sleep.newJobs(injector);
+    }
     this.onSubmit();
+  }
+
+  private post(worker: number, entry: number): void {
+    if (this.mailboxes[worker].post(entry)) this.sleep.wake(worker);
+    else this.deferredPosts.push([worker, entry]);
+  }
+
+  /** Takes a slot for a scope record, waiting for one if every slot is taken. */
+  acquireSlot(): Promise<number> {
+    const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
+    if (slot !== undefined) return Promise.resolve(slot);
+    return new Promise((resolve, reject) => this.waiting.push({ grant: resolve, abandon: reject }));
+  }
+
+  /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */
+  openRecord(record: number, work: PendingWork): void {
+    const words = this.words;
+    words[this.slots.word(record, SlotField.FLAGS)] = 0;
+    words[this.slots.word(record, SlotField.COUNT)] = 1;
+    words[this.slots.word(record, SlotField.ERROR)] = 0;
+    const state = this.slots.word(record, SlotField.STATE);
+    Atomics.store(words, state, withState(Atomics.load(words, state), 0, SlotState.RECORD));
+    this.pending[record] = work;
+    this.inUse++;
+    this.onSubmit();
+  }
+
+  /** One more part of a scope (a spawn), counted before its task is queued. */
+  addRecordPart(record: number): void {
+    Atomics.add(this.words, this.slots.word(record, SlotField.COUNT), 1);
+  }
+
+  /** Claims the scope's first error for its body; returns whether the body was first. */
+  claimRecordForBody(record: number): boolean {
+    return Atomics.compareExchange(this.words, this.slots.word(record, SlotField.ERROR), 0, ERROR_IN_BODY) === 0;
+  }
+
+  /**
+   * The main thread's part of a scope finished, or one of its tasks was abandoned (with `error`):
+   * counts it out, and completes the scope here if it was the last part.
+   */
+  finishRecordPart(record: number, error?: { error: unknown; task: number }): void {
+    if (this.pending[record] === undefined) return; // the pool was terminated
+    const words = this.words;
+    if (error !== undefined) {
+      const errorWord = this.slots.word(record, SlotField.ERROR);
+      if (Atomics.compareExchange(words, errorWord, 0, ERROR_WRITING) === 0) {
+        this.codec.store(record, this.codec.encodeValue([error.task, -1, error.error], 'error'));
+        Atomics.store(words, errorWord, ERROR_WRITTEN);
+      }
+    }
+    if (Atomics.sub(words, this.slots.word(record, SlotField.COUNT), 1) !== 1) return;
+    const failed = Atomics.load(words, this.slots.word(record, SlotField.ERROR)) === ERROR_WRITTEN;
+    if (!failed) this.codec.store(record, this.codec.encodeValue(undefined, 'result'));
+    const state = this.slots.word(record, SlotField.STATE);
+    Atomics.store(words, state, withState(Atomics.load(words, state), 0, failed ? SlotState.FAILED : SlotState.DONE));
+    this.complete(record);
   }
 
   /** Consumes every completion the workers published; returns how many. */
   drain(): number {
+    if (this.deferredPosts.length > 0) this.retryPosts();
     let consumed = 0;
     for (let i = 0; i < this.rings.length; i++) consumed += this.rings[i].drain(this.complete);
     return consumed;
+  }
+
+  private retryPosts(): void {
+    const posts = this.deferredPosts;
+    this.deferredPosts = [];
+    for (const [worker, entry] of posts) this.post(worker, entry);
   }
 
   private readonly complete = (slot: number): void => {
@@ -127,26 +235,29 @@ export class Dispatcher {
     const state = stateOf(stateWord);
     let outcome: unknown;
     let decodeError: unknown;
-    try {
-      outcome = this.codec.loadValue(slot);
-    } catch (error) {
-      decodeError = error;
+    // A scope's task leaves no result: its slot still describes the arguments, already released.
+    if ((this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.DISCARD_RESULT) === 0) {
+      try {
+        outcome = this.codec.loadValue(slot);
+      } catch (error) {
+        decodeError = error;
+      }
+      this.codec.release(slot);
     }
-    this.codec.release(slot);
     const work = this.pending[slot]!;
     this.freeSlot(slot, stateWord);
     if (decodeError !== undefined) work.abandon(decodeError);
     else work.settle(state, outcome, ownerOf(stateWord));
   };
 
-  /** Frees a slot (new generation) and hands it to the oldest waiting call, if any. */
+  /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
   private freeSlot(slot: number, stateWord: number): void {
     this.pending[slot] = undefined;
     this.inUse--;
     Atomics.store(this.words, this.slots.word(slot, SlotField.STATE), makeStateWord(generationOf(stateWord) + 1, 0, SlotState.FREE));
     const next = this.waiting.shift();
     if (next === undefined) this.free.push(slot);
-    else this.publish(slot, next.task, next.batch, next.payload, next.work, next.level);
+    else next.grant(slot);
   }
 
   /**
@@ -177,7 +288,7 @@ export class Dispatcher {
 
   /** Abandons everything: calls waiting for a slot and tasks in slots. For terminate(). */
   abandonAll(error: unknown): void {
-    for (const call of this.waiting.drain()) call.work.abandon(error);
+    for (const waiter of this.waiting.drain()) waiter.abandon(error);
     for (let slot = 0; slot < this.pending.length; slot++) {
       const work = this.pending[slot];
       if (work === undefined) continue;

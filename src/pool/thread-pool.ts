@@ -9,12 +9,13 @@ import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
 import { PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
 import { Header, PoolState } from '../shm/layout.js';
-import { BatchCall, SingleCall } from './calls.js';
+import { SlotFlag } from '../shm/slot.js';
+import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork, Submission } from './dispatcher.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
-import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
+import type { PoolCall, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
@@ -146,7 +147,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     return new Promise((resolve, reject) => {
       const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
-      this.submit(task, 0, payload, call);
+      this.submit(toInjector(task, 0), payload, call);
     });
   }
 
@@ -175,6 +176,85 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       const size = Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, calls, start, Math.min(size, calls.length - start), batch);
+      }
+    });
+  }
+
+  /**
+   * Runs two calls in parallel and resolves with both results. Both always run; if both fail, the
+   * first call's error wins (Rayon's rule).
+   *
+   * @example `const [left, right] = await pool.join(['fib', 30], ['fib', 29]);`
+   */
+  async join<KA extends TaskName<M>, KB extends TaskName<M>>(
+    a: PoolCall<M, KA>,
+    b: PoolCall<M, KB>,
+  ): Promise<[TaskResult<M, KA>, TaskResult<M, KB>]> {
+    const [nameA, ...argsA] = a;
+    const [nameB, ...argsB] = b;
+    const [first, second] = await Promise.allSettled([this.run(nameA, ...argsA), this.run(nameB, ...argsB)]);
+    if (first.status === 'rejected') throw first.reason;
+    if (second.status === 'rejected') throw second.reason;
+    return [first.value, second.value];
+  }
+
+  /**
+   * Runs `body`, in which `scope.spawn(name, ...args)` queues calls, and resolves with the body's
+   * result once the body and every task spawned in the scope — including tasks those tasks spawned
+   * through `currentScope()` — have finished. Rejects with the first error: the body's own, or a
+   * TaskError for the first task that failed; always after everything finished.
+   */
+  async scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
+    if (this.state !== 'running') throw new PoolClosedError();
+    const dispatcher = this.plane.dispatcher;
+    const record = await dispatcher.acquireSlot();
+    return new Promise<R>((resolve, reject) => {
+      const call = new ScopeCall<R>(this.tasks, this.threadNames, resolve, reject);
+      dispatcher.openRecord(record, call);
+      let open = true;
+      const scope: PoolScope<M> = {
+        spawn: (name, ...args) => {
+          if (!open) throw new PoolClosedError("the scope's body has returned: spawn from within the scope");
+          const task = this.accept(name);
+          const payload = this.plane.codec.encodeList(args, 'args');
+          dispatcher.addRecordPart(record);
+          const spawned: PendingWork = {
+            settle: () => {},
+            abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
+          };
+          this.submit({ task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1 }, payload, spawned);
+        },
+      };
+      Promise.resolve()
+        .then(() => body(scope))
+        .then(
+          (value) => call.bodyReturned(value),
+          (error: unknown) => call.bodyFailed(error, dispatcher.claimRecordForBody(record)),
+        )
+        .finally(() => {
+          open = false;
+          dispatcher.finishRecordPart(record);
+        });
+    });
+  }
+
+  /**
+   * Runs `name(...args)` once on every worker and resolves with the results by worker index. If
+   * any part fails, rejects with the failure of the lowest worker, after every part finished.
+   */
+  broadcast<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>[]> {
+    let task: number;
+    let payload: EncodedPayload;
+    try {
+      task = this.accept(name);
+      payload = this.plane.codec.encodeList(args, 'args');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const call = new BroadcastCall(name, this.threadNames, this.threads, resolve as (value: unknown[]) => void, reject);
+      for (let worker = 0; worker < this.threads; worker++) {
+        this.submit({ task, batch: 0, flags: 0, scope: -1, target: worker }, payload, call.part(worker));
       }
     });
   }
@@ -241,7 +321,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       batch.fail(error);
       return count;
     }
-    this.submit(task, count, payload, batch.chunk(start));
+    this.submit(toInjector(task, count), payload, batch.chunk(start));
     return count;
   }
 
@@ -274,10 +354,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * not know yet: then once they were announced (a private copy of the payload waits meanwhile).
    * Must run right after the encode, whose referenced buffers it looks at.
    */
-  private submit(task: number, batch: number, payload: EncodedPayload, work: PendingWork): void {
+  private submit(submission: Submission, payload: EncodedPayload, work: PendingWork): void {
     const ready = this.announcer.ready();
     if (ready === undefined) {
-      this.plane.dispatcher.submit(task, batch, payload, work);
+      this.plane.dispatcher.submit(submission, payload, work);
       return;
     }
     const detached = this.plane.codec.detach(payload);
@@ -285,7 +365,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     void ready.then(() => {
       this.awaitingBuffers--;
       if (this.terminated) work.abandon(new PoolClosedError('the pool was terminated before the task started'));
-      else this.plane.dispatcher.submit(task, batch, detached, work);
+      else this.plane.dispatcher.submit(submission, detached, work);
       this.notifyDrained();
     });
   }
@@ -355,4 +435,9 @@ function invalidArgument(message: string): TypeError {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A call queued on the injector, for any worker. */
+function toInjector(task: number, batch: number): Submission {
+  return { task, batch, flags: 0, scope: -1, target: -1 };
 }

@@ -25,3 +25,16 @@ export type TaskResult<M, K extends TaskName<M>> = M[K] extends (...args: never[
 
 /** The pool's view of an untyped module: any name, any arguments, unknown results. */
 export type UntypedModule = Record<string, AnyFunction>;
+
+/** A call of task `K` with its arguments, by export name: `['fib', 30]`. */
+export type PoolCall<M, K extends TaskName<M>> = readonly [name: K, ...args: TaskArgs<M, K>];
+
+/** A scope opened from the main thread (`pool.scope`): spawn calls into it by export name. */
+export interface PoolScope<M> {
+  /**
+   * Queues `name(...args)` as part of the scope. Tasks spawned this way can spawn more into the
+   * same scope with `currentScope()` from `viscose/worker`. Throws once the scope's body has
+   * returned (spawns from tasks still running in the scope remain possible).
+   */
+  spawn<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void;
+}

@@ -133,7 +133,8 @@ export class ForkJoin {
     const errorState = scopes.errorState(record);
     let error: unknown = bodyError;
     if (errorState === ERROR_WRITTEN) {
-      error = codec.loadValue(record);
+      // [task id, worker index, error] of the first task that failed.
+      error = (codec.loadValue(record) as [number, number, unknown])[2];
       codec.release(record);
     }
     nested.release(record);

@@ -5,8 +5,8 @@
  *
  * Protocol (ARCHITECTURE.md, "Scopes"):
  * - a spawn adds 1 to COUNT before its task is queued; the body holds 1 until it returns;
- * - a part that failed claims ERROR with one compare-exchange (0 → WRITING), stores the error in the
- *   record's payload, then stores WRITTEN;
+ * - a part that failed claims ERROR with one compare-exchange (0 → WRITING), stores
+ *   `[task id, worker index, error]` in the record's payload, then stores WRITTEN;
  * - every part then subtracts 1 from COUNT, as its very last access to the record. Whoever brings
  *   it to 0 completes the scope: it wakes the worker that opened it (which waits on COUNT), or, for
  *   a scope opened by the main thread, publishes the record like a finished task.
@@ -53,12 +53,10 @@ export class ScopeRecords {
     const errorWord = this.slots.word(record, SlotField.ERROR);
     if (Atomics.compareExchange(words, errorWord, 0, ERROR_WRITING) !== 0) return;
     try {
-      this.codec.store(record, this.codec.encodeValue(error, 'error'));
+      this.codec.store(record, this.codec.encodeValue([task, this.self, error], 'error'));
     } catch {
-      this.codec.store(record, this.codec.encodeValue(plainError(error), 'error'));
+      this.codec.store(record, this.codec.encodeValue([task, this.self, plainError(error)], 'error'));
     }
-    words[this.slots.word(record, SlotField.TASK)] = task;
-    words[this.slots.word(record, SlotField.BATCH)] = this.self;
     Atomics.store(words, errorWord, ERROR_WRITTEN);
   }
 

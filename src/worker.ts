@@ -11,8 +11,11 @@
 import { ThreadPoolError } from './errors.js';
 import { forkJoin, workerIdentity } from './worker/context.js';
 import type { ForkJoin, Scope } from './worker/fork.js';
+import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
 
 export type { Scope } from './worker/fork.js';
+export type { ItemOf, IterSource, ParIter, Range } from './iter/par-iter.js';
+export { range } from './iter/par-iter.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -75,6 +78,17 @@ export function currentScope(): Scope | undefined {
 /** Runs `task(...args)` once on every worker of the pool and returns the results by worker index. */
 export function broadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>): ReturnType<F>[] {
   return runtime('broadcast').broadcast(task as AnyFunction, args) as ReturnType<F>[];
+}
+
+/**
+ * A parallel iterator over a `range(start, end)`, an array or a typed array (a typed array over a
+ * SharedArrayBuffer is shared, not copied). Pieces are split with `join` by Rayon's adaptive
+ * splitter and may run on any worker, so the step functions must be tasks the module exports.
+ *
+ * @example `const total = parIter(range(0, 1_000_000)).map(square).sum();`
+ */
+export function parIter<S extends IterSource<unknown>>(source: S): ParIter<ItemOf<S>> {
+  return runtime('parIter').parIter(source) as unknown as ParIter<ItemOf<S>>;
 }
 
 /**

@@ -33,6 +33,14 @@ export interface EncodedPayload {
   scalars: readonly unknown[] | undefined;
 }
 
+/** Where an encoded value lives in an arena, independent of any slot (see `storeBlock`). */
+export interface BlockRef {
+  arena: number;
+  offset: number;
+  length: number;
+  kind: number;
+}
+
 /** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
 const MAX_KEPT_SCRATCH = 1 << 20;
 
@@ -152,6 +160,25 @@ export class PayloadCodec {
     return this.unpackStored(slot, kind, words[slots.word(slot, SlotField.LENGTH)]);
   }
 
+  /**
+   * Encodes an object into a block of this thread's arena, for a description that many tasks read
+   * (a parallel iterator's pipeline). The block stays until `releaseBlock`.
+   */
+  storeBlock(value: object, root: string): BlockRef {
+    const payload = this.encodeValue(value, root);
+    const offset = this.allocator.allocate(payload.length);
+    this.arenas[this.arenaId].bytes.set(payload.bytes!.subarray(payload.start, payload.start + payload.length), offset);
+    return { arena: this.arenaId, offset, length: payload.length, kind: payload.kind };
+  }
+
+  loadBlock(ref: BlockRef): unknown {
+    return this.unpackFrom(this.arenas[ref.arena].bytes, ref.offset, ref.length, ref.kind);
+  }
+
+  releaseBlock(ref: BlockRef): void {
+    this.arenas[ref.arena].release(ref.offset);
+  }
+
   /** Gives the slot's arena block (if any) back to its owner. Call once the payload is decoded. */
   release(slot: number): void {
     const words = this.views.words;
@@ -200,15 +227,11 @@ export class PayloadCodec {
   private unpackStored(slot: number, kind: number, length: number): unknown {
     const words = this.views.words;
     const arena = words[this.slots.word(slot, SlotField.ARENA)];
-    let source: Uint8Array;
-    let offset: number;
-    if (arena === INLINE) {
-      source = this.views.bytes;
-      offset = this.slots.inlineOffset(slot);
-    } else {
-      source = this.arenas[arena].bytes;
-      offset = words[this.slots.word(slot, SlotField.OFFSET)];
-    }
+    if (arena === INLINE) return this.unpackFrom(this.views.bytes, this.slots.inlineOffset(slot), length, kind);
+    return this.unpackFrom(this.arenas[arena].bytes, words[this.slots.word(slot, SlotField.OFFSET)], length, kind);
+  }
+
+  private unpackFrom(source: Uint8Array, offset: number, length: number, kind: number): unknown {
     const scratch = this.scratchFor(length);
     scratch.set(source.subarray(offset, offset + length));
     return unpack(scratch, length, kind);

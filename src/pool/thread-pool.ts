@@ -3,7 +3,11 @@
  * exported functions of a task module, and hand results back without a message per task.
  */
 import { inspectValue } from '../codec/inspect.js';
-import type { EncodedPayload } from '../codec/payload.js';
+import type { BlockRef, EncodedPayload } from '../codec/payload.js';
+import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
+import { type Pipeline, unitCount } from '../iter/pipeline.js';
+import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
+import { initialSplits } from '../iter/splitter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
@@ -52,6 +56,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
   private closing: Promise<void> | undefined;
   private drainedWaiters: (() => void)[] = [];
+  /** Parallel iterators started from this thread, for their ids. */
+  private pipelines = 0;
   private readonly announcer = new SharedBufferAnnouncer(() => this.hosts);
   /** Encoded calls waiting for their shared buffers to be announced before they are queued. */
   private awaitingBuffers = 0;
@@ -259,6 +265,59 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     });
   }
 
+  /**
+   * A parallel iterator over a `range(start, end)`, an array or a typed array, run by the workers:
+   * Rayon's adaptive splitting with `join`, pieces stolen by idle workers. A typed array over a
+   * SharedArrayBuffer is shared, not copied; anything else is copied once into shared memory.
+   * Steps name tasks of the module; terminal operations return promises.
+   *
+   * @example `const total = await pool.parIter(range(0, 1_000_000)).map('square').sum();`
+   */
+  parIter<S extends IterSource<unknown>>(source: S): PoolParIter<M, ItemOf<S>> {
+    const chain = ParIterChain.over(
+      source,
+      (name) => this.accept(name as string),
+      (pipeline) => this.runPipeline(pipeline),
+    );
+    return chain as unknown as PoolParIter<M, ItemOf<S>>;
+  }
+
+  /**
+   * Stores a pipeline's description in shared memory and sends its root piece to a worker, which
+   * splits it from there. The description is released once the root piece is done.
+   */
+  private runPipeline(pipeline: Pipeline): Promise<unknown> {
+    const { codec } = this.plane;
+    let ref: BlockRef;
+    let payload: EncodedPayload;
+    let ready: Promise<void> | undefined;
+    try {
+      if (this.state !== 'running') throw new PoolClosedError();
+      ref = codec.storeBlock(pipeline, 'parIter');
+      ready = this.announcer.ready();
+      const units = unitCount(pipeline);
+      const id = pipelineId(++this.pipelines, MAIN_CREATOR);
+      payload = codec.encodeList(pieceArguments(id, ref, 0, units, initialSplits(this.threads, units, pipeline), ROOT_PIECE), 'args');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const release = () => codec.releaseBlock(ref);
+      const call = new SingleCall(PAR_ITER_TASK, this.threadNames, resolve, reject);
+      const work: PendingWork = {
+        settle: (state, outcome, worker) => {
+          release();
+          call.settle(state, outcome, worker);
+        },
+        abandon: (error) => {
+          release();
+          call.abandon(error);
+        },
+      };
+      this.submit(toInjector(this.tasks.length, 0), payload, work, ready);
+    });
+  }
+
   /** Asks every worker to answer; resolves with their indices. Useful as a health check. */
   ping(): Promise<number[]> {
     return Promise.all(this.hosts.map((host) => host.call((control) => control.ping())));
@@ -354,8 +413,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * not know yet: then once they were announced (a private copy of the payload waits meanwhile).
    * Must run right after the encode, whose referenced buffers it looks at.
    */
-  private submit(submission: Submission, payload: EncodedPayload, work: PendingWork): void {
-    const ready = this.announcer.ready();
+  private submit(submission: Submission, payload: EncodedPayload, work: PendingWork, ready = this.announcer.ready()): void {
     if (ready === undefined) {
       this.plane.dispatcher.submit(submission, payload, work);
       return;

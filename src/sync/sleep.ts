@@ -94,6 +94,19 @@ export class Sleep {
   }
 
   /**
+   * Called after a worker forked a job onto its own deque (a join's second half, a spawn, a piece
+   * of a parallel iterator). Unlike a task from the main thread, its cost is unknown and often as
+   * long as the task that forked it, so Rayon's rule applies as it is: wake a sleeper unless an
+   * awake worker is searching and will take the job, or wake one anyway if earlier jobs are still
+   * queued (the searchers did not take those).
+   */
+  forkedJob(deque: { size(): number }): void {
+    const counters = bumpJecIf(this.words, this.counters, true);
+    if (sleepingOf(counters) === 0) return;
+    if (deque.size() > 1 || this.awakeSearching(1) === 0) this.wakeAny(1);
+  }
+
+  /**
    * Wakes sleepers for `queued` jobs, as many as the awake workers will not take care of. Rayon's
    * rule: workers still searching take jobs first, and only the excess wakes sleepers. Added here:
    * when the awake workers — searching, or busy with tasks that are short on average — would clear

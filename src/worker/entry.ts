@@ -21,6 +21,7 @@ import { ForkJoin } from './fork.js';
 import { NestedSlots } from './nested-slots.js';
 import { WorkerRuntime } from './runtime.js';
 import { ScopeRecords } from './scope-records.js';
+import { PAR_ITER_TASK, ParIterRunner } from '../iter/runner.js';
 
 const boot = workerData as WorkerBootData;
 let runtime: WorkerRuntime | undefined;
@@ -68,6 +69,9 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     mailboxes.push(workerMailbox(words, layout, i));
   }
   const tasks = names.map((name) => taskModule[name] as TaskFunction);
+  // Built-in tasks follow the module's: their ids are known to the main thread the same way.
+  const runner = new ParIterRunner({ codec, tasks, pieceTask: tasks.length, threads: layout.threads, self: index });
+  tasks.push(runner.task);
   const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout) });
   const ring = completionRing(words, layout, index, 'producer');
   let executor: Executor | undefined;
@@ -82,14 +86,16 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     ring,
     scopes,
     tasks,
-    taskNames: names,
+    taskNames: [...names, PAR_ITER_TASK],
     countersBase: workerWord(layout, index, WorkerBlock.COUNTERS),
     asyncStarted: runtime.asyncStarted,
     asyncSettled: runtime.asyncSettled,
   });
   const nested = new NestedSlots(slots, nestedSlotBase(layout, index), layout.nestedSlots);
-  const taskIds = new Map<unknown, number>(tasks.map((task, id) => [task, id]));
-  setForkJoin(new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds }));
+  const taskIds = new Map<unknown, number>(tasks.slice(0, names.length).map((task, id) => [task, id]));
+  const forks = new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds, runner });
+  runner.attach(forks);
+  setForkJoin(forks);
   runtime.start(executor, () => stopped.resolve());
   return runtime;
 }

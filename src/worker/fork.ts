@@ -31,6 +31,8 @@ import type { NestedSlots } from './nested-slots.js';
 import { isThenable } from './outcomes.js';
 import type { ScopeRecords } from './scope-records.js';
 import type { WorkerRuntime } from './runtime.js';
+import { type IterSource, ParIterChain } from '../iter/par-iter.js';
+import type { ParIterRunner } from '../iter/runner.js';
 
 export interface ForkParts {
   layout: Layout;
@@ -44,6 +46,7 @@ export interface ForkParts {
   mailboxes: Mailbox[];
   /** Task id of each exported task function. */
   taskIds: Map<unknown, number>;
+  runner: ParIterRunner;
 }
 
 /** A scope as task code sees it: spawn more work into it. */
@@ -67,25 +70,37 @@ export class ForkJoin {
   }
 
   join(fa: TaskFunction, argsA: unknown[], fb: TaskFunction, argsB: unknown[]): [unknown, unknown] {
-    const task = this.taskId(fb, 'join (second call)');
+    return this.forkJoin(
+      () => callSync(fa, argsA, 'join (first call)'),
+      this.taskId(fb, 'join (second call)'),
+      argsB,
+      () => callSync(fb, argsB, 'join (second call)'),
+    );
+  }
+
+  /**
+   * join, with the second half given twice: as a task id and arguments, for a thief, and as a
+   * function that runs it here, for when it is not stolen.
+   */
+  forkJoin(a: () => unknown, taskB: number, argsB: unknown[], b: () => unknown): [unknown, unknown] {
     const { nested, codec, runtime } = this.parts;
     const slot = nested.allocate();
     let entry = -1;
     if (slot >= 0) {
       try {
-        entry = this.publish(slot, task, codec.encodeList(argsB, 'args'), SlotFlag.SYNC_ONLY, -1);
+        entry = this.publish(slot, taskB, codec.encodeList(argsB, 'args'), SlotFlag.SYNC_ONLY, -1);
       } finally {
         if (entry < 0) nested.release(slot);
       }
     }
-    let a: unknown;
+    let resultA: unknown;
     let failureA: { error: unknown } | undefined;
     try {
-      a = callSync(fa, argsA, 'join (first call)');
+      resultA = a();
     } catch (error) {
       failureA = { error };
     }
-    let b: unknown;
+    let resultB: unknown;
     let failureB: { error: unknown } | undefined;
     if (entry < 0 || this.takeBack(entry)) {
       // Not stolen (or never queued): run it here with the original arguments, nothing decoded.
@@ -94,7 +109,7 @@ export class ForkJoin {
         nested.release(slot);
       }
       try {
-        b = callSync(fb, argsB, 'join (second call)');
+        resultB = b();
       } catch (error) {
         failureB = { error };
       }
@@ -102,11 +117,11 @@ export class ForkJoin {
       runtime.waitUntil(() => this.finished(slot));
       const outcome = this.collect(slot);
       if (outcome.failed) failureB = { error: outcome.value };
-      else b = outcome.value;
+      else resultB = outcome.value;
     }
     if (failureA !== undefined) throw failureA.error;
     if (failureB !== undefined) throw failureB.error;
-    return [a, b];
+    return [resultA, resultB];
   }
 
   scope<R>(body: (scope: Scope) => R): R {
@@ -191,6 +206,11 @@ export class ForkJoin {
     return results;
   }
 
+  /** A parallel iterator over `source`, run by this worker's pipeline runner. */
+  parIter(source: IterSource<unknown>): ParIterChain {
+    return ParIterChain.over(source, (task, where) => this.taskId(task, where), (pipeline) => this.parts.runner.run(pipeline));
+  }
+
   /** Runs one job if there is one; returns whether it did. */
   yieldNow(): 'executed' | 'idle' {
     return this.parts.runtime.runOne() ? 'executed' : 'idle';
@@ -229,7 +249,7 @@ export class ForkJoin {
       this.parts.codec.release(slot);
       return -1;
     }
-    this.parts.sleep.newJobs(this.own);
+    this.parts.sleep.forkedJob(this.own);
     return entry;
   }
 

@@ -1,0 +1,83 @@
+/**
+ * The chainable part of a parallel iterator, shared by the main-thread and the task-side facades:
+ * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
+ * operation.
+ */
+import type { Pipeline, Source } from './pipeline.js';
+
+/** A half-open range of integers, as a parallel iterator source: `range(0, 1_000_000)`. */
+export interface Range {
+  readonly kind: 'range';
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The integers start, start + 1, ..., end - 1. */
+export function range(start: number, end: number): Range {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
+    throw new RangeError(`range(${start}, ${end}): both ends must be safe integers`);
+  }
+  return { kind: 'range', start, end };
+}
+
+export type IterSource<T> = Range | ArrayLike<T>;
+
+export class PipelineSpec {
+  private constructor(
+    private readonly source: Source,
+    private readonly chunk: number,
+    private readonly steps: readonly [number, number, unknown[]][],
+    private readonly minLen: number,
+    private readonly maxLen: number,
+  ) {}
+
+  static over(source: IterSource<unknown>): PipelineSpec {
+    if (isRange(source)) return new PipelineSpec({ kind: 'range', start: source.start, end: source.end }, 0, [], 1, Infinity);
+    if (source === null || typeof source !== 'object' || typeof (source as ArrayLike<unknown>).length !== 'number') {
+      throw new TypeError('a parallel iterator needs a range(start, end), an array or a typed array');
+    }
+    return new PipelineSpec({ kind: 'items', items: source }, 0, [], 1, Infinity);
+  }
+
+  withChunks(size: number): PipelineSpec {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunks(${size}): the size must be a positive integer`);
+    if (this.steps.length > 0 || this.chunk > 0) throw new TypeError('chunks() applies to the source: call it first');
+    return new PipelineSpec(this.source, size, this.steps, this.minLen, this.maxLen);
+  }
+
+  withStep(step: number, task: number, extra: unknown[]): PipelineSpec {
+    return new PipelineSpec(this.source, this.chunk, [...this.steps, [step, task, extra]], this.minLen, this.maxLen);
+  }
+
+  withMinLen(minLen: number): PipelineSpec {
+    return new PipelineSpec(this.source, this.chunk, this.steps, positive('minLen', minLen), this.maxLen);
+  }
+
+  withMaxLen(maxLen: number): PipelineSpec {
+    return new PipelineSpec(this.source, this.chunk, this.steps, this.minLen, positive('maxLen', maxLen));
+  }
+
+  /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
+  finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
+    return {
+      source: this.source,
+      chunk: this.chunk,
+      steps: [...this.steps],
+      minLen: this.minLen,
+      maxLen: this.maxLen,
+      terminal,
+      terminalTask,
+      terminalArgument,
+    };
+  }
+}
+
+
+function isRange(source: unknown): source is Range {
+  return source !== null && typeof source === 'object' && (source as Range).kind === 'range';
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name}(${value}): expected a positive integer`);
+  return value;
+}

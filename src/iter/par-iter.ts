@@ -11,64 +11,105 @@ import { type IterSource, PipelineSpec } from './spec.js';
 export type { IterSource, Range } from './spec.js';
 export { range } from './spec.js';
 
+// `any` is required: a function with `unknown` extra parameters would not accept specific ones.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+type StepFunction<T> = (item: T, ...extra: any[]) => unknown;
 
 /** The parameters of a step function after the item. */
-type ExtraParameters<F extends AnyFunction> = Parameters<F> extends [unknown, ...infer Rest] ? Rest : unknown[];
+type ExtraParameters<F> = F extends (item: never, ...extra: infer Rest) => unknown ? Rest : never;
+
+/** Whether task `K` takes a list of unknown length (an untyped module): nothing to check. */
+type Unchecked<M, K extends TaskName<M>> = number extends TaskArgs<M, K>['length'] ? true : false;
+
+// Parameters are read by index, not matched as `[First, ...Rest]`: the parameters of a JavaScript
+// module's functions are optional, and `[x?: any]` does not match `[infer First, ...unknown[]]`.
+
+/** Tasks of module `M` whose first parameter accepts an item of type `T`. */
+type StepName<M, T> = {
+  [K in TaskName<M>]: Unchecked<M, K> extends true ? K : [T] extends [TaskArgs<M, K>[0]] ? K : never;
+}[TaskName<M>];
+
 /** The arguments of task `K` after the item. */
-type ExtraArgs<M, K extends TaskName<M>> = TaskArgs<M, K> extends [unknown, ...infer Rest] ? Rest : unknown[];
+type ExtraArgs<M, K extends TaskName<M>> =
+  Unchecked<M, K> extends true ? unknown[] : TaskArgs<M, K> extends [unknown?, ...infer Rest] ? Rest : never;
+
+/** Tasks of module `M` that fold two `T` into a `T`. */
+type FoldName<M, T> = {
+  [K in TaskName<M>]: Unchecked<M, K> extends true
+    ? K
+    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], T]
+      ? K
+      : never;
+}[TaskName<M>];
 
 /** The type of the items of a source. */
 export type ItemOf<S> = S extends { kind: 'range' } ? number : S extends ArrayLike<infer T> ? T : never;
 
-/** A parallel iterator inside a task (`parIter` from `viscose/worker`): terminals return values. */
+/** What `chunks` yields for items of type `T`: views of a typed array, slices otherwise. */
+type ChunkOf<T> = T extends number ? ArrayLike<number> : T[];
+
+/**
+ * A parallel iterator inside a task (`parIter` from `viscose/worker`): terminals return values.
+ * Steps and folds are tasks the module exports, since a piece may run on any worker; they run
+ * synchronously, once per item.
+ */
 export interface ParIter<T> {
   /** Each item becomes `task(item, ...extra)`. */
-  map<F extends AnyFunction>(task: F, ...extra: ExtraParameters<F>): ParIter<ReturnType<F>>;
+  map<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<ReturnType<F>>;
   /** Keeps the items for which `task(item, ...extra)` is truthy. */
-  filter<F extends AnyFunction>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
-  /** Each item becomes `[index in the source, item]`. */
+  filter<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
+  /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): ParIter<[number, T]>;
-  /** Iterates over chunks of `size` items of the source (views, for a typed array). Call it first. */
-  chunks(size: number): ParIter<T extends number ? ArrayLike<number> : T[]>;
+  /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
+  chunks(size: number): ParIter<ChunkOf<T>>;
   /** Pieces are never split below `length` items. */
   minLen(length: number): ParIter<T>;
-  /** Pieces are split until no longer than `length` items. */
+  /** Pieces are split until they are no longer than `length` items. */
   maxLen(length: number): ParIter<T>;
   /** Calls `task(item, ...extra)` for every item. */
-  forEach<F extends AnyFunction>(task: F, ...extra: ExtraParameters<F>): void;
-  /** Folds with `task(accumulator, item)` from `identity`; only associativity is assumed, order is kept. */
-  reduce<F extends (accumulator: T, item: T) => T>(task: F, identity: T): T;
+  forEach<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): void;
+  /**
+   * Folds with `task(accumulator, item)`, each piece from `identity`, and the pieces' results with
+   * `task(left, right)` in order. `task` must be associative and `identity` neutral for it.
+   */
+  reduce(task: (left: T, right: T) => T, identity: T): T;
+  /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): number;
-  /** The smallest item, or undefined when there is none. */
+  /** The smallest item by `<`, the first of equals; NaN if any item is NaN; undefined if none. */
   min(): T | undefined;
+  /** The largest item by `>`, with the rules of `min`. */
   max(): T | undefined;
   count(): number;
   /** The items, in source order. */
   collect(): T[];
 }
 
-/** A parallel iterator started from the main thread (`pool.parIter`): terminals return promises. */
+/**
+ * A parallel iterator started from the main thread (`pool.parIter`): steps and folds name tasks
+ * of the module; terminals return promises.
+ */
 export interface PoolParIter<M, T> {
-  /** Each item becomes `name(item, ...extra)`, name being a task of the module. */
-  map<K extends TaskName<M>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, TaskResult<M, K>>;
+  /** Each item becomes `name(item, ...extra)`. */
+  map<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, TaskResult<M, K>>;
   /** Keeps the items for which `name(item, ...extra)` is truthy. */
-  filter<K extends TaskName<M>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
-  /** Each item becomes `[index in the source, item]`. */
+  filter<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
+  /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): PoolParIter<M, [number, T]>;
-  /** Iterates over chunks of `size` items of the source (views, for a typed array). Call it first. */
-  chunks(size: number): PoolParIter<M, T extends number ? ArrayLike<number> : T[]>;
+  /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
+  chunks(size: number): PoolParIter<M, ChunkOf<T>>;
   /** Pieces are never split below `length` items. */
   minLen(length: number): PoolParIter<M, T>;
-  /** Pieces are split until no longer than `length` items. */
+  /** Pieces are split until they are no longer than `length` items. */
   maxLen(length: number): PoolParIter<M, T>;
   /** Calls `name(item, ...extra)` for every item. */
-  forEach<K extends TaskName<M>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
-  /** Folds with `name(accumulator, item)` from `identity`; only associativity is assumed, order is kept. */
-  reduce<K extends TaskName<M>>(name: K, identity: T): Promise<T>;
+  forEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
+  /** Folds as {@link ParIter.reduce} does, with task `name`. */
+  reduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
+  /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): Promise<number>;
+  /** The smallest item by `<`, the first of equals; NaN if any item is NaN; undefined if none. */
   min(): Promise<T | undefined>;
+  /** The largest item by `>`, with the rules of `min`. */
   max(): Promise<T | undefined>;
   count(): Promise<number>;
   /** The items, in source order. */

@@ -2,7 +2,7 @@
 // task, gives exactly the sequential result, whatever the source, the steps and the split limits.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotATaskError, TaskError, ThreadPool, range } from 'viscose';
+import { ThreadPool, range } from 'viscose';
 import * as Fixture from '../fixtures/iter.mjs';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);

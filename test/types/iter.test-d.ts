@@ -1,0 +1,68 @@
+// Parallel iterators and join are typed from the tasks: a step must accept the items, its extra
+// arguments are checked, and the item type follows the chain.
+import { describe, expectTypeOf, it } from 'vitest';
+import { type PoolParIter, type ThreadPool, range } from 'viscose';
+import { type ParIter, join, parIter } from 'viscose/worker';
+
+declare function square(x: number): number;
+declare function label(x: number, prefix: string): string;
+declare function isEven(x: number): boolean;
+declare function add(a: number, b: number): number;
+declare function shout(text: string): string;
+
+const tasks = { square, label, isEven, add, shout };
+type Tasks = typeof tasks;
+
+describe('pool.parIter', () => {
+  const pool = {} as ThreadPool<Tasks>;
+
+  it('follows the item type through the chain', () => {
+    expectTypeOf(pool.parIter(range(0, 10))).toEqualTypeOf<PoolParIter<Tasks, number>>();
+    expectTypeOf(pool.parIter(['a']).map('shout').collect()).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(pool.parIter(new Float64Array(4)).map('label', '#').collect()).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).filter('isEven').sum()).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pool.parIter(range(0, 10)).enumerate().collect()).toEqualTypeOf<Promise<[number, number][]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).reduce('add', 0)).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pool.parIter(range(0, 10)).min()).toEqualTypeOf<Promise<number | undefined>>();
+    expectTypeOf(pool.parIter(new Int32Array(4)).chunks(2).collect()).toEqualTypeOf<Promise<ArrayLike<number>[]>>();
+  });
+
+  it('rejects steps that do not fit', () => {
+    // @ts-expect-error shout takes a string, the items are numbers
+    void pool.parIter(range(0, 10)).map('shout');
+    // @ts-expect-error label needs its prefix
+    void pool.parIter(range(0, 10)).map('label');
+    // @ts-expect-error the prefix is a string
+    void pool.parIter(range(0, 10)).map('label', 1);
+    // @ts-expect-error square does not fold two items
+    void pool.parIter(range(0, 10)).reduce('square', 0);
+    // @ts-expect-error not a task
+    void pool.parIter(range(0, 10)).forEach('nope');
+  });
+
+  it('lets an untyped pool name any task', () => {
+    const untyped = {} as ThreadPool;
+    expectTypeOf(untyped.parIter([1, 2]).map('anything', 1, 'two').collect()).toEqualTypeOf<Promise<unknown[]>>();
+  });
+});
+
+describe('parIter and join inside a task', () => {
+  it('follows the item type through the chain', () => {
+    expectTypeOf(parIter(range(0, 10))).toEqualTypeOf<ParIter<number>>();
+    expectTypeOf(parIter(range(0, 10)).map(label, '#').collect()).toEqualTypeOf<string[]>();
+    expectTypeOf(parIter(range(0, 10)).map(square).reduce(add, 0)).toEqualTypeOf<number>();
+  });
+
+  it('rejects steps that do not fit', () => {
+    // @ts-expect-error shout takes a string, the items are numbers
+    void parIter(range(0, 10)).map(shout);
+    // @ts-expect-error label needs its prefix
+    void parIter(range(0, 10)).map(label);
+  });
+
+  it('types both results of a join and checks the calls', () => {
+    expectTypeOf(join([square, 2], [label, 3, '#'])).toEqualTypeOf<[number, string]>();
+    // @ts-expect-error label needs its prefix
+    void join([square, 2], [label, 3]);
+  });
+});

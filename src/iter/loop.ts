@@ -137,6 +137,8 @@ function terminalSource(terminal: number, forEachArity: number): [string, string
       return ['undefined', ['acc = greater(acc, item);']];
     case Terminal.COUNT:
       return ['0', ['acc++;']];
+    case Terminal.COLLECT_INTO:
+      return ['undefined', ['terminalArgument[i] = item;']];
     case Terminal.FOR_EACH: {
       const args = ['item'];
       for (let k = 0; k < forEachArity; k++) args.push(`t_${k}`);

@@ -82,6 +82,12 @@ export interface ParIter<T> {
   count(): number;
   /** The items, in source order. */
   collect(): T[];
+  /**
+   * Writes the item of source unit i to `target[i]`, where `target` is a typed array over a
+   * SharedArrayBuffer (every worker writes its pieces' items in place; nothing is sent back).
+   * No filter may come before it.
+   */
+  collectInto(target: ArrayLike<T> & ArrayBufferView): void;
 }
 
 /**
@@ -114,13 +120,18 @@ export interface PoolParIter<M, T> {
   count(): Promise<number>;
   /** The items, in source order. */
   collect(): Promise<T[]>;
+  /** Writes the item of source unit i to `target[i]`, as {@link ParIter.collectInto} does. */
+  collectInto(target: ArrayLike<T> & ArrayBufferView): Promise<void>;
 }
 
 /** Turns a task reference (a function inside a task, a name on the main thread) into its id. */
 export type TaskResolver = (task: unknown, where: string) => number;
 
-/** Runs a finished pipeline: synchronously inside a task, as a promise on the main thread. */
-export type PipelineRunner = (pipeline: Pipeline) => unknown;
+/**
+ * Runs the pipeline that `finish` builds: synchronously inside a task, as a promise on the main
+ * thread (which turns an error of `finish` into a rejection, as for any failure of a terminal).
+ */
+export type PipelineRunner = (finish: () => Pipeline) => unknown;
 
 /** The one implementation of both interfaces. */
 export class ParIterChain {
@@ -163,30 +174,34 @@ export class ParIterChain {
   }
 
   forEach(task: unknown, ...extra: unknown[]): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.FOR_EACH, this.resolve(task, 'forEach'), extra));
+    return this.runPipeline(() => this.spec.finish(Terminal.FOR_EACH, this.resolve(task, 'forEach'), extra));
   }
 
   reduce(task: unknown, identity: unknown): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.REDUCE, this.resolve(task, 'reduce'), identity));
+    return this.runPipeline(() => this.spec.finish(Terminal.REDUCE, this.resolve(task, 'reduce'), identity));
   }
 
   sum(): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.SUM));
+    return this.runPipeline(() => this.spec.finish(Terminal.SUM));
   }
 
   min(): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.MIN));
+    return this.runPipeline(() => this.spec.finish(Terminal.MIN));
   }
 
   max(): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.MAX));
+    return this.runPipeline(() => this.spec.finish(Terminal.MAX));
   }
 
   count(): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.COUNT));
+    return this.runPipeline(() => this.spec.finish(Terminal.COUNT));
   }
 
   collect(): unknown {
-    return this.runPipeline(this.spec.finish(Terminal.COLLECT));
+    return this.runPipeline(() => this.spec.finish(Terminal.COLLECT));
+  }
+
+  collectInto(target: unknown): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.COLLECT_INTO, -1, target));
   }
 }

@@ -24,6 +24,8 @@ export const Terminal = {
   MAX: 4,
   COUNT: 5,
   FOR_EACH: 6,
+  /** Writes the item of source unit i to `target[i]` of a shared typed array. */
+  COLLECT_INTO: 7,
 } as const;
 
 /** The items a pipeline iterates over. */
@@ -41,12 +43,12 @@ export interface Pipeline extends SplitLimits {
   terminal: number;
   /** REDUCE and FOR_EACH: the task; -1 otherwise. */
   terminalTask: number;
-  /** REDUCE: its identity; FOR_EACH: its extra arguments. */
+  /** REDUCE: its identity; FOR_EACH: its extra arguments; COLLECT_INTO: the target array. */
   terminalArgument: unknown;
 }
 
 /** Number of units the pipeline splits over: items, or chunks of them. */
-export function unitCount(pipeline: Pipeline): number {
+export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk'>): number {
   const { source, chunk } = pipeline;
   const items = source.kind === 'range' ? Math.max(0, source.end - source.start) : source.items.length;
   return chunk > 0 ? Math.ceil(items / chunk) : items;

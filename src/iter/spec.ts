@@ -3,7 +3,7 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import type { Pipeline, Source } from './pipeline.js';
+import { type Pipeline, type Source, Step, Terminal, unitCount } from './pipeline.js';
 
 /** A half-open range of integers, as a parallel iterator source: `range(0, 1_000_000)`. */
 export interface Range {
@@ -30,6 +30,23 @@ export class PipelineSpec {
     private readonly minLen: number,
     private readonly maxLen: number,
   ) {}
+
+  /**
+   * collectInto writes the item of source unit i to target[i], from whichever worker runs it: the
+   * target must be shared memory, long enough, and every unit must yield one item.
+   */
+  private checkTarget(target: unknown): void {
+    if (!isSharedTypedArray(target)) {
+      throw new TypeError('collectInto needs a typed array over a SharedArrayBuffer, which every worker can write');
+    }
+    if (this.steps.some(([step]) => step === Step.FILTER)) {
+      throw new TypeError('collectInto writes item i to target[i]: it cannot follow a filter, which removes items');
+    }
+    const units = unitCount({ source: this.source, chunk: this.chunk });
+    if (target.length < units) {
+      throw new RangeError(`collectInto: the target holds ${target.length} items, the iterator yields ${units}`);
+    }
+  }
 
   static over(source: IterSource<unknown>): PipelineSpec {
     if (isRange(source)) return new PipelineSpec({ kind: 'range', start: source.start, end: source.end }, 0, [], 1, Infinity);
@@ -59,6 +76,7 @@ export class PipelineSpec {
 
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
   finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
+    if (terminal === Terminal.COLLECT_INTO) this.checkTarget(terminalArgument);
     return {
       source: this.source,
       chunk: this.chunk,
@@ -72,6 +90,11 @@ export class PipelineSpec {
   }
 }
 
+
+/** A typed array whose memory every worker can write. */
+function isSharedTypedArray(value: unknown): value is ArrayLike<unknown> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.buffer instanceof SharedArrayBuffer;
+}
 
 function isRange(source: unknown): source is Range {
   return source !== null && typeof source === 'object' && (source as Range).kind === 'range';

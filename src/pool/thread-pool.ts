@@ -277,7 +277,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const chain = ParIterChain.over(
       source,
       (name) => this.accept(name as string),
-      (pipeline) => this.runPipeline(pipeline),
+      (finish) => this.runPipeline(finish),
     );
     return chain as unknown as PoolParIter<M, ItemOf<S>>;
   }
@@ -286,13 +286,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * Stores a pipeline's description in shared memory and sends its root piece to a worker, which
    * splits it from there. The description is released once the root piece is done.
    */
-  private runPipeline(pipeline: Pipeline): Promise<unknown> {
+  private runPipeline(finish: () => Pipeline): Promise<unknown> {
     const { codec } = this.plane;
     let ref: BlockRef;
     let payload: EncodedPayload;
     let ready: Promise<void> | undefined;
     try {
       if (this.state !== 'running') throw new PoolClosedError();
+      const pipeline = finish();
       ref = codec.storeBlock(pipeline, 'parIter');
       ready = this.announcer.ready();
       const units = unitCount(pipeline);

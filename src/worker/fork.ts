@@ -208,7 +208,7 @@ export class ForkJoin {
 
   /** A parallel iterator over `source`, run by this worker's pipeline runner. */
   parIter(source: IterSource<unknown>): ParIterChain {
-    return ParIterChain.over(source, (task, where) => this.taskId(task, where), (pipeline) => this.parts.runner.run(pipeline));
+    return ParIterChain.over(source, (task, where) => this.taskId(task, where), (finish) => this.parts.runner.run(finish()));
   }
 
   /** Runs one job if there is one; returns whether it did. */

@@ -83,6 +83,26 @@ describe('parallel iterators', () => {
     expect(values.every((value, i) => value === 2 * i)).toBe(true);
   });
 
+  it('write results in place with collectInto', async () => {
+    const n = 100_000;
+    const squares = new Float64Array(new SharedArrayBuffer(8 * n));
+    await pool.parIter(range(0, n)).maxLen(1000).map('square').collectInto(squares);
+    expect(squares.every((value, i) => value === i * i)).toBe(true);
+    const sums = new Int32Array(new SharedArrayBuffer(4 * 4));
+    await pool.parIter(range(0, 10)).chunks(3).map('sumOf').collectInto(sums);
+    expect(Array.from(sums)).toEqual([3, 12, 21, 9]);
+    const inside = new Float64Array(new SharedArrayBuffer(8 * 1000));
+    await pool.run('squaresInto', inside);
+    expect(inside.every((value, i) => value === i * i)).toBe(true);
+  });
+
+  it('reject a collectInto that cannot write every item where it belongs', async () => {
+    const shared = new Float64Array(new SharedArrayBuffer(8 * 10));
+    expect((await rejection(pool.parIter(range(0, 10)).collectInto(new Float64Array(10)))).message).toMatch(/SharedArrayBuffer/);
+    expect((await rejection(pool.parIter(range(0, 10)).filter('isEven').collectInto(shared))).message).toMatch(/cannot follow a filter/);
+    expect(await rejection(pool.parIter(range(0, 11)).collectInto(shared))).toBeInstanceOf(RangeError);
+  });
+
   it('run pipelines started inside tasks', async () => {
     expect(await pool.run('sumOfSquares', 1000)).toBe(332_833_500);
     expect(await pool.run('collectInside', [1, 2, 3, 4])).toEqual([4, 16]);

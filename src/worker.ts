@@ -51,9 +51,9 @@ function runtime(operation: string): ForkJoin {
  * ```
  */
 export function join<A extends AnyFunction, B extends AnyFunction>(a: Call<A>, b: Call<B>): [ReturnType<A>, ReturnType<B>] {
-  const [fa, ...argsA] = a;
-  const [fb, ...argsB] = b;
-  return runtime('join').join(fa as AnyFunction, argsA, fb as AnyFunction, argsB) as [ReturnType<A>, ReturnType<B>];
+  // slice, not `[f, ...args] = call`: a rest pattern runs the iterator protocol, which was a fifth
+  // of the cost of a join that nobody steals.
+  return runtime('join').join(a[0], a.slice(1), b[0], b.slice(1)) as [ReturnType<A>, ReturnType<B>];
 }
 
 /**

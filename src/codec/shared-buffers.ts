@@ -32,7 +32,9 @@ export class SharedBufferRegistry {
 
   /** Called before each encode: forgets which ids the previous one referenced. */
   startEncoding(): void {
-    this.referenced.length = 0;
+    // Setting an array's length is a runtime call even when it changes nothing; most encodes
+    // reference no buffer.
+    if (this.referenced.length !== 0) this.referenced.length = 0;
   }
 
   /** Ids the last encode referenced (possibly with repeats). */

@@ -29,6 +29,10 @@ export function setForkJoin(forkJoin: ForkJoin): void {
   (globalThis as WithContext)[FORK_JOIN] = forkJoin;
 }
 
+/** This module's copy of the thread's operations, once found: a global lookup costs a hash probe. */
+let cachedForkJoin: ForkJoin | undefined;
+
 export function forkJoin(): ForkJoin | undefined {
-  return (globalThis as WithContext)[FORK_JOIN];
+  // A worker sets its operations once, before any task runs; the main thread never does.
+  return (cachedForkJoin ??= (globalThis as WithContext)[FORK_JOIN]);
 }

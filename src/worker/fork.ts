@@ -237,7 +237,9 @@ export class ForkJoin {
     words[slots.word(slot, SlotField.FLAGS)] = flags;
     words[slots.word(slot, SlotField.SCOPE)] = scope;
     const stateIndex = slots.word(slot, SlotField.STATE);
-    const queued = makeStateWord(generationOf(Atomics.load(words, stateIndex)), 0, SlotState.QUEUED);
+    // A plain read: the slot came from this worker's free list, and nobody else writes the state
+    // word of a FREE slot.
+    const queued = makeStateWord(generationOf(words[stateIndex]), 0, SlotState.QUEUED);
     Atomics.store(words, stateIndex, queued);
     return slots.entryFor(slot, queued);
   }

@@ -38,9 +38,9 @@ const SEQUENTIAL = 'main thread, sequential';
 /**
  * Each workload: `prepare()` makes the input of one run (not timed), `contenders` maps a name to a
  * run, and `check` compares a run's output, right after it, with `expected()`, computed once
- * before any timing. Inputs reuse one set of shared buffers rather than allocate per run: a pool
- * keeps every SharedArrayBuffer it has sent to its workers (see the README's limitations), and
- * the map workload's output alone is 160 MB.
+ * before any timing. Inputs reuse one set of shared buffers rather than allocate per run: viscose
+ * keeps every SharedArrayBuffer it has sent to workers (see the README's limits on shared memory),
+ * and the map workload's output alone is 160 MB.
  */
 const workloads = [
   {

@@ -303,17 +303,16 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const release = () => codec.releaseBlock(ref);
       const call = new SingleCall(PAR_ITER_TASK, this.threadNames, resolve, reject);
       const work: PendingWork = {
+        // The root piece is done only once every piece is: nobody reads the description any more.
         settle: (state, outcome, worker) => {
-          release();
+          codec.releaseBlock(ref);
           call.settle(state, outcome, worker);
         },
-        abandon: (error) => {
-          release();
-          call.abandon(error);
-        },
+        // Not released: pieces of the pipeline may still wait in the queues of a worker that
+        // died, and would read the block after it was reused. A leaked block is the lesser harm.
+        abandon: (error) => call.abandon(error),
       };
       this.submit(toInjector(this.tasks.length, 0), payload, work, ready);
     });

@@ -7,6 +7,7 @@
 // parallel ones. Contenders take turns run by run, in an order that rotates;
 // every run's result is checked against the sequential one after the timer stops.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ThreadPool } from 'viscose';
 import { describeEnvironment } from './lib/environment.mjs';
@@ -34,6 +35,10 @@ const pools = {
   'viscose, 2 threads': await ThreadPool.create({ module: MODULE, threads: 2 }),
 };
 const SEQUENTIAL = 'main thread, sequential';
+const TWO_THREADS = 'viscose, 2 threads';
+const BARE = 'bare worker_threads, halves by hand';
+const bareWorkers = [0, 1].map(() => new Worker(new URL('./workers/bare-split.mjs', import.meta.url)));
+const CONTENDERS = [SEQUENTIAL, ...Object.keys(pools), BARE];
 
 /**
  * Each workload: `prepare()` makes the input of one run (not timed), `contenders` maps a name to a
@@ -93,6 +98,7 @@ const workloads = [
     contenders: {
       [SEQUENTIAL]: async (values) => sumSequential(values),
       ...mapPools((pool) => (values) => pool.parIter(values).sum()),
+      [BARE]: async (values) => (await onBothHalves({ op: 'sum', values })).reduce((a, b) => a + b),
     },
     // Integer values: the sum is exact in any order of addition.
     check: (result, expected) => result === expected,
@@ -125,6 +131,10 @@ const workloads = [
         await pool.parIter(values).map('transform').collectInto(out);
         return out;
       }),
+      [BARE]: async ({ values, out }) => {
+        await onBothHalves({ op: 'map', values, out });
+        return out;
+      },
     },
     check: (result, expected) => Buffer.from(result.buffer).equals(Buffer.from(expected.buffer)),
   },
@@ -142,6 +152,7 @@ try {
   record.joinCost = await measureJoinCost();
 } finally {
   await Promise.all(Object.values(pools).map((pool) => pool.close()));
+  await Promise.all(bareWorkers.map((worker) => worker.terminate()));
 }
 const outputName = profileName === 'full' ? 'forkjoin' : 'forkjoin-quick';
 mkdirSync(RESULTS, { recursive: true });
@@ -237,6 +248,27 @@ async function stealCount(pool) {
   return (await pool.snapshot()).reduce((sum, worker) => sum + worker.steals, 0);
 }
 
+/**
+ * The bare reference: each of two workers gets one fixed half by postMessage. (Posting a typed
+ * array over a SharedArrayBuffer shares its memory; the structured clone costs microseconds.)
+ */
+function onBothHalves(message) {
+  const half = message.values.length >> 1;
+  const ranges = [
+    [0, half],
+    [half, message.values.length],
+  ];
+  return Promise.all(
+    bareWorkers.map(
+      (worker, i) =>
+        new Promise((resolve) => {
+          worker.once('message', resolve);
+          worker.postMessage({ ...message, lo: ranges[i][0], hi: ranges[i][1] });
+        }),
+    ),
+  );
+}
+
 function mapPools(makeRun) {
   return Object.fromEntries(Object.entries(pools).map(([name, pool]) => [name, makeRun(pool)]));
 }
@@ -253,22 +285,22 @@ function sharedFloat64(length, fill) {
 }
 
 function renderReport({ profile, settings: used, environment, workloads: measured, joinCost }) {
-  const names = [SEQUENTIAL, ...Object.keys(pools)];
-  const ms = (s) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
+  const names = CONTENDERS;
+  const ms = (s) => (s === undefined ? '—' : `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`);
   const lines = [
     `# Fork-join benchmarks (${profile})`,
     '',
     `${environment.date}, ${environment.cpuModel}, ${environment.availableParallelism} cores, Node ${environment.node}, viscose ${environment.packages.viscose} at ${environment.source.commit ?? 'unknown commit'}.`,
     `${used.rounds} rounds of ${used.runsPerRound} runs per contender, contenders taking turns run by run, each contender warmed up for ${used.warmupMs} ms per workload. Times in ms: median (min–max) of all runs.`,
     '',
-    `| Workload | ${names.join(' | ')} | speedup, 2 threads (per-round range) | target |`,
-    `|---|${names.map(() => '---:').join('|')}|---:|---:|`,
+    `| Workload | ${names.join(' | ')} | speedup, viscose 2 threads (per-round range) | speedup, bare halves | target |`,
+    `|---|${names.map(() => '---:').join('|')}|---:|---:|---:|`,
   ];
   for (const workload of measured) {
-    const two = 'viscose, 2 threads';
-    const range = workload.roundSpeedups[two];
+    const range = workload.roundSpeedups[TWO_THREADS];
+    const bare = workload.speedups[BARE];
     lines.push(
-      `| ${workload.name} | ${names.map((name) => ms(workload.ms[name])).join(' | ')} | **${workload.speedups[two].toFixed(2)}×** (${range.min.toFixed(2)}–${range.max.toFixed(2)}) | ≥ ${workload.target.speedup}× |`,
+      `| ${workload.name} | ${names.map((name) => ms(workload.ms[name])).join(' | ')} | **${workload.speedups[TWO_THREADS].toFixed(2)}×** (${range.min.toFixed(2)}–${range.max.toFixed(2)}) | ${bare === undefined ? '—' : `${bare.toFixed(2)}×`} | ≥ ${workload.target.speedup}× |`,
     );
   }
   lines.push('', '| Join cost, measured inside a worker | ns per join: median (min–max) | second halves stolen |', '|---|---:|---:|');

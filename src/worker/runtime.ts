@@ -20,6 +20,7 @@ import { Header, PoolState, WorkerBlock, WorkerCounter, workerWord } from '../sh
 import type { SlotTable } from '../shm/slot.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
 import type { Executor } from './executor.js';
+import { stackHasRoom } from './stack-room.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
 const IDLE_TURN_MS = 100;
@@ -204,7 +205,10 @@ export class WorkerRuntime {
     const depth = ++this.depth;
     if (depth > this.deepestWait) this.deepestWait = depth;
     const idle = (this.waitIdle[depth] ??= new IdleState());
-    const stealing = depth < this.maxWaitDepth;
+    // Stolen work runs on top of the waiting task's frames. Past the bound, or when tasks that
+    // recurse deeply left little stack (probed from the second nested wait on, where waits pile
+    // up; the first is a task started from the loop), only this worker's own forks run here.
+    const stealing = depth < this.maxWaitDepth && (depth < 2 || stackHasRoom());
     const attention = stealing ? () => done() || this.workVisible() : () => done() || this.ownWorkVisible();
     let searching = false;
     try {

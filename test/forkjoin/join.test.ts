@@ -107,8 +107,8 @@ describe('the bound on nested waits', () => {
   // A worker waiting for a stolen half runs other work meanwhile, whose own waits stack on top of
   // its frames (Rayon issue #854). Hundreds of queued tasks, each joining two spinning halves, make
   // both workers wait and steal from each other over and over.
-  const load = (pool: ThreadPool<typeof ForkJoin>) =>
-    Promise.all(Array.from({ length: 600 }, () => pool.run('burnThenJoin', 0, 1)));
+  const load = (pool: ThreadPool<typeof ForkJoin>, frames = 0) =>
+    Promise.all(Array.from({ length: 600 }, () => pool.run('burnThenJoin', frames, 1)));
 
   it('nests waits deeply without one (which the bound exists to stop)', async () => {
     const pool = await ThreadPool.create<typeof ForkJoin>({ module, threads: 2, maxNestedWaits: 1 << 16 });
@@ -126,6 +126,19 @@ describe('the bound on nested waits', () => {
     try {
       expect(await load(pool)).toEqual(new Array(600).fill(1));
       for (const worker of await pool.snapshot()) expect(worker.deepestWait).toBeLessThanOrEqual(4);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('stops stealing where deep tasks leave little stack, so that nested waits cannot overflow it', async () => {
+    // Each task recurses 500 frames before it joins: on a 1 MB stack, about twenty of them nested
+    // on top of each other overflow it, well before maxNestedWaits (32). Without the stack probe
+    // some tasks failed with a RangeError, and an overflow inside the scheduler hung the pool.
+    const pool = await ThreadPool.create<typeof ForkJoin>({ module, threads: 2, resourceLimits: { stackSizeMb: 1 } });
+    try {
+      expect(await load(pool, 500)).toEqual(new Array(600).fill(1));
+      for (const worker of await pool.snapshot()) expect(worker.deepestWait).toBeLessThan(32);
     } finally {
       await pool.close();
     }

@@ -15,7 +15,7 @@ import { fibSequential, fillIntegers, fillRandom, mapSequential, quicksortSequen
 import { median, spread } from './lib/stats.mjs';
 
 const profiles = {
-  full: { rounds: 5, runsPerRound: 5, warmupMs: 1500, fibN: 34, sortLength: 5_000_000, iterLength: 20_000_000, joins: 200_000 },
+  full: { rounds: 5, runsPerRound: 5, warmupMs: 3000, fibN: 34, sortLength: 5_000_000, iterLength: 20_000_000, joins: 200_000 },
   quick: { rounds: 3, runsPerRound: 2, warmupMs: 300, fibN: 30, sortLength: 1_000_000, iterLength: 4_000_000, joins: 50_000 },
 };
 const FIB_CUTOFF = 20;

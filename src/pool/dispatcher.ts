@@ -32,7 +32,8 @@ import {
   withState,
 } from '../shm/slot.js';
 import type { Sleep } from '../sync/sleep.js';
-import { Fifo } from './fifo.js';
+import { NORMAL_LEVEL } from '../queue/priority.js';
+import { WaitQueue } from './wait-queue.js';
 
 /** Whoever waits for the outcome of a slot: a call, a chunk of a batch, a part of a scope... */
 export interface PendingWork {
@@ -53,6 +54,8 @@ export interface Submission {
   scope: number;
   /** A worker whose mailbox receives the call (a broadcast part), or -1 for the injector. */
   target: number;
+  /** Priority level (queue/priority.ts): which injector level, and the order among waiting calls. */
+  level: number;
 }
 
 /** Someone waiting for a free slot: a call (with a private copy of its payload) or a scope. */
@@ -61,15 +64,13 @@ interface SlotWaiter {
   abandon(error: unknown): void;
 }
 
-export const NORMAL_PRIORITY = 1;
-
 /** ERROR value of a main-thread scope whose own body failed first. */
 export const ERROR_IN_BODY = 3;
 
 export class Dispatcher {
   private readonly free: number[] = [];
-  /** Whoever waits for a slot, oldest first. */
-  private readonly waiting = new Fifo<SlotWaiter>();
+  /** Whoever waits for a slot, by priority level, oldest first within a level. */
+  private readonly waiting = new WaitQueue<SlotWaiter>();
   private readonly pending: (PendingWork | undefined)[];
   private readonly words: Int32Array;
   private readonly f64: Float64Array;
@@ -107,7 +108,7 @@ export class Dispatcher {
    * Submits an encoded call. The payload is consumed now (stored in a slot) or copied to wait for
    * a slot, so the caller may encode the next call right away.
    */
-  submit(submission: Submission, payload: EncodedPayload, work: PendingWork, level = NORMAL_PRIORITY): void {
+  submit(submission: Submission, payload: EncodedPayload, work: PendingWork): void {
     // Consume finished tasks first: a caller submitting a long burst in one synchronous loop
     // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
     // loop is busy with the burst.
@@ -115,16 +116,19 @@ export class Dispatcher {
     const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
       const copy = this.codec.detach(payload);
-      this.waiting.push({
-        grant: (granted) => this.publish(granted, submission, copy, work, level),
-        abandon: (error) => work.abandon(error),
-      });
+      this.waiting.push(
+        {
+          grant: (granted) => this.publish(granted, submission, copy, work),
+          abandon: (error) => work.abandon(error),
+        },
+        submission.level,
+      );
       return;
     }
-    this.publish(slot, submission, payload, work, level);
+    this.publish(slot, submission, payload, work);
   }
 
-  private publish(slot: number, submission: Submission, payload: EncodedPayload, work: PendingWork, level: number): void {
+  private publish(slot: number, submission: Submission, payload: EncodedPayload, work: PendingWork): void {
     try {
       this.codec.store(slot, payload);
     } catch (error) {
@@ -149,7 +153,7 @@ export class Dispatcher {
     if (submission.target >= 0) {
       this.post(submission.target, entry);
     } else {
-      const injector = this.injectors[level];
+      const injector = this.injectors[submission.level];
       injector.push(entry);
       this.sleep.newJobs(injector);
     }
@@ -165,7 +169,7 @@ export class Dispatcher {
   acquireSlot(): Promise<number> {
     const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
     if (slot !== undefined) return Promise.resolve(slot);
-    return new Promise((resolve, reject) => this.waiting.push({ grant: resolve, abandon: reject }));
+    return new Promise((resolve, reject) => this.waiting.push({ grant: resolve, abandon: reject }, NORMAL_LEVEL));
   }
 
   /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */

@@ -11,7 +11,8 @@ import { initialSplits } from '../iter/splitter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
-import { PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { InvalidOptionError, PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
 import { SlotFlag } from '../shm/slot.js';
 import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
@@ -19,7 +20,7 @@ import { DataPlane } from './data-plane.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
-import type { PoolCall, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
+import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
@@ -143,6 +144,27 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * `close()`, and TaskError (the original error as `cause`) when the task throws.
    */
   run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
+    return this.runAt(NORMAL_LEVEL, name, args);
+  }
+
+  /**
+   * The pool's calls with options: `pool.with({ priority: 'high' }).run('resize', image, 200)`.
+   * Queued work of a higher priority is taken first, within a starvation bound: a waiting call
+   * of a lower priority is passed over at most 8 times in a row (README, "Priorities").
+   */
+  with(options: CallOptions): PoolCalls<M> {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
+    for (const key of Object.keys(options)) {
+      if (key !== 'priority') throw new InvalidOptionError(key, 'unknown call option');
+    }
+    const level = priorityLevel(options.priority);
+    return {
+      run: (name, ...args) => this.runAt(level, name, args),
+      runBatch: (name, argsList) => this.runBatchAt(level, name, argsList),
+    };
+  }
+
+  private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
     let task: number;
     let payload: EncodedPayload;
     try {
@@ -153,7 +175,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     return new Promise((resolve, reject) => {
       const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
-      this.submit(toInjector(task, 0), payload, call);
+      this.submit(toInjector(task, 0, level), payload, call);
     });
   }
 
@@ -167,6 +189,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * Nothing is queued if an argument list holds something that cannot be sent (EncodeError).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
+    return this.runBatchAt(NORMAL_LEVEL, name, argsList);
+  }
+
+  private runBatchAt<K extends TaskName<M>>(level: number, name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
     let task: number;
     let calls: unknown[][];
     try {
@@ -181,7 +207,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       const batch = new BatchCall(name, this.threadNames, calls.length, resolve as (value: unknown[]) => void, reject);
       const size = Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
-        start += this.submitChunk(task, calls, start, Math.min(size, calls.length - start), batch);
+        start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
       }
     });
   }
@@ -228,7 +254,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
             settle: () => {},
             abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
           };
-          this.submit({ task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1 }, payload, spawned);
+          this.submit({ task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1, level: NORMAL_LEVEL }, payload, spawned);
         },
       };
       Promise.resolve()
@@ -260,7 +286,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return new Promise((resolve, reject) => {
       const call = new BroadcastCall(name, this.threadNames, this.threads, resolve as (value: unknown[]) => void, reject);
       for (let worker = 0; worker < this.threads; worker++) {
-        this.submit({ task, batch: 0, flags: 0, scope: -1, target: worker }, payload, call.part(worker));
+        this.submit({ task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL }, payload, call.part(worker));
       }
     });
   }
@@ -314,7 +340,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         // died, and would read the block after it was reused. A leaked block is the lesser harm.
         abandon: (error) => call.abandon(error),
       };
-      this.submit(toInjector(this.tasks.length, 0), payload, work, ready);
+      this.submit(toInjector(this.tasks.length, 0, NORMAL_LEVEL), payload, work, ready);
     });
   }
 
@@ -371,16 +397,16 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * chunk whose encoding exceeds maxPayloadBytes is halved until it fits. A single call too large
    * fails the batch (chunks already queued still run; their results are dropped).
    */
-  private submitChunk(task: number, calls: unknown[][], start: number, count: number, batch: BatchCall): number {
+  private submitChunk(task: number, level: number, calls: unknown[][], start: number, count: number, batch: BatchCall): number {
     let payload: EncodedPayload;
     try {
       payload = this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
     } catch (error) {
-      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, calls, start, count >> 1, batch);
+      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, level, calls, start, count >> 1, batch);
       batch.fail(error);
       return count;
     }
-    this.submit(toInjector(task, count), payload, batch.chunk(start));
+    this.submit(toInjector(task, count, level), payload, batch.chunk(start));
     return count;
   }
 
@@ -496,6 +522,6 @@ function errorMessage(error: unknown): string {
 }
 
 /** A call queued on the injector, for any worker. */
-function toInjector(task: number, batch: number): Submission {
-  return { task, batch, flags: 0, scope: -1, target: -1 };
+function toInjector(task: number, batch: number, level: number): Submission {
+  return { task, batch, flags: 0, scope: -1, target: -1, level };
 }

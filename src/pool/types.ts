@@ -3,6 +3,8 @@
  * name, its arguments and its result type against `typeof import('./tasks.js')`.
  */
 
+import type { Priority } from '../queue/priority.js';
+
 // `any` is required here: a function type with `unknown` parameters would not accept tasks that
 // declare specific parameter types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,4 +39,19 @@ export interface PoolScope<M> {
    * returned (spawns from tasks still running in the scope remain possible).
    */
   spawn<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void;
+}
+
+/** Options for the calls made through `pool.with(options)`. */
+export interface CallOptions {
+  /**
+   * `'high'`, `'normal'` (the default) or `'low'`. Queued work of a higher priority is taken
+   * first; a waiting call of a lower priority is passed over at most 8 times in a row.
+   */
+  priority?: Priority;
+}
+
+/** A pool's calls made with particular options (`pool.with(options)`). */
+export interface PoolCalls<M> {
+  run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>>;
+  runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]>;
 }

@@ -21,6 +21,7 @@ import type { SlotTable } from '../shm/slot.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
 import type { Executor } from './executor.js';
 import { stackHasRoom } from './stack-room.js';
+import { LevelPicker } from '../queue/priority.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
 const IDLE_TURN_MS = 100;
@@ -49,6 +50,9 @@ export class WorkerRuntime {
   private readonly mailbox: Mailbox;
   private readonly deques: ChaseLevDeque[];
   private readonly injectors: ChaseLevDeque[];
+  /** Chooses the injector level to take from (priorities with a starvation bound). */
+  private readonly levels = new LevelPicker();
+  private readonly injectorHasWork = (level: number): boolean => !this.injectors[level].isEmpty();
   private readonly asyncLimit: number;
   /**
    * Work-while-waiting nests a task's frames inside the waiting one's; beyond this depth a waiting
@@ -345,21 +349,31 @@ export class WorkerRuntime {
     }
   }
 
+  /** Takes work from the injector: the most urgent level first, within the starvation bound. */
   private takeInjected(): number {
-    for (let level = 0; level < this.injectors.length; level++) {
-      const injector = this.injectors[level];
-      for (;;) {
-        const entry = injector.steal();
-        if (entry === EMPTY) break;
-        if (entry === RETRY) continue;
-        const slot = this.slots.claim(entry, this.index);
-        if (slot >= 0) {
-          this.words[this.countersBase + WorkerCounter.INJECTOR_TAKES]++;
-          return slot;
-        }
+    const first = this.levels.first(this.injectorHasWork);
+    if (first < 0) return -1;
+    let slot = this.takeFromLevel(first);
+    // The chosen level may have been emptied by other workers meanwhile: any other will do.
+    for (let level = 0; slot < 0 && level < this.injectors.length; level++) {
+      if (level !== first) slot = this.takeFromLevel(level);
+    }
+    return slot;
+  }
+
+  private takeFromLevel(level: number): number {
+    const injector = this.injectors[level];
+    for (;;) {
+      const entry = injector.steal();
+      if (entry === EMPTY) return -1;
+      if (entry === RETRY) continue;
+      const slot = this.slots.claim(entry, this.index);
+      if (slot >= 0) {
+        this.words[this.countersBase + WorkerCounter.INJECTOR_TAKES]++;
+        this.levels.served(level, this.injectorHasWork);
+        return slot;
       }
     }
-    return -1;
   }
 
   /**

@@ -8,12 +8,14 @@ import type { WorkerCrashedError } from '../errors.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
 import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
-import { type SharedViews, completionRing, injectorLevels, sharedViews, workerMailbox } from '../shm/views.js';
+import type { ChaseLevDeque } from '../queue/deque.js';
+import { type SharedViews, completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
 import { KeepAlive } from './keep-alive.js';
 import type { ThreadPoolSettings } from './options.js';
+import { CallRecorder, type StatisticsSources } from './statistics.js';
 import { WorkerHost } from './worker-host.js';
 
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -29,6 +31,7 @@ export class DataPlane {
   readonly codec: PayloadCodec;
   readonly sleep: Sleep;
   readonly dispatcher: Dispatcher;
+  private readonly injectors: ChaseLevDeque[];
   readonly keepAlive = new KeepAlive();
   private readonly watcher: CompletionWatcher;
   /** Whether the keep-alive is held for calls in flight. */
@@ -62,14 +65,16 @@ export class DataPlane {
       rings.push(completionRing(words, this.layout, i, 'consumer'));
       mailboxes.push(workerMailbox(words, this.layout, i));
     }
+    this.injectors = injectorLevels(words, this.layout);
     this.dispatcher = new Dispatcher(
       slots,
       this.codec,
-      injectorLevels(words, this.layout),
+      this.injectors,
       mailboxes,
       rings,
       this.sleep,
       () => this.submitted(),
+      options.statistics ? new CallRecorder() : undefined,
     );
     this.watcher = new CompletionWatcher(
       words,
@@ -82,6 +87,19 @@ export class DataPlane {
 
   get stopping(): boolean {
     return Atomics.load(this.views.words, Header.POOL_STATE) === PoolState.STOPPING;
+  }
+
+  /** What `ThreadPool.statistics()` reads, all but the calls in flight, which the pool counts. */
+  statisticsSources(): Omit<StatisticsSources, 'inFlight'> {
+    return {
+      words: this.views.words,
+      layout: this.layout,
+      sleep: this.sleep,
+      injectors: this.injectors,
+      deques: Array.from({ length: this.layout.threads }, (_, i) => workerDeque(this.views.words, this.layout, i)),
+      waitingAt: (level) => this.dispatcher.waitingAt(level),
+      recorder: this.dispatcher.recorder,
+    };
   }
 
   spawn(index: number): WorkerHost {

@@ -31,7 +31,9 @@ import {
   stateOf,
   withState,
 } from '../shm/slot.js';
+import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
+import type { CallRecorder } from './statistics.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { WaitQueue } from './wait-queue.js';
 
@@ -91,6 +93,8 @@ export class Dispatcher {
     private readonly sleep: Sleep,
     /** Called whenever work was handed to the workers. */
     private readonly onSubmit: () => void,
+    /** Counts and times every call, when the pool keeps statistics. */
+    readonly recorder: CallRecorder | undefined,
   ) {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
@@ -113,32 +117,42 @@ export class Dispatcher {
     // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
     // loop is busy with the burst.
     this.drain();
+    let accepted = 0;
+    if (this.recorder !== undefined) {
+      this.recorder.submitted++;
+      accepted = sharedNow();
+    }
     const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
       const copy = this.codec.detach(payload);
       this.waiting.push(
         {
-          grant: (granted) => this.publish(granted, submission, copy, work),
-          abandon: (error) => work.abandon(error),
+          grant: (granted) => this.publish(granted, submission, copy, work, accepted),
+          abandon: (error) => {
+            if (this.recorder !== undefined) this.recorder.cancelled++;
+            work.abandon(error);
+          },
         },
         submission.level,
       );
       return;
     }
-    this.publish(slot, submission, payload, work);
+    this.publish(slot, submission, payload, work, accepted);
   }
 
-  private publish(slot: number, submission: Submission, payload: EncodedPayload, work: PendingWork): void {
+  private publish(slot: number, submission: Submission, payload: EncodedPayload, work: PendingWork, accepted: number): void {
     try {
       this.codec.store(slot, payload);
     } catch (error) {
       // The arena had no room for the payload: nothing was queued.
       this.free.push(slot);
+      if (this.recorder !== undefined) this.recorder.failed++;
       work.abandon(error);
       return;
     }
     const words = this.words;
     const slots = this.slots;
+    this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)] = accepted;
     words[slots.word(slot, SlotField.TASK)] = submission.task;
     words[slots.word(slot, SlotField.BATCH)] = submission.batch;
     words[slots.word(slot, SlotField.FLAGS)] = submission.flags;
@@ -175,6 +189,8 @@ export class Dispatcher {
   /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */
   openRecord(record: number, work: PendingWork): void {
     const words = this.words;
+    // Not a task: no times to record.
+    this.f64[this.slots.timeIndex(record, SlotTime.ACCEPTED)] = 0;
     words[this.slots.word(record, SlotField.FLAGS)] = 0;
     words[this.slots.word(record, SlotField.COUNT)] = 1;
     words[this.slots.word(record, SlotField.ERROR)] = 0;
@@ -248,11 +264,24 @@ export class Dispatcher {
       }
       this.codec.release(slot);
     }
+    if (this.recorder !== undefined) this.record(slot, state);
     const work = this.pending[slot]!;
     this.freeSlot(slot, stateWord);
     if (decodeError !== undefined) work.abandon(decodeError);
     else work.settle(state, outcome, ownerOf(stateWord));
   };
+
+  /** Counts a finished slot and records its times, unless it was not submitted as a call. */
+  private record(slot: number, state: number): void {
+    const recorder = this.recorder!;
+    const slots = this.slots;
+    const accepted = this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)];
+    if (accepted === 0) return;
+    if (state === SlotState.DONE) recorder.completed++;
+    else recorder.failed++;
+    const started = this.f64[slots.timeIndex(slot, SlotTime.STARTED)];
+    recorder.finished(accepted, started, this.f64[slots.timeIndex(slot, SlotTime.FINISHED)], sharedNow());
+  }
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
   private freeSlot(slot: number, stateWord: number): void {
@@ -283,6 +312,7 @@ export class Dispatcher {
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
         this.freeSlot(slot, stateWord);
+        if (this.recorder !== undefined) this.recorder.failed++;
         work.abandon(crash);
         abandoned++;
       }
@@ -298,7 +328,13 @@ export class Dispatcher {
       if (work === undefined) continue;
       this.pending[slot] = undefined;
       this.inUse--;
+      if (this.recorder !== undefined && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0) this.recorder.cancelled++;
       work.abandon(error);
     }
+  }
+
+  /** Calls waiting for a slot at priority `level`. */
+  waitingAt(level: number): number {
+    return this.waiting.lengthAt(level);
   }
 }

@@ -58,6 +58,12 @@ export interface ThreadPoolOptions {
    */
   maxNestedWaits?: number;
   /**
+   * Count every call and record its dispatch latency, run time and end-to-end latency in
+   * histograms (`pool.statistics()`, `pool.metrics()`). Costs the main thread about 0.4 µs per
+   * call. Queue depths and the workers' counters and busy time are kept either way. Default false.
+   */
+  statistics?: boolean;
+  /**
    * Modules every worker imports, in order, before the task module: `file:` URLs, absolute paths or
    * bare package specifiers (resolved from where viscose is installed). This is how a TypeScript
    * task module gets its loader on Node 20, whose workers ignore `--import` in `execArgv`: preload a
@@ -93,6 +99,7 @@ export interface ThreadPoolSettings {
   asyncTasksPerWorker: number;
   nestedTasksPerWorker: number;
   maxNestedWaits: number;
+  statistics: boolean;
   preload: string[];
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
@@ -114,6 +121,7 @@ const KNOWN_OPTIONS = new Set([
   'asyncTasksPerWorker',
   'nestedTasksPerWorker',
   'maxNestedWaits',
+  'statistics',
   'preload',
   'resourceLimits',
   'execArgv',
@@ -147,6 +155,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? 1, 1, 1 << 16),
     nestedTasksPerWorker: integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14),
     maxNestedWaits: integer('maxNestedWaits', options.maxNestedWaits ?? 32, 1, 1 << 16),
+    statistics: flag('statistics', options.statistics ?? false),
     preload: preloads(options.preload),
     resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
     execArgv: stringArray('execArgv', options.execArgv),
@@ -259,4 +268,9 @@ function errorHandler(value: unknown): (error: Error) => void {
   if (value === undefined) return (error) => process.emitWarning(error);
   if (typeof value !== 'function') throw new InvalidOptionError('onError', 'expected a function (error) => void');
   return value as (error: Error) => void;
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `expected true or false, got ${typeof value}`);
+  return value;
 }

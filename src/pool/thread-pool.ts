@@ -19,6 +19,8 @@ import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
+import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
+import { renderPrometheus } from '../metrics/prometheus.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
@@ -62,6 +64,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly announcer = new SharedBufferAnnouncer(() => this.hosts);
   /** Encoded calls waiting for their shared buffers to be announced before they are queued. */
   private awaitingBuffers = 0;
+  private readonly statisticsReader: StatisticsReader;
 
   private constructor(
     /** The options in effect, every default filled in. */
@@ -74,6 +77,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.tasks = report.tasks;
     this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
+    this.statisticsReader = new StatisticsReader({ ...plane.statisticsSources(), inFlight: () => this.pending });
     plane.onIdle = () => this.notifyDrained();
     for (const host of hosts) this.watchExit(host);
   }
@@ -342,6 +346,25 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       };
       this.submit(toInjector(this.tasks.length, 0, NORMAL_LEVEL), payload, work, ready);
     });
+  }
+
+  /**
+   * Counts, queue depths, per-worker busy time and utilisation, and latency histograms, since the
+   * pool started or the last `resetStatistics()`. Read from shared memory: no message to the
+   * workers. Per-call counts and histograms need the pool option `statistics: true`.
+   */
+  statistics(): PoolStatistics {
+    return this.statisticsReader.read(this.threadNames);
+  }
+
+  /** Starts a new statistics interval: counters, busy times and histograms from zero. */
+  resetStatistics(): void {
+    this.statisticsReader.reset();
+  }
+
+  /** `statistics()` in the Prometheus text exposition format, metric names prefixed `viscose_`. */
+  metrics(): string {
+    return renderPrometheus(poolMetricFamilies(this.statistics()));
   }
 
   /** Asks every worker to answer; resolves with their indices. Useful as a health check. */

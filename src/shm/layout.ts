@@ -65,6 +65,13 @@ export const WorkerBlock = {
    */
   BUSY_SINCE: 6 * LINE_WORDS,
   AVERAGE_TASK_NS: 6 * LINE_WORDS + 2,
+  /**
+   * Written by the worker only, read for statistics: float64s with the shared-clock time it started
+   * searching for work (0 while it has work) and the milliseconds it spent searching or parked so
+   * far. Busy time is the rest.
+   */
+  SEARCHING_SINCE: 6 * LINE_WORDS + 4,
+  IDLE_TOTAL_MS: 6 * LINE_WORDS + 6,
   /** Entries waiting in this worker's mailbox (see queue/mailbox.ts); any thread adds, the worker subtracts. */
   MAILBOX_COUNT: 7 * LINE_WORDS,
   FIXED_WORDS: 8 * LINE_WORDS,
@@ -76,6 +83,8 @@ export const WorkerCounter = {
   STEALS: 1,
   INJECTOR_TAKES: 2,
   PARKS: 3,
+  /** Looks into another worker's deque, successful or not. */
+  STEAL_ATTEMPTS: 4,
 } as const;
 
 export const InjectorBlock = {

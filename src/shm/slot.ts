@@ -100,6 +100,8 @@ export const ERROR_WRITTEN = 2;
 
 /** Indices of the Float64 timestamps of a slot (see SlotTable.timeIndex). */
 export const SlotTime = {
+  /** When the main thread accepted the call; 0 when it records no statistics (and for records). */
+  ACCEPTED: 0,
   /** When a worker claimed the task and started running it. */
   STARTED: 1,
   /** When the worker stored its outcome. */

@@ -60,6 +60,9 @@ export class Sleep {
   /** Float64 indices of each worker's BUSY_SINCE. */
   private readonly busySince: number[] = [];
   private readonly averageTaskWords: number[] = [];
+  /** Float64 indices of each worker's SEARCHING_SINCE and IDLE_TOTAL_MS (statistics). */
+  private readonly searchingSince: number[] = [];
+  private readonly idleTotal: number[] = [];
   /** Rotates the first worker examined by `wakeAny`, so wakes spread over the pool. */
   private wakeCursor = 0;
   /** How many workers may spin at once (see startLooking). */
@@ -78,6 +81,8 @@ export class Sleep {
       this.searchingWords.push(workerWord(layout, i, WorkerBlock.SEARCHING));
       this.busySince.push(workerWord(layout, i, WorkerBlock.BUSY_SINCE) >> 1);
       this.averageTaskWords.push(workerWord(layout, i, WorkerBlock.AVERAGE_TASK_NS));
+      this.searchingSince.push(workerWord(layout, i, WorkerBlock.SEARCHING_SINCE) >> 1);
+      this.idleTotal.push(workerWord(layout, i, WorkerBlock.IDLE_TOTAL_MS) >> 1);
     }
   }
 
@@ -182,6 +187,15 @@ export class Sleep {
     for (let i = 0; i < this.stateWords.length; i++) this.wake(i);
   }
 
+  /**
+   * Milliseconds worker `index` has spent searching for work or parked, up to `now` (shared clock).
+   * Read without synchronisation from another thread: a statistic, exact to within one interval.
+   */
+  idleMs(index: number, now: number): number {
+    const since = this.f64[this.searchingSince[index]];
+    return this.f64[this.idleTotal[index]] + (since !== 0 && now > since ? now - since : 0);
+  }
+
   /** Upper bound of the parked workers. */
   sleepingCount(): number {
     return sleepingOf(Atomics.load(this.words, this.counters));
@@ -197,6 +211,7 @@ export class Sleep {
    */
   startLooking(self: number, idle: IdleState): void {
     this.f64[this.busySince[self]] = 0;
+    this.f64[this.searchingSince[self]] = sharedNow();
     Atomics.store(this.words, this.searchingWords[self], 1);
     this.restartSpin(idle);
     if (this.awakeSearching(this.maxSpinners + 1) > this.maxSpinners) idle.spinUntil = 0;
@@ -224,6 +239,11 @@ export class Sleep {
    */
   workFound(self: number, queuedJobs: () => number): void {
     Atomics.store(this.words, this.searchingWords[self], 0);
+    const since = this.f64[this.searchingSince[self]];
+    if (since !== 0) {
+      this.f64[this.idleTotal[self]] += sharedNow() - since;
+      this.f64[this.searchingSince[self]] = 0;
+    }
     const sleepers = this.sleepingCount();
     if (sleepers === 0) return;
     const queued = queuedJobs();

@@ -333,6 +333,7 @@ export class WorkerRuntime {
       for (let k = 0; k < n; k++) {
         const victim = start + k < n ? start + k : start + k - n;
         if (victim === this.index) continue;
+        this.words[this.countersBase + WorkerCounter.STEAL_ATTEMPTS]++;
         const entry = this.deques[victim].steal();
         if (entry === RETRY) {
           retry = true;

@@ -29,7 +29,9 @@ export class SingleCall implements PendingWork {
 /**
  * A `runBatch` call: resolves with every result in order once every call's result arrived, or
  * rejects with the first failure reported (later outcomes are dropped; chunks already queued still
- * run).
+ * run). With `settleEach` (`runBatchSettled`) every call runs and resolves to a
+ * PromiseSettledResult; a failure only rejects its own entry, and a chunk that failed as a whole
+ * (its worker crashed, its results could not be encoded) rejects the entries of its calls.
  */
 export class BatchCall {
   private readonly results: unknown[];
@@ -47,13 +49,14 @@ export class BatchCall {
     total: number,
     private readonly resolve: Resolve<unknown[]>,
     private readonly reject: Reject,
+    readonly settleEach = false,
   ) {
     this.results = new Array<unknown>(total);
   }
 
-  /** The pending work for the chunk of calls starting at index `start`. */
-  chunk(start: number): PendingWork {
-    return new BatchChunk(this, start);
+  /** The pending work for the chunk of `count` calls starting at index `start`. */
+  chunk(start: number, count: number): PendingWork {
+    return new BatchChunk(this, start, count);
   }
 
   fill(start: number, values: unknown[]): void {
@@ -67,10 +70,15 @@ export class BatchCall {
     }
   }
 
-  fail(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(error);
+  /** The batch failed as a whole (plain mode), or calls [start, start + count) did (settled mode). */
+  fail(error: unknown, start = 0, count = 0): void {
+    if (!this.settleEach) {
+      if (this.settled) return;
+      this.settled = true;
+      this.reject(error);
+      return;
+    }
+    this.fill(start, Array.from({ length: count }, () => ({ status: 'rejected', reason: error })));
   }
 }
 
@@ -78,22 +86,32 @@ class BatchChunk implements PendingWork {
   constructor(
     private readonly batch: BatchCall,
     private readonly start: number,
+    private readonly count: number,
   ) {}
 
   settle(state: number, outcome: unknown, worker: number): void {
-    const batch = this.batch;
+    const { batch, start } = this;
     if (state === SlotState.DONE) {
-      batch.fill(this.start, outcome as unknown[]);
+      batch.fill(start, batch.settleEach ? this.settledEntries(outcome as [unknown[], [number, unknown][]], worker) : (outcome as unknown[]));
       return;
     }
     // A failed chunk reports [index within the chunk, error]; -1 when no call is to blame.
     const [index, error] = outcome as [number, unknown];
-    const at = index < 0 ? undefined : this.start + index;
-    batch.fail(new TaskError(batch.task, batch.workerNames[worker], error, at));
+    const at = index < 0 ? undefined : start + index;
+    batch.fail(new TaskError(batch.task, batch.workerNames[worker], error, at), start, this.count);
   }
 
   abandon(error: unknown): void {
-    this.batch.fail(error);
+    this.batch.fail(error, this.start, this.count);
+  }
+
+  private settledEntries([results, failures]: [unknown[], [number, unknown][]], worker: number): PromiseSettledResult<unknown>[] {
+    const { batch, start } = this;
+    const entries: PromiseSettledResult<unknown>[] = results.map((value) => ({ status: 'fulfilled', value }));
+    for (const [index, error] of failures) {
+      entries[index] = { status: 'rejected', reason: new TaskError(batch.task, batch.workerNames[worker], error, start + index) };
+    }
+    return entries;
   }
 }
 

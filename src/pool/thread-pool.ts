@@ -164,7 +164,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const level = priorityLevel(options.priority);
     return {
       run: (name, ...args) => this.runAt(level, name, args),
-      runBatch: (name, argsList) => this.runBatchAt(level, name, argsList),
+      runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
+        this.runBatchAt(level, name, argsList, false) as Promise<TaskResult<M, K>[]>,
+      runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
+        this.runBatchAt(level, name, argsList, true) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>,
     };
   }
 
@@ -193,10 +196,20 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * Nothing is queued if an argument list holds something that cannot be sent (EncodeError).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
-    return this.runBatchAt(NORMAL_LEVEL, name, argsList);
+    return this.runBatchAt(NORMAL_LEVEL, name, argsList, false) as Promise<TaskResult<M, K>[]>;
   }
 
-  private runBatchAt<K extends TaskName<M>>(level: number, name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
+  /**
+   * Like `runBatch`, but every call runs whatever happens to the others, and the promise resolves
+   * with one `PromiseSettledResult` per call, in order, like `Promise.allSettled`: a failed call's
+   * entry holds its TaskError (with its `index`). It rejects only for what fails the whole batch
+   * before anything is queued: an unknown task, an argument list that cannot be sent, a closed pool.
+   */
+  runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]> {
+    return this.runBatchAt(NORMAL_LEVEL, name, argsList, true) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
+  }
+
+  private runBatchAt<K extends TaskName<M>>(level: number, name: K, argsList: Iterable<TaskArgs<M, K>>, settleEach: boolean): Promise<unknown[]> {
     let task: number;
     let calls: unknown[][];
     try {
@@ -208,7 +221,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     if (calls.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      const batch = new BatchCall(name, this.threadNames, calls.length, resolve as (value: unknown[]) => void, reject);
+      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach);
       const size = Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
@@ -426,10 +439,12 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       payload = this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
     } catch (error) {
       if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, level, calls, start, count >> 1, batch);
-      batch.fail(error);
+      batch.fail(error, start, count);
       return count;
     }
-    this.submit(toInjector(task, count, level), payload, batch.chunk(start));
+    const submission = toInjector(task, count, level);
+    if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
+    this.submit(submission, payload, batch.chunk(start, count));
     return count;
   }
 

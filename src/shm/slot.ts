@@ -92,6 +92,11 @@ export const SlotFlag = {
   SYNC_ONLY: 1,
   /** Nobody reads the result (a scope's spawned task): it is not encoded. */
   DISCARD_RESULT: 2,
+  /**
+   * A batch chunk whose calls all run whatever happens to the others: its result is
+   * `[results, failures]`, failures being `[index in the chunk, error]` pairs.
+   */
+  SETTLE_EACH: 4,
 } as const;
 
 /** Values of a scope record's ERROR word. */

@@ -116,28 +116,37 @@ export class Executor {
     );
   }
 
-  /** Runs the calls of a batch slot in order; the first failure ends the batch. */
+  /**
+   * Runs the calls of a batch slot in order. The first failure ends the batch, unless the slot
+   * asks for every call to run (SETTLE_EACH): then failures are collected next to the results.
+   */
   private runBatch(slot: number, task: TaskFunction, calls: unknown[][]): void {
+    const settleEach = (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.SETTLE_EACH) !== 0;
     const results = new Array<unknown>(calls.length);
+    const failures: [number, unknown][] = [];
     for (let i = 0; i < calls.length; i++) {
       let result: unknown;
       try {
         result = task(...calls[i]);
       } catch (error) {
-        this.finish(slot, SlotState.FAILED, [i, error]);
-        return;
+        if (!settleEach) {
+          this.finish(slot, SlotState.FAILED, [i, error]);
+          return;
+        }
+        failures.push([i, error]);
+        continue;
       }
       if (isThenable(result)) {
         this.parts.asyncStarted();
-        this.continueBatchAsync(task, calls, results, i, result).then(
-          () => this.finishAsync(slot, SlotState.DONE, results),
+        this.continueBatchAsync(task, calls, results, failures, settleEach, i, result).then(
+          () => this.finishAsync(slot, SlotState.DONE, settleEach ? [results, failures] : results),
           (failure: unknown) => this.finishAsync(slot, SlotState.FAILED, failure),
         );
         return;
       }
       results[i] = result;
     }
-    this.finish(slot, SlotState.DONE, results);
+    this.finish(slot, SlotState.DONE, settleEach ? [results, failures] : results);
   }
 
   /** The rest of a batch once one of its calls returned a promise: awaited one at a time. */
@@ -145,6 +154,8 @@ export class Executor {
     task: TaskFunction,
     calls: unknown[][],
     results: unknown[],
+    failures: [number, unknown][],
+    settleEach: boolean,
     first: number,
     pending: PromiseLike<unknown>,
   ): Promise<void> {
@@ -152,7 +163,8 @@ export class Executor {
       try {
         results[i] = await (i === first ? pending : task(...calls[i]));
       } catch (error) {
-        throw [i, error];
+        if (!settleEach) throw [i, error];
+        failures.push([i, error]);
       }
     }
   }

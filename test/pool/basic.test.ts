@@ -2,7 +2,7 @@
 // in the right place — for sync and async tasks, small and large payloads, single calls and batches.
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ThreadPool } from 'viscose';
+import { TaskError, ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
 
 const tasksUrl = new URL('../fixtures/tasks.mjs', import.meta.url);
@@ -156,5 +156,36 @@ describe('ThreadPool.runBatch', () => {
     expect(results[49_999]).toEqual({ id: 49_999, len: 49_999 % 7 });
     expect(results.length).toBe(50_000);
     expect(pool.pending).toBe(0);
+  });
+});
+
+describe('runBatchSettled', () => {
+  it('runs every call and settles each on its own, in order', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module: new URL('../fixtures/tasks.mjs', import.meta.url), threads: 2 });
+    try {
+      const argsList = Array.from({ length: 2000 }, (_, i) => [i, i % 7 === 0 ? i : -1] as [number, number]);
+      const results = await pool.runBatchSettled('failAt', argsList);
+      expect(results).toHaveLength(2000);
+      results.forEach((result, i) => {
+        if (i % 7 === 0) {
+          expect(result.status).toBe('rejected');
+          const reason = (result as PromiseRejectedResult).reason;
+          expect(reason).toBeInstanceOf(TaskError);
+          expect(reason.index).toBe(i);
+          expect(reason.cause.message).toBe(`call ${i} is bad`);
+        } else {
+          expect(result).toEqual({ status: 'fulfilled', value: i * i });
+        }
+      });
+      // Asynchronous calls too, and with a priority.
+      const echoed = await pool.with({ priority: 'high' }).runBatchSettled('asyncEcho', [[1], [2]]);
+      expect(echoed).toEqual([
+        { status: 'fulfilled', value: 1 },
+        { status: 'fulfilled', value: 2 },
+      ]);
+      expect(await pool.runBatchSettled('add', [])).toEqual([]);
+    } finally {
+      await pool.close();
+    }
   });
 });

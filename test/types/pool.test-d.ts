@@ -17,6 +17,8 @@ describe('ThreadPool<typeof import(module)>', () => {
     const pool = {} as Pool;
     expectTypeOf(pool.run('scale', { width: 1, height: 2 }, 3)).toEqualTypeOf<Promise<TypedTasks.Size>>();
     expectTypeOf(pool.runBatch('describeSize', [[{ width: 1, height: 2 }]])).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(pool.runBatchSettled('describeSize', [[{ width: 1, height: 2 }]])).toEqualTypeOf<Promise<PromiseSettledResult<string>[]>>();
+    expectTypeOf(pool.with({ priority: 'low' }).run('scale', { width: 1, height: 2 }, 3)).toEqualTypeOf<Promise<TypedTasks.Size>>();
   });
 
   it('rejects wrong names, arguments and result uses', () => {
@@ -34,6 +36,8 @@ describe('ThreadPool<typeof import(module)>', () => {
     void wrong;
     // @ts-expect-error each batch entry is an argument list
     void pool.runBatch('scale', [{ width: 1, height: 2 }]);
+    // @ts-expect-error not a priority
+    void pool.with({ priority: 'urgent' });
   });
 
   it('lets an untyped pool call anything', () => {

@@ -4,6 +4,7 @@
 import { TaskError } from '../errors.js';
 import { SlotState } from '../shm/slot.js';
 import type { PendingWork } from './dispatcher.js';
+import type { Timed } from './internal.js';
 
 type Resolve<T> = (value: T) => void;
 type Reject = (reason: unknown) => void;
@@ -14,10 +15,12 @@ export class SingleCall implements PendingWork {
     private readonly workerNames: readonly string[],
     private readonly resolve: Resolve<unknown>,
     private readonly reject: Reject,
+    /** Resolve with `{ value, runMs }` (internal.ts) instead of the value alone. */
+    private readonly timed = false,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number): void {
-    if (state === SlotState.DONE) this.resolve(outcome);
+  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
+    if (state === SlotState.DONE) this.resolve(this.timed ? ({ value: outcome, runMs } satisfies Timed<unknown>) : outcome);
     else this.reject(new TaskError(this.task, this.workerNames[worker], outcome));
   }
 
@@ -40,6 +43,8 @@ export class BatchCall {
    * earlier ones already complete, so "no chunk outstanding" can happen before the last is queued.
    */
   private filled = 0;
+  /** Milliseconds the chunks that finished ran on their workers. */
+  private runMs = 0;
   /** Resolved or rejected: later outcomes are dropped. */
   settled = false;
 
@@ -47,9 +52,11 @@ export class BatchCall {
     readonly task: string,
     readonly workerNames: readonly string[],
     total: number,
-    private readonly resolve: Resolve<unknown[]>,
+    private readonly resolve: Resolve<unknown>,
     private readonly reject: Reject,
     readonly settleEach = false,
+    /** Resolve with `{ value, runMs }` (internal.ts) instead of the results alone. */
+    private readonly timed = false,
   ) {
     this.results = new Array<unknown>(total);
   }
@@ -59,14 +66,15 @@ export class BatchCall {
     return new BatchChunk(this, start, count);
   }
 
-  fill(start: number, values: unknown[]): void {
+  fill(start: number, values: unknown[], runMs = 0): void {
     if (this.settled) return;
     const results = this.results;
     for (let i = 0; i < values.length; i++) results[start + i] = values[i];
     this.filled += values.length;
+    this.runMs += runMs;
     if (this.filled === results.length) {
       this.settled = true;
-      this.resolve(results);
+      this.resolve(this.timed ? ({ value: results, runMs: this.runMs } satisfies Timed<unknown[]>) : results);
     }
   }
 
@@ -89,10 +97,11 @@ class BatchChunk implements PendingWork {
     private readonly count: number,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number): void {
+  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
     const { batch, start } = this;
     if (state === SlotState.DONE) {
-      batch.fill(start, batch.settleEach ? this.settledEntries(outcome as [unknown[], [number, unknown][]], worker) : (outcome as unknown[]));
+      const values = batch.settleEach ? this.settledEntries(outcome as [unknown[], [number, unknown][]], worker) : (outcome as unknown[]);
+      batch.fill(start, values, runMs);
       return;
     }
     // A failed chunk reports [index within the chunk, error]; -1 when no call is to blame.

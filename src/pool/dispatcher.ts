@@ -39,8 +39,11 @@ import { WaitQueue } from './wait-queue.js';
 
 /** Whoever waits for the outcome of a slot: a call, a chunk of a batch, a part of a scope... */
 export interface PendingWork {
-  /** The slot finished: `state` is DONE or FAILED, `outcome` the decoded result or error. */
-  settle(state: number, outcome: unknown, worker: number): void;
+  /**
+   * The slot finished: `state` is DONE or FAILED, `outcome` the decoded result or error, `runMs`
+   * how long its task ran on `worker` (meaningless for a scope record, which runs no task).
+   */
+  settle(state: number, outcome: unknown, worker: number, runMs: number): void;
   /** It will not finish (pool terminated, worker crashed, payload could not be stored). */
   abandon(error: unknown): void;
 }
@@ -265,10 +268,11 @@ export class Dispatcher {
       this.codec.release(slot);
     }
     if (this.recorder !== undefined) this.record(slot, state);
+    const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
     const work = this.pending[slot]!;
     this.freeSlot(slot, stateWord);
     if (decodeError !== undefined) work.abandon(decodeError);
-    else work.settle(state, outcome, ownerOf(stateWord));
+    else work.settle(state, outcome, ownerOf(stateWord), runMs);
   };
 
   /** Counts a finished slot and records its times, unless it was not submitted as a call. */

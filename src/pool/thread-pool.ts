@@ -18,6 +18,7 @@ import { SlotFlag } from '../shm/slot.js';
 import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import type { PendingWork, Submission } from './dispatcher.js';
+import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
@@ -171,7 +172,21 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     };
   }
 
-  private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
+  /** `run` at a priority level for the ParallelProcessor, resolving with the task's run time too. */
+  [RUN_TIMED]<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>): Promise<Timed<TaskResult<M, K>>> {
+    return this.runAt(level, name, args, true) as Promise<Timed<TaskResult<M, K>>>;
+  }
+
+  /** `runBatchSettled` at a priority level for the ParallelProcessor, with the chunks' run time. */
+  [RUN_BATCH_SETTLED_TIMED]<K extends TaskName<M>>(
+    level: number,
+    name: K,
+    argsList: Iterable<TaskArgs<M, K>>,
+  ): Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>> {
+    return this.runBatchAt(level, name, argsList, true, true) as Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>>;
+  }
+
+  private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, timed = false): Promise<TaskResult<M, K>> {
     let task: number;
     let payload: EncodedPayload;
     try {
@@ -181,7 +196,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
+      const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
       this.submit(toInjector(task, 0, level), payload, call);
     });
   }
@@ -209,7 +224,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.runBatchAt(NORMAL_LEVEL, name, argsList, true) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
   }
 
-  private runBatchAt<K extends TaskName<M>>(level: number, name: K, argsList: Iterable<TaskArgs<M, K>>, settleEach: boolean): Promise<unknown[]> {
+  private runBatchAt<K extends TaskName<M>>(
+    level: number,
+    name: K,
+    argsList: Iterable<TaskArgs<M, K>>,
+    settleEach: boolean,
+    timed = false,
+  ): Promise<unknown> {
     let task: number;
     let calls: unknown[][];
     try {
@@ -219,9 +240,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (calls.length === 0) return Promise.resolve([]);
+    if (calls.length === 0) return Promise.resolve(timed ? { value: [], runMs: 0 } : []);
     return new Promise((resolve, reject) => {
-      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach);
+      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, timed);
       const size = Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
@@ -349,9 +370,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       const call = new SingleCall(PAR_ITER_TASK, this.threadNames, resolve, reject);
       const work: PendingWork = {
         // The root piece is done only once every piece is: nobody reads the description any more.
-        settle: (state, outcome, worker) => {
+        settle: (state, outcome, worker, runMs) => {
           codec.releaseBlock(ref);
-          call.settle(state, outcome, worker);
+          call.settle(state, outcome, worker, runMs);
         },
         // Not released: pieces of the pipeline may still wait in the queues of a worker that
         // died, and would read the block after it was reused. A leaked block is the lesser harm.

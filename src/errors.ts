@@ -128,3 +128,34 @@ function describe(error: unknown): string {
     return Object.prototype.toString.call(error);
   }
 }
+
+/** Why a request of a ParallelProcessor failed. */
+export type ProcessingErrorKind =
+  /** The handler threw or rejected; `cause` is its TaskError. */
+  | 'task-failed'
+  /** No capacity, and the processor (or the call) asked to be refused rather than wait. */
+  | 'backpressure-exceeded'
+  /** The pool could not take the request: it is closed, lost its workers, or refused the input. */
+  | 'thread-pool-error'
+  /** The worker running the request's handler died. */
+  | 'worker-crashed'
+  /** The processor was terminated, or the stream abandoned, before the request ran. */
+  | 'cancelled'
+  /** The request waited for capacity longer than `queueTimeoutMs`. */
+  | 'timed-out';
+
+/**
+ * A request of a ParallelProcessor failed. One failing request never fails the others: batches
+ * and streams report it in that request's result.
+ */
+export class ProcessingError extends ViscoseError {
+  readonly kind: ProcessingErrorKind;
+  /** The request's position in its batch or stream, when it had one. */
+  readonly index: number | undefined;
+
+  constructor(kind: ProcessingErrorKind, message: string, options?: { cause?: unknown; index?: number }) {
+    super('VISCOSE_PROCESSING_FAILED', message, options);
+    this.kind = kind;
+    this.index = options?.index;
+  }
+}

@@ -13,12 +13,20 @@ export type { WorkerSnapshot } from './control/protocol.js';
 export type { ItemOf, IterSource, PoolParIter, Range } from './iter/par-iter.js';
 export { range } from './iter/par-iter.js';
 export type { MessageCounts } from './control/endpoint.js';
+export { ParallelProcessor } from './processor/parallel-processor.js';
+export type { ProcessingResult, RequestOf, RequestOptions } from './processor/parallel-processor.js';
+export type { BackpressureMode, ProcessorOptions } from './processor/options.js';
+export type { BatchReport, PerformanceMonitor } from './processor/monitor.js';
+export type { EfficiencySummary, ProcessorStatistics, RequestCounts } from './processor/statistics.js';
+export type { StreamOptions } from './processor/stream.js';
+export type { ProcessingErrorKind } from './errors.js';
 export {
   EncodeError,
   InvalidOptionError,
   NotATaskError,
   PayloadTooLargeError,
   PoolClosedError,
+  ProcessingError,
   TaskError,
   ThreadPoolError,
   UnknownTaskError,

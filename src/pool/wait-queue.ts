@@ -35,6 +35,20 @@ export class WaitQueue<T> {
     return item;
   }
 
+  /** The item `shift` would return, left in place. */
+  peek(): T | undefined {
+    const level = this.picker.first(this.hasWork);
+    return level < 0 ? undefined : this.levels[level].peek();
+  }
+
+  /** Removes the item `peek` returned without counting it as served (a waiter that gave up). */
+  discard(): void {
+    const level = this.picker.first(this.hasWork);
+    if (level < 0) return;
+    this.levels[level].shift();
+    this.count--;
+  }
+
   /** Removes and returns every waiter, most urgent level first. */
   drain(): T[] {
     this.count = 0;

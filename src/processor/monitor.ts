@@ -1,0 +1,71 @@
+/**
+ * What the processor tells observers: a report for every batch, and periodic statistics. Both go
+ * to the caller's PerformanceMonitor, if any, and to the diagnostics channels
+ * `viscose:processor:batch` and `viscose:processor:statistics`, when someone subscribes.
+ */
+import { channel } from 'node:diagnostics_channel';
+import type { ProcessorStatistics } from './statistics.js';
+
+/** One finished batch (`executeParallelBatch` or `executeChunkedParallel`). */
+export interface BatchReport {
+  kind: 'parallel' | 'chunked';
+  requests: number;
+  failed: number;
+  /** From the batch's start to its last result, in milliseconds. */
+  wallMs: number;
+  /** Time the batch's handlers ran on the workers, summed, in milliseconds. */
+  runMs: number;
+  threads: number;
+  /** Ideal time over actual time: (runMs / threads) / wallMs, at most 1. */
+  efficiency: number;
+}
+
+/** Implemented by the caller to watch a processor. Every method is optional. */
+export interface PerformanceMonitor {
+  batchCompleted?(report: BatchReport): void;
+  /** Called every `monitorIntervalMs` while the processor is open. */
+  statistics?(statistics: ProcessorStatistics): void;
+}
+
+export const batchChannel = channel('viscose:processor:batch');
+export const statisticsChannel = channel('viscose:processor:statistics');
+
+export class MonitorHub {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly monitor: PerformanceMonitor | undefined,
+    intervalMs: number,
+    read: () => ProcessorStatistics,
+  ) {
+    if (monitor?.statistics === undefined && !statisticsChannel.hasSubscribers) return;
+    this.timer = setInterval(() => {
+      const wanted = monitor?.statistics !== undefined || statisticsChannel.hasSubscribers;
+      if (!wanted) return;
+      const statistics = read();
+      this.call(() => monitor?.statistics?.(statistics));
+      if (statisticsChannel.hasSubscribers) statisticsChannel.publish(statistics);
+    }, intervalMs);
+    // Observing a processor must not keep the process alive.
+    this.timer.unref();
+  }
+
+  batchCompleted(report: BatchReport): void {
+    this.call(() => this.monitor?.batchCompleted?.(report));
+    if (batchChannel.hasSubscribers) batchChannel.publish(report);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A monitor that throws must not break the processing it watches. */
+  private call(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      process.emitWarning(`viscose: a PerformanceMonitor callback threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

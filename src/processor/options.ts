@@ -1,0 +1,129 @@
+/**
+ * The ParallelProcessor's configuration: the specification's options (thread count and names,
+ * batch size, concurrent batches, pending-task capacity, statistics), the task module and its
+ * handler, and how to behave under load.
+ */
+import { InvalidOptionError } from '../errors.js';
+import type { ThreadPoolOptions } from '../pool/options.js';
+import type { PerformanceMonitor } from './monitor.js';
+
+/** What a request does when no capacity is free: wait for it, or fail at once. */
+export type BackpressureMode = 'wait' | 'reject';
+
+export interface ProcessorOptions {
+  /** The task module every worker imports: a `file:` URL or an absolute path. */
+  module: string | URL;
+  /** Export of the module that handles one request: `handler(request)` → response (or a promise). */
+  handler: string;
+  /** Worker threads. Default: `VISCOSE_NUM_THREADS`, else the number of CPUs. */
+  threadCount?: number;
+  /** Workers are named `prefix-0`, `prefix-1`, ... Default `viscose`. */
+  threadNamePrefix?: string;
+  /** Requests per chunk in `executeChunkedParallel`. Default 64. */
+  batchSize?: number;
+  /** Batches that run at once; further batches wait their turn. Default 4. */
+  maxConcurrentBatches?: number;
+  /** Requests in flight at most (the capacity); more wait, or are refused. Default 1024. */
+  maxPendingTasks?: number;
+  /** Keep counts, latency histograms and batch efficiencies. Default true. */
+  enableStatistics?: boolean;
+  /** `'wait'` (default): a request waits for capacity; `'reject'`: it fails at once. */
+  backpressure?: BackpressureMode;
+  /** A request that waited this long for capacity fails with a `timed-out` error. Default: no limit. */
+  queueTimeoutMs?: number;
+  /** Told of every batch and, every `monitorIntervalMs`, of the statistics. */
+  monitor?: PerformanceMonitor;
+  /** Period of the monitor's statistics snapshots, in ms. Default 1000. */
+  monitorIntervalMs?: number;
+  /** Any other option of the underlying pool (`resourceLimits`, `execArgv`, `preload`, ...). */
+  pool?: Omit<ThreadPoolOptions, 'module' | 'threads' | 'threadNamePrefix' | 'threadName' | 'maxPendingTasks' | 'statistics'>;
+}
+
+export interface ProcessorSettings {
+  handler: string;
+  batchSize: number;
+  maxConcurrentBatches: number;
+  maxPendingTasks: number;
+  enableStatistics: boolean;
+  backpressure: BackpressureMode;
+  queueTimeoutMs: number;
+  monitor: PerformanceMonitor | undefined;
+  monitorIntervalMs: number;
+  /** The options the processor creates its pool with. */
+  pool: ThreadPoolOptions;
+}
+
+const KNOWN = new Set([
+  'module',
+  'handler',
+  'threadCount',
+  'threadNamePrefix',
+  'batchSize',
+  'maxConcurrentBatches',
+  'maxPendingTasks',
+  'enableStatistics',
+  'backpressure',
+  'queueTimeoutMs',
+  'monitor',
+  'monitorIntervalMs',
+  'pool',
+]);
+
+export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSettings {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'expected an object with at least `module` and `handler`');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(key, 'unknown option');
+  }
+  if (typeof options.handler !== 'string' || options.handler === '') {
+    throw new InvalidOptionError('handler', 'expected the export name of the function that handles a request');
+  }
+  const maxPendingTasks = positiveInteger('maxPendingTasks', options.maxPendingTasks ?? 1024);
+  const enableStatistics = options.enableStatistics ?? true;
+  if (typeof enableStatistics !== 'boolean') throw new InvalidOptionError('enableStatistics', 'expected true or false');
+  const backpressure = options.backpressure ?? 'wait';
+  if (backpressure !== 'wait' && backpressure !== 'reject') {
+    throw new InvalidOptionError('backpressure', `expected 'wait' or 'reject', got ${JSON.stringify(backpressure)}`);
+  }
+  const monitor = options.monitor;
+  if (monitor !== undefined && (monitor === null || typeof monitor !== 'object')) {
+    throw new InvalidOptionError('monitor', 'expected an object with batchCompleted and/or statistics methods');
+  }
+  const pool = options.pool ?? {};
+  if (pool === null || typeof pool !== 'object') throw new InvalidOptionError('pool', 'expected an object of pool options');
+  return {
+    handler: options.handler,
+    batchSize: positiveInteger('batchSize', options.batchSize ?? 64),
+    maxConcurrentBatches: positiveInteger('maxConcurrentBatches', options.maxConcurrentBatches ?? 4),
+    maxPendingTasks,
+    enableStatistics,
+    backpressure,
+    queueTimeoutMs: positiveNumber('queueTimeoutMs', options.queueTimeoutMs ?? Infinity),
+    monitor,
+    monitorIntervalMs: positiveNumber('monitorIntervalMs', options.monitorIntervalMs ?? 1000),
+    pool: {
+      ...pool,
+      module: options.module,
+      ...(options.threadCount === undefined ? {} : { threads: options.threadCount }),
+      ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }),
+      // As many slots as requests in flight: a request the processor admitted never waits again.
+      maxPendingTasks,
+      statistics: enableStatistics,
+    },
+  };
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidOptionError(name, `expected a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function positiveNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new InvalidOptionError(name, `expected a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,428 @@
+/**
+ * ParallelProcessor: a stream of requests, each handled by one export of a task module, processed
+ * in parallel on a ThreadPool — with a bounded capacity (backpressure), priorities, a cap on
+ * concurrent batches, statistics and a monitor hook.
+ *
+ * Every request takes one permit of the capacity (`maxPendingTasks`) from the moment it is
+ * admitted until its result is back; the pool underneath has as many slots, so an admitted
+ * request never waits again. A batch takes its permits one request (or one chunk) at a time, so a
+ * batch larger than the capacity streams through it.
+ */
+import {
+  EncodeError,
+  PayloadTooLargeError,
+  PoolClosedError,
+  ProcessingError,
+  type ProcessingErrorKind,
+  TaskError,
+  ThreadPoolError,
+  UnknownTaskError,
+  WorkerCrashedError,
+} from '../errors.js';
+import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from '../pool/internal.js';
+import { renderPrometheus } from '../metrics/prometheus.js';
+import { poolMetricFamilies } from '../pool/statistics.js';
+import { ThreadPool } from '../pool/thread-pool.js';
+import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
+import { type Priority, priorityLevel } from '../queue/priority.js';
+import { Capacity } from './capacity.js';
+import { type BatchReport, MonitorHub } from './monitor.js';
+import { type ProcessorOptions, type ProcessorSettings, resolveProcessorOptions } from './options.js';
+import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
+import { type StreamOptions, orderedResults } from './stream.js';
+
+/** The outcome of one request of a batch or stream: its response, or why it failed. */
+export type ProcessingResult<R> = { ok: true; value: R; index: number } | { ok: false; error: ProcessingError; index: number };
+
+export interface RequestOptions {
+  /** `'high'`, `'normal'` (default) or `'low'`: the order among waiting requests (and in the pool). */
+  priority?: Priority;
+}
+
+/** The request type of handler `K`: its first parameter. */
+export type RequestOf<M, K extends TaskName<M>> = TaskArgs<M, K> extends [infer First, ...unknown[]] ? First : TaskArgs<M, K>[0];
+
+export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends TaskName<M> = TaskName<M>> {
+  private readonly capacity: Capacity;
+  /** One permit per batch allowed to run at once. */
+  private readonly batchTurns: Capacity;
+  private readonly recorder: ProcessorRecorder;
+  private readonly hub: MonitorHub;
+  private terminated = false;
+  /** Requests and batches under way, for close(). */
+  private readonly underWay = new Set<Promise<unknown>>();
+
+  private constructor(
+    /** The pool the requests run on (its statistics, its own calls). */
+    readonly pool: ThreadPool<M>,
+    private readonly settings: ProcessorSettings,
+  ) {
+    this.capacity = new Capacity(settings.maxPendingTasks);
+    this.batchTurns = new Capacity(settings.maxConcurrentBatches);
+    this.recorder = new ProcessorRecorder(settings.enableStatistics);
+    this.hub = new MonitorHub(settings.monitor, settings.monitorIntervalMs, () => this.statistics());
+  }
+
+  /**
+   * Starts the pool and checks that the handler is a function the task module exports.
+   *
+   * @example
+   * ```ts
+   * const processor = await ParallelProcessor.create<typeof import('./rpc.js'), 'handle'>({
+   *   module: new URL('./rpc.js', import.meta.url),
+   *   handler: 'handle',
+   * });
+   * const results = await processor.executeParallelBatch(requests);
+   * ```
+   */
+  static async create<M extends TaskModule = UntypedModule, K extends TaskName<M> = TaskName<M>>(
+    options: ProcessorOptions & { handler: K },
+  ): Promise<ParallelProcessor<M, K>> {
+    const settings = resolveProcessorOptions(options);
+    const pool = await ThreadPool.create<M>(settings.pool);
+    if (!pool.tasks.includes(settings.handler)) {
+      await pool.close();
+      throw new UnknownTaskError(settings.handler, pool.tasks);
+    }
+    return new ParallelProcessor<M, K>(pool, settings);
+  }
+
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** Whether a producer should hold back: the capacity is used up, or requests wait for it. */
+  get needsDrain(): boolean {
+    return this.capacity.needsDrain;
+  }
+
+  /** Resolves once `needsDrain` is false. */
+  drain(): Promise<void> {
+    return this.capacity.drain();
+  }
+
+  /**
+   * Handles one request. Waits for capacity (or fails at once with a `backpressure-exceeded`
+   * ProcessingError in `backpressure: 'reject'` mode); rejects with a ProcessingError saying why.
+   */
+  process(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> {
+    const level = priorityLevel(options.priority);
+    return this.track(
+      this.admit(1, level, this.settings.backpressure, undefined).then((admitted) => {
+        if (admitted instanceof ProcessingError) throw admitted;
+        return this.handle(request, level, undefined, admitted);
+      }),
+    );
+  }
+
+  /** Handles one request if capacity is free right now; `undefined` (nothing queued) otherwise. */
+  tryProcess(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> | undefined {
+    const level = priorityLevel(options.priority);
+    this.recorder.submitted();
+    if (this.terminated || !this.capacity.tryAcquire(1)) {
+      this.recorder.failedWith('backpressure-exceeded');
+      return undefined;
+    }
+    return this.track(this.handle(request, level, undefined, 0));
+  }
+
+  /**
+   * Handles every request, each on its own, and resolves with one result per request, in order.
+   * One failing request never fails the batch. A batch waits its turn behind
+   * `maxConcurrentBatches` others; in `backpressure: 'reject'` mode it is refused instead (the
+   * promise rejects with a `backpressure-exceeded` ProcessingError, nothing having run).
+   */
+  executeParallelBatch(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
+    const level = priorityLevel(options.priority);
+    const list = Array.from(requests);
+    return this.track(
+      this.inTurn(level, 'parallel', list.length, async (results) => {
+        let runMs = 0;
+        const settled: Promise<void>[] = [];
+        for (let index = 0; index < list.length; index++) {
+          const admitted = await this.admit(1, level, 'wait', index);
+          if (admitted instanceof ProcessingError) {
+            results[index] = { ok: false, error: admitted, index };
+            continue;
+          }
+          settled.push(
+            this.handleTimed(list[index], level, index, admitted).then(
+              ({ value, runMs: ran }) => {
+                runMs += ran;
+                results[index] = { ok: true, value, index };
+              },
+              (error: ProcessingError) => {
+                results[index] = { ok: false, error, index };
+              },
+            ),
+          );
+        }
+        await Promise.all(settled);
+        return runMs;
+      }),
+    );
+  }
+
+  /**
+   * Like executeParallelBatch, but sends the requests to the pool in chunks of `batchSize`: one
+   * slot, one encoding and one wake per chunk instead of per request, which is what makes small
+   * requests cheap. Every request of a chunk runs whatever happens to the others.
+   */
+  executeChunkedParallel(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
+    const level = priorityLevel(options.priority);
+    const list = Array.from(requests);
+    const { batchSize, maxPendingTasks } = this.settings;
+    return this.track(
+      this.inTurn(level, 'chunked', list.length, async (results) => {
+        let runMs = 0;
+        const settled: Promise<void>[] = [];
+        for (let start = 0; start < list.length; ) {
+          // A chunk never asks for more permits than exist.
+          const count = Math.min(batchSize, maxPendingTasks, list.length - start);
+          const admitted = await this.admit(count, level, 'wait', start);
+          if (admitted instanceof ProcessingError) {
+            for (let i = 0; i < count; i++) results[start + i] = { ok: false, error: admitted, index: start + i };
+          } else {
+            const chunkStart = start;
+            settled.push(this.handleChunk(list.slice(start, start + count), level, chunkStart, results).then((ran) => void (runMs += ran)));
+          }
+          start += count;
+        }
+        await Promise.all(settled);
+        return runMs;
+      }),
+    );
+  }
+
+  /**
+   * Handles the requests of `source` (an async iterable, a Node Readable in object mode, or an
+   * iterable) as they come, with at most `maxPendingTasks` of them in flight, and yields one
+   * result per request: in input order (default) or in completion order. Memory stays bounded
+   * whatever the source's length: a request is read only when a permit is free, and in input
+   * order, only when fewer than `maxPendingTasks` results wait to be yielded. Leaving the loop
+   * early stops reading the source (its `return()` is called); requests in flight still finish.
+   */
+  stream(
+    source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
+    options: StreamOptions = {},
+  ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
+    const level = priorityLevel(options.priority);
+    return orderedResults(source, options.order ?? 'input', this.settings.maxPendingTasks, (request, index) =>
+      this.track(
+        this.admit(1, level, 'wait', index).then((admitted) => {
+          if (admitted instanceof ProcessingError) return { ok: false, error: admitted, index };
+          return this.handle(request, level, index, admitted).then(
+            (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
+            (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => ({ ok: false, error, index }),
+          );
+        }),
+      ),
+    );
+  }
+
+  /** Counts, batch efficiencies, latencies, and the pool's own statistics. */
+  statistics(): ProcessorStatistics {
+    return this.recorder.read(
+      this.settings.maxPendingTasks - this.capacity.free,
+      this.capacity.queued,
+      { running: this.settings.maxConcurrentBatches - this.batchTurns.free, waiting: this.batchTurns.queued },
+      this.pool.statistics(),
+    );
+  }
+
+  /** `statistics()` in the Prometheus text format: the pool's metrics, then `viscose_processor_*`. */
+  metrics(): string {
+    const statistics = this.statistics();
+    return renderPrometheus([...poolMetricFamilies(statistics.pool), ...processorMetricFamilies(statistics)]);
+  }
+
+  /** Waits for every request and batch under way, then closes the pool. New requests are refused. */
+  async close(): Promise<void> {
+    this.capacity.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
+    this.batchTurns.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
+    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
+    this.hub.stop();
+    await this.pool.close();
+  }
+
+  /** Stops now: waiting requests fail with `cancelled`, running ones with the pool's closing error. */
+  async terminate(): Promise<void> {
+    this.terminated = true;
+    const cancelled = new ProcessingError('cancelled', 'the processor was terminated before the request ran');
+    this.capacity.close(cancelled);
+    this.batchTurns.close(cancelled);
+    this.hub.stop();
+    await this.pool.terminate();
+    await Promise.allSettled([...this.underWay]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- admission -------------------------------------------------------------------------------
+
+  /**
+   * Takes `permits` for the request (or chunk) at `index`: resolves with the milliseconds it
+   * waited for them, or with the ProcessingError of the refusal (counted for every request it
+   * covers).
+   */
+  private async admit(permits: number, level: number, mode: 'wait' | 'reject', index: number | undefined): Promise<number | ProcessingError> {
+    this.recorder.submitted(permits);
+    if (this.capacity.tryAcquire(permits)) return 0;
+    let failure: ProcessingError;
+    if (mode === 'reject') {
+      failure = new ProcessingError('backpressure-exceeded', `no capacity: ${this.settings.maxPendingTasks} requests in flight`, { index });
+    } else {
+      const started = performance.now();
+      try {
+        await this.capacity.acquire(permits, level, this.settings.queueTimeoutMs, index);
+        return performance.now() - started;
+      } catch (error) {
+        failure = toProcessingError(error, index);
+      }
+    }
+    for (let i = 0; i < permits; i++) this.recorder.failedWith(failure.kind);
+    return failure;
+  }
+
+  /**
+   * Runs `body` when the batch's turn comes (at most `maxConcurrentBatches` at once), then reports
+   * the batch. `body` fills the results and returns the milliseconds its handlers ran.
+   */
+  private async inTurn<R>(
+    level: number,
+    kind: BatchReport['kind'],
+    size: number,
+    body: (results: ProcessingResult<R>[]) => Promise<number>,
+  ): Promise<ProcessingResult<R>[]> {
+    if (!this.batchTurns.tryAcquire(1)) {
+      if (this.settings.backpressure === 'reject') {
+        throw this.refuseBatch(size, new ProcessingError('backpressure-exceeded', `${this.settings.maxConcurrentBatches} batches are running already`));
+      }
+      try {
+        await this.batchTurns.acquire(1, level);
+      } catch (error) {
+        throw this.refuseBatch(size, toProcessingError(error, undefined));
+      }
+    }
+    try {
+      if (this.settings.backpressure === 'reject' && this.capacity.needsDrain) {
+        throw this.refuseBatch(size, new ProcessingError('backpressure-exceeded', `no capacity: ${this.settings.maxPendingTasks} requests in flight`));
+      }
+      const started = performance.now();
+      const results = new Array<ProcessingResult<R>>(size);
+      const runMs = await body(results);
+      const wallMs = performance.now() - started;
+      const threads = this.pool.threads;
+      const report: BatchReport = {
+        kind,
+        requests: size,
+        failed: results.reduce((count, result) => count + (result.ok ? 0 : 1), 0),
+        wallMs,
+        runMs,
+        threads,
+        efficiency: wallMs <= 0 ? 1 : Math.min(1, runMs / threads / wallMs),
+      };
+      this.recorder.batch(report);
+      this.hub.batchCompleted(report);
+      return results;
+    } finally {
+      this.batchTurns.release(1);
+    }
+  }
+
+  /** Counts every request of a batch that never started as refused, and returns the reason. */
+  private refuseBatch(size: number, error: ProcessingError): ProcessingError {
+    this.recorder.submitted(size);
+    for (let i = 0; i < size; i++) this.recorder.failedWith(error.kind);
+    return error;
+  }
+
+  // ---- handling ----------------------------------------------------------------------------------
+
+  /** Runs one admitted request (its permit is held) and gives the permit back. */
+  private async handle(request: RequestOf<M, K>, level: number, index: number | undefined, waitMs: number): Promise<TaskResult<M, K>> {
+    return (await this.handleTimed(request, level, index, waitMs)).value;
+  }
+
+  private async handleTimed(request: RequestOf<M, K>, level: number, index: number | undefined, waitMs: number): Promise<Timed<TaskResult<M, K>>> {
+    const started = this.recorder.detailed ? performance.now() : 0;
+    try {
+      const timed = await this.pool[RUN_TIMED](level, this.settings.handler as K, [request] as TaskArgs<M, K>);
+      this.recorder.succeeded();
+      return timed;
+    } catch (error) {
+      const failure = toProcessingError(error, index);
+      this.recorder.failedWith(failure.kind);
+      throw failure;
+    } finally {
+      this.capacity.release(1);
+      if (started !== 0) this.recorder.timed(performance.now() - started + waitMs, waitMs);
+    }
+  }
+
+  /**
+   * Runs an admitted chunk (its permits are held), filling `results` from `start`; returns how
+   * long its handlers ran. A chunk the pool refuses as a whole (a request that cannot be encoded)
+   * is retried one request at a time, so that only the bad request fails.
+   */
+  private async handleChunk(chunk: RequestOf<M, K>[], level: number, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
+    let outcome: Timed<PromiseSettledResult<TaskResult<M, K>>[]>;
+    try {
+      outcome = await this.pool[RUN_BATCH_SETTLED_TIMED](level, this.settings.handler as K, chunk.map((request) => [request] as TaskArgs<M, K>));
+    } catch {
+      let runMs = 0;
+      await Promise.all(
+        chunk.map((request, i) =>
+          this.handleTimed(request, level, start + i, 0).then(
+            ({ value, runMs: ran }) => {
+              runMs += ran;
+              results[start + i] = { ok: true, value, index: start + i };
+            },
+            (error: ProcessingError) => {
+              results[start + i] = { ok: false, error, index: start + i };
+            },
+          ),
+        ),
+      );
+      return runMs;
+    }
+    this.capacity.release(chunk.length);
+    outcome.value.forEach((entry, i) => {
+      const index = start + i;
+      if (entry.status === 'fulfilled') {
+        this.recorder.succeeded();
+        results[index] = { ok: true, value: entry.value, index };
+      } else {
+        const error = toProcessingError(entry.reason, index);
+        this.recorder.failedWith(error.kind);
+        results[index] = { ok: false, error, index };
+      }
+    });
+    return outcome.runMs;
+  }
+
+  /** Keeps `promise` in the set close() waits for while it runs. */
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.underWay.add(promise);
+    const forget = () => this.underWay.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+}
+
+/** Says why a request failed, in the processor's terms. */
+export function toProcessingError(error: unknown, index: number | undefined): ProcessingError {
+  if (error instanceof ProcessingError) {
+    return error.index === index || index === undefined ? error : new ProcessingError(error.kind, error.message, { cause: error.cause, index });
+  }
+  const make = (kind: ProcessingErrorKind, message: string) => new ProcessingError(kind, message, { cause: error, index });
+  if (error instanceof TaskError) return make('task-failed', error.message);
+  if (error instanceof WorkerCrashedError) return make('worker-crashed', error.message);
+  if (error instanceof PoolClosedError) return make('cancelled', error.message);
+  if (error instanceof EncodeError || error instanceof PayloadTooLargeError || error instanceof ThreadPoolError) {
+    return make('thread-pool-error', error.message);
+  }
+  return make('thread-pool-error', error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,198 @@
+// ParallelProcessor: batches that stream through a small capacity, per-request failures, the
+// backpressure modes, priorities, concurrent-batch turns, timeouts, crashes and termination.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidOptionError, ParallelProcessor, ProcessingError, UnknownTaskError } from 'viscose';
+import type * as Requests from '../fixtures/requests.mjs';
+
+const module = new URL('../fixtures/requests.mjs', import.meta.url);
+
+type Processor = ParallelProcessor<typeof Requests, 'handle'>;
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+function requests(count: number, failEvery = 0): { id: number; fail?: boolean }[] {
+  return Array.from({ length: count }, (_, id) => (failEvery > 0 && id % failEvery === 0 ? { id, fail: true } : { id }));
+}
+
+describe('batches', () => {
+  let processor: Processor;
+  beforeAll(async () => {
+    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, maxPendingTasks: 10 });
+  });
+  afterAll(() => processor.close());
+
+  it.each(['executeParallelBatch', 'executeChunkedParallel'] as const)(
+    '%s: 1,000 requests through a capacity of 10, one result each, in order, failures kept to their request',
+    async (method) => {
+      const results = await processor[method](requests(1000, 97));
+      expect(results).toHaveLength(1000);
+      results.forEach((result, i) => {
+        expect(result.index).toBe(i);
+        if (i % 97 === 0) {
+          expect(result.ok).toBe(false);
+          const error = (result as { error: ProcessingError }).error;
+          expect(error).toBeInstanceOf(ProcessingError);
+          expect(error.kind).toBe('task-failed');
+          expect(error.index).toBe(i);
+          expect((error.cause as Error).message).toMatch(`request ${i} failed`);
+        } else {
+          expect(result).toEqual({ ok: true, value: { id: i, doubled: 2 * i }, index: i });
+        }
+      });
+      // Nothing left holding capacity.
+      expect(processor.statistics().requests.inFlight).toBe(0);
+    },
+  );
+
+  it('handles an empty batch', async () => {
+    expect(await processor.executeParallelBatch([])).toEqual([]);
+    expect(await processor.executeChunkedParallel([])).toEqual([]);
+  });
+
+  it('keeps a request that cannot be sent to its own failure in a chunk', async () => {
+    const batch = [{ id: 1 }, { id: 2, callback: () => 0 }, { id: 3 }] as unknown as { id: number }[];
+    const results = await processor.executeChunkedParallel(batch);
+    expect(results[0]).toEqual({ ok: true, value: { id: 1, doubled: 2 }, index: 0 });
+    expect(results[1].ok).toBe(false);
+    expect((results[1] as { error: ProcessingError }).error.kind).toBe('thread-pool-error');
+    expect(results[2]).toEqual({ ok: true, value: { id: 3, doubled: 6 }, index: 2 });
+  });
+});
+
+describe('single requests and backpressure', () => {
+  it('process resolves with the response, or rejects with a ProcessingError', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
+    expect(await processor.process({ id: 21 })).toEqual({ id: 21, doubled: 42 });
+    const error = await rejection(processor.process({ id: 4, fail: true }));
+    expect(error).toBeInstanceOf(ProcessingError);
+    expect(error.kind).toBe('task-failed');
+  });
+
+  it("in 'reject' mode, fails fast at capacity and loses nothing already accepted", async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxPendingTasks: 4,
+      backpressure: 'reject',
+    });
+    const accepted = Array.from({ length: 4 }, (_, id) => processor.process({ id, spinMs: 30 }));
+    expect(processor.needsDrain).toBe(true);
+    const started = performance.now();
+    const refused = await rejection(processor.process({ id: 99 }));
+    expect(performance.now() - started).toBeLessThan(1000); // refused at once, not after the others
+    expect(refused.kind).toBe('backpressure-exceeded');
+    expect(processor.tryProcess({ id: 100 })).toBeUndefined();
+    expect((await rejection(processor.executeParallelBatch([{ id: 5 }]))).kind).toBe('backpressure-exceeded');
+    expect(await Promise.all(accepted)).toEqual([0, 1, 2, 3].map((id) => ({ id, doubled: 2 * id })));
+    await processor.drain();
+    expect(processor.needsDrain).toBe(false);
+    expect(await processor.tryProcess({ id: 6 })).toEqual({ id: 6, doubled: 12 });
+    const { requests: counts } = processor.statistics();
+    expect(counts.completed).toBe(5);
+    expect(counts.rejected).toBe(3);
+    expect(counts.submitted).toBe(counts.completed + counts.failed + counts.rejected + counts.cancelled + counts.timedOut);
+  });
+
+  it("in 'wait' mode, a producer can wait for drain", async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 2 });
+    const first = [processor.process({ id: 1, spinMs: 20 }), processor.process({ id: 2, spinMs: 20 })];
+    expect(processor.needsDrain).toBe(true);
+    await processor.drain();
+    expect(processor.needsDrain).toBe(false);
+    await Promise.all(first);
+  });
+
+  it('times out a request that waits for capacity longer than queueTimeoutMs', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      maxPendingTasks: 1,
+      queueTimeoutMs: 20,
+    });
+    const running = processor.process({ id: 1, spinMs: 200 });
+    const waiting = await rejection(processor.process({ id: 2 }));
+    expect(waiting.kind).toBe('timed-out');
+    expect(await running).toEqual({ id: 1, doubled: 2 });
+    expect(processor.statistics().requests.timedOut).toBe(1);
+    expect(await processor.process({ id: 3 })).toEqual({ id: 3, doubled: 6 });
+  });
+
+  it("reports a request whose worker died as 'worker-crashed', and keeps serving", async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, pool: { onError: () => {} } });
+    const results = await processor.executeParallelBatch([{ id: 1 }, { id: 2, exit: true } as { id: number }, { id: 3 }]);
+    expect(results[1].ok).toBe(false);
+    expect((results[1] as { error: ProcessingError }).error.kind).toBe('worker-crashed');
+    expect(results[0].ok && results[2].ok).toBe(true);
+    expect(await processor.process({ id: 4 })).toEqual({ id: 4, doubled: 8 });
+  });
+
+  it("cancels what waits when terminated", async () => {
+    const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 1 });
+    const running = processor.process({ id: 1, spinMs: 100 });
+    const waiting = processor.process({ id: 2 });
+    await processor.terminate();
+    expect((await rejection(waiting)).kind).toBe('cancelled');
+    expect((await rejection(running)).kind).toBe('cancelled');
+    expect(processor.statistics().requests.cancelled).toBe(2);
+  });
+});
+
+describe('turns and priorities', () => {
+  it('runs at most maxConcurrentBatches batches at once; the others wait their turn', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxConcurrentBatches: 1,
+    });
+    const finished: string[] = [];
+    const first = processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 20 }))).then(() => finished.push('first'));
+    const second = processor.executeParallelBatch([{ id: 9 }]).then(() => finished.push('second'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(processor.statistics().batches).toMatchObject({ running: 1, waiting: 1 });
+    await Promise.all([first, second]);
+    expect(finished).toEqual(['first', 'second']);
+  });
+
+  it('admits waiting requests by priority, without starving the low ones', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
+      module,
+      handler: 'ticketed',
+      threadCount: 1,
+      maxPendingTasks: 1,
+    });
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    await processor.process({ id: -1, counter }); // announces the shared counter to the worker
+    counter[0] = 0;
+    // The one permit is held while ten low- and ten high-priority requests queue for it.
+    const hold = processor.process({ id: 0, counter, spinMs: 50 });
+    const low = Array.from({ length: 10 }, (_, id) => processor.process({ id, counter }, { priority: 'low' }));
+    const high = Array.from({ length: 10 }, (_, id) => processor.process({ id: 100 + id, counter }, { priority: 'high' }));
+    expect((await hold).ticket).toBe(0);
+    const order: string[] = [];
+    for (const { ticket } of await Promise.all(low)) order[ticket - 1] = 'low';
+    for (const { ticket } of await Promise.all(high)) order[ticket - 1] = 'high';
+    // High first, but a low request after at most STARVATION_BOUND (8) passes.
+    expect(order.indexOf('low')).toBe(8);
+    expect(order.filter((priority) => priority === 'high')).toHaveLength(10);
+  });
+});
+
+describe('options', () => {
+  it('are checked, naming the option', async () => {
+    await expect(ParallelProcessor.create({ module, handler: '' })).rejects.toThrow(InvalidOptionError);
+    await expect(ParallelProcessor.create({ module, handler: 'handle', batchSize: 0 })).rejects.toThrow(/batchSize/);
+    await expect(ParallelProcessor.create({ module, handler: 'handle', backpressure: 'drop' as never })).rejects.toThrow(/backpressure/);
+    await expect(ParallelProcessor.create({ module, handler: 'handle', wrong: 1 } as never)).rejects.toThrow(/wrong/);
+    await expect(ParallelProcessor.create({ module, handler: 'nope', threadCount: 1 })).rejects.toThrow(UnknownTaskError);
+  });
+});

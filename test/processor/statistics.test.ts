@@ -1,0 +1,118 @@
+// The processor's statistics, its monitor hook and diagnostics channels, and its Prometheus output.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import parsePrometheus from 'parse-prometheus-text-format';
+import { describe, expect, it } from 'vitest';
+import { type BatchReport, ParallelProcessor, type ProcessorStatistics } from 'viscose';
+import type * as Requests from '../fixtures/requests.mjs';
+
+const module = new URL('../fixtures/requests.mjs', import.meta.url);
+
+describe('processor statistics', () => {
+  it('add up: completed + failed + rejected + cancelled + timed out = submitted', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxPendingTasks: 2,
+      queueTimeoutMs: 10,
+    });
+    const calls: Promise<unknown>[] = [];
+    calls.push(processor.executeParallelBatch(Array.from({ length: 50 }, (_, id) => ({ id, fail: id % 10 === 0 }))));
+    calls.push(processor.executeChunkedParallel(Array.from({ length: 50 }, (_, id) => ({ id }))));
+    await Promise.all(calls);
+    // Two slow requests hold the capacity: a third times out waiting, a fourth is refused.
+    const slow = [processor.process({ id: 1, spinMs: 60 }), processor.process({ id: 2, spinMs: 60 })];
+    const timedOut = processor.process({ id: 3 }).catch((error) => error.kind);
+    expect(processor.tryProcess({ id: 4 })).toBeUndefined();
+    expect(await timedOut).toBe('timed-out');
+    await Promise.all(slow);
+    const { requests } = processor.statistics();
+    // (A batch request may also time out waiting on a slow machine: queueTimeoutMs applies to all.)
+    expect(requests).toMatchObject({ submitted: 104, failed: 5, rejected: 1, cancelled: 0, inFlight: 0, waiting: 0 });
+    expect(requests.timedOut).toBeGreaterThanOrEqual(1);
+    expect(requests.completed + requests.failed + requests.rejected + requests.cancelled + requests.timedOut).toBe(requests.submitted);
+  });
+
+  it('show a saturating CPU-bound batch with utilisation and batch efficiency above 0.9', async () => {
+    const reports: BatchReport[] = [];
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      monitor: { batchCompleted: (report) => reports.push(report) },
+    });
+    await processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 5 }))); // warm up
+    processor.pool.resetStatistics();
+    await processor.executeParallelBatch(Array.from({ length: 40 }, (_, id) => ({ id, spinMs: 10 })));
+    const stats = processor.statistics();
+    expect(stats.pool.utilisation).toBeGreaterThan(0.9);
+    expect(stats.pool.utilisation).toBeLessThanOrEqual(1);
+    const report = reports[1];
+    expect(report).toMatchObject({ kind: 'parallel', requests: 40, failed: 0, threads: 2 });
+    expect(report.runMs).toBeGreaterThanOrEqual(400);
+    expect(report.efficiency).toBeGreaterThan(0.9);
+    expect(report.efficiency).toBeLessThanOrEqual(1);
+    expect(stats.batches.efficiency.last).toBe(report.efficiency);
+    expect(stats.latency.count).toBe(44);
+    expect(stats.latency.minUs).toBeGreaterThanOrEqual(5000);
+    expect(stats.pool.dispatchLatency.count).toBe(40); // the pool's were reset after the warm-up
+  });
+
+  it('keep only counts with enableStatistics: false', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, enableStatistics: false });
+    await processor.executeParallelBatch([{ id: 1 }, { id: 2 }]);
+    const stats = processor.statistics();
+    expect(stats.requests.completed).toBe(2);
+    expect(stats.latency.count).toBe(0);
+    expect(stats.pool.dispatchLatency.count).toBe(0);
+  });
+
+  it('reach the monitor periodically and the diagnostics channels, and survive a monitor that throws', async () => {
+    const snapshots: ProcessorStatistics[] = [];
+    const published: unknown[] = [];
+    const onBatch = (report: unknown) => published.push(report);
+    subscribe('viscose:processor:batch', onBatch);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+        module,
+        handler: 'handle',
+        threadCount: 1,
+        monitorIntervalMs: 10,
+        monitor: {
+          statistics: (stats) => snapshots.push(stats),
+          batchCompleted: () => {
+            throw new Error('monitor bug');
+          },
+        },
+      });
+      const results = await processor.executeChunkedParallel(Array.from({ length: 10 }, (_, id) => ({ id })));
+      expect(results.every((result) => result.ok)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(snapshots.length).toBeGreaterThanOrEqual(2);
+      expect(snapshots.at(-1)!.requests.completed).toBe(10);
+      expect(published).toHaveLength(1);
+      expect((published[0] as BatchReport).kind).toBe('chunked');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.some((message) => message.includes('monitor bug'))).toBe(true);
+    } finally {
+      unsubscribe('viscose:processor:batch', onBatch);
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('render the Prometheus format with the pool and processor metrics, which parses back', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2 });
+    await processor.executeParallelBatch(Array.from({ length: 20 }, (_, id) => ({ id, fail: id === 3 })));
+    const families = new Map(parsePrometheus(processor.metrics()).map((family) => [family.name, family]));
+    const outcomes = families.get('viscose_processor_requests_total')!;
+    expect(outcomes.type).toBe('COUNTER');
+    const byOutcome = Object.fromEntries(outcomes.metrics.map((metric) => [metric.labels!.outcome, Number(metric.value)]));
+    expect(byOutcome).toMatchObject({ completed: 19, failed: 1 });
+    expect(families.get('viscose_processor_request_latency_seconds')!.type).toBe('SUMMARY');
+    expect(families.has('viscose_worker_utilisation')).toBe(true);
+    expect(families.has('viscose_dispatch_latency_seconds')).toBe(true);
+  });
+});

@@ -19,6 +19,7 @@ export type { BackpressureMode, ProcessorOptions } from './processor/options.js'
 export type { BatchReport, PerformanceMonitor } from './processor/monitor.js';
 export type { EfficiencySummary, ProcessorStatistics, RequestCounts } from './processor/statistics.js';
 export type { StreamOptions } from './processor/stream.js';
+export type { MetricsRegistry, RegisteredFamily } from './metrics/prom-client.js';
 export type { ProcessingErrorKind } from './errors.js';
 export {
   EncodeError,

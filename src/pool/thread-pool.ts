@@ -22,6 +22,7 @@ import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
+import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
@@ -166,9 +167,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return {
       run: (name, ...args) => this.runAt(level, name, args),
       runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        this.runBatchAt(level, name, argsList, false) as Promise<TaskResult<M, K>[]>,
+        this.runBatchAt(level, name, argsList, {}) as Promise<TaskResult<M, K>[]>,
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        this.runBatchAt(level, name, argsList, true) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>,
+        this.runBatchAt(level, name, argsList, { settleEach: true }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>,
     };
   }
 
@@ -177,13 +178,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.runAt(level, name, args, true) as Promise<Timed<TaskResult<M, K>>>;
   }
 
-  /** `runBatchSettled` at a priority level for the ParallelProcessor, with the chunks' run time. */
+  /**
+   * `runBatchSettled` at a priority level for the ParallelProcessor, with the chunk's run time. The
+   * processor has cut its batch into chunks already: the calls travel as one chunk (one slot, one
+   * encoding, one wake) unless their encoding exceeds maxPayloadBytes.
+   */
   [RUN_BATCH_SETTLED_TIMED]<K extends TaskName<M>>(
     level: number,
     name: K,
     argsList: Iterable<TaskArgs<M, K>>,
   ): Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>> {
-    return this.runBatchAt(level, name, argsList, true, true) as Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>>;
+    return this.runBatchAt(level, name, argsList, { settleEach: true, timed: true, oneChunk: true }) as Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>>;
   }
 
   private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, timed = false): Promise<TaskResult<M, K>> {
@@ -211,7 +216,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * Nothing is queued if an argument list holds something that cannot be sent (EncodeError).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
-    return this.runBatchAt(NORMAL_LEVEL, name, argsList, false) as Promise<TaskResult<M, K>[]>;
+    return this.runBatchAt(NORMAL_LEVEL, name, argsList, {}) as Promise<TaskResult<M, K>[]>;
   }
 
   /**
@@ -221,15 +226,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * before anything is queued: an unknown task, an argument list that cannot be sent, a closed pool.
    */
   runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]> {
-    return this.runBatchAt(NORMAL_LEVEL, name, argsList, true) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
+    return this.runBatchAt(NORMAL_LEVEL, name, argsList, { settleEach: true }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
   }
 
   private runBatchAt<K extends TaskName<M>>(
     level: number,
     name: K,
     argsList: Iterable<TaskArgs<M, K>>,
-    settleEach: boolean,
-    timed = false,
+    { settleEach = false, timed = false, oneChunk = false }: { settleEach?: boolean; timed?: boolean; oneChunk?: boolean },
   ): Promise<unknown> {
     let task: number;
     let calls: unknown[][];
@@ -243,7 +247,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     if (calls.length === 0) return Promise.resolve(timed ? { value: [], runMs: 0 } : []);
     return new Promise((resolve, reject) => {
       const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, timed);
-      const size = Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
+      const size = oneChunk ? calls.length : Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
       }
@@ -399,6 +403,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** `statistics()` in the Prometheus text exposition format, metric names prefixed `viscose_`. */
   metrics(): string {
     return renderPrometheus(poolMetricFamilies(this.statistics()));
+  }
+
+  /**
+   * Adds the metrics of `metrics()` to a prom-client `Registry`, read afresh at every scrape.
+   * Returns a function that removes them again. Throws if one of their names is taken.
+   */
+  registerMetrics(registry: MetricsRegistry): () => void {
+    return registerFamilies(registry, () => poolMetricFamilies(this.statistics()));
   }
 
   /** Asks every worker to answer; resolves with their indices. Useful as a health check. */

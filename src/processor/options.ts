@@ -31,6 +31,14 @@ export interface ProcessorOptions {
   backpressure?: BackpressureMode;
   /** A request that waited this long for capacity fails with a `timed-out` error. Default: no limit. */
   queueTimeoutMs?: number;
+  /**
+   * Runs a request again, up to this many times, when the worker running it crashed (a
+   * `worker-crashed` failure). Only for handlers that are safe to run twice. A chunk of
+   * `executeChunkedParallel` fails as a whole when its worker crashes, and which of its requests had
+   * run is not known: each of them is run again on its own, and that counts as one of its retries.
+   * Default 0.
+   */
+  retries?: number;
   /** Told of every batch and, every `monitorIntervalMs`, of the statistics. */
   monitor?: PerformanceMonitor;
   /** Period of the monitor's statistics snapshots, in ms. Default 1000. */
@@ -47,6 +55,7 @@ export interface ProcessorSettings {
   enableStatistics: boolean;
   backpressure: BackpressureMode;
   queueTimeoutMs: number;
+  retries: number;
   monitor: PerformanceMonitor | undefined;
   monitorIntervalMs: number;
   /** The options the processor creates its pool with. */
@@ -64,6 +73,7 @@ const KNOWN = new Set([
   'enableStatistics',
   'backpressure',
   'queueTimeoutMs',
+  'retries',
   'monitor',
   'monitorIntervalMs',
   'pool',
@@ -79,7 +89,7 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
   if (typeof options.handler !== 'string' || options.handler === '') {
     throw new InvalidOptionError('handler', 'expected the export name of the function that handles a request');
   }
-  const maxPendingTasks = positiveInteger('maxPendingTasks', options.maxPendingTasks ?? 1024);
+  const maxPendingTasks = integerAtLeast(1, 'maxPendingTasks', options.maxPendingTasks ?? 1024);
   const enableStatistics = options.enableStatistics ?? true;
   if (typeof enableStatistics !== 'boolean') throw new InvalidOptionError('enableStatistics', 'expected true or false');
   const backpressure = options.backpressure ?? 'wait';
@@ -94,12 +104,13 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
   if (pool === null || typeof pool !== 'object') throw new InvalidOptionError('pool', 'expected an object of pool options');
   return {
     handler: options.handler,
-    batchSize: positiveInteger('batchSize', options.batchSize ?? 64),
-    maxConcurrentBatches: positiveInteger('maxConcurrentBatches', options.maxConcurrentBatches ?? 4),
+    batchSize: integerAtLeast(1, 'batchSize', options.batchSize ?? 64),
+    maxConcurrentBatches: integerAtLeast(1, 'maxConcurrentBatches', options.maxConcurrentBatches ?? 4),
     maxPendingTasks,
     enableStatistics,
     backpressure,
     queueTimeoutMs: positiveNumber('queueTimeoutMs', options.queueTimeoutMs ?? Infinity),
+    retries: integerAtLeast(0, 'retries', options.retries ?? 0),
     monitor,
     monitorIntervalMs: positiveNumber('monitorIntervalMs', options.monitorIntervalMs ?? 1000),
     pool: {
@@ -114,9 +125,9 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
   };
 }
 
-function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(name, `expected a positive integer, got ${String(value)}`);
+function integerAtLeast(least: number, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < least) {
+    throw new InvalidOptionError(name, `expected an integer of at least ${least}, got ${String(value)}`);
   }
   return value;
 }

@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from '../pool/internal.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
+import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { poolMetricFamilies } from '../pool/statistics.js';
 import { ThreadPool } from '../pool/thread-pool.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
@@ -137,28 +138,16 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     const list = Array.from(requests);
     return this.track(
       this.inTurn(level, 'parallel', list.length, async (results) => {
-        let runMs = 0;
-        const settled: Promise<void>[] = [];
+        const runTimes: Promise<number>[] = [];
         for (let index = 0; index < list.length; index++) {
           const admitted = await this.admit(1, level, 'wait', index);
           if (admitted instanceof ProcessingError) {
             results[index] = { ok: false, error: admitted, index };
             continue;
           }
-          settled.push(
-            this.handleTimed(list[index], level, index, admitted).then(
-              ({ value, runMs: ran }) => {
-                runMs += ran;
-                results[index] = { ok: true, value, index };
-              },
-              (error: ProcessingError) => {
-                results[index] = { ok: false, error, index };
-              },
-            ),
-          );
+          runTimes.push(settleInto(results, index, this.handleTimed(list[index], level, index, admitted)));
         }
-        await Promise.all(settled);
-        return runMs;
+        return sum(await Promise.all(runTimes));
       }),
     );
   }
@@ -174,8 +163,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     const { batchSize, maxPendingTasks } = this.settings;
     return this.track(
       this.inTurn(level, 'chunked', list.length, async (results) => {
-        let runMs = 0;
-        const settled: Promise<void>[] = [];
+        const runTimes: Promise<number>[] = [];
         for (let start = 0; start < list.length; ) {
           // A chunk never asks for more permits than exist.
           const count = Math.min(batchSize, maxPendingTasks, list.length - start);
@@ -183,13 +171,11 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
           if (admitted instanceof ProcessingError) {
             for (let i = 0; i < count; i++) results[start + i] = { ok: false, error: admitted, index: start + i };
           } else {
-            const chunkStart = start;
-            settled.push(this.handleChunk(list.slice(start, start + count), level, chunkStart, results).then((ran) => void (runMs += ran)));
+            runTimes.push(this.handleChunk(list.slice(start, start + count), level, start, results));
           }
           start += count;
         }
-        await Promise.all(settled);
-        return runMs;
+        return sum(await Promise.all(runTimes));
       }),
     );
   }
@@ -232,8 +218,20 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   /** `statistics()` in the Prometheus text format: the pool's metrics, then `viscose_processor_*`. */
   metrics(): string {
+    return renderPrometheus(this.metricFamilies());
+  }
+
+  /**
+   * Adds the metrics of `metrics()` to a prom-client `Registry`, read afresh at every scrape.
+   * Returns a function that removes them again. Throws if one of their names is taken.
+   */
+  registerMetrics(registry: MetricsRegistry): () => void {
+    return registerFamilies(registry, () => this.metricFamilies());
+  }
+
+  private metricFamilies() {
     const statistics = this.statistics();
-    return renderPrometheus([...poolMetricFamilies(statistics.pool), ...processorMetricFamilies(statistics)]);
+    return [...poolMetricFamilies(statistics.pool), ...processorMetricFamilies(statistics)];
   }
 
   /** Waits for every request and batch under way, then closes the pool. New requests are refused. */
@@ -346,16 +344,31 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     return (await this.handleTimed(request, level, index, waitMs)).value;
   }
 
-  private async handleTimed(request: RequestOf<M, K>, level: number, index: number | undefined, waitMs: number): Promise<Timed<TaskResult<M, K>>> {
+  private async handleTimed(
+    request: RequestOf<M, K>,
+    level: number,
+    index: number | undefined,
+    waitMs: number,
+    retriesLeft = this.settings.retries,
+  ): Promise<Timed<TaskResult<M, K>>> {
     const started = this.recorder.detailed ? performance.now() : 0;
     try {
-      const timed = await this.pool[RUN_TIMED](level, this.settings.handler as K, [request] as TaskArgs<M, K>);
-      this.recorder.succeeded();
-      return timed;
-    } catch (error) {
-      const failure = toProcessingError(error, index);
-      this.recorder.failedWith(failure.kind);
-      throw failure;
+      for (;;) {
+        try {
+          const timed = await this.pool[RUN_TIMED](level, this.settings.handler as K, [request] as TaskArgs<M, K>);
+          this.recorder.succeeded();
+          return timed;
+        } catch (error) {
+          if (error instanceof WorkerCrashedError && retriesLeft > 0) {
+            retriesLeft--;
+            this.recorder.retried();
+            continue;
+          }
+          const failure = toProcessingError(error, index);
+          this.recorder.failedWith(failure.kind);
+          throw failure;
+        }
+      }
     } finally {
       this.capacity.release(1);
       if (started !== 0) this.recorder.timed(performance.now() - started + waitMs, waitMs);
@@ -372,35 +385,27 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     try {
       outcome = await this.pool[RUN_BATCH_SETTLED_TIMED](level, this.settings.handler as K, chunk.map((request) => [request] as TaskArgs<M, K>));
     } catch {
-      let runMs = 0;
-      await Promise.all(
-        chunk.map((request, i) =>
-          this.handleTimed(request, level, start + i, 0).then(
-            ({ value, runMs: ran }) => {
-              runMs += ran;
-              results[start + i] = { ok: true, value, index: start + i };
-            },
-            (error: ProcessingError) => {
-              results[start + i] = { ok: false, error, index: start + i };
-            },
-          ),
-        ),
-      );
-      return runMs;
+      return sum(await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, level, start + i, 0)))));
     }
-    this.capacity.release(chunk.length);
+    const reruns: Promise<number>[] = [];
     outcome.value.forEach((entry, i) => {
       const index = start + i;
       if (entry.status === 'fulfilled') {
+        this.capacity.release(1);
         this.recorder.succeeded();
         results[index] = { ok: true, value: entry.value, index };
+      } else if (entry.reason instanceof WorkerCrashedError && this.settings.retries > 0) {
+        // Runs again on its own, keeping its permit until then.
+        this.recorder.retried();
+        reruns.push(settleInto(results, index, this.handleTimed(chunk[i], level, index, 0, this.settings.retries - 1)));
       } else {
+        this.capacity.release(1);
         const error = toProcessingError(entry.reason, index);
         this.recorder.failedWith(error.kind);
         results[index] = { ok: false, error, index };
       }
     });
-    return outcome.runMs;
+    return outcome.runMs + sum(await Promise.all(reruns));
   }
 
   /** Keeps `promise` in the set close() waits for while it runs. */
@@ -410,6 +415,24 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     promise.then(forget, forget);
     return promise;
   }
+}
+
+/** Stores the outcome of a handled request at `index`; resolves with how long it ran (0 if it failed). */
+function settleInto<R>(results: ProcessingResult<R>[], index: number, handled: Promise<Timed<R>>): Promise<number> {
+  return handled.then(
+    ({ value, runMs }) => {
+      results[index] = { ok: true, value, index };
+      return runMs;
+    },
+    (error: ProcessingError) => {
+      results[index] = { ok: false, error, index };
+      return 0;
+    },
+  );
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 /** Says why a request failed, in the processor's terms. */

@@ -21,6 +21,8 @@ export interface RequestCounts {
   cancelled: number;
   /** Waited for capacity longer than `queueTimeoutMs`. */
   timedOut: number;
+  /** Runs again after their worker crashed (option `retries`); a request can count more than once. */
+  retried: number;
   /** Taken a permit and not finished. */
   inFlight: number;
   /** Waiting for capacity. */
@@ -58,7 +60,7 @@ const OUTCOME_OF: Record<ProcessingErrorKind, Outcome> = {
 };
 
 export class ProcessorRecorder {
-  readonly counts = { submitted: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, timedOut: 0 };
+  readonly counts = { submitted: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, timedOut: 0, retried: 0 };
   private readonly latency: RecordableHistogram | undefined;
   private readonly queueWait: RecordableHistogram | undefined;
   private readonly efficiency = { count: 0, sum: 0, min: Infinity, max: 0, last: 0 };
@@ -81,6 +83,10 @@ export class ProcessorRecorder {
 
   succeeded(): void {
     this.counts.completed++;
+  }
+
+  retried(): void {
+    this.counts.retried++;
   }
 
   failedWith(kind: ProcessingErrorKind): void {
@@ -155,6 +161,7 @@ export function processorMetricFamilies(stats: ProcessorStatistics, prefix = 'vi
       type: 'counter',
       samples: outcomes.map((outcome) => ({ labels: { outcome }, value: requests[outcome] })),
     },
+    { name: `${prefix}_retries_total`, help: 'Requests run again after their worker crashed.', type: 'counter', samples: [{ value: requests.retried }] },
     { name: `${prefix}_requests_in_flight`, help: 'Requests holding capacity.', type: 'gauge', samples: [{ value: requests.inFlight }] },
     { name: `${prefix}_requests_waiting`, help: 'Requests waiting for capacity.', type: 'gauge', samples: [{ value: requests.waiting }] },
     { name: `${prefix}_batches_completed_total`, help: 'Batches finished.', type: 'counter', samples: [{ value: batches.completed }] },

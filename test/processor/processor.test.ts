@@ -135,6 +135,44 @@ describe('single requests and backpressure', () => {
     expect(await processor.process({ id: 4 })).toEqual({ id: 4, doubled: 8 });
   });
 
+  it('runs a request again after its worker crashed when retries are allowed, in every batch mode', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'crashOnce'>({
+      module,
+      handler: 'crashOnce',
+      threadCount: 2,
+      batchSize: 4,
+      // A crash in a chunk costs each of its requests a retry, ran or not: one for the chunk,
+      // one for the crash of its own first run.
+      retries: 2,
+      pool: { onError: () => {} },
+    });
+    const runs = new Int32Array(new SharedArrayBuffer(4 * 16));
+    const batch = (ids: number[]) => ids.map((id) => ({ id, runs }));
+    expect(await processor.process({ id: 0, runs })).toEqual({ id: 0 });
+    const parallel = await processor.executeParallelBatch(batch([1, 2, 3]));
+    const chunked = await processor.executeChunkedParallel(batch([4, 5, 6, 7, 8, 9]));
+    expect([...parallel, ...chunked].map((result) => (result.ok ? result.value.id : result.error.message))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Each request ran once to crash and once to answer; the requests of a chunk cut short by the
+    // crash of another were not run until their own retry.
+    expect([...runs.subarray(0, 10)]).toEqual(Array(10).fill(2));
+    const { requests } = processor.statistics();
+    expect(requests).toMatchObject({ submitted: 10, completed: 10, failed: 0 });
+    expect(requests.retried).toBeGreaterThanOrEqual(10);
+  });
+
+  it("fails with 'worker-crashed' once the retries are used up", async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      retries: 2,
+      pool: { onError: () => {} },
+    });
+    const error = await rejection(processor.process({ id: 1, exit: true } as { id: number }));
+    expect(error.kind).toBe('worker-crashed');
+    expect(processor.statistics().requests).toMatchObject({ submitted: 1, failed: 1, retried: 2 });
+  });
+
   it("cancels what waits when terminated", async () => {
     const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 1 });
     const running = processor.process({ id: 1, spinMs: 100 });

@@ -216,6 +216,15 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     );
   }
 
+  /**
+   * Starts a new statistics interval for the processor and its pool. Requests under way are
+   * counted when they end: reset while nothing is under way for counts that add up.
+   */
+  resetStatistics(): void {
+    this.recorder.reset();
+    this.pool.resetStatistics();
+  }
+
   /** `statistics()` in the Prometheus text format: the pool's metrics, then `viscose_processor_*`. */
   metrics(): string {
     return renderPrometheus(this.metricFamilies());

@@ -59,17 +59,31 @@ const OUTCOME_OF: Record<ProcessingErrorKind, Outcome> = {
   'timed-out': 'timedOut',
 };
 
+const noCounts = () => ({ submitted: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, timedOut: 0, retried: 0 });
+const noEfficiency = () => ({ count: 0, sum: 0, min: Infinity, max: 0, last: 0 });
+
 export class ProcessorRecorder {
-  readonly counts = { submitted: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, timedOut: 0, retried: 0 };
+  counts = noCounts();
   private readonly latency: RecordableHistogram | undefined;
   private readonly queueWait: RecordableHistogram | undefined;
-  private readonly efficiency = { count: 0, sum: 0, min: Infinity, max: 0, last: 0 };
+  private efficiency = noEfficiency();
 
   constructor(detailed: boolean) {
     if (detailed) {
       this.latency = createHistogram();
       this.queueWait = createHistogram();
     }
+  }
+
+  /**
+   * Starts from zero. A request under way is counted when it ends, though it was submitted before:
+   * reset while nothing is under way for counts that add up.
+   */
+  reset(): void {
+    this.counts = noCounts();
+    this.efficiency = noEfficiency();
+    this.latency?.reset();
+    this.queueWait?.reset();
   }
 
   /** Whether latencies are recorded (the callers skip their clock reads otherwise). */

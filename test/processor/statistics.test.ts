@@ -58,6 +58,22 @@ describe('processor statistics', () => {
     expect(stats.pool.dispatchLatency.count).toBe(40); // the pool's were reset after the warm-up
   });
 
+  it('start again from zero after resetStatistics()', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
+    await processor.executeChunkedParallel(Array.from({ length: 8 }, (_, id) => ({ id, fail: id === 1 })));
+    processor.resetStatistics();
+    let stats = processor.statistics();
+    expect(stats.requests).toMatchObject({ submitted: 0, completed: 0, failed: 0 });
+    expect(stats.batches.efficiency.count).toBe(0);
+    expect(stats.latency.count).toBe(0);
+    expect(stats.pool.dispatchLatency.count).toBe(0);
+    await processor.executeParallelBatch([{ id: 1 }, { id: 2 }]);
+    stats = processor.statistics();
+    expect(stats.requests).toMatchObject({ submitted: 2, completed: 2, failed: 0 });
+    expect(stats.batches.efficiency.count).toBe(1);
+    expect(stats.latency.count).toBe(2);
+  });
+
   it('keep only counts with enableStatistics: false', async () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, enableStatistics: false });
     await processor.executeParallelBatch([{ id: 1 }, { id: 2 }]);

@@ -16,7 +16,10 @@ export interface BatchReport {
   /** Time the batch's handlers ran on the workers, summed, in milliseconds. */
   runMs: number;
   threads: number;
-  /** Ideal time over actual time: (runMs / threads) / wallMs, at most 1. */
+  /**
+   * Ideal time over actual time: (runMs / threads) / wallMs, at most 1. A batch that shared the
+   * pool with other batches shows its share only (see `EfficiencySummary.overall`).
+   */
   efficiency: number;
 }
 

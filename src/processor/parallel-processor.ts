@@ -319,7 +319,13 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       }
       const started = performance.now();
       const results = new Array<ProcessingResult<R>>(size);
-      const runMs = await body(results);
+      this.recorder.batchStarted(started);
+      let runMs: number;
+      try {
+        runMs = await body(results);
+      } finally {
+        this.recorder.batchEnded(performance.now());
+      }
       const wallMs = performance.now() - started;
       const threads = this.pool.threads;
       const report: BatchReport = {

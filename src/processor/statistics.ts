@@ -29,6 +29,12 @@ export interface RequestCounts {
   waiting: number;
 }
 
+/**
+ * Batch efficiency: ideal time (the handlers' run time spread over every thread) over actual time.
+ * `mean`, `min`, `max` and `last` are per batch; a batch that shared the pool with others shows its
+ * share only (two batches side by side, each 0.5), so `overall` is the one to watch when batches
+ * overlap: the run time of all batches over the time during which at least one batch ran.
+ */
 export interface EfficiencySummary {
   count: number;
   mean: number;
@@ -36,6 +42,8 @@ export interface EfficiencySummary {
   max: number;
   /** The most recent batch's, or 0. */
   last: number;
+  /** All batches together (see above), or 0. */
+  overall: number;
 }
 
 export interface ProcessorStatistics {
@@ -60,13 +68,16 @@ const OUTCOME_OF: Record<ProcessingErrorKind, Outcome> = {
 };
 
 const noCounts = () => ({ submitted: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, timedOut: 0, retried: 0 });
-const noEfficiency = () => ({ count: 0, sum: 0, min: Infinity, max: 0, last: 0 });
+const noEfficiency = () => ({ count: 0, sum: 0, min: Infinity, max: 0, last: 0, runMs: 0, busyMs: 0, threads: 1 });
 
 export class ProcessorRecorder {
   counts = noCounts();
   private readonly latency: RecordableHistogram | undefined;
   private readonly queueWait: RecordableHistogram | undefined;
   private efficiency = noEfficiency();
+  /** Batches running now, and since when (performance.now()) at least one has been. */
+  private running = 0;
+  private runningSince = 0;
 
   constructor(detailed: boolean) {
     if (detailed) {
@@ -82,6 +93,7 @@ export class ProcessorRecorder {
   reset(): void {
     this.counts = noCounts();
     this.efficiency = noEfficiency();
+    this.runningSince = performance.now();
     this.latency?.reset();
     this.queueWait?.reset();
   }
@@ -113,8 +125,19 @@ export class ProcessorRecorder {
     this.queueWait?.record(nanos(waitMs));
   }
 
+  batchStarted(now: number): void {
+    if (this.running++ === 0) this.runningSince = now;
+  }
+
+  /** A batch ended (reported or not): closes the time during which batches ran, if it was the last. */
+  batchEnded(now: number): void {
+    if (--this.running === 0) this.efficiency.busyMs += now - this.runningSince;
+  }
+
   batch(report: BatchReport): void {
     const e = this.efficiency;
+    e.runMs += report.runMs;
+    e.threads = report.threads;
     e.count++;
     e.sum += report.efficiency;
     e.min = Math.min(e.min, report.efficiency);
@@ -130,12 +153,20 @@ export class ProcessorRecorder {
   ): ProcessorStatistics {
     const e = this.efficiency;
     const none = summary(createHistogram());
+    const busyMs = e.busyMs + (this.running > 0 ? performance.now() - this.runningSince : 0);
     return {
       requests: { ...this.counts, inFlight, waiting },
       batches: {
         completed: e.count,
         ...batches,
-        efficiency: { count: e.count, mean: e.count === 0 ? 0 : e.sum / e.count, min: e.count === 0 ? 0 : e.min, max: e.max, last: e.last },
+        efficiency: {
+          count: e.count,
+          mean: e.count === 0 ? 0 : e.sum / e.count,
+          min: e.count === 0 ? 0 : e.min,
+          max: e.max,
+          last: e.last,
+          overall: busyMs <= 0 ? 0 : Math.min(1, e.runMs / e.threads / busyMs),
+        },
       },
       latency: this.latency === undefined ? none : summary(this.latency),
       queueWait: this.queueWait === undefined ? none : summary(this.queueWait),
@@ -183,9 +214,12 @@ export function processorMetricFamilies(stats: ProcessorStatistics, prefix = 'vi
     { name: `${prefix}_batches_waiting`, help: 'Batches waiting for their turn.', type: 'gauge', samples: [{ value: batches.waiting }] },
     {
       name: `${prefix}_batch_efficiency`,
-      help: 'Ideal time over actual time of the most recent batch.',
+      help: 'Ideal time over actual time: of the most recent batch, and of all batches together.',
       type: 'gauge',
-      samples: [{ value: batches.efficiency.last }],
+      samples: [
+        { labels: { batches: 'last' }, value: batches.efficiency.last },
+        { labels: { batches: 'all' }, value: batches.efficiency.overall },
+      ],
     },
     latency('request_latency_seconds', 'From a request handed over to settled.', stats.latency),
     latency('queue_wait_seconds', 'Time a request waited for capacity.', stats.queueWait),

@@ -58,6 +58,28 @@ describe('processor statistics', () => {
     expect(stats.pool.dispatchLatency.count).toBe(40); // the pool's were reset after the warm-up
   });
 
+  it('give batches that share the pool their share, and all of them together their overall efficiency', async () => {
+    const reports: BatchReport[] = [];
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      monitor: { batchCompleted: (report) => reports.push(report) },
+    });
+    await processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 5 }))); // warm up
+    processor.resetStatistics();
+    reports.length = 0;
+    const batch = () => processor.executeParallelBatch(Array.from({ length: 20 }, (_, id) => ({ id, spinMs: 10 })));
+    await Promise.all([batch(), batch()]);
+    // Each batch had the two threads only half of the time.
+    for (const report of reports) expect(report.efficiency).toBeLessThan(0.75);
+    const { efficiency } = processor.statistics().batches;
+    expect(efficiency.count).toBe(2);
+    expect(efficiency.overall).toBeGreaterThan(0.9);
+    expect(efficiency.overall).toBeLessThanOrEqual(1);
+    expect(parsePrometheus(processor.metrics()).find((family) => family.name === 'viscose_processor_batch_efficiency')!.metrics).toHaveLength(2);
+  });
+
   it('start again from zero after resetStatistics()', async () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
     await processor.executeChunkedParallel(Array.from({ length: 8 }, (_, id) => ({ id, fail: id === 1 })));

@@ -82,6 +82,7 @@ export class DataPlane {
       () => this.dispatcher.completed,
       () => this.dispatcher.lastFinishedAt,
       () => this.stillBusy(),
+      () => this.sleep.wakesIssued,
     );
   }
 

@@ -63,6 +63,8 @@ export class Sleep {
   /** Float64 indices of each worker's SEARCHING_SINCE and IDLE_TOTAL_MS (statistics). */
   private readonly searchingSince: number[] = [];
   private readonly idleTotal: number[] = [];
+  /** Wakes this thread has issued so far (the main thread's CompletionWatcher watches it). */
+  wakesIssued = 0;
   /** Rotates the first worker examined by `wakeAny`, so wakes spread over the pool. */
   private wakeCursor = 0;
   /** How many workers may spin at once (see startLooking). */
@@ -179,6 +181,7 @@ export class Sleep {
     // Wake every waiter on the word: a worker may have an abandoned waitAsync registered there
     // from an earlier asynchronous park, and waking only one could pick that one.
     Atomics.notify(this.words, word);
+    this.wakesIssued++;
     return true;
   }
 

@@ -223,6 +223,33 @@ describe('turns and priorities', () => {
     expect(order.indexOf('low')).toBe(8);
     expect(order.filter((priority) => priority === 'high')).toHaveLength(10);
   });
+
+  it('keeps low-priority requests progressing under a constant stream of high-priority ones', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
+      module,
+      handler: 'ticketed',
+      threadCount: 1,
+      maxPendingTasks: 1,
+    });
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    await processor.process({ id: -1, counter });
+    counter[0] = 0;
+    const hold = processor.process({ id: 0, counter, spinMs: 30 });
+    // Four producers each keep one high-priority request waiting at all times.
+    let lowsDone = false;
+    const highTickets: number[] = [];
+    const producer = async (first: number) => {
+      for (let id = first; !lowsDone; id += 4) highTickets.push((await processor.process({ id, counter }, { priority: 'high' })).ticket);
+    };
+    const producers = [1000, 1001, 1002, 1003].map(producer);
+    const lows = Array.from({ length: 3 }, (_, id) => processor.process({ id, counter }, { priority: 'low' }));
+    const lowTickets = (await Promise.all(lows)).map((result) => result.ticket);
+    lowsDone = true;
+    await Promise.all([hold, ...producers]);
+    // Each low request waits for at most STARVATION_BOUND + 1 (9) high ones after the one before.
+    lowTickets.forEach((ticket, k) => expect(ticket).toBeLessThanOrEqual(1 + 9 * (k + 1)));
+    expect(highTickets.filter((ticket) => ticket < lowTickets[2]).length).toBeGreaterThanOrEqual(3 * 8);
+  });
 });
 
 describe('options', () => {

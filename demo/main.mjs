@@ -14,7 +14,7 @@ import { handleToolCall } from './rpc.mjs';
 
 const USAGE = `usage: npm start -- [options]
   --requests N          tool calls in the stream (default 20000)
-  --pings N             MCP pings, for the engines' own cost per request (default 200000)
+  --pings N             MCP pings, for the engines' own cost per request (default 150000)
   --threads N           worker threads of each engine (default: the CPUs, ${availableParallelism()})
   --batch-size N        requests per chunk for viscose (default 64)
   --workload W          tools, pings or both (default both)
@@ -23,7 +23,7 @@ const USAGE = `usage: npm start -- [options]
 const { values: flags } = parseArgs({
   options: {
     requests: { type: 'string', default: '20000' },
-    pings: { type: 'string', default: '200000' },
+    pings: { type: 'string', default: '150000' },
     threads: { type: 'string', default: String(availableParallelism()) },
     'batch-size': { type: 'string', default: '64' },
     workload: { type: 'string', default: 'both' },

@@ -118,9 +118,15 @@ describe('type fidelity: strings', () => {
     expect(roundTripList(rig, [value, value])).toStrictEqual([value, value]);
   });
 
+  it.each(strings)('%s comes back as itself from a batch (records, strings bundled)', (_, value) => {
+    const batch = [[value], [value, 'x'], ['a'.repeat(63), value, ''], [{ [value]: value }]];
+    expect(roundTripValue(rig, batch, 0, true)).toStrictEqual(batch);
+  });
+
   it('a lone surrogate → U+FFFD (strings travel as UTF-8)', () => {
     expect(roundTripValue(rig, 'a\uD800b')).toBe('a\uFFFDb');
     expect(roundTripValue(rig, { ['\uDC00']: 1 })).toStrictEqual({ '\uFFFD': 1 });
+    expect(roundTripValue(rig, [['a\uD800bcd', 'plain text']], 0, true)).toStrictEqual([['a\uFFFDbcd', 'plain text']]);
   });
 });
 
@@ -364,6 +370,15 @@ describe('property: arbitrary values round-trip', () => {
     fc.assert(
       fc.property(jsonLike, (value) => {
         expect(signless(roundTripValue(rig, value))).toStrictEqual(signless(value));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('batches of JSON-like values, via the records encoding with bundled strings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(jsonLike, { maxLength: 4 }), { maxLength: 20 }), (batch) => {
+        expect(signless(roundTripValue(rig, batch, 0, true))).toStrictEqual(signless(batch));
       }),
       { numRuns: 300 },
     );

@@ -51,9 +51,12 @@ export function makeCodec(options: CodecOptions = {}): CodecRig {
   return { layout, views, slots, arenas, codec };
 }
 
-/** encodeValue → store → loadValue → release: the path of a task result. */
-export function roundTripValue(rig: CodecRig, value: unknown, slot = 0): unknown {
-  rig.codec.store(slot, rig.codec.encodeValue(value, 'result'));
+/**
+ * encodeValue → store → loadValue → release: the path of a task result; with `records`, the path of
+ * a batch's results (inline records, strings bundled).
+ */
+export function roundTripValue(rig: CodecRig, value: unknown, slot = 0, records = false): unknown {
+  rig.codec.store(slot, rig.codec.encodeValue(value, 'result', records));
   const decoded = rig.codec.loadValue(slot);
   rig.codec.release(slot);
   return decoded;

@@ -17,6 +17,14 @@ async function rejection(promise: Promise<unknown>): Promise<any> {
   throw new Error('expected the promise to reject');
 }
 
+/** A shared ticket counter the worker already knows (announced by a first request), at 0. */
+async function ticketCounter(processor: ParallelProcessor<typeof Requests, 'ticketed'>): Promise<Int32Array> {
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  await processor.process({ id: -1, counter });
+  counter[0] = 0;
+  return counter;
+}
+
 function requests(count: number, failEvery = 0): { id: number; fail?: boolean }[] {
   return Array.from({ length: count }, (_, id) => (failEvery > 0 && id % failEvery === 0 ? { id, fail: true } : { id }));
 }
@@ -202,15 +210,8 @@ describe('turns and priorities', () => {
   });
 
   it('admits waiting requests by priority, without starving the low ones', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
-      module,
-      handler: 'ticketed',
-      threadCount: 1,
-      maxPendingTasks: 1,
-    });
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    await processor.process({ id: -1, counter }); // announces the shared counter to the worker
-    counter[0] = 0;
+    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({ module, handler: 'ticketed', threadCount: 1, maxPendingTasks: 1 });
+    const counter = await ticketCounter(processor);
     // The one permit is held while ten low- and ten high-priority requests queue for it.
     const hold = processor.process({ id: 0, counter, spinMs: 50 });
     const low = Array.from({ length: 10 }, (_, id) => processor.process({ id, counter }, { priority: 'low' }));
@@ -225,15 +226,8 @@ describe('turns and priorities', () => {
   });
 
   it('keeps low-priority requests progressing under a constant stream of high-priority ones', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
-      module,
-      handler: 'ticketed',
-      threadCount: 1,
-      maxPendingTasks: 1,
-    });
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    await processor.process({ id: -1, counter });
-    counter[0] = 0;
+    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({ module, handler: 'ticketed', threadCount: 1, maxPendingTasks: 1 });
+    const counter = await ticketCounter(processor);
     const hold = processor.process({ id: 0, counter, spinMs: 30 });
     // Four producers each keep one high-priority request waiting at all times.
     let lowsDone = false;

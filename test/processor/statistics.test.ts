@@ -7,6 +7,18 @@ import type * as Requests from '../fixtures/requests.mjs';
 
 const module = new URL('../fixtures/requests.mjs', import.meta.url);
 
+/** A 2-thread processor whose batch reports go to `reports`, after one small warm-up batch. */
+async function warmedUp(reports: BatchReport[]): Promise<ParallelProcessor<typeof Requests, 'handle'>> {
+  const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+    module,
+    handler: 'handle',
+    threadCount: 2,
+    monitor: { batchCompleted: (report) => reports.push(report) },
+  });
+  await processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 5 })));
+  return processor;
+}
+
 describe('processor statistics', () => {
   it('add up: completed + failed + rejected + cancelled + timed out = submitted', async () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
@@ -35,13 +47,7 @@ describe('processor statistics', () => {
 
   it('show a saturating CPU-bound batch with utilisation and batch efficiency above 0.9', async () => {
     const reports: BatchReport[] = [];
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
-      module,
-      handler: 'handle',
-      threadCount: 2,
-      monitor: { batchCompleted: (report) => reports.push(report) },
-    });
-    await processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 5 }))); // warm up
+    await using processor = await warmedUp(reports);
     processor.pool.resetStatistics();
     await processor.executeParallelBatch(Array.from({ length: 40 }, (_, id) => ({ id, spinMs: 10 })));
     const stats = processor.statistics();
@@ -60,13 +66,7 @@ describe('processor statistics', () => {
 
   it('give batches that share the pool their share, and all of them together their overall efficiency', async () => {
     const reports: BatchReport[] = [];
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
-      module,
-      handler: 'handle',
-      threadCount: 2,
-      monitor: { batchCompleted: (report) => reports.push(report) },
-    });
-    await processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 5 }))); // warm up
+    await using processor = await warmedUp(reports);
     processor.resetStatistics();
     reports.length = 0;
     const batch = () => processor.executeParallelBatch(Array.from({ length: 20 }, (_, id) => ({ id, spinMs: 10 })));

@@ -1,5 +1,6 @@
-// Prints "N passed, N failed" from vitest's JSON report (the last line of a CI run) and exits with
-// a failing status when anything failed or the report is missing.
+// Prints "N passed, N failed" from vitest's JSON report and the protocol model checks
+// (test-results/models.json, written by scripts/verify-models.mjs) — the last line of a CI run —
+// and exits with a failing status when anything failed or a report is missing.
 import { existsSync, readFileSync } from 'node:fs';
 
 const [reportPath, testStatus = '0'] = process.argv.slice(2);
@@ -16,5 +17,14 @@ for (const file of report.testResults ?? []) {
   if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed++;
 }
 if (failed === 0 && Number(testStatus) !== 0) failed = 1;
+const modelsPath = 'test-results/models.json';
+if (existsSync(modelsPath)) {
+  const models = JSON.parse(readFileSync(modelsPath, 'utf8'));
+  passed += models.passed;
+  failed += models.failed;
+} else {
+  console.log(`no model report at ${modelsPath}`);
+  failed++;
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

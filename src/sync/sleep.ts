@@ -305,8 +305,9 @@ export class Sleep {
       if (Atomics.compareExchange(this.words, this.counters, old, (old + SLEEPING_ONE) | 0) === old) break;
     }
     Atomics.store(this.words, this.stateWords[self], BLOCKED);
-    // The JEC wraps after 2^19 sleepy/post rounds; this look at every queue, made after the
-    // registration is visible, closes that window for good.
+    // This look at every queue, made after the BLOCKED store, is what no lost wake-up rests on
+    // (models/sleep.pml fails without it): until that store this worker counts as awake, so a
+    // producer may have left its job to it; and the JEC it compared could have wrapped.
     if (workVisible()) {
       this.cancelSleep(self);
       this.restartSpin(idle);

@@ -60,6 +60,12 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly hosts: WorkerHost[];
   private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
   private closing: Promise<void> | undefined;
+  /** Set when close() finished by itself, not cut short by terminate(). */
+  private closedGracefully = false;
+  /** terminate()'s work, once it was called. */
+  private terminating: Promise<void> | undefined;
+  /** Set when every worker has died and none could be replaced: every call fails with it. */
+  private failure: ThreadPoolError | undefined;
   private drainedWaiters: (() => void)[] = [];
   /** Parallel iterators started from this thread, for their ids. */
   private pipelines = 0;
@@ -99,6 +105,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const hosts = resolved.names.map((_, index) => plane.spawn(index));
     try {
       const reports = await Promise.all(hosts.map((host) => plane.start(host, [])));
+      for (const host of hosts) host.started = true;
       const report = reports[0];
       if (report.tasks.length === 0) {
         throw new ThreadPoolError(`the task module ${resolved.moduleUrl} exports no function: there is no task to run`);
@@ -425,23 +432,49 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /**
    * Stops accepting calls, waits for every accepted call to settle, runs the exit handlers and
-   * stops the workers. Calling it again returns the same promise.
+   * stops the workers. With `timeout` (milliseconds), a close that has not finished by then
+   * terminates the pool instead: calls still unsettled reject with PoolClosedError. Calling it again
+   * waits for the same close (a new timeout applies from that call).
    */
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
+    let timeout: number;
+    try {
+      timeout = closeTimeout(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.closing ??= this.closeGracefully();
-    return this.closing;
+    if (timeout === Infinity) return this.closing;
+    const closing = this.closing;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => void this.terminate().then(resolve, reject), timeout);
+      closing.then(
+        () => {
+          // Cut short by terminate() (this timeout's or the caller's): done when that is.
+          if (this.closedGracefully || this.terminating !== undefined) {
+            clearTimeout(timer);
+            void (this.terminating ?? closing).then(resolve, reject);
+          }
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
    * Stops the workers now. Every call not yet settled rejects with PoolClosedError.
    */
-  async terminate(): Promise<void> {
-    if (this.state === 'closed') return;
+  terminate(): Promise<void> {
+    if (this.terminating !== undefined) return this.terminating;
+    if (this.state === 'closed') return Promise.resolve();
     this.state = 'closed';
     this.plane.dispatcher.abandonAll(new PoolClosedError('the pool was terminated before the task finished'));
     this.notifyDrained();
-    await Promise.allSettled(this.hosts.map((host) => host.terminate()));
-    this.plane.dispose();
+    this.terminating = Promise.allSettled(this.hosts.map((host) => host.terminate())).then(() => this.plane.dispose());
+    return this.terminating;
   }
 
   /** `await using pool = await ThreadPool.create(...)` closes the pool at the end of the scope. */
@@ -455,6 +488,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   private accept(name: string): number {
+    if (this.failure !== undefined) throw this.failure;
     if (this.state !== 'running') throw new PoolClosedError();
     const task = this.taskIds.get(name);
     if (task === undefined) throw new UnknownTaskError(name, this.tasks);
@@ -501,6 +535,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       }),
     );
     this.state = 'closed';
+    this.closedGracefully = true;
     this.plane.dispose();
     for (const failure of failures) this.report(failure);
   }
@@ -544,24 +579,45 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     });
   }
 
-  /** A worker exited while the pool runs: settle what it held, then replace it. */
+  /**
+   * A worker exited while the pool runs: settle what it held, then replace it — unless it died
+   * while starting (a replacement whose task module or start handler now fails): replacing that one
+   * would only start a loop of workers dying at birth, so the pool goes on with fewer workers, and
+   * fails what is pending once none is left.
+   */
   private recover(host: WorkerHost, exit: WorkerExit): void {
     const crash = new WorkerCrashedError(host.name, describeExit(exit), { cause: exit.error, exitCode: exit.code });
     this.retiredMessages.sent += host.messages.sent;
     this.retiredMessages.received += host.messages.received;
     const abandoned = this.plane.recoverFrom(host.index, crash);
+    if (!host.started) {
+      const reason = host.startFailure === undefined ? describeExit(exit) : errorMessage(host.startFailure);
+      this.report(new ThreadPoolError(`worker ${host.name} could not be restarted (${reason}); it is not replaced`, { cause: host.startFailure ?? crash }));
+      this.failIfNoWorkerLeft();
+      return;
+    }
     if (abandoned === 0) this.report(crash);
     this.notifyDrained();
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    this.plane.start(replacement, this.announcer.entries()).catch((error: unknown) => {
-      this.report(new ThreadPoolError(`worker ${host.name} could not be restarted: ${errorMessage(error)}`, { cause: error }));
-      if (!this.hosts.some((candidate) => candidate.alive)) {
-        this.plane.dispatcher.abandonAll(new ThreadPoolError('every worker of the pool has died'));
-        this.notifyDrained();
-      }
-    });
+    this.plane.start(replacement, this.announcer.entries()).then(
+      () => void (replacement.started = true),
+      (error: unknown) => {
+        // Its exit comes back here, to recover(), which reports it and does not replace it again.
+        replacement.startFailure = error;
+        void replacement.terminate();
+      },
+    );
+  }
+
+  /** With no worker left, fails what is pending, and every later call. */
+  private failIfNoWorkerLeft(): void {
+    if (!this.hosts.some((candidate) => candidate.alive)) {
+      this.failure = new ThreadPoolError('every worker of the pool has died');
+      this.plane.dispatcher.abandonAll(this.failure);
+    }
+    this.notifyDrained();
   }
 
   private report(error: unknown): void {
@@ -569,6 +625,21 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const failure = error instanceof Error ? error : new ThreadPoolError(errorMessage(error), { cause: error });
     queueMicrotask(() => onError(failure));
   }
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Milliseconds to wait for the calls accepted to settle; past them the pool is terminated. Default: no limit. */
+  timeout?: number;
+}
+
+function closeTimeout(options: CloseOptions): number {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
+  const { timeout = Infinity } = options;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+    throw new InvalidOptionError('timeout', `expected a number of milliseconds of 0 or more, got ${String(timeout)}`);
+  }
+  return timeout;
 }
 
 function argumentLists(argsList: Iterable<unknown>): unknown[][] {

@@ -1,15 +1,16 @@
 // Starting, naming, closing and terminating pools; keeping the process alive exactly while work is
 // in flight; and proving that tasks never touch the control channel.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { PoolClosedError, ThreadPool, ThreadPoolBuilder, WorkerCrashedError } from 'viscose';
+import { InvalidOptionError, PoolClosedError, ThreadPool, ThreadPoolBuilder, ThreadPoolError, WorkerCrashedError } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
 import type * as Handlers from '../fixtures/handlers.mjs';
+import type * as DiesAtLoad from '../fixtures/dies-at-load.mjs';
 
 const tasksUrl = new URL('../fixtures/tasks.mjs', import.meta.url);
 const handlersUrl = new URL('../fixtures/handlers.mjs', import.meta.url);
@@ -195,6 +196,100 @@ describe('worker crashes', () => {
       await waitFor(async () => (await pool.run('add', 2, 2).catch(() => 0)) === 4);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe('closing with a timeout', () => {
+  it('terminates a close that has not finished in time: what is still running rejects', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 1 });
+    const flag = new Int32Array(new SharedArrayBuffer(4)); // never set: the task runs until terminated
+    const held = pool.run('holdUntil', flag);
+    const outcome = held.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await expect(pool.close({ timeout: 50 })).resolves.toBeUndefined();
+    expect(await outcome).toBeInstanceOf(PoolClosedError);
+    await expect(pool.run('add', 1, 2)).rejects.toBeInstanceOf(PoolClosedError);
+  });
+
+  it('closes gracefully when the calls settle in time, delivering their results', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'viscose-close-')), 'exit.log');
+    const pool = await ThreadPool.create<typeof Handlers>({
+      module: handlersUrl,
+      threads: 1,
+      exitHandler: 'onExit',
+      env: { ...process.env, VISCOSE_TEST_EXIT_LOG: log },
+    });
+    const result = pool.run('startedIndex');
+    await pool.close({ timeout: 10_000 });
+    expect(await result).toBeUndefined();
+    expect(readFileSync(log, 'utf8')).toBe('exit 0\n'); // the exit handler ran: a graceful close
+    rmSync(join(log, '..'), { recursive: true });
+  });
+
+  it('refuses a timeout that is not a number of milliseconds', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 1 });
+    await expect(pool.close({ timeout: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(pool.close({ timeout: 'soon' as never })).rejects.toThrow(/timeout/);
+  });
+});
+
+describe('workers that cannot be restarted', () => {
+  it('are not replaced again when they die while loading the module', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'viscose-restart-'));
+    const flag = join(dir, 'die');
+    const errors: Error[] = [];
+    const pool = await ThreadPool.create<typeof DiesAtLoad>({
+      module: new URL('../fixtures/dies-at-load.mjs', import.meta.url),
+      threads: 1,
+      env: { ...process.env, VISCOSE_TEST_DIE_AT_LOAD: flag },
+      onError: (error) => errors.push(error),
+    });
+    try {
+      writeFileSync(flag, '');
+      await expect(pool.run('exitNow', 1)).rejects.toBeInstanceOf(WorkerCrashedError);
+      await waitFor(() => errors.some((error) => error instanceof ThreadPoolError));
+      await expect(pool.run('ping')).rejects.toThrow(/every worker of the pool has died/);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(errors.filter((error) => /could not be restarted/.test(error.message))).toHaveLength(1);
+      expect(errors.find((error) => /could not be restarted/.test(error.message))!.message).toMatch(/exited with code 7/);
+    } finally {
+      await pool.terminate();
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('are not replaced again and again: the pool goes on with the others, then fails every call once none is left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'viscose-restart-'));
+    const flag = join(dir, 'refuse');
+    const errors: Error[] = [];
+    const pool = await ThreadPool.create<typeof Handlers>({
+      module: handlersUrl,
+      threads: 2,
+      startHandler: 'refuseOnceFlagged',
+      env: { ...process.env, VISCOSE_TEST_REFUSE_START: flag },
+      onError: (error) => errors.push(error),
+    });
+    try {
+      writeFileSync(flag, ''); // from now on a new worker's start handler throws
+      await expect(pool.run('exitNow', 1)).rejects.toBeInstanceOf(WorkerCrashedError);
+      const notRestarted = () => errors.filter((error) => error instanceof ThreadPoolError && /could not be restarted/.test(error.message));
+      await waitFor(() => notRestarted().length === 1);
+      expect(notRestarted()[0].message).toMatch(/start refused after a restart/);
+      // The other worker still serves.
+      await expect(pool.run('startedIndex')).resolves.toBeUndefined();
+      await expect(pool.run('exitNow', 1)).rejects.toBeInstanceOf(WorkerCrashedError);
+      await waitFor(() => notRestarted().length === 2);
+      await waitFor(async () => (await pool.run('startedIndex').catch((error: unknown) => error)) instanceof ThreadPoolError);
+      await expect(pool.run('startedIndex')).rejects.toThrow(/every worker of the pool has died/);
+      // No loop of workers dying at birth: two replacements were tried, no more.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(notRestarted()).toHaveLength(2);
+    } finally {
+      await pool.terminate();
+      rmSync(dir, { recursive: true });
     }
   });
 });

@@ -94,6 +94,17 @@ export class PoolClosedError extends ViscoseError {
   }
 }
 
+/**
+ * The call was cancelled through its AbortSignal: a queued task was withdrawn before any worker
+ * took it, or a running task's caller stopped waiting (the task saw `isCancelled()` turn true).
+ * `cause` is the signal's reason.
+ */
+export class AbortError extends ViscoseError {
+  constructor(reason: unknown) {
+    super('VISCOSE_ABORTED', 'the call was aborted', { cause: reason });
+  }
+}
+
 /** The worker running the task exited before the task finished. */
 export class WorkerCrashedError extends ViscoseError {
   readonly worker: string;

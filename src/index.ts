@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { ThreadPool } from './pool/thread-pool.js';
+export type { CloseOptions } from './pool/thread-pool.js';
 export { ThreadPoolBuilder } from './pool/builder.js';
 export type { ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
 export type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './pool/types.js';
@@ -22,6 +23,7 @@ export type { StreamOptions } from './processor/stream.js';
 export type { MetricsRegistry, RegisteredFamily } from './metrics/prom-client.js';
 export type { ProcessingErrorKind } from './errors.js';
 export {
+  AbortError,
   EncodeError,
   InvalidOptionError,
   NotATaskError,

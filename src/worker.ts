@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { ThreadPoolError } from './errors.js';
-import { forkJoin, workerIdentity } from './worker/context.js';
+import { cancellationRequested, forkJoin, workerIdentity } from './worker/context.js';
 import type { ForkJoin, Scope } from './worker/fork.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
 
@@ -97,6 +97,20 @@ export function parIter<S extends IterSource<unknown>>(source: S): ParIter<ItemO
  */
 export function yieldNow(): 'executed' | 'idle' | undefined {
   return forkJoin()?.yieldNow();
+}
+
+/**
+ * Whether the caller of the running task aborted it (the `signal` of `pool.with({ signal })`): the
+ * caller has stopped waiting and the result will be dropped, so a long task may stop early. Cheap
+ * enough to check in a loop (one shared-memory read per task on the stack). False outside a worker.
+ */
+export function isCancelled(): boolean {
+  return cancellationRequested();
+}
+
+/** Throws an `Error` named `AbortError` (code `VISCOSE_ABORTED`) if `isCancelled()`. */
+export function throwIfCancelled(): void {
+  if (cancellationRequested()) throw Object.assign(new Error('the task was aborted by its caller'), { name: 'AbortError', code: 'VISCOSE_ABORTED' });
 }
 
 /**

@@ -61,9 +61,14 @@ export class BatchCall {
     this.results = new Array<unknown>(total);
   }
 
+  /** The chunks queued so far (what an abort withdraws). */
+  readonly chunks: PendingWork[] = [];
+
   /** The pending work for the chunk of `count` calls starting at index `start`. */
   chunk(start: number, count: number): PendingWork {
-    return new BatchChunk(this, start, count);
+    const chunk = new BatchChunk(this, start, count);
+    this.chunks.push(chunk);
+    return chunk;
   }
 
   fill(start: number, values: unknown[], runMs = 0): void {
@@ -78,9 +83,9 @@ export class BatchCall {
     }
   }
 
-  /** The batch failed as a whole (plain mode), or calls [start, start + count) did (settled mode). */
+  /** The batch failed as a whole (plain mode, or an abort), or calls [start, start + count) did (settled mode). */
   fail(error: unknown, start = 0, count = 0): void {
-    if (!this.settleEach) {
+    if (!this.settleEach || count === 0) {
       if (this.settled) return;
       this.settled = true;
       this.reject(error);

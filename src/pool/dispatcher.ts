@@ -8,6 +8,9 @@
  *   QUEUED --(worker: compare-exchange, owner recorded)--> RUNNING
  *   RUNNING --(worker: payload, then store DONE/FAILED, then push to its completion ring)--> DONE
  *   DONE/FAILED --(main: decode, release the arena block, store FREE with generation + 1)--> FREE
+ *   QUEUED --(main, its caller aborted: compare-exchange, payload released)--> CANCELLED
+ *   CANCELLED --(the worker that takes its queue entry)--> RETURNED, pushed to its completion ring
+ *   RETURNED --(main: store FREE with generation + 1)--> FREE
  *
  * A main-thread scope takes a slot as its record (worker/scope-records.ts): RECORD until the last
  * part of the scope finishes, then DONE or FAILED like a task, completed by whichever thread
@@ -69,6 +72,12 @@ interface SlotWaiter {
   abandon(error: unknown): void;
 }
 
+/** What takes the place of a call that was cancelled while its task runs: the outcome is dropped. */
+const DROPPED: PendingWork = {
+  settle() {},
+  abandon() {},
+};
+
 /** ERROR value of a main-thread scope whose own body failed first. */
 export const ERROR_IN_BODY = 3;
 
@@ -82,6 +91,10 @@ export class Dispatcher {
   /** Broadcast parts whose worker's mailbox was full, retried on every drain. */
   private deferredPosts: [worker: number, entry: number][] = [];
   private inUse = 0;
+  /** Calls waiting for a slot, so that a cancelled one can be found; its entry says whether it was. */
+  private readonly waitingCalls = new Map<PendingWork, { cancelled: boolean }>();
+  /** Cancelled calls still in `waiting` (they give their slot back when their turn comes). */
+  private cancelledWaiting = 0;
   /** Completions consumed since the pool started. */
   completed = 0;
   /** Latest finishing time (shared clock) among the completions consumed. */
@@ -108,7 +121,7 @@ export class Dispatcher {
 
   /** Slots in use plus calls waiting for one. */
   get outstanding(): number {
-    return this.inUse + this.waiting.length;
+    return this.inUse + this.waiting.length - this.cancelledWaiting;
   }
 
   /**
@@ -128,10 +141,25 @@ export class Dispatcher {
     const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
       const copy = this.codec.detach(payload);
+      const entry = { cancelled: false };
+      this.waitingCalls.set(work, entry);
       this.waiting.push(
         {
-          grant: (granted) => this.publish(granted, submission, copy, work, accepted),
+          grant: (granted) => {
+            this.waitingCalls.delete(work);
+            if (!entry.cancelled) {
+              this.publish(granted, submission, copy, work, accepted);
+              return;
+            }
+            this.cancelledWaiting--;
+            this.handOn(granted);
+          },
           abandon: (error) => {
+            this.waitingCalls.delete(work);
+            if (entry.cancelled) {
+              this.cancelledWaiting--;
+              return;
+            }
             if (this.recorder !== undefined) this.recorder.cancelled++;
             work.abandon(error);
           },
@@ -252,10 +280,15 @@ export class Dispatcher {
 
   private readonly complete = (slot: number): void => {
     this.completed++;
-    const finished = this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)];
-    if (finished > this.lastFinishedAt) this.lastFinishedAt = finished;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     const state = stateOf(stateWord);
+    if (state === SlotState.RETURNED) {
+      // A withdrawn call's slot, returned by the worker that found its entry: nothing ran.
+      this.freeSlot(slot, stateWord);
+      return;
+    }
+    const finished = this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)];
+    if (finished > this.lastFinishedAt) this.lastFinishedAt = finished;
     let outcome: unknown;
     let decodeError: unknown;
     // A scope's task leaves no result: its slot still describes the arguments, already released.
@@ -267,9 +300,10 @@ export class Dispatcher {
       }
       this.codec.release(slot);
     }
-    if (this.recorder !== undefined) this.record(slot, state);
-    const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
     const work = this.pending[slot]!;
+    // A cancelled call was counted when it was cancelled.
+    if (this.recorder !== undefined && work !== DROPPED) this.record(slot, state);
+    const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
     this.freeSlot(slot, stateWord);
     if (decodeError !== undefined) work.abandon(decodeError);
     else work.settle(state, outcome, ownerOf(stateWord), runMs);
@@ -292,9 +326,51 @@ export class Dispatcher {
     this.pending[slot] = undefined;
     this.inUse--;
     Atomics.store(this.words, this.slots.word(slot, SlotField.STATE), makeStateWord(generationOf(stateWord) + 1, 0, SlotState.FREE));
+    this.handOn(slot);
+  }
+
+  /** Gives a free slot to the most urgent waiter, or back to the free list. */
+  private handOn(slot: number): void {
     const next = this.waiting.shift();
     if (next === undefined) this.free.push(slot);
     else next.grant(slot);
+  }
+
+  /**
+   * Withdraws `work` because its caller aborted. A call still waiting for a slot, or queued in one
+   * that no worker has claimed yet, will never run: its slot is taken back (QUEUED → CANCELLED by
+   * compare-exchange, so a worker's claim and this cannot both win; the queue entry left behind is
+   * stale once the slot's generation moves on). A call a worker is running gets its
+   * CANCEL_REQUESTED flag raised and its outcome dropped. Returns whether the call will not run.
+   */
+  cancel(work: PendingWork): boolean {
+    const waiting = this.waitingCalls.get(work);
+    if (waiting !== undefined) {
+      if (!waiting.cancelled) {
+        waiting.cancelled = true;
+        this.cancelledWaiting++;
+        if (this.recorder !== undefined) this.recorder.cancelled++;
+      }
+      return true;
+    }
+    const slot = this.pending.indexOf(work);
+    if (slot < 0) return false;
+    if (this.recorder !== undefined) this.recorder.cancelled++;
+    const stateIndex = this.slots.word(slot, SlotField.STATE);
+    const stateWord = Atomics.load(this.words, stateIndex);
+    this.pending[slot] = DROPPED;
+    if (stateOf(stateWord) === SlotState.QUEUED) {
+      const withdrawn = withState(stateWord, 0, SlotState.CANCELLED);
+      if (Atomics.compareExchange(this.words, stateIndex, stateWord, withdrawn) === stateWord) {
+        // No worker can claim it now, so none reads the payload. The slot itself stays taken
+        // until the worker that finds its queue entry returns it (one entry per slot in use keeps
+        // the injector within its capacity).
+        this.codec.release(slot);
+        return true;
+      }
+    }
+    Atomics.or(this.words, this.slots.word(slot, SlotField.FLAGS), SlotFlag.CANCEL_REQUESTED);
+    return false;
   }
 
   /**
@@ -310,15 +386,16 @@ export class Dispatcher {
       const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
       if (ownerOf(stateWord) !== worker) continue;
       const state = stateOf(stateWord);
-      if (state === SlotState.DONE || state === SlotState.FAILED) {
-        // Finished, but the worker died before (or while) publishing it.
+      if (state === SlotState.DONE || state === SlotState.FAILED || state === SlotState.RETURNED) {
+        // Finished (or a withdrawn call's slot taken back), but the worker died before (or while)
+        // publishing it.
         this.complete(slot);
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
         this.freeSlot(slot, stateWord);
-        if (this.recorder !== undefined) this.recorder.failed++;
+        if (this.recorder !== undefined && work !== DROPPED) this.recorder.failed++;
         work.abandon(crash);
-        abandoned++;
+        if (work !== DROPPED) abandoned++;
       }
     }
     return abandoned;
@@ -327,12 +404,13 @@ export class Dispatcher {
   /** Abandons everything: calls waiting for a slot and tasks in slots. For terminate(). */
   abandonAll(error: unknown): void {
     for (const waiter of this.waiting.drain()) waiter.abandon(error);
+    this.cancelledWaiting = 0;
     for (let slot = 0; slot < this.pending.length; slot++) {
       const work = this.pending[slot];
       if (work === undefined) continue;
       this.pending[slot] = undefined;
       this.inUse--;
-      if (this.recorder !== undefined && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0) this.recorder.cancelled++;
+      if (this.recorder !== undefined && work !== DROPPED && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0) this.recorder.cancelled++;
       work.abandon(error);
     }
   }

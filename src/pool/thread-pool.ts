@@ -11,7 +11,7 @@ import { initialSplits } from '../iter/splitter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
-import { InvalidOptionError, PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import { AbortError, InvalidOptionError, PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
 import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
 import { SlotFlag } from '../shm/slot.js';
@@ -64,6 +64,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private closedGracefully = false;
   /** terminate()'s work, once it was called. */
   private terminating: Promise<void> | undefined;
+  /** Calls that an abort of their signal withdraws, by signal (one listener per signal). */
+  private readonly abortable = new WeakMap<AbortSignal, { calls: Set<() => void>; onAbort: () => void }>();
   /** Set when every worker has died and none could be replaced: every call fails with it. */
   private failure: ThreadPoolError | undefined;
   private drainedWaiters: (() => void)[] = [];
@@ -168,15 +170,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   with(options: CallOptions): PoolCalls<M> {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
     for (const key of Object.keys(options)) {
-      if (key !== 'priority') throw new InvalidOptionError(key, 'unknown call option');
+      if (key !== 'priority' && key !== 'signal') throw new InvalidOptionError(key, 'unknown call option');
     }
     const level = priorityLevel(options.priority);
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
     return {
-      run: (name, ...args) => this.runAt(level, name, args),
+      run: (name, ...args) => this.runAt(level, name, args, false, signal),
       runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        this.runBatchAt(level, name, argsList, {}) as Promise<TaskResult<M, K>[]>,
+        this.runBatchAt(level, name, argsList, { signal }) as Promise<TaskResult<M, K>[]>,
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        this.runBatchAt(level, name, argsList, { settleEach: true }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>,
+        this.runBatchAt(level, name, argsList, { settleEach: true, signal }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>,
     };
   }
 
@@ -198,19 +202,56 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.runBatchAt(level, name, argsList, { settleEach: true, timed: true, oneChunk: true }) as Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>>;
   }
 
-  private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, timed = false): Promise<TaskResult<M, K>> {
+  private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, timed = false, signal?: AbortSignal): Promise<TaskResult<M, K>> {
     let task: number;
     let payload: EncodedPayload;
     try {
+      if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.accept(name);
       payload = this.plane.codec.encodeList(args, 'args');
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
+    let stopListening: (() => void) | undefined;
+    const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
       const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
       this.submit(toInjector(task, 0, level), payload, call);
+      if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => [call], reject);
     });
+    if (stopListening !== undefined) promise.then(stopListening, stopListening);
+    return promise;
+  }
+
+  /**
+   * Makes an abort of `signal` withdraw the call's pending works from the dispatcher and reject it
+   * with AbortError. Returns what forgets the call, to be called once it settles. A signal gets one
+   * listener however many calls share it (Node warns past ten listeners on one signal).
+   */
+  private withdrawOnAbort(signal: AbortSignal, works: () => PendingWork[], reject: (reason: unknown) => void): () => void {
+    const withdraw = () => {
+      for (const work of works()) this.plane.dispatcher.cancel(work);
+      reject(new AbortError(signal.reason));
+    };
+    let group = this.abortable.get(signal);
+    if (group === undefined) {
+      const calls = new Set<() => void>();
+      const onAbort = () => {
+        this.abortable.delete(signal);
+        for (const call of calls) call();
+        this.notifyDrained();
+      };
+      group = { calls, onAbort };
+      this.abortable.set(signal, group);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const { calls, onAbort } = group;
+    calls.add(withdraw);
+    return () => {
+      calls.delete(withdraw);
+      if (calls.size > 0 || this.abortable.get(signal)?.calls !== calls) return;
+      this.abortable.delete(signal);
+      signal.removeEventListener('abort', onAbort);
+    };
   }
 
   /**
@@ -240,11 +281,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     level: number,
     name: K,
     argsList: Iterable<TaskArgs<M, K>>,
-    { settleEach = false, timed = false, oneChunk = false }: { settleEach?: boolean; timed?: boolean; oneChunk?: boolean },
+    {
+      settleEach = false,
+      timed = false,
+      oneChunk = false,
+      signal,
+    }: { settleEach?: boolean; timed?: boolean; oneChunk?: boolean; signal?: AbortSignal },
   ): Promise<unknown> {
     let task: number;
     let calls: unknown[][];
     try {
+      if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.accept(name);
       calls = argumentLists(argsList);
       for (let i = 0; i < calls.length; i++) inspectValue(calls[i], 'argsList', i);
@@ -252,13 +299,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       return Promise.reject(error);
     }
     if (calls.length === 0) return Promise.resolve(timed ? { value: [], runMs: 0 } : []);
-    return new Promise((resolve, reject) => {
+    let stopListening: (() => void) | undefined;
+    const promise = new Promise((resolve, reject) => {
       const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, timed);
       const size = oneChunk ? calls.length : Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
       }
+      if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => batch.chunks, (reason) => batch.fail(reason));
     });
+    if (stopListening !== undefined) promise.then(stopListening, stopListening);
+    return promise;
   }
 
   /**

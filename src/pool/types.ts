@@ -48,6 +48,13 @@ export interface CallOptions {
    * first; a waiting call of a lower priority is passed over at most 8 times in a row.
    */
   priority?: Priority;
+  /**
+   * Aborting it withdraws the calls: a call still queued never runs, and its promise rejects with
+   * AbortError (a batch's promise, for all its calls). A call already running is not interrupted:
+   * its promise rejects at once, its result is dropped, and the task sees `isCancelled()` (from
+   * `viscose/worker`) turn true, to stop early if it checks.
+   */
+  signal?: AbortSignal;
 }
 
 /** A pool's calls made with particular options (`pool.with(options)`). */

@@ -23,9 +23,16 @@ export const SlotState = {
   RUNNING: 2,
   DONE: 3,
   FAILED: 4,
+  /**
+   * A queued call withdrawn by the main thread (its caller aborted) before any worker claimed it:
+   * a tombstone. Its queue entry stays where it is; the worker that takes that entry returns the
+   * slot to the main thread instead of running it.
+   */
   CANCELLED: 5,
   /** The slot holds a scope's shared record (COUNT, ERROR), not a task: nobody may claim it. */
   RECORD: 6,
+  /** A tombstone taken by the worker that found its entry (the owner), on its way back to main. */
+  RETURNED: 7,
 } as const;
 export type SlotStateValue = (typeof SlotState)[keyof typeof SlotState];
 
@@ -97,6 +104,11 @@ export const SlotFlag = {
    * `[results, failures]`, failures being `[index in the chunk, error]` pairs.
    */
   SETTLE_EACH: 4,
+  /**
+   * Raised by the main thread (Atomics.or) when the caller of a running task aborted it; the task
+   * sees it through `isCancelled()`. Its outcome is dropped when it finishes.
+   */
+  CANCEL_REQUESTED: 8,
 } as const;
 
 /** Values of a scope record's ERROR word. */
@@ -187,6 +199,21 @@ export class SlotTable {
    * Claims a queued task for `worker`. Returns the slot, or -1 when the entry is stale (the slot
    * was cancelled, or freed and reused) or another worker claimed it first.
    */
+  /**
+   * If `entry` is the queue entry of a withdrawn call (CANCELLED, same generation), marks its slot
+   * RETURNED by `worker` and returns it, for the worker to hand back to the main thread; else -1.
+   * A worker holding the entry is the only one that can: an entry is taken from a queue once.
+   */
+  takeWithdrawn(entry: number, worker: number): number {
+    const slot = entry & this.slotMask;
+    const index = this.word(slot, SlotField.STATE);
+    const current = Atomics.load(this.words, index);
+    if (stateOf(current) !== SlotState.CANCELLED) return -1;
+    if ((generationOf(current) & this.entryGenerationMask) !== entry >>> this.slotBits) return -1;
+    Atomics.store(this.words, index, withState(current, worker, SlotState.RETURNED));
+    return slot;
+  }
+
   claim(entry: number, worker: number): number {
     const slot = entry & this.slotMask;
     const index = this.word(slot, SlotField.STATE);

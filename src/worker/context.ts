@@ -14,8 +14,19 @@ export interface WorkerIdentity {
 
 const IDENTITY = Symbol.for('viscose.worker.identity');
 const FORK_JOIN = Symbol.for('viscose.worker.fork-join');
+const CANCELLED = Symbol.for('viscose.worker.cancelled');
 
-type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoin };
+type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoin; [CANCELLED]?: () => boolean };
+
+/** Sets how task code asks whether its caller aborted it. */
+export function setCancellationCheck(check: () => boolean): void {
+  (globalThis as WithContext)[CANCELLED] = check;
+}
+
+/** Whether the caller of the running task aborted it; false outside a worker. */
+export function cancellationRequested(): boolean {
+  return (globalThis as WithContext)[CANCELLED]?.() ?? false;
+}
 
 export function setWorkerIdentity(identity: WorkerIdentity): void {
   (globalThis as WithContext)[IDENTITY] = identity;

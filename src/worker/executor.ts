@@ -60,6 +60,17 @@ export class Executor {
     return this.running.length === 0 ? -1 : this.running[this.running.length - 1];
   }
 
+  /**
+   * Whether the caller of a task running on this thread's stack aborted it (CANCEL_REQUESTED):
+   * the innermost, or one it runs inside of (a join half run inline belongs to its caller).
+   */
+  readonly cancelRequested = (): boolean => {
+    for (let i = this.running.length - 1; i >= 0; i--) {
+      if ((Atomics.load(this.words, this.slots.word(this.running[i], SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0) return true;
+    }
+    return false;
+  };
+
   /** How many slots' tasks are running on this thread's stack. */
   get runningDepth(): number {
     return this.running.length;

@@ -374,6 +374,10 @@ export class WorkerRuntime {
         this.levels.served(level, this.injectorHasWork);
         return slot;
       }
+      // A withdrawn call (only calls from the main thread, which sit in the injector, can be):
+      // its slot goes back to the main thread, which frees it.
+      const withdrawn = this.slots.takeWithdrawn(entry, this.index);
+      if (withdrawn >= 0) this.executor.publishToMain(withdrawn);
     }
   }
 

@@ -9,6 +9,7 @@
  * batch larger than the capacity streams through it.
  */
 import {
+  AbortError,
   EncodeError,
   PayloadTooLargeError,
   PoolClosedError,
@@ -458,7 +459,7 @@ export function toProcessingError(error: unknown, index: number | undefined): Pr
   const make = (kind: ProcessingErrorKind, message: string) => new ProcessingError(kind, message, { cause: error, index });
   if (error instanceof TaskError) return make('task-failed', error.message);
   if (error instanceof WorkerCrashedError) return make('worker-crashed', error.message);
-  if (error instanceof PoolClosedError) return make('cancelled', error.message);
+  if (error instanceof PoolClosedError || error instanceof AbortError) return make('cancelled', error.message);
   if (error instanceof EncodeError || error instanceof PayloadTooLargeError || error instanceof ThreadPoolError) {
     return make('thread-pool-error', error.message);
   }

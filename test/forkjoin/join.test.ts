@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotATaskError, TaskError, ThreadPool } from 'viscose';
 import type * as ForkJoin from '../fixtures/forkjoin.mjs';
+import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/forkjoin.mjs', import.meta.url);
 
@@ -10,14 +11,6 @@ function fibSequential(n: number): number {
   return n < 2 ? n : fibSequential(n - 1) + fibSequential(n - 2);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe.each([1, 2, 4])('recursive fib with join on %i thread(s)', (threads) => {
   let pool: ThreadPool<typeof ForkJoin>;

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClosedError, TaskError, ThreadPool } from 'viscose';
 import type * as ForkJoin from '../fixtures/forkjoin.mjs';
+import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/forkjoin.mjs', import.meta.url);
 
@@ -9,14 +10,6 @@ function sharedCounts(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * length));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('from the main thread', () => {
   let pool: ThreadPool<typeof ForkJoin>;

@@ -3,17 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotATaskError, PayloadTooLargeError, PoolClosedError, TaskError, ThreadPool, UnknownTaskError, range } from 'viscose';
 import type * as Fixture from '../fixtures/iter.mjs';
+import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 function sharedFloat64(values: number[]): Float64Array {
   const array = new Float64Array(new SharedArrayBuffer(8 * values.length));

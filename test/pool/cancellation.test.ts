@@ -5,17 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError, InvalidOptionError, ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
+import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/tasks.mjs', import.meta.url);
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 /** A pool of one worker, busy until the returned function is called. */
 async function busyPool(options: { maxPendingTasks?: number } = {}) {

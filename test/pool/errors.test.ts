@@ -12,17 +12,10 @@ import {
   UnknownTaskError,
   ViscoseError,
 } from 'viscose';
+import { rejection } from '../support/rejection.js';
 
 const tasksUrl = new URL('../fixtures/tasks.mjs', import.meta.url);
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('task failures', () => {
   let pool: ThreadPool;

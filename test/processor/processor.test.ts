@@ -3,19 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError, ParallelProcessor, ProcessingError, UnknownTaskError } from 'viscose';
 import type * as Requests from '../fixtures/requests.mjs';
+import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/requests.mjs', import.meta.url);
 
 type Processor = ParallelProcessor<typeof Requests, 'handle'>;
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 /** A shared ticket counter the worker already knows (announced by a first request), at 0. */
 async function ticketCounter(processor: ParallelProcessor<typeof Requests, 'ticketed'>): Promise<Int32Array> {

@@ -105,6 +105,22 @@ export class AbortError extends ViscoseError {
   }
 }
 
+/**
+ * The task ran longer than the call's `timeout` (counted from when a worker started it). The
+ * caller stopped waiting; the task saw `isCancelled()` turn true, and with `terminateAfter` its
+ * worker was terminated and replaced if it ran on.
+ */
+export class TaskTimeoutError extends ViscoseError {
+  readonly task: string;
+  readonly timeoutMs: number;
+
+  constructor(task: string, timeoutMs: number) {
+    super('VISCOSE_TIMED_OUT', `task ${task} ran longer than its timeout of ${timeoutMs} ms`);
+    this.task = task;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** The worker running the task exited before the task finished. */
 export class WorkerCrashedError extends ViscoseError {
   readonly worker: string;

@@ -31,6 +31,7 @@ export {
   PoolClosedError,
   ProcessingError,
   TaskError,
+  TaskTimeoutError,
   ThreadPoolError,
   UnknownTaskError,
   ViscoseError,

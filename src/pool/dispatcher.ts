@@ -337,6 +337,23 @@ export class Dispatcher {
   }
 
   /**
+   * Where `work` runs: its slot's state word and when a worker started it (shared clock), or
+   * undefined while it waits (for a slot, or in the queue) and once it has finished.
+   */
+  running(work: PendingWork): { slot: number; stateWord: number; startedAt: number } | undefined {
+    const slot = this.pending.indexOf(work);
+    if (slot < 0) return undefined;
+    const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
+    if (stateOf(stateWord) !== SlotState.RUNNING) return undefined;
+    return { slot, stateWord, startedAt: this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)] };
+  }
+
+  /** Whether `slot` is still in the state `stateWord` (the same task, still running). */
+  stillRunning(slot: number, stateWord: number): boolean {
+    return Atomics.load(this.words, this.slots.word(slot, SlotField.STATE)) === stateWord;
+  }
+
+  /**
    * Withdraws `work` because its caller aborted. A call still waiting for a slot, or queued in one
    * that no worker has claimed yet, will never run: its slot is taken back (QUEUED → CANCELLED by
    * compare-exchange, so a worker's claim and this cannot both win; the queue entry left behind is

@@ -11,10 +11,20 @@ import { initialSplits } from '../iter/splitter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
-import { AbortError, InvalidOptionError, PayloadTooLargeError, PoolClosedError, ThreadPoolError, UnknownTaskError, WorkerCrashedError } from '../errors.js';
+import {
+  AbortError,
+  InvalidOptionError,
+  PayloadTooLargeError,
+  PoolClosedError,
+  TaskTimeoutError,
+  ThreadPoolError,
+  UnknownTaskError,
+  WorkerCrashedError,
+} from '../errors.js';
 import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
-import { SlotFlag } from '../shm/slot.js';
+import { SlotFlag, ownerOf } from '../shm/slot.js';
+import { sharedNow } from '../sync/clock.js';
 import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import type { PendingWork, Submission } from './dispatcher.js';
@@ -170,17 +180,25 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   with(options: CallOptions): PoolCalls<M> {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
     for (const key of Object.keys(options)) {
-      if (key !== 'priority' && key !== 'signal') throw new InvalidOptionError(key, 'unknown call option');
+      if (!CALL_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown call option');
     }
     const level = priorityLevel(options.priority);
-    const { signal } = options;
+    const { signal, timeout, terminateAfter } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
+    const limit = timeout === undefined ? undefined : { timeoutMs: milliseconds('timeout', timeout), terminateAfterMs: Infinity };
+    if (terminateAfter !== undefined) {
+      if (limit === undefined) throw new InvalidOptionError('terminateAfter', 'needs a timeout');
+      limit.terminateAfterMs = milliseconds('terminateAfter', terminateAfter);
+    }
+    const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
     return {
-      run: (name, ...args) => this.runAt(level, name, args, false, signal),
+      run: (name, ...args) => this.runAt(level, name, args, false, signal, limit),
       runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        this.runBatchAt(level, name, argsList, { signal }) as Promise<TaskResult<M, K>[]>,
+        limit !== undefined ? noBatchLimit() : (this.runBatchAt(level, name, argsList, { signal }) as Promise<TaskResult<M, K>[]>),
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        this.runBatchAt(level, name, argsList, { settleEach: true, signal }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>,
+        limit !== undefined
+          ? noBatchLimit()
+          : (this.runBatchAt(level, name, argsList, { settleEach: true, signal }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>),
     };
   }
 
@@ -202,7 +220,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.runBatchAt(level, name, argsList, { settleEach: true, timed: true, oneChunk: true }) as Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>>;
   }
 
-  private runAt<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, timed = false, signal?: AbortSignal): Promise<TaskResult<M, K>> {
+  private runAt<K extends TaskName<M>>(
+    level: number,
+    name: K,
+    args: TaskArgs<M, K>,
+    timed = false,
+    signal?: AbortSignal,
+    limit?: RunLimit,
+  ): Promise<TaskResult<M, K>> {
     let task: number;
     let payload: EncodedPayload;
     try {
@@ -215,11 +240,60 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     let stopListening: (() => void) | undefined;
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
       const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
+      const submittedAt = sharedNow();
       this.submit(toInjector(task, 0, level), payload, call);
       if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => [call], reject);
+      if (limit !== undefined) {
+        const stopTimer = this.limitRunTime(name, call, submittedAt, limit, reject);
+        const stopSignal = stopListening;
+        stopListening = () => {
+          stopTimer();
+          stopSignal?.();
+        };
+      }
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
+  }
+
+  /**
+   * Watches a call's run time: once a worker has run it for `timeoutMs`, raises its cancel flag,
+   * drops its outcome and rejects it with TaskTimeoutError; if it still runs `terminateAfterMs`
+   * later, terminates its worker (recover() replaces it). The start is read from the slot, where
+   * the worker stamps it. Returns what stops the watch, for when the call settles first.
+   */
+  private limitRunTime(task: string, call: PendingWork, submittedAt: number, limit: RunLimit, reject: (reason: unknown) => void): () => void {
+    const { dispatcher } = this.plane;
+    let timer: NodeJS.Timeout | undefined;
+    const check = (): void => {
+      timer = undefined;
+      const running = dispatcher.running(call);
+      // Not started yet: it cannot time out within the next timeout (and a start in between is
+      // seen then, with its exact time left).
+      if (running === undefined) return watch(limit.timeoutMs);
+      // Claimed a moment ago: the worker has not stamped its start over the slot's last task yet.
+      if (running.startedAt < submittedAt) return watch(1);
+      const left = running.startedAt + limit.timeoutMs - sharedNow();
+      if (left > 0) return watch(left);
+      dispatcher.cancel(call);
+      reject(new TaskTimeoutError(task, limit.timeoutMs));
+      if (limit.terminateAfterMs === Infinity) return;
+      // Not `timer`: the call has settled now, and settling stops only the watch above.
+      setTimeout(() => {
+        if (!dispatcher.stillRunning(running.slot, running.stateWord)) return;
+        const host = this.hosts[ownerOf(running.stateWord)];
+        host.retired = true;
+        void host.terminate();
+      }, limit.terminateAfterMs).unref();
+    };
+    const watch = (ms: number): void => {
+      timer = setTimeout(check, ms);
+      timer.unref();
+    };
+    watch(limit.timeoutMs);
+    return () => {
+      if (timer !== undefined) clearTimeout(timer);
+    };
   }
 
   /**
@@ -647,7 +721,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       this.failIfNoWorkerLeft();
       return;
     }
-    if (abandoned === 0) this.report(crash);
+    if (abandoned === 0 && !host.retired) this.report(crash);
     this.notifyDrained();
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
@@ -676,6 +750,19 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const failure = error instanceof Error ? error : new ThreadPoolError(errorMessage(error), { cause: error });
     queueMicrotask(() => onError(failure));
   }
+}
+
+/** A call's run-time limit (CallOptions `timeout` and `terminateAfter`). */
+interface RunLimit {
+  timeoutMs: number;
+  terminateAfterMs: number;
+}
+
+const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter']);
+
+function milliseconds(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0)) throw new InvalidOptionError(option, `expected a positive number of milliseconds, got ${String(value)}`);
+  return value;
 }
 
 /** Options of `close()`. */

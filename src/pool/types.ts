@@ -55,6 +55,19 @@ export interface CallOptions {
    * `viscose/worker`) turn true, to stop early if it checks.
    */
   signal?: AbortSignal;
+  /**
+   * `run` only: milliseconds the task may run, counted from when a worker starts it (time spent
+   * queued does not count). Past it the call rejects with TaskTimeoutError, its result is dropped
+   * and the task sees `isCancelled()` turn true.
+   */
+  timeout?: number;
+  /**
+   * With `timeout`: if the task is still running this many milliseconds after its timeout (it
+   * ignores `isCancelled()`), its worker is terminated and replaced. Other tasks running on that
+   * worker (asynchronous ones, or work it had taken on while waiting in a join) fail with
+   * WorkerCrashedError. Default: never.
+   */
+  terminateAfter?: number;
 }
 
 /** A pool's calls made with particular options (`pool.with(options)`). */

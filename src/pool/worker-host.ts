@@ -42,6 +42,8 @@ export class WorkerHost {
   started = false;
   /** Why starting it failed, when it did (it is then terminated). */
   startFailure: unknown;
+  /** Terminated by the pool on purpose (a task past its timeout): its exit is no surprise to report. */
+  retired = false;
 
   constructor(private readonly options: HostOptions) {
     this.index = options.index;

@@ -16,6 +16,7 @@ import {
   ProcessingError,
   type ProcessingErrorKind,
   TaskError,
+  TaskTimeoutError,
   ThreadPoolError,
   UnknownTaskError,
   WorkerCrashedError,
@@ -459,6 +460,7 @@ export function toProcessingError(error: unknown, index: number | undefined): Pr
   const make = (kind: ProcessingErrorKind, message: string) => new ProcessingError(kind, message, { cause: error, index });
   if (error instanceof TaskError) return make('task-failed', error.message);
   if (error instanceof WorkerCrashedError) return make('worker-crashed', error.message);
+  if (error instanceof TaskTimeoutError) return make('timed-out', error.message);
   if (error instanceof PoolClosedError || error instanceof AbortError) return make('cancelled', error.message);
   if (error instanceof EncodeError || error instanceof PayloadTooLargeError || error instanceof ThreadPoolError) {
     return make('thread-pool-error', error.message);

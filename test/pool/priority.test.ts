@@ -100,7 +100,7 @@ describe('priorities', () => {
     const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
     try {
       expect(() => pool.with({ priority: 'urgent' as never })).toThrow(InvalidOptionError);
-      expect(() => pool.with({ timeout: 5 } as never)).toThrow(InvalidOptionError);
+      expect(() => pool.with({ deadline: 5 } as never)).toThrow(InvalidOptionError);
       expect(await pool.with({}).run('add', 1, 2)).toBe(3);
       expect(await pool.with({ priority: 'low' }).runBatch('add', [[1, 2], [3, 4]])).toEqual([3, 7]);
     } finally {

@@ -9,7 +9,8 @@
  * @packageDocumentation
  */
 import { ThreadPoolError } from './errors.js';
-import { cancellationRequested, forkJoin, workerIdentity } from './worker/context.js';
+import { abortedError } from './worker/cancellation.js';
+import { cancellation, forkJoin, workerIdentity } from './worker/context.js';
 import type { ForkJoin, Scope } from './worker/fork.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
 
@@ -105,12 +106,25 @@ export function yieldNow(): 'executed' | 'idle' | undefined {
  * enough to check in a loop (one shared-memory read per task on the stack). False outside a worker.
  */
 export function isCancelled(): boolean {
-  return cancellationRequested();
+  return cancellation()?.isCancelled() ?? false;
 }
 
 /** Throws an `Error` named `AbortError` (code `VISCOSE_ABORTED`) if `isCancelled()`. */
 export function throwIfCancelled(): void {
-  if (cancellationRequested()) throw Object.assign(new Error('the task was aborted by its caller'), { name: 'AbortError', code: 'VISCOSE_ABORTED' });
+  if (isCancelled()) throw abortedError();
+}
+
+/**
+ * An AbortSignal that aborts (with an `AbortError`) when the caller of the running task aborts it
+ * or its timeout passes: for an asynchronous task to hand to `fetch`, timers or streams. Call it in
+ * the task's synchronous part, before its first `await`. The worker looks for the abort every few
+ * milliseconds while the task's awaits let its event loop run; a synchronous task checks
+ * `isCancelled()` instead.
+ */
+export function taskSignal(): AbortSignal {
+  const current = cancellation();
+  if (current === undefined) throw new ThreadPoolError('taskSignal() can only be called from a task running on a viscose worker');
+  return current.signal();
 }
 
 /**

@@ -14,18 +14,23 @@ export interface WorkerIdentity {
 
 const IDENTITY = Symbol.for('viscose.worker.identity');
 const FORK_JOIN = Symbol.for('viscose.worker.fork-join');
-const CANCELLED = Symbol.for('viscose.worker.cancelled');
+const CANCELLATION = Symbol.for('viscose.worker.cancellation');
 
-type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoin; [CANCELLED]?: () => boolean };
-
-/** Sets how task code asks whether its caller aborted it. */
-export function setCancellationCheck(check: () => boolean): void {
-  (globalThis as WithContext)[CANCELLED] = check;
+/** How task code learns that its caller aborted it (worker/cancellation.ts). */
+export interface TaskCancellation {
+  isCancelled(): boolean;
+  signal(): AbortSignal;
 }
 
-/** Whether the caller of the running task aborted it; false outside a worker. */
-export function cancellationRequested(): boolean {
-  return (globalThis as WithContext)[CANCELLED]?.() ?? false;
+type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoin; [CANCELLATION]?: TaskCancellation };
+
+export function setCancellation(cancellation: TaskCancellation): void {
+  (globalThis as WithContext)[CANCELLATION] = cancellation;
+}
+
+/** The thread's cancellation, or undefined outside a worker. */
+export function cancellation(): TaskCancellation | undefined {
+  return (globalThis as WithContext)[CANCELLATION];
 }
 
 export function setWorkerIdentity(identity: WorkerIdentity): void {

@@ -15,7 +15,7 @@ import { WorkerBlock, WorkerCounter, nestedSlotBase, workerWord } from '../shm/l
 import { SlotTable } from '../shm/slot.js';
 import { completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
-import { setCancellationCheck, setForkJoin, setWorkerIdentity } from './context.js';
+import { setCancellation, setForkJoin, setWorkerIdentity } from './context.js';
 import { Executor, type TaskFunction } from './executor.js';
 import { ForkJoin } from './fork.js';
 import { NestedSlots } from './nested-slots.js';
@@ -96,7 +96,7 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   const forks = new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds, runner });
   runner.attach(forks);
   setForkJoin(forks);
-  setCancellationCheck(executor.cancelRequested);
+  setCancellation(executor.cancellation);
   runtime.start(executor, () => stopped.resolve());
   return runtime;
 }

@@ -16,6 +16,7 @@ import { Header, type Layout, WorkerCounter, nestedOwner } from '../shm/layout.j
 import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
+import { Cancellation } from './cancellation.js';
 import { isThenable, plainError } from './outcomes.js';
 import type { ScopeRecords } from './scope-records.js';
 
@@ -47,29 +48,21 @@ export class Executor {
   private readonly codec: PayloadCodec;
   /** Slots whose task runs on this thread's stack right now, innermost last. */
   private readonly running: number[] = [];
+  /** What task code asks to learn that its caller aborted it. */
+  readonly cancellation: Cancellation;
 
   constructor(private readonly parts: ExecutorParts) {
     this.words = parts.words;
     this.f64 = new Float64Array(parts.words.buffer as SharedArrayBuffer);
     this.slots = parts.slots;
     this.codec = parts.codec;
+    this.cancellation = new Cancellation(this.words, this.slots, this.running);
   }
 
   /** The slot whose task the current synchronous code belongs to, or -1. */
   get currentSlot(): number {
     return this.running.length === 0 ? -1 : this.running[this.running.length - 1];
   }
-
-  /**
-   * Whether the caller of a task running on this thread's stack aborted it (CANCEL_REQUESTED):
-   * the innermost, or one it runs inside of (a join half run inline belongs to its caller).
-   */
-  readonly cancelRequested = (): boolean => {
-    for (let i = this.running.length - 1; i >= 0; i--) {
-      if ((Atomics.load(this.words, this.slots.word(this.running[i], SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0) return true;
-    }
-    return false;
-  };
 
   /** How many slots' tasks are running on this thread's stack. */
   get runningDepth(): number {
@@ -199,6 +192,7 @@ export class Executor {
     const slots = this.slots;
     const { index, layout } = this.parts;
     this.recordTimes(slot);
+    this.cancellation.finished(slot);
     words[this.parts.countersBase + WorkerCounter.TASKS_RUN]++;
     const scope = words[slots.word(slot, SlotField.SCOPE)];
     const owner = nestedOwner(layout, slot);

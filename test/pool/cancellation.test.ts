@@ -81,6 +81,26 @@ describe('cancellation', () => {
     expect(stats.completed + stats.failed + stats.cancelled + stats.inFlight).toBe(stats.submitted);
   });
 
+  it('aborts the signal an asynchronous task asked for, on abort and on timeout', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
+    for (const how of ['abort', 'timeout'] as const) {
+      const state = new Int32Array(new SharedArrayBuffer(4));
+      await pool.run('ticket', state);
+      state[0] = 0;
+      const controller = new AbortController();
+      const options = how === 'abort' ? { signal: controller.signal } : { timeout: 30 };
+      const call = pool.with(options).run('awaitAbort', state, 20_000);
+      while (Atomics.load(state, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      if (how === 'abort') controller.abort();
+      await rejection(call);
+      // The task's signal fired within a few milliseconds: it recorded it.
+      const deadline = performance.now() + 5_000;
+      while (Atomics.load(state, 0) !== 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      expect(state[0]).toBe(2);
+    }
+    expect(await pool.run('add', 1, 1)).toBe(2);
+  });
+
   it('withdraws a whole batch', async () => {
     const { pool, counter, held, release } = await busyPool();
     await using _ = pool;

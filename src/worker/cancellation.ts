@@ -1,0 +1,75 @@
+/**
+ * How task code learns that its caller aborted it, or that it ran past its timeout: the main
+ * thread raises CANCEL_REQUESTED in the FLAGS word of the task's slot. `isCancelled()` reads it
+ * (for every task on this thread's stack: a join half run inline belongs to its caller's call).
+ * `signal()` gives the running task an AbortSignal that this worker aborts when it sees the flag:
+ * it looks every POLL_MS while some task holds such a signal, which an asynchronous task (one whose
+ * awaits let this thread's event loop run) can hand to fetch, timers or streams.
+ */
+import { SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
+
+/** How often the flags of tasks holding a signal are looked at. */
+const POLL_MS = 2;
+
+/** What a cancelled task is told: an Error named AbortError, as Node's own APIs use. */
+export function abortedError(): Error {
+  return Object.assign(new Error('the task was aborted by its caller'), { name: 'AbortError', code: 'VISCOSE_ABORTED' });
+}
+
+export class Cancellation {
+  /** Signals handed out, by the slot of their task; removed when the task finishes. */
+  private readonly signals = new Map<number, AbortController>();
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly words: Int32Array,
+    private readonly slots: SlotTable,
+    /** Slots whose tasks run on this thread's stack, innermost last. */
+    private readonly running: readonly number[],
+  ) {}
+
+  readonly isCancelled = (): boolean => {
+    for (let i = this.running.length - 1; i >= 0; i--) if (this.requested(this.running[i])) return true;
+    return false;
+  };
+
+  /** The running task's signal; from its synchronous part only (after an await it is not "running" here). */
+  readonly signal = (): AbortSignal => {
+    const slot = this.running.length === 0 ? -1 : this.running[this.running.length - 1];
+    if (slot < 0) throw new Error('taskSignal() must be called from a running task, before its first await');
+    let controller = this.signals.get(slot);
+    if (controller === undefined) {
+      controller = new AbortController();
+      if (this.requested(slot)) {
+        controller.abort(abortedError());
+      } else {
+        this.signals.set(slot, controller);
+        this.poller ??= setInterval(this.poll, POLL_MS);
+      }
+    }
+    return controller.signal;
+  };
+
+  /** The task of `slot` finished: its signal, if any, no longer needs watching. */
+  finished(slot: number): void {
+    if (this.signals.delete(slot) && this.signals.size === 0) this.stopPolling();
+  }
+
+  private readonly poll = (): void => {
+    for (const [slot, controller] of this.signals) {
+      if (!this.requested(slot)) continue;
+      this.signals.delete(slot);
+      controller.abort(abortedError());
+    }
+    if (this.signals.size === 0) this.stopPolling();
+  };
+
+  private stopPolling(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  private requested(slot: number): boolean {
+    return (Atomics.load(this.words, this.slots.word(slot, SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0;
+  }
+}

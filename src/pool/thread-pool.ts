@@ -203,8 +203,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   /** `run` at a priority level for the ParallelProcessor, resolving with the task's run time too. */
-  [RUN_TIMED]<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>): Promise<Timed<TaskResult<M, K>>> {
-    return this.runAt(level, name, args, true) as Promise<Timed<TaskResult<M, K>>>;
+  [RUN_TIMED]<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, signal?: AbortSignal): Promise<Timed<TaskResult<M, K>>> {
+    return this.runAt(level, name, args, true, signal) as Promise<Timed<TaskResult<M, K>>>;
   }
 
   /**
@@ -216,8 +216,11 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     level: number,
     name: K,
     argsList: Iterable<TaskArgs<M, K>>,
+    signal?: AbortSignal,
   ): Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>> {
-    return this.runBatchAt(level, name, argsList, { settleEach: true, timed: true, oneChunk: true }) as Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>>;
+    return this.runBatchAt(level, name, argsList, { settleEach: true, timed: true, oneChunk: true, signal }) as Promise<
+      Timed<PromiseSettledResult<TaskResult<M, K>>[]>
+    >;
   }
 
   private runAt<K extends TaskName<M>>(

@@ -57,33 +57,43 @@ export class Capacity {
    * ProcessingError after `timeoutMs` (if finite), and with the close error if the capacity is
    * closed meanwhile.
    */
-  acquire(permits: number, level: number, timeoutMs = Infinity, index?: number): Promise<void> {
+  acquire(permits: number, level: number, timeoutMs = Infinity, index?: number, signal?: AbortSignal): Promise<void> {
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
+    if (signal?.aborted) return Promise.reject(cancelledWaiting(index, signal));
     if (this.tryAcquire(permits)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      const stopWaiting = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      /** Leaves the queue with `error` (the waiter stays in it, marked done, until its turn). */
+      const giveUp = (error: ProcessingError) => {
+        if (waiter.done) return;
+        waiter.done = true;
+        stopWaiting();
+        this.waiting--;
+        reject(error);
+        this.grantWaiters();
+        this.notifyDrained();
+      };
+      const onAbort = () => giveUp(cancelledWaiting(index, signal!));
       const waiter: Waiter = {
         permits,
         done: false,
         grant: () => {
-          if (timer !== undefined) clearTimeout(timer);
+          stopWaiting();
           resolve();
         },
         fail: (error) => {
-          if (timer !== undefined) clearTimeout(timer);
+          stopWaiting();
           reject(error);
         },
       };
       if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          if (waiter.done) return;
-          waiter.done = true;
-          this.waiting--;
-          reject(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index }));
-          this.grantWaiters();
-          this.notifyDrained();
-        }, timeoutMs);
+        timer = setTimeout(() => giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index })), timeoutMs);
       }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting++;
       this.waiters.push(waiter, level);
     });
@@ -141,4 +151,8 @@ export class Capacity {
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function cancelledWaiting(index: number | undefined, signal: AbortSignal): ProcessingError {
+  return new ProcessingError('cancelled', 'the request was aborted while it waited for capacity', { cause: signal.reason, index });
 }

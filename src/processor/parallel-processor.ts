@@ -11,6 +11,7 @@
 import {
   AbortError,
   EncodeError,
+  InvalidOptionError,
   PayloadTooLargeError,
   PoolClosedError,
   ProcessingError,
@@ -40,6 +41,24 @@ export type ProcessingResult<R> = { ok: true; value: R; index: number } | { ok: 
 export interface RequestOptions {
   /** `'high'`, `'normal'` (default) or `'low'`: the order among waiting requests (and in the pool). */
   priority?: Priority;
+  /**
+   * Aborting it cancels the requests: those waiting for capacity or queued in the pool never run,
+   * running ones are told (`isCancelled()`, `taskSignal()` in the handler) and their results
+   * dropped; each fails with a `cancelled` ProcessingError.
+   */
+  signal?: AbortSignal;
+}
+
+/** How the requests of one call travel: their priority level and their caller's signal. */
+interface Route {
+  level: number;
+  signal: AbortSignal | undefined;
+}
+
+function routeOf(options: RequestOptions): Route {
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
+  return { level: priorityLevel(options.priority), signal };
 }
 
 /** The request type of handler `K`: its first parameter. */
@@ -109,24 +128,24 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * ProcessingError in `backpressure: 'reject'` mode); rejects with a ProcessingError saying why.
    */
   process(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> {
-    const level = priorityLevel(options.priority);
+    const route = routeOf(options);
     return this.track(
-      this.admit(1, level, this.settings.backpressure, undefined).then((admitted) => {
+      this.admit(1, route, this.settings.backpressure, undefined).then((admitted) => {
         if (admitted instanceof ProcessingError) throw admitted;
-        return this.handle(request, level, undefined, admitted);
+        return this.handle(request, route, undefined, admitted);
       }),
     );
   }
 
   /** Handles one request if capacity is free right now; `undefined` (nothing queued) otherwise. */
   tryProcess(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> | undefined {
-    const level = priorityLevel(options.priority);
+    const route = routeOf(options);
     this.recorder.submitted();
     if (this.terminated || !this.capacity.tryAcquire(1)) {
       this.recorder.failedWith('backpressure-exceeded');
       return undefined;
     }
-    return this.track(this.handle(request, level, undefined, 0));
+    return this.track(this.handle(request, route, undefined, 0));
   }
 
   /**
@@ -136,18 +155,18 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * promise rejects with a `backpressure-exceeded` ProcessingError, nothing having run).
    */
   executeParallelBatch(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
-    const level = priorityLevel(options.priority);
+    const route = routeOf(options);
     const list = Array.from(requests);
     return this.track(
-      this.inTurn(level, 'parallel', list.length, async (results) => {
+      this.inTurn(route, 'parallel', list.length, async (results) => {
         const runTimes: Promise<number>[] = [];
         for (let index = 0; index < list.length; index++) {
-          const admitted = await this.admit(1, level, 'wait', index);
+          const admitted = await this.admit(1, route, 'wait', index);
           if (admitted instanceof ProcessingError) {
             results[index] = { ok: false, error: admitted, index };
             continue;
           }
-          runTimes.push(settleInto(results, index, this.handleTimed(list[index], level, index, admitted)));
+          runTimes.push(settleInto(results, index, this.handleTimed(list[index], route, index, admitted)));
         }
         return sum(await Promise.all(runTimes));
       }),
@@ -160,20 +179,20 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * requests cheap. Every request of a chunk runs whatever happens to the others.
    */
   executeChunkedParallel(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
-    const level = priorityLevel(options.priority);
+    const route = routeOf(options);
     const list = Array.from(requests);
     const { batchSize, maxPendingTasks } = this.settings;
     return this.track(
-      this.inTurn(level, 'chunked', list.length, async (results) => {
+      this.inTurn(route, 'chunked', list.length, async (results) => {
         const runTimes: Promise<number>[] = [];
         for (let start = 0; start < list.length; ) {
           // A chunk never asks for more permits than exist.
           const count = Math.min(batchSize, maxPendingTasks, list.length - start);
-          const admitted = await this.admit(count, level, 'wait', start);
+          const admitted = await this.admit(count, route, 'wait', start);
           if (admitted instanceof ProcessingError) {
             for (let i = 0; i < count; i++) results[start + i] = { ok: false, error: admitted, index: start + i };
           } else {
-            runTimes.push(this.handleChunk(list.slice(start, start + count), level, start, results));
+            runTimes.push(this.handleChunk(list.slice(start, start + count), route, start, results));
           }
           start += count;
         }
@@ -194,12 +213,12 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
     options: StreamOptions = {},
   ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
-    const level = priorityLevel(options.priority);
+    const route = routeOf(options);
     return orderedResults(source, options.order ?? 'input', this.settings.maxPendingTasks, (request, index) =>
       this.track(
-        this.admit(1, level, 'wait', index).then((admitted) => {
+        this.admit(1, route, 'wait', index).then((admitted) => {
           if (admitted instanceof ProcessingError) return { ok: false, error: admitted, index };
-          return this.handle(request, level, index, admitted).then(
+          return this.handle(request, route, index, admitted).then(
             (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
             (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => ({ ok: false, error, index }),
           );
@@ -276,7 +295,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * waited for them, or with the ProcessingError of the refusal (counted for every request it
    * covers).
    */
-  private async admit(permits: number, level: number, mode: 'wait' | 'reject', index: number | undefined): Promise<number | ProcessingError> {
+  private async admit(permits: number, route: Route, mode: 'wait' | 'reject', index: number | undefined): Promise<number | ProcessingError> {
     this.recorder.submitted(permits);
     if (this.capacity.tryAcquire(permits)) return 0;
     let failure: ProcessingError;
@@ -285,7 +304,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     } else {
       const started = performance.now();
       try {
-        await this.capacity.acquire(permits, level, this.settings.queueTimeoutMs, index);
+        await this.capacity.acquire(permits, route.level, this.settings.queueTimeoutMs, index, route.signal);
         return performance.now() - started;
       } catch (error) {
         failure = toProcessingError(error, index);
@@ -300,7 +319,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * the batch. `body` fills the results and returns the milliseconds its handlers ran.
    */
   private async inTurn<R>(
-    level: number,
+    route: Route,
     kind: BatchReport['kind'],
     size: number,
     body: (results: ProcessingResult<R>[]) => Promise<number>,
@@ -310,7 +329,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
         throw this.refuseBatch(size, new ProcessingError('backpressure-exceeded', `${this.settings.maxConcurrentBatches} batches are running already`));
       }
       try {
-        await this.batchTurns.acquire(1, level);
+        await this.batchTurns.acquire(1, route.level, Infinity, undefined, route.signal);
       } catch (error) {
         throw this.refuseBatch(size, toProcessingError(error, undefined));
       }
@@ -357,13 +376,13 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   // ---- handling ----------------------------------------------------------------------------------
 
   /** Runs one admitted request (its permit is held) and gives the permit back. */
-  private async handle(request: RequestOf<M, K>, level: number, index: number | undefined, waitMs: number): Promise<TaskResult<M, K>> {
-    return (await this.handleTimed(request, level, index, waitMs)).value;
+  private async handle(request: RequestOf<M, K>, route: Route, index: number | undefined, waitMs: number): Promise<TaskResult<M, K>> {
+    return (await this.handleTimed(request, route, index, waitMs)).value;
   }
 
   private async handleTimed(
     request: RequestOf<M, K>,
-    level: number,
+    route: Route,
     index: number | undefined,
     waitMs: number,
     retriesLeft = this.settings.retries,
@@ -372,7 +391,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     try {
       for (;;) {
         try {
-          const timed = await this.pool[RUN_TIMED](level, this.settings.handler as K, [request] as TaskArgs<M, K>);
+          const timed = await this.pool[RUN_TIMED](route.level, this.settings.handler as K, [request] as TaskArgs<M, K>, route.signal);
           this.recorder.succeeded();
           return timed;
         } catch (error) {
@@ -397,12 +416,17 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * long its handlers ran. A chunk the pool refuses as a whole (a request that cannot be encoded)
    * is retried one request at a time, so that only the bad request fails.
    */
-  private async handleChunk(chunk: RequestOf<M, K>[], level: number, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
+  private async handleChunk(chunk: RequestOf<M, K>[], route: Route, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
     let outcome: Timed<PromiseSettledResult<TaskResult<M, K>>[]>;
     try {
-      outcome = await this.pool[RUN_BATCH_SETTLED_TIMED](level, this.settings.handler as K, chunk.map((request) => [request] as TaskArgs<M, K>));
+      outcome = await this.pool[RUN_BATCH_SETTLED_TIMED](
+        route.level,
+        this.settings.handler as K,
+        chunk.map((request) => [request] as TaskArgs<M, K>),
+        route.signal,
+      );
     } catch {
-      return sum(await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, level, start + i, 0)))));
+      return sum(await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, route, start + i, 0)))));
     }
     const reruns: Promise<number>[] = [];
     outcome.value.forEach((entry, i) => {
@@ -414,7 +438,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       } else if (entry.reason instanceof WorkerCrashedError && this.settings.retries > 0) {
         // Runs again on its own, keeping its permit until then.
         this.recorder.retried();
-        reruns.push(settleInto(results, index, this.handleTimed(chunk[i], level, index, 0, this.settings.retries - 1)));
+        reruns.push(settleInto(results, index, this.handleTimed(chunk[i], route, index, 0, this.settings.retries - 1)));
       } else {
         this.capacity.release(1);
         const error = toProcessingError(entry.reason, index);

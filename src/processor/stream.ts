@@ -10,6 +10,8 @@ import type { Priority } from '../queue/priority.js';
 export interface StreamOptions {
   /** `'high'`, `'normal'` (default) or `'low'`. */
   priority?: Priority;
+  /** Aborting it cancels the requests in flight; the stream yields them as `cancelled` failures. */
+  signal?: AbortSignal;
   /** `'input'` (default): results in the order of the requests; `'completion'`: as they finish. */
   order?: 'input' | 'completion';
 }

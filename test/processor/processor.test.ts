@@ -239,6 +239,63 @@ describe('turns and priorities', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('cancels a request waiting for capacity, and one running, when their signal aborts', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 1 });
+    const controller = new AbortController();
+    const running = processor.process({ id: 1, spinMs: 100 }, { signal: controller.signal });
+    const waiting = processor.process({ id: 2 }, { signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    const [first, second] = await Promise.all([rejection(running), rejection(waiting)]);
+    expect(first).toMatchObject({ kind: 'cancelled' });
+    expect(second).toMatchObject({ kind: 'cancelled' });
+    expect(second.cause.message).toBe('client went away');
+    expect(await processor.process({ id: 3 })).toEqual({ id: 3, doubled: 6 });
+    const { requests } = processor.statistics();
+    expect(requests).toMatchObject({ submitted: 3, completed: 1, cancelled: 2, inFlight: 0, waiting: 0 });
+  });
+
+  it('cancels what is left of a chunked batch, and a stream, keeping what finished', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxPendingTasks: 8,
+      batchSize: 4,
+    });
+    const controller = new AbortController();
+    const batch = processor.executeChunkedParallel(
+      Array.from({ length: 64 }, (_, id) => ({ id, spinMs: 5 })),
+      { signal: controller.signal },
+    );
+    // Abort once the first chunk is back.
+    while (processor.statistics().requests.completed < 4) await new Promise((resolve) => setTimeout(resolve, 1));
+    controller.abort();
+    const results = await batch;
+    const kinds = results.map((result) => (result.ok ? 'ok' : result.error.kind));
+    expect(kinds).toContain('ok');
+    expect(kinds).toContain('cancelled');
+    expect(kinds.every((kind) => kind === 'ok' || kind === 'cancelled')).toBe(true);
+
+    const streamController = new AbortController();
+    const seen: string[] = [];
+    for await (const result of processor.stream(
+      Array.from({ length: 40 }, (_, id) => ({ id, spinMs: 2 })),
+      { signal: streamController.signal },
+    )) {
+      seen.push(result.ok ? 'ok' : result.error.kind);
+      if (seen.length === 5) streamController.abort();
+    }
+    expect(seen).toHaveLength(40);
+    expect(seen.slice(0, 5).every((kind) => kind === 'ok')).toBe(true);
+    // At most maxPendingTasks (8) started before the abort: indices 5 to 12.
+    expect(seen.slice(13)).toEqual(Array(27).fill('cancelled'));
+    const { requests } = processor.statistics();
+    expect(requests.completed + requests.failed + requests.rejected + requests.cancelled + requests.timedOut).toBe(requests.submitted);
+    expect(requests).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+});
+
 describe('options', () => {
   it('are checked, naming the option', async () => {
     await expect(ParallelProcessor.create({ module, handler: '' })).rejects.toThrow(InvalidOptionError);

@@ -184,6 +184,8 @@ export class Dispatcher {
     const words = this.words;
     const slots = this.slots;
     this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)] = accepted;
+    // Until the worker that claims the task stamps its start: a run-time limit reads it.
+    this.f64[slots.timeIndex(slot, SlotTime.STARTED)] = 0;
     words[slots.word(slot, SlotField.TASK)] = submission.task;
     words[slots.word(slot, SlotField.BATCH)] = submission.batch;
     words[slots.word(slot, SlotField.FLAGS)] = submission.flags;
@@ -337,8 +339,9 @@ export class Dispatcher {
   }
 
   /**
-   * Where `work` runs: its slot's state word and when a worker started it (shared clock), or
-   * undefined while it waits (for a slot, or in the queue) and once it has finished.
+   * Where `work` runs: its slot's state word and when a worker started it (shared clock; 0 for a
+   * moment after the claim, until the worker stamps it), or undefined while it waits (for a slot,
+   * or in the queue) and once it has finished.
    */
   running(work: PendingWork): { slot: number; stateWord: number; startedAt: number } | undefined {
     const slot = this.pending.indexOf(work);

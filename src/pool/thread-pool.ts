@@ -243,11 +243,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     let stopListening: (() => void) | undefined;
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
       const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
-      const submittedAt = sharedNow();
       this.submit(toInjector(task, 0, level), payload, call);
       if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => [call], reject);
       if (limit !== undefined) {
-        const stopTimer = this.limitRunTime(name, call, submittedAt, limit, reject);
+        const stopTimer = this.limitRunTime(name, call, limit, reject);
         const stopSignal = stopListening;
         stopListening = () => {
           stopTimer();
@@ -265,7 +264,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * later, terminates its worker (recover() replaces it). The start is read from the slot, where
    * the worker stamps it. Returns what stops the watch, for when the call settles first.
    */
-  private limitRunTime(task: string, call: PendingWork, submittedAt: number, limit: RunLimit, reject: (reason: unknown) => void): () => void {
+  private limitRunTime(task: string, call: PendingWork, limit: RunLimit, reject: (reason: unknown) => void): () => void {
     const { dispatcher } = this.plane;
     let timer: NodeJS.Timeout | undefined;
     const check = (): void => {
@@ -274,8 +273,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       // Not started yet: it cannot time out within the next timeout (and a start in between is
       // seen then, with its exact time left).
       if (running === undefined) return watch(limit.timeoutMs);
-      // Claimed a moment ago: the worker has not stamped its start over the slot's last task yet.
-      if (running.startedAt < submittedAt) return watch(1);
+      // Claimed a moment ago: the worker has not stamped its start yet.
+      if (running.startedAt === 0) return watch(1);
       const left = running.startedAt + limit.timeoutMs - sharedNow();
       if (left > 0) return watch(left);
       dispatcher.cancel(call);

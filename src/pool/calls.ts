@@ -83,12 +83,17 @@ export class BatchCall {
     }
   }
 
-  /** The batch failed as a whole (plain mode, or an abort), or calls [start, start + count) did (settled mode). */
+  /** The caller aborted: the whole batch rejects, whatever its mode. */
+  abort(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+
+  /** The batch failed as a whole (plain mode), or calls [start, start + count) did (settled mode). */
   fail(error: unknown, start = 0, count = 0): void {
-    if (!this.settleEach || count === 0) {
-      if (this.settled) return;
-      this.settled = true;
-      this.reject(error);
+    if (!this.settleEach) {
+      this.abort(error);
       return;
     }
     this.fill(start, Array.from({ length: count }, () => ({ status: 'rejected', reason: error })));

@@ -424,7 +424,6 @@ export class Dispatcher {
   /** Abandons everything: calls waiting for a slot and tasks in slots. For terminate(). */
   abandonAll(error: unknown): void {
     for (const waiter of this.waiting.drain()) waiter.abandon(error);
-    this.cancelledWaiting = 0;
     for (let slot = 0; slot < this.pending.length; slot++) {
       const work = this.pending[slot];
       if (work === undefined) continue;

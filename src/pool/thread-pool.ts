@@ -382,7 +382,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
       }
-      if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => batch.chunks, (reason) => batch.fail(reason));
+      if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => batch.chunks, (reason) => batch.abort(reason));
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;

@@ -52,6 +52,7 @@ export class Cancellation {
 
   /** The task of `slot` finished: its signal, if any, no longer needs watching. */
   finished(slot: number): void {
+    if (this.signals.size === 0) return; // the common case: nobody asked for a signal
     if (this.signals.delete(slot) && this.signals.size === 0) this.stopPolling();
   }
 

@@ -2,6 +2,7 @@
 // for a slot gives up its place, a running task sees isCancelled() while its caller moves on, a
 // batch is withdrawn whole; the counts stay right and a signal shared by many calls gets one
 // listener.
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { AbortError, InvalidOptionError, ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
@@ -133,9 +134,12 @@ describe('cancellation', () => {
     try {
       const controller = new AbortController();
       const calls = pool.with({ signal: controller.signal });
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => calls.run('add', i, 1)));
+      const pending = Array.from({ length: 200 }, (_, i) => calls.run('add', i, 1));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      const results = await Promise.all(pending);
       expect(results[199]).toBe(200);
-      // Aborting now reaches no call: they all settled and were forgotten.
+      // They all settled and were forgotten, and the signal with them.
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
       controller.abort();
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings).not.toContain('MaxListenersExceededWarning');

@@ -44,7 +44,9 @@ export class DataPlane {
       slots: options.maxPendingTasks,
       nestedSlots: options.nestedTasksPerWorker,
       inlinePayloadBytes: options.inlinePayloadBytes,
-      dequeCapacity: nextPowerOfTwo(options.nestedTasksPerWorker),
+      // Room for every task of the region plus one stale entry per worker that could die between
+      // claiming a task and removing its entry: a successor re-queuing lost tasks always fits.
+      dequeCapacity: nextPowerOfTwo(options.nestedTasksPerWorker + options.threads),
       mailboxCapacity: MAILBOX_CAPACITY,
     });
     this.shared = new SharedArrayBuffer(this.layout.totalBytes);
@@ -68,6 +70,7 @@ export class DataPlane {
     this.injectors = injectorLevels(words, this.layout);
     this.dispatcher = new Dispatcher(
       slots,
+      this.layout,
       this.codec,
       this.injectors,
       mailboxes,

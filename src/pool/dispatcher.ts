@@ -21,8 +21,6 @@ import type { ChaseLevDeque } from '../queue/deque.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import {
-  ERROR_WRITING,
-  ERROR_WRITTEN,
   SlotField,
   SlotFlag,
   SlotState,
@@ -36,6 +34,9 @@ import {
 } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
+import type { Layout } from '../shm/layout.js';
+import { CrashRecovery } from './crash-recovery.js';
+import { MainRecords } from './main-records.js';
 import type { CallRecorder } from './statistics.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { WaitQueue } from './wait-queue.js';
@@ -78,9 +79,6 @@ const DROPPED: PendingWork = {
   abandon() {},
 };
 
-/** ERROR value of a main-thread scope whose own body failed first. */
-export const ERROR_IN_BODY = 3;
-
 export class Dispatcher {
   private readonly free: number[] = [];
   /** Whoever waits for a slot, by priority level, oldest first within a level. */
@@ -100,8 +98,13 @@ export class Dispatcher {
   /** Latest finishing time (shared clock) among the completions consumed. */
   lastFinishedAt = 0;
 
+  /** Scope records, as the main thread keeps them. */
+  private readonly records: MainRecords;
+  private readonly crashRecovery: CrashRecovery;
+
   constructor(
     private readonly slots: SlotTable,
+    layout: Layout,
     private readonly codec: PayloadCodec,
     private readonly injectors: ChaseLevDeque[],
     private readonly mailboxes: Mailbox[],
@@ -115,6 +118,11 @@ export class Dispatcher {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
     this.pending = new Array<PendingWork | undefined>(slots.mainSlots);
+    const wake = (worker: number): void => {
+      sleep.wake(worker);
+    };
+    this.records = new MainRecords(slots, layout, codec, (slot) => this.pending[slot] !== undefined, this.complete, wake);
+    this.crashRecovery = new CrashRecovery(slots, layout, codec, this.records, wake, this.complete);
     // Lowest slot on top: a lightly loaded pool keeps reusing the same few slots and cache lines.
     for (let slot = slots.mainSlots - 1; slot >= 0; slot--) this.free.push(slot);
   }
@@ -221,14 +229,9 @@ export class Dispatcher {
 
   /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */
   openRecord(record: number, work: PendingWork): void {
-    const words = this.words;
     // Not a task: no times to record.
     this.f64[this.slots.timeIndex(record, SlotTime.ACCEPTED)] = 0;
-    words[this.slots.word(record, SlotField.FLAGS)] = 0;
-    words[this.slots.word(record, SlotField.COUNT)] = 1;
-    words[this.slots.word(record, SlotField.ERROR)] = 0;
-    const state = this.slots.word(record, SlotField.STATE);
-    Atomics.store(words, state, withState(Atomics.load(words, state), 0, SlotState.RECORD));
+    this.records.open(record);
     this.pending[record] = work;
     this.inUse++;
     this.onSubmit();
@@ -236,34 +239,22 @@ export class Dispatcher {
 
   /** One more part of a scope (a spawn), counted before its task is queued. */
   addRecordPart(record: number): void {
-    Atomics.add(this.words, this.slots.word(record, SlotField.COUNT), 1);
+    this.records.addPart(record);
   }
 
   /** Claims the scope's first error for its body; returns whether the body was first. */
   claimRecordForBody(record: number): boolean {
-    return Atomics.compareExchange(this.words, this.slots.word(record, SlotField.ERROR), 0, ERROR_IN_BODY) === 0;
+    return this.records.claimForBody(record);
   }
 
   /**
    * The main thread's part of a scope finished, or one of its tasks was abandoned (with `error`):
-   * counts it out, and completes the scope here if it was the last part.
+   * counts it out, and completes the scope if it was the last part.
    */
   finishRecordPart(record: number, error?: { error: unknown; task: number }): void {
     if (this.pending[record] === undefined) return; // the pool was terminated
-    const words = this.words;
-    if (error !== undefined) {
-      const errorWord = this.slots.word(record, SlotField.ERROR);
-      if (Atomics.compareExchange(words, errorWord, 0, ERROR_WRITING) === 0) {
-        this.codec.store(record, this.codec.encodeValue([error.task, -1, error.error], 'error'));
-        Atomics.store(words, errorWord, ERROR_WRITTEN);
-      }
-    }
-    if (Atomics.sub(words, this.slots.word(record, SlotField.COUNT), 1) !== 1) return;
-    const failed = Atomics.load(words, this.slots.word(record, SlotField.ERROR)) === ERROR_WRITTEN;
-    if (!failed) this.codec.store(record, this.codec.encodeValue(undefined, 'result'));
-    const state = this.slots.word(record, SlotField.STATE);
-    Atomics.store(words, state, withState(Atomics.load(words, state), 0, failed ? SlotState.FAILED : SlotState.DONE));
-    this.complete(record);
+    if (error !== undefined) this.records.recordError(record, error.error, error.task);
+    this.records.countOut(record);
   }
 
   /** Consumes every completion the workers published; returns how many. */
@@ -280,7 +271,8 @@ export class Dispatcher {
     for (const [worker, entry] of posts) this.post(worker, entry);
   }
 
-  private readonly complete = (slot: number): void => {
+  /** Settles the caller of a finished main-thread slot and frees the slot. */
+  readonly complete = (slot: number): void => {
     this.completed++;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     const state = stateOf(stateWord);
@@ -399,6 +391,7 @@ export class Dispatcher {
    */
   recoverFrom(worker: number, crash: unknown): number {
     this.rings[worker].drain(this.complete);
+    this.crashRecovery.recover(worker, crash);
     let abandoned = 0;
     for (let slot = 0; slot < this.pending.length; slot++) {
       const work = this.pending[slot];

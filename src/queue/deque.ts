@@ -10,13 +10,24 @@
  * The same structure serves as the injector: the main thread owns it and only pushes, workers
  * steal, which makes it a single-producer, multi-consumer FIFO.
  *
+ * A thief claims the task an entry names *before* it moves `top` past the entry, so that a thief
+ * that dies between the two leaves a claimed task (whose owner is known) and a stale entry (which
+ * the next taker skips), never a task that is queued nowhere. The owner's `pop` takes first and
+ * claims after; a dead owner's deque is repaired by its successor (WorkerRuntime.adoptQueues).
+ *
  * ARCHITECTURE.md ("The deque") has the word-by-word protocol and why each step is safe.
  */
 
 /** Returned by `pop` and `steal` when the deque holds nothing. */
 export const EMPTY = -1;
-/** Returned by `steal` when it lost a race; the deque may still hold entries. */
+/** Returned by `steal` when it lost a race or skipped a stale entry; the deque may still hold entries. */
 export const RETRY = -2;
+
+/**
+ * Claims the task a queue entry names for the caller: returns its slot, or -1 when the entry is
+ * stale (its task already claimed by someone, or withdrawn).
+ */
+export type ClaimEntry = (entry: number) => number;
 
 export class ChaseLevDeque {
   readonly capacity: number;
@@ -49,9 +60,9 @@ export class ChaseLevDeque {
     this.bottom = start;
   }
 
-  /** Re-reads `bottom` after another thread took over ownership (a respawned worker). */
-  adoptOwnership(): void {
-    this.bottom = Atomics.load(this.words, this.bottomWord);
+  /** Owner only. Whether a push would succeed (thieves can only make more room). */
+  hasRoom(): boolean {
+    return ((this.bottom - Atomics.load(this.words, this.topWord)) | 0) < this.capacity;
   }
 
   /** Owner only. Returns false when the deque is full; the entry is then not queued. */
@@ -89,16 +100,42 @@ export class ChaseLevDeque {
     return won ? entry : EMPTY;
   }
 
-  /** Any thread. Takes the oldest entry; EMPTY when there is none, RETRY when a race was lost. */
-  steal(): number {
+  /**
+   * Any thread. Claims the task of the oldest entry with `claim`, then removes the entry; returns
+   * the claimed slot, EMPTY when there is nothing to take, or RETRY when a race was lost or a stale
+   * entry was skipped.
+   */
+  steal(claim: ClaimEntry): number {
     const t = Atomics.load(this.words, this.topWord);
     const b = Atomics.load(this.words, this.bottomWord);
     if (((b - t) | 0) <= 0) return EMPTY;
-    // Read before claiming: once `top` moves past t the owner may overwrite this ring position, and
-    // the compare-exchange below fails in exactly that case.
     const entry = Atomics.load(this.words, this.ringWord + (t & this.mask));
-    if (Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0) !== t) return RETRY;
-    return entry;
+    // Once `top` moves past t the owner may overwrite this position with a newer entry. Claiming
+    // that one would not be wrong (it names a queued task too), but it would take tasks out of
+    // their order; with `top` still at t, the entry read is the t-th.
+    if (Atomics.load(this.words, this.topWord) !== t) return RETRY;
+    const slot = claim(entry);
+    Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0);
+    return slot >= 0 ? slot : RETRY;
+  }
+
+  /**
+   * The new owner of a dead owner's deque: re-reads `bottom`, and lifts it back to `top` if the
+   * dead owner stopped inside the last-entry branch of `pop` (after winning `top`, before
+   * restoring `bottom`), which would otherwise make the next push invisible.
+   * Returns the entries between `top` and `bottom`.
+   */
+  adoptOwnership(): Set<number> {
+    const t = Atomics.load(this.words, this.topWord);
+    let b = Atomics.load(this.words, this.bottomWord);
+    if (((b - t) | 0) < 0) {
+      b = t;
+      Atomics.store(this.words, this.bottomWord, b);
+    }
+    this.bottom = b;
+    const entries = new Set<number>();
+    for (let i = t; i !== b; i = (i + 1) | 0) entries.add(Atomics.load(this.words, this.ringWord + (i & this.mask)));
+    return entries;
   }
 
   /** Any thread. A snapshot that may be stale by the time it returns. */

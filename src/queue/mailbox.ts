@@ -1,3 +1,5 @@
+import type { ClaimEntry } from './deque.js';
+
 /**
  * A worker's mailbox: jobs addressed to that worker alone (one part of a broadcast). Any thread may
  * post, only the owner takes.
@@ -33,19 +35,35 @@ export class Mailbox {
     return false;
   }
 
-  /** Owner only. Takes an entry, or returns -1. */
-  take(): number {
+  /**
+   * Owner only. Claims the task of a posted entry with `claim`, then empties its cell; returns the
+   * claimed slot, or -1. Claiming first means an owner that dies in between leaves a claimed task
+   * and a stale entry (skipped by its successor), never a posted task that is queued nowhere.
+   */
+  take(claim: ClaimEntry): number {
     const words = this.words;
     if (Atomics.load(words, this.countWord) <= 0) return -1;
     for (let k = 0; k < this.capacity; k++) {
       const cell = this.cellsWord + k;
       const value = Atomics.load(words, cell);
-      if (value !== 0 && Atomics.compareExchange(words, cell, value, 0) === value) {
-        Atomics.sub(words, this.countWord, 1);
-        return value - 1;
-      }
+      if (value === 0) continue;
+      const slot = claim(value - 1);
+      // Only the owner empties cells and posters only fill empty ones: this cannot fail.
+      Atomics.store(words, cell, 0);
+      Atomics.sub(words, this.countWord, 1);
+      if (slot >= 0) return slot;
     }
     return -1;
+  }
+
+  /** Any thread. The entries posted and not yet taken (a snapshot). */
+  entries(): number[] {
+    const found: number[] = [];
+    for (let k = 0; k < this.capacity; k++) {
+      const value = Atomics.load(this.words, this.cellsWord + k);
+      if (value !== 0) found.push(value - 1);
+    }
+    return found;
   }
 
   /** Any thread. A snapshot: whether anything may be waiting. */

@@ -50,6 +50,11 @@ export const WorkerBlock = {
   SEARCHING: 1,
   /** Set by the main thread when a control message waits for this worker's event loop. */
   CONTROL_PENDING: 2,
+  /**
+   * The slot of the task this worker is adding to a scope right now, or -1 (scope-count.ts); written
+   * by the worker only, read by crash recovery.
+   */
+  SPAWNING: 3,
   DEQUE_TOP: 1 * LINE_WORDS,
   DEQUE_BOTTOM: 2 * LINE_WORDS,
   /** Written by the worker (producer) of its completion ring. */
@@ -163,7 +168,9 @@ export function computeLayout(params: LayoutParams): Layout {
   // Every completion comes from a distinct slot that is not freed until the main thread consumed
   // it, so a ring as large as the slot table never overflows, whichever worker produced it.
   const completionCapacity = nextPowerOfTwo(slots);
-  const injectorCapacity = nextPowerOfTwo(slots);
+  // One entry per main-thread slot in use, plus one stale entry per worker that could die between
+  // claiming a task and removing its entry (the next taker skips it).
+  const injectorCapacity = nextPowerOfTwo(slots + threads);
 
   const dequeRing = WorkerBlock.FIXED_WORDS;
   const completionRing = dequeRing + alignWords(dequeCapacity);

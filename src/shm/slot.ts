@@ -33,6 +33,11 @@ export const SlotState = {
   RECORD: 6,
   /** A tombstone taken by the worker that found its entry (the owner), on its way back to main. */
   RETURNED: 7,
+  /**
+   * A scope's task that finished and is counting itself out of its record (scope-count.ts): the
+   * owner is the worker doing it. Tells crash recovery which part a dead worker was counting out.
+   */
+  COUNTING: 8,
 } as const;
 export type SlotStateValue = (typeof SlotState)[keyof typeof SlotState];
 
@@ -109,11 +114,19 @@ export const SlotFlag = {
    * sees it through `isCancelled()`. Its outcome is dropped when it finishes.
    */
   CANCEL_REQUESTED: 8,
+  /**
+   * Scope records only: the body of the scope has been counted out. Set by its finisher while it
+   * holds its mark on COUNT (scope-count.ts), so that recovery from the death of a worker in the
+   * middle of its own scope knows whether the body part is still to be subtracted.
+   */
+  BODY_COUNTED: 16,
 } as const;
 
 /** Values of a scope record's ERROR word. */
 export const ERROR_WRITING = 1;
 export const ERROR_WRITTEN = 2;
+/** The scope's own body failed first: its error stays with the body, nothing is stored. */
+export const ERROR_IN_BODY = 3;
 
 /** Indices of the Float64 timestamps of a slot (see SlotTable.timeIndex). */
 export const SlotTime = {
@@ -196,13 +209,10 @@ export class SlotTable {
   }
 
   /**
-   * Claims a queued task for `worker`. Returns the slot, or -1 when the entry is stale (the slot
-   * was cancelled, or freed and reused) or another worker claimed it first.
-   */
-  /**
    * If `entry` is the queue entry of a withdrawn call (CANCELLED, same generation), marks its slot
    * RETURNED by `worker` and returns it, for the worker to hand back to the main thread; else -1.
-   * A worker holding the entry is the only one that can: an entry is taken from a queue once.
+   * A compare-exchange, like a claim: a thief reads the entry before removing it from the queue, so
+   * two takers may hold the same entry for a moment.
    */
   takeWithdrawn(entry: number, worker: number): number {
     const slot = entry & this.slotMask;
@@ -210,10 +220,13 @@ export class SlotTable {
     const current = Atomics.load(this.words, index);
     if (stateOf(current) !== SlotState.CANCELLED) return -1;
     if ((generationOf(current) & this.entryGenerationMask) !== entry >>> this.slotBits) return -1;
-    Atomics.store(this.words, index, withState(current, worker, SlotState.RETURNED));
-    return slot;
+    return Atomics.compareExchange(this.words, index, current, withState(current, worker, SlotState.RETURNED)) === current ? slot : -1;
   }
 
+  /**
+   * Claims a queued task for `worker`. Returns the slot, or -1 when the entry is stale (the slot
+   * was cancelled, or freed and reused) or another worker claimed it first.
+   */
   claim(entry: number, worker: number): number {
     const slot = entry & this.slotMask;
     const index = this.word(slot, SlotField.STATE);

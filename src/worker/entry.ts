@@ -91,7 +91,8 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     asyncStarted: runtime.asyncStarted,
     asyncSettled: runtime.asyncSettled,
   });
-  const nested = new NestedSlots(slots, nestedSlotBase(layout, index), layout.nestedSlots);
+  const nested = new NestedSlots(slots, codec, nestedSlotBase(layout, index), layout.nestedSlots);
+  nested.requeueLost(deques[index], mailboxes);
   const taskIds = new Map<unknown, number>(tasks.slice(0, names.length).map((task, id) => [task, id]));
   const forks = new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds, runner });
   runner.attach(forks);

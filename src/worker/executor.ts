@@ -198,9 +198,10 @@ export class Executor {
     const owner = nestedOwner(layout, slot);
     if (scope >= 0) {
       if (state === SlotState.FAILED) this.parts.scopes.recordError(scope, outcome, words[slots.word(slot, SlotField.TASK)]);
-      this.setState(slot, SlotState.DONE);
+      // COUNTING tells recovery, should this worker die now, that the task ran to its end.
+      this.setState(slot, SlotState.COUNTING);
+      this.parts.scopes.finishPart(scope, slot);
       if (owner < 0) this.publishToMain(slot);
-      this.parts.scopes.finishPart(scope);
       return;
     }
     // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.

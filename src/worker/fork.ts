@@ -16,6 +16,7 @@ import { EMPTY, type ChaseLevDeque } from '../queue/deque.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { type Layout, nestedOwner } from '../shm/layout.js';
 import {
+  ERROR_WRITING,
   ERROR_WRITTEN,
   SlotField,
   SlotFlag,
@@ -25,6 +26,7 @@ import {
   makeStateWord,
   stateOf,
 } from '../shm/slot.js';
+import { lostScopeError } from '../shm/scope-count.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { Executor, TaskFunction } from './executor.js';
 import type { NestedSlots } from './nested-slots.js';
@@ -143,7 +145,7 @@ export class ForkJoin {
       bodyError = error;
     }
     if (bodyFailed) scopes.claimForBody(record);
-    scopes.finishPart(record);
+    scopes.finishPart(record, -1);
     runtime.waitUntil(() => scopes.isComplete(record));
     const errorState = scopes.errorState(record);
     let error: unknown = bodyError;
@@ -151,6 +153,8 @@ export class ForkJoin {
       // [task id, worker index, error] of the first task that failed.
       error = (codec.loadValue(record) as [number, number, unknown])[2];
       codec.release(record);
+    } else if (errorState === ERROR_WRITING) {
+      error = lostScopeError();
     }
     nested.release(record);
     if (errorState !== 0) throw error;
@@ -229,6 +233,11 @@ export class ForkJoin {
    * The payload descriptor and header are written before the state store that publishes them.
    */
   private prepare(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): number {
+    this.writeTask(slot, task, payload, flags, scope);
+    return this.enqueue(slot);
+  }
+
+  private writeTask(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): void {
     const { slots, codec } = this.parts;
     const words = this.words;
     codec.store(slot, payload);
@@ -236,21 +245,24 @@ export class ForkJoin {
     words[slots.word(slot, SlotField.BATCH)] = 0;
     words[slots.word(slot, SlotField.FLAGS)] = flags;
     words[slots.word(slot, SlotField.SCOPE)] = scope;
+  }
+
+  /** Makes a slot whose task is written QUEUED; returns its queue entry. */
+  private enqueue(slot: number): number {
+    const { slots } = this.parts;
     const stateIndex = slots.word(slot, SlotField.STATE);
     // A plain read: the slot came from this worker's free list, and nobody else writes the state
     // word of a FREE slot.
-    const queued = makeStateWord(generationOf(words[stateIndex]), 0, SlotState.QUEUED);
-    Atomics.store(words, stateIndex, queued);
+    const queued = makeStateWord(generationOf(this.words[stateIndex]), 0, SlotState.QUEUED);
+    Atomics.store(this.words, stateIndex, queued);
     return slots.entryFor(slot, queued);
   }
 
   /** prepare(), then push to this worker's deque; returns the entry, or -1 if the deque is full. */
   private publish(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): number {
+    if (!this.own.hasRoom()) return -1;
     const entry = this.prepare(slot, task, payload, flags, scope);
-    if (!this.own.push(entry)) {
-      this.parts.codec.release(slot);
-      return -1;
-    }
+    this.own.push(entry);
     this.parts.sleep.forkedJob(this.own);
     return entry;
   }
@@ -264,9 +276,10 @@ export class ForkJoin {
     for (;;) {
       const popped = this.own.pop();
       if (popped === EMPTY) return false;
-      // Only this worker ever pushes or pops its own entries: popping it is owning it.
-      if (popped === entry) return true;
+      // A thief claims before it removes the entry, so popping ours is not yet owning it: the claim
+      // decides (a failed one means a thief has it).
       const slot = slots.claim(popped, runtime.index);
+      if (popped === entry) return slot >= 0;
       if (slot >= 0) executor.run(slot);
     }
   }
@@ -300,22 +313,24 @@ export class ForkJoin {
 
   private spawn(record: number, fn: TaskFunction, args: unknown[]): void {
     const task = this.taskId(fn, 'spawn');
-    const { nested, codec, scopes, layout } = this.parts;
-    const slot = nested.allocate();
+    const { nested, codec, scopes, layout, sleep } = this.parts;
+    // Once counted into the scope a spawn must reach the deque: make sure first that it fits (only
+    // this worker pushes, so the room cannot vanish).
+    const slot = this.own.hasRoom() ? nested.allocate() : -1;
     if (slot < 0) {
       this.spawnInline(record, fn, args, task);
       return;
     }
-    const payload = codec.encodeList(args, 'args');
-    // A worker's scope waits for its tasks synchronously; the main thread's awaits them.
-    const flags = SlotFlag.DISCARD_RESULT | (nestedOwner(layout, record) >= 0 ? SlotFlag.SYNC_ONLY : 0);
-    scopes.addPart(record);
-    if (this.publish(slot, task, payload, flags, record) < 0) {
+    try {
+      // A worker's scope waits for its tasks synchronously; the main thread's awaits them.
+      const flags = SlotFlag.DISCARD_RESULT | (nestedOwner(layout, record) >= 0 ? SlotFlag.SYNC_ONLY : 0);
+      this.writeTask(slot, task, codec.encodeList(args, 'args'), flags, record);
+    } catch (error) {
       nested.release(slot);
-      scopes.finishPart(record);
-      this.spawnInline(record, fn, args, task);
-      return;
+      throw error;
     }
+    this.own.push(scopes.addSpawn(record, slot, () => this.enqueue(slot)));
+    sleep.forkedJob(this.own);
     nested.handedToScope(slot);
   }
 

@@ -2,31 +2,64 @@
  * A worker's own region of the slot table, for the work it forks: the second half of a `join`, the
  * tasks of a `scope`, the parts of a `broadcast`, scope records.
  *
- * Only the owner allocates, from a private free list. Most slots come back through `free` from the
- * owner itself (it reads every result it waits for). A scope's spawned task is different: nobody
- * reads its result, and whichever worker finishes it marks it DONE; the owner collects such slots
- * when its free list runs dry (`reclaimable`), like the arenas collect released blocks.
+ * Only the owner allocates, from a private free list. Most slots come back through `release` from
+ * the owner itself (it reads every result it waits for). A scope's spawned task is different:
+ * nobody reads its result, and whichever worker finishes it marks it DONE; the owner collects such
+ * slots when its free list runs dry, like the arenas collect released blocks.
+ *
+ * A worker that replaces a dead one inherits its region. Whatever the predecessor left in use is an
+ * orphan: a task still queued or running (for a scope that goes on, or for a join whose caller
+ * died), a finished one nobody will read, a record whose parts still run. Orphans are freed when
+ * they are finished, the same way; and queued tasks whose queue entry the predecessor took with it
+ * are queued again (`requeueLost`).
  */
-import { SlotField, SlotFlag, SlotState, type SlotTable, generationOf, makeStateWord, stateOf } from '../shm/slot.js';
+import type { PayloadCodec } from '../codec/payload.js';
+import type { ChaseLevDeque } from '../queue/deque.js';
+import type { Mailbox } from '../queue/mailbox.js';
+import { scopeComplete } from '../shm/scope-count.js';
+import { ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, generationOf, makeStateWord, stateOf } from '../shm/slot.js';
 
 export class NestedSlots {
   private readonly free: number[] = [];
   /** Spawned tasks handed out, which come back by being finished rather than freed. */
   private readonly spawned: number[] = [];
+  /** Slots a dead predecessor left in use. */
+  private orphans: number[] = [];
 
   constructor(
     private readonly slots: SlotTable,
+    private readonly codec: PayloadCodec,
     first: number,
     count: number,
   ) {
-    for (let slot = first + count - 1; slot >= first; slot--) this.free.push(slot);
+    for (let slot = first + count - 1; slot >= first; slot--) {
+      if (stateOf(Atomics.load(slots.words, slots.word(slot, SlotField.STATE))) === SlotState.FREE) this.free.push(slot);
+      else this.orphans.push(slot);
+    }
+  }
+
+  /**
+   * Queues again, on this worker's deque, the orphans that are QUEUED but whose entry is in no
+   * queue: the predecessor died between popping the entry and claiming the task. Also repairs the
+   * deque itself (ChaseLevDeque.adoptOwnership). Call before the worker takes any work.
+   */
+  requeueLost(own: ChaseLevDeque, mailboxes: Mailbox[]): void {
+    const present = own.adoptOwnership();
+    for (const mailbox of mailboxes) for (const entry of mailbox.entries()) present.add(entry);
+    for (const slot of this.orphans) {
+      const word = Atomics.load(this.slots.words, this.slots.word(slot, SlotField.STATE));
+      if (stateOf(word) !== SlotState.QUEUED) continue;
+      const entry = this.slots.entryFor(slot, word);
+      // The deque has room for the whole region and a stale entry per worker (data-plane.ts).
+      if (!present.has(entry)) own.push(entry);
+    }
   }
 
   /** A free slot of the region, or -1 when every one is in use. */
   allocate(): number {
     const slot = this.free.pop();
     if (slot !== undefined) return slot;
-    return this.collectFinishedSpawns() ? this.free.pop()! : -1;
+    return this.collectFinished() ? this.free.pop()! : -1;
   }
 
   /** Notes that `slot` carries a spawned task, to be collected once finished. */
@@ -42,21 +75,41 @@ export class NestedSlots {
     this.free.push(slot);
   }
 
-  private collectFinishedSpawns(): boolean {
-    const words = this.slots.words;
+  /** Frees the finished spawned tasks and orphans; returns whether it found any. */
+  private collectFinished(): boolean {
+    const before = this.free.length;
     let kept = 0;
-    let found = false;
-    for (let i = 0; i < this.spawned.length; i++) {
-      const slot = this.spawned[i];
-      const state = stateOf(Atomics.load(words, this.slots.word(slot, SlotField.STATE)));
-      if (state === SlotState.DONE && (words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.DISCARD_RESULT) !== 0) {
-        this.release(slot);
-        found = true;
-      } else {
-        this.spawned[kept++] = slot;
-      }
+    for (const slot of this.spawned) {
+      if (this.finishedSpawn(slot)) this.release(slot);
+      else this.spawned[kept++] = slot;
     }
     this.spawned.length = kept;
-    return found;
+    if (this.orphans.length > 0) this.orphans = this.orphans.filter((slot) => !this.collectOrphan(slot));
+    return this.free.length > before;
+  }
+
+  private finishedSpawn(slot: number): boolean {
+    const words = this.slots.words;
+    return (
+      stateOf(Atomics.load(words, this.slots.word(slot, SlotField.STATE))) === SlotState.DONE &&
+      (words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.DISCARD_RESULT) !== 0
+    );
+  }
+
+  /** Frees an orphan if nothing will touch it any more; returns whether it did. */
+  private collectOrphan(slot: number): boolean {
+    const words = this.slots.words;
+    const state = stateOf(Atomics.load(words, this.slots.word(slot, SlotField.STATE)));
+    if (state === SlotState.RECORD) {
+      if (!scopeComplete(words, this.slots.word(slot, SlotField.COUNT))) return false;
+      if (Atomics.load(words, this.slots.word(slot, SlotField.ERROR)) === ERROR_WRITTEN) this.codec.release(slot);
+    } else if (state === SlotState.DONE || state === SlotState.FAILED) {
+      // A result nobody will read (its reader died); a spawned task stores none.
+      if (!this.finishedSpawn(slot)) this.codec.release(slot);
+    } else {
+      return false; // queued, running or counting out: it will finish
+    }
+    this.release(slot);
+    return true;
   }
 }

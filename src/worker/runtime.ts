@@ -311,12 +311,8 @@ export class WorkerRuntime {
       const slot = this.slots.claim(entry, this.index);
       if (slot >= 0) return slot;
     }
-    for (;;) {
-      const entry = this.mailbox.take();
-      if (entry < 0) break;
-      const slot = this.slots.claim(entry, this.index);
-      if (slot >= 0) return slot;
-    }
+    const posted = this.mailbox.take(this.claim);
+    if (posted >= 0) return posted;
     if (!stealing) return -1;
     const stolen = this.stealFromOthers();
     if (stolen >= 0) return stolen;
@@ -334,17 +330,13 @@ export class WorkerRuntime {
         const victim = start + k < n ? start + k : start + k - n;
         if (victim === this.index) continue;
         this.words[this.countersBase + WorkerCounter.STEAL_ATTEMPTS]++;
-        const entry = this.deques[victim].steal();
-        if (entry === RETRY) {
-          retry = true;
-        } else if (entry !== EMPTY) {
-          const slot = this.slots.claim(entry, this.index);
-          if (slot >= 0) {
-            this.words[this.countersBase + WorkerCounter.STEALS]++;
-            return slot;
-          }
-          retry = true; // a stale entry: the victim may hold live ones behind it
+        const slot = this.deques[victim].steal(this.claim);
+        if (slot >= 0) {
+          this.words[this.countersBase + WorkerCounter.STEALS]++;
+          return slot;
         }
+        // A lost race or a stale entry: the victim may hold live ones behind it.
+        if (slot === RETRY) retry = true;
       }
       if (!retry) return -1;
     }
@@ -365,21 +357,29 @@ export class WorkerRuntime {
   private takeFromLevel(level: number): number {
     const injector = this.injectors[level];
     for (;;) {
-      const entry = injector.steal();
-      if (entry === EMPTY) return -1;
-      if (entry === RETRY) continue;
-      const slot = this.slots.claim(entry, this.index);
-      if (slot >= 0) {
-        this.words[this.countersBase + WorkerCounter.INJECTOR_TAKES]++;
-        this.levels.served(level, this.injectorHasWork);
-        return slot;
-      }
-      // A withdrawn call (only calls from the main thread, which sit in the injector, can be):
-      // its slot goes back to the main thread, which frees it.
-      const withdrawn = this.slots.takeWithdrawn(entry, this.index);
-      if (withdrawn >= 0) this.executor.publishToMain(withdrawn);
+      const slot = injector.steal(this.claimInjected);
+      if (slot === EMPTY) return -1;
+      if (slot === RETRY) continue;
+      this.words[this.countersBase + WorkerCounter.INJECTOR_TAKES]++;
+      this.levels.served(level, this.injectorHasWork);
+      return slot;
     }
   }
+
+  private readonly claim = (entry: number): number => this.slots.claim(entry, this.index);
+
+  /**
+   * Claims a task from the injector. An entry there may also be a withdrawn call (only the main
+   * thread's calls sit in the injector, and only they can be withdrawn): its slot goes back to the
+   * main thread, which frees it.
+   */
+  private readonly claimInjected = (entry: number): number => {
+    const slot = this.slots.claim(entry, this.index);
+    if (slot >= 0) return slot;
+    const withdrawn = this.slots.takeWithdrawn(entry, this.index);
+    if (withdrawn >= 0) this.executor.publishToMain(withdrawn);
+    return -1;
+  };
 
   /**
    * The final check before sleeping. Besides queued work it covers every other reason the main

@@ -3,23 +3,23 @@
  * the unfinished parts of a scope — its body and every task spawned into it, transitively — and
  * whose ERROR word and payload keep the first error.
  *
- * Protocol (ARCHITECTURE.md, "Scopes"):
- * - a spawn adds 1 to COUNT before its task is queued; the body holds 1 until it returns;
+ * Protocol (ARCHITECTURE.md, "Scopes"; the COUNT word in scope-count.ts):
+ * - a spawn adds one part to COUNT before its task is queued; the body holds one until it returns;
  * - a part that failed claims ERROR with one compare-exchange (0 → WRITING), stores
  *   `[task id, worker index, error]` in the record's payload, then stores WRITTEN;
- * - every part then subtracts 1 from COUNT, as its very last access to the record. Whoever brings
- *   it to 0 completes the scope: it wakes the worker that opened it (which waits on COUNT), or, for
- *   a scope opened by the main thread, publishes the record like a finished task.
- * Since every part writes its error before its subtraction, the thread that sees COUNT reach 0 sees
- * ERROR as 0 or WRITTEN, never WRITING.
+ * - every part then counts itself out: subtract and mark, record what it did (a spawned task's slot
+ *   goes from COUNTING to DONE, a body sets BODY_COUNTED), unmark — its last access to the record.
+ *   Whoever brings the parts to 0 completes the scope: it wakes the worker that opened it (which
+ *   waits for COUNT to be 0), or, for a scope opened by the main thread, completes the record and
+ *   publishes it like a finished task.
+ * Since every part writes its error before its subtraction, the thread that sees the parts reach 0
+ * sees ERROR as 0 or WRITTEN — or WRITING, if the writer died half-way (scope-count.ts).
  */
 import type { PayloadCodec } from '../codec/payload.js';
-import { type Layout, nestedOwner } from '../shm/layout.js';
-import { ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotState, type SlotTable, withState } from '../shm/slot.js';
+import { type Layout, WorkerBlock, nestedOwner, workerWord } from '../shm/layout.js';
+import { beginChange, completeMainRecord, endChange, openCount, scopeComplete, workerFinisher } from '../shm/scope-count.js';
+import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, withState } from '../shm/slot.js';
 import { plainError } from './outcomes.js';
-
-/** ERROR value of a worker scope whose own body threw first (the error stays with the body). */
-export const ERROR_IN_BODY = 3;
 
 export class ScopeRecords {
   constructor(
@@ -31,20 +31,38 @@ export class ScopeRecords {
     private readonly wake: (index: number) => void,
     /** Publishes a finished main-thread slot to this worker's completion ring. */
     private readonly publishToMain: (slot: number) => void,
-  ) {}
+  ) {
+    this.spawningWord = workerWord(layout, self, WorkerBlock.SPAWNING);
+  }
+
+  /** This worker's SPAWNING word: the slot of the spawn it is adding to a scope, or -1. */
+  private readonly spawningWord: number;
 
   /** Prepares `record` for a scope opened now: its body is the first unfinished part. */
   open(record: number): void {
     const words = this.slots.words;
-    words[this.slots.word(record, SlotField.COUNT)] = 1;
+    openCount(words, this.slots.word(record, SlotField.COUNT));
     words[this.slots.word(record, SlotField.ERROR)] = 0;
+    words[this.slots.word(record, SlotField.FLAGS)] = 0;
     const state = this.slots.word(record, SlotField.STATE);
     Atomics.store(words, state, withState(Atomics.load(words, state), this.self, SlotState.RECORD));
   }
 
-  /** One more part (a spawn) before its task is queued. */
-  addPart(record: number): void {
-    Atomics.add(this.slots.words, this.slots.word(record, SlotField.COUNT), 1);
+  /**
+   * Adds a spawned task to the scope and makes its slot QUEUED (`enqueue`, which returns its queue
+   * entry) as one marked change, so that recovery can tell whether a worker that died meanwhile
+   * had counted the spawn in. The caller pushes the entry afterwards.
+   */
+  addSpawn(record: number, slot: number, enqueue: () => number): number {
+    const words = this.slots.words;
+    const count = this.slots.word(record, SlotField.COUNT);
+    const finisher = workerFinisher(this.self);
+    Atomics.store(words, this.spawningWord, slot);
+    beginChange(words, count, +1, finisher);
+    const entry = enqueue();
+    endChange(words, count, finisher);
+    Atomics.store(words, this.spawningWord, -1);
+    return entry;
   }
 
   /** Records `error` as the scope's first error if none was; `task` is the failing task's id. */
@@ -65,26 +83,33 @@ export class ScopeRecords {
     return Atomics.compareExchange(this.slots.words, this.slots.word(record, SlotField.ERROR), 0, ERROR_IN_BODY) === 0;
   }
 
-  /** One part finished. Its last access to the record: the record may be freed right after. */
-  finishPart(record: number): void {
-    const words = this.slots.words;
-    if (Atomics.sub(words, this.slots.word(record, SlotField.COUNT), 1) !== 1) return;
-    const owner = nestedOwner(this.layout, record);
-    if (owner >= 0) {
-      this.wake(owner);
-      return;
+  /**
+   * One part finished: a spawned task whose slot this worker moved to COUNTING, or (`part` -1) the
+   * body. Its last access to the record: the record may be freed right after.
+   */
+  finishPart(record: number, part: number): void {
+    const { slots, self } = this;
+    const words = slots.words;
+    const count = slots.word(record, SlotField.COUNT);
+    const finisher = workerFinisher(self);
+    const left = beginChange(words, count, -1, finisher);
+    if (part >= 0) {
+      const state = slots.word(part, SlotField.STATE);
+      Atomics.store(words, state, withState(Atomics.load(words, state), self, SlotState.DONE));
+    } else {
+      Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
     }
-    // A scope of the main thread: the record completes like a task, failed if an error was kept.
-    const failed = Atomics.load(words, this.slots.word(record, SlotField.ERROR)) === ERROR_WRITTEN;
-    if (!failed) this.codec.store(record, this.codec.encodeValue(undefined, 'result'));
-    const state = this.slots.word(record, SlotField.STATE);
-    Atomics.store(words, state, withState(Atomics.load(words, state), this.self, failed ? SlotState.FAILED : SlotState.DONE));
-    this.publishToMain(record);
+    const owner = nestedOwner(this.layout, record);
+    if (left === 0 && owner < 0) completeMainRecord(slots, this.codec, record, self);
+    endChange(words, count, finisher);
+    if (left !== 0) return;
+    if (owner >= 0) this.wake(owner);
+    else this.publishToMain(record);
   }
 
   /** Whether every part of the scope finished. */
   isComplete(record: number): boolean {
-    return Atomics.load(this.slots.words, this.slots.word(record, SlotField.COUNT)) === 0;
+    return scopeComplete(this.slots.words, this.slots.word(record, SlotField.COUNT));
   }
 
   errorState(record: number): number {

@@ -6,7 +6,7 @@
  * taken exactly once.
  */
 import { describe, expect, it } from 'vitest';
-import { ChaseLevDeque, EMPTY } from '../../src/queue/deque.js';
+import { ChaseLevDeque, EMPTY, RETRY } from '../../src/queue/deque.js';
 import { allocatePoolMemory, nearInt32Wrap, sharedWords } from '../support/shared.js';
 import { logStats, scaled } from '../support/stress.js';
 import { NO_ANOMALIES, tallyAnomalies, tallyBuffer } from '../support/tally.js';
@@ -34,6 +34,9 @@ function dequeAt(start: number, capacity = CAPACITY): ChaseLevDeque {
   return deque;
 }
 
+/** A claim that always succeeds: one thread, nobody to race. */
+const anyEntry = (entry: number): number => entry;
+
 function popAll(deque: ChaseLevDeque): number[] {
   const out: number[] = [];
   for (let entry = deque.pop(); entry !== EMPTY; entry = deque.pop()) out.push(entry);
@@ -46,17 +49,17 @@ describe('ChaseLevDeque on one thread', () => {
   it.each([0, nearInt32Wrap(2)])('pops LIFO, steals FIFO and reports EMPTY (indices from %i)', (start) => {
     const deque = dequeAt(start);
     expect(deque.pop()).toBe(EMPTY);
-    expect(deque.steal()).toBe(EMPTY);
+    expect(deque.steal(anyEntry)).toBe(EMPTY);
     expect(deque.isEmpty()).toBe(true);
 
     for (const entry of [10, 11, 12, 13]) expect(deque.push(entry)).toBe(true);
     expect(deque.size()).toBe(4);
-    expect(deque.steal()).toBe(10);
+    expect(deque.steal(anyEntry)).toBe(10);
     expect(deque.pop()).toBe(13);
-    expect(deque.steal()).toBe(11);
+    expect(deque.steal(anyEntry)).toBe(11);
     expect(deque.pop()).toBe(12);
     expect(deque.pop()).toBe(EMPTY);
-    expect(deque.steal()).toBe(EMPTY);
+    expect(deque.steal(anyEntry)).toBe(EMPTY);
     expect(deque.size()).toBe(0);
   });
 
@@ -69,10 +72,51 @@ describe('ChaseLevDeque on one thread', () => {
     expect(deque.size()).toBe(CAPACITY);
 
     // A steal frees the oldest position, which the next push reuses.
-    expect(deque.steal()).toBe(0);
+    expect(deque.steal(anyEntry)).toBe(0);
     expect(deque.push(CAPACITY)).toBe(true);
     expect(deque.push(99)).toBe(false);
     expect(popAll(deque)).toEqual(Array.from({ length: CAPACITY }, (_, i) => CAPACITY - i));
+  });
+
+  // A thief that stops between claiming a task and removing its entry (a worker terminated there)
+  // leaves a stale entry, never a lost task: the next taker skips it and takes the one behind.
+  it('skips the entry of a task a thief claimed before it stopped', () => {
+    const deque = dequeAt(nearInt32Wrap(1));
+    deque.push(10);
+    deque.push(11);
+    const claimed = new Set<number>();
+    const claimOnce = (entry: number): number => (claimed.has(entry) ? -1 : (claimed.add(entry), entry));
+    const stopsAfterClaiming = (entry: number): number => {
+      claimOnce(entry);
+      throw new Error('thread stopped');
+    };
+    expect(() => deque.steal(stopsAfterClaiming)).toThrow('thread stopped');
+    expect(deque.size()).toBe(2);
+    expect(deque.steal(claimOnce)).toBe(RETRY);
+    expect(deque.steal(claimOnce)).toBe(11);
+    expect(deque.steal(claimOnce)).toBe(EMPTY);
+  });
+
+  // An owner that stops inside pop: its successor learns what is still queued, and a `bottom` left
+  // below `top` (the last-entry branch, stopped before restoring it) is lifted so that the
+  // successor's pushes are seen.
+  it('is repaired for a new owner after the old one stopped inside pop', () => {
+    const memory = allocatePoolMemory({ dequeCapacity: CAPACITY });
+    const words = new Int32Array(memory.buffer);
+    const index = queueIndexWords(memory, 'deque');
+    const owner = openQueue(memory, 'deque');
+    owner.reset(0);
+    for (const entry of [1, 2, 3]) owner.push(entry);
+    Atomics.store(words, index.bottom, 2); // pop's first step, then the thread stops: 3 is in its hands
+    expect([...openQueue(memory, 'deque').adoptOwnership()]).toEqual([1, 2]);
+
+    Atomics.store(words, index.top, 3); // the last-entry branch won `top`...
+    Atomics.store(words, index.bottom, 2); // ...and stopped before restoring `bottom`
+    const successor = openQueue(memory, 'deque');
+    expect(successor.adoptOwnership().size).toBe(0);
+    expect(successor.push(7)).toBe(true);
+    expect(successor.size()).toBe(1);
+    expect(successor.steal(anyEntry)).toBe(7);
   });
 
   it('rejects a capacity that is not a power of two', () => {
@@ -88,7 +132,7 @@ describe('ChaseLevDeque on one thread', () => {
 async function runStealing(kind: QueueKind, start: number) {
   const memory = allocatePoolMemory(kind === 'deque' ? { dequeCapacity: CAPACITY } : { slots: CAPACITY });
   openQueue(memory, kind).reset(start); // before the threads open their views of it
-  const common = { ...memory, queue: kind, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS) };
+  const common = { ...memory, queue: kind, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS), claims: tallyBuffer(ITEMS) };
 
   const producer: ThreadSpec = {
     script: new URL(kind === 'deque' ? './workers/deque-owner.ts' : './workers/injector-producer.ts', import.meta.url),
@@ -114,7 +158,7 @@ async function runStealing(kind: QueueKind, start: number) {
   // Nothing left behind: a fresh view (as a respawned owner would open) finds the queue empty.
   const after = openQueue(memory, kind);
   expect(after.size()).toBe(0);
-  expect(after.steal()).toBe(EMPTY);
+  expect(after.steal(anyEntry)).toBe(EMPTY);
   expect(after.pop()).toBe(EMPTY);
   const words = new Int32Array(memory.buffer);
   const index = queueIndexWords(memory, kind);

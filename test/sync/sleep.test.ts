@@ -193,6 +193,7 @@ describe(`Sleep protocol under load: 1 producer, ${WORKERS} workers`, () => {
         ...memory,
         control: sharedWords(Control.WORDS),
         executed: tallyBuffer(JOBS),
+        claims: tallyBuffer(JOBS),
         spinMicros: SPIN_MICROS,
         seed: 1,
       };
@@ -230,7 +231,7 @@ describe(`Sleep protocol under load: 1 producer, ${WORKERS} workers`, () => {
       logStats('sleep stress', { producerStats, workerStats });
 
       expect(tallyAnomalies(executed)).toEqual(NO_ANOMALIES);
-      expect(injectorLevels(words, memory.layout)[0].steal()).toBe(EMPTY);
+      expect(injectorLevels(words, memory.layout)[0].steal((entry) => entry)).toBe(EMPTY);
       // Every registration as sleeping was undone by exactly one wake or cancel.
       expect(sleep.sleepingCount()).toBe(0);
       for (let i = 0; i < WORKERS; i++) expect(workerState(memory, i)).toEqual({ state: AWAKE, searching: 0 });

@@ -10,7 +10,7 @@ import { EMPTY } from '../../../src/queue/deque.js';
 import { Random } from '../../support/random.js';
 import { recordTake } from '../../support/tally.js';
 import { threadMain } from '../../support/thread-main.js';
-import { Control, type OwnerStats, type QueueThreadData, openQueue } from './protocol.js';
+import { Control, type OwnerStats, type QueueThreadData, claimOnce, openQueue } from './protocol.js';
 
 interface OwnerData extends QueueThreadData {
   items: number;
@@ -19,12 +19,14 @@ interface OwnerData extends QueueThreadData {
 threadMain((data: OwnerData): OwnerStats => {
   const deque = openQueue(data, 'deque');
   const taken = new Int32Array(data.taken);
+  const claim = claimOnce(data.claims);
   const random = new Random(data.seed);
   const stats: OwnerStats = { pushed: 0, popped: 0, emptyPops: 0, fullPushes: 0 };
 
   const popOne = (): boolean => {
     const entry = deque.pop();
-    if (entry === EMPTY) {
+    // A thief may have claimed the last entry before the owner popped it: then it is the thief's.
+    if (entry === EMPTY || claim(entry) < 0) {
       stats.emptyPops++;
       return false;
     }

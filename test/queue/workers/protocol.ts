@@ -1,5 +1,5 @@
 /** What the queue tests and their worker threads agree on. */
-import type { ChaseLevDeque } from '../../../src/queue/deque.js';
+import type { ChaseLevDeque, ClaimEntry } from '../../../src/queue/deque.js';
 import { InjectorBlock, WorkerBlock, injectorWord, workerWord } from '../../../src/shm/layout.js';
 import { injectorLevels, workerDeque } from '../../../src/shm/views.js';
 import type { PoolMemory } from '../../support/shared.js';
@@ -19,6 +19,8 @@ export interface QueueThreadData extends PoolMemory {
   control: SharedArrayBuffer;
   /** One counter per item (support/tally.ts). */
   taken: SharedArrayBuffer;
+  /** One claim word per item (claimOnce). */
+  claims: SharedArrayBuffer;
   seed: number;
 }
 
@@ -77,4 +79,13 @@ export function queueIndexWords(memory: PoolMemory, kind: QueueKind): { top: num
   return kind === 'injector'
     ? { top: injectorWord(layout, 0, InjectorBlock.TOP), bottom: injectorWord(layout, 0, InjectorBlock.BOTTOM) }
     : { top: workerWord(layout, 0, WorkerBlock.DEQUE_TOP), bottom: workerWord(layout, 0, WorkerBlock.DEQUE_BOTTOM) };
+}
+
+/**
+ * The claim a taker makes before an entry leaves the queue, as the pool's slot claim does: one
+ * compare-exchange per item, so that of two takers that read the same entry only one takes it.
+ */
+export function claimOnce(claims: SharedArrayBuffer): ClaimEntry {
+  const words = new Int32Array(claims);
+  return (entry) => (Atomics.compareExchange(words, entry, 0, 1) === 0 ? entry : -1);
 }

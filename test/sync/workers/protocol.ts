@@ -14,6 +14,8 @@ export interface SleepTestData extends PoolMemory {
   control: SharedArrayBuffer;
   /** One counter per job (support/tally.ts), incremented when the job runs. */
   executed: SharedArrayBuffer;
+  /** One claim word per job: a worker claims a job before removing it from the injector. */
+  claims: SharedArrayBuffer;
   spinMicros: number;
   seed: number;
 }

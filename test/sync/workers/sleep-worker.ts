@@ -22,6 +22,8 @@ threadMain((data: WorkerData): WorkerStats => {
   const words = new Int32Array(data.buffer);
   const control = new Int32Array(data.control);
   const executed = new Int32Array(data.executed);
+  const claims = new Int32Array(data.claims);
+  const claim = (job: number): number => (Atomics.compareExchange(claims, job, 0, 1) === 0 ? job : -1);
   const injector = injectorLevels(words, data.layout)[0];
   const sleep = new Sleep(words, data.layout, data.spinMicros);
   const random = new Random(data.seed);
@@ -34,7 +36,7 @@ threadMain((data: WorkerData): WorkerStats => {
 
   const takeJob = (): number => {
     for (;;) {
-      const entry = injector.steal();
+      const entry = injector.steal(claim);
       if (entry !== RETRY) return entry;
     }
   };

@@ -10,6 +10,7 @@ export type { ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
 export type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './pool/types.js';
 export type { Priority } from './queue/priority.js';
 export type { LatencySummary, PoolStatistics, QueueDepths, WorkerStatistics } from './pool/statistics.js';
+export type { SlotCensus, SlotCounts } from './pool/slot-census.js';
 export type { WorkerSnapshot } from './control/protocol.js';
 export type { ItemOf, IterSource, PoolParIter, Range } from './iter/par-iter.js';
 export { range } from './iter/par-iter.js';

@@ -40,10 +40,14 @@ export class CrashRecovery {
     this.words = slots.words;
   }
 
-  /** Recovers what worker `dead` left half-done; `crash` is the error its tasks fail with. */
-  recover(dead: number, crash: unknown): void {
+  /**
+   * Recovers what worker `dead` left half-done; `crash` is the error its tasks fail with. Returns
+   * how many tasks of the workers' regions failed with it (their waiters see the crash).
+   */
+  recover(dead: number, crash: unknown): number {
     this.finishMarkedChanges(dead);
     const { slots } = this;
+    let failed = 0;
     for (let slot = 0; slot < slots.count; slot++) {
       const stateWord = Atomics.load(this.words, slots.word(slot, SlotField.STATE));
       if (ownerOf(stateWord) !== dead) continue;
@@ -52,9 +56,11 @@ export class CrashRecovery {
         this.records.countOut(this.scopeOf(slot), () => this.markCounted(slot));
       } else if (state === SlotState.RUNNING && slot >= slots.mainSlots) {
         this.failNested(slot, dead, crash);
+        failed++;
       }
     }
     this.countOutBodies(dead);
+    return failed;
   }
 
   /** Records the dead worker's mark is on: the change it was making when it died. */

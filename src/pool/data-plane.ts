@@ -101,6 +101,7 @@ export class DataPlane {
       sleep: this.sleep,
       injectors: this.injectors,
       deques: Array.from({ length: this.layout.threads }, (_, i) => workerDeque(this.views.words, this.layout, i)),
+      slots: new SlotTable(this.views.words, this.layout),
       waitingAt: (level) => this.dispatcher.waitingAt(level),
       recorder: this.dispatcher.recorder,
     };

@@ -386,13 +386,13 @@ export class Dispatcher {
   }
 
   /**
-   * After worker `worker` exited: settles what it finished (published or not) and abandons with
-   * `crash` what it was running. Returns how many calls were abandoned.
+   * After worker `worker` exited: settles what it finished (published or not), abandons with
+   * `crash` what it was running, and finishes what it left half-done in the workers' regions and
+   * scope records (crash-recovery.ts). Returns how many calls and forked tasks failed with `crash`.
    */
   recoverFrom(worker: number, crash: unknown): number {
     this.rings[worker].drain(this.complete);
-    this.crashRecovery.recover(worker, crash);
-    let abandoned = 0;
+    let abandoned = this.crashRecovery.recover(worker, crash);
     for (let slot = 0; slot < this.pending.length; slot++) {
       const work = this.pending[slot];
       if (work === undefined) continue;

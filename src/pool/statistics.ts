@@ -15,6 +15,8 @@ import { PRIORITY_LEVEL } from '../queue/priority.js';
 import { type Layout, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
+import type { SlotTable } from '../shm/slot.js';
+import { type SlotCensus, takeSlotCensus } from './slot-census.js';
 
 /** The distribution of one latency, in microseconds. */
 export interface LatencySummary {
@@ -79,6 +81,8 @@ export interface PoolStatistics {
   runTime: LatencySummary;
   /** Accepted to settled on the main thread (its promise resolved or rejected). */
   endToEndLatency: LatencySummary;
+  /** Where the task slots are right now, by state. */
+  slots: SlotCensus;
 }
 
 /** The main thread's per-call record: counts and the three histograms (nanoseconds). */
@@ -138,6 +142,7 @@ export interface StatisticsSources {
   sleep: Sleep;
   injectors: ChaseLevDeque[];
   deques: ChaseLevDeque[];
+  slots: SlotTable;
   /** Calls waiting for a slot at a priority level. */
   waitingAt(level: number): number;
   inFlight(): number;
@@ -209,6 +214,7 @@ export class StatisticsReader {
       workers,
       utilisation: workers.reduce((sum, worker) => sum + worker.utilisation, 0) / workers.length,
       ...calls.latencies(),
+      slots: takeSlotCensus(this.sources.slots),
     };
   }
 

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, PoolClosedError, ThreadPool, ThreadPoolBuilder, ThreadPoolError, WorkerCrashedError } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
+import { waitFor } from '../support/wait-for.js';
 import type * as Handlers from '../fixtures/handlers.mjs';
 import type * as DiesAtLoad from '../fixtures/dies-at-load.mjs';
 
@@ -293,11 +294,3 @@ describe('workers that cannot be restarted', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -1,0 +1,104 @@
+// Workers that die in the middle of fork-join work: a thief holding a join's second half, a
+// spawned task of a worker's scope, a task whose spawns into the main thread's scope wait in its
+// deque, the owner of a scope whose tasks run elsewhere. Each time the waiter is released with the
+// crash, every task still queued runs exactly once, the pool replaces the worker, and no slot is
+// left stuck.
+import { describe, expect, it } from 'vitest';
+import { TaskError, ThreadPool, WorkerCrashedError } from 'viscose';
+import type * as Crashes from '../fixtures/crashes.mjs';
+import { waitFor } from '../support/wait-for.js';
+
+const crashesUrl = new URL('../fixtures/crashes.mjs', import.meta.url);
+
+async function withPool(test: (pool: ThreadPool<typeof Crashes>, errors: Error[]) => Promise<void>): Promise<void> {
+  const errors: Error[] = [];
+  const pool = await ThreadPool.create<typeof Crashes>({
+    module: crashesUrl,
+    threads: 2,
+    nestedTasksPerWorker: 64,
+    onError: (error) => errors.push(error),
+  });
+  try {
+    await test(pool, errors);
+  } finally {
+    await pool.close();
+  }
+}
+
+function counters(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT));
+}
+
+/** The task rejected with a TaskError whose cause is the crash of a worker. */
+async function expectCrashInside(call: Promise<unknown>, exitCode: number): Promise<void> {
+  const error = await call.then(
+    () => expect.fail('the call should have failed'),
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(TaskError);
+  expect((error as TaskError).cause).toMatchObject({ name: 'WorkerCrashedError', exitCode });
+}
+
+/** Once the pool is idle, nothing is queued or running anywhere and no scope is left open. */
+async function expectNoStuckSlot(pool: ThreadPool<typeof Crashes>): Promise<void> {
+  await waitFor(async () => (await pool.ping()).length === 2);
+  const { main, nested } = pool.statistics().slots;
+  expect(main).toMatchObject({ free: main.capacity, queued: 0, running: 0, openScopes: 0 });
+  expect(nested).toMatchObject({ queued: 0, running: 0, openScopes: 0 });
+  expect(nested.free + nested.finished).toBe(nested.capacity);
+}
+
+/** Work that forks through every worker's region afterwards: the regions are usable again. */
+async function expectForkJoinStillWorks(pool: ThreadPool<typeof Crashes>): Promise<void> {
+  const sums = await Promise.all(Array.from({ length: 4 }, () => pool.run('joinSum', 0, 200_000, 500)));
+  expect(sums).toEqual(Array.from({ length: 4 }, () => (200_000 * 199_999) / 2));
+}
+
+describe('a worker dies in the middle of fork-join work', () => {
+  it('a join whose stolen half dies is released with the crash', async () => {
+    await withPool(async (pool, errors) => {
+      await expectCrashInside(pool.run('joinWhereThiefDies', 300), 3);
+      await expectNoStuckSlot(pool);
+      await expectForkJoinStillWorks(pool);
+      // The joiner's caller saw the crash: it is not reported as unseen.
+      expect(errors).toEqual([]);
+    });
+  });
+
+  it("a worker's scope whose spawned task dies fails with the crash, after every other task ran once", async () => {
+    await withPool(async (pool) => {
+      const counts = counters(30);
+      await expectCrashInside(pool.run('scopeWhereSpawnDies', counts, 30, 300), 3);
+      expect([...counts]).toEqual(Array.from({ length: 30 }, () => 1));
+      await expectNoStuckSlot(pool);
+      await expectForkJoinStillWorks(pool);
+    });
+  });
+
+  it("tasks spawned into the main thread's scope and left in a dead worker's deque still run once", async () => {
+    await withPool(async (pool) => {
+      const counts = counters(40);
+      const scope = pool.scope((s) => s.spawn('spawnThenDie', counts, 40, 2));
+      await expect(scope).rejects.toBeInstanceOf(TaskError);
+      await expect(scope).rejects.toMatchObject({ cause: { name: 'WorkerCrashedError', exitCode: 4 } });
+      // The scope settles only once every part finished, the orphaned spawns included.
+      expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
+      await expectNoStuckSlot(pool);
+      await expectForkJoinStillWorks(pool);
+    });
+  });
+
+  it('the tasks of a scope whose owner died run once; its record is freed by the successor', async () => {
+    await withPool(async (pool) => {
+      const counts = counters(40);
+      const call = pool.run('scopeOwnerDies', counts, 40, 5);
+      await expect(call).rejects.toBeInstanceOf(WorkerCrashedError);
+      await expect(call).rejects.toMatchObject({ exitCode: 5 });
+      await waitFor(() => counts.every((count) => count === 1));
+      await expectNoStuckSlot(pool);
+      // Enough forking to make the successor run out of free slots and collect the orphans.
+      for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
+      expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
+    });
+  });
+});

@@ -64,9 +64,12 @@ export class BatchCall {
   /** The chunks queued so far (what an abort withdraws). */
   readonly chunks: PendingWork[] = [];
 
-  /** The pending work for the chunk of `count` calls starting at index `start`. */
-  chunk(start: number, count: number): PendingWork {
-    const chunk = new BatchChunk(this, start, count);
+  /**
+   * The pending work for the chunk of `count` calls starting at index `start`; `wrap` puts it in
+   * what is queued (a retrying wrapper), which is what an abort then withdraws.
+   */
+  chunk(start: number, count: number, wrap: (work: PendingWork) => PendingWork = (work) => work): PendingWork {
+    const chunk = wrap(new BatchChunk(this, start, count));
     this.chunks.push(chunk);
     return chunk;
   }

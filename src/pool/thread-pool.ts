@@ -27,6 +27,7 @@ import { SlotFlag, ownerOf } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
+import { retryingOnCrash } from './retry.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
@@ -183,8 +184,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       if (!CALL_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown call option');
     }
     const level = priorityLevel(options.priority);
-    const { signal, timeout, terminateAfter } = options;
+    const { signal, timeout, terminateAfter, retries = 0 } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
+    if (!Number.isSafeInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected a whole number of 0 or more, got ${String(retries)}`);
     const limit = timeout === undefined ? undefined : { timeoutMs: milliseconds('timeout', timeout), terminateAfterMs: Infinity };
     if (terminateAfter !== undefined) {
       if (limit === undefined) throw new InvalidOptionError('terminateAfter', 'needs a timeout');
@@ -192,13 +194,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
     return {
-      run: (name, ...args) => this.runAt(level, name, args, false, signal, limit),
+      run: (name, ...args) => this.runAt(level, name, args, false, signal, limit, retries),
       runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        limit !== undefined ? noBatchLimit() : (this.runBatchAt(level, name, argsList, { signal }) as Promise<TaskResult<M, K>[]>),
+        limit !== undefined ? noBatchLimit() : (this.runBatchAt(level, name, argsList, { signal, retries }) as Promise<TaskResult<M, K>[]>),
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
         limit !== undefined
           ? noBatchLimit()
-          : (this.runBatchAt(level, name, argsList, { settleEach: true, signal }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>),
+          : (this.runBatchAt(level, name, argsList, { settleEach: true, signal, retries }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>),
     };
   }
 
@@ -230,6 +232,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     timed = false,
     signal?: AbortSignal,
     limit?: RunLimit,
+    retries = 0,
   ): Promise<TaskResult<M, K>> {
     let task: number;
     let payload: EncodedPayload;
@@ -242,7 +245,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     let stopListening: (() => void) | undefined;
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
-      const call = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
+      let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
+      if (retries > 0) call = this.retrying(call, retries, () => this.plane.codec.encodeList(args, 'args'), toInjector(task, 0, level));
       this.submit(toInjector(task, 0, level), payload, call);
       if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => [call], reject);
       if (limit !== undefined) {
@@ -362,7 +366,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       timed = false,
       oneChunk = false,
       signal,
-    }: { settleEach?: boolean; timed?: boolean; oneChunk?: boolean; signal?: AbortSignal },
+      retries = 0,
+    }: { settleEach?: boolean; timed?: boolean; oneChunk?: boolean; signal?: AbortSignal; retries?: number },
   ): Promise<unknown> {
     let task: number;
     let calls: unknown[][];
@@ -380,7 +385,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, timed);
       const size = oneChunk ? calls.length : Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
-        start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch);
+        start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch, retries);
       }
       if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => batch.chunks, (reason) => batch.abort(reason));
     });
@@ -627,19 +632,35 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * chunk whose encoding exceeds maxPayloadBytes is halved until it fits. A single call too large
    * fails the batch (chunks already queued still run; their results are dropped).
    */
-  private submitChunk(task: number, level: number, calls: unknown[][], start: number, count: number, batch: BatchCall): number {
+  private submitChunk(task: number, level: number, calls: unknown[][], start: number, count: number, batch: BatchCall, retries: number): number {
     let payload: EncodedPayload;
+    const encode = () => this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
     try {
-      payload = this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
+      payload = encode();
     } catch (error) {
-      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, level, calls, start, count >> 1, batch);
+      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, level, calls, start, count >> 1, batch, retries);
       batch.fail(error, start, count);
       return count;
     }
     const submission = toInjector(task, count, level);
     if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
-    this.submit(submission, payload, batch.chunk(start, count));
+    const wrap = retries > 0 ? (chunk: PendingWork) => this.retrying(chunk, retries, encode, submission) : undefined;
+    this.submit(submission, payload, batch.chunk(start, count, wrap));
     return count;
+  }
+
+  /**
+   * `work`, run again up to `retries` times if its worker dies under it: re-encoded with `encode`
+   * (the first encoding is gone by then) and queued as `submission` again.
+   */
+  private retrying(work: PendingWork, retries: number, encode: () => EncodedPayload, submission: Submission): PendingWork {
+    return retryingOnCrash(work, retries, (again) => {
+      if (this.failure !== undefined || this.terminated) {
+        again.abandon(this.failure ?? new PoolClosedError('the pool was terminated before the task could run again'));
+        return;
+      }
+      this.submit(submission, encode(), again);
+    });
   }
 
   private async closeGracefully(): Promise<void> {
@@ -760,7 +781,7 @@ interface RunLimit {
   terminateAfterMs: number;
 }
 
-const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter']);
+const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter', 'retries']);
 
 function milliseconds(option: string, value: unknown): number {
   if (typeof value !== 'number' || !(value > 0)) throw new InvalidOptionError(option, `expected a positive number of milliseconds, got ${String(value)}`);

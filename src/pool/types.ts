@@ -68,6 +68,13 @@ export interface CallOptions {
    * WorkerCrashedError. Default: never.
    */
   terminateAfter?: number;
+  /**
+   * For idempotent tasks: how many times a call (or a batch chunk) whose worker died under it is
+   * run again, on another worker, before it fails with WorkerCrashedError. Only crashes are
+   * retried, not errors the task throws, and not a worker terminated by `terminateAfter`. Each
+   * attempt counts in the statistics (a crashed attempt as failed). Default: 0.
+   */
+  retries?: number;
 }
 
 /** A pool's calls made with particular options (`pool.with(options)`). */

@@ -4,7 +4,7 @@
 // crash, every task still queued runs exactly once, the pool replaces the worker, and no slot is
 // left stuck.
 import { describe, expect, it } from 'vitest';
-import { TaskError, ThreadPool, WorkerCrashedError } from 'viscose';
+import { InvalidOptionError, TaskError, ThreadPool, WorkerCrashedError } from 'viscose';
 import type * as Crashes from '../fixtures/crashes.mjs';
 import { waitFor } from '../support/wait-for.js';
 
@@ -99,6 +99,51 @@ describe('a worker dies in the middle of fork-join work', () => {
       // Enough forking to make the successor run out of free slots and collect the orphans.
       for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
       expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
+    });
+  });
+});
+
+describe('retries for idempotent tasks', () => {
+  it('runs a call again when its worker dies under it, up to the number of retries', async () => {
+    await withPool(async (pool) => {
+      const attempts = counters(1);
+      expect(await pool.with({ retries: 2 }).run('crashFirst', attempts, 2)).toBe(3);
+
+      const again = counters(1);
+      const call = pool.with({ retries: 1 }).run('crashFirst', again, 2);
+      await expect(call).rejects.toBeInstanceOf(WorkerCrashedError);
+      await expect(call).rejects.toMatchObject({ exitCode: 6 });
+      expect(again[0]).toBe(2);
+    });
+  });
+
+  it('does not retry a task that threw, nor a call made without retries', async () => {
+    await withPool(async (pool) => {
+      const attempts = counters(1);
+      await expect(pool.with({ retries: 3 }).run('throwFirst', attempts)).rejects.toThrow('first attempt fails');
+      expect(attempts[0]).toBe(1);
+      const once = counters(1);
+      await expect(pool.run('crashFirst', once, 1)).rejects.toBeInstanceOf(WorkerCrashedError);
+      expect(once[0]).toBe(1);
+    });
+  });
+
+  it('runs again the chunk of a batch whose worker died, and the batch completes', async () => {
+    await withPool(async (pool) => {
+      const attempts = counters(1);
+      const items = Array.from({ length: 500 }, (_, i) => [attempts, i, 321] as [Int32Array, number, number]);
+      expect(await pool.with({ retries: 1 }).runBatch('doubleOrCrashOnce', items)).toEqual(items.map(([, i]) => 2 * i));
+      expect(attempts[0]).toBe(2);
+      const settled = await pool.with({ retries: 1 }).runBatchSettled('doubleOrCrashOnce', items.slice(0, 10));
+      expect(settled.every((result) => result.status === 'fulfilled')).toBe(true);
+    });
+  });
+
+  it('refuses a retry count that is not a whole number of 0 or more', async () => {
+    await withPool(async (pool) => {
+      for (const retries of [-1, 1.5, Number.NaN, '2']) {
+        expect(() => pool.with({ retries: retries as number })).toThrow(InvalidOptionError);
+      }
     });
   });
 });

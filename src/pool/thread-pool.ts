@@ -204,9 +204,19 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     };
   }
 
-  /** `run` at a priority level for the ParallelProcessor, resolving with the task's run time too. */
-  [RUN_TIMED]<K extends TaskName<M>>(level: number, name: K, args: TaskArgs<M, K>, signal?: AbortSignal): Promise<Timed<TaskResult<M, K>>> {
-    return this.runAt(level, name, args, true, signal) as Promise<Timed<TaskResult<M, K>>>;
+  /**
+   * `run` at a priority level for the ParallelProcessor, resolving with the task's run time too,
+   * with a run-time limit of `timeoutMs` if finite.
+   */
+  [RUN_TIMED]<K extends TaskName<M>>(
+    level: number,
+    name: K,
+    args: TaskArgs<M, K>,
+    signal?: AbortSignal,
+    timeoutMs = Infinity,
+  ): Promise<Timed<TaskResult<M, K>>> {
+    const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
+    return this.runAt(level, name, args, true, signal, limit) as Promise<Timed<TaskResult<M, K>>>;
   }
 
   /**

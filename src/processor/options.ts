@@ -32,6 +32,14 @@ export interface ProcessorOptions {
   /** A request that waited this long for capacity fails with a `timed-out` error. Default: no limit. */
   queueTimeoutMs?: number;
   /**
+   * Milliseconds a request's handler may run, counted from when a worker starts it; past it the
+   * request fails with a `timed-out` error and the handler sees `isCancelled()` turn true (its
+   * result is dropped). A request can set its own (`timeout` in the options of each method). In
+   * `executeChunkedParallel`, requests with a time limit travel one by one, since the limit is
+   * counted from each request's own start. Default: no limit.
+   */
+  taskTimeoutMs?: number;
+  /**
    * Runs a request again, up to this many times, when the worker running it crashed (a
    * `worker-crashed` failure). Only for handlers that are safe to run twice. A chunk of
    * `executeChunkedParallel` fails as a whole when its worker crashes, and which of its requests had
@@ -55,6 +63,7 @@ export interface ProcessorSettings {
   enableStatistics: boolean;
   backpressure: BackpressureMode;
   queueTimeoutMs: number;
+  taskTimeoutMs: number;
   retries: number;
   monitor: PerformanceMonitor | undefined;
   monitorIntervalMs: number;
@@ -73,6 +82,7 @@ const KNOWN = new Set([
   'enableStatistics',
   'backpressure',
   'queueTimeoutMs',
+  'taskTimeoutMs',
   'retries',
   'monitor',
   'monitorIntervalMs',
@@ -109,10 +119,11 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
     maxPendingTasks,
     enableStatistics,
     backpressure,
-    queueTimeoutMs: positiveNumber('queueTimeoutMs', options.queueTimeoutMs ?? Infinity),
+    queueTimeoutMs: positiveMilliseconds('queueTimeoutMs', options.queueTimeoutMs ?? Infinity),
+    taskTimeoutMs: positiveMilliseconds('taskTimeoutMs', options.taskTimeoutMs ?? Infinity),
     retries: integerAtLeast(0, 'retries', options.retries ?? 0),
     monitor,
-    monitorIntervalMs: positiveNumber('monitorIntervalMs', options.monitorIntervalMs ?? 1000),
+    monitorIntervalMs: positiveMilliseconds('monitorIntervalMs', options.monitorIntervalMs ?? 1000),
     pool: {
       ...pool,
       module: options.module,
@@ -132,7 +143,7 @@ function integerAtLeast(least: number, name: string, value: unknown): number {
   return value;
 }
 
-function positiveNumber(name: string, value: unknown): number {
+export function positiveMilliseconds(name: string, value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
     throw new InvalidOptionError(name, `expected a positive number of milliseconds, got ${String(value)}`);
   }

@@ -31,7 +31,7 @@ import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '
 import { type Priority, priorityLevel } from '../queue/priority.js';
 import { Capacity } from './capacity.js';
 import { type BatchReport, MonitorHub } from './monitor.js';
-import { type ProcessorOptions, type ProcessorSettings, resolveProcessorOptions } from './options.js';
+import { type ProcessorOptions, type ProcessorSettings, positiveMilliseconds, resolveProcessorOptions } from './options.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
 import { type StreamOptions, orderedResults } from './stream.js';
 
@@ -47,18 +47,20 @@ export interface RequestOptions {
    * dropped; each fails with a `cancelled` ProcessingError.
    */
   signal?: AbortSignal;
+  /**
+   * Milliseconds each request's handler may run, counted from when a worker starts it; past it the
+   * request fails with a `timed-out` ProcessingError and the handler sees `isCancelled()` turn
+   * true. Default: the processor's `taskTimeoutMs`.
+   */
+  timeout?: number;
 }
 
-/** How the requests of one call travel: their priority level and their caller's signal. */
+/** How the requests of one call travel: their priority level, their caller's signal, their run-time limit. */
 interface Route {
   level: number;
   signal: AbortSignal | undefined;
-}
-
-function routeOf(options: RequestOptions): Route {
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
-  return { level: priorityLevel(options.priority), signal };
+  /** Infinity for none. */
+  timeoutMs: number;
 }
 
 /** The request type of handler `K`: its first parameter. */
@@ -128,7 +130,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * ProcessingError in `backpressure: 'reject'` mode); rejects with a ProcessingError saying why.
    */
   process(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> {
-    const route = routeOf(options);
+    const route = this.routeOf(options);
     return this.track(
       this.admit(1, route, this.settings.backpressure, undefined).then((admitted) => {
         if (admitted instanceof ProcessingError) throw admitted;
@@ -139,7 +141,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   /** Handles one request if capacity is free right now; `undefined` (nothing queued) otherwise. */
   tryProcess(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> | undefined {
-    const route = routeOf(options);
+    const route = this.routeOf(options);
     this.recorder.submitted();
     if (this.terminated || !this.capacity.tryAcquire(1)) {
       this.recorder.failedWith('backpressure-exceeded');
@@ -155,7 +157,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * promise rejects with a `backpressure-exceeded` ProcessingError, nothing having run).
    */
   executeParallelBatch(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
-    const route = routeOf(options);
+    const route = this.routeOf(options);
     const list = Array.from(requests);
     return this.track(
       this.inTurn(route, 'parallel', list.length, async (results) => {
@@ -179,7 +181,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * requests cheap. Every request of a chunk runs whatever happens to the others.
    */
   executeChunkedParallel(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
-    const route = routeOf(options);
+    const route = this.routeOf(options);
     const list = Array.from(requests);
     const { batchSize, maxPendingTasks } = this.settings;
     return this.track(
@@ -213,7 +215,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
     options: StreamOptions = {},
   ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
-    const route = routeOf(options);
+    const route = this.routeOf(options);
     return orderedResults(source, options.order ?? 'input', this.settings.maxPendingTasks, (request, index) =>
       this.track(
         this.admit(1, route, 'wait', index).then((admitted) => {
@@ -286,6 +288,14 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  private routeOf(options: RequestOptions): Route {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
+    const { signal, timeout } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
+    const timeoutMs = timeout === undefined ? this.settings.taskTimeoutMs : positiveMilliseconds('timeout', timeout);
+    return { level: priorityLevel(options.priority), signal, timeoutMs };
   }
 
   // ---- admission -------------------------------------------------------------------------------
@@ -391,7 +401,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     try {
       for (;;) {
         try {
-          const timed = await this.pool[RUN_TIMED](route.level, this.settings.handler as K, [request] as TaskArgs<M, K>, route.signal);
+          const timed = await this.pool[RUN_TIMED](route.level, this.settings.handler as K, [request] as TaskArgs<M, K>, route.signal, route.timeoutMs);
           this.recorder.succeeded();
           return timed;
         } catch (error) {
@@ -417,6 +427,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * is retried one request at a time, so that only the bad request fails.
    */
   private async handleChunk(chunk: RequestOf<M, K>[], route: Route, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
+    if (route.timeoutMs !== Infinity) {
+      // A time limit is counted per request from its own start, which only a call of its own has.
+      return this.handleOneByOne(chunk, route, start, results);
+    }
     let outcome: Timed<PromiseSettledResult<TaskResult<M, K>>[]>;
     try {
       outcome = await this.pool[RUN_BATCH_SETTLED_TIMED](
@@ -426,7 +440,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
         route.signal,
       );
     } catch {
-      return sum(await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, route, start + i, 0)))));
+      return this.handleOneByOne(chunk, route, start, results);
     }
     const reruns: Promise<number>[] = [];
     outcome.value.forEach((entry, i) => {
@@ -447,6 +461,11 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       }
     });
     return outcome.runMs + sum(await Promise.all(reruns));
+  }
+
+  /** Runs the requests of an admitted chunk each on its own, filling `results` from `start`. */
+  private async handleOneByOne(chunk: RequestOf<M, K>[], route: Route, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
+    return sum(await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, route, start + i, 0)))));
   }
 
   /** Keeps `promise` in the set close() waits for while it runs. */

@@ -12,6 +12,8 @@ export interface StreamOptions {
   priority?: Priority;
   /** Aborting it cancels the requests in flight; the stream yields them as `cancelled` failures. */
   signal?: AbortSignal;
+  /** Milliseconds each request's handler may run (RequestOptions `timeout`). */
+  timeout?: number;
   /** `'input'` (default): results in the order of the requests; `'completion'`: as they finish. */
   order?: 'input' | 'completion';
 }

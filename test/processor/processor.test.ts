@@ -296,6 +296,36 @@ describe('cancellation', () => {
   });
 });
 
+describe('time limits', () => {
+  it('fails a request whose handler runs past its time limit, counted from its start', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, taskTimeoutMs: 100 });
+    const slow = processor.process({ id: 1, spinMs: 400 });
+    // Queued behind the slow one for longer than the limit, then quick: its own run is what counts.
+    const quick = processor.process({ id: 2 });
+    expect(await rejection(slow)).toMatchObject({ kind: 'timed-out' });
+    expect(await quick).toEqual({ id: 2, doubled: 4 });
+    // A request's own limit overrides the processor's.
+    expect(await processor.process({ id: 3, spinMs: 150 }, { timeout: 2_000 })).toEqual({ id: 3, doubled: 6 });
+    expect(processor.statistics().requests).toMatchObject({ timedOut: 1, completed: 2 });
+  });
+
+  it('applies to each request of a chunked batch and of a stream', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, batchSize: 4 });
+    const list = Array.from({ length: 8 }, (_, id) => (id === 5 ? { id, spinMs: 400 } : { id }));
+    const chunked = await processor.executeChunkedParallel(list, { timeout: 100 });
+    expect(chunked.map((result) => (result.ok ? 'ok' : result.error.kind))).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'timed-out', 'ok', 'ok']);
+    const kinds: string[] = [];
+    for await (const result of processor.stream(list, { timeout: 100 })) kinds.push(result.ok ? 'ok' : result.error.kind);
+    expect(kinds).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'timed-out', 'ok', 'ok']);
+  });
+
+  it('are checked', async () => {
+    await expect(ParallelProcessor.create({ module, handler: 'handle', taskTimeoutMs: 0 })).rejects.toThrow(/taskTimeoutMs/);
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
+    expect(() => processor.process({ id: 1 }, { timeout: -5 })).toThrow(InvalidOptionError);
+  });
+});
+
 describe('options', () => {
   it('are checked, naming the option', async () => {
     await expect(ParallelProcessor.create({ module, handler: '' })).rejects.toThrow(InvalidOptionError);

@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 const models = resolve(import.meta.dirname, '..', 'models');
 const runs = [
   { model: 'deque.pml', expect: 'holds' },
-  { model: 'deque.pml', bug: 'BUG_STEAL_AFTER_CLAIM', expect: 'fails' },
+  { model: 'deque.pml', bug: 'BUG_ADVANCE_BEFORE_CLAIM', expect: 'fails' },
+  { model: 'deque.pml', bug: 'BUG_NO_TOP_RECHECK', expect: 'fails' },
   { model: 'deque.pml', bug: 'BUG_POP_NO_CAS', expect: 'fails' },
   { model: 'sleep.pml', expect: 'holds' },
   { model: 'sleep.pml', bug: 'BUG_NOTIFY_BEFORE_PUSH', expect: 'fails' },

@@ -573,6 +573,30 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   /**
+   * Terminates worker `index` now and replaces it, as if it had crashed: the tasks it was running
+   * fail with WorkerCrashedError (or run again, for calls made with `retries`), and everything
+   * queued runs elsewhere meanwhile; the exit is not reported to `onError`. For a worker whose
+   * memory keeps growing, or to inject faults in tests. Resolves once the replacement has started.
+   */
+  async restartWorker(index: number): Promise<void> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.threads) {
+      throw new InvalidOptionError('index', `expected a worker index from 0 to ${this.threads - 1}, got ${String(index)}`);
+    }
+    if (this.failure !== undefined) throw this.failure;
+    if (this.state !== 'running') throw new PoolClosedError();
+    const host = this.hosts[index];
+    host.retired = true;
+    await host.terminate();
+    await host.exited;
+    // recover() runs on the exit and puts the replacement in place.
+    while (this.hosts[index] === host && host.started && this.state === 'running') await new Promise((resolve) => setImmediate(resolve));
+    if (this.hosts[index] === host) {
+      throw this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${host.name} was not replaced`) : new PoolClosedError());
+    }
+    await this.hosts[index].starting;
+  }
+
+  /**
    * Stops accepting calls, waits for every accepted call to settle, runs the exit handlers and
    * stops the workers. With `timeout` (milliseconds), a close that has not finished by then
    * terminates the pool instead: calls still unsettled reject with PoolClosedError. Calling it again
@@ -759,14 +783,16 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    this.plane.start(replacement, this.announcer.entries()).then(
+    replacement.starting = this.plane.start(replacement, this.announcer.entries()).then(
       () => void (replacement.started = true),
       (error: unknown) => {
         // Its exit comes back here, to recover(), which reports it and does not replace it again.
         replacement.startFailure = error;
         void replacement.terminate();
+        throw error;
       },
     );
+    replacement.starting.catch(() => {});
   }
 
   /** With no worker left, fails what is pending, and every later call. */

@@ -42,8 +42,13 @@ export class WorkerHost {
   started = false;
   /** Why starting it failed, when it did (it is then terminated). */
   startFailure: unknown;
-  /** Terminated by the pool on purpose (a task past its timeout): its exit is no surprise to report. */
+  /**
+   * Terminated by the pool on purpose (a task past its timeout, `restartWorker`): its exit is no
+   * surprise to report.
+   */
   retired = false;
+  /** Settles once a replacement worker has started (or failed to). */
+  starting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: HostOptions) {
     this.index = options.index;

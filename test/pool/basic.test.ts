@@ -65,6 +65,21 @@ describe('ThreadPool.run', () => {
     expect(await pool.run('sum', Array.from({ length: 50_000 }, (_, i) => i))).toBe((50_000 * 49_999) / 2);
   });
 
+  // The bound: 64 MiB arguments and results work under the default maxPayloadBytes (128 MiB).
+  it('carries 64 MiB payloads both ways, several times over (arena blocks are reused)', async () => {
+    const size = 64 * 1024 * 1024;
+    const big = new Uint8Array(size);
+    for (let i = 0; i < size; i += 4096) big[i] = (i >>> 12) & 255;
+    for (let round = 0; round < 3; round++) {
+      const echoed = (await pool.run('echo', big)) as Uint8Array;
+      expect(echoed.length).toBe(size);
+      expect(sameBytes(echoed, big)).toBe(true);
+    }
+    const made = (await pool.run('bytes', size)) as Uint8Array;
+    expect(made.length).toBe(size);
+    expect(made[size - 1]).toBe((size - 1) & 255);
+  });
+
   it('runs tasks on every worker, which know who they are', async () => {
     const seen = new Set<number>();
     for (let attempt = 0; attempt < 50 && seen.size < 2; attempt++) {

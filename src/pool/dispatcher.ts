@@ -9,7 +9,7 @@
  *   RUNNING --(worker: payload, then store DONE/FAILED, then push to its completion ring)--> DONE
  *   DONE/FAILED --(main: decode, release the arena block, store FREE with generation + 1)--> FREE
  *   QUEUED --(main, its caller aborted: compare-exchange, payload released)--> CANCELLED
- *   CANCELLED --(the worker that takes its queue entry)--> RETURNED, pushed to its completion ring
+ *   CANCELLED --(a worker that reads its queue entry: compare-exchange)--> RETURNED, pushed to its ring
  *   RETURNED --(main: store FREE with generation + 1)--> FREE
  *
  * A main-thread scope takes a slot as its record (worker/scope-records.ts): RECORD until the last

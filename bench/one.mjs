@@ -56,7 +56,7 @@ async function warmUp(workload, size) {
   do {
     await workload.measure(pool, size);
     items += size;
-  } while (performance.now() - start < profiles[profileName].warmupMs);
+  } while (performance.now() - start < (workload.warmupMs?.[profileName] ?? profiles[profileName].warmupMs));
   return { items, ms: performance.now() - start };
 }
 

@@ -5,6 +5,7 @@
 // process disturbed is re-run. Prints the markdown report to stdout (progress goes to stderr) and
 // writes it with the raw per-round data to bench/results/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { UNIT_MS, calibrate, unitEnvironment } from './lib/calibrate.mjs';
 import { runChild } from './lib/child.mjs';
 import { CONTAMINATION_RULE, judgeContamination } from './lib/contamination.mjs';
 import { baselineName, contenderNames, contenders } from './lib/contenders.mjs';
@@ -48,7 +49,10 @@ async function measure(profileName, outputName) {
     threads: THREADS,
     baseline: baselineName,
     rules: { idle: IDLE_RULE, contamination: CONTAMINATION_RULE },
-    environment: describeEnvironment([...contenderNames.map((name) => contenders[name].packageName), ...ALSO_RECORDED_PACKAGES]),
+    environment: describeEnvironment([...contenderNames.map((name) => contenders[name].packageName).filter(Boolean), ...ALSO_RECORDED_PACKAGES]),
+    // One unit of CPU-bound work (workloads C and D), measured once and the same for every child.
+    unitIterations: calibrate(),
+    unitMs: UNIT_MS,
     configuration: {},
     rounds: [],
     rawDataPath: `bench/results/${outputName}.json`,
@@ -80,7 +84,7 @@ async function measureWithRetries(record, name, round) {
   const attempts = [];
   for (let attempt = 1; attempt <= settings.attempts; attempt++) {
     const idle = await waitForIdle(settings.idleTimeoutMs);
-    const child = await runChild(name, profileName, settings.childTimeoutMs);
+    const child = await runChild(name, profileName, settings.childTimeoutMs, unitEnvironment(record.unitIterations));
     const contamination = child.ok ? judgeContamination(child.result.results) : undefined;
     attempts.push({ idle, child, contamination });
     if (child.ok) record.configuration[name] ??= child.result.configuration;

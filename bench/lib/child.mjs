@@ -14,9 +14,12 @@ const STDERR_TAIL = 2_000;
  * `{ ok, result?, failure?, exit: { code, signal, onItsOwn }, wallMs }`; `failure` says why there is
  * no result (non-zero exit, timeout, no JSON line).
  */
-export function runChild(contender, profileName, timeoutMs) {
+export function runChild(contender, profileName, timeoutMs, env = {}) {
   const start = performance.now();
-  const child = spawn(process.execPath, ['--expose-gc', ONE, contender, profileName], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', ONE, contender, profileName], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   let killedBecause;

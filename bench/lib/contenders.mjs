@@ -1,16 +1,22 @@
-// The contender registry: each pool library under test, how it is constructed, and how a workload
-// calls it. Libraries are imported only when opened, so that a child process loads just the one it
-// measures. Adding a peer means adding an entry here (and a worker file if it needs one).
+// The contender registry: each pool library under test, the two references (bare worker_threads,
+// the main thread alone), how each is constructed, and how a workload calls it. Libraries are
+// imported only when opened, so that a child process loads just the one it measures. Adding a
+// peer means adding an entry here and a worker file in ../workers/.
+//
+// Every pool gets exactly `threads` workers (minimum = maximum) and otherwise its defaults, as its
+// documentation recommends for a fixed-size pool; `configuration.resolved` records what ran.
+import { Worker } from 'node:worker_threads';
 import { describeOptions } from './describe-options.mjs';
+import { cpu, trivial } from './tasks.mjs';
 
-const VISCOSE_TASKS = new URL('../workers/viscose-tasks.mjs', import.meta.url);
-const PISCINA_WORKER = new URL('../workers/piscina-trivial.mjs', import.meta.url);
+const worker = (file) => new URL(`../workers/${file}`, import.meta.url);
+const INLINE_TASKS = { cpu, trivial };
 
 /**
  * Each entry:
- * - `packageName`: whose package.json version the environment record reports;
+ * - `packageName`: whose package.json version the environment record reports (none for references);
  * - `baseline`: the contender every other one is divided by in the ratio rows;
- * - `lacks`: capabilities a workload may need (`needs`) that this library does not have, with why;
+ * - `lacks`: capabilities a workload may need (`needs`) that this contender does not have, with why;
  * - `open(threads)`: starts a pool and resolves with an adapter:
  *   `{ task(name) → { run(arg), runBatch?(args) }, close(), configuration }`.
  */
@@ -21,7 +27,7 @@ export const contenders = {
     lacks: {},
     async open(threads) {
       const { ThreadPool } = await import('viscose');
-      const pool = await ThreadPool.create({ module: VISCOSE_TASKS, threads });
+      const pool = await ThreadPool.create({ module: worker('viscose-tasks.mjs'), threads });
       return {
         task: (name) => ({
           run: (arg) => pool.run(name, arg),
@@ -44,17 +50,13 @@ export const contenders = {
     lacks: { batch: 'piscina has no batch call' },
     async open(threads) {
       const { Piscina } = await import('piscina');
-      const pool = new Piscina({ filename: PISCINA_WORKER.href, minThreads: threads, maxThreads: threads });
+      const pool = new Piscina({ filename: worker('piscina-tasks.mjs').href, minThreads: threads, maxThreads: threads });
       return {
-        task(name) {
-          // The worker file's default export is the one task piscina is given.
-          if (name !== 'trivial') throw new Error(`piscina's worker file has no task "${name}"`);
-          return { run: (arg) => pool.run(arg) };
-        },
+        task: (name) => ({ run: (arg) => pool.run(arg, { name }) }),
         close: () => pool.close(),
         configuration: {
-          construction: `new Piscina({ filename: bench/workers/piscina-trivial.mjs, minThreads: ${threads}, maxThreads: ${threads} })`,
-          calls: 'piscina.run(arg)',
+          construction: `new Piscina({ filename: bench/workers/piscina-tasks.mjs, minThreads: ${threads}, maxThreads: ${threads} })`,
+          calls: 'piscina.run(arg, { name })',
           // `options.taskQueue` shows the default from piscina's option table, but the pool only
           // uses a taskQueue passed by the caller and otherwise builds a FixedQueue.
           resolved: { ...describeOptions(pool.options, ['taskQueue', 'env']), taskQueue: '[FixedQueue] (default)' },
@@ -62,7 +64,121 @@ export const contenders = {
       };
     },
   },
+  tinypool: {
+    packageName: 'tinypool',
+    baseline: false,
+    lacks: { batch: 'tinypool has no batch call' },
+    async open(threads) {
+      const { Tinypool } = await import('tinypool');
+      const pool = new Tinypool({ filename: worker('tinypool-tasks.mjs').href, minThreads: threads, maxThreads: threads });
+      return {
+        task: (name) => ({ run: (arg) => pool.run(arg, { name }) }),
+        close: () => pool.destroy(),
+        configuration: {
+          construction: `new Tinypool({ filename: bench/workers/tinypool-tasks.mjs, minThreads: ${threads}, maxThreads: ${threads} })`,
+          calls: 'pool.run(arg, { name }); pool.destroy() to close',
+          resolved: describeOptions(pool.options, ['env']),
+        },
+      };
+    },
+  },
+  workerpool: {
+    packageName: 'workerpool',
+    baseline: false,
+    lacks: { batch: 'workerpool has no batch call' },
+    async open(threads) {
+      const { default: workerpool } = await import('workerpool');
+      const options = { minWorkers: threads, maxWorkers: threads, workerType: 'thread' };
+      const pool = workerpool.pool(worker('workerpool-tasks.mjs').pathname, options);
+      return {
+        task: (name) => ({ run: (arg) => pool.exec(name, [arg]) }),
+        close: () => pool.terminate(),
+        configuration: {
+          construction: `workerpool.pool(bench/workers/workerpool-tasks.mjs, ${JSON.stringify(options)})`,
+          calls: 'pool.exec(name, [arg]); pool.terminate() to close (it waits for running tasks)',
+          resolved: options,
+        },
+      };
+    },
+  },
+  poolifier: {
+    packageName: 'poolifier',
+    baseline: false,
+    lacks: { batch: 'poolifier has no batch call' },
+    async open(threads) {
+      const { FixedThreadPool } = await import('poolifier');
+      const pool = new FixedThreadPool(threads, worker('poolifier-tasks.mjs').pathname);
+      await waitUntilReady(pool);
+      return {
+        task: (name) => ({ run: (arg) => pool.execute(arg, name) }),
+        close: () => pool.destroy(),
+        configuration: {
+          construction: `new FixedThreadPool(${threads}, bench/workers/poolifier-tasks.mjs)`,
+          calls: 'pool.execute(arg, name)',
+          resolved: describeOptions(pool.opts ?? {}, ['env']),
+        },
+      };
+    },
+  },
+  'bare worker_threads': {
+    packageName: undefined,
+    baseline: false,
+    lacks: { batch: 'a bare Worker has no batch call' },
+    async open(threads) {
+      const workers = Array.from({ length: threads }, () => new Worker(worker('bare-tasks.mjs')));
+      const pending = new Map();
+      for (const thread of workers) {
+        thread.on('message', ({ id, result }) => {
+          pending.get(id)(result);
+          pending.delete(id);
+        });
+      }
+      let nextId = 0;
+      return {
+        task: (name) => ({
+          // Static round robin at submit time: what a pool without a queue of its own does.
+          run: (arg) =>
+            new Promise((resolve) => {
+              const id = nextId++;
+              pending.set(id, resolve);
+              workers[id % threads].postMessage({ id, name, arg });
+            }),
+        }),
+        close: () => Promise.all(workers.map((thread) => thread.terminate())),
+        configuration: {
+          construction: `${threads} × new Worker(bench/workers/bare-tasks.mjs)`,
+          calls: 'postMessage({ id, name, arg }) to worker id % threads; a Map of pending promises',
+          resolved: { threads },
+        },
+      };
+    },
+  },
+  'main thread': {
+    packageName: undefined,
+    baseline: false,
+    lacks: { parallel: 'the main thread alone is the sequential reference itself' },
+    async open() {
+      return {
+        task: (name) => ({
+          run: (arg) => Promise.resolve(INLINE_TASKS[name](arg)),
+          runBatch: (args) => Promise.resolve(args.map(INLINE_TASKS[name])),
+        }),
+        close: () => Promise.resolve(),
+        configuration: {
+          construction: 'none: the task function called on the main thread',
+          calls: 'Promise.resolve(task(arg)); args.map(task) for a batch',
+          resolved: {},
+        },
+      };
+    },
+  },
 };
+
+/** poolifier starts its workers asynchronously and says so with an event. */
+function waitUntilReady(pool) {
+  if (pool.info?.ready) return Promise.resolve();
+  return new Promise((resolve) => pool.emitter.once('ready', resolve));
+}
 
 /** Contender names in registry order. */
 export const contenderNames = Object.keys(contenders);

@@ -18,7 +18,8 @@ export function renderReport(record, { contenderNames, baselineName, columns, wo
     ...table(record, columns, contenderNames, others, lacks, (stat) => formatValue(stat.median, stat.unit), (stat) => formatRatio(stat.median)),
     ...fallbackNotes(record, others, columns),
     '',
-    `Ratios are ${others.map((name) => `${name} ÷ ${baselineName}`).join(', ')}, computed within each round, then the median over rounds. For tasks/s (↑) a ratio above 1 means ${others.join('/')} is faster; for µs (↓) a ratio below 1 means ${others.join('/')} is faster.`,
+    ...missingNotes(contenderNames, workloads, lacks),
+    `Ratios divide each contender by ${baselineName}, within each round, then take the median over rounds: above 1 is better for ↑ columns (tasks/s, efficiency), below 1 is better for ↓ columns (µs, ms).`,
     '',
     '## Min–max over rounds',
     '',
@@ -79,7 +80,7 @@ function table(record, columns, contenderNames, others, lacks, formatStat, forma
       const stat = record.summary.cells[name][column.cell];
       if (stat !== undefined) return formatStat({ ...stat, unit: column.unit });
       const missing = lacks(name, column.workload);
-      return missing === undefined ? 'failed' : `n/a: ${missing}`;
+      return missing === undefined ? 'failed' : 'n/a';
     });
     return `| ${name} | ${cells.join(' | ')} |`;
   });
@@ -92,6 +93,18 @@ function table(record, columns, contenderNames, others, lacks, formatStat, forma
     return `| ${name} ÷ ${record.baseline} | ${cells.join(' | ')} |`;
   });
   return [header, align, ...rows, ...ratioRows];
+}
+
+/** Why a contender has no figure for a workload (its `n/a` cells), once per contender and reason. */
+function missingNotes(contenderNames, workloads, lacks) {
+  const notes = new Set();
+  for (const name of contenderNames) {
+    for (const workload of workloads) {
+      const missing = lacks(name, workload);
+      if (missing !== undefined) notes.add(`n/a for ${name}: ${missing}.`);
+    }
+  }
+  return notes.size === 0 ? [] : [[...notes].join(' '), ''];
 }
 
 function fallbackNotes(record, others, columns) {
@@ -196,7 +209,8 @@ function formatValue(value, unit) {
 }
 
 function formatRatio(value) {
-  return `${value.toFixed(2)}×`;
+  // Two significant digits for small ratios (the main thread's round trip is ~0.003× a pool's).
+  return `${value < 0.1 ? value.toPrecision(2) : value.toFixed(2)}×`;
 }
 
 function formatDuration(ms) {

@@ -5,3 +5,16 @@
 export function trivial(request) {
   return { id: request.id, len: request.msg.length };
 }
+
+/**
+ * CPU-bound work: `{n, seed}` → a 32-bit hash after `n` rounds of an integer mixing loop (FNV-style
+ * multiply, xorshift). Its cost is linear in `n`; the runner calibrates `n` for 2 ms once per run.
+ */
+export function cpu(request) {
+  let h = (0x811c9dc5 ^ request.seed) | 0;
+  for (let i = 0; i < request.n; i++) {
+    h = Math.imul(h ^ i, 16777619);
+    h ^= h >>> 13;
+  }
+  return h;
+}

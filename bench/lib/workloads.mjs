@@ -1,7 +1,10 @@
 // The workload registry. Every contender runs every workload it can (see `needs` and the
 // contenders' `lacks`), in this order, each in the same child process after a warm-up of its own.
 import { performance } from 'node:perf_hooks';
+import { unitIterations } from './calibrate.mjs';
+import { THREADS } from './profiles.mjs';
 import { percentile } from './stats.mjs';
+import { cpu } from './tasks.mjs';
 import { checkTrivialResult, checkTrivialResults, trivialRequests } from './trivial-requests.mjs';
 
 /**
@@ -9,7 +12,8 @@ import { checkTrivialResult, checkTrivialResults, trivialRequests } from './triv
  * - `id`, `title`: how the report names it;
  * - `needs`: a capability the contender must have, if any (see `lacks` in contenders.mjs);
  * - `sizes`: `{ count, warmup }` per profile; the warm-up runs `measure` itself on `warmup` items,
- *   so the JIT has seen exactly the measured code path;
+ *   so the JIT has seen exactly the measured code path; `warmupMs`, if given, replaces the
+ *   profile's minimum warm-up time for this workload (the same for every contender);
  * - `columns`: the metrics shown in the tables: `better` says which direction wins, and
  *   `baselineFallback` names the baseline's cell to divide by when the baseline lacks this one;
  * - `measure(pool, count)`: runs it once on a pool adapter, checks every result, returns metrics.
@@ -84,7 +88,69 @@ export const workloads = [
       };
     },
   },
+  {
+    id: 'C',
+    title: `CPU-bound tasks of about 2 ms each (calibrated once per run), all submitted at once: parallel efficiency, the same tasks run one after another on the main thread over ${THREADS} × the wall time`,
+    needs: 'parallel',
+    sizes: { full: { count: 400, warmup: 40 }, quick: { count: 100, warmup: 20 } },
+    warmupMs: { full: 500, quick: 200 },
+    columns: [
+      { key: 'efficiency', label: 'C eff.', unit: '%', better: 'higher' },
+      { key: 'ms', label: 'C wall', unit: 'ms', better: 'lower' },
+    ],
+    measure: (pool, count) => measureCpuBound(pool, new Array(count).fill(1)),
+  },
+  {
+    id: 'D',
+    title: 'skewed CPU-bound tasks: 10 % of them cost 20 units, the rest 1 (a unit is the 2 ms task), in a fixed shuffled order: where balancing the load matters',
+    needs: 'parallel',
+    sizes: { full: { count: 200, warmup: 20 }, quick: { count: 60, warmup: 20 } },
+    warmupMs: { full: 500, quick: 200 },
+    columns: [
+      { key: 'efficiency', label: 'D eff.', unit: '%', better: 'higher' },
+      { key: 'ms', label: 'D wall', unit: 'ms', better: 'lower' },
+    ],
+    measure: (pool, count) => measureCpuBound(pool, skewedUnits(count)),
+  },
 ];
+
+/**
+ * Runs tasks of the given costs (in units) one after another on the main thread, then all at once
+ * on the pool; checks every result against the sequential one. Efficiency is the sequential time
+ * over THREADS × the pool's wall time, in percent.
+ */
+async function measureCpuBound(pool, units) {
+  const iterations = unitIterations();
+  const requests = units.map((cost, seed) => ({ n: cost * iterations, seed }));
+  let start = performance.now();
+  const expected = requests.map(cpu);
+  const sequentialMs = performance.now() - start;
+  const task = pool.task('cpu');
+  start = performance.now();
+  const results = await Promise.all(requests.map((request) => task.run(request)));
+  const ms = performance.now() - start;
+  for (let i = 0; i < requests.length; i++) {
+    if (results[i] !== expected[i]) throw new Error(`cpu task ${i} returned ${results[i]}, expected ${expected[i]}`);
+  }
+  return { efficiency: (100 * sequentialMs) / (THREADS * ms), ms, sequentialMs, units: units.reduce((a, b) => a + b, 0), unitIterations: iterations };
+}
+
+/** `count` costs, a tenth of them 20 and the rest 1, shuffled by a fixed seed (Fisher–Yates, mulberry32). */
+function skewedUnits(count) {
+  const units = Array.from({ length: count }, (_, i) => (i < count / 10 ? 20 : 1));
+  let state = 42;
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [units[i], units[j]] = [units[j], units[i]];
+  }
+  return units;
+}
 
 /** Where a column's values live in a child's result: `workloadId/metricKey`. */
 export function cellId(workload, column) {

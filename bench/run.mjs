@@ -5,6 +5,7 @@
 // process disturbed is re-run. Prints the markdown report to stdout (progress goes to stderr) and
 // writes it with the raw per-round data to bench/results/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { UNIT_MS, calibrate, unitEnvironment } from './lib/calibrate.mjs';
 import { runChild } from './lib/child.mjs';
 import { CONTAMINATION_RULE, judgeContamination } from './lib/contamination.mjs';
@@ -12,6 +13,7 @@ import { baselineName, contenderNames, contenders } from './lib/contenders.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
 import { IDLE_RULE, waitForIdle } from './lib/idle.mjs';
 import { THREADS, profiles } from './lib/profiles.mjs';
+import { barChart } from './lib/bar-chart.mjs';
 import { renderReport } from './lib/report.mjs';
 import { summarize } from './lib/summary.mjs';
 import { allColumns, workloads } from './lib/workloads.mjs';
@@ -71,10 +73,19 @@ async function measure(profileName, outputName) {
   return record;
 }
 
-/** Writes the markdown report to `markdownFile` and prints it. */
+/** Writes the markdown report to `markdownFile`, one SVG chart per column beside it, and prints the report. */
 function publish(record, markdownFile) {
   const report = renderReport(record, { contenderNames, baselineName, columns: allColumns, workloads, lacks: missingCapability });
   writeFileSync(markdownFile, report);
+  for (const column of allColumns) {
+    const bars = contenderNames
+      .map((name) => ({ name, ...record.summary.cells[name][column.cell], highlight: name === 'viscose' }))
+      .filter((bar) => bar.median !== undefined);
+    if (bars.length === 0) continue;
+    const chart = barChart({ title: `${column.label}: ${column.workload.title}`.slice(0, 110), unit: column.unit, better: column.better, bars });
+    const markdownPath = markdownFile instanceof URL ? fileURLToPath(markdownFile) : markdownFile;
+    writeFileSync(markdownPath.replace(/\.md$/, `-${column.cell.replace(/[^A-Za-z0-9]+/g, '-')}.svg`), chart);
+  }
   process.stdout.write(report);
 }
 

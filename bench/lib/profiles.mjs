@@ -3,7 +3,9 @@
 
 export const profiles = {
   full: {
-    rounds: 5,
+    // Three rounds keep the whole `npm run bench` (this, fork-join, Rayon) under ten minutes on 2
+    // cores with seven contenders; the min–max table shows how far the rounds spread.
+    rounds: 3,
     /** Attempts per contender and round: a child whose measurement was contaminated is re-run. */
     attempts: 3,
     idleTimeoutMs: 10_000,

@@ -9,11 +9,11 @@
  *   that the decoder can read msgpack maps as Map. Records cost about twice as much for one small
  *   value, but decode arrays of same-shaped objects about five times faster (one record
  *   definition, then a generated reader), so batches always use them.
- * - The records encoding also bundles strings: msgpackr writes a string under 64 characters with a
- *   JavaScript loop (about 10 ns a character here), a bundle with one native UTF-8 write. A chunk of
- *   64 calls of one 45-character string each packed in 262 instead of 455 ns a call and unpacked in
- *   125 instead of 187 (long strings lose a little: 546 instead of 426 ns for 250 characters); a
- *   processor stream of such requests ran about 18 % faster.
+ * - Strings are not bundled (msgpackr's `bundleStrings`). Isolated pack/unpack loops suggested
+ *   bundles were faster for chunks of short strings, but in the pool, with msgpackr's reusable
+ *   buffer, a batch of 100,000 calls each carrying one 17-character string ran at 0.50–0.74 M
+ *   calls/s with bundles against 0.70–0.88 M without (bench/one.mjs, four alternating pairs of
+ *   fresh processes), and a processor's chunked stream of 45-character requests showed no gain.
  * - `moreTypes` keeps Set, RegExp, ArrayBuffer and BigInt; Dates are msgpack timestamps; typed
  *   arrays, DataViews and Buffers use our own extension, which sends views over shared memory by
  *   reference (typed-array-extension.ts); Errors use our own extension too (error-extension.ts).
@@ -40,8 +40,8 @@ const common = {
 
 const plainPackr = new Packr({ ...common, useRecords: false });
 const plainUnpackr = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
-const recordPackr = new Packr({ ...common, useRecords: true, bundleStrings: true });
-const recordUnpackr = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false, bundleStrings: true });
+const recordPackr = new Packr({ ...common, useRecords: true });
+const recordUnpackr = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
 
 /**
  * Where the bytes of the last `pack` are: `bytes[start, end)`. `bytes` is a plain Uint8Array over

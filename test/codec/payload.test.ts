@@ -118,7 +118,7 @@ describe('type fidelity: strings', () => {
     expect(roundTripList(rig, [value, value])).toStrictEqual([value, value]);
   });
 
-  it.each(strings)('%s comes back as itself from a batch (records, strings bundled)', (_, value) => {
+  it.each(strings)('%s comes back as itself from a batch (the records encoding)', (_, value) => {
     const batch = [[value], [value, 'x'], ['a'.repeat(63), value, ''], [{ [value]: value }]];
     expect(roundTripValue(rig, batch, 0, true)).toStrictEqual(batch);
   });
@@ -375,7 +375,7 @@ describe('property: arbitrary values round-trip', () => {
     );
   });
 
-  it('batches of JSON-like values, via the records encoding with bundled strings', () => {
+  it('batches of JSON-like values, via the records encoding', () => {
     fc.assert(
       fc.property(fc.array(fc.array(jsonLike, { maxLength: 4 }), { maxLength: 20 }), (batch) => {
         expect(signless(roundTripValue(rig, batch, 0, true))).toStrictEqual(signless(batch));

@@ -53,7 +53,7 @@ export function makeCodec(options: CodecOptions = {}): CodecRig {
 
 /**
  * encodeValue → store → loadValue → release: the path of a task result; with `records`, the path of
- * a batch's results (inline records, strings bundled).
+ * a batch's results (inline records).
  */
 export function roundTripValue(rig: CodecRig, value: unknown, slot = 0, records = false): unknown {
   rig.codec.store(slot, rig.codec.encodeValue(value, 'result', records));

@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ThreadPool } from 'viscose';
+import { barChart } from './lib/bar-chart.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
 import { fibSequential, fillIntegers, fillRandom, mapSequential, quicksortSequential, sumSequential } from './lib/kernels.mjs';
 import { median, spread } from './lib/stats.mjs';
@@ -159,8 +160,23 @@ mkdirSync(RESULTS, { recursive: true });
 writeFileSync(new URL(`${outputName}.json`, RESULTS), `${JSON.stringify(record, null, 2)}\n`);
 const report = renderReport(record);
 writeFileSync(new URL(`${outputName}.md`, RESULTS), report);
+writeFileSync(new URL(`${outputName}.svg`, RESULTS), speedupChart(record));
 process.stdout.write(report);
 if (record.workloads.some((workload) => workload.failures.length > 0)) process.exitCode = 1;
+
+/** One bar per workload and contender: its speedup over the sequential code (median, min–max per round). */
+function speedupChart({ workloads: measured }) {
+  const bars = measured.flatMap((workload) =>
+    Object.entries(workload.roundSpeedups).map(([name, stat]) => ({
+      name: `${workload.name.split(',')[0].slice(0, 22)} · ${name.replace(', halves by hand', '')}`,
+      median: workload.speedups[name],
+      min: stat.min,
+      max: stat.max,
+      highlight: name === TWO_THREADS,
+    })),
+  );
+  return barChart({ title: 'Fork-join: speedup over the same code run sequentially', unit: '×', better: 'higher', bars });
+}
 
 async function measureWorkload(workload) {
   log(`${workload.name}`);

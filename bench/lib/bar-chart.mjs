@@ -4,10 +4,11 @@
 // the pools'), since a linear one would flatten every pool to nothing.
 
 const ROW = 26;
-const LEFT = 170;
 const RIGHT = 110;
 const TOP = 44;
-const WIDTH = 760;
+const PLOT_WIDTH = 480;
+/** Width of a character of the 12 px labels, roughly, to leave room for the longest one. */
+const CHARACTER = 6.6;
 
 /** `bars`: [{ name, median, min, max, highlight? }]; `better`: 'higher' or 'lower'. */
 export function barChart({ title, unit, better, bars }) {
@@ -15,7 +16,9 @@ export function barChart({ title, unit, better, bars }) {
   const max = Math.max(...values);
   const min = Math.min(...values);
   const logarithmic = max / min > 100;
-  const plotWidth = WIDTH - LEFT - RIGHT;
+  const LEFT = Math.max(170, Math.ceil(Math.max(...bars.map((bar) => bar.name.length)) * CHARACTER) + 16);
+  const plotWidth = PLOT_WIDTH;
+  const WIDTH = LEFT + plotWidth + RIGHT;
   const floor = logarithmic ? 10 ** Math.floor(Math.log10(min)) : 0;
   const top = logarithmic ? 10 ** Math.ceil(Math.log10(max)) : max * 1.05;
   const x = (value) =>

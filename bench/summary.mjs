@@ -1,5 +1,5 @@
 // The one-page summary of a benchmark run: viscose's figure for each workload next to the best
-// peer's, the Rayon reference's and the target (DESIGN section 7), read from the three result
+// peer's, the Rayon reference's and the target (DESIGN section 7; H's from the processor's issue), read from the three result
 // files the run just wrote (results/latest.json, forkjoin.json, rayon.json; with --quick, their
 // quick versions). Writes results/summary.md (summary-quick.md) and prints it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,9 @@ const rows = [
   row('B: round trip p50, µs', cell('viscose', 'B/p50Micros'), bestPeer('B/p50Micros', 'lower'), undefined, '≤ 10', 'lower', 10),
   row('C: efficiency, 2 ms tasks, %', cell('viscose', 'C/efficiency'), bestPeer('C/efficiency', 'higher'), rayonFigure('C', 'efficiency'), '≥ 98', 'higher', 98),
   row('D: efficiency, skewed tasks, %', cell('viscose', 'D/efficiency'), bestPeer('D/efficiency', 'higher'), rayonFigure('D', 'efficiency'), '≥ 97', 'higher', 97),
+  row('H: processor stream, worker utilisation, %', cell('viscose', 'H/utilisation'), undefined, undefined, '≥ 95', 'higher', 95),
+  row('H: processor stream, batch efficiency, %', cell('viscose', 'H/batchEfficiency'), undefined, undefined, '≥ 95', 'higher', 95),
+  row('H: processor dispatch latency p99, µs', cell('viscose', 'H/dispatchP99Micros'), undefined, undefined, '≤ 50', 'lower', 50),
   row('E: fib with join, speedup on 2 threads', speedup('fib', 'viscose, 2 threads'), undefined, rayonFigure('E', 'speedup'), '≥ 1.8×', 'higher', 1.8),
   row('F: quicksort with join, speedup', speedup('quicksort', 'viscose, 2 threads'), undefined, rayonFigure('F', 'speedup'), '≥ 1.6×', 'higher', 1.6),
   row('G: parallel sum, speedup', speedup('parIter sum', 'viscose, 2 threads'), peerSpeedup('parIter sum'), rayonFigure('G.sum', 'speedup'), '≥ 1.8×', 'higher', 1.8),

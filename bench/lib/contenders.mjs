@@ -11,6 +11,7 @@ import { cpu, trivial } from './tasks.mjs';
 
 const worker = (file) => new URL(`../workers/${file}`, import.meta.url);
 const INLINE_TASKS = { cpu, trivial };
+const NO_PROCESSOR = 'no request processor (workload A is what every pool offers instead)';
 
 /**
  * Each entry:
@@ -26,7 +27,7 @@ export const contenders = {
     baseline: false,
     lacks: {},
     async open(threads) {
-      const { ThreadPool } = await import('viscose');
+      const { ParallelProcessor, ThreadPool } = await import('viscose');
       const pool = await ThreadPool.create({ module: worker('viscose-tasks.mjs'), threads });
       return {
         task: (name) => ({
@@ -34,6 +35,9 @@ export const contenders = {
           // runBatch takes one argument list per call; building them is part of using the call.
           runBatch: (args) => pool.runBatch(name, args.map((arg) => [arg])),
         }),
+        // Workload H: a ParallelProcessor of its own (the caller closes it), as an application
+        // would create one for its request stream.
+        processor: (handler) => ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads }),
         close: () => pool.close(),
         configuration: {
           construction: `await ThreadPool.create({ module: bench/workers/viscose-tasks.mjs, threads: ${threads} })`,
@@ -47,7 +51,7 @@ export const contenders = {
   piscina: {
     packageName: 'piscina',
     baseline: true,
-    lacks: { batch: 'piscina has no batch call' },
+    lacks: { batch: 'piscina has no batch call', processor: NO_PROCESSOR },
     async open(threads) {
       const { Piscina } = await import('piscina');
       const pool = new Piscina({ filename: worker('piscina-tasks.mjs').href, minThreads: threads, maxThreads: threads });
@@ -67,7 +71,7 @@ export const contenders = {
   tinypool: {
     packageName: 'tinypool',
     baseline: false,
-    lacks: { batch: 'tinypool has no batch call' },
+    lacks: { batch: 'tinypool has no batch call', processor: NO_PROCESSOR },
     async open(threads) {
       const { Tinypool } = await import('tinypool');
       const pool = new Tinypool({ filename: worker('tinypool-tasks.mjs').href, minThreads: threads, maxThreads: threads });
@@ -85,7 +89,7 @@ export const contenders = {
   workerpool: {
     packageName: 'workerpool',
     baseline: false,
-    lacks: { batch: 'workerpool has no batch call' },
+    lacks: { batch: 'workerpool has no batch call', processor: NO_PROCESSOR },
     async open(threads) {
       const { default: workerpool } = await import('workerpool');
       const options = { minWorkers: threads, maxWorkers: threads, workerType: 'thread' };
@@ -104,7 +108,7 @@ export const contenders = {
   poolifier: {
     packageName: 'poolifier',
     baseline: false,
-    lacks: { batch: 'poolifier has no batch call' },
+    lacks: { batch: 'poolifier has no batch call', processor: NO_PROCESSOR },
     async open(threads) {
       const { FixedThreadPool } = await import('poolifier');
       const pool = new FixedThreadPool(threads, worker('poolifier-tasks.mjs').pathname);
@@ -123,7 +127,7 @@ export const contenders = {
   'bare worker_threads': {
     packageName: undefined,
     baseline: false,
-    lacks: { batch: 'a bare Worker has no batch call' },
+    lacks: { batch: 'a bare Worker has no batch call', processor: NO_PROCESSOR },
     async open(threads) {
       const workers = Array.from({ length: threads }, () => new Worker(worker('bare-tasks.mjs')));
       const pending = new Map();
@@ -156,7 +160,7 @@ export const contenders = {
   'main thread': {
     packageName: undefined,
     baseline: false,
-    lacks: { parallel: 'the main thread alone is the sequential reference itself' },
+    lacks: { parallel: 'the main thread alone is the sequential reference itself', processor: NO_PROCESSOR },
     async open() {
       return {
         task: (name) => ({

@@ -18,3 +18,12 @@ export function cpu(request) {
   }
   return h;
 }
+
+/**
+ * The request handler of workload H: a JSON-RPC-like request, `{ id, method: 'ping' }` answered at
+ * once, or `{ id, method: 'work', n, seed }` that runs `cpu` first.
+ */
+export function handleRequest(request) {
+  if (request.method === 'ping') return { id: request.id };
+  return { id: request.id, hash: cpu(request) };
+}

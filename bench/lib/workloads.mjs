@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { unitIterations } from './calibrate.mjs';
 import { THREADS } from './profiles.mjs';
 import { percentile } from './stats.mjs';
-import { cpu } from './tasks.mjs';
+import { cpu, handleRequest } from './tasks.mjs';
 import { checkTrivialResult, checkTrivialResults, trivialRequests } from './trivial-requests.mjs';
 
 /**
@@ -111,6 +111,54 @@ export const workloads = [
       { key: 'ms', label: 'D wall', unit: 'ms', better: 'lower' },
     ],
     measure: (pool, count) => measureCpuBound(pool, skewedUnits(count)),
+  },
+  {
+    id: 'H',
+    title:
+      'a stream of JSON-RPC-like requests through viscose\'s ParallelProcessor (chunks of 64): 90 % pings, 10 % of 2 ms work: throughput, worker utilisation and batch efficiency (the processor\'s own statistics); then 1,000 pings one at a time: dispatch latency',
+    needs: 'processor',
+    sizes: { full: { count: 20_000, warmup: 2_000 }, quick: { count: 5_000, warmup: 1_000 } },
+    warmupMs: { full: 1_000, quick: 300 },
+    columns: [
+      { key: 'requestsPerSecond', label: 'H', unit: 'req/s', better: 'higher' },
+      { key: 'dispatchP99Micros', label: 'H dispatch p99', unit: 'µs', better: 'lower' },
+      { key: 'utilisation', label: 'H utilisation', unit: '%', better: 'higher' },
+      { key: 'batchEfficiency', label: 'H batch eff.', unit: '%', better: 'higher' },
+    ],
+    async measure(pool, count) {
+      const iterations = unitIterations();
+      const requests = Array.from({ length: count }, (_, id) =>
+        id % 10 === 9 ? { id, method: 'work', n: iterations, seed: id } : { id, method: 'ping' },
+      );
+      const processor = await pool.processor('handleRequest');
+      try {
+        processor.resetStatistics();
+        const start = performance.now();
+        const results = await processor.executeChunkedParallel(requests);
+        const ms = performance.now() - start;
+        const stream = processor.statistics();
+        // Dispatch latency apart, with pings sent one at a time: in the stream above it would be
+        // the time a request waits behind the others, not the cost of handing it to a worker.
+        processor.resetStatistics();
+        for (let i = 0; i < Math.min(count, 1_000); i++) await processor.process({ id: i, method: 'ping' });
+        const dispatch = processor.statistics().pool.dispatchLatency;
+        for (let i = 0; i < count; i++) {
+          const result = results[i];
+          const expected = handleRequest(requests[i]);
+          if (!result.ok || result.value.id !== expected.id || result.value.hash !== expected.hash) throw new Error(`request ${i} came back wrong`);
+        }
+        return {
+          requestsPerSecond: count / (ms / 1000),
+          dispatchP99Micros: dispatch.p99Us,
+          dispatchP50Micros: dispatch.p50Us,
+          utilisation: 100 * stream.pool.utilisation,
+          batchEfficiency: 100 * stream.batches.efficiency.overall,
+          ms,
+        };
+      } finally {
+        await processor.close();
+      }
+    },
   },
 ];
 

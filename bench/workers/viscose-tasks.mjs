@@ -1,2 +1,2 @@
 // viscose's task module: its exported functions are the tasks, named by their export names.
-export { cpu, trivial } from '../lib/tasks.mjs';
+export { cpu, handleRequest, trivial } from '../lib/tasks.mjs';

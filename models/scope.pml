@@ -15,13 +15,14 @@
  *
  * Correspondence: one Promela statement per Atomics operation, in the code's order. The COUNT word
  * is `parts` and `mark` (one word in the code, so each atomic block here that touches both is one
- * compare-exchange there). `spawning` is W's SPAWNING word. Task slot states: FREE, QUEUED,
+ * compare-exchange there). `changing` is W's CHANGING word. Task slot states: FREE, QUEUED,
  * RUNNING, COUNTING, DONE; `owner` is the claimer recorded in the state word.
  *
  * Seeded bugs (scripts/verify-models.mjs), each must be caught: `-DBUG_NO_MARK` counts parts out
  * with a plain subtraction and lets recovery count out every COUNTING task of the dead worker (it
- * cannot know whether the subtraction happened); `-DBUG_NO_SPAWNING` has recovery ignore the
- * SPAWNING word, so a spawn the worker had counted in but never queued is never taken back.
+ * cannot know whether the subtraction happened); `-DBUG_NO_CHANGING` has recovery ignore the
+ * CHANGING word and take every marked change for a count-out, so a spawn the worker had counted in
+ * but never queued is never taken back.
  */
 
 #define FREE 0
@@ -40,7 +41,7 @@ byte mark = 0;
 byte state[3];       /* tasks 1 and 2 */
 byte owner[3];
 bool inQueue[3];
-byte spawning = 0;   /* W's SPAWNING word */
+byte changing = 0;   /* W's CHANGING word: the task whose count it is changing, 0 for none */
 bool kill = false;
 bool wDead = false;
 bool wDone = false;      /* W stopped by itself, the scope complete */
@@ -68,16 +69,24 @@ inline finish(t, who) {
   atomic { assert(parts > 0); parts-- };
   state[t] = DONE
 #else
+  if
+  :: who == W -> changing = t                /* CHANGING names the part, before the mark */
+  :: else -> skip
+  fi;
   beginCountOut(who);
   state[t] = DONE;
-  mark = 0                                   /* endChange */
+  mark = 0;                                  /* endChange */
+  if
+  :: who == W -> changing = 0
+  :: else -> skip
+  fi
 #endif
 }
 
 /* Task 1's body: spawn task 2 into the scope (ForkJoin.spawn / ScopeRecords.addSpawn). */
 inline spawnTask2(who) {
   if
-  :: who == W -> spawning = 2
+  :: who == W -> changing = 2
   :: else -> skip
   fi;
 #ifdef BUG_NO_MARK
@@ -89,7 +98,7 @@ inline spawnTask2(who) {
   mark = 0;                                  /* endChange */
 #endif
   if
-  :: who == W -> spawning = 0
+  :: who == W -> changing = 0
   :: else -> skip
   fi;
   inQueue[2] = true                          /* push */
@@ -141,22 +150,23 @@ active proctype Recovery() {
   if
   :: mark == W ->
      if
-#ifndef BUG_NO_SPAWNING
-     :: spawning == 2 ->
-        /* adding task 2: kept if QUEUED, else taken back; never the last part */
-        if
-        :: state[2] == QUEUED -> mark = 0
-        :: else -> atomic { assert(parts > 0); parts--; mark = 0 }
-        fi
-#endif
-     :: else ->
+     :: state[changing] == COUNTING || state[changing] == DONE ->
         /* counting a task out: the subtraction was made; its COUNTING slot becomes DONE */
         if
-        :: state[1] == COUNTING && owner[1] == W -> state[1] = DONE
-        :: state[2] == COUNTING && owner[2] == W -> state[2] = DONE
+        :: state[changing] == COUNTING -> state[changing] = DONE
         :: else -> skip
         fi;
         mark = 0
+     :: else ->
+#ifdef BUG_NO_CHANGING
+        mark = 0                             /* taken for a count-out: the added part stays */
+#else
+        /* adding task 2: kept if QUEUED, else taken back; never the last part */
+        if
+        :: state[changing] == QUEUED -> mark = 0
+        :: else -> atomic { assert(parts > 0); parts--; mark = 0 }
+        fi
+#endif
      fi
   :: else -> skip
   fi;

@@ -15,7 +15,7 @@ const runs = [
   { model: 'deque.pml', bug: 'BUG_POP_NO_CAS', expect: 'fails' },
   { model: 'scope.pml', expect: 'holds' },
   { model: 'scope.pml', bug: 'BUG_NO_MARK', expect: 'fails' },
-  { model: 'scope.pml', bug: 'BUG_NO_SPAWNING', expect: 'fails' },
+  { model: 'scope.pml', bug: 'BUG_NO_CHANGING', expect: 'fails' },
   { model: 'sleep.pml', expect: 'holds' },
   { model: 'sleep.pml', bug: 'BUG_NOTIFY_BEFORE_PUSH', expect: 'fails' },
   { model: 'sleep.pml', bug: 'BUG_NO_RECHECK', expect: 'fails' },

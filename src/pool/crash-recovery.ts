@@ -5,9 +5,10 @@
  * dead worker's deque and region are repaired by its successor, worker/region.ts.)
  *
  * What a worker can leave behind, and what is done with it (ARCHITECTURE.md, "Worker death"):
- * - its mark on a scope record's COUNT word (scope-count.ts): the change it had begun is finished
- *   — an added spawn is kept if its slot became QUEUED and taken back if not, a count-out has its
- *   slot marked DONE (or its body flagged counted) and completes the scope if it was the last part;
+ * - its mark on a scope record's COUNT word (scope-count.ts), with its CHANGING word naming the
+ *   part: the change it had begun is finished — an added spawn is kept if its slot became QUEUED
+ *   and taken back if not, a count-out has its slot marked DONE (or its body flagged counted) and
+ *   completes the scope if it was the last part;
  * - a task it had finished and not yet counted out of its scope (COUNTING): counted out now;
  * - a task it was running in some worker's region: a join half or broadcast part fails with the
  *   crash error and the worker waiting for it is woken; a spawned task fails its scope with it and
@@ -20,7 +21,7 @@
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import { type Layout, WorkerBlock, nestedOwner, nestedSlotBase, workerWord } from '../shm/layout.js';
-import { ONE_PART, finisherOf, partsLeft, workerFinisher } from '../shm/scope-count.js';
+import { BODY_PART, ONE_PART, finisherOf, partsLeft, workerFinisher } from '../shm/scope-count.js';
 import { SlotField, SlotFlag, SlotState, type SlotTable, ownerOf, stateOf, withState } from '../shm/slot.js';
 import type { MainRecords } from './main-records.js';
 
@@ -67,22 +68,27 @@ export class CrashRecovery {
   private finishMarkedChanges(dead: number): void {
     const { slots, words } = this;
     const finisher = workerFinisher(dead);
-    const spawning = Atomics.load(words, workerWord(this.layout, dead, WorkerBlock.SPAWNING));
+    // Written before the mark: with the mark on a record, it names the part being changed.
+    const part = Atomics.load(words, workerWord(this.layout, dead, WorkerBlock.CHANGING));
     for (let record = 0; record < slots.count; record++) {
       const countWord = Atomics.load(words, slots.word(record, SlotField.COUNT));
       if (finisherOf(countWord) !== finisher || !this.isRecord(record, dead)) continue;
       const count = slots.word(record, SlotField.COUNT);
-      if (nestedOwner(this.layout, spawning) === dead && this.scopeOf(spawning) === record) {
-        // Adding a spawn: kept if its slot became QUEUED (its successor queues it again), else
-        // taken back. Never the last part: the spawner's own part is still counted.
-        const queued = stateOf(Atomics.load(words, slots.word(spawning, SlotField.STATE))) === SlotState.QUEUED;
-        Atomics.sub(words, count, queued ? finisher : finisher + ONE_PART);
+      if (part === BODY_PART) {
+        Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
+        this.records.afterChange(record, partsLeft(countWord), finisher);
         continue;
       }
-      const part = this.countingPart(dead, record);
-      if (part >= 0) this.markCounted(part);
-      else Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
-      this.records.afterChange(record, partsLeft(countWord), finisher);
+      const state = stateOf(Atomics.load(words, slots.word(part, SlotField.STATE)));
+      if (state === SlotState.COUNTING || state === SlotState.DONE) {
+        // Counting a finished task out: the subtraction was made; what followed is done here.
+        if (state === SlotState.COUNTING) this.markCounted(part);
+        this.records.afterChange(record, partsLeft(countWord), finisher);
+        continue;
+      }
+      // Adding a spawn: kept if its slot became QUEUED (its successor queues it again), else taken
+      // back. Never the last part: the spawner's own part is still counted.
+      Atomics.sub(words, count, state === SlotState.QUEUED ? finisher : finisher + ONE_PART);
     }
   }
 
@@ -97,16 +103,6 @@ export class CrashRecovery {
     const state = stateOf(stateWord);
     if (state === SlotState.RECORD) return true;
     return record < this.slots.mainSlots && ownerOf(stateWord) === dead && (state === SlotState.DONE || state === SlotState.FAILED);
-  }
-
-  /** The dead worker's task counting itself out of `record`, or -1 (it was the body). */
-  private countingPart(dead: number, record: number): number {
-    const { slots, words } = this;
-    for (let slot = 0; slot < slots.count; slot++) {
-      const stateWord = Atomics.load(words, slots.word(slot, SlotField.STATE));
-      if (stateOf(stateWord) === SlotState.COUNTING && ownerOf(stateWord) === dead && this.scopeOf(slot) === record) return slot;
-    }
-    return -1;
   }
 
   /** A counted-out task's slot becomes DONE; a main-thread one is then settled and freed. */

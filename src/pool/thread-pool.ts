@@ -588,8 +588,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     host.retired = true;
     await host.terminate();
     await host.exited;
-    // recover() runs on the exit and puts the replacement in place.
-    while (this.hosts[index] === host && host.started && this.state === 'running') await new Promise((resolve) => setImmediate(resolve));
+    // recover() has put the replacement in place by now: it runs, synchronously, in the reaction
+    // watchExit registered on the same promise when the worker was spawned, before this await.
     if (this.hosts[index] === host) {
       throw this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${host.name} was not replaced`) : new PoolClosedError());
     }

@@ -51,10 +51,11 @@ export const WorkerBlock = {
   /** Set by the main thread when a control message waits for this worker's event loop. */
   CONTROL_PENDING: 2,
   /**
-   * The slot of the task this worker is adding to a scope right now, or -1 (scope-count.ts); written
-   * by the worker only, read by crash recovery.
+   * The part of a scope this worker is changing the count for right now (scope-count.ts): the slot
+   * of a task it is adding or counting out, BODY_PART, or NO_PART. Written by the worker only,
+   * before it marks the count; read by crash recovery.
    */
-  SPAWNING: 3,
+  CHANGING: 3,
   DEQUE_TOP: 1 * LINE_WORDS,
   DEQUE_BOTTOM: 2 * LINE_WORDS,
   /** Written by the worker (producer) of its completion ring. */

@@ -12,9 +12,11 @@
  * slot goes from COUNTING to DONE, a body sets BODY_COUNTED, a main-thread record is completed —
  * and the second step removes the mark. A worker that dies between any two of its steps leaves
  * something recovery can read: without its mark on the record, its COUNTING slot was not
- * subtracted yet; with it, the change was made, and what was to follow is finished by recovery (a
- * worker names the slot it is spawning in its SPAWNING word first). A shared counter and a marker
- * in two separate words could not tell these apart.
+ * subtracted yet; with it, the change was made, and what was to follow is finished by recovery. A
+ * worker names the part it changes in its CHANGING word before it marks the count, so recovery
+ * knows which: a task being added (its slot FREE or QUEUED), a task counting out (COUNTING or
+ * DONE), or the body. A shared counter and a marker in two separate words could not tell these
+ * apart.
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import { ThreadPoolError } from '../errors.js';
@@ -26,6 +28,10 @@ export const ONE_PART = 1 << FINISHER_BITS;
 const FINISHER_MASK = ONE_PART - 1;
 /** The main thread's mark. Workers mark with their index + 1, always below it. */
 export const MAIN_FINISHER = FINISHER_MASK;
+/** A worker's CHANGING word while it counts out the body of its own scope. */
+export const BODY_PART = -2;
+/** A worker's CHANGING word between changes. */
+export const NO_PART = -1;
 /** Spins on a foreign mark before a worker starts pausing between looks. */
 const SPINS_BEFORE_PAUSE = 1000;
 

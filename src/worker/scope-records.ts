@@ -17,7 +17,7 @@
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import { type Layout, WorkerBlock, nestedOwner, workerWord } from '../shm/layout.js';
-import { beginChange, completeMainRecord, endChange, openCount, scopeComplete, workerFinisher } from '../shm/scope-count.js';
+import { BODY_PART, NO_PART, beginChange, completeMainRecord, endChange, openCount, scopeComplete, workerFinisher } from '../shm/scope-count.js';
 import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, withState } from '../shm/slot.js';
 import { plainError } from './outcomes.js';
 
@@ -32,11 +32,11 @@ export class ScopeRecords {
     /** Publishes a finished main-thread slot to this worker's completion ring. */
     private readonly publishToMain: (slot: number) => void,
   ) {
-    this.spawningWord = workerWord(layout, self, WorkerBlock.SPAWNING);
+    this.changingWord = workerWord(layout, self, WorkerBlock.CHANGING);
   }
 
-  /** This worker's SPAWNING word: the slot of the spawn it is adding to a scope, or -1. */
-  private readonly spawningWord: number;
+  /** This worker's CHANGING word: the part whose count it is changing (scope-count.ts). */
+  private readonly changingWord: number;
 
   /** Prepares `record` for a scope opened now: its body is the first unfinished part. */
   open(record: number): void {
@@ -54,14 +54,10 @@ export class ScopeRecords {
    * had counted the spawn in. The caller pushes the entry afterwards.
    */
   addSpawn(record: number, slot: number, enqueue: () => number): number {
-    const words = this.slots.words;
-    const count = this.slots.word(record, SlotField.COUNT);
-    const finisher = workerFinisher(this.self);
-    Atomics.store(words, this.spawningWord, slot);
-    beginChange(words, count, +1, finisher);
-    const entry = enqueue();
-    endChange(words, count, finisher);
-    Atomics.store(words, this.spawningWord, -1);
+    let entry = -1;
+    this.change(record, slot, +1, () => {
+      entry = enqueue();
+    });
     return entry;
   }
 
@@ -90,21 +86,35 @@ export class ScopeRecords {
   finishPart(record: number, part: number): void {
     const { slots, self } = this;
     const words = slots.words;
-    const count = slots.word(record, SlotField.COUNT);
-    const finisher = workerFinisher(self);
-    const left = beginChange(words, count, -1, finisher);
-    if (part >= 0) {
-      const state = slots.word(part, SlotField.STATE);
-      Atomics.store(words, state, withState(Atomics.load(words, state), self, SlotState.DONE));
-    } else {
-      Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
-    }
     const owner = nestedOwner(this.layout, record);
-    if (left === 0 && owner < 0) completeMainRecord(slots, this.codec, record, self);
-    endChange(words, count, finisher);
+    const left = this.change(record, part >= 0 ? part : BODY_PART, -1, (partsLeft) => {
+      if (part >= 0) {
+        const state = slots.word(part, SlotField.STATE);
+        Atomics.store(words, state, withState(Atomics.load(words, state), self, SlotState.DONE));
+      } else {
+        Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
+      }
+      if (partsLeft === 0 && owner < 0) completeMainRecord(slots, this.codec, record, self);
+    });
     if (left !== 0) return;
     if (owner >= 0) this.wake(owner);
     else this.publishToMain(record);
+  }
+
+  /**
+   * One marked change of the record's count by `parts` for `part` (a slot, or BODY_PART), named in
+   * this worker's CHANGING word first; `recorded` runs while the mark is on. Returns the parts left.
+   */
+  private change(record: number, part: number, parts: number, recorded: (partsLeft: number) => void): number {
+    const words = this.slots.words;
+    const count = this.slots.word(record, SlotField.COUNT);
+    const finisher = workerFinisher(this.self);
+    Atomics.store(words, this.changingWord, part);
+    const left = beginChange(words, count, parts, finisher);
+    recorded(left);
+    endChange(words, count, finisher);
+    Atomics.store(words, this.changingWord, NO_PART);
+    return left;
   }
 
   /** Whether every part of the scope finished. */

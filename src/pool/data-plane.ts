@@ -82,6 +82,7 @@ export class DataPlane {
     this.watcher = new CompletionWatcher(
       words,
       () => this.dispatcher.drain(),
+      () => this.dispatcher.hasCompletions(),
       () => this.dispatcher.completed,
       () => this.dispatcher.lastFinishedAt,
       () => this.stillBusy(),

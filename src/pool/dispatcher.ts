@@ -265,6 +265,12 @@ export class Dispatcher {
     return consumed;
   }
 
+  /** Whether a completion waits in some ring (a cheap look, for the watcher's short wait). */
+  hasCompletions(): boolean {
+    for (let i = 0; i < this.rings.length; i++) if (this.rings[i].hasEntries()) return true;
+    return false;
+  }
+
   private retryPosts(): void {
     const posts = this.deferredPosts;
     this.deferredPosts = [];

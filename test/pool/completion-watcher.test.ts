@@ -2,7 +2,8 @@
  * The main thread's completion watcher (src/pool/completion-watcher.ts), on one thread with fake
  * rings and a fake clock that stands still: it keeps polling within its window, parks at once after
  * the main thread woke a worker (so the woken worker can have its core), parks when the window has
- * passed, and a rung doorbell brings it back.
+ * passed, a rung doorbell brings it back, and it waits within one look only when completions have
+ * been coming within microseconds.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CompletionWatcher } from '../../src/pool/completion-watcher.js';
@@ -17,11 +18,29 @@ class FakePool {
   completed = 0;
   wakes = 0;
   drains = 0;
+  /** Looks at the rings without draining them; a completion is published at look number `publishAtLook`. */
+  looks = 0;
+  publishAtLook = -1;
+  /** How far the (fake) clock moves on each look. */
+  lookCostMs = 0;
+  /** When the latest completion finished, as the watcher reads it. */
+  finishedAt = () => performance.timeOrigin + performance.now();
+  private published = 0;
   readonly watcher = new CompletionWatcher(
     this.words,
-    () => void this.drains++,
+    () => {
+      this.drains++;
+      this.completed += this.published;
+      this.inFlight -= this.published;
+      this.published = 0;
+    },
+    () => {
+      if (this.lookCostMs > 0) vi.advanceTimersByTime(this.lookCostMs);
+      if (++this.looks === this.publishAtLook) this.published++;
+      return this.published > 0;
+    },
     () => this.completed,
-    () => performance.timeOrigin + performance.now(),
+    () => this.finishedAt(),
     () => this.inFlight > 0,
     () => this.wakes,
   );
@@ -73,6 +92,35 @@ describe('completion watcher', () => {
     await turn();
     await turn();
     expect(pool.drains).toBe(drainsWhileParked);
+  });
+
+  it('waits within one look for a completion expected within microseconds', async () => {
+    pool = new FakePool();
+    pool.inFlight = 1_000;
+    // Tasks that finish the moment they are waited for teach it that completions come at once.
+    pool.finishedAt = () => 0;
+    pool.lookCostMs = 1e-6;
+    pool.watcher.wake();
+    for (let i = 0; i < 20; i++) {
+      pool.complete();
+      await turn();
+    }
+    const drains = pool.drains;
+    const completed = pool.completed;
+    pool.publishAtLook = pool.looks + 3;
+    await turn();
+    // One poll looked three times and drained the completion published at the third look.
+    expect(pool.drains).toBe(drains + 1);
+    expect(pool.completed).toBe(completed + 1);
+    expect(pool.looks).toBeGreaterThanOrEqual(pool.publishAtLook);
+  });
+
+  it('does not wait within a look when completions have been slow to come', async () => {
+    pool = new FakePool();
+    pool.lookCostMs = 0.001;
+    pool.watcher.wake();
+    await turn();
+    expect(pool.looks).toBeLessThanOrEqual(1);
   });
 
   it('comes back when a worker rings the doorbell, drains, and stops once nothing is in flight', async () => {

@@ -29,16 +29,21 @@ export const contenders = {
     async open(threads) {
       const { ParallelProcessor, ThreadPool } = await import('viscose');
       const pool = await ThreadPool.create({ module: worker('viscose-tasks.mjs'), threads });
+      // Workload H's processor, created on first use and kept, as an application keeps the one for
+      // its request stream: the warm-up runs on the very workers that are then measured.
+      let processor;
       return {
         task: (name) => ({
           run: (arg) => pool.run(name, arg),
           // runBatch takes one argument list per call; building them is part of using the call.
           runBatch: (args) => pool.runBatch(name, args.map((arg) => [arg])),
         }),
-        // Workload H: a ParallelProcessor of its own (the caller closes it), as an application
-        // would create one for its request stream.
-        processor: (handler) => ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads }),
-        close: () => pool.close(),
+        // Workload H: a ParallelProcessor with a pool of its own (one handler for the whole run).
+        processor: (handler) => (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads })),
+        close: async () => {
+          if (processor !== undefined) await (await processor).close();
+          await pool.close();
+        },
         configuration: {
           construction: `await ThreadPool.create({ module: bench/workers/viscose-tasks.mjs, threads: ${threads} })`,
           calls: 'pool.run(name, arg); pool.runBatch(name, args.map((arg) => [arg]))',
@@ -157,6 +162,51 @@ export const contenders = {
       };
     },
   },
+  // Not a pool: the ceiling of C and D on this machine. Each thread gets, in one message, a share of
+  // the tasks whose total cost equals the others' as nearly as possible (the costs are known in
+  // advance, which no pool knows), and runs it with no further communication.
+  'ideal split': {
+    packageName: undefined,
+    baseline: false,
+    lacks: {
+      calls: 'the ideal split is a ceiling for CPU-bound work, not a way to make calls',
+      batch: 'the ideal split is a ceiling for CPU-bound work, not a way to make calls',
+      processor: NO_PROCESSOR,
+    },
+    async open(threads) {
+      const workers = Array.from({ length: threads }, () => new Worker(worker('split-tasks.mjs')));
+      let nextId = 0;
+      const runShare = (thread, args) =>
+        new Promise((resolve) => {
+          const id = nextId++;
+          const answer = (message) => {
+            if (message.id !== id) return;
+            thread.off('message', answer);
+            resolve(message.results);
+          };
+          thread.on('message', answer);
+          thread.postMessage({ id, args });
+        });
+      return {
+        task: (name) => ({
+          async runAll(args) {
+            if (name !== 'cpu') throw new Error(`the ideal split runs cpu tasks only, not ${name}`);
+            const shares = balancedShares(args, threads);
+            const answers = await Promise.all(shares.map((share, i) => runShare(workers[i], share.map((index) => args[index]))));
+            const results = new Array(args.length);
+            shares.forEach((share, i) => share.forEach((index, k) => (results[index] = answers[i][k])));
+            return results;
+          },
+        }),
+        close: () => Promise.all(workers.map((thread) => thread.terminate())),
+        configuration: {
+          construction: `${threads} × new Worker(bench/workers/split-tasks.mjs)`,
+          calls: 'one postMessage per thread with its share (longest tasks first, each to the least loaded thread), one answer back',
+          resolved: { threads },
+        },
+      };
+    },
+  },
   'main thread': {
     packageName: undefined,
     baseline: false,
@@ -177,6 +227,22 @@ export const contenders = {
     },
   },
 };
+
+/**
+ * Splits the indices of `args` (cpu requests, cost `n`) into `count` shares of nearly equal total
+ * cost: longest first, each to the share with the least cost so far. For workload D's 200 tasks
+ * this gives two shares of exactly 290 units.
+ */
+function balancedShares(args, count) {
+  const shares = Array.from({ length: count }, () => ({ cost: 0, indices: [] }));
+  const order = args.map((_, index) => index).sort((a, b) => args[b].n - args[a].n);
+  for (const index of order) {
+    const lightest = shares.reduce((least, share) => (share.cost < least.cost ? share : least));
+    lightest.cost += args[index].n;
+    lightest.indices.push(index);
+  }
+  return shares.map((share) => share.indices);
+}
 
 /** poolifier starts its workers asynchronously and says so with an event. */
 function waitUntilReady(pool) {

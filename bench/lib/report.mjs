@@ -136,7 +136,7 @@ function perRoundTable(record, columns, contenderNames) {
 function workloadLine(workload, profile) {
   const { count, warmup } = workload.sizes[profile];
   const needs = workload.needs === undefined ? '' : ` Needs: ${workload.needs}.`;
-  const warmupMs = profiles[profile].warmupMs.toLocaleString('en-US');
+  const warmupMs = (workload.warmupMs?.[profile] ?? profiles[profile].warmupMs).toLocaleString('en-US');
   return `- **${workload.id}** (${count.toLocaleString('en-US')} tasks, after a warm-up of at least ${warmupMs} ms in runs of ${warmup.toLocaleString('en-US')}): ${workload.title}.${needs}`;
 }
 

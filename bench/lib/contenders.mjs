@@ -12,6 +12,7 @@ import { cpu, trivial } from './tasks.mjs';
 const worker = (file) => new URL(`../workers/${file}`, import.meta.url);
 const INLINE_TASKS = { cpu, trivial };
 const NO_PROCESSOR = 'no request processor (workload A is what every pool offers instead)';
+const NOT_CALLS = 'the ideal split is a ceiling for CPU-bound work, not a way to make calls';
 
 /**
  * Each entry:
@@ -168,11 +169,7 @@ export const contenders = {
   'ideal split': {
     packageName: undefined,
     baseline: false,
-    lacks: {
-      calls: 'the ideal split is a ceiling for CPU-bound work, not a way to make calls',
-      batch: 'the ideal split is a ceiling for CPU-bound work, not a way to make calls',
-      processor: NO_PROCESSOR,
-    },
+    lacks: { calls: NOT_CALLS, batch: NOT_CALLS, processor: NO_PROCESSOR },
     async open(threads) {
       const workers = Array.from({ length: threads }, () => new Worker(worker('split-tasks.mjs')));
       let nextId = 0;

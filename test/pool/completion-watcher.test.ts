@@ -115,8 +115,8 @@ describe('completion watcher', () => {
     expect(pool.looks).toBeGreaterThanOrEqual(pool.publishAtLook);
   });
 
-  it('does not wait within a look when completions have been slow to come', async () => {
-    pool = new FakePool();
+  it('does not wait within a look before completions have been seen to come within microseconds', async () => {
+    pool = new FakePool(); // its estimate starts at a quarter of the longest polling window
     pool.lookCostMs = 0.001;
     pool.watcher.wake();
     await turn();

@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+/** The suites that run a whole pool: they run a second time with the native deque (queue: 'native'). */
+const POOL_SUITES = ['test/pool/**/*.test.ts', 'test/forkjoin/**/*.test.ts', 'test/iter/**/*.test.ts', 'test/processor/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Thread-heavy suites share two cores: running files one at a time keeps them from starving
     // each other into timeouts.
     fileParallelism: false,
@@ -10,10 +12,28 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
-    typecheck: {
-      enabled: true,
-      include: ['test/**/*.test-d.ts'],
-      tsconfig: './tsconfig.test.json',
-    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'js queue',
+          include: ['test/**/*.test.ts'],
+          typecheck: {
+            enabled: true,
+            include: ['test/**/*.test-d.ts'],
+            tsconfig: './tsconfig.test.json',
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'native queue',
+          include: POOL_SUITES,
+          // The pools' default backend (src/pool/options.ts); the addon is built by `npm test`.
+          env: { VISCOSE_QUEUE: 'native' },
+        },
+      },
+    ],
   },
 });

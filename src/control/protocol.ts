@@ -3,6 +3,7 @@
  * memory and the layout), ping, a stats snapshot and shutdown. It runs over Comlink and is never
  * used per task.
  */
+import type { QueueBackend } from '../queue/work-queue.js';
 import type { Layout } from '../shm/layout.js';
 
 export interface WorkerConfig {
@@ -21,6 +22,10 @@ export interface WorkerConfig {
   /** Export run on the worker when the pool closes. */
   exitHandler: string | undefined;
   spinMicros: number;
+  /** Which deque implementation the pool uses. */
+  queue: QueueBackend;
+  /** The CPU this worker pins itself to, when the pool pins threads. */
+  pinCpu: number | undefined;
   maxPayloadBytes: number;
   /** How many asynchronous tasks a worker keeps in flight at once. */
   asyncTasksPerWorker: number;

@@ -8,8 +8,8 @@ import type { WorkerCrashedError } from '../errors.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
 import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
-import type { ChaseLevDeque } from '../queue/deque.js';
-import { type SharedViews, completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
+import type { WorkQueue } from '../queue/work-queue.js';
+import { type QueueChoice, type SharedViews, completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
@@ -31,7 +31,8 @@ export class DataPlane {
   readonly codec: PayloadCodec;
   readonly sleep: Sleep;
   readonly dispatcher: Dispatcher;
-  private readonly injectors: ChaseLevDeque[];
+  private readonly injectors: WorkQueue[];
+  private readonly queues: QueueChoice;
   readonly keepAlive = new KeepAlive();
   private readonly watcher: CompletionWatcher;
   /** Whether the keep-alive is held for calls in flight. */
@@ -67,7 +68,8 @@ export class DataPlane {
       rings.push(completionRing(words, this.layout, i, 'consumer'));
       mailboxes.push(workerMailbox(words, this.layout, i));
     }
-    this.injectors = injectorLevels(words, this.layout);
+    this.queues = { backend: options.queue, claims: slots };
+    this.injectors = injectorLevels(words, this.layout, this.queues);
     this.dispatcher = new Dispatcher(
       slots,
       this.layout,
@@ -101,7 +103,7 @@ export class DataPlane {
       layout: this.layout,
       sleep: this.sleep,
       injectors: this.injectors,
-      deques: Array.from({ length: this.layout.threads }, (_, i) => workerDeque(this.views.words, this.layout, i)),
+      deques: Array.from({ length: this.layout.threads }, (_, i) => workerDeque(this.views.words, this.layout, i, this.queues)),
       slots: new SlotTable(this.views.words, this.layout),
       waitingAt: (level) => this.dispatcher.waitingAt(level),
       recorder: this.dispatcher.recorder,
@@ -135,6 +137,8 @@ export class DataPlane {
       startHandler: options.startHandler,
       exitHandler: options.exitHandler,
       spinMicros: options.spinMicros,
+      queue: options.queue,
+      pinCpu: options.pinCpus?.[host.index],
       maxPayloadBytes: options.maxPayloadBytes,
       asyncTasksPerWorker: options.asyncTasksPerWorker,
       maxNestedWaits: options.maxNestedWaits,

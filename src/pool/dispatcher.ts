@@ -17,7 +17,7 @@
  * finished that last part.
  */
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
-import type { ChaseLevDeque } from '../queue/deque.js';
+import type { WorkQueue } from '../queue/work-queue.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import {
@@ -106,7 +106,7 @@ export class Dispatcher {
     private readonly slots: SlotTable,
     layout: Layout,
     private readonly codec: PayloadCodec,
-    private readonly injectors: ChaseLevDeque[],
+    private readonly injectors: WorkQueue[],
     private readonly mailboxes: Mailbox[],
     private readonly rings: CompletionRing[],
     private readonly sleep: Sleep,

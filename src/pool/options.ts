@@ -10,6 +10,8 @@ import { InvalidOptionError } from '../errors.js';
 import { MAX_SLOTS, MAX_THREADS } from '../shm/layout.js';
 import { MAX_SCALARS } from '../codec/scalars.js';
 import { MAX_ARENA_BYTES } from '../shm/arena.js';
+import { type NativeAddon, nativeAddon } from '../native/addon.js';
+import type { QueueBackend } from '../queue/work-queue.js';
 
 export interface ThreadPoolOptions {
   /**
@@ -70,6 +72,20 @@ export interface ThreadPoolOptions {
    * file that calls `register()` from `tsx/esm/api` (see the README).
    */
   preload?: (string | URL)[];
+  /**
+   * Which implementation of the work-stealing deques (worker deques and injector) the pool uses:
+   * `'js'`, the TypeScript one, or `'native'`, the C++ one from `native-queue/`, which must have been
+   * built with `npm run build:native` (creating the pool fails otherwise, saying so). Both follow
+   * one protocol over the same shared memory; `native-queue/README.md` compares them. Defaults to
+   * the `VISCOSE_QUEUE` environment variable when it is set, else `'js'`.
+   */
+  queue?: QueueBackend;
+  /**
+   * Pin worker `i` to the `i`-th CPU the process may run on (modulo their number), for latency
+   * experiments; Linux only, through the native addon (`npm run build:native`). Elsewhere it does
+   * nothing but emit a warning. Default false.
+   */
+  pinThreads?: boolean;
   /** Passed to every `Worker`. */
   resourceLimits?: ResourceLimits;
   /** Passed to every `Worker`, e.g. `['--import', 'tsx']` to load task modules written in TypeScript. */
@@ -100,6 +116,9 @@ export interface ThreadPoolSettings {
   nestedTasksPerWorker: number;
   maxNestedWaits: number;
   statistics: boolean;
+  queue: QueueBackend;
+  /** The CPU each worker pins itself to, by index; undefined when threads are not pinned. */
+  pinCpus: number[] | undefined;
   preload: string[];
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
@@ -122,6 +141,8 @@ const KNOWN_OPTIONS = new Set([
   'nestedTasksPerWorker',
   'maxNestedWaits',
   'statistics',
+  'queue',
+  'pinThreads',
   'preload',
   'resourceLimits',
   'execArgv',
@@ -156,6 +177,8 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     nestedTasksPerWorker: integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14),
     maxNestedWaits: integer('maxNestedWaits', options.maxNestedWaits ?? 32, 1, 1 << 16),
     statistics: flag('statistics', options.statistics ?? false),
+    queue: queueBackend(options.queue ?? queueFromEnvironment()),
+    pinCpus: pinning(flag('pinThreads', options.pinThreads ?? false), threads),
     preload: preloads(options.preload),
     resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
     execArgv: stringArray('execArgv', options.execArgv),
@@ -174,6 +197,47 @@ function threadsFromEnvironment(): number | undefined {
     throw new InvalidOptionError('VISCOSE_NUM_THREADS', `expected a positive integer, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function queueFromEnvironment(): QueueBackend {
+  const raw = process.env.VISCOSE_QUEUE;
+  if (raw === undefined || raw.trim() === '') return 'js';
+  if (raw !== 'js' && raw !== 'native') {
+    throw new InvalidOptionError('VISCOSE_QUEUE', `expected "js" or "native", got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function queueBackend(value: unknown): QueueBackend {
+  if (value !== 'js' && value !== 'native') {
+    throw new InvalidOptionError('queue', `expected "js" or "native", got ${JSON.stringify(value)}`);
+  }
+  // Fail here, naming the option, rather than in every worker as it starts.
+  if (value === 'native') withAddon('queue', 'the native queue');
+  return value;
+}
+
+function pinning(pin: boolean, threads: number): number[] | undefined {
+  if (!pin) return undefined;
+  const addon = withAddon('pinThreads', 'thread pinning');
+  if (!addon.canPinThreads) {
+    process.emitWarning(`pinThreads is not supported on ${process.platform}; worker threads are not pinned`);
+    return undefined;
+  }
+  const cpus = addon.allowedCpus();
+  if (cpus.length === 0) {
+    process.emitWarning('pinThreads: the CPUs this process may use could not be read; worker threads are not pinned');
+    return undefined;
+  }
+  return Array.from({ length: threads }, (_, i) => cpus[i % cpus.length]);
+}
+
+function withAddon(option: string, purpose: string): NativeAddon {
+  try {
+    return nativeAddon(purpose);
+  } catch (error) {
+    throw new InvalidOptionError(option, error instanceof Error ? error.message : String(error));
+  }
 }
 
 function threadNames(options: ThreadPoolOptions, threads: number): string[] {

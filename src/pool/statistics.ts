@@ -10,7 +10,7 @@
  */
 import { type RecordableHistogram, createHistogram } from 'node:perf_hooks';
 import { type MetricFamily, summarySamples } from '../metrics/prometheus.js';
-import type { ChaseLevDeque } from '../queue/deque.js';
+import type { WorkQueue } from '../queue/work-queue.js';
 import { PRIORITY_LEVEL } from '../queue/priority.js';
 import { type Layout, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
 import { sharedNow } from '../sync/clock.js';
@@ -140,8 +140,8 @@ export interface StatisticsSources {
   words: Int32Array;
   layout: Layout;
   sleep: Sleep;
-  injectors: ChaseLevDeque[];
-  deques: ChaseLevDeque[];
+  injectors: WorkQueue[];
+  deques: WorkQueue[];
   slots: SlotTable;
   /** Calls waiting for a slot at a priority level. */
   waitingAt(level: number): number;

@@ -18,18 +18,10 @@
  * ARCHITECTURE.md ("The deque") has the word-by-word protocol and why each step is safe.
  */
 
-/** Returned by `pop` and `steal` when the deque holds nothing. */
-export const EMPTY = -1;
-/** Returned by `steal` when it lost a race or skipped a stale entry; the deque may still hold entries. */
-export const RETRY = -2;
+import type { EntryClaim } from './claim.js';
+import { EMPTY, RETRY, type WorkQueue } from './work-queue.js';
 
-/**
- * Claims the task a queue entry names for the caller: returns its slot, or -1 when the entry is
- * stale (its task already claimed by someone, or withdrawn).
- */
-export type ClaimEntry = (entry: number) => number;
-
-export class ChaseLevDeque {
+export class ChaseLevDeque implements WorkQueue {
   readonly capacity: number;
   private readonly mask: number;
   /** The owner's copy of `bottom`; only the owner writes the shared word. */
@@ -105,18 +97,51 @@ export class ChaseLevDeque {
    * the claimed slot, EMPTY when there is nothing to take, or RETRY when a race was lost or a stale
    * entry was skipped.
    */
-  steal(claim: ClaimEntry): number {
+  steal(claim: EntryClaim): number {
     const t = Atomics.load(this.words, this.topWord);
+    const entry = this.oldestAt(t);
+    if (entry < 0) return entry;
+    const slot = claim.claim(entry);
+    Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0);
+    return slot >= 0 ? slot : RETRY;
+  }
+
+  /**
+   * Any thread that owns `into`. Moves up to `limit` of the oldest entries, at most half of those
+   * queued, into `into` without claiming them; returns how many moved. One entry at a time: the
+   * owner pops without a compare-exchange while more than one entry is left, so a block of entries
+   * cannot be taken with one exchange of `top`. Each entry is pushed to `into` before `top` moves
+   * past it: a caller that stops in between leaves the task queued twice, and the claim lets only
+   * one copy run (the other is a stale entry, skipped).
+   */
+  stealBatch(into: WorkQueue, limit: number): number {
+    let moved = 0;
+    while (moved < limit) {
+      const t = Atomics.load(this.words, this.topWord);
+      const entry = this.oldestAt(t);
+      if (entry < 0) break;
+      if (moved === 0) limit = Math.min(limit, (this.size() + 1) >>> 1);
+      if (!into.push(entry)) break;
+      // Lost: someone else took entry t, and our copy is a second entry of a task that only one
+      // claim can win.
+      if (Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0) !== t) break;
+      moved++;
+    }
+    return moved;
+  }
+
+  /**
+   * The entry at index `t` (just read from `top`), EMPTY when the deque is empty, or RETRY when
+   * `top` moved while reading it.
+   */
+  private oldestAt(t: number): number {
     const b = Atomics.load(this.words, this.bottomWord);
     if (((b - t) | 0) <= 0) return EMPTY;
     const entry = Atomics.load(this.words, this.ringWord + (t & this.mask));
     // Once `top` moves past t the owner may overwrite this position with a newer entry. Claiming
     // that one would not be wrong (it names a queued task too), but it would take tasks out of
     // their order; with `top` still at t, the entry read is the t-th.
-    if (Atomics.load(this.words, this.topWord) !== t) return RETRY;
-    const slot = claim(entry);
-    Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0);
-    return slot >= 0 ? slot : RETRY;
+    return Atomics.load(this.words, this.topWord) === t ? entry : RETRY;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ClaimEntry } from './deque.js';
+import type { EntryClaim } from './claim.js';
 
 /**
  * A worker's mailbox: jobs addressed to that worker alone (one part of a broadcast). Any thread may
@@ -40,14 +40,14 @@ export class Mailbox {
    * claimed slot, or -1. Claiming first means an owner that dies in between leaves a claimed task
    * and a stale entry (skipped by its successor), never a posted task that is queued nowhere.
    */
-  take(claim: ClaimEntry): number {
+  take(claim: EntryClaim): number {
     const words = this.words;
     if (Atomics.load(words, this.countWord) <= 0) return -1;
     for (let k = 0; k < this.capacity; k++) {
       const cell = this.cellsWord + k;
       const value = Atomics.load(words, cell);
       if (value === 0) continue;
-      const slot = claim(value - 1);
+      const slot = claim.claim(value - 1);
       // Only the owner empties cells and posters only fill empty ones: this cannot fail.
       Atomics.store(words, cell, 0);
       Atomics.sub(words, this.countWord, 1);

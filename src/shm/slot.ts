@@ -15,6 +15,7 @@
  * generation above them (bit 31 stays clear, so entries are non-negative). A stale entry, whose
  * slot was freed and reused since, is recognised by its generation and skipped.
  */
+import type { ClaimTable } from '../queue/claim.js';
 import { type Layout, SLOT_HEADER_BYTES, WORD_BYTES } from './layout.js';
 
 export const SlotState = {
@@ -60,6 +61,24 @@ export function generationOf(word: number): number {
 
 export function makeStateWord(generation: number, owner: number, state: number): number {
   return ((generation << GEN_SHIFT) | (owner << OWNER_SHIFT) | state) | 0;
+}
+
+/**
+ * The state word's encoding and the states a claim reads and writes, for the native queue, which
+ * makes the same claims (native-queue/src/slot_claim.h): mask, owner shift, owner mask, generation
+ * shift, QUEUED, RUNNING, CANCELLED, RETURNED.
+ */
+export function claimEncodingWords(): Int32Array {
+  return Int32Array.of(
+    STATE_MASK,
+    OWNER_SHIFT,
+    OWNER_MASK,
+    GEN_SHIFT,
+    SlotState.QUEUED,
+    SlotState.RUNNING,
+    SlotState.CANCELLED,
+    SlotState.RETURNED,
+  );
 }
 
 /** The same word with another state and owner, generation unchanged. */
@@ -153,7 +172,7 @@ export const PayloadKind = {
 export const INLINE = -1;
 
 /** Precomputed address arithmetic for the slot table of one layout. */
-export class SlotTable {
+export class SlotTable implements ClaimTable {
   /** All slots: the main thread's, then every worker's nested region. */
   readonly count: number;
   /** The main thread's slots, [0, mainSlots). */
@@ -162,8 +181,9 @@ export class SlotTable {
   readonly slotMask: number;
   /** Mask for the generation bits that fit in a queue entry. */
   readonly entryGenerationMask: number;
-  private readonly baseWord: number;
-  private readonly strideWords: number;
+  /** Word index of slot 0's state word (the slot table as a ClaimTable). */
+  readonly baseWord: number;
+  readonly strideWords: number;
   readonly inlineBytes: number;
 
   constructor(
@@ -206,34 +226,5 @@ export class SlotTable {
 
   slotOfEntry(entry: number): number {
     return entry & this.slotMask;
-  }
-
-  /**
-   * If `entry` is the queue entry of a withdrawn call (CANCELLED, same generation), marks its slot
-   * RETURNED by `worker` and returns it, for the worker to hand back to the main thread; else -1.
-   * A compare-exchange, like a claim: a thief reads the entry before removing it from the queue, so
-   * two takers may hold the same entry for a moment.
-   */
-  takeWithdrawn(entry: number, worker: number): number {
-    const slot = entry & this.slotMask;
-    const index = this.word(slot, SlotField.STATE);
-    const current = Atomics.load(this.words, index);
-    if (stateOf(current) !== SlotState.CANCELLED) return -1;
-    if ((generationOf(current) & this.entryGenerationMask) !== entry >>> this.slotBits) return -1;
-    return Atomics.compareExchange(this.words, index, current, withState(current, worker, SlotState.RETURNED)) === current ? slot : -1;
-  }
-
-  /**
-   * Claims a queued task for `worker`. Returns the slot, or -1 when the entry is stale (the slot
-   * was cancelled, or freed and reused) or another worker claimed it first.
-   */
-  claim(entry: number, worker: number): number {
-    const slot = entry & this.slotMask;
-    const index = this.word(slot, SlotField.STATE);
-    const current = Atomics.load(this.words, index);
-    if (stateOf(current) !== SlotState.QUEUED) return -1;
-    if ((generationOf(current) & this.entryGenerationMask) !== entry >>> this.slotBits) return -1;
-    const claimed = withState(current, worker, SlotState.RUNNING);
-    return Atomics.compareExchange(this.words, index, current, claimed) === current ? slot : -1;
   }
 }

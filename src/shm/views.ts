@@ -2,7 +2,10 @@
  * Typed views over the pool's shared buffer and the queue objects every thread builds over it.
  * Both sides build them from the same layout, so they agree on every address.
  */
+import type { ClaimTable } from '../queue/claim.js';
 import { ChaseLevDeque } from '../queue/deque.js';
+import { NativeDeque } from '../queue/native-deque.js';
+import type { QueueBackend, WorkQueue } from '../queue/work-queue.js';
 import { CompletionRing } from '../queue/completion-ring.js';
 import { Mailbox } from '../queue/mailbox.js';
 import {
@@ -29,28 +32,42 @@ export function sharedViews(buffer: SharedArrayBuffer): SharedViews {
   };
 }
 
+/** Which deque implementation to open, and the slot table its entries name (for native claims). */
+export interface QueueChoice {
+  backend: QueueBackend;
+  claims: ClaimTable;
+}
+
+function openDeque(words: Int32Array, top: number, bottom: number, ring: number, capacity: number, choice: QueueChoice): WorkQueue {
+  return choice.backend === 'native'
+    ? new NativeDeque(words, top, bottom, ring, capacity, choice.claims)
+    : new ChaseLevDeque(words, top, bottom, ring, capacity);
+}
+
 /** Worker i's deque: owned by worker i, stolen from by everyone else. */
-export function workerDeque(words: Int32Array, layout: Layout, worker: number): ChaseLevDeque {
-  return new ChaseLevDeque(
+export function workerDeque(words: Int32Array, layout: Layout, worker: number, choice: QueueChoice): WorkQueue {
+  return openDeque(
     words,
     workerWord(layout, worker, WorkerBlock.DEQUE_TOP),
     workerWord(layout, worker, WorkerBlock.DEQUE_BOTTOM),
     workerWord(layout, worker, layout.dequeRing),
     layout.dequeCapacity,
+    choice,
   );
 }
 
 /** The injector levels, highest priority first: owned (pushed to) by the main thread. */
-export function injectorLevels(words: Int32Array, layout: Layout): ChaseLevDeque[] {
-  const levels: ChaseLevDeque[] = [];
+export function injectorLevels(words: Int32Array, layout: Layout, choice: QueueChoice): WorkQueue[] {
+  const levels: WorkQueue[] = [];
   for (let level = 0; level < PRIORITY_LEVELS; level++) {
     levels.push(
-      new ChaseLevDeque(
+      openDeque(
         words,
         injectorWord(layout, level, InjectorBlock.TOP),
         injectorWord(layout, level, InjectorBlock.BOTTOM),
         injectorWord(layout, level, layout.injectorRing),
         layout.injectorCapacity,
+        choice,
       ),
     );
   }

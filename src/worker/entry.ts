@@ -14,6 +14,7 @@ import { Arena, ArenaAllocator } from '../shm/arena.js';
 import { WorkerBlock, WorkerCounter, nestedSlotBase, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
 import { completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
+import { nativeAddon } from '../native/addon.js';
 import { Sleep } from '../sync/sleep.js';
 import { setCancellation, setForkJoin, setWorkerIdentity } from './context.js';
 import { Executor, type TaskFunction } from './executor.js';
@@ -62,17 +63,18 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   const ownArena = 1 + index;
   const codec = new PayloadCodec(views, slots, arenas, new ArenaAllocator(arenas[ownArena]), ownArena, config.maxPayloadBytes);
   const sleep = new Sleep(words, layout, config.spinMicros);
+  const queues = { backend: config.queue, claims: slots };
   const deques = [];
   const mailboxes = [];
   for (let i = 0; i < layout.threads; i++) {
-    deques.push(workerDeque(words, layout, i));
+    deques.push(workerDeque(words, layout, i, queues));
     mailboxes.push(workerMailbox(words, layout, i));
   }
   const tasks = names.map((name) => taskModule[name] as TaskFunction);
   // Built-in tasks follow the module's: their ids are known to the main thread the same way.
   const runner = new ParIterRunner({ codec, tasks, pieceTask: tasks.length, threads: layout.threads, self: index });
   tasks.push(runner.task);
-  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout) });
+  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout, queues) });
   const ring = completionRing(words, layout, index, 'producer');
   let executor: Executor | undefined;
   const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), (slot) => executor!.publishToMain(slot));
@@ -113,6 +115,7 @@ const control: WorkerControl = {
       .sort();
     exitHandler = config.exitHandler;
     if (config.startHandler !== undefined) await runHandler('startHandler', config.startHandler);
+    if (config.pinCpu !== undefined) nativeAddon('thread pinning').pinThread(config.pinCpu);
     runtime = buildRuntime(config, names);
     return { tasks: names };
   },

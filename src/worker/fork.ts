@@ -12,7 +12,7 @@
  */
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import { NotATaskError, ThreadPoolError } from '../errors.js';
-import { EMPTY, type ChaseLevDeque } from '../queue/deque.js';
+import { EMPTY, type WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { type Layout, nestedOwner } from '../shm/layout.js';
 import {
@@ -59,7 +59,7 @@ export interface Scope {
 
 export class ForkJoin {
   private readonly words: Int32Array;
-  private readonly own: ChaseLevDeque;
+  private readonly own: WorkQueue;
   /**
    * Spawns that had to run inline, innermost last, with the executor's depth when they started:
    * code they run belongs to their scope until the executor runs a queued task on top of them.
@@ -272,13 +272,13 @@ export class ForkJoin {
    * true if it got `entry` back (the caller runs that task itself), false if a thief took it.
    */
   private takeBack(entry: number): boolean {
-    const { slots, executor, runtime } = this.parts;
+    const { executor, runtime } = this.parts;
     for (;;) {
       const popped = this.own.pop();
       if (popped === EMPTY) return false;
       // A thief claims before it removes the entry, so popping ours is not yet owning it: the claim
       // decides (a failed one means a thief has it).
-      const slot = slots.claim(popped, runtime.index);
+      const slot = runtime.claims.claim(popped);
       if (popped === entry) return slot >= 0;
       if (slot >= 0) executor.run(slot);
     }

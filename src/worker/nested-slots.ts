@@ -14,7 +14,7 @@
  * are queued again (`requeueLost`).
  */
 import type { PayloadCodec } from '../codec/payload.js';
-import type { ChaseLevDeque } from '../queue/deque.js';
+import type { WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { scopeComplete } from '../shm/scope-count.js';
 import { ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, generationOf, makeStateWord, stateOf } from '../shm/slot.js';
@@ -41,9 +41,9 @@ export class NestedSlots {
   /**
    * Queues again, on this worker's deque, the orphans that are QUEUED but whose entry is in no
    * queue: the predecessor died between popping the entry and claiming the task. Also repairs the
-   * deque itself (ChaseLevDeque.adoptOwnership). Call before the worker takes any work.
+   * deque itself (WorkQueue.adoptOwnership). Call before the worker takes any work.
    */
-  requeueLost(own: ChaseLevDeque, mailboxes: Mailbox[]): void {
+  requeueLost(own: WorkQueue, mailboxes: Mailbox[]): void {
     const present = own.adoptOwnership();
     for (const mailbox of mailboxes) for (const entry of mailbox.entries()) present.add(entry);
     for (const slot of this.orphans) {

@@ -14,7 +14,8 @@
  * injector until one settles.
  */
 import type { WorkerConfig } from '../control/protocol.js';
-import { EMPTY, RETRY, type ChaseLevDeque } from '../queue/deque.js';
+import { SlotClaim } from '../queue/claim.js';
+import { EMPTY, RETRY, type WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { Header, PoolState, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
 import type { SlotTable } from '../shm/slot.js';
@@ -35,21 +36,28 @@ export interface RuntimeParts {
   slots: SlotTable;
   sleep: Sleep;
   /** Every worker's deque, this worker's own at `config.index`. */
-  deques: ChaseLevDeque[];
+  deques: WorkQueue[];
   /** Every worker's mailbox, this worker's own at `config.index`. */
   mailboxes: Mailbox[];
-  injectors: ChaseLevDeque[];
+  injectors: WorkQueue[];
 }
 
 export class WorkerRuntime {
   readonly index: number;
   private readonly words: Int32Array;
-  private readonly slots: SlotTable;
   private readonly sleep: Sleep;
-  readonly own: ChaseLevDeque;
+  readonly own: WorkQueue;
+  /** This worker's claims on queue entries. */
+  readonly claims: SlotClaim;
+  /**
+   * Its claims on injector entries, which may also be withdrawn calls (only the main thread's
+   * calls sit in the injector, and only they can be withdrawn): their slots go back to the main
+   * thread, which frees them.
+   */
+  private readonly injectedClaims: SlotClaim;
   private readonly mailbox: Mailbox;
-  private readonly deques: ChaseLevDeque[];
-  private readonly injectors: ChaseLevDeque[];
+  private readonly deques: WorkQueue[];
+  private readonly injectors: WorkQueue[];
   /** Chooses the injector level to take from (priorities with a starvation bound). */
   private readonly levels = new LevelPicker();
   private readonly injectorHasWork = (level: number): boolean => !this.injectors[level].isEmpty();
@@ -87,10 +95,11 @@ export class WorkerRuntime {
     const { config } = parts;
     this.index = config.index;
     this.words = parts.words;
-    this.slots = parts.slots;
     this.sleep = parts.sleep;
     this.deques = parts.deques;
     this.own = parts.deques[config.index];
+    this.claims = new SlotClaim(parts.slots, config.index);
+    this.injectedClaims = new SlotClaim(parts.slots, config.index, (slot) => this.executor.publishToMain(slot));
     this.mailbox = parts.mailboxes[config.index];
     this.injectors = parts.injectors;
     this.asyncLimit = config.asyncTasksPerWorker;
@@ -308,10 +317,10 @@ export class WorkerRuntime {
     for (;;) {
       const entry = this.own.pop();
       if (entry === EMPTY) break;
-      const slot = this.slots.claim(entry, this.index);
+      const slot = this.claims.claim(entry);
       if (slot >= 0) return slot;
     }
-    const posted = this.mailbox.take(this.claim);
+    const posted = this.mailbox.take(this.claims);
     if (posted >= 0) return posted;
     if (!stealing) return -1;
     const stolen = this.stealFromOthers();
@@ -330,7 +339,7 @@ export class WorkerRuntime {
         const victim = start + k < n ? start + k : start + k - n;
         if (victim === this.index) continue;
         this.words[this.countersBase + WorkerCounter.STEAL_ATTEMPTS]++;
-        const slot = this.deques[victim].steal(this.claim);
+        const slot = this.deques[victim].steal(this.claims);
         if (slot >= 0) {
           this.words[this.countersBase + WorkerCounter.STEALS]++;
           return slot;
@@ -357,7 +366,7 @@ export class WorkerRuntime {
   private takeFromLevel(level: number): number {
     const injector = this.injectors[level];
     for (;;) {
-      const slot = injector.steal(this.claimInjected);
+      const slot = injector.steal(this.injectedClaims);
       if (slot === EMPTY) return -1;
       if (slot === RETRY) continue;
       this.words[this.countersBase + WorkerCounter.INJECTOR_TAKES]++;
@@ -366,20 +375,6 @@ export class WorkerRuntime {
     }
   }
 
-  private readonly claim = (entry: number): number => this.slots.claim(entry, this.index);
-
-  /**
-   * Claims a task from the injector. An entry there may also be a withdrawn call (only the main
-   * thread's calls sit in the injector, and only they can be withdrawn): its slot goes back to the
-   * main thread, which frees it.
-   */
-  private readonly claimInjected = (entry: number): number => {
-    const slot = this.slots.claim(entry, this.index);
-    if (slot >= 0) return slot;
-    const withdrawn = this.slots.takeWithdrawn(entry, this.index);
-    if (withdrawn >= 0) this.executor.publishToMain(withdrawn);
-    return -1;
-  };
 
   /**
    * The final check before sleeping. Besides queued work it covers every other reason the main

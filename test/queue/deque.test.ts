@@ -6,7 +6,13 @@
  * taken exactly once.
  */
 import { describe, expect, it } from 'vitest';
-import { ChaseLevDeque, EMPTY, RETRY } from '../../src/queue/deque.js';
+import { SlotClaim } from '../../src/queue/claim.js';
+import { ChaseLevDeque } from '../../src/queue/deque.js';
+import { NativeDeque } from '../../src/queue/native-deque.js';
+import { EMPTY, type QueueBackend, RETRY, type WorkQueue } from '../../src/queue/work-queue.js';
+import { SlotState, makeStateWord } from '../../src/shm/slot.js';
+import { workerDeque } from '../../src/shm/views.js';
+import { claimOwners, itemClaim, itemClaimTable, itemClaimsBuffer } from '../support/claims.js';
 import { allocatePoolMemory, nearInt32Wrap, sharedWords } from '../support/shared.js';
 import { logStats, scaled } from '../support/stress.js';
 import { NO_ANOMALIES, tallyAnomalies, tallyBuffer } from '../support/tally.js';
@@ -20,145 +26,220 @@ import {
   openQueue,
   queueIndexWords,
 } from './workers/protocol.js';
+import type { BatchThiefData, BatchThiefStats } from './workers/batch-thief.js';
 
 const CAPACITY = 16;
 const THIEVES = 3;
 const ITEMS = scaled(500_000);
-const TIMEOUT_MS = scaled(30_000);
+/** The runs that mix the two implementations on one deque: the conformance evidence. */
+const MIXED_ITEMS = scaled(1_000_000);
+const TIMEOUT_MS = scaled(60_000);
+const IMPLS: QueueBackend[] = ['js', 'native'];
+/** Claim words for the single-thread tests' entries (small numbers), named by 7 bits of an entry. */
+const ENTRIES = 128;
+const ENTRY_SLOT_BITS = 7;
 
-/** A deque of `capacity` over the real layout, with its indices starting at `start`. */
-function dequeAt(start: number, capacity = CAPACITY): ChaseLevDeque {
+/** A deque of `capacity` over the real layout, with its indices starting at `start`, and a claim on its entries. */
+function dequeAt(impl: QueueBackend, start: number, capacity = CAPACITY) {
   const memory = allocatePoolMemory({ dequeCapacity: capacity });
-  const deque = openQueue(memory, 'deque');
+  const claims = itemClaimsBuffer(ENTRIES);
+  const table = itemClaimTable(claims, ENTRY_SLOT_BITS);
+  const deque = openQueue(memory, 'deque', impl, table);
   deque.reset(start);
-  return deque;
+  return { deque, claim: itemClaim(table, 1), claims, memory, table };
 }
 
-/** A claim that always succeeds: one thread, nobody to race. */
-const anyEntry = (entry: number): number => entry;
-
-function popAll(deque: ChaseLevDeque): number[] {
+function popAll(deque: WorkQueue): number[] {
   const out: number[] = [];
   for (let entry = deque.pop(); entry !== EMPTY; entry = deque.pop()) out.push(entry);
   return out;
 }
 
-describe('ChaseLevDeque on one thread', () => {
+describe.each(IMPLS)('the %s deque on one thread', (impl) => {
   // The ordering contract the scheduler relies on: the owner works newest-first (depth-first
   // fork-join), thieves take the oldest (largest) job.
   it.each([0, nearInt32Wrap(2)])('pops LIFO, steals FIFO and reports EMPTY (indices from %i)', (start) => {
-    const deque = dequeAt(start);
+    const { deque, claim } = dequeAt(impl, start);
     expect(deque.pop()).toBe(EMPTY);
-    expect(deque.steal(anyEntry)).toBe(EMPTY);
+    expect(deque.steal(claim)).toBe(EMPTY);
     expect(deque.isEmpty()).toBe(true);
 
     for (const entry of [10, 11, 12, 13]) expect(deque.push(entry)).toBe(true);
     expect(deque.size()).toBe(4);
-    expect(deque.steal(anyEntry)).toBe(10);
+    expect(deque.steal(claim)).toBe(10);
     expect(deque.pop()).toBe(13);
-    expect(deque.steal(anyEntry)).toBe(11);
+    expect(deque.steal(claim)).toBe(11);
     expect(deque.pop()).toBe(12);
     expect(deque.pop()).toBe(EMPTY);
-    expect(deque.steal(anyEntry)).toBe(EMPTY);
+    expect(deque.steal(claim)).toBe(EMPTY);
     expect(deque.size()).toBe(0);
   });
 
   // A bounded deque must refuse rather than overwrite: the caller then runs the job inline.
   // Starting just below 2^31 puts the fill and the refills across the wrap of the indices.
   it.each([0, nearInt32Wrap(CAPACITY / 2)])('refuses a push when full and loses nothing (indices from %i)', (start) => {
-    const deque = dequeAt(start);
+    const { deque, claim } = dequeAt(impl, start);
     for (let i = 0; i < CAPACITY; i++) expect(deque.push(i)).toBe(true);
+    expect(deque.hasRoom()).toBe(false);
     expect(deque.push(99)).toBe(false);
     expect(deque.size()).toBe(CAPACITY);
 
     // A steal frees the oldest position, which the next push reuses.
-    expect(deque.steal(anyEntry)).toBe(0);
+    expect(deque.steal(claim)).toBe(0);
+    expect(deque.hasRoom()).toBe(true);
     expect(deque.push(CAPACITY)).toBe(true);
     expect(deque.push(99)).toBe(false);
     expect(popAll(deque)).toEqual(Array.from({ length: CAPACITY }, (_, i) => CAPACITY - i));
   });
 
   // A thief that stops between claiming a task and removing its entry (a worker terminated there)
-  // leaves a stale entry, never a lost task: the next taker skips it and takes the one behind.
+  // leaves a claimed task at `top`, never a lost one: the next taker skips the stale entry and
+  // takes the one behind.
   it('skips the entry of a task a thief claimed before it stopped', () => {
-    const deque = dequeAt(nearInt32Wrap(1));
+    const { deque, claim, table } = dequeAt(impl, nearInt32Wrap(1));
     deque.push(10);
     deque.push(11);
-    const claimed = new Set<number>();
-    const claimOnce = (entry: number): number => (claimed.has(entry) ? -1 : (claimed.add(entry), entry));
-    const stopsAfterClaiming = (entry: number): number => {
-      claimOnce(entry);
-      throw new Error('thread stopped');
-    };
-    expect(() => deque.steal(stopsAfterClaiming)).toThrow('thread stopped');
+    expect(itemClaim(table, 2).claim(10)).toBe(10); // the thief's claim; it stops before moving `top`
     expect(deque.size()).toBe(2);
-    expect(deque.steal(claimOnce)).toBe(RETRY);
-    expect(deque.steal(claimOnce)).toBe(11);
-    expect(deque.steal(claimOnce)).toBe(EMPTY);
+    expect(deque.steal(claim)).toBe(RETRY);
+    expect(deque.steal(claim)).toBe(11);
+    expect(deque.steal(claim)).toBe(EMPTY);
+  });
+
+  // The claim a steal makes is the pool's: RUNNING, owned by the thief, generation checked.
+  it('claims the stolen task for the thief, and not a task of another generation', () => {
+    const { deque, claim, claims } = dequeAt(impl, 0);
+    const words = new Int32Array(claims);
+    deque.push(5);
+    deque.push(6);
+    deque.push(6 | (1 << ENTRY_SLOT_BITS)); // slot 6, generation 1
+    words[6] = makeStateWord(1, 0, SlotState.QUEUED); // slot 6 was freed and queued again since
+    expect(deque.steal(claim)).toBe(5);
+    expect(words[5]).toBe(makeStateWord(0, 1, SlotState.RUNNING));
+    expect(claimOwners(claims).slice(5, 7)).toEqual([1, -1]);
+    expect(deque.steal(claim)).toBe(RETRY); // entry 6 names generation 0: stale
+    expect(words[6]).toBe(makeStateWord(1, 0, SlotState.QUEUED));
+    expect(deque.steal(claim)).toBe(6); // the entry of generation 1 claims it
+    expect(words[6]).toBe(makeStateWord(1, 1, SlotState.RUNNING));
+  });
+
+  // A call withdrawn by the main thread stays in the injector as a tombstone: a taker that passes
+  // the claim a hand-back takes it (RETURNED) for the main thread and runs nothing.
+  it('hands a withdrawn call back instead of running it, when the claim takes withdrawn entries', () => {
+    const { deque, claims, table } = dequeAt(impl, 0);
+    const words = new Int32Array(claims);
+    deque.push(7);
+    deque.push(8);
+    words[7] = makeStateWord(0, 0, SlotState.CANCELLED);
+    const handedBack: number[] = [];
+    const injectorClaim = new SlotClaim(table, 3, (slot) => handedBack.push(slot));
+    expect(deque.steal(injectorClaim)).toBe(RETRY);
+    expect(handedBack).toEqual([7]);
+    expect(words[7]).toBe(makeStateWord(0, 3, SlotState.RETURNED));
+    expect(deque.steal(injectorClaim)).toBe(8);
   });
 
   // An owner that stops inside pop: its successor learns what is still queued, and a `bottom` left
   // below `top` (the last-entry branch, stopped before restoring it) is lifted so that the
   // successor's pushes are seen.
   it('is repaired for a new owner after the old one stopped inside pop', () => {
-    const memory = allocatePoolMemory({ dequeCapacity: CAPACITY });
+    const { deque: owner, memory, table, claim } = dequeAt(impl, 0);
     const words = new Int32Array(memory.buffer);
     const index = queueIndexWords(memory, 'deque');
-    const owner = openQueue(memory, 'deque');
-    owner.reset(0);
     for (const entry of [1, 2, 3]) owner.push(entry);
     Atomics.store(words, index.bottom, 2); // pop's first step, then the thread stops: 3 is in its hands
-    expect([...openQueue(memory, 'deque').adoptOwnership()]).toEqual([1, 2]);
+    expect([...openQueue(memory, 'deque', impl, table).adoptOwnership()]).toEqual([1, 2]);
 
     Atomics.store(words, index.top, 3); // the last-entry branch won `top`...
     Atomics.store(words, index.bottom, 2); // ...and stopped before restoring `bottom`
-    const successor = openQueue(memory, 'deque');
+    const successor = openQueue(memory, 'deque', impl, table);
     expect(successor.adoptOwnership().size).toBe(0);
     expect(successor.push(7)).toBe(true);
     expect(successor.size()).toBe(1);
-    expect(successor.steal(anyEntry)).toBe(7);
+    expect(successor.steal(claim)).toBe(7);
+  });
+
+  // Batch steal moves the oldest entries, at most half of them, into the thief's own deque, in
+  // their order, unclaimed: the thief then pops them (newest of the batch first) or others steal.
+  it.each([0, nearInt32Wrap(3)])('moves up to half of the oldest entries to another deque (indices from %i)', (start) => {
+    const memory = allocatePoolMemory({ threads: 2, dequeCapacity: CAPACITY });
+    const table = itemClaimTable(itemClaimsBuffer(ENTRIES), ENTRY_SLOT_BITS);
+    const words = new Int32Array(memory.buffer);
+    const victim = openQueue(memory, 'deque', impl, table);
+    const thief = workerDeque(words, memory.layout, 1, { backend: impl, claims: table });
+    victim.reset(start);
+    thief.reset(start);
+    for (const entry of [20, 21, 22, 23, 24, 25, 26]) victim.push(entry);
+    expect(victim.stealBatch(thief, 100)).toBe(4); // (7 + 1) / 2
+    expect(victim.stealBatch(thief, 1)).toBe(1);
+    expect(victim.size()).toBe(2);
+    expect(popAll(thief)).toEqual([24, 23, 22, 21, 20]);
+    expect(popAll(victim)).toEqual([26, 25]);
+    expect(victim.stealBatch(thief, 4)).toBe(0);
+    // Five entries left through `top` by steals, and the owner's last pop won it too.
+    expect(Atomics.load(words, queueIndexWords(memory, 'deque').top)).toBe((start + 6) | 0);
   });
 
   it('rejects a capacity that is not a power of two', () => {
-    expect(() => new ChaseLevDeque(new Int32Array(64), 0, 1, 2, 12)).toThrow(RangeError);
+    const table = itemClaimTable(itemClaimsBuffer(1));
+    const make = () =>
+      impl === 'js' ? new ChaseLevDeque(new Int32Array(64), 0, 1, 2, 12) : new NativeDeque(new Int32Array(64), 0, 1, 2, 12, table);
+    expect(make).toThrow(RangeError);
   });
 });
+/** Which implementation the producer (owner) and the takers use in one run. */
+interface Mix {
+  producer: QueueBackend;
+  takers: QueueBackend;
+}
 
 /**
  * Runs one producer (the deque's owner or the injector's producer) against THIEVES stealers, then
  * checks that every item was taken exactly once and that the queue ended empty. Returns where
  * `top` ended, for checks specific to the mode.
  */
-async function runStealing(kind: QueueKind, start: number) {
+async function runStealing(kind: QueueKind, start: number, mix: Mix, items: number) {
   const memory = allocatePoolMemory(kind === 'deque' ? { dequeCapacity: CAPACITY } : { slots: CAPACITY });
-  openQueue(memory, kind).reset(start); // before the threads open their views of it
-  const common = { ...memory, queue: kind, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS), claims: tallyBuffer(ITEMS) };
+  const claims = itemClaimsBuffer(items);
+  const table = itemClaimTable(claims);
+  openQueue(memory, kind, 'js', table).reset(start); // before the threads open their views of it
+  const common = { ...memory, queue: kind, control: sharedWords(Control.WORDS), taken: tallyBuffer(items), claims };
 
   const producer: ThreadSpec = {
     script: new URL(kind === 'deque' ? './workers/deque-owner.ts' : './workers/injector-producer.ts', import.meta.url),
     name: kind === 'deque' ? 'owner' : 'producer',
-    data: { ...common, seed: 1, items: ITEMS },
+    data: { ...common, impl: mix.producer, taker: 0, seed: 1, items },
   };
   const stealers = Array.from(
     { length: THIEVES },
     (_, i): ThreadSpec<StealerData> => ({
       script: new URL('./workers/stealer.ts', import.meta.url),
       name: `stealer ${i + 1}`,
-      data: { ...common, seed: i + 2, expectFifo: kind === 'injector', backOffWhenEmpty: kind === 'injector' },
+      data: {
+        ...common,
+        impl: mix.takers,
+        taker: i + 1,
+        seed: i + 2,
+        expectFifo: kind === 'injector',
+        backOffWhenEmpty: kind === 'injector',
+      },
     }),
   );
   const [producerStats, ...stealerStats] = (await runThreads(
     [producer, ...stealers],
     TIMEOUT_MS,
-    `${kind} with ${ITEMS} items did not drain (an item lost, or a thread stuck)`,
+    `${kind} with ${items} items did not drain (an item lost, or a thread stuck)`,
   )) as [ProducerStats, ...StealerStats[]];
-  logStats(`${kind} from ${start}`, { producerStats, stealerStats });
+  logStats(`${kind} ${mix.producer}/${mix.takers} from ${start}`, { producerStats, stealerStats });
 
   expect(tallyAnomalies(new Int32Array(common.taken))).toEqual(NO_ANOMALIES);
+  // Each item's claim names the thread that recorded it: no taker ran a task claimed by another.
+  const owners = claimOwners(claims);
+  expect(owners.filter((owner) => owner < 0)).toEqual([]);
   // Nothing left behind: a fresh view (as a respawned owner would open) finds the queue empty.
-  const after = openQueue(memory, kind);
+  const after = openQueue(memory, kind, mix.takers, table);
   expect(after.size()).toBe(0);
-  expect(after.steal(anyEntry)).toBe(EMPTY);
+  expect(after.steal(itemClaim(table, 9))).toBe(EMPTY);
   expect(after.pop()).toBe(EMPTY);
   const words = new Int32Array(memory.buffer);
   const index = queueIndexWords(memory, kind);
@@ -167,6 +248,7 @@ async function runStealing(kind: QueueKind, start: number) {
   const stolen = stealerStats.reduce((sum, stats) => sum + stats.stolen, 0);
   // Guards against a vacuous pass: the stealers must really have competed for items.
   expect(stolen).toBeGreaterThan(0);
+  expect(owners.filter((owner) => owner > 0).length).toBe(stolen);
   return { top, stolen };
 }
 
@@ -175,11 +257,18 @@ const starts = [
   { label: 'indices wrapping past 2^31', start: nearInt32Wrap(100), wraps: true },
 ];
 
-describe(`ChaseLevDeque as a worker deque: 1 owner mixing push and pop, ${THIEVES} thieves`, () => {
-  it.each(starts)(
-    `takes each of ${ITEMS} items exactly once ($label)`,
-    async ({ start, wraps }) => {
-      const { top, stolen } = await runStealing('deque', start);
+/** Every pairing of implementations, with the start positions; mixed pairings run more items. */
+const runs = IMPLS.flatMap((producer) =>
+  IMPLS.flatMap((takers) =>
+    starts.map((at) => ({ ...at, mix: { producer, takers }, items: producer === takers ? ITEMS : MIXED_ITEMS })),
+  ),
+);
+
+describe(`the deque as a worker deque: 1 owner mixing push and pop, ${THIEVES} thieves`, () => {
+  it.each(runs)(
+    'takes each of $items items exactly once (a $mix.producer owner, $mix.takers thieves, $label)',
+    async ({ start, wraps, mix, items }) => {
+      const { top, stolen } = await runStealing('deque', start, mix, items);
       // Every steal, and every pop that took the last entry, moved `top` by one.
       expect((top - start) | 0).toBeGreaterThanOrEqual(stolen);
       if (wraps) expect(top).toBeLessThan(0); // the indices really crossed 2^31
@@ -188,13 +277,62 @@ describe(`ChaseLevDeque as a worker deque: 1 owner mixing push and pop, ${THIEVE
   );
 });
 
-describe(`ChaseLevDeque as the injector: 1 producer that only pushes, ${THIEVES} consumers`, () => {
-  it.each(starts)(
-    `hands out each of ${ITEMS} items exactly once, in FIFO order per consumer ($label)`,
-    async ({ start }) => {
-      const { top } = await runStealing('injector', start);
-      // Every item left through `top`, so it advanced by exactly ITEMS, wrapping if it started high.
-      expect(top).toBe((start + ITEMS) | 0);
+describe(`the deque as the injector: 1 producer that only pushes, ${THIEVES} consumers`, () => {
+  it.each(runs)(
+    'hands out each of $items items exactly once, in FIFO order per consumer (a $mix.producer producer, $mix.takers consumers, $label)',
+    async ({ start, mix, items }) => {
+      const { top } = await runStealing('injector', start, mix, items);
+      // Every item left through `top`, so it advanced by exactly the item count, wrapping if it started high.
+      expect(top).toBe((start + items) | 0);
+    },
+    TIMEOUT_MS + 10_000,
+  );
+});
+
+/** Thieves of each implementation in one run: they share the owner's deque and each other's. */
+const batchMixes: { owner: QueueBackend; thieves: QueueBackend[] }[] = [
+  { owner: 'js', thieves: ['js', 'js', 'js'] },
+  { owner: 'js', thieves: ['native', 'js', 'native'] },
+  { owner: 'native', thieves: ['js', 'native', 'js'] },
+  { owner: 'native', thieves: ['native', 'native', 'native'] },
+];
+
+describe(`batch steal: 1 owner mixing push and pop, ${THIEVES} thieves moving entries into their own deques`, () => {
+  it.each(batchMixes.flatMap((mix) => starts.map((at) => ({ ...at, mix, label: `${mix.owner} owner, ${mix.thieves.join('/')} thieves, ${at.label}` }))))(
+    `takes each of ${ITEMS} items exactly once ($label)`,
+    async ({ start, mix }) => {
+      const deques = 1 + THIEVES;
+      const memory = allocatePoolMemory({ threads: deques, dequeCapacity: CAPACITY });
+      const claims = itemClaimsBuffer(ITEMS);
+      const table = itemClaimTable(claims);
+      const words = new Int32Array(memory.buffer);
+      for (let i = 0; i < deques; i++) workerDeque(words, memory.layout, i, { backend: 'js', claims: table }).reset(start);
+      const common = { ...memory, queue: 'deque' as const, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS), claims };
+      const owner: ThreadSpec = {
+        script: new URL('./workers/deque-owner.ts', import.meta.url),
+        name: 'owner',
+        data: { ...common, impl: mix.owner, taker: 0, seed: 1, items: ITEMS },
+      };
+      const thieves = mix.thieves.map(
+        (impl, i): ThreadSpec<BatchThiefData> => ({
+          script: new URL('./workers/batch-thief.ts', import.meta.url),
+          name: `batch thief ${i + 1} (${impl})`,
+          data: { ...common, impl, taker: i + 1, seed: i + 2, deques },
+        }),
+      );
+      const [ownerStats, ...thiefStats] = (await runThreads(
+        [owner, ...thieves],
+        TIMEOUT_MS,
+        `batch stealing of ${ITEMS} items did not finish (an item lost, or a thread stuck)`,
+      )) as [ProducerStats, ...BatchThiefStats[]];
+      logStats(`batch ${mix.owner}/${mix.thieves.join('/')} from ${start}`, { ownerStats, thiefStats });
+
+      expect(tallyAnomalies(new Int32Array(common.taken))).toEqual(NO_ANOMALIES);
+      expect(claimOwners(claims).filter((taker) => taker < 0)).toEqual([]);
+      for (let i = 0; i < deques; i++) expect(workerDeque(words, memory.layout, i, { backend: 'js', claims: table }).size()).toBe(0);
+      // Guards against a vacuous pass: entries really moved in batches, and were taken from them.
+      expect(thiefStats.reduce((sum, stats) => sum + stats.moved, 0)).toBeGreaterThan(0);
+      expect(thiefStats.reduce((sum, stats) => sum + stats.taken, 0)).toBeGreaterThan(0);
     },
     TIMEOUT_MS + 10_000,
   );

@@ -7,9 +7,10 @@
  * a message when jobs stop being run.
  */
 import { describe, expect, it } from 'vitest';
-import { EMPTY } from '../../src/queue/deque.js';
+import { EMPTY } from '../../src/queue/work-queue.js';
 import { WorkerBlock, workerWord } from '../../src/shm/layout.js';
 import { injectorLevels } from '../../src/shm/views.js';
+import { itemClaim, itemClaimTable, itemClaimsBuffer } from '../support/claims.js';
 import { sharedNow } from '../../src/sync/clock.js';
 import { AWAKE, BLOCKED, IdleState, PARK, SEARCH, Sleep } from '../../src/sync/sleep.js';
 import { type PoolMemory, allocatePoolMemory, sharedWords } from '../support/shared.js';
@@ -193,7 +194,7 @@ describe(`Sleep protocol under load: 1 producer, ${WORKERS} workers`, () => {
         ...memory,
         control: sharedWords(Control.WORDS),
         executed: tallyBuffer(JOBS),
-        claims: tallyBuffer(JOBS),
+        claims: itemClaimsBuffer(JOBS),
         spinMicros: SPIN_MICROS,
         seed: 1,
       };
@@ -231,7 +232,8 @@ describe(`Sleep protocol under load: 1 producer, ${WORKERS} workers`, () => {
       logStats('sleep stress', { producerStats, workerStats });
 
       expect(tallyAnomalies(executed)).toEqual(NO_ANOMALIES);
-      expect(injectorLevels(words, memory.layout)[0].steal((entry) => entry)).toBe(EMPTY);
+      const table = itemClaimTable(common.claims);
+      expect(injectorLevels(words, memory.layout, { backend: 'js', claims: table })[0].steal(itemClaim(table, WORKERS))).toBe(EMPTY);
       // Every registration as sleeping was undone by exactly one wake or cancel.
       expect(sleep.sleepingCount()).toBe(0);
       for (let i = 0; i < WORKERS; i++) expect(workerState(memory, i)).toEqual({ state: AWAKE, searching: 0 });

@@ -2,7 +2,7 @@
 // queue are queued again, slots still in use are kept until they finish, and finished ones are
 // collected once the free list runs dry.
 import { describe, expect, it } from 'vitest';
-import { EMPTY } from '../../src/queue/deque.js';
+import { EMPTY } from '../../src/queue/work-queue.js';
 import { nestedSlotBase } from '../../src/shm/layout.js';
 import { ONE_PART } from '../../src/shm/scope-count.js';
 import { SlotField, SlotFlag, SlotState, makeStateWord } from '../../src/shm/slot.js';
@@ -17,7 +17,7 @@ function region() {
   const words = slots.words;
   const setState = (slot: number, state: number, generation = 1) =>
     Atomics.store(words, slots.word(slot, SlotField.STATE), makeStateWord(generation, 0, state));
-  const deque = workerDeque(words, layout, 0);
+  const deque = workerDeque(words, layout, 0, { backend: 'js', claims: slots });
   const mailbox = workerMailbox(words, layout, 0);
   return { rig, slots, words, first, count: layout.nestedSlots, setState, deque, mailbox };
 }
@@ -33,8 +33,8 @@ describe('NestedSlots for a successor', () => {
     mailbox.post(entryOf(inMailbox));
 
     const nested = new NestedSlots(slots, rig.codec, first, count);
-    nested.requeueLost(workerDeque(slots.words, rig.layout, 0), [mailbox]);
-    const successorDeque = workerDeque(slots.words, rig.layout, 0);
+    nested.requeueLost(workerDeque(slots.words, rig.layout, 0, { backend: 'js', claims: slots }), [mailbox]);
+    const successorDeque = workerDeque(slots.words, rig.layout, 0, { backend: 'js', claims: slots });
     const queued: number[] = [];
     for (let entry = successorDeque.pop(); entry !== EMPTY; entry = successorDeque.pop()) queued.push(slots.slotOfEntry(entry));
     expect(queued.sort()).toEqual([inDeque, lost]);

@@ -6,27 +6,26 @@
  * moves `top` (the last entry is claimed through it) even when the thieves get no CPU time, so
  * the wrapping test is sure to see `top` cross 2^31.
  */
-import { EMPTY } from '../../../src/queue/deque.js';
+import { EMPTY } from '../../../src/queue/work-queue.js';
 import { Random } from '../../support/random.js';
 import { recordTake } from '../../support/tally.js';
 import { threadMain } from '../../support/thread-main.js';
-import { Control, type OwnerStats, type QueueThreadData, claimOnce, openQueue } from './protocol.js';
+import { Control, type OwnerStats, type QueueThreadData, openThreadQueue } from './protocol.js';
 
 interface OwnerData extends QueueThreadData {
   items: number;
 }
 
 threadMain((data: OwnerData): OwnerStats => {
-  const deque = openQueue(data, 'deque');
+  const { queue: deque, claim } = openThreadQueue(data);
   const taken = new Int32Array(data.taken);
-  const claim = claimOnce(data.claims);
   const random = new Random(data.seed);
   const stats: OwnerStats = { pushed: 0, popped: 0, emptyPops: 0, fullPushes: 0 };
 
   const popOne = (): boolean => {
     const entry = deque.pop();
     // A thief may have claimed the last entry before the owner popped it: then it is the thief's.
-    if (entry === EMPTY || claim(entry) < 0) {
+    if (entry === EMPTY || claim.claim(entry) < 0) {
       stats.emptyPops++;
       return false;
     }

@@ -4,14 +4,14 @@
  */
 import { Backoff } from '../../support/backoff.js';
 import { threadMain } from '../../support/thread-main.js';
-import { Control, type ProducerStats, type QueueThreadData, openQueue } from './protocol.js';
+import { Control, type ProducerStats, type QueueThreadData, openThreadQueue } from './protocol.js';
 
 interface ProducerData extends QueueThreadData {
   items: number;
 }
 
 threadMain((data: ProducerData): ProducerStats => {
-  const injector = openQueue(data, 'injector');
+  const injector = openThreadQueue(data).queue;
   const stats: ProducerStats = { pushed: 0, fullPushes: 0 };
   const backoff = new Backoff();
   for (let item = 0; item < data.items; item++) {

@@ -1,7 +1,9 @@
 /** What the queue tests and their worker threads agree on. */
-import type { ChaseLevDeque, ClaimEntry } from '../../../src/queue/deque.js';
+import type { ClaimTable, SlotClaim } from '../../../src/queue/claim.js';
+import type { QueueBackend, WorkQueue } from '../../../src/queue/work-queue.js';
 import { InjectorBlock, WorkerBlock, injectorWord, workerWord } from '../../../src/shm/layout.js';
 import { injectorLevels, workerDeque } from '../../../src/shm/views.js';
+import { itemClaim, itemClaimTable } from '../../support/claims.js';
 import type { PoolMemory } from '../../support/shared.js';
 
 /** Which Chase–Lev deque of the layout a thread works on. */
@@ -16,11 +18,15 @@ export const Control = {
 
 export interface QueueThreadData extends PoolMemory {
   queue: QueueKind;
+  /** The implementation of the deque this thread uses: threads of one test may differ. */
+  impl: QueueBackend;
   control: SharedArrayBuffer;
   /** One counter per item (support/tally.ts). */
   taken: SharedArrayBuffer;
-  /** One claim word per item (claimOnce). */
+  /** One state word per item (support/claims.ts). */
   claims: SharedArrayBuffer;
+  /** This thread's index, recorded as the owner of what it claims. */
+  taker: number;
   seed: number;
 }
 
@@ -67,10 +73,20 @@ export interface RingConsumerStats {
   drains: number;
 }
 
-/** Opens the queue of `kind` over the layout, the way the pool and its workers do. */
-export function openQueue(memory: PoolMemory, kind: QueueKind): ChaseLevDeque {
+/**
+ * Opens the queue of `kind` over the layout, the way the pool and its workers do, in
+ * implementation `impl`, with entries claimed in `claims`.
+ */
+export function openQueue(memory: PoolMemory, kind: QueueKind, impl: QueueBackend, claims: ClaimTable): WorkQueue {
   const words = new Int32Array(memory.buffer);
-  return kind === 'injector' ? injectorLevels(words, memory.layout)[0] : workerDeque(words, memory.layout, 0);
+  const choice = { backend: impl, claims };
+  return kind === 'injector' ? injectorLevels(words, memory.layout, choice)[0] : workerDeque(words, memory.layout, 0, choice);
+}
+
+/** A test thread's queue and its claims on the items, as its data describes them. */
+export function openThreadQueue(data: QueueThreadData): { queue: WorkQueue; claim: SlotClaim } {
+  const table = itemClaimTable(data.claims);
+  return { queue: openQueue(data, data.queue, data.impl, table), claim: itemClaim(table, data.taker) };
 }
 
 /** The word indices of the queue's `top` and `bottom`, for inspecting them after a run. */
@@ -79,13 +95,4 @@ export function queueIndexWords(memory: PoolMemory, kind: QueueKind): { top: num
   return kind === 'injector'
     ? { top: injectorWord(layout, 0, InjectorBlock.TOP), bottom: injectorWord(layout, 0, InjectorBlock.BOTTOM) }
     : { top: workerWord(layout, 0, WorkerBlock.DEQUE_TOP), bottom: workerWord(layout, 0, WorkerBlock.DEQUE_BOTTOM) };
-}
-
-/**
- * The claim a taker makes before an entry leaves the queue, as the pool's slot claim does: one
- * compare-exchange per item, so that of two takers that read the same entry only one takes it.
- */
-export function claimOnce(claims: SharedArrayBuffer): ClaimEntry {
-  const words = new Int32Array(claims);
-  return (entry) => (Atomics.compareExchange(words, entry, 0, 1) === 0 ? entry : -1);
 }

@@ -3,17 +3,16 @@
  * the queue is empty. RETRY (a lost race, or an entry another taker claimed) is simply retried, as
  * the worker runtime does.
  */
-import { EMPTY, RETRY } from '../../../src/queue/deque.js';
+import { EMPTY, RETRY } from '../../../src/queue/work-queue.js';
 import { Backoff } from '../../support/backoff.js';
 import { recordTake } from '../../support/tally.js';
 import { threadMain } from '../../support/thread-main.js';
-import { Control, type StealerData, type StealerStats, claimOnce, openQueue } from './protocol.js';
+import { Control, type StealerData, type StealerStats, openThreadQueue } from './protocol.js';
 
 threadMain((data: StealerData): StealerStats => {
-  const queue = openQueue(data, data.queue);
+  const { queue, claim } = openThreadQueue(data);
   const control = new Int32Array(data.control);
   const taken = new Int32Array(data.taken);
-  const claim = claimOnce(data.claims);
   const stats: StealerStats = { stolen: 0, retries: 0 };
   const backoff = new Backoff();
   let last = -1;

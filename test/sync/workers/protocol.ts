@@ -14,7 +14,7 @@ export interface SleepTestData extends PoolMemory {
   control: SharedArrayBuffer;
   /** One counter per job (support/tally.ts), incremented when the job runs. */
   executed: SharedArrayBuffer;
-  /** One claim word per job: a worker claims a job before removing it from the injector. */
+  /** One state word per job (support/claims.ts): a worker claims a job before removing it from the injector. */
   claims: SharedArrayBuffer;
   spinMicros: number;
   seed: number;

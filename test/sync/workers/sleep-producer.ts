@@ -9,6 +9,7 @@
  */
 import { Sleep } from '../../../src/sync/sleep.js';
 import { injectorLevels } from '../../../src/shm/views.js';
+import { itemClaimTable } from '../../support/claims.js';
 import { Backoff } from '../../support/backoff.js';
 import { Random } from '../../support/random.js';
 import { threadMain } from '../../support/thread-main.js';
@@ -17,7 +18,8 @@ import { Control, type ProducerData, type ProducerStats } from './protocol.js';
 threadMain((data: ProducerData): ProducerStats => {
   const words = new Int32Array(data.buffer);
   const control = new Int32Array(data.control);
-  const injector = injectorLevels(words, data.layout)[0];
+  // The producer only pushes: its claim table is never read.
+  const injector = injectorLevels(words, data.layout, { backend: 'js', claims: itemClaimTable(data.claims) })[0];
   const sleep = new Sleep(words, data.layout, data.spinMicros);
   const random = new Random(data.seed);
   const stats: ProducerStats = { bursts: 0, quiescePoints: 0, fullPushes: 0 };

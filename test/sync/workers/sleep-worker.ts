@@ -8,10 +8,11 @@
  * the wakeAll would sleep forever; putting STOP in the final check (`workVisible`, made after the
  * BLOCKED store) closes that window, the same way the check closes it for posted jobs.
  */
-import { EMPTY, RETRY } from '../../../src/queue/deque.js';
+import { EMPTY, RETRY } from '../../../src/queue/work-queue.js';
 import { sharedNow } from '../../../src/sync/clock.js';
 import { IdleState, PARK, Sleep } from '../../../src/sync/sleep.js';
 import { injectorLevels } from '../../../src/shm/views.js';
+import { itemClaim, itemClaimTable } from '../../support/claims.js';
 import { busyWait } from '../../support/busy-wait.js';
 import { Random } from '../../support/random.js';
 import { recordTake } from '../../support/tally.js';
@@ -22,9 +23,9 @@ threadMain((data: WorkerData): WorkerStats => {
   const words = new Int32Array(data.buffer);
   const control = new Int32Array(data.control);
   const executed = new Int32Array(data.executed);
-  const claims = new Int32Array(data.claims);
-  const claim = (job: number): number => (Atomics.compareExchange(claims, job, 0, 1) === 0 ? job : -1);
-  const injector = injectorLevels(words, data.layout)[0];
+  const table = itemClaimTable(data.claims);
+  const claim = itemClaim(table, data.index);
+  const injector = injectorLevels(words, data.layout, { backend: 'js', claims: table })[0];
   const sleep = new Sleep(words, data.layout, data.spinMicros);
   const random = new Random(data.seed);
   const self = data.index;

@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "viscose_native",
+      "sources": ["src/addon.cc", "src/affinity.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-O3", "-Wall", "-Wextra"]
+    }
+  ]
+}

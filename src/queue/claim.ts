@@ -1,0 +1,78 @@
+/**
+ * Claiming the task a queue entry names: one compare-exchange on the state word of its slot.
+ *
+ * An entry carries the slot index in its low `slotBits` bits and the low bits of the slot's
+ * generation above them (src/shm/slot.ts). A claim succeeds only on a QUEUED slot of the same
+ * generation and makes it RUNNING, owned by the claiming worker. A thief reads an entry before the
+ * entry leaves the queue, so two takers may hold the same entry for a moment: the compare-exchange
+ * gives the task to one of them, the other finds the entry stale.
+ *
+ * The native queue (native-queue/src/slot_claim.h) makes the same claim in C++ from a `ClaimTable`
+ * and the state encoding below, so a `SlotClaim` is both the JS claim and its description.
+ */
+import { SlotState, generationOf, stateOf, withState } from '../shm/slot.js';
+
+/** Where the state words of the slots that entries name are, and how entries encode a slot. */
+export interface ClaimTable {
+  readonly words: Int32Array;
+  /** Word index of slot 0's state word. */
+  readonly baseWord: number;
+  /** Words from one slot's state word to the next one's. */
+  readonly strideWords: number;
+  /** Low bits of an entry that hold the slot index; the generation's low bits are above them. */
+  readonly slotBits: number;
+}
+
+/** What a queue written in JS needs of a claim (tests give their own). */
+export interface EntryClaim {
+  /** Claims the task `entry` names for the calling thread: its slot, or -1 when the entry is stale. */
+  claim(entry: number): number;
+}
+
+/** One worker's claims on the entries of one slot table. */
+export class SlotClaim implements EntryClaim {
+  private readonly slotMask: number;
+  private readonly generationMask: number;
+
+  /**
+   * @param withdrawn Given for takers of the injector, where the main thread's calls wait: an entry
+   *   whose call was withdrawn (CANCELLED, same generation) is then taken (RETURNED) and its slot
+   *   handed to this function, which gives it back to the main thread. The claim still reports the
+   *   entry as stale: there is no task to run.
+   */
+  constructor(
+    readonly table: ClaimTable,
+    readonly worker: number,
+    private readonly withdrawn?: (slot: number) => void,
+  ) {
+    this.slotMask = table.slotBits >= 31 ? 0x7fffffff : (1 << table.slotBits) - 1;
+    this.generationMask = table.slotBits >= 31 ? 0 : (1 << (31 - table.slotBits)) - 1;
+  }
+
+  /** Whether entries of withdrawn calls are taken (see the constructor). */
+  get takesWithdrawn(): boolean {
+    return this.withdrawn !== undefined;
+  }
+
+  claim(entry: number): number {
+    const slot = entry & this.slotMask;
+    const index = this.table.baseWord + slot * this.table.strideWords;
+    const current = Atomics.load(this.table.words, index);
+    if ((generationOf(current) & this.generationMask) !== entry >>> this.table.slotBits) return -1;
+    const state = stateOf(current);
+    if (state === SlotState.QUEUED) {
+      const claimed = withState(current, this.worker, SlotState.RUNNING);
+      return Atomics.compareExchange(this.table.words, index, current, claimed) === current ? slot : -1;
+    }
+    if (state === SlotState.CANCELLED && this.withdrawn !== undefined) {
+      const returned = withState(current, this.worker, SlotState.RETURNED);
+      if (Atomics.compareExchange(this.table.words, index, current, returned) === current) this.withdrawn(slot);
+    }
+    return -1;
+  }
+
+  /** A withdrawn call's slot that a native queue took for this claim: hands it to the main thread. */
+  handBackWithdrawn(slot: number): void {
+    this.withdrawn?.(slot);
+  }
+}

@@ -1,0 +1,122 @@
+// The deque implementation a pool uses (`queue`), and thread pinning (`pinThreads`), both of which
+// go through the native addon built from native-queue/. The rest of the pool suites run once with
+// each implementation (vitest.config.ts); the first test here shows which one a run is using.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, ThreadPool } from 'viscose';
+import type * as Affinity from '../fixtures/affinity.mjs';
+import type * as ForkJoin from '../fixtures/forkjoin.mjs';
+
+const affinityUrl = new URL('../fixtures/affinity.mjs', import.meta.url);
+const forkJoinUrl = new URL('../fixtures/forkjoin.mjs', import.meta.url);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function fibSequential(n: number): number {
+  return n < 2 ? n : fibSequential(n - 1) + fibSequential(n - 2);
+}
+
+describe('queue', () => {
+  it('defaults to VISCOSE_QUEUE, else the TypeScript deque', async () => {
+    const pool = await ThreadPool.create<typeof Affinity>({ module: affinityUrl, threads: 1 });
+    try {
+      expect(pool.settings.queue).toBe(process.env.VISCOSE_QUEUE || 'js');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  // Calls from outside (injector), joins (own deque and steals) and batches on each implementation.
+  it.each(['js', 'native'] as const)('runs calls, batches and joins with queue: %s', async (queue) => {
+    const pool = await ThreadPool.create<typeof ForkJoin>({ module: forkJoinUrl, threads: 3, queue });
+    try {
+      expect(pool.settings.queue).toBe(queue);
+      const fibs = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.run('fib', 10 + (i % 12), 6)));
+      expect(fibs).toEqual(Array.from({ length: 40 }, (_, i) => fibSequential(10 + (i % 12))));
+      const batch = Array.from({ length: 500 }, (_, i): [number, number] => [i % 15, 20]);
+      expect(await pool.runBatch('fib', batch)).toEqual(batch.map(([n]) => fibSequential(n)));
+      const before = await pool.snapshot();
+      expect(await pool.run('fib', 25, 8)).toBe(fibSequential(25));
+      const after = await pool.snapshot();
+      // fib(25) forks thousands of joins: idle workers must have stolen some of them.
+      const steals = after.reduce((sum, worker) => sum + worker.steals, 0) - before.reduce((sum, worker) => sum + worker.steals, 0);
+      expect(steals).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects an unknown implementation, from the option or the environment', async () => {
+    await expect(ThreadPool.create({ module: affinityUrl, queue: 'wasm' as 'js' })).rejects.toThrow(InvalidOptionError);
+    await expect(ThreadPool.create({ module: affinityUrl, queue: 'wasm' as 'js' })).rejects.toThrow(/queue: expected "js" or "native"/);
+    const saved = process.env.VISCOSE_QUEUE;
+    process.env.VISCOSE_QUEUE = 'rust';
+    try {
+      await expect(ThreadPool.create({ module: affinityUrl })).rejects.toThrow(/VISCOSE_QUEUE: expected "js" or "native", got "rust"/);
+    } finally {
+      if (saved === undefined) delete process.env.VISCOSE_QUEUE;
+      else process.env.VISCOSE_QUEUE = saved;
+    }
+  });
+
+  // A copy of the package without the addon (its dist/ in a directory with no native-queue/).
+  it('without a built addon, fails at creation and says how to build it', async () => {
+    const scratch = mkdtempSync(join(root, 'test-results', 'no-addon-'));
+    try {
+      cpSync(join(root, 'dist'), join(scratch, 'dist'), { recursive: true });
+      const script = `
+        const { ThreadPool } = await import(${JSON.stringify(join(scratch, 'dist', 'index.js'))});
+        for (const options of [{ queue: 'native' }, { pinThreads: true }]) {
+          try {
+            await ThreadPool.create({ module: ${JSON.stringify(affinityUrl.href)}, threads: 1, ...options });
+            console.log('created');
+          } catch (error) {
+            console.log(error.name + ': ' + error.message);
+          }
+        }`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, VISCOSE_QUEUE: '' } });
+      const lines = stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^InvalidOptionError: invalid option queue: the native queue needs the native addon, which is not built: run `npm run build:native`/);
+      expect(lines[1]).toMatch(/^InvalidOptionError: invalid option pinThreads: thread pinning needs the native addon, which is not built: run `npm run build:native`/);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pinThreads', () => {
+  const linux = process.platform === 'linux';
+
+  it.runIf(linux)('pins worker i to the i-th CPU the process may use', async () => {
+    const unpinned = await ThreadPool.create<typeof Affinity>({ module: affinityUrl, threads: 2 });
+    let everyCpu: number[];
+    try {
+      expect(unpinned.settings.pinCpus).toBeUndefined();
+      everyCpu = (await unpinned.broadcast('allowedCpus'))[0].cpus;
+    } finally {
+      await unpinned.close();
+    }
+    const threads = everyCpu.length + 1; // one more than CPUs: the assignment wraps around
+    const pool = await ThreadPool.create<typeof Affinity>({ module: affinityUrl, threads, pinThreads: true });
+    try {
+      const expected = Array.from({ length: threads }, (_, i) => everyCpu[i % everyCpu.length]);
+      expect(pool.settings.pinCpus).toEqual(expected);
+      const reports = await pool.broadcast('allowedCpus');
+      expect(reports.map((report) => report.worker)).toEqual(Array.from({ length: threads }, (_, i) => i));
+      expect(reports.map((report) => report.cpus)).toEqual(expected.map((cpu) => [cpu]));
+      expect(await pool.run('sumTo', 1000)).toBe(500500);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('is off by default and rejects what is not a boolean', async () => {
+    await expect(ThreadPool.create({ module: affinityUrl, pinThreads: 'yes' as unknown as boolean })).rejects.toThrow(
+      /invalid option pinThreads: expected true or false/,
+    );
+  });
+});

@@ -1,5 +1,7 @@
 // The benchmark runner: `node bench/run.mjs [--quick]` (via `npm run bench` / `npm run bench:quick`),
 // or `node bench/run.mjs --report <results.json>` to re-render a finished run's report.
+// `--contenders a,b --output name` measures only those contenders, the first as the baseline, into
+// bench/results/<name>.* (bench/native/run.mjs compares viscose's two deque implementations so).
 // Each round runs every contender once, each in a fresh child process (one.mjs), in an order that
 // rotates per round, after waiting for the machine to be idle; a child whose measurement another
 // process disturbed is re-run. Prints the markdown report to stdout (progress goes to stderr) and
@@ -22,17 +24,18 @@ import { allColumns, workloads } from './lib/workloads.mjs';
 const ALSO_RECORDED_PACKAGES = ['msgpackr'];
 const RESULTS = new URL('./results/', import.meta.url);
 
-const reportFlag = process.argv.indexOf('--report');
-if (reportFlag !== -1) {
+const chosen = option('--contenders')?.split(',');
+const reportPath = option('--report');
+if (reportPath !== undefined) {
   // Re-renders a finished run's report from its raw data, e.g. after the report format changed.
-  const jsonPath = process.argv[reportFlag + 1];
-  const record = JSON.parse(readFileSync(jsonPath, 'utf8'));
-  record.summary = summarize(record.rounds, contenderNames, baselineName, allColumns);
-  publish(record, jsonPath.replace(/\.json$/, '.md'));
+  const record = JSON.parse(readFileSync(reportPath, 'utf8'));
+  const names = record.contenders ?? contenderNames;
+  record.summary = summarize(record.rounds, names, record.baseline, allColumns);
+  publish(record, reportPath.replace(/\.json$/, '.md'));
 } else {
   const profileName = process.argv.includes('--quick') ? 'quick' : 'full';
   // A smoke run must not overwrite the published full results.
-  const outputName = profileName === 'full' ? 'latest' : profileName;
+  const outputName = option('--output') ?? (profileName === 'full' ? 'latest' : profileName);
   mkdirSync(RESULTS, { recursive: true });
   const record = await measure(profileName, outputName);
   renameSync(new URL(`${outputName}.tmp.json`, RESULTS), new URL(`${outputName}.json`, RESULTS));
@@ -49,9 +52,10 @@ async function measure(profileName, outputName) {
     profile: profileName,
     settings,
     threads: THREADS,
-    baseline: baselineName,
+    contenders: chosen ?? contenderNames,
+    baseline: chosen?.[0] ?? baselineName,
     rules: { idle: IDLE_RULE, contamination: CONTAMINATION_RULE },
-    environment: describeEnvironment([...contenderNames.map((name) => contenders[name].packageName).filter(Boolean), ...ALSO_RECORDED_PACKAGES]),
+    environment: describeEnvironment([...(chosen ?? contenderNames).map((name) => contenders[name].packageName).filter(Boolean), ...ALSO_RECORDED_PACKAGES]),
     // One unit of CPU-bound work (workloads C and D), measured once and the same for every child.
     unitIterations: calibrate(),
     unitMs: UNIT_MS,
@@ -61,24 +65,25 @@ async function measure(profileName, outputName) {
   };
   for (let round = 1; round <= settings.rounds; round++) {
     // Rotation spreads any drift over the run (heat, background work) across the contenders.
-    const order = rotate(contenderNames, round - 1);
+    const order = rotate(record.contenders, round - 1);
     const runs = {};
     for (const name of order) runs[name] = { attempts: await measureWithRetries(record, name, round) };
     record.rounds.push({ round, order, runs });
     writeFileSync(progressFile, JSON.stringify(record, null, 1));
   }
   record.durationMs = performance.now() - started;
-  record.summary = summarize(record.rounds, contenderNames, baselineName, allColumns);
+  record.summary = summarize(record.rounds, record.contenders, record.baseline, allColumns);
   writeFileSync(progressFile, JSON.stringify(record, null, 1));
   return record;
 }
 
 /** Writes the markdown report to `markdownFile`, one SVG chart per column beside it, and prints the report. */
 function publish(record, markdownFile) {
-  const report = renderReport(record, { contenderNames, baselineName, columns: allColumns, workloads, lacks: missingCapability });
+  const names = record.contenders ?? contenderNames;
+  const report = renderReport(record, { contenderNames: names, baselineName: record.baseline, columns: allColumns, workloads, lacks: missingCapability });
   writeFileSync(markdownFile, report);
   for (const column of allColumns) {
-    const bars = contenderNames
+    const bars = names
       .map((name) => ({ name, ...record.summary.cells[name][column.cell], highlight: name === 'viscose' }))
       .filter((bar) => bar.median !== undefined);
     if (bars.length === 0) continue;
@@ -87,6 +92,12 @@ function publish(record, markdownFile) {
     writeFileSync(markdownPath.replace(/\.md$/, `-${column.cell.replace(/[^A-Za-z0-9]+/g, '-')}.svg`), chart);
   }
   process.stdout.write(report);
+}
+
+/** The value after a command-line flag, or undefined. */
+function option(flag) {
+  const at = process.argv.indexOf(flag);
+  return at === -1 ? undefined : process.argv[at + 1];
 }
 
 /** Runs one contender until a child is clean or fails, or the attempts run out. */

@@ -14,22 +14,15 @@ const INLINE_TASKS = { cpu, trivial };
 const NO_PROCESSOR = 'no request processor (workload A is what every pool offers instead)';
 const NOT_CALLS = 'the ideal split is a ceiling for CPU-bound work, not a way to make calls';
 
-/**
- * Each entry:
- * - `packageName`: whose package.json version the environment record reports (none for references);
- * - `baseline`: the contender every other one is divided by in the ratio rows;
- * - `lacks`: capabilities a workload may need (`needs`) that this contender does not have, with why;
- * - `open(threads)`: starts a pool and resolves with an adapter:
- *   `{ task(name) → { run(arg), runBatch?(args) }, close(), configuration }`.
- */
-export const contenders = {
-  viscose: {
+/** viscose with one deque implementation (`queue`, see native-queue/README.md). */
+function viscose(queue) {
+  return {
     packageName: 'viscose',
     baseline: false,
     lacks: {},
     async open(threads) {
       const { ParallelProcessor, ThreadPool } = await import('viscose');
-      const pool = await ThreadPool.create({ module: worker('viscose-tasks.mjs'), threads });
+      const pool = await ThreadPool.create({ module: worker('viscose-tasks.mjs'), threads, queue });
       // Workload H's processor, created on first use and kept, as an application keeps the one for
       // its request stream: the warm-up runs on the very workers that are then measured.
       let processor;
@@ -40,20 +33,35 @@ export const contenders = {
           runBatch: (args) => pool.runBatch(name, args.map((arg) => [arg])),
         }),
         // Workload H: a ParallelProcessor with a pool of its own (one handler for the whole run).
-        processor: (handler) => (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads })),
+        processor: (handler) => (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads, pool: { queue } })),
         close: async () => {
           if (processor !== undefined) await (await processor).close();
           await pool.close();
         },
         configuration: {
-          construction: `await ThreadPool.create({ module: bench/workers/viscose-tasks.mjs, threads: ${threads} })`,
+          construction: `await ThreadPool.create({ module: bench/workers/viscose-tasks.mjs, threads: ${threads}, queue: '${queue}' })`,
           calls: 'pool.run(name, arg); pool.runBatch(name, args.map((arg) => [arg]))',
           // The settings in effect, every default filled in: what actually ran.
           resolved: describeOptions(pool.settings, ['env']),
         },
       };
     },
-  },
+  };
+}
+
+/**
+ * Each entry:
+ * - `packageName`: whose package.json version the environment record reports (none for references);
+ * - `baseline`: the contender every other one is divided by in the ratio rows;
+ * - `lacks`: capabilities a workload may need (`needs`) that this contender does not have, with why;
+ * - `open(threads)`: starts a pool and resolves with an adapter:
+ *   `{ task(name) → { run(arg), runBatch?(args) }, close(), configuration }`;
+ * - `variant`: a second configuration of a contender, measured by its own benchmark
+ *   (bench/native/run.mjs), not in the comparison of peers.
+ */
+export const contenders = {
+  viscose: viscose('js'),
+  'viscose-native': { ...viscose('native'), variant: true },
   piscina: {
     packageName: 'piscina',
     baseline: true,
@@ -247,8 +255,8 @@ function waitUntilReady(pool) {
   return new Promise((resolve) => pool.emitter.once('ready', resolve));
 }
 
-/** Contender names in registry order. */
-export const contenderNames = Object.keys(contenders);
+/** The names of the contenders of the peers' comparison, in registry order (variants left out). */
+export const contenderNames = Object.keys(contenders).filter((name) => !contenders[name].variant);
 
 /** The name of the contender that ratios divide by. */
 export const baselineName = contenderNames.find((name) => contenders[name].baseline);

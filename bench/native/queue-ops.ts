@@ -1,18 +1,19 @@
-// Per-operation costs of the two deque implementations over the same shared words:
-// `node --import tsx bench/native/queue-ops.ts [--quick]`, printed as one JSON line
-// (bench/native/run.mjs runs it and writes the report). Each round times every operation once for
-// each implementation, in alternating order; the report gives the median and range over rounds.
+// Per-operation costs of one deque implementation: `node --import tsx bench/native/queue-ops.ts
+// <js|native> [--quick]` times every operation once and prints one JSON line. bench/native/run.mjs
+// runs it round after round, alternating the implementations, each in a process of its own: in a
+// process that used both, every call site would see two classes and the JIT would compile both
+// worse than an application, which uses one, gets them.
 import { Worker } from 'node:worker_threads';
 import type { QueueBackend } from '../../src/queue/work-queue.js';
 import { EMPTY } from '../../src/queue/work-queue.js';
 import { allocate, open, requeueAll } from './memory.js';
 
+const impl = process.argv[2] as QueueBackend;
+if (impl !== 'js' && impl !== 'native') throw new Error('usage: node --import tsx bench/native/queue-ops.ts <js|native> [--quick]');
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 3 : 7;
 const OPS = quick ? 500_000 : 2_000_000;
 const CAPACITY = 1024;
 const CONTENDED_ITEMS = quick ? 500_000 : 2_000_000;
-const IMPLS: QueueBackend[] = ['js', 'native'];
 
 /** Nanoseconds per operation of `body(ops)`, after one untimed warm-up call. */
 function timePerOp(body: (ops: number) => void, ops: number): number {
@@ -123,20 +124,8 @@ const operations = {
   'stealBatch, per entry moved': stealBatch,
 } as const;
 
-type Samples = Record<string, Record<QueueBackend, number[]>>;
-const samples: Samples = {};
-const retries: Record<QueueBackend, number[]> = { js: [], native: [] };
-const record = (name: string, impl: QueueBackend, ns: number): void => {
-  ((samples[name] ??= { js: [], native: [] })[impl]).push(ns);
-};
-for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? IMPLS : [...IMPLS].reverse();
-  for (const [name, measure] of Object.entries(operations)) for (const impl of order) record(name, impl, measure(impl));
-  for (const impl of order) {
-    const contended = await stealContended(impl);
-    record('steal, 2 thieves contending', impl, contended.ns);
-    retries[impl].push(contended.retries);
-  }
-  process.stderr.write(`queue ops: round ${round + 1}/${ROUNDS}\n`);
-}
-console.log(JSON.stringify({ rounds: ROUNDS, ops: OPS, contendedItems: CONTENDED_ITEMS, samples, contendedRetries: retries }));
+const nsPerOp: Record<string, number> = {};
+for (const [name, measure] of Object.entries(operations)) nsPerOp[name] = measure(impl);
+const contended = await stealContended(impl);
+nsPerOp['steal, 2 thieves contending'] = contended.ns;
+console.log(JSON.stringify({ impl, ops: OPS, contendedItems: CONTENDED_ITEMS, nsPerOp, contendedRetries: contended.retries }));

@@ -1,11 +1,14 @@
 // The two deque implementations side by side: `npm run bench:native` (add `-- --quick` for a smoke
 // run). Three parts, each in its own process, one after the other:
-//   1. queue-ops.ts: the cost of each deque operation, TypeScript against C++ (same words);
+//   1. queue-ops.ts: the cost of each deque operation, TypeScript against C++ (same words), one
+//      process per implementation and round, alternating;
 //   2. forkjoin.mjs: joins, fib and quicksort on pools using each implementation;
-//   3. ../run.mjs with the contenders viscose and viscose-native: the peers' workloads A-H (calls
+//   3. pinning.mjs: sequential round trips on pools with and without pinThreads, and
+//      ../probes/atomics-cost.mjs: what one JS Atomics operation costs;
+//   4. ../run.mjs with the contenders viscose and viscose-native: the peers' workloads A-H (calls
 //      from the main thread, which go through the injector), with the same idle waits and
 //      contamination checks as the comparison of peers.
-// Writes bench/results/native.{md,json} (parts 1 and 2) and native-pools.{md,json} (part 3).
+// Writes bench/results/native.{md,json} (parts 1 to 3) and native-pools.{md,json} (part 4).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +29,10 @@ function runPart(args) {
   return JSON.parse(line);
 }
 
-const queueOps = runPart(['--import', 'tsx', here('./queue-ops.ts'), ...(quick ? ['--quick'] : [])]);
+const queueOps = measureQueueOps(quick ? 3 : 7);
 const forkJoin = runPart([here('./forkjoin.mjs'), ...(quick ? ['--quick'] : [])]);
+const pinning = runPart([here('./pinning.mjs'), ...(quick ? ['--quick'] : [])]);
+const atomics = runPart([here('../probes/atomics-cost.mjs')]);
 const pools = spawnSync(
   process.execPath,
   [here('../run.mjs'), '--contenders', 'viscose,viscose-native', '--output', `native-pools${suffix}`, ...(quick ? ['--quick'] : [])],
@@ -35,14 +40,31 @@ const pools = spawnSync(
 );
 if (pools.status !== 0) process.exitCode = 1;
 
-const record = { profile: quick ? 'quick' : 'full', environment: describeEnvironment(['msgpackr', 'node-addon-api']), queueOps, forkJoin };
+const record = { profile: quick ? 'quick' : 'full', environment: describeEnvironment(['msgpackr', 'node-addon-api']), queueOps, forkJoin, pinning, atomics };
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(new URL(`native${suffix}.json`, RESULTS), JSON.stringify(record, null, 1));
 const report = render(record);
 writeFileSync(new URL(`native${suffix}.md`, RESULTS), report);
 process.stdout.write(report);
 
-function render({ environment, queueOps: ops, forkJoin: fj }) {
+/** `{ rounds, ops, contendedItems, samples: { [operation]: { js: ns[], native: ns[] } }, contendedRetries }` */
+function measureQueueOps(rounds) {
+  const samples = {};
+  const contendedRetries = { js: [], native: [] };
+  let sizes;
+  for (let round = 0; round < rounds; round++) {
+    for (const impl of round % 2 === 0 ? ['js', 'native'] : ['native', 'js']) {
+      const result = runPart(['--import', 'tsx', here('./queue-ops.ts'), impl, ...(quick ? ['--quick'] : [])]);
+      for (const [name, ns] of Object.entries(result.nsPerOp)) ((samples[name] ??= { js: [], native: [] })[impl]).push(ns);
+      contendedRetries[impl].push(result.contendedRetries);
+      sizes = { ops: result.ops, contendedItems: result.contendedItems };
+    }
+    process.stderr.write(`queue ops: round ${round + 1}/${rounds}\n`);
+  }
+  return { rounds, ...sizes, samples, contendedRetries };
+}
+
+function render({ environment, queueOps: ops, forkJoin: fj, pinning: pin, atomics }) {
   const lines = [
     '# The deque in TypeScript and in C++ (native-queue/), side by side',
     '',
@@ -57,6 +79,12 @@ function render({ environment, queueOps: ops, forkJoin: fj }) {
     `Contended steal: ${ops.contendedItems.toLocaleString('en')} entries, two thieves; races lost per run (median): ` +
       `TypeScript ${median(ops.contendedRetries.js)}, C++ ${median(ops.contendedRetries.native)}.`,
     '',
+    `One JS operation, for scale (ns; median of ${atomics.passes} passes of ${atomics.ops.toLocaleString('en')}): ` +
+      Object.entries(atomics.nsPerOp)
+        .map(([name, ns]) => `${name} ${ns.toFixed(1)}`)
+        .join(', ') +
+      '.',
+    '',
     `## Fork-join on pools using each implementation (median of ${fj.rounds} rounds, min–max)`,
     '',
     '| measurement | queue: js | queue: native | native ÷ js |',
@@ -64,6 +92,14 @@ function render({ environment, queueOps: ops, forkJoin: fj }) {
     ...Object.entries(fj.samples).map(([name, byImpl]) => row(name, byImpl, name.includes('ns') ? 0 : 1)),
     '',
     `Steals on the 2-thread pools over the run: js ${fj.stealsOnTwoThreads.js.toLocaleString('en')}, native ${fj.stealsOnTwoThreads.native.toLocaleString('en')}.`,
+    '',
+    `## Thread pinning: sequential round trips of a trivial task (µs; median of ${pin.rounds} pools each, min–max)`,
+    '',
+    `${pin.roundTrips.toLocaleString('en')} calls one at a time per pool, 2 workers, TypeScript deque; pinned to CPUs ${JSON.stringify(pin.cpus)}.`,
+    '',
+    '| | p50 | p99 |',
+    '|---|---:|---:|',
+    ...['unpinned', 'pinned'].map((kind) => `| ${kind} | ${range(pin[kind].p50, 1)} | ${range(pin[kind].p99, 0)} |`),
     '',
     `Calls from the main thread (workloads A–H of the peers' benchmark, through the injector): native-pools${suffix}.md.`,
     '',
@@ -74,6 +110,9 @@ function render({ environment, queueOps: ops, forkJoin: fj }) {
 function row(name, byImpl, digits) {
   const js = spread(byImpl.js);
   const native = spread(byImpl.native);
-  const cell = (s) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
-  return `| ${name} | ${cell(js)} | ${cell(native)} | ${(native.median / js.median).toFixed(2)} |`;
+  return `| ${name} | ${range(js, digits)} | ${range(native, digits)} | ${(native.median / js.median).toFixed(2)} |`;
+}
+
+function range(s, digits) {
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 }

@@ -11,9 +11,9 @@
 // claims the task an entry names (SlotClaimer) before it moves `top` past the entry.
 //
 // JavaScript's Atomics are all sequentially consistent; these operations are weaker where the
-// paper proves it safe. Mixing the two on one word is sound on the hardware this runs on: V8 maps
-// a sequentially consistent store to an exchange (x86) or a store-release with barriers (arm64),
-// which is at least as strong as every ordering used here.
+// paper proves it safe. Mixing the two on one word is sound on the hardware this runs on: V8's
+// Atomics use the processor's strongest forms (a store is an exchange on x86; loads and stores are
+// load-acquire and store-release on arm64), at least as strong as every ordering used here.
 #pragma once
 
 #include <atomic>

@@ -59,28 +59,34 @@ class SlotClaimer {
     // Acquire: if the slot is QUEUED, its header and arguments were written before it was; a
     // successful claim must not let the task's reads move before this load.
     int32_t current = state.load(std::memory_order_acquire);
-    const uint32_t generation = (static_cast<uint32_t>(current) >> encoding_.generation_shift) & entry_generation_mask_;
-    if (generation != static_cast<uint32_t>(entry) >> table_.slot_bits) return {ClaimResult::kStale, slot};
-    const int32_t state_now = static_cast<int32_t>(static_cast<uint32_t>(current) & encoding_.state_mask);
-    int32_t next_state;
-    ClaimResult::Kind kind;
-    if (state_now == encoding_.queued) {
-      next_state = encoding_.running;
-      kind = ClaimResult::kClaimed;
-    } else if (take_withdrawn && state_now == encoding_.cancelled) {
-      next_state = encoding_.returned;
-      kind = ClaimResult::kWithdrawn;
-    } else {
-      return {ClaimResult::kStale, slot};
+    // A lost compare-exchange is looked at again (it leaves the value it found in `current`): the
+    // main thread may have withdrawn the call between the load and the exchange, and the tombstone
+    // must then still be taken, or its slot would never go back. States only move forward.
+    for (;;) {
+      const uint32_t generation = (static_cast<uint32_t>(current) >> encoding_.generation_shift) & entry_generation_mask_;
+      if (generation != static_cast<uint32_t>(entry) >> table_.slot_bits) return {ClaimResult::kStale, slot};
+      const int32_t state_now = static_cast<int32_t>(static_cast<uint32_t>(current) & encoding_.state_mask);
+      int32_t next_state;
+      ClaimResult::Kind kind;
+      if (state_now == encoding_.queued) {
+        next_state = encoding_.running;
+        kind = ClaimResult::kClaimed;
+      } else if (take_withdrawn && state_now == encoding_.cancelled) {
+        next_state = encoding_.returned;
+        kind = ClaimResult::kWithdrawn;
+      } else {
+        return {ClaimResult::kStale, slot};
+      }
+      // Sequentially consistent, like the JS side's Atomics.compareExchange on the same word: the
+      // claim is the one point every taker of this entry agrees on, and the thief's later
+      // compare-exchange of `top` must not be seen before it (a thief that stops in between leaves
+      // a claimed task and a stale entry, never a task queued nowhere). Acquire on failure: the
+      // value found is looked at again.
+      if (state.compare_exchange_strong(current, with_state(current, worker, next_state), std::memory_order_seq_cst,
+                                        std::memory_order_acquire)) {
+        return {kind, slot};
+      }
     }
-    // Sequentially consistent, like the JS side's Atomics.compareExchange on the same word: the
-    // claim is the one point every taker of this entry agrees on, and the thief's later
-    // compare-exchange of `top` must not be seen before it (a thief that stops in between leaves
-    // a claimed task and a stale entry, never a task queued nowhere).
-    return state.compare_exchange_strong(current, with_state(current, worker, next_state), std::memory_order_seq_cst,
-                                         std::memory_order_relaxed)
-               ? ClaimResult{kind, slot}
-               : ClaimResult{ClaimResult::kStale, slot};
   }
 
  private:

@@ -279,6 +279,8 @@ export class Dispatcher {
 
   /** Settles the caller of a finished main-thread slot and frees the slot. */
   readonly complete = (slot: number): void => {
+    // terminate() abandoned every call and told its caller; the slots go away with the pool.
+    if (this.pending[slot] === undefined) return;
     this.completed++;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     const state = stateOf(stateWord);
@@ -300,7 +302,7 @@ export class Dispatcher {
       }
       this.codec.release(slot);
     }
-    const work = this.pending[slot]!;
+    const work = this.pending[slot];
     // A cancelled call was counted when it was cancelled.
     if (this.recorder !== undefined && work !== DROPPED) this.record(slot, state);
     const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];

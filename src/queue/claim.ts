@@ -55,20 +55,32 @@ export class SlotClaim implements EntryClaim {
   }
 
   claim(entry: number): number {
+    const { words } = this.table;
     const slot = entry & this.slotMask;
     const index = this.table.baseWord + slot * this.table.strideWords;
-    const current = Atomics.load(this.table.words, index);
-    if ((generationOf(current) & this.generationMask) !== entry >>> this.table.slotBits) return -1;
-    const state = stateOf(current);
-    if (state === SlotState.QUEUED) {
-      const claimed = withState(current, this.worker, SlotState.RUNNING);
-      return Atomics.compareExchange(this.table.words, index, current, claimed) === current ? slot : -1;
+    let current = Atomics.load(words, index);
+    // A lost compare-exchange is looked at again: the main thread may have withdrawn the call
+    // between the load and the exchange (QUEUED → CANCELLED), and the tombstone must then still be
+    // taken, or its slot would never go back to the main thread. States only move forward, so this
+    // ends within a few rounds.
+    for (;;) {
+      if ((generationOf(current) & this.generationMask) !== entry >>> this.table.slotBits) return -1;
+      const state = stateOf(current);
+      if (state === SlotState.QUEUED) {
+        const seen = Atomics.compareExchange(words, index, current, withState(current, this.worker, SlotState.RUNNING));
+        if (seen === current) return slot;
+        current = seen;
+      } else if (state === SlotState.CANCELLED && this.withdrawn !== undefined) {
+        const seen = Atomics.compareExchange(words, index, current, withState(current, this.worker, SlotState.RETURNED));
+        if (seen === current) {
+          this.withdrawn(slot);
+          return -1;
+        }
+        current = seen;
+      } else {
+        return -1;
+      }
     }
-    if (state === SlotState.CANCELLED && this.withdrawn !== undefined) {
-      const returned = withState(current, this.worker, SlotState.RETURNED);
-      if (Atomics.compareExchange(this.table.words, index, current, returned) === current) this.withdrawn(slot);
-    }
-    return -1;
   }
 
   /** A withdrawn call's slot that a native queue took for this claim: hands it to the main thread. */

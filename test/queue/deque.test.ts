@@ -10,7 +10,7 @@ import { SlotClaim } from '../../src/queue/claim.js';
 import { ChaseLevDeque } from '../../src/queue/deque.js';
 import { NativeDeque } from '../../src/queue/native-deque.js';
 import { EMPTY, type QueueBackend, RETRY, type WorkQueue } from '../../src/queue/work-queue.js';
-import { SlotState, makeStateWord } from '../../src/shm/slot.js';
+import { SlotState, makeStateWord, stateOf } from '../../src/shm/slot.js';
 import { workerDeque } from '../../src/shm/views.js';
 import { claimOwners, itemClaim, itemClaimTable, itemClaimsBuffer } from '../support/claims.js';
 import { allocatePoolMemory, nearInt32Wrap, sharedWords } from '../support/shared.js';
@@ -333,6 +333,63 @@ describe(`batch steal: 1 owner mixing push and pop, ${THIEVES} thieves moving en
       // Guards against a vacuous pass: entries really moved in batches, and were taken from them.
       expect(thiefStats.reduce((sum, stats) => sum + stats.moved, 0)).toBeGreaterThan(0);
       expect(thiefStats.reduce((sum, stats) => sum + stats.taken, 0)).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS + 10_000,
+  );
+});
+
+/**
+ * The main thread withdraws calls that sit in the injector while workers claim them: a withdrawal
+ * can land between a taker's read of the item's state and its compare-exchange. The taker must then
+ * take the tombstone and hand it back, or the withdrawn call's slot would never return.
+ */
+describe(`withdrawn items in the injector: 1 producer withdrawing some of what it pushed, ${THIEVES} takers`, () => {
+  it.each(IMPLS)(
+    `each of ${ITEMS} items is either run once or handed back once (%s takers)`,
+    async (impl) => {
+      const memory = allocatePoolMemory({ slots: CAPACITY });
+      const claims = itemClaimsBuffer(ITEMS);
+      openQueue(memory, 'injector', 'js', itemClaimTable(claims)).reset(0);
+      const handedBack = tallyBuffer(ITEMS);
+      const withdrawn = tallyBuffer(ITEMS);
+      const common = { ...memory, queue: 'injector' as const, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS), claims };
+      const producer: ThreadSpec = {
+        script: new URL('./workers/withdrawing-producer.ts', import.meta.url),
+        name: 'withdrawing producer',
+        data: { ...common, impl: 'js', taker: 0, seed: 1, items: ITEMS, withdrawn },
+      };
+      const takers = Array.from(
+        { length: THIEVES },
+        (_, i): ThreadSpec<StealerData> => ({
+          script: new URL('./workers/stealer.ts', import.meta.url),
+          name: `taker ${i + 1}`,
+          data: { ...common, impl, taker: i + 1, seed: i + 2, expectFifo: true, backOffWhenEmpty: true, handedBack },
+        }),
+      );
+      const [producerStats, ...takerStats] = (await runThreads(
+        [producer, ...takers],
+        TIMEOUT_MS,
+        `${ITEMS} items with withdrawals did not drain`,
+      )) as [ProducerStats & { withdrawn: number }, ...StealerStats[]];
+      logStats(`withdrawals, ${impl} takers`, { producerStats, takerStats });
+
+      const taken = new Int32Array(common.taken);
+      const returned = new Int32Array(handedBack);
+      const withdrawals = new Int32Array(withdrawn);
+      const states = new Int32Array(claims);
+      const wrong: string[] = [];
+      for (let item = 0; item < ITEMS && wrong.length < 10; item++) {
+        const state = stateOf(states[item]);
+        const ok =
+          withdrawals[item] === 1
+            ? returned[item] === 1 && taken[item] === 0 && state === SlotState.RETURNED
+            : returned[item] === 0 && taken[item] === 1 && state === SlotState.RUNNING;
+        if (!ok) wrong.push(`item ${item}: withdrawn ${withdrawals[item]}, run ${taken[item]}, handed back ${returned[item]}, state ${state}`);
+      }
+      expect(wrong).toEqual([]);
+      // Guards against a vacuous pass: withdrawals really happened, and so did runs.
+      expect(producerStats.withdrawn).toBeGreaterThan(0);
+      expect(takerStats.reduce((sum, stats) => sum + stats.stolen, 0)).toBe(ITEMS - producerStats.withdrawn);
     },
     TIMEOUT_MS + 10_000,
   );

@@ -1,9 +1,10 @@
 /** What the queue tests and their worker threads agree on. */
-import type { ClaimTable, SlotClaim } from '../../../src/queue/claim.js';
+import { type ClaimTable, SlotClaim } from '../../../src/queue/claim.js';
 import type { QueueBackend, WorkQueue } from '../../../src/queue/work-queue.js';
 import { InjectorBlock, WorkerBlock, injectorWord, workerWord } from '../../../src/shm/layout.js';
 import { injectorLevels, workerDeque } from '../../../src/shm/views.js';
-import { itemClaim, itemClaimTable } from '../../support/claims.js';
+import { itemClaimTable } from '../../support/claims.js';
+import { recordTake } from '../../support/tally.js';
 import type { PoolMemory } from '../../support/shared.js';
 
 /** Which Chase–Lev deque of the layout a thread works on. */
@@ -28,6 +29,12 @@ export interface QueueThreadData extends PoolMemory {
   /** This thread's index, recorded as the owner of what it claims. */
   taker: number;
   seed: number;
+  /**
+   * Given to takers of an injector whose producer withdraws items: withdrawn items they find are
+   * handed back and counted here (one counter per item), the way a worker returns a withdrawn
+   * call's slot to the main thread.
+   */
+  handedBack?: SharedArrayBuffer;
 }
 
 export interface StealerData extends QueueThreadData {
@@ -86,7 +93,9 @@ export function openQueue(memory: PoolMemory, kind: QueueKind, impl: QueueBacken
 /** A test thread's queue and its claims on the items, as its data describes them. */
 export function openThreadQueue(data: QueueThreadData): { queue: WorkQueue; claim: SlotClaim } {
   const table = itemClaimTable(data.claims);
-  return { queue: openQueue(data, data.queue, data.impl, table), claim: itemClaim(table, data.taker) };
+  const handedBack = data.handedBack === undefined ? undefined : new Int32Array(data.handedBack);
+  const claim = new SlotClaim(table, data.taker, handedBack && ((slot) => recordTake(handedBack, slot)));
+  return { queue: openQueue(data, data.queue, data.impl, table), claim };
 }
 
 /** The word indices of the queue's `top` and `bottom`, for inspecting them after a run. */

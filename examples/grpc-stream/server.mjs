@@ -76,7 +76,7 @@ async function serveWithProcessor(call, processor, counters) {
     for await (const message of call.iterator({ destroyOnReturn: false })) {
       counters.read++;
       ids.set(position++, message.requestId);
-      yield { tool: message.call?.tool ?? '', argumentsJson: message.call?.argumentsJson ?? '' };
+      yield toolCallOf(message);
     }
   }
   try {
@@ -90,7 +90,8 @@ async function serveWithProcessor(call, processor, counters) {
     if (!cancelled.signal.aborted) call.end();
   } catch (error) {
     // Not a failed request (those are responses): the stream itself broke, e.g. the pool closed.
-    if (!cancelled.signal.aborted) call.destroy(grpcError(error));
+    // grpc-js turns an 'error' event on a server stream into the call's status.
+    if (!cancelled.signal.aborted) call.emit('error', grpcError(error));
   }
 }
 
@@ -104,7 +105,7 @@ async function serveInline(call, counters) {
       counters.read++;
       let response;
       try {
-        response = { requestId: message.requestId, result: { contentJson: handleToolCall({ tool: message.call?.tool ?? '', argumentsJson: message.call?.argumentsJson ?? '' }) } };
+        response = { requestId: message.requestId, result: { contentJson: handleToolCall(toolCallOf(message)) } };
       } catch (error) {
         response = { requestId: message.requestId, error: { kind: 'tool-failed', message: error instanceof Error ? error.message : String(error) } };
       }
@@ -113,8 +114,13 @@ async function serveInline(call, counters) {
     }
     if (!cancelled) call.end();
   } catch (error) {
-    if (!cancelled) call.destroy(grpcError(error));
+    if (!cancelled) call.emit('error', grpcError(error));
   }
+}
+
+/** The handler's request: what `handleToolCall` takes, from a StreamRequest. */
+function toolCallOf(message) {
+  return { tool: message.call?.tool ?? '', argumentsJson: message.call?.argumentsJson ?? '' };
 }
 
 /**

@@ -354,7 +354,7 @@ describe(`withdrawn items in the injector: 1 producer withdrawing some of what i
       const withdrawn = tallyBuffer(ITEMS);
       const common = { ...memory, queue: 'injector' as const, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS), claims };
       const producer: ThreadSpec = {
-        script: new URL('./workers/withdrawing-producer.ts', import.meta.url),
+        script: new URL('./workers/injector-producer.ts', import.meta.url),
         name: 'withdrawing producer',
         data: { ...common, impl: 'js', taker: 0, seed: 1, items: ITEMS, withdrawn },
       };

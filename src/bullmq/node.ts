@@ -1,0 +1,83 @@
+/**
+ * A node of a viscose cluster: serves a BullMQ queue with a local pool. Each job is one call of a
+ * task of the pool's module; BullMQ's worker takes up to `concurrency` jobs at a time and the pool
+ * runs them on its threads. A job's return value is the task's result; a failed task fails its job
+ * with the task's own error (message and stack, as BullMQ records them) and logs its name and code.
+ */
+import { hostname } from 'node:os';
+import { type Job, Worker, type WorkerOptions } from 'bullmq';
+import { TaskError } from '../errors.js';
+import type { ThreadPool } from '../pool/thread-pool.js';
+import { ERROR_LOG_PREFIX, type RedisLocation, type RemoteErrorDetails, type TaskJobData, connectRedis } from './jobs.js';
+
+export interface QueueNodeOptions extends RedisLocation {
+  /** The BullMQ queue's name. */
+  queue: string;
+  /**
+   * Jobs taken at once. Default: twice the pool's threads, so that the next jobs are on hand while
+   * results travel back to Redis.
+   */
+  concurrency?: number;
+  /**
+   * Any other BullMQ worker option, e.g. `lockDuration` and `stalledInterval`: how soon the jobs of
+   * a node that died are noticed (stalled) and run again elsewhere (30 s each by default).
+   */
+  worker?: Omit<WorkerOptions, 'connection' | 'concurrency' | 'name'>;
+}
+
+export interface QueueNode {
+  /** This node's name in error details: host and process id. */
+  readonly name: string;
+  /**
+   * Stops taking jobs and waits for the jobs in hand to finish (their results recorded). The pool
+   * stays open: it is the caller's.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts serving `options.queue` with `pool`. Resolves once the worker is connected. */
+export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): Promise<QueueNode> {
+  const name = `${hostname()}:${process.pid}`;
+  const connection = connectRedis(options);
+  const worker = new Worker<TaskJobData>(options.queue, (job) => runJob(pool, job, name), {
+    ...options.worker,
+    connection,
+    concurrency: options.concurrency ?? 2 * pool.settings.threads,
+    // Recorded on each job it takes (`processedBy`).
+    name,
+  });
+  // BullMQ reports a broken Redis connection here; the worker reconnects by itself.
+  worker.on('error', (error) => pool.settings.onError(error));
+  await worker.waitUntilReady();
+  return {
+    name,
+    async close() {
+      await worker.close();
+      // BullMQ leaves a connection it was given open.
+      await connection.quit();
+    },
+  };
+}
+
+async function runJob(pool: ThreadPool, job: Job<TaskJobData>, node: string): Promise<unknown> {
+  const { task, args } = job.data;
+  try {
+    return await pool.run(task, ...args);
+  } catch (error) {
+    const details = describeFailure(error, node);
+    await job.log(ERROR_LOG_PREFIX + JSON.stringify(details));
+    // What BullMQ records of a failure: the message as the failed reason, and the stack.
+    const failure = new Error(details.message);
+    failure.name = details.name;
+    if (details.stack !== undefined) failure.stack = details.stack;
+    throw failure;
+  }
+}
+
+/** The task's own error when the task threw, else the pool's error (unknown task, bad arguments...). */
+function describeFailure(error: unknown, node: string): RemoteErrorDetails {
+  const cause = error instanceof TaskError ? error.cause : error;
+  if (!(cause instanceof Error)) return { name: 'Error', message: String(cause), node };
+  const code = (cause as { code?: unknown }).code;
+  return { name: cause.name, message: cause.message, code: typeof code === 'string' ? code : undefined, stack: cause.stack, node };
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The `viscose` command. `viscose worker --module ./tasks.js --queue NAME --redis URL [--threads N]`
+ * starts a node of a cluster (viscose/bullmq): a pool over the task module serving the queue, until
+ * SIGTERM or SIGINT, on which it stops taking jobs, finishes the ones in hand and exits.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serveQueue } from './bullmq/node.js';
+import { ThreadPool } from './pool/thread-pool.js';
+
+const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
+                      [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]`;
+
+async function worker(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      module: { type: 'string' },
+      queue: { type: 'string' },
+      redis: { type: 'string' },
+      threads: { type: 'string' },
+      concurrency: { type: 'string' },
+      'lock-duration': { type: 'string' },
+      'stalled-interval': { type: 'string' },
+    },
+  });
+  if (values.module === undefined || values.queue === undefined || values.redis === undefined) throw new Error(USAGE);
+  const module = isAbsolute(values.module) ? values.module : resolve(process.cwd(), values.module);
+  const pool = await ThreadPool.create({ module: pathToFileURL(module), threads: optionalNumber('threads', values.threads) });
+  const node = await serveQueue(pool, {
+    queue: values.queue,
+    redis: values.redis,
+    concurrency: optionalNumber('concurrency', values.concurrency),
+    worker: {
+      lockDuration: optionalNumber('lock-duration', values['lock-duration']),
+      stalledInterval: optionalNumber('stalled-interval', values['stalled-interval']),
+    },
+  });
+  console.log(`viscose worker ${node.name}: serving queue ${values.queue} with ${pool.settings.threads} threads`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      console.log(`${signal}: finishing the jobs in hand`);
+      void node
+        .close()
+        .then(() => pool.close())
+        .then(() => console.log('stopped'));
+    });
+  }
+}
+
+function optionalNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === 'worker') await worker(rest);
+  else throw new Error(USAGE);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 2;
+}

@@ -1,0 +1,139 @@
+// viscose/bullmq against a real Redis: a client and two node processes, each serving the queue
+// with its own pool.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskError } from 'viscose';
+import { ClusterClient } from 'viscose/bullmq';
+import type * as Tasks from '../fixtures/tasks.mjs';
+import { type RedisServer, startRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const TASKS = fileURLToPath(new URL('../fixtures/tasks.mjs', import.meta.url));
+const QUEUE = 'viscose-test';
+
+interface NodeProcess {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** `viscose worker`, with short locks: a killed node's jobs are found stalled within seconds. */
+function startNode(redis: string): NodeProcess {
+  const args = ['worker', '--module', TASKS, '--queue', QUEUE, '--redis', redis, '--threads', '1', '--lock-duration', '2000', '--stalled-interval', '1000'];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  return { child, output: () => output };
+}
+
+describe('a cluster over BullMQ: a client and two nodes', () => {
+  let redis: RedisServer;
+  let nodes: NodeProcess[] = [];
+  let client: ClusterClient<typeof Tasks>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    nodes = [startNode(redis.url), startNode(redis.url)];
+    await waitFor(() => nodes.every((node) => node.output().includes('serving queue')), 30_000);
+    client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    for (const node of nodes) node.child.kill('SIGKILL');
+    await redis?.stop();
+  });
+
+  it('runs 10,000 tasks in one batch, each result correct, on both nodes', async () => {
+    const argsList = Array.from({ length: 10_000 }, (_, i): [number, number] => [i, 3 * i]);
+    const results = await client.runBatch('add', argsList);
+    expect(results).toEqual(argsList.map(([a, b]) => a + b));
+    // Both nodes took part: BullMQ records which worker processed each job.
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE, { connection });
+    try {
+      const jobs = await queue.getJobs(['completed'], 0, 10_000);
+      expect(jobs.length).toBeGreaterThanOrEqual(10_000);
+      const byNode = new Set(jobs.map((job) => job.processedBy));
+      expect(byNode.size).toBe(2);
+    } finally {
+      await queue.close();
+      await connection.quit();
+    }
+  });
+
+  it('runs single calls, with their results', async () => {
+    expect(await client.run('add', 2, 3)).toBe(5);
+    expect(await client.run('echo', 'a', [1, 2], { k: true })).toEqual(['a', [1, 2], { k: true }]);
+  });
+
+  it("delivers a task's error with its name, message, code and stack, and the node it ran on", async () => {
+    const failure = await client.run('fail', 'out of range', 'E_RANGE').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TaskError);
+    const error = failure as TaskError;
+    expect(error.task).toBe('fail');
+    expect(error.worker).toMatch(/:\d+$/); // host:pid of the node
+    const cause = error.cause as Error & { code?: string };
+    expect(cause.name).toBe('RangeError');
+    expect(cause.message).toBe('out of range');
+    expect(cause.code).toBe('E_RANGE');
+    expect(cause.stack).toContain('fail');
+    expect(cause.stack).toContain('tasks.mjs');
+  });
+
+  it('fails a batch call by its index and still runs the others', async () => {
+    const failure = await client.runBatch('failAt', [[0, 2], [1, 2], [2, 2], [3, 2]]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TaskError);
+    expect((failure as TaskError).index).toBe(2);
+  });
+
+  it('reports an unknown task as a failure of that call', async () => {
+    const failure = await (client as unknown as ClusterClient).run('noSuchTask').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TaskError);
+    expect(((failure as TaskError).cause as Error).message).toMatch(/noSuchTask/);
+  });
+
+  it('drains on SIGTERM: the jobs a node has in hand finish, then it exits', async () => {
+    const extra = startNode(redis.url);
+    await waitFor(() => extra.output().includes('serving queue'), 30_000);
+    const name = /viscose worker (\S+): serving/.exec(extra.output())![1];
+    const values = Array.from({ length: 30 }, (_, i) => i);
+    const batch = client.runBatch('delayedEcho', values.map((i): [number, number] => [i, 100]));
+    await waitFor(async () => (await jobsProcessedBy(name, ['active'])) > 0, 10_000);
+    const exited = once(extra.child, 'exit');
+    extra.child.kill('SIGTERM');
+    expect(await batch).toEqual(values);
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(extra.output()).toContain('SIGTERM: finishing the jobs in hand');
+    expect(extra.output()).toContain('stopped');
+    expect(await jobsProcessedBy(name, ['completed'])).toBeGreaterThan(0);
+  });
+
+  it('completes every task when a node is killed in the middle (its jobs run again elsewhere)', async () => {
+    const doomed = startNode(redis.url);
+    await waitFor(() => doomed.output().includes('serving queue'), 30_000);
+    const name = /viscose worker (\S+): serving/.exec(doomed.output())![1];
+    const values = Array.from({ length: 300 }, (_, i) => i);
+    const batch = client.runBatch('delayedEcho', values.map((i): [number, number] => [i, 10]));
+    await waitFor(async () => (await jobsProcessedBy(name, ['active'])) > 0, 10_000);
+    doomed.child.kill('SIGKILL');
+    expect(await batch).toEqual(values);
+  });
+
+  /** How many jobs in these states the node named `name` took. */
+  async function jobsProcessedBy(name: string, states: ('active' | 'completed')[]): Promise<number> {
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE, { connection });
+    try {
+      return (await queue.getJobs(states, 0, 100_000)).filter((job) => job.processedBy === name).length;
+    } finally {
+      await queue.close();
+      await connection.quit();
+    }
+  }
+});

@@ -28,21 +28,29 @@ async function worker(args: string[]): Promise<void> {
   });
   if (values.module === undefined || values.queue === undefined || values.redis === undefined) throw new Error(USAGE);
   const module = isAbsolute(values.module) ? values.module : resolve(process.cwd(), values.module);
+  const concurrency = optionalNumber('concurrency', values.concurrency);
+  const lockDuration = optionalNumber('lock-duration', values['lock-duration']);
+  const stalledInterval = optionalNumber('stalled-interval', values['stalled-interval']);
   const pool = await ThreadPool.create({ module: pathToFileURL(module), threads: optionalNumber('threads', values.threads) });
-  const node = await serveQueue(pool, {
-    queue: values.queue,
-    redis: values.redis,
-    concurrency: optionalNumber('concurrency', values.concurrency),
-    worker: {
-      lockDuration: optionalNumber('lock-duration', values['lock-duration']),
-      stalledInterval: optionalNumber('stalled-interval', values['stalled-interval']),
-    },
-  });
+  let node;
+  try {
+    node = await serveQueue(pool, {
+      queue: values.queue,
+      redis: values.redis,
+      concurrency,
+      // Only what was given: BullMQ rejects an option present but undefined.
+      worker: { ...(lockDuration === undefined ? {} : { lockDuration }), ...(stalledInterval === undefined ? {} : { stalledInterval }) },
+    });
+  } catch (error) {
+    await pool.close(); // or its threads would keep the process alive
+    throw error;
+  }
   console.log(`viscose worker ${node.name}: serving queue ${values.queue} with ${pool.settings.threads} threads`);
+  const serving = node;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       console.log(`${signal}: finishing the jobs in hand`);
-      void node
+      void serving
         .close()
         .then(() => pool.close())
         .then(() => console.log('stopped'));

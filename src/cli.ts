@@ -32,25 +32,21 @@ async function worker(args: string[]): Promise<void> {
   const lockDuration = optionalNumber('lock-duration', values['lock-duration']);
   const stalledInterval = optionalNumber('stalled-interval', values['stalled-interval']);
   const pool = await ThreadPool.create({ module: pathToFileURL(module), threads: optionalNumber('threads', values.threads) });
-  let node;
-  try {
-    node = await serveQueue(pool, {
-      queue: values.queue,
-      redis: values.redis,
-      concurrency,
-      // Only what was given: BullMQ rejects an option present but undefined.
-      worker: { ...(lockDuration === undefined ? {} : { lockDuration }), ...(stalledInterval === undefined ? {} : { stalledInterval }) },
-    });
-  } catch (error) {
+  const node = await serveQueue(pool, {
+    queue: values.queue,
+    redis: values.redis,
+    concurrency,
+    // Only what was given: BullMQ rejects an option present but undefined.
+    worker: { ...(lockDuration === undefined ? {} : { lockDuration }), ...(stalledInterval === undefined ? {} : { stalledInterval }) },
+  }).catch(async (error: unknown) => {
     await pool.close(); // or its threads would keep the process alive
     throw error;
-  }
+  });
   console.log(`viscose worker ${node.name}: serving queue ${values.queue} with ${pool.settings.threads} threads`);
-  const serving = node;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       console.log(`${signal}: finishing the jobs in hand`);
-      void serving
+      void node
         .close()
         .then(() => pool.close())
         .then(() => console.log('stopped'));

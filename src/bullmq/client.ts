@@ -68,18 +68,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       return await job.waitUntilFinished(this.events);
     } catch (error) {
       const details = await this.detailsOf(job.id!);
-      throw new TaskError(task, details?.node ?? 'a cluster node', this.failureOf(details, error), index);
+      throw new TaskError(task, details?.node ?? 'a cluster node', failureOf(details, error), index);
     }
-  }
-
-  /** The task's error, rebuilt from what the node logged (name, message, code, stack). */
-  private failureOf(details: RemoteErrorDetails | undefined, reported: unknown): Error {
-    if (details === undefined) return reported instanceof Error ? reported : new Error(String(reported));
-    const error = new Error(details.message);
-    error.name = details.name;
-    if (details.stack !== undefined) error.stack = details.stack;
-    if (details.code !== undefined) Object.assign(error, { code: details.code });
-    return error;
   }
 
   private async detailsOf(id: string): Promise<RemoteErrorDetails | undefined> {
@@ -87,4 +77,14 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     const line = logs.find((entry) => entry.startsWith(ERROR_LOG_PREFIX));
     return line === undefined ? undefined : (JSON.parse(line.slice(ERROR_LOG_PREFIX.length)) as RemoteErrorDetails);
   }
+}
+
+/** The task's error, rebuilt from what the node logged (name, message, code, stack). */
+function failureOf(details: RemoteErrorDetails | undefined, reported: unknown): Error {
+  if (details === undefined) return reported instanceof Error ? reported : new Error(String(reported));
+  const error = new Error(details.message);
+  error.name = details.name;
+  if (details.stack !== undefined) error.stack = details.stack;
+  if (details.code !== undefined) Object.assign(error, { code: details.code });
+  return error;
 }

@@ -54,10 +54,9 @@ export class ScopeRecords {
    * had counted the spawn in. The caller pushes the entry afterwards.
    */
   addSpawn(record: number, slot: number, enqueue: () => number): number {
-    let entry = -1;
-    this.change(record, slot, +1, () => {
-      entry = enqueue();
-    });
+    this.startChange(record, slot, +1);
+    const entry = enqueue();
+    this.finishChange(record);
     return entry;
   }
 
@@ -87,34 +86,33 @@ export class ScopeRecords {
     const { slots, self } = this;
     const words = slots.words;
     const owner = nestedOwner(this.layout, record);
-    const left = this.change(record, part >= 0 ? part : BODY_PART, -1, (partsLeft) => {
-      if (part >= 0) {
-        const state = slots.word(part, SlotField.STATE);
-        Atomics.store(words, state, withState(Atomics.load(words, state), self, SlotState.DONE));
-      } else {
-        Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
-      }
-      if (partsLeft === 0 && owner < 0) completeMainRecord(slots, this.codec, record, self);
-    });
+    const left = this.startChange(record, part >= 0 ? part : BODY_PART, -1);
+    if (part >= 0) {
+      const state = slots.word(part, SlotField.STATE);
+      Atomics.store(words, state, withState(Atomics.load(words, state), self, SlotState.DONE));
+    } else {
+      Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
+    }
+    if (left === 0 && owner < 0) completeMainRecord(slots, this.codec, record, self);
+    this.finishChange(record);
     if (left !== 0) return;
     if (owner >= 0) this.wake(owner);
     else this.publishToMain(record);
   }
 
   /**
-   * One marked change of the record's count by `parts` for `part` (a slot, or BODY_PART), named in
-   * this worker's CHANGING word first; `recorded` runs while the mark is on. Returns the parts left.
+   * Starts a marked change of the record's count by `parts` for `part` (a slot, or BODY_PART),
+   * named in this worker's CHANGING word first. Returns the parts left. What the change records is
+   * done before finishChange removes the mark.
    */
-  private change(record: number, part: number, parts: number, recorded: (partsLeft: number) => void): number {
-    const words = this.slots.words;
-    const count = this.slots.word(record, SlotField.COUNT);
-    const finisher = workerFinisher(this.self);
-    Atomics.store(words, this.changingWord, part);
-    const left = beginChange(words, count, parts, finisher);
-    recorded(left);
-    endChange(words, count, finisher);
-    Atomics.store(words, this.changingWord, NO_PART);
-    return left;
+  private startChange(record: number, part: number, parts: number): number {
+    Atomics.store(this.slots.words, this.changingWord, part);
+    return beginChange(this.slots.words, this.slots.word(record, SlotField.COUNT), parts, workerFinisher(this.self));
+  }
+
+  private finishChange(record: number): void {
+    endChange(this.slots.words, this.slots.word(record, SlotField.COUNT), workerFinisher(this.self));
+    Atomics.store(this.slots.words, this.changingWord, NO_PART);
   }
 
   /** Whether every part of the scope finished. */

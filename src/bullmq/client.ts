@@ -2,46 +2,139 @@
  * The client of a viscose cluster: the `run` / `runBatch` of a local pool, over a BullMQ queue that
  * nodes (node.ts) serve. A call adds a job; its result comes back through BullMQ's queue events.
  */
-import { type Job, type JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { type JobsOptions, Queue, QueueEvents, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { TaskError } from '../errors.js';
+import { AbortError, InvalidOptionError, TaskError, ViscoseError } from '../errors.js';
+import { AbortListeners } from '../pool/abort-listeners.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
-import { ERROR_LOG_PREFIX, type RedisLocation, type RemoteErrorDetails, type TaskJobData, connectRedis } from './jobs.js';
+import { type Priority, priorityLevel } from '../queue/priority.js';
+import { withdrawJobs } from './cancellation.js';
+import {
+  ERROR_LOG_PREFIX,
+  JOB_PRIORITY,
+  type RedisLocation,
+  type RemoteErrorDetails,
+  type TaskJobData,
+  cancelChannel,
+  connectRedis,
+} from './jobs.js';
+import { type JobOutcome, ResultWatch } from './results.js';
 
 export interface ClusterClientOptions extends RedisLocation {
   /** The BullMQ queue's name, the one the nodes serve. */
   queue: string;
   /**
-   * BullMQ options for every job (`attempts`, `backoff`, `priority`, ...). By default a completed
-   * job's record is removed after an hour (a client that starts waiting for it late still finds its
-   * result), and a failed one after a day.
+   * BullMQ options for every job (`attempts`, `backoff`, `removeOnComplete`, ...), but not
+   * `priority` or `jobId`: a call's priority is set with {@link ClusterClient.with}, and the client
+   * names its jobs. By default a completed job's record is removed after an hour (a client that
+   * looks a result up late still finds it), and a failed one after a day.
    */
-  jobOptions?: JobsOptions;
+  jobOptions?: Omit<JobsOptions, 'priority' | 'jobId'>;
+  /**
+   * BullMQ queue options, e.g. `prefix` (the nodes must use the same) or `streams.events.maxLen`
+   * (the length Redis trims the queue's event stream to).
+   */
+  queueOptions?: Omit<QueueOptions, 'connection'>;
+  /**
+   * Milliseconds a call waits for its job's completion event before looking the job up in Redis
+   * (again after 2×, 4×, ... up to 5 minutes while it has not finished): events trimmed from the
+   * stream before this client read them are not waited for forever. Default 15,000.
+   */
+  resultCheckInterval?: number;
+  /** Receives failures no call can be told about (a look-up or a cancel that failed). Default: a process warning. */
+  onError?: (error: Error) => void;
+}
+
+/** Options of {@link ClusterClient.with}. */
+export interface ClusterCallOptions {
+  /**
+   * `'high'`, `'normal'` (the default) or `'low'`: the job's BullMQ priority (1, 2, 3). BullMQ
+   * starts waiting jobs strictly by priority, in the order added within one; a node runs the jobs it
+   * holds at the same priority on its pool.
+   */
+  priority?: Priority;
+  /**
+   * Aborting it rejects the calls with AbortError at once and withdraws their jobs: a job still
+   * waiting is removed from the queue; a running one is cancelled on its node (the task sees
+   * `isCancelled()` turn true; its job fails and is not retried).
+   */
+  signal?: AbortSignal;
+  /** BullMQ options for these jobs, over the client's `jobOptions` (not `priority` or `jobId`). */
+  job?: Omit<JobsOptions, 'priority' | 'jobId'>;
+}
+
+/** A client's calls with options, from {@link ClusterClient.with}. */
+export interface ClusterCalls<M> {
+  run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>>;
+  runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]>;
+  runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
+}
+
+/** The client was closed before the call's result arrived (its job still runs). */
+export class ClusterClientClosedError extends ViscoseError {
+  constructor() {
+    super('VISCOSE_CLIENT_CLOSED', 'the cluster client was closed before the result arrived (the job itself still runs)');
+  }
 }
 
 const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } };
+const CALL_OPTIONS = new Set(['priority', 'signal', 'job']);
+const RESERVED_JOB_OPTIONS = ['priority', 'jobId'];
+
+/** One call: its job's id and what settles its promise. */
+interface ClusterCall {
+  id: string;
+  outcome: Promise<unknown>;
+  settle(outcome: JobOutcome | Error): void;
+}
 
 export class ClusterClient<M extends TaskModule = UntypedModule> {
+  private readonly abortListeners = new AbortListeners();
+  /** Cancels in progress, awaited by close(). */
+  private readonly withdrawals = new Set<Promise<void>>();
+  private readonly plainCalls: ClusterCalls<M>;
+  private closed = false;
+
   private constructor(
     private readonly queue: Queue<TaskJobData>,
     private readonly events: QueueEvents,
     private readonly connections: Redis[],
     private readonly jobOptions: JobsOptions,
-  ) {}
+    private readonly channel: string,
+    private readonly watch: ResultWatch,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.plainCalls = this.with({});
+  }
 
   /** Connects to the queue; resolves once its events are being received. */
   static async connect<M extends TaskModule = UntypedModule>(options: ClusterClientOptions): Promise<ClusterClient<M>> {
+    const jobOptions = { ...DEFAULT_JOB_OPTIONS, ...checkedJobOptions('jobOptions', options.jobOptions) };
+    const checkInterval = options.resultCheckInterval ?? 15_000;
+    if (!Number.isFinite(checkInterval) || checkInterval <= 0) {
+      throw new InvalidOptionError('resultCheckInterval', `expected a positive number of milliseconds, got ${String(checkInterval)}`);
+    }
+    const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
     const connections = [connectRedis(options), connectRedis(options)];
-    const queue = new Queue<TaskJobData>(options.queue, { connection: connections[0] });
-    const events = new QueueEvents(options.queue, { connection: connections[1] });
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    return new ClusterClient<M>(queue, events, connections, { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions });
+    const queueOptions = options.queueOptions ?? {};
+    const queue = new Queue<TaskJobData>(options.queue, { ...queueOptions, connection: connections[0] });
+    const events = new QueueEvents(options.queue, { prefix: queueOptions.prefix, connection: connections[1] });
+    try {
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    } catch (error) {
+      await Promise.allSettled([events.close(), queue.close()]);
+      await Promise.allSettled(connections.map((connection) => connection.quit()));
+      throw error;
+    }
+    const watch = new ResultWatch(queue, events, checkInterval, onError);
+    const channel = cancelChannel(options.queue, queueOptions.prefix);
+    return new ClusterClient<M>(queue, events, connections, jobOptions, channel, watch, onError);
   }
 
   /** Runs `name(...args)` on some node. Rejects with a TaskError whose `cause` is the task's error. */
-  async run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
-    const job = await this.queue.add(name, { task: name, args }, this.jobOptions);
-    return this.outcome(job, name) as Promise<TaskResult<M, K>>;
+  run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
+    return this.plainCalls.run(name, ...args);
   }
 
   /**
@@ -49,39 +142,164 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
    * over the nodes. Resolves with the results in order; rejects with the first failure, in order
    * (the other calls still run).
    */
-  async runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
-    const jobs = await this.queue.addBulk(Array.from(argsList, (args) => ({ name, data: { task: name, args }, opts: this.jobOptions })));
-    const outcomes = jobs.map((job, index) => this.outcome(job, name, index));
-    for (const outcome of outcomes) outcome.catch(() => {}); // reported through Promise.all below
-    return (await Promise.all(outcomes)) as TaskResult<M, K>[];
+  runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
+    return this.plainCalls.runBatch(name, argsList);
   }
 
-  /** Closes the client's connections (jobs already added still run). */
+  /** Like runBatch, but settles with every call's outcome, as `Promise.allSettled` does. */
+  runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]> {
+    return this.plainCalls.runBatchSettled(name, argsList);
+  }
+
+  /** The client's calls with options: `client.with({ priority: 'high', signal }).run('resize', image, 200)`. */
+  with(options: ClusterCallOptions): ClusterCalls<M> {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
+    for (const key of Object.keys(options)) {
+      if (!CALL_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown call option');
+    }
+    priorityLevel(options.priority); // validates it
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
+    const jobOptions: JobsOptions = {
+      ...this.jobOptions,
+      ...checkedJobOptions('job', options.job),
+      priority: JOB_PRIORITY[options.priority ?? 'normal'],
+    };
+    const submit = <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>, batch: boolean) =>
+      this.submit(name, Array.from(argsList) as unknown[][], jobOptions, batch, signal);
+    return {
+      run: async <K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>) => {
+        const [call] = await submit(name, [args], false);
+        return (await call) as TaskResult<M, K>;
+      },
+      runBatch: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) => {
+        const calls = await submit(name, argsList, true);
+        for (const call of calls) call.catch(() => {}); // reported through Promise.all below
+        return (await Promise.all(calls)) as TaskResult<M, K>[];
+      },
+      runBatchSettled: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
+        (await Promise.allSettled(await submit(name, argsList, true))) as PromiseSettledResult<TaskResult<M, K>>[],
+    };
+  }
+
+  /**
+   * Stops waiting: calls still waiting for a result reject with ClusterClientClosedError (their
+   * jobs still run), cancels in progress finish, and the client's connections close.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watch.close(new ClusterClientClosedError());
+    await Promise.allSettled(this.withdrawals);
     await Promise.all([this.events.close(), this.queue.close()]);
     // BullMQ leaves the connections it was given open.
     await Promise.all(this.connections.map((connection) => connection.quit()));
   }
 
-  private async outcome(job: Job<TaskJobData>, task: string, index?: number): Promise<unknown> {
+  /**
+   * Adds one job per argument list and returns each call's promise once they are in the queue.
+   * Every waiter is registered before the add, so no completion can come unheard.
+   */
+  private async submit(name: string, argsList: unknown[][], jobOptions: JobsOptions, batch: boolean, signal?: AbortSignal): Promise<Promise<unknown>[]> {
+    if (this.closed) throw new ClusterClientClosedError();
+    if (signal?.aborted) throw new AbortError(signal.reason);
+    const calls = argsList.map((_, index) => this.expect(name, batch ? index : undefined));
+    let added = false;
+    let aborted = false;
+    const forgetAbort =
+      signal === undefined
+        ? undefined
+        : this.abortListeners.add(signal, () => {
+            aborted = true;
+            for (const call of calls) call.settle(new AbortError(signal.reason));
+            if (added) this.withdraw(calls, signal.reason);
+          });
     try {
-      return await job.waitUntilFinished(this.events);
+      await this.queue.addBulk(argsList.map((args, index) => ({ name, data: { task: name, args }, opts: { ...jobOptions, jobId: calls[index].id } })));
     } catch (error) {
-      const details = await this.detailsOf(job.id!);
-      throw new TaskError(task, details?.node ?? 'a cluster node', failureOf(details, error), index);
+      forgetAbort?.();
+      for (const { id } of calls) this.watch.forget(id);
+      throw error;
     }
+    added = true;
+    if (aborted) this.withdraw(calls, signal!.reason);
+    for (const { id } of calls) this.watch.added(id);
+    if (forgetAbort !== undefined) {
+      let unsettled = calls.length;
+      const settled = () => {
+        if (--unsettled === 0) forgetAbort();
+      };
+      for (const { outcome } of calls) outcome.then(settled, settled);
+    }
+    return calls.map(({ outcome }) => outcome);
   }
 
-  private async detailsOf(id: string): Promise<RemoteErrorDetails | undefined> {
-    const { logs } = await this.queue.getJobLogs(id);
-    const line = logs.find((entry) => entry.startsWith(ERROR_LOG_PREFIX));
-    return line === undefined ? undefined : (JSON.parse(line.slice(ERROR_LOG_PREFIX.length)) as RemoteErrorDetails);
+  /** A call whose promise the job's outcome settles; a failure carries the node's error details. */
+  private expect(task: string, index: number | undefined): ClusterCall {
+    const id = randomUUID();
+    let settled = false;
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: unknown) => void;
+    const outcome = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const settle = (result: JobOutcome | Error): void => {
+      if (settled) return;
+      settled = true;
+      this.watch.forget(id);
+      if (result instanceof Error) reject(result);
+      else if (result.completed) resolve(result.value);
+      else this.failureOf(id, task, result.failedReason, index).then(reject, reject);
+    };
+    this.watch.expect(id, settle);
+    return { id, outcome, settle };
+  }
+
+  /** Withdraws the jobs of aborted calls, in the background (close() waits for it). */
+  private withdraw(calls: ClusterCall[], reason: unknown): void {
+    const text = reason instanceof Error ? reason.message : String(reason);
+    const withdrawal = withdrawJobs(
+      this.queue,
+      this.connections[0],
+      this.channel,
+      calls.map(({ id }) => id),
+      text,
+    ).catch((error: unknown) => this.onError(new Error('viscose: could not withdraw the jobs of aborted calls', { cause: error })));
+    this.withdrawals.add(withdrawal);
+    void withdrawal.finally(() => this.withdrawals.delete(withdrawal));
+  }
+
+  /** The TaskError of a failed job, with the task's error rebuilt from what its node logged. */
+  private async failureOf(id: string, task: string, failedReason: string, index: number | undefined): Promise<TaskError> {
+    let details: RemoteErrorDetails | undefined;
+    try {
+      const { logs } = await this.queue.getJobLogs(id);
+      const line = logs.find((entry) => entry.startsWith(ERROR_LOG_PREFIX));
+      if (line !== undefined) details = JSON.parse(line.slice(ERROR_LOG_PREFIX.length)) as RemoteErrorDetails;
+    } catch (error) {
+      // The failure is still reported, with BullMQ's failed reason only.
+      this.onError(new Error(`viscose: could not read the error details of job ${id}`, { cause: error }));
+    }
+    return new TaskError(task, details?.node ?? 'a cluster node', rebuiltError(details, failedReason), index);
   }
 }
 
+function checkedJobOptions(option: string, jobOptions: JobsOptions | undefined): JobsOptions {
+  if (jobOptions === undefined) return {};
+  if (jobOptions === null || typeof jobOptions !== 'object') throw new InvalidOptionError(option, 'expected an object of BullMQ job options');
+  for (const key of RESERVED_JOB_OPTIONS) {
+    if (key in jobOptions) {
+      const instead = key === 'priority' ? "set a call's priority with client.with({ priority })" : 'the client names its jobs';
+      throw new InvalidOptionError(`${option}.${key}`, instead);
+    }
+  }
+  return jobOptions;
+}
+
 /** The task's error, rebuilt from what the node logged (name, message, code, stack). */
-function failureOf(details: RemoteErrorDetails | undefined, reported: unknown): Error {
-  if (details === undefined) return reported instanceof Error ? reported : new Error(String(reported));
+function rebuiltError(details: RemoteErrorDetails | undefined, failedReason: string): Error {
+  if (details === undefined) return new Error(failedReason);
   const error = new Error(details.message);
   error.name = details.name;
   if (details.stack !== undefined) error.stack = details.stack;

@@ -5,6 +5,7 @@
  * README's *Scale-out*).
  */
 import { Redis } from 'ioredis';
+import type { Priority } from '../queue/priority.js';
 
 /** The data of one job: a task of the module and its arguments. */
 export interface TaskJobData {
@@ -36,4 +37,37 @@ export interface RedisLocation {
  */
 export function connectRedis({ redis }: RedisLocation): Redis {
   return new Redis(redis, { maxRetriesPerRequest: null });
+}
+
+/**
+ * The BullMQ priority of each call priority (1 is BullMQ's most urgent). Every job gets one: BullMQ
+ * takes jobs without a priority before all prioritized ones, so a `normal` call left without one
+ * would pass every `high` call. Within a priority BullMQ keeps the order in which jobs were added.
+ */
+export const JOB_PRIORITY: Readonly<Record<Priority, number>> = { high: 1, normal: 2, low: 3 };
+
+/**
+ * The pool priority a node runs a job at, so that among the jobs it holds the more urgent are
+ * taken first. Jobs added by other producers may carry any BullMQ priority: none counts as normal,
+ * anything less urgent than normal as low.
+ */
+export function poolPriorityOf(jobPriority: number | undefined): Priority {
+  if (jobPriority === JOB_PRIORITY.high) return 'high';
+  if (jobPriority === undefined || jobPriority === 0 || jobPriority === JOB_PRIORITY.normal) return 'normal';
+  return 'low';
+}
+
+/**
+ * A client's request to stop jobs that a node is running, published on the queue's
+ * {@link cancelChannel} (Redis pub/sub: BullMQ can stop a running job only from the worker that
+ * holds it, and its own event stream would be trimmed by publishing into it).
+ */
+export interface CancelRequest {
+  ids: string[];
+  reason: string;
+}
+
+/** The pub/sub channel of a queue's cancel requests. */
+export function cancelChannel(queue: string, prefix = 'bull'): string {
+  return `${prefix}:${queue}:viscose-cancel`;
 }

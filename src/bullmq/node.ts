@@ -3,12 +3,22 @@
  * task of the pool's module; BullMQ's worker takes up to `concurrency` jobs at a time and the pool
  * runs them on its threads. A job's return value is the task's result; a failed task fails its job
  * with the task's own error (message and stack, as BullMQ records them) and logs its name and code.
+ * A job's BullMQ priority becomes its pool priority; a client's cancel request aborts its pool call.
  */
 import { hostname } from 'node:os';
-import { type Job, Worker, type WorkerOptions } from 'bullmq';
-import { TaskError } from '../errors.js';
+import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { AbortError, TaskError } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
-import { ERROR_LOG_PREFIX, type RedisLocation, type RemoteErrorDetails, type TaskJobData, connectRedis } from './jobs.js';
+import { CancelListener } from './cancellation.js';
+import {
+  ERROR_LOG_PREFIX,
+  type RedisLocation,
+  type RemoteErrorDetails,
+  type TaskJobData,
+  cancelChannel,
+  connectRedis,
+  poolPriorityOf,
+} from './jobs.js';
 
 export interface QueueNodeOptions extends RedisLocation {
   /** The BullMQ queue's name. */
@@ -38,32 +48,55 @@ export interface QueueNode {
 /** Starts serving `options.queue` with `pool`. Resolves once the worker is connected. */
 export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): Promise<QueueNode> {
   const name = `${hostname()}:${process.pid}`;
+  const onError = (error: Error) => pool.settings.onError(error);
   const connection = connectRedis(options);
-  const worker = new Worker<TaskJobData>(options.queue, (job) => runJob(pool, job, name), {
+  let cancels: CancelListener | undefined;
+  // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
+  const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) =>
+    runJob(pool, job, signal, name, cancels!);
+  const worker = new Worker<TaskJobData>(options.queue, processor, {
     ...options.worker,
     connection,
     concurrency: options.concurrency ?? 2 * pool.settings.threads,
     // Recorded on each job it takes (`processedBy`).
     name,
+    autorun: false,
   });
   // BullMQ reports a broken Redis connection here; the worker reconnects by itself.
-  worker.on('error', (error) => pool.settings.onError(error));
+  worker.on('error', onError);
+  try {
+    cancels = await CancelListener.listen(connectRedis(options), cancelChannel(options.queue, options.worker?.prefix), worker, onError);
+  } catch (error) {
+    await worker.close();
+    await connection.quit();
+    throw error;
+  }
+  void worker.run().catch(onError);
   await worker.waitUntilReady();
   return {
     name,
     async close() {
       await worker.close();
       // BullMQ leaves a connection it was given open.
-      await connection.quit();
+      await Promise.all([connection.quit(), cancels!.close()]);
     },
   };
 }
 
-async function runJob(pool: ThreadPool, job: Job<TaskJobData>, node: string): Promise<unknown> {
+async function runJob(
+  pool: ThreadPool,
+  job: Job<TaskJobData>,
+  signal: AbortSignal | undefined,
+  node: string,
+  cancels: CancelListener,
+): Promise<unknown> {
   const { task, args } = job.data;
+  // Unrecoverable: a cancelled job is not retried, whatever its `attempts`.
+  if (cancels.wasCancelled(job.id!)) throw new UnrecoverableError('cancelled by its caller before it started');
   try {
-    return await pool.run(task, ...args);
+    return await pool.with({ priority: poolPriorityOf(job.opts.priority), signal }).run(task, ...args);
   } catch (error) {
+    if (error instanceof AbortError) throw new UnrecoverableError(`cancelled by its caller: ${reasonText(error.cause)}`);
     const details = describeFailure(error, node);
     await job.log(ERROR_LOG_PREFIX + JSON.stringify(details));
     // What BullMQ records of a failure: the message as the failed reason, and the stack.
@@ -80,4 +113,8 @@ function describeFailure(error: unknown, node: string): RemoteErrorDetails {
   if (!(cause instanceof Error)) return { name: 'Error', message: String(cause), node };
   const code = (cause as { code?: unknown }).code;
   return { name: cause.name, message: cause.message, code: typeof code === 'string' ? code : undefined, stack: cause.stack, node };
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }

@@ -25,6 +25,7 @@ import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
 import { SlotFlag, ownerOf } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
+import { AbortListeners } from './abort-listeners.js';
 import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import { retryingOnCrash } from './retry.js';
@@ -75,8 +76,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private closedGracefully = false;
   /** terminate()'s work, once it was called. */
   private terminating: Promise<void> | undefined;
-  /** Calls that an abort of their signal withdraws, by signal (one listener per signal). */
-  private readonly abortable = new WeakMap<AbortSignal, { calls: Set<() => void>; onAbort: () => void }>();
+  /** Withdraws calls whose signal aborts. */
+  private readonly abortListeners = new AbortListeners(() => this.notifyDrained());
   /** Set when every worker has died and none could be replaced: every call fails with it. */
   private failure: ThreadPoolError | undefined;
   private drainedWaiters: (() => void)[] = [];
@@ -314,34 +315,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /**
    * Makes an abort of `signal` withdraw the call's pending works from the dispatcher and reject it
-   * with AbortError. Returns what forgets the call, to be called once it settles. A signal gets one
-   * listener however many calls share it (Node warns past ten listeners on one signal).
+   * with AbortError. Returns what forgets the call, to be called once it settles.
    */
   private withdrawOnAbort(signal: AbortSignal, works: () => PendingWork[], reject: (reason: unknown) => void): () => void {
-    const withdraw = () => {
+    return this.abortListeners.add(signal, () => {
       for (const work of works()) this.plane.dispatcher.cancel(work);
       reject(new AbortError(signal.reason));
-    };
-    let group = this.abortable.get(signal);
-    if (group === undefined) {
-      const calls = new Set<() => void>();
-      const onAbort = () => {
-        this.abortable.delete(signal);
-        for (const call of calls) call();
-        this.notifyDrained();
-      };
-      group = { calls, onAbort };
-      this.abortable.set(signal, group);
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    const { calls, onAbort } = group;
-    calls.add(withdraw);
-    return () => {
-      calls.delete(withdraw);
-      if (calls.size > 0 || this.abortable.get(signal)?.calls !== calls) return;
-      this.abortable.delete(signal);
-      signal.removeEventListener('abort', onAbort);
-    };
+    });
   }
 
   /**

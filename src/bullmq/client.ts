@@ -174,7 +174,6 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       },
       runBatch: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) => {
         const calls = await submit(name, argsList, true);
-        for (const call of calls) call.catch(() => {}); // reported through Promise.all below
         return (await Promise.all(calls)) as TaskResult<M, K>[];
       },
       runBatchSettled: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
@@ -244,6 +243,9 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       resolve = res;
       reject = rej;
     });
+    // An abort while the job is being added settles the call before the caller holds its promise;
+    // the caller's own handler, attached then, still sees the rejection.
+    outcome.catch(() => {});
     const settle = (result: JobOutcome | Error): void => {
       if (settled) return;
       settled = true;

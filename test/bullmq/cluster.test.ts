@@ -1,38 +1,15 @@
 // viscose/bullmq against a real Redis: a client and two node processes, each serving the queue
 // with its own pool.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskError } from 'viscose';
 import { ClusterClient } from 'viscose/bullmq';
-import type * as Tasks from '../fixtures/tasks.mjs';
+import type * as Tasks from '../fixtures/cluster-tasks.mjs';
+import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const TASKS = fileURLToPath(new URL('../fixtures/tasks.mjs', import.meta.url));
 const QUEUE = 'viscose-test';
-
-interface NodeProcess {
-  child: ChildProcess;
-  output: () => string;
-}
-
-/**
- * `viscose worker`; `shortLocks`: a killed node's jobs are found stalled within seconds (BullMQ's
- * default is 30 s).
- */
-function startNode(redis: string, shortLocks = true): NodeProcess {
-  const locks = shortLocks ? ['--lock-duration', '2000', '--stalled-interval', '1000'] : [];
-  const args = ['worker', '--module', TASKS, '--queue', QUEUE, '--redis', redis, '--threads', '1', ...locks];
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return { child, output: () => output };
-}
 
 describe('a cluster over BullMQ: a client and two nodes', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -41,8 +18,8 @@ describe('a cluster over BullMQ: a client and two nodes', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    nodes = [startNode(redis.url), startNode(redis.url)];
-    await waitFor(() => nodes.every((node) => node.output().includes('serving queue')), 30_000);
+    nodes = [startNode(redis.url, { queue: QUEUE }), startNode(redis.url, { queue: QUEUE })];
+    await Promise.all(nodes.map((node) => node.serving()));
     client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
   });
 
@@ -57,17 +34,9 @@ describe('a cluster over BullMQ: a client and two nodes', () => {
     const results = await client.runBatch('add', argsList);
     expect(results).toEqual(argsList.map(([a, b]) => a + b));
     // Both nodes took part: BullMQ records which worker processed each job.
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(QUEUE, { connection });
-    try {
-      const jobs = await queue.getJobs(['completed'], 0, 10_000);
-      expect(jobs.length).toBeGreaterThanOrEqual(10_000);
-      const byNode = new Set(jobs.map((job) => job.processedBy));
-      expect(byNode.size).toBe(2);
-    } finally {
-      await queue.close();
-      await connection.quit();
-    }
+    const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['completed'], 0, 10_000));
+    expect(jobs.length).toBeGreaterThanOrEqual(10_000);
+    expect(new Set(jobs.map((job) => job.processedBy)).size).toBe(2);
   });
 
   it('runs single calls, with their results', async () => {
@@ -102,9 +71,8 @@ describe('a cluster over BullMQ: a client and two nodes', () => {
   });
 
   it('drains on SIGTERM: the jobs a node has in hand finish, then it exits', async () => {
-    const extra = startNode(redis.url, false); // and runs with BullMQ's own lock settings
-    await waitFor(() => extra.output().includes('serving queue'), 30_000);
-    const name = /viscose worker (\S+): serving/.exec(extra.output())![1];
+    const extra = startNode(redis.url, { queue: QUEUE, shortLocks: false }); // BullMQ's own lock settings
+    const name = await extra.serving();
     const values = Array.from({ length: 30 }, (_, i) => i);
     const batch = client.runBatch('delayedEcho', values.map((i): [number, number] => [i, 100]));
     await waitFor(async () => (await jobsProcessedBy(name, ['active'])) > 0, 10_000);
@@ -119,9 +87,8 @@ describe('a cluster over BullMQ: a client and two nodes', () => {
   });
 
   it('completes every task when a node is killed in the middle (its jobs run again elsewhere)', async () => {
-    const doomed = startNode(redis.url);
-    await waitFor(() => doomed.output().includes('serving queue'), 30_000);
-    const name = /viscose worker (\S+): serving/.exec(doomed.output())![1];
+    const doomed = startNode(redis.url, { queue: QUEUE });
+    const name = await doomed.serving();
     const values = Array.from({ length: 300 }, (_, i) => i);
     const batch = client.runBatch('delayedEcho', values.map((i): [number, number] => [i, 10]));
     await waitFor(async () => (await jobsProcessedBy(name, ['active'])) > 0, 10_000);
@@ -131,13 +98,7 @@ describe('a cluster over BullMQ: a client and two nodes', () => {
 
   /** How many jobs in these states the node named `name` took. */
   async function jobsProcessedBy(name: string, states: ('active' | 'completed')[]): Promise<number> {
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(QUEUE, { connection });
-    try {
-      return (await queue.getJobs(states, 0, 100_000)).filter((job) => job.processedBy === name).length;
-    } finally {
-      await queue.close();
-      await connection.quit();
-    }
+    const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(states, 0, 100_000));
+    return jobs.filter((job) => job.processedBy === name).length;
   }
 });

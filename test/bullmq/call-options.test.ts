@@ -1,0 +1,187 @@
+// viscose/bullmq call options against a real Redis: priorities, cancellation, retries, and a client
+// that missed its jobs' events. A node taking one job at a time on one thread makes the order in
+// which jobs run the order in which BullMQ handed them out.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortError, InvalidOptionError, TaskError } from 'viscose';
+import { ClusterClient, ClusterClientClosedError } from 'viscose/bullmq';
+import type * as Tasks from '../fixtures/cluster-tasks.mjs';
+import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { startRedis } from '../support/redis.mjs';
+import { waitFor } from '../support/wait-for.js';
+
+const QUEUE = 'viscose-one-at-a-time';
+
+describe('cluster calls with options, on a node that runs one job at a time', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let node: NodeProcess;
+  let client: ClusterClient<typeof Tasks>;
+  let dir: string;
+  let files = 0;
+  /** A fresh trace file for one test. */
+  const traceFile = () => join(dir, `trace-${files++}.txt`);
+  const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const hasLine = (file: string, line: string) => {
+    try {
+      return lines(file).includes(line);
+    } catch {
+      return false; // not written yet
+    }
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'viscose-cluster-'));
+    redis = await startRedis();
+    node = startNode(redis.url, { queue: QUEUE, concurrency: 1 });
+    await node.serving();
+    client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    node?.child.kill('SIGKILL');
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts waiting jobs by priority: high, then normal, then low, each in the order added', async () => {
+    const file = traceFile();
+    const blocker = client.run('recordUntilCancelled', file, 'blocker', 500);
+    await waitFor(() => hasLine(file, 'start blocker'));
+    const labels = (priority: string) => Array.from({ length: 5 }, (_, i): [string, string] => [file, `${priority} ${i}`]);
+    const low = client.with({ priority: 'low' }).runBatch('record', labels('low'));
+    const normal = client.runBatch('record', labels('normal'));
+    const high = client.with({ priority: 'high' }).runBatch('record', labels('high'));
+    await Promise.all([blocker, low, normal, high]);
+    const order = lines(file).filter((line) => !line.includes('blocker'));
+    expect(order).toEqual([...labels('high'), ...labels('normal'), ...labels('low')].map(([, label]) => label));
+  });
+
+  it('removes the waiting jobs of aborted calls: they never run', async () => {
+    const file = traceFile();
+    const blocker = client.run('recordUntilCancelled', file, 'blocker', 1000);
+    await waitFor(() => hasLine(file, 'start blocker'));
+    const controller = new AbortController();
+    const labels = Array.from({ length: 10 }, (_, i): [string, string] => [file, `withdrawn ${i}`]);
+    const batch = client.with({ signal: controller.signal }).runBatch('record', labels);
+    await waitFor(async () => (await withQueue(redis.url, QUEUE, (queue) => queue.getJobCountByTypes('prioritized'))) === 10);
+    controller.abort(new Error('changed my mind'));
+    const failure = await batch.catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AbortError);
+    expect(((failure as AbortError).cause as Error).message).toBe('changed my mind');
+    await waitFor(async () => (await withQueue(redis.url, QUEUE, (queue) => queue.getJobCountByTypes('prioritized'))) === 0);
+    expect(await blocker).toBe('timed out');
+    expect(await client.run('record', file, 'after')).toBe('after');
+    expect(lines(file)).toEqual(['start blocker', 'timed out blocker', 'after']);
+  });
+
+  it('cancels the running job of an aborted call on its node, and does not retry it', async () => {
+    const file = traceFile();
+    const controller = new AbortController();
+    const call = client.with({ signal: controller.signal, job: { attempts: 3 } }).run('recordUntilCancelled', file, 'long', 30_000);
+    await waitFor(() => hasLine(file, 'start long'));
+    controller.abort();
+    await expect(call).rejects.toBeInstanceOf(AbortError);
+    // The task itself saw the cancellation, on the node.
+    await waitFor(() => hasLine(file, 'cancelled long'));
+    const job = await waitForFailedJob('recordUntilCancelled', file);
+    expect(job.failedReason).toMatch(/^cancelled by its caller: /);
+    expect(job.attemptsMade).toBe(1);
+    expect(lines(file)).toEqual(['start long', 'cancelled long']);
+    // The node goes on serving.
+    expect(await client.run('add', 1, 2)).toBe(3);
+  });
+
+  it('rejects a call whose signal is already aborted, adding nothing', async () => {
+    const controller = new AbortController();
+    controller.abort('too late');
+    const before = await withQueue(redis.url, QUEUE, (queue) => queue.count());
+    await expect(client.with({ signal: controller.signal }).run('add', 1, 2)).rejects.toBeInstanceOf(AbortError);
+    expect(await withQueue(redis.url, QUEUE, (queue) => queue.count())).toBe(before);
+  });
+
+  it('retries a failed job as its BullMQ attempts allow, and fails it without them', async () => {
+    expect(await client.with({ job: { attempts: 2 } }).run('failOnce', traceFile())).toBe('second attempt');
+    const failure = await client.run('failOnce', traceFile()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TaskError);
+    expect(((failure as TaskError).cause as Error).message).toBe('first attempt fails');
+  });
+
+  it('settles every call of runBatchSettled, failures included', async () => {
+    const settled = await client.runBatchSettled('failAt', [[0, 1], [1, 1], [2, 1]]);
+    expect(settled.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: 0 });
+    expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(TaskError);
+    expect(((settled[1] as PromiseRejectedResult).reason as TaskError).index).toBe(1);
+  });
+
+  it('refuses call options it does not know or cannot honour, saying which', () => {
+    const refusal = (options: unknown) => {
+      try {
+        client.with(options as never);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    expect(refusal({ timeout: 10 })).toBeInstanceOf(InvalidOptionError);
+    expect(String(refusal({ priority: 'urgent' }))).toMatch(/priority.*'high', 'normal' or 'low'/);
+    expect(String(refusal({ signal: {} }))).toMatch(/signal.*AbortSignal/);
+    expect(String(refusal({ job: { priority: 1 } }))).toMatch(/job\.priority.*client\.with\(\{ priority \}\)/);
+    expect(String(refusal({ job: { jobId: 'mine' } }))).toMatch(/job\.jobId/);
+  });
+
+  it('rejects the calls still waiting when the client closes; their jobs still run', async () => {
+    const other = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
+    const file = traceFile();
+    const call = other.run('recordUntilCancelled', file, 'orphan', 300).catch((error: unknown) => error);
+    await waitFor(() => hasLine(file, 'start orphan'));
+    await other.close();
+    expect(await call).toBeInstanceOf(ClusterClientClosedError);
+    await expect(other.run('add', 1, 2)).rejects.toBeInstanceOf(ClusterClientClosedError);
+    await waitFor(() => hasLine(file, 'timed out orphan'));
+  });
+
+  /** The failed job of `task` whose first argument is `file`, once BullMQ has recorded it. */
+  async function waitForFailedJob(task: string, file: string) {
+    let found: Job | undefined;
+    await waitFor(async () => {
+      const failed = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['failed'], 0, 1000));
+      found = failed.find((job) => job.name === task && (job.data as { args: unknown[] }).args[0] === file);
+      return found !== undefined;
+    });
+    return found!;
+  }
+});
+
+describe('a client that missed its jobs’ completion events', () => {
+  it('looks its silent jobs up in Redis and settles every call', async () => {
+    const queue = 'viscose-trimmed-events';
+    const redis = await startRedis();
+    const node = startNode(redis.url, { queue });
+    // Redis trims the event stream to about 10 entries: events a busy client has not read are lost.
+    const client = await ClusterClient.connect<typeof Tasks>({
+      queue,
+      redis: redis.url,
+      queueOptions: { streams: { events: { maxLen: 10 } } },
+      resultCheckInterval: 300,
+    });
+    try {
+      await node.serving();
+      const argsList = Array.from({ length: 400 }, (_, i): [number, number] => [i, i]);
+      const batch = client.runBatch('add', argsList);
+      await waitFor(async () => (await withQueue(redis.url, queue, (inspected) => inspected.getCompletedCount())) > 0);
+      // Blocks this thread (and the client's event reading) while the node finishes the batch.
+      const end = performance.now() + 2000;
+      while (performance.now() < end);
+      expect(await batch).toEqual(argsList.map(([a, b]) => a + b));
+    } finally {
+      await client.close();
+      node.child.kill('SIGKILL');
+      await redis.stop();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+// `viscose worker` processes for the cluster tests, serving the cluster task module.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { waitFor } from './wait-for.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLUSTER_TASKS = fileURLToPath(new URL('../fixtures/cluster-tasks.mjs', import.meta.url));
+
+export interface NodeProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the node's name (host:pid) once it serves its queue. */
+  serving: () => Promise<string>;
+}
+
+export interface NodeSettings {
+  queue: string;
+  /** A killed node's jobs are found stalled within seconds (BullMQ's default is 30 s). Default true. */
+  shortLocks?: boolean;
+  /** Jobs taken at once (`--concurrency`); the command's default when absent. */
+  concurrency?: number;
+}
+
+/** Starts `viscose worker` with one thread. */
+export function startNode(redis: string, { queue, shortLocks = true, concurrency }: NodeSettings): NodeProcess {
+  const locks = shortLocks ? ['--lock-duration', '2000', '--stalled-interval', '1000'] : [];
+  const jobsAtOnce = concurrency === undefined ? [] : ['--concurrency', String(concurrency)];
+  const args = ['worker', '--module', CLUSTER_TASKS, '--queue', queue, '--redis', redis, '--threads', '1', ...locks, ...jobsAtOnce];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const serving = async () => {
+    await waitFor(() => output.includes('serving queue'), 30_000);
+    return /viscose worker (\S+): serving/.exec(output)![1];
+  };
+  return { child, output: () => output, serving };
+}
+
+/** Runs `body` with a BullMQ Queue object of its own on `queue`, to inspect the jobs. */
+export async function withQueue<T>(redis: string, queue: string, body: (queue: Queue) => Promise<T>): Promise<T> {
+  const connection = new Redis(redis, { maxRetriesPerRequest: null });
+  // Without writing the queue's settings (a Queue object writes its own over them by default).
+  const inspected = new Queue(queue, { connection, skipMetasUpdate: true });
+  try {
+    return await body(inspected);
+  } finally {
+    await inspected.close();
+    await connection.quit();
+  }
+}

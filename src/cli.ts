@@ -11,7 +11,11 @@ import { serveQueue } from './bullmq/node.js';
 import { ThreadPool } from './pool/thread-pool.js';
 
 const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
-                      [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]`;
+                      [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]
+                      [--prefix <BullMQ key prefix>] [--metrics]`;
+
+/** Per-minute data points BullMQ keeps with --metrics: two weeks. */
+const METRICS_DATA_POINTS = 2 * 7 * 24 * 60;
 
 async function worker(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -24,6 +28,8 @@ async function worker(args: string[]): Promise<void> {
       concurrency: { type: 'string' },
       'lock-duration': { type: 'string' },
       'stalled-interval': { type: 'string' },
+      prefix: { type: 'string' },
+      metrics: { type: 'boolean' },
     },
   });
   if (values.module === undefined || values.queue === undefined || values.redis === undefined) throw new Error(USAGE);
@@ -37,7 +43,13 @@ async function worker(args: string[]): Promise<void> {
     redis: values.redis,
     concurrency,
     // Only what was given: BullMQ rejects an option present but undefined.
-    worker: { ...(lockDuration === undefined ? {} : { lockDuration }), ...(stalledInterval === undefined ? {} : { stalledInterval }) },
+    worker: {
+      ...(lockDuration === undefined ? {} : { lockDuration }),
+      ...(stalledInterval === undefined ? {} : { stalledInterval }),
+      ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
+      // Completed and failed jobs per minute, read with Queue.getMetrics.
+      ...(values.metrics === true ? { metrics: { maxDataPoints: METRICS_DATA_POINTS } } : {}),
+    },
   }).catch(async (error: unknown) => {
     await pool.close(); // or its threads would keep the process alive
     throw error;

@@ -1,7 +1,7 @@
 // viscose/bullmq call options against a real Redis: priorities, cancellation, retries, and a client
 // that missed its jobs' events. A node taking one job at a time on one thread makes the order in
 // which jobs run the order in which BullMQ handed them out.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
@@ -182,6 +182,37 @@ describe('a client that missed its jobs’ completion events', () => {
       await client.close();
       node.child.kill('SIGKILL');
       await redis.stop();
+    }
+  });
+});
+
+describe('a node started with a key prefix and metrics', () => {
+  it('serves the queue under that prefix, takes cancel requests there, and counts finished jobs per minute', async () => {
+    const queue = 'viscose-prefixed';
+    const prefix = 'tenant-a';
+    const redis = await startRedis();
+    const node = startNode(redis.url, { queue, options: ['--prefix', prefix, '--metrics'] });
+    const client = await ClusterClient.connect<typeof Tasks>({ queue, redis: redis.url, queueOptions: { prefix } });
+    const dir = mkdtempSync(join(tmpdir(), 'viscose-cluster-'));
+    try {
+      await node.serving();
+      expect(await client.runBatch('add', [[1, 2], [3, 4]])).toEqual([3, 7]);
+      const file = join(dir, 'trace.txt');
+      const controller = new AbortController();
+      const call = client.with({ signal: controller.signal }).run('recordUntilCancelled', file, 'long', 30_000);
+      await waitFor(() => existsSync(file));
+      controller.abort();
+      await expect(call).rejects.toBeInstanceOf(AbortError);
+      await waitFor(() => readFileSync(file, 'utf8').includes('cancelled long'));
+      const metrics = await withQueue(redis.url, queue, (inspected) => inspected.getMetrics('completed'), prefix);
+      expect(metrics.meta.count).toBe(2);
+      // Nothing under BullMQ's default prefix.
+      expect(await withQueue(redis.url, queue, (inspected) => inspected.count())).toBe(0);
+    } finally {
+      await client.close();
+      node.child.kill('SIGKILL');
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

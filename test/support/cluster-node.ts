@@ -21,13 +21,15 @@ export interface NodeSettings {
   shortLocks?: boolean;
   /** Jobs taken at once (`--concurrency`); the command's default when absent. */
   concurrency?: number;
+  /** More options of the command. */
+  options?: string[];
 }
 
 /** Starts `viscose worker` with one thread. */
-export function startNode(redis: string, { queue, shortLocks = true, concurrency }: NodeSettings): NodeProcess {
+export function startNode(redis: string, { queue, shortLocks = true, concurrency, options = [] }: NodeSettings): NodeProcess {
   const locks = shortLocks ? ['--lock-duration', '2000', '--stalled-interval', '1000'] : [];
   const jobsAtOnce = concurrency === undefined ? [] : ['--concurrency', String(concurrency)];
-  const args = ['worker', '--module', CLUSTER_TASKS, '--queue', queue, '--redis', redis, '--threads', '1', ...locks, ...jobsAtOnce];
+  const args = ['worker', '--module', CLUSTER_TASKS, '--queue', queue, '--redis', redis, '--threads', '1', ...locks, ...jobsAtOnce, ...options];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -39,10 +41,10 @@ export function startNode(redis: string, { queue, shortLocks = true, concurrency
 }
 
 /** Runs `body` with a BullMQ Queue object of its own on `queue`, to inspect the jobs. */
-export async function withQueue<T>(redis: string, queue: string, body: (queue: Queue) => Promise<T>): Promise<T> {
+export async function withQueue<T>(redis: string, queue: string, body: (queue: Queue) => Promise<T>, prefix?: string): Promise<T> {
   const connection = new Redis(redis, { maxRetriesPerRequest: null });
   // Without writing the queue's settings (a Queue object writes its own over them by default).
-  const inspected = new Queue(queue, { connection, skipMetasUpdate: true });
+  const inspected = new Queue(queue, { connection, skipMetasUpdate: true, prefix });
   try {
     return await body(inspected);
   } finally {

@@ -3,12 +3,16 @@
 // node (`viscose worker`) of 2 threads; two nodes of 1 thread each — all on this machine, so the
 // cluster's figures show what going through Redis costs, not what more machines would add. Each
 // round measures every configuration once, in an order that rotates, after a warm-up; every result
-// is checked. Writes bench/results/bullmq.{md,json}.
+// is checked. Redis's memory (INFO memory, used_memory) is read before and after the batch of
+// trivial tasks: the difference over the batch is what one finished job's record costs while it is
+// kept (a trivial task's arguments and result are a few dozen bytes of JSON). Writes
+// bench/results/bullmq.{md,json}.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ThreadPool } from 'viscose';
+import { Redis } from 'ioredis';
 import { ClusterClient } from 'viscose/bullmq';
 import { startRedis } from '../test/support/redis.mjs';
 import { calibrate } from './lib/calibrate.mjs';
@@ -30,7 +34,10 @@ const cpuRequests = Array.from({ length: CPU_TASKS }, (_, i) => [{ n: unit, seed
 const cpuExpected = cpuRequests.map(([request]) => cpu(request));
 const trivialArgs = trivialRequests(TRIVIAL).map((request) => [request]);
 
-/** Each configuration: `open(redis, queue)` → `{ runBatch(name, argsList), close() }`. */
+/**
+ * Each configuration: `open(redis, queue)` → `{ runBatch(name, argsList), close() }`, and for a
+ * cluster `redisMemory()`: Redis's used_memory in bytes.
+ */
 const configurations = {
   'local pool, 2 threads': async () => {
     const pool = await ThreadPool.create({ module: MODULE, threads: 2 });
@@ -48,10 +55,13 @@ async function cluster(redis, queue, threadsPerNode) {
   );
   await Promise.all(nodes.map((node) => firstLine(node, 'serving queue')));
   const client = await ClusterClient.connect({ queue, redis });
+  const inspector = new Redis(redis);
   return {
     runBatch: (name, argsList) => client.runBatch(name, argsList),
+    redisMemory: async () => Number(/used_memory:(\d+)/.exec(await inspector.info('memory'))[1]),
     async close() {
       await client.close();
+      await inspector.quit();
       await Promise.all(nodes.map((node) => (node.kill('SIGTERM'), once(node, 'exit'))));
     },
   };
@@ -70,14 +80,16 @@ function firstLine(child, text) {
 
 async function measure(run) {
   await run.runBatch('trivial', trivialArgs.slice(0, 500)); // warm-up: JIT, connections, workers
+  const memoryBefore = await run.redisMemory?.();
   let start = performance.now();
   checkTrivialResults(trivialArgs.map(([request]) => request), await run.runBatch('trivial', trivialArgs));
   const trivialMs = performance.now() - start;
+  const bytesPerRecord = memoryBefore === undefined ? undefined : ((await run.redisMemory()) - memoryBefore) / TRIVIAL;
   start = performance.now();
   const hashes = await run.runBatch('cpu', cpuRequests);
   const cpuMs = performance.now() - start;
   if (hashes.some((hash, i) => hash !== cpuExpected[i])) throw new Error('a cpu task returned a wrong hash');
-  return { trivialPerSecond: (TRIVIAL / trivialMs) * 1000, cpuMs };
+  return { trivialPerSecond: (TRIVIAL / trivialMs) * 1000, cpuMs, bytesPerRecord };
 }
 
 const redis = await startRedis();
@@ -104,6 +116,7 @@ const rows = Object.entries(samples).map(([name, runs]) => ({
   name,
   trivialPerSecond: median(runs.map((run) => run.trivialPerSecond)),
   cpuMs: median(runs.map((run) => run.cpuMs)),
+  bytesPerRecord: runs[0].bytesPerRecord === undefined ? undefined : median(runs.map((run) => run.bytesPerRecord)),
 }));
 const local = rows[0];
 const lines = [
@@ -111,11 +124,11 @@ const lines = [
   '',
   `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; Redis on loopback, every node and the client on this machine; median of ${ROUNDS} round(s). Method: bench/bullmq.mjs.`,
   '',
-  `| configuration | trivial tasks/s (one batch of ${TRIVIAL.toLocaleString('en')}) | cost per trivial task, µs | ${CPU_TASKS} tasks of ${unit.toLocaleString('en')} iterations (~2 ms), ms | overhead per task over the local pool, µs |`,
-  '|---|---:|---:|---:|---:|',
+  `| configuration | trivial tasks/s (one batch of ${TRIVIAL.toLocaleString('en')}) | cost per trivial task, µs | ${CPU_TASKS} tasks of ${unit.toLocaleString('en')} iterations (~2 ms), ms | overhead per task over the local pool, µs | Redis memory per finished job kept, bytes |`,
+  '|---|---:|---:|---:|---:|---:|',
   ...rows.map(
     (row) =>
-      `| ${row.name} | ${Math.round(row.trivialPerSecond).toLocaleString('en')} | ${(1e6 / row.trivialPerSecond).toFixed(1)} | ${row.cpuMs.toFixed(0)} | ${row === local ? '—' : (1e6 / row.trivialPerSecond - 1e6 / local.trivialPerSecond).toFixed(1)} |`,
+      `| ${row.name} | ${Math.round(row.trivialPerSecond).toLocaleString('en')} | ${(1e6 / row.trivialPerSecond).toFixed(1)} | ${row.cpuMs.toFixed(0)} | ${row === local ? '—' : (1e6 / row.trivialPerSecond - 1e6 / local.trivialPerSecond).toFixed(1)} | ${row.bytesPerRecord === undefined ? '—' : Math.round(row.bytesPerRecord).toLocaleString('en')} |`,
   ),
   '',
 ];

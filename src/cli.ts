@@ -12,7 +12,7 @@ import { ThreadPool } from './pool/thread-pool.js';
 
 const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
                       [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]
-                      [--prefix <BullMQ key prefix>] [--metrics]`;
+                      [--prefix <BullMQ key prefix>] [--metrics] [--connect-timeout <ms>]`;
 
 /** Per-minute data points BullMQ keeps with --metrics: two weeks. */
 const METRICS_DATA_POINTS = 2 * 7 * 24 * 60;
@@ -30,6 +30,7 @@ async function worker(args: string[]): Promise<void> {
       'stalled-interval': { type: 'string' },
       prefix: { type: 'string' },
       metrics: { type: 'boolean' },
+      'connect-timeout': { type: 'string' },
     },
   });
   if (values.module === undefined || values.queue === undefined || values.redis === undefined) throw new Error(USAGE);
@@ -37,11 +38,13 @@ async function worker(args: string[]): Promise<void> {
   const concurrency = optionalNumber('concurrency', values.concurrency);
   const lockDuration = optionalNumber('lock-duration', values['lock-duration']);
   const stalledInterval = optionalNumber('stalled-interval', values['stalled-interval']);
+  const connectTimeout = optionalNumber('connect-timeout', values['connect-timeout']);
   const pool = await ThreadPool.create({ module: pathToFileURL(module), threads: optionalNumber('threads', values.threads) });
   const node = await serveQueue(pool, {
     queue: values.queue,
     redis: values.redis,
     concurrency,
+    connectTimeout,
     // Only what was given: BullMQ rejects an option present but undefined.
     worker: {
       ...(lockDuration === undefined ? {} : { lockDuration }),
@@ -78,6 +81,7 @@ try {
   if (command === 'worker') await worker(rest);
   else throw new Error(USAGE);
 } catch (error) {
-  console.error(error instanceof Error ? error.message : String(error));
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  console.error(`${error instanceof Error ? error.message : String(error)}${cause}`);
   process.exitCode = 2;
 }

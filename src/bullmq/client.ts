@@ -17,7 +17,7 @@ import {
   type RemoteErrorDetails,
   type TaskJobData,
   cancelChannel,
-  connectRedis,
+  openConnections,
 } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
 
@@ -116,10 +116,14 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       throw new InvalidOptionError('resultCheckInterval', `expected a positive number of milliseconds, got ${String(checkInterval)}`);
     }
     const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
-    const connections = [connectRedis(options), connectRedis(options)];
+    // The queue's connection fails a command after a while without Redis; the events' one blocks.
+    const connections = await openConnections(options, [false, true]);
     const queueOptions = options.queueOptions ?? {};
     const queue = new Queue<TaskJobData>(options.queue, { ...queueOptions, connection: connections[0] });
     const events = new QueueEvents(options.queue, { prefix: queueOptions.prefix, connection: connections[1] });
+    // A lost connection is retried by ioredis; what it reports goes to onError.
+    queue.on('error', onError);
+    events.on('error', onError);
     try {
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     } catch (error) {

@@ -16,7 +16,7 @@ import {
   type RemoteErrorDetails,
   type TaskJobData,
   cancelChannel,
-  connectRedis,
+  openConnections,
   poolPriorityOf,
 } from './jobs.js';
 
@@ -49,7 +49,7 @@ export interface QueueNode {
 export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): Promise<QueueNode> {
   const name = `${hostname()}:${process.pid}`;
   const onError = (error: Error) => pool.settings.onError(error);
-  const connection = connectRedis(options);
+  const [connection, subscriber] = await openConnections(options, [true, true]);
   let cancels: CancelListener | undefined;
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
   const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) =>
@@ -60,19 +60,21 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     concurrency: options.concurrency ?? 2 * pool.settings.threads,
     // Recorded on each job it takes (`processedBy`).
     name,
+    // Started once the cancel listener exists (the processor needs it).
     autorun: false,
   });
   // BullMQ reports a broken Redis connection here; the worker reconnects by itself.
   worker.on('error', onError);
+  subscriber.on('error', onError);
   try {
-    cancels = await CancelListener.listen(connectRedis(options), cancelChannel(options.queue, options.worker?.prefix), worker, onError);
+    cancels = await CancelListener.listen(subscriber, cancelChannel(options.queue, options.worker?.prefix), worker, onError);
+    await worker.waitUntilReady();
   } catch (error) {
     await worker.close();
-    await connection.quit();
+    await Promise.allSettled([connection.quit(), subscriber.quit()]);
     throw error;
   }
   void worker.run().catch(onError);
-  await worker.waitUntilReady();
   return {
     name,
     async close() {

@@ -4,12 +4,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, InvalidOptionError, TaskError } from 'viscose';
 import { ClusterClient, ClusterClientClosedError } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { CLI, CLUSTER_TASKS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
@@ -214,5 +217,40 @@ describe('a node started with a key prefix and metrics', () => {
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a Redis that is not there', () => {
+  // Port 1 on loopback: nothing listens, every connection attempt is refused at once.
+  const NOWHERE = 'redis://user:secret@127.0.0.1:1';
+
+  /** Runs `node args` to its end; what it printed on stderr and how it ended. */
+  async function runToEnd(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, args, { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stderr };
+  }
+
+  it('fails a client’s connect within connectTimeout, naming the server without its password and the cause', async () => {
+    const failure = await ClusterClient.connect({ queue: 'q', redis: NOWHERE, connectTimeout: 300 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe('could not reach Redis at redis://***@127.0.0.1:1 within 300 ms');
+    expect(((failure as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('leaves nothing running after a failed connect: the process ends by itself', async () => {
+    const script = `import { ClusterClient } from 'viscose/bullmq';
+      await ClusterClient.connect({ queue: 'q', redis: '${NOWHERE}', connectTimeout: 300 }).catch((error) => console.error(error.message));`;
+    const { code, stderr } = await runToEnd(['--input-type=module', '-e', script]);
+    expect(stderr).toContain('could not reach Redis');
+    expect(code).toBe(0);
+  });
+
+  it('makes `viscose worker` exit with an error, its pool closed', async () => {
+    const { code, stderr } = await runToEnd([CLI, 'worker', '--module', CLUSTER_TASKS, '--queue', 'q', '--redis', NOWHERE, '--connect-timeout', '300']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('could not reach Redis at redis://***@127.0.0.1:1 within 300 ms: connect ECONNREFUSED');
   });
 });

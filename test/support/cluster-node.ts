@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { waitFor } from './wait-for.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const CLUSTER_TASKS = fileURLToPath(new URL('../fixtures/cluster-tasks.mjs', import.meta.url));
 
 export interface NodeProcess {

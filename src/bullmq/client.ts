@@ -94,7 +94,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   /** Cancels in progress, awaited by close(). */
   private readonly withdrawals = new Set<Promise<void>>();
   private readonly plainCalls: ClusterCalls<M>;
-  private closed = false;
+  /** close()'s work, once it was called. */
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly queue: Queue<TaskJobData>,
@@ -108,7 +109,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     this.plainCalls = this.with({});
   }
 
-  /** Connects to the queue; resolves once its events are being received. */
+  /** Connects to the queue; resolves once calls can be made (their outcomes are then all heard). */
   static async connect<M extends TaskModule = UntypedModule>(options: ClusterClientOptions): Promise<ClusterClient<M>> {
     const jobOptions = { ...DEFAULT_JOB_OPTIONS, ...checkedJobOptions('jobOptions', options.jobOptions) };
     const checkInterval = options.resultCheckInterval ?? 15_000;
@@ -120,14 +121,18 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     const connections = await openConnections(options, [false, true]);
     const queueOptions = options.queueOptions ?? {};
     const queue = new Queue<TaskJobData>(options.queue, { ...queueOptions, connection: connections[0] });
-    const events = new QueueEvents(options.queue, { prefix: queueOptions.prefix, connection: connections[1] });
     // A lost connection is retried by ioredis; what it reports goes to onError.
     queue.on('error', onError);
-    events.on('error', onError);
+    let events: QueueEvents | undefined;
     try {
+      // Read from the stream's present end, fixed now: from '$' (the default) the events of jobs
+      // that finish before the first read reaches Redis would be missed.
+      const [newest] = await connections[0].xrevrange(queue.keys.events, '+', '-', 'COUNT', 1);
+      events = new QueueEvents(options.queue, { prefix: queueOptions.prefix, connection: connections[1], lastEventId: newest?.[0] ?? '0-0' });
+      events.on('error', onError);
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     } catch (error) {
-      await Promise.allSettled([events.close(), queue.close()]);
+      await Promise.allSettled([events?.close(), queue.close()]);
       await Promise.allSettled(connections.map((connection) => connection.quit()));
       throw error;
     }
@@ -189,9 +194,12 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
    * Stops waiting: calls still waiting for a result reject with ClusterClientClosedError (their
    * jobs still run), cancels in progress finish, and the client's connections close.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.watch.close(new ClusterClientClosedError());
     await Promise.allSettled(this.withdrawals);
     await Promise.all([this.events.close(), this.queue.close()]);
@@ -204,7 +212,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
    * Every waiter is registered before the add, so no completion can come unheard.
    */
   private async submit(name: string, argsList: unknown[][], jobOptions: JobsOptions, batch: boolean, signal?: AbortSignal): Promise<Promise<unknown>[]> {
-    if (this.closed) throw new ClusterClientClosedError();
+    if (this.closing !== undefined) throw new ClusterClientClosedError();
     if (signal?.aborted) throw new AbortError(signal.reason);
     const calls = argsList.map((_, index) => this.expect(name, batch ? index : undefined));
     let added = false;

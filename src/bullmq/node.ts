@@ -32,7 +32,7 @@ export interface QueueNodeOptions extends RedisLocation {
    * Any other BullMQ worker option, e.g. `lockDuration` and `stalledInterval`: how soon the jobs of
    * a node that died are noticed (stalled) and run again elsewhere (30 s each by default).
    */
-  worker?: Omit<WorkerOptions, 'connection' | 'concurrency' | 'name'>;
+  worker?: Omit<WorkerOptions, 'connection' | 'concurrency' | 'name' | 'autorun'>;
 }
 
 export interface QueueNode {
@@ -75,13 +75,15 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     throw error;
   }
   void worker.run().catch(onError);
+  let closing: Promise<void> | undefined;
+  const shutDown = async () => {
+    await worker.close();
+    // BullMQ leaves a connection it was given open.
+    await Promise.all([connection.quit(), cancels!.close()]);
+  };
   return {
     name,
-    async close() {
-      await worker.close();
-      // BullMQ leaves a connection it was given open.
-      await Promise.all([connection.quit(), cancels!.close()]);
-    },
+    close: () => (closing ??= shutDown()),
   };
 }
 

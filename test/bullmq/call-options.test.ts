@@ -13,6 +13,7 @@ import { AbortError, InvalidOptionError, TaskError } from 'viscose';
 import { ClusterClient, ClusterClientClosedError } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
 import { CLI, CLUSTER_TASKS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { Random } from '../support/random.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
@@ -216,6 +217,79 @@ describe('a node started with a key prefix and metrics', () => {
       node.child.kill('SIGKILL');
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('aborts racing with the jobs on two nodes', () => {
+  it('settles every call exactly once, with its result or AbortError, and leaves no job behind', async () => {
+    const queue = 'viscose-abort-race';
+    const redis = await startRedis();
+    const nodes = [startNode(redis.url, { queue }), startNode(redis.url, { queue })];
+    const client = await ClusterClient.connect<typeof Tasks>({ queue, redis: redis.url });
+    const random = new Random(Number(process.env.VISCOSE_ABORT_SEED ?? 20261129));
+    try {
+      await Promise.all(nodes.map((node) => node.serving()));
+      const rounds = Number(process.env.VISCOSE_ABORT_ROUNDS ?? 3);
+      for (let round = 0; round < rounds; round++) {
+        // Single calls, each with a signal of its own, and batches sharing one; about half of
+        // them are aborted, at random moments while their jobs wait, run or have just finished.
+        // Each call's outcome is captured at once: a rejection is seen, never left unhandled.
+        const capture = (outcome: Promise<unknown>) => Promise.allSettled([outcome]).then(([settled]) => settled);
+        const singles = Array.from({ length: 300 }, (_, i) => {
+          const controller = new AbortController();
+          const outcome = capture(client.with({ signal: controller.signal }).run('delayedEcho', i, random.below(6)));
+          return { controller, outcome, values: [i], batch: false };
+        });
+        const batches = Array.from({ length: 10 }, (_, b) => {
+          const controller = new AbortController();
+          const values = Array.from({ length: 30 }, (_, i) => 1000 * (b + 1) + i);
+          const argsList = values.map((v): [number, number] => [v, random.below(6)]);
+          const outcome = capture(client.with({ signal: controller.signal }).runBatchSettled('delayedEcho', argsList));
+          return { controller, outcome, values, batch: true };
+        });
+        const calls = [...singles, ...batches];
+        const aborted = new Set<AbortController>();
+        await Promise.all(
+          calls
+            .filter(() => random.below(2) === 0)
+            .map(async ({ controller }) => {
+              await new Promise((resolve) => setTimeout(resolve, random.below(400)));
+              aborted.add(controller);
+              controller.abort();
+            }),
+        );
+        let fulfilled = 0;
+        let abortedCalls = 0;
+        for (const { controller, outcome, values, batch } of calls) {
+          const settled = await outcome; // a call that never settled would time the test out
+          const results = batch && settled.status === 'fulfilled' ? (settled.value as PromiseSettledResult<unknown>[]) : [settled];
+          expect(results).toHaveLength(batch && settled.status === 'fulfilled' ? values.length : 1);
+          results.forEach((result, i) => {
+            if (result.status === 'fulfilled') {
+              expect(result.value).toBe(values[i]);
+              fulfilled++;
+            } else {
+              // Only an aborted call fails, and only with AbortError.
+              expect(result.reason).toBeInstanceOf(AbortError);
+              expect(aborted.has(controller)).toBe(true);
+              abortedCalls++;
+            }
+          });
+        }
+        // Both outcomes happened: the race was run, not avoided.
+        expect(fulfilled).toBeGreaterThan(0);
+        expect(abortedCalls).toBeGreaterThan(0);
+      }
+      // Every job ended: none left waiting, running or held by a lost request.
+      await waitFor(async () => {
+        const counts = await withQueue(redis.url, queue, (inspected) => inspected.getJobCounts('waiting', 'prioritized', 'active', 'delayed'));
+        return Object.values(counts).every((count) => count === 0);
+      }, 30_000);
+    } finally {
+      await client.close();
+      for (const node of nodes) node.child.kill('SIGKILL');
+      await redis.stop();
     }
   });
 });

@@ -1,7 +1,7 @@
 // viscose/bullmq call options against a real Redis: priorities, cancellation, retries, and a client
 // that missed its jobs' events. A node taking one job at a time on one thread makes the order in
 // which jobs run the order in which BullMQ handed them out.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -51,23 +51,39 @@ describe('cluster calls with options, on a node that runs one job at a time', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Occupies the node (it runs one job at a time) until `release()`: jobs added meanwhile wait in
+   * the queue however slowly the test adds them.
+   */
+  async function occupyNode(file: string) {
+    const releaseFile = `${file}.release`;
+    const blocker = client.run('recordUntilReleased', file, 'blocker', releaseFile);
+    await waitFor(() => hasLine(file, 'start blocker'));
+    return {
+      release: async () => {
+        writeFileSync(releaseFile, '');
+        expect(await blocker).toBe('released blocker');
+      },
+    };
+  }
+
   it('starts waiting jobs by priority: high, then normal, then low, each in the order added', async () => {
     const file = traceFile();
-    const blocker = client.run('recordUntilCancelled', file, 'blocker', 500);
-    await waitFor(() => hasLine(file, 'start blocker'));
+    const node = await occupyNode(file);
     const labels = (priority: string) => Array.from({ length: 5 }, (_, i): [string, string] => [file, `${priority} ${i}`]);
     const low = client.with({ priority: 'low' }).runBatch('record', labels('low'));
     const normal = client.runBatch('record', labels('normal'));
     const high = client.with({ priority: 'high' }).runBatch('record', labels('high'));
-    await Promise.all([blocker, low, normal, high]);
+    await waitFor(async () => (await withQueue(redis.url, QUEUE, (queue) => queue.getJobCountByTypes('prioritized'))) === 15);
+    await node.release();
+    await Promise.all([low, normal, high]);
     const order = lines(file).filter((line) => !line.includes('blocker'));
     expect(order).toEqual([...labels('high'), ...labels('normal'), ...labels('low')].map(([, label]) => label));
   });
 
   it('removes the waiting jobs of aborted calls: they never run', async () => {
     const file = traceFile();
-    const blocker = client.run('recordUntilCancelled', file, 'blocker', 1000);
-    await waitFor(() => hasLine(file, 'start blocker'));
+    const node = await occupyNode(file);
     const controller = new AbortController();
     const labels = Array.from({ length: 10 }, (_, i): [string, string] => [file, `withdrawn ${i}`]);
     const batch = client.with({ signal: controller.signal }).runBatch('record', labels);
@@ -77,9 +93,9 @@ describe('cluster calls with options, on a node that runs one job at a time', ()
     expect(failure).toBeInstanceOf(AbortError);
     expect(((failure as AbortError).cause as Error).message).toBe('changed my mind');
     await waitFor(async () => (await withQueue(redis.url, QUEUE, (queue) => queue.getJobCountByTypes('prioritized'))) === 0);
-    expect(await blocker).toBe('timed out');
+    await node.release();
     expect(await client.run('record', file, 'after')).toBe('after');
-    expect(lines(file)).toEqual(['start blocker', 'timed out blocker', 'after']);
+    expect(lines(file)).toEqual(['start blocker', 'released blocker', 'after']);
   });
 
   it('cancels the running job of an aborted call on its node, and does not retry it', async () => {
@@ -141,12 +157,14 @@ describe('cluster calls with options, on a node that runs one job at a time', ()
   it('rejects the calls still waiting when the client closes; their jobs still run', async () => {
     const other = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
     const file = traceFile();
-    const call = other.run('recordUntilCancelled', file, 'orphan', 300).catch((error: unknown) => error);
+    const releaseFile = `${file}.release`;
+    const call = other.run('recordUntilReleased', file, 'orphan', releaseFile).catch((error: unknown) => error);
     await waitFor(() => hasLine(file, 'start orphan'));
     await other.close();
     expect(await call).toBeInstanceOf(ClusterClientClosedError);
     await expect(other.run('add', 1, 2)).rejects.toBeInstanceOf(ClusterClientClosedError);
-    await waitFor(() => hasLine(file, 'timed out orphan'));
+    writeFileSync(releaseFile, '');
+    await waitFor(() => hasLine(file, 'released orphan'));
   });
 
   /** The failed job of `task` whose first argument is `file`, once BullMQ has recorded it. */

@@ -86,7 +86,8 @@ const RESERVED_JOB_OPTIONS = ['priority', 'jobId'];
 interface ClusterCall {
   id: string;
   outcome: Promise<unknown>;
-  settle(outcome: JobOutcome | Error): void;
+  /** Settles the call with `outcome`; false if it had settled already. */
+  settle(outcome: JobOutcome | Error): boolean;
 }
 
 export class ClusterClient<M extends TaskModule = UntypedModule> {
@@ -216,14 +217,14 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     if (signal?.aborted) throw new AbortError(signal.reason);
     const calls = argsList.map((_, index) => this.expect(name, batch ? index : undefined));
     let added = false;
-    let aborted = false;
+    /** The calls an abort settled: those not settled before it. Their jobs are withdrawn. */
+    let abortedCalls: ClusterCall[] | undefined;
     const forgetAbort =
       signal === undefined
         ? undefined
         : this.abortListeners.add(signal, () => {
-            aborted = true;
-            for (const call of calls) call.settle(new AbortError(signal.reason));
-            if (added) this.withdraw(calls, signal.reason);
+            abortedCalls = calls.filter((call) => call.settle(new AbortError(signal.reason)));
+            if (added) this.withdraw(abortedCalls, signal.reason);
           });
     try {
       await this.queue.addBulk(argsList.map((args, index) => ({ name, data: { task: name, args }, opts: { ...jobOptions, jobId: calls[index].id } })));
@@ -233,7 +234,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       throw error;
     }
     added = true;
-    if (aborted) this.withdraw(calls, signal!.reason);
+    if (abortedCalls !== undefined) this.withdraw(abortedCalls, signal!.reason);
     for (const { id } of calls) this.watch.added(id);
     if (forgetAbort !== undefined) {
       let unsettled = calls.length;
@@ -258,13 +259,14 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     // An abort while the job is being added settles the call before the caller holds its promise;
     // the caller's own handler, attached then, still sees the rejection.
     outcome.catch(() => {});
-    const settle = (result: JobOutcome | Error): void => {
-      if (settled) return;
+    const settle = (result: JobOutcome | Error): boolean => {
+      if (settled) return false;
       settled = true;
       this.watch.forget(id);
       if (result instanceof Error) reject(result);
       else if (result.completed) resolve(result.value);
       else this.failureOf(id, task, result.failedReason, index).then(reject, reject);
+      return true;
     };
     this.watch.expect(id, settle);
     return { id, outcome, settle };
@@ -272,6 +274,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
 
   /** Withdraws the jobs of aborted calls, in the background (close() waits for it). */
   private withdraw(calls: ClusterCall[], reason: unknown): void {
+    if (calls.length === 0) return;
     const text = reason instanceof Error ? reason.message : String(reason);
     const withdrawal = withdrawJobs(
       this.queue,

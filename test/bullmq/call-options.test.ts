@@ -115,6 +115,39 @@ describe('cluster calls with options, on a node that runs one job at a time', ()
     expect(await client.run('add', 1, 2)).toBe(3);
   });
 
+  it('withdraws only the calls of an aborted batch that had not finished: finished ones keep their records', async () => {
+    const file = traceFile();
+    const released = `${file}.released`;
+    writeFileSync(released, '');
+    const held = `${file}.held`;
+    const controller = new AbortController();
+    // One job at a time: b0 and b1 finish, b2 runs until released, b3 waits.
+    const argsList: [string, string, string][] = [
+      [file, 'b0', released],
+      [file, 'b1', released],
+      [file, 'b2', held],
+      [file, 'b3', held],
+    ];
+    const batch = client.with({ signal: controller.signal }).runBatchSettled('recordUntilReleased', argsList);
+    await waitFor(() => hasLine(file, 'start b2'));
+    controller.abort();
+    const settled = await batch;
+    expect(settled.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect((settled[3] as PromiseRejectedResult).reason).toBeInstanceOf(AbortError);
+    const recordOf = async (label: string) => {
+      const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['completed', 'failed', 'prioritized', 'active'], 0, 1000));
+      return jobs.find((job) => (job.data as { args: unknown[] }).args[0] === file && (job.data as { args: unknown[] }).args[1] === label);
+    };
+    // b2's job fails as soon as its node hears the cancel; its task runs on until released.
+    await waitFor(async () => (await recordOf('b2'))?.failedReason !== undefined);
+    writeFileSync(held, '');
+    expect((await recordOf('b0'))?.returnvalue).toBe('released b0');
+    expect((await recordOf('b1'))?.returnvalue).toBe('released b1');
+    expect((await recordOf('b2'))?.failedReason).toMatch(/^cancelled by its caller/);
+    expect(await recordOf('b3')).toBeUndefined();
+    expect(hasLine(file, 'start b3')).toBe(false);
+  });
+
   it('rejects a call whose signal is already aborted, adding nothing', async () => {
     const controller = new AbortController();
     controller.abort('too late');

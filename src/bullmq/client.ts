@@ -55,9 +55,10 @@ export interface ClusterCallOptions {
    */
   priority?: Priority;
   /**
-   * Aborting it rejects the calls with AbortError at once and withdraws their jobs: a job still
-   * waiting is removed from the queue; a running one is cancelled on its node (the task sees
-   * `isCancelled()` turn true; its job fails and is not retried).
+   * Aborting it rejects the calls not finished yet with AbortError at once and withdraws their
+   * jobs: a job still waiting is removed from the queue; a running one is cancelled on its node
+   * (the task sees `isCancelled()` turn true; its job fails and is not retried). Jobs that had
+   * finished keep their records.
    */
   signal?: AbortSignal;
   /** BullMQ options for these jobs, over the client's `jobOptions` (not `priority` or `jobId`). */

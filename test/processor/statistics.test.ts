@@ -45,18 +45,20 @@ describe('processor statistics', () => {
     expect(requests.completed + requests.failed + requests.rejected + requests.cancelled + requests.timedOut).toBe(requests.submitted);
   });
 
-  it('show a saturating CPU-bound batch with utilisation and batch efficiency above 0.9', async () => {
+  // Near 1, not exactly: the gaps between tasks count against it, and on a shared machine a thread
+  // preempted between two tasks widens them. Half a pool idle would read 0.5.
+  it('show a saturating CPU-bound batch with utilisation and batch efficiency above 0.8', async () => {
     const reports: BatchReport[] = [];
     await using processor = await warmedUp(reports);
     processor.pool.resetStatistics();
     await processor.executeParallelBatch(Array.from({ length: 40 }, (_, id) => ({ id, spinMs: 10 })));
     const stats = processor.statistics();
-    expect(stats.pool.utilisation).toBeGreaterThan(0.9);
+    expect(stats.pool.utilisation).toBeGreaterThan(0.8);
     expect(stats.pool.utilisation).toBeLessThanOrEqual(1);
     const report = reports[1];
     expect(report).toMatchObject({ kind: 'parallel', requests: 40, failed: 0, threads: 2 });
     expect(report.runMs).toBeGreaterThanOrEqual(400);
-    expect(report.efficiency).toBeGreaterThan(0.9);
+    expect(report.efficiency).toBeGreaterThan(0.8);
     expect(report.efficiency).toBeLessThanOrEqual(1);
     expect(stats.batches.efficiency.last).toBe(report.efficiency);
     expect(stats.latency.count).toBe(44);
@@ -75,7 +77,7 @@ describe('processor statistics', () => {
     for (const report of reports) expect(report.efficiency).toBeLessThan(0.75);
     const { efficiency } = processor.statistics().batches;
     expect(efficiency.count).toBe(2);
-    expect(efficiency.overall).toBeGreaterThan(0.9);
+    expect(efficiency.overall).toBeGreaterThan(0.8);
     expect(efficiency.overall).toBeLessThanOrEqual(1);
     expect(parsePrometheus(processor.metrics()).find((family) => family.name === 'viscose_processor_batch_efficiency')!.metrics).toHaveLength(2);
   });

@@ -38,11 +38,11 @@ export class CancelListener {
   /** Ids of cancelled jobs this node did not hold when asked, with when it was asked. */
   private readonly remembered = new Map<string, number>();
 
-  private constructor(private readonly subscriber: Redis) {}
+  private constructor() {}
 
   /** Subscribes `subscriber` (a connection of its own: a subscribed connection does nothing else). */
   static async listen(subscriber: Redis, channel: string, worker: Worker<TaskJobData>, onError: (error: Error) => void): Promise<CancelListener> {
-    const listener = new CancelListener(subscriber);
+    const listener = new CancelListener();
     subscriber.on('message', (from: string, message: string) => {
       if (from !== channel) return;
       try {
@@ -58,10 +58,6 @@ export class CancelListener {
   /** Whether job `id` was cancelled before this node started it. */
   wasCancelled(id: string): boolean {
     return this.remembered.has(id);
-  }
-
-  close(): Promise<unknown> {
-    return this.subscriber.quit();
   }
 
   private cancel({ ids, reason }: CancelRequest, worker: Worker<TaskJobData>): void {

@@ -10,15 +10,8 @@ import { AbortListeners } from '../pool/abort-listeners.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
 import { type Priority, priorityLevel } from '../queue/priority.js';
 import { withdrawJobs } from './cancellation.js';
-import {
-  ERROR_LOG_PREFIX,
-  JOB_PRIORITY,
-  type RedisLocation,
-  type RemoteErrorDetails,
-  type TaskJobData,
-  cancelChannel,
-  openConnections,
-} from './jobs.js';
+import { type RedisLocation, closeOver, openConnections } from './connections.js';
+import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
 
 export interface ClusterClientOptions extends RedisLocation {
@@ -134,8 +127,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       events.on('error', onError);
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     } catch (error) {
-      await Promise.allSettled([events?.close(), queue.close()]);
-      await Promise.allSettled(connections.map((connection) => connection.quit()));
+      await closeOver(connections, () => Promise.allSettled([events?.close(), queue.close()]));
       throw error;
     }
     const watch = new ResultWatch(queue, events, checkInterval, onError);
@@ -194,7 +186,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
 
   /**
    * Stops waiting: calls still waiting for a result reject with ClusterClientClosedError (their
-   * jobs still run), cancels in progress finish, and the client's connections close.
+   * jobs still run), cancels in progress finish, and the client's connections close. With Redis
+   * unreachable it gives up on BullMQ's close after a few seconds and drops the connections.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -203,10 +196,13 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
 
   private async shutDown(): Promise<void> {
     this.watch.close(new ClusterClientClosedError());
-    await Promise.allSettled(this.withdrawals);
-    await Promise.all([this.events.close(), this.queue.close()]);
-    // BullMQ leaves the connections it was given open.
-    await Promise.all(this.connections.map((connection) => connection.quit()));
+    // BullMQ leaves the connections it was given open: closeOver ends them.
+    await closeOver(this.connections, async (reachable) => {
+      if (reachable) await Promise.allSettled(this.withdrawals);
+      const closing = Promise.all([this.events.close(), this.queue.close()]);
+      // Without Redis that would wait for it forever; started, it stops the events' reading loop.
+      if (reachable) await closing;
+    });
   }
 
   /**

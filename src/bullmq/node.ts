@@ -10,15 +10,8 @@ import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq
 import { AbortError, TaskError } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import { CancelListener } from './cancellation.js';
-import {
-  ERROR_LOG_PREFIX,
-  type RedisLocation,
-  type RemoteErrorDetails,
-  type TaskJobData,
-  cancelChannel,
-  openConnections,
-  poolPriorityOf,
-} from './jobs.js';
+import { type RedisLocation, closeOver, openConnections } from './connections.js';
+import { ERROR_LOG_PREFIX, type RemoteErrorDetails, type TaskJobData, cancelChannel, poolPriorityOf } from './jobs.js';
 
 export interface QueueNodeOptions extends RedisLocation {
   /** The BullMQ queue's name. */
@@ -40,7 +33,9 @@ export interface QueueNode {
   readonly name: string;
   /**
    * Stops taking jobs and waits for the jobs in hand to finish (their results recorded). The pool
-   * stays open: it is the caller's.
+   * stays open: it is the caller's. With Redis unreachable it does not wait for the jobs in hand
+   * (their results could not be recorded; their locks expire and other nodes run them again); if
+   * Redis is lost while it waits, it gives up a few seconds later.
    */
   close(): Promise<void>;
 }
@@ -51,9 +46,12 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   const onError = (error: Error) => pool.settings.onError(error);
   const [connection, subscriber] = await openConnections(options, [true, true]);
   let cancels: CancelListener | undefined;
+  const inHand = new JobsInHand();
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
-  const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) =>
-    runJob(pool, job, signal, name, cancels!);
+  const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) => {
+    inHand.started(job.id!);
+    return runJob(pool, job, signal, name, cancels!);
+  };
   const worker = new Worker<TaskJobData>(options.queue, processor, {
     ...options.worker,
     connection,
@@ -65,22 +63,29 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   });
   // BullMQ reports a broken Redis connection here; the worker reconnects by itself.
   worker.on('error', onError);
+  // Emitted once BullMQ has recorded the job's outcome.
+  worker.on('completed', (job) => inHand.recorded(job.id!));
+  worker.on('failed', (job) => job !== undefined && inHand.recorded(job.id!));
   subscriber.on('error', onError);
   try {
     cancels = await CancelListener.listen(subscriber, cancelChannel(options.queue, options.worker?.prefix), worker, onError);
     await worker.waitUntilReady();
   } catch (error) {
-    await worker.close();
-    await Promise.allSettled([connection.quit(), subscriber.quit()]);
+    await closeOver([connection, subscriber], () => worker.close(true));
     throw error;
   }
   void worker.run().catch(onError);
   let closing: Promise<void> | undefined;
-  const shutDown = async () => {
-    await worker.close();
-    // BullMQ leaves a connection it was given open.
-    await Promise.all([connection.quit(), cancels!.close()]);
-  };
+  // The drain is done here, not by BullMQ's graceful close: that one waits for Redis forever if
+  // Redis goes away meanwhile, and closeOver could then not stop it. Without Redis the jobs in hand
+  // could not record their results anyway (their locks expire and other nodes run them again).
+  // BullMQ leaves a connection it was given open: closeOver ends them.
+  const shutDown = () =>
+    closeOver([connection, subscriber], async (reachable) => {
+      await worker.pause(true); // takes no more jobs
+      if (reachable) await inHand.drained();
+      await worker.close(true);
+    }).finally(() => worker.close(true)); // if closeOver gave up on the drain
   return {
     name,
     close: () => (closing ??= shutDown()),
@@ -121,4 +126,26 @@ function describeFailure(error: unknown, node: string): RemoteErrorDetails {
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
+}
+
+/** The jobs a node has started and whose outcome BullMQ has not recorded yet. */
+class JobsInHand {
+  private readonly ids = new Set<string>();
+  private whenDrained: (() => void)[] = [];
+
+  started(id: string): void {
+    this.ids.add(id);
+  }
+
+  recorded(id: string): void {
+    if (!this.ids.delete(id) || this.ids.size > 0) return;
+    const waiters = this.whenDrained;
+    this.whenDrained = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves once every job started so far has its outcome recorded. */
+  drained(): Promise<void> {
+    return this.ids.size === 0 ? Promise.resolve() : new Promise((resolve) => this.whenDrained.push(resolve));
+  }
 }

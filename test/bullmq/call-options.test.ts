@@ -345,17 +345,19 @@ describe('aborts racing with the jobs on two nodes', () => {
   });
 });
 
-describe('a Redis that is not there', () => {
+describe('a Redis that is not there, or goes away', () => {
   // Port 1 on loopback: nothing listens, every connection attempt is refused at once.
   const NOWHERE = 'redis://user:secret@127.0.0.1:1';
 
-  /** Runs `node args` to its end; what it printed on stderr and how it ended. */
-  async function runToEnd(args: string[]): Promise<{ code: number | null; stderr: string }> {
-    const child = spawn(process.execPath, args, { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'] });
+  /** Runs `node args` to its end; what it printed and how it ended. */
+  async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, args, { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const [code] = (await once(child, 'exit')) as [number | null];
-    return { code, stderr };
+    return { code, stdout, stderr };
   }
 
   it('fails a client’s connect within connectTimeout, naming the server without its password and the cause', async () => {
@@ -371,6 +373,26 @@ describe('a Redis that is not there', () => {
     const { code, stderr } = await runToEnd(['--input-type=module', '-e', script]);
     expect(stderr).toContain('could not reach Redis');
     expect(code).toBe(0);
+  });
+
+  it('lets a client and a node that lost their Redis close, and their process end by itself', async () => {
+    const { code, stderr, stdout } = await runToEnd([fileURLToPath(new URL('../fixtures/cluster-without-redis.mjs', import.meta.url))]);
+    expect(stderr).not.toMatch(/Error/);
+    expect(stdout).toMatch(/client closed in \d+ ms/);
+    expect(stdout).toMatch(/node closed in \d+ ms/);
+    expect(code).toBe(0);
+  });
+
+  it('makes `viscose worker` stop on SIGTERM after its Redis went away', async () => {
+    const redis = await startRedis();
+    const node = startNode(redis.url, { queue: 'gone' });
+    await node.serving();
+    await redis.stop();
+    const exited = once(node.child, 'exit');
+    node.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect(node.output()).toContain('stopped');
   });
 
   it('makes `viscose worker` exit with an error, its pool closed', async () => {

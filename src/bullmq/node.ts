@@ -10,6 +10,7 @@ import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq
 import { AbortError, TaskError } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import { CancelListener } from './cancellation.js';
+import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { ERROR_LOG_PREFIX, type RemoteErrorDetails, type TaskJobData, cancelChannel, poolPriorityOf } from './jobs.js';
 
@@ -50,7 +51,7 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
   const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) => {
     inHand.started(job.id!);
-    return runJob(pool, job, signal, name, cancels!);
+    return runJob(pool, job, signal, name, cancels!).finally(() => inHand.ended());
   };
   const worker = new Worker<TaskJobData>(options.queue, processor, {
     ...options.worker,
@@ -126,26 +127,4 @@ function describeFailure(error: unknown, node: string): RemoteErrorDetails {
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
-}
-
-/** The jobs a node has started and whose outcome BullMQ has not recorded yet. */
-class JobsInHand {
-  private readonly ids = new Set<string>();
-  private whenDrained: (() => void)[] = [];
-
-  started(id: string): void {
-    this.ids.add(id);
-  }
-
-  recorded(id: string): void {
-    if (!this.ids.delete(id) || this.ids.size > 0) return;
-    const waiters = this.whenDrained;
-    this.whenDrained = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  /** Resolves once every job started so far has its outcome recorded. */
-  drained(): Promise<void> {
-    return this.ids.size === 0 ? Promise.resolve() : new Promise((resolve) => this.whenDrained.push(resolve));
-  }
 }

@@ -61,10 +61,16 @@ async function worker(args: string[]): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       console.log(`${signal}: finishing the jobs in hand`);
-      void node
+      node
         .close()
         .then(() => pool.close())
-        .then(() => console.log('stopped'));
+        .then(
+          () => console.log('stopped'),
+          (error: unknown) => {
+            console.error(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+            process.exitCode = 1;
+          },
+        );
     });
   }
 }

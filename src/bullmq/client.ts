@@ -11,7 +11,7 @@ import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '
 import { type Priority, priorityLevel } from '../queue/priority.js';
 import { withdrawJobs } from './cancellation.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
-import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel } from './jobs.js';
+import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel, errorFromDetails } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
 
 export interface ClusterClientOptions extends RedisLocation {
@@ -295,7 +295,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       // The failure is still reported, with BullMQ's failed reason only.
       this.onError(new Error(`viscose: could not read the error details of job ${id}`, { cause: error }));
     }
-    return new TaskError(task, details?.node ?? 'a cluster node', rebuiltError(details, failedReason), index);
+    return new TaskError(task, details?.node ?? 'a cluster node', details === undefined ? new Error(failedReason) : errorFromDetails(details), index);
   }
 }
 
@@ -309,14 +309,4 @@ function checkedJobOptions(option: string, jobOptions: JobsOptions | undefined):
     }
   }
   return jobOptions;
-}
-
-/** The task's error, rebuilt from what the node logged (name, message, code, stack). */
-function rebuiltError(details: RemoteErrorDetails | undefined, failedReason: string): Error {
-  if (details === undefined) return new Error(failedReason);
-  const error = new Error(details.message);
-  error.name = details.name;
-  if (details.stack !== undefined) error.stack = details.stack;
-  if (details.code !== undefined) Object.assign(error, { code: details.code });
-  return error;
 }

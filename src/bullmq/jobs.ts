@@ -25,6 +25,15 @@ export interface RemoteErrorDetails {
 /** The job log line that carries RemoteErrorDetails: this prefix, then JSON. */
 export const ERROR_LOG_PREFIX = 'viscose-error ';
 
+/** An Error with the details' name, message, stack and code. */
+export function errorFromDetails(details: RemoteErrorDetails): Error {
+  const error = new Error(details.message);
+  error.name = details.name;
+  if (details.stack !== undefined) error.stack = details.stack;
+  if (details.code !== undefined) Object.assign(error, { code: details.code });
+  return error;
+}
+
 /**
  * The BullMQ priority of each call priority (1 is BullMQ's most urgent). Every job gets one: BullMQ
  * takes jobs without a priority before all prioritized ones, so a `normal` call left without one

@@ -12,7 +12,7 @@ import type { ThreadPool } from '../pool/thread-pool.js';
 import { CancelListener } from './cancellation.js';
 import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
-import { ERROR_LOG_PREFIX, type RemoteErrorDetails, type TaskJobData, cancelChannel, poolPriorityOf } from './jobs.js';
+import { ERROR_LOG_PREFIX, type RemoteErrorDetails, type TaskJobData, cancelChannel, errorFromDetails, poolPriorityOf } from './jobs.js';
 
 export interface QueueNodeOptions extends RedisLocation {
   /** The BullMQ queue's name. */
@@ -109,11 +109,8 @@ async function runJob(
     if (error instanceof AbortError) throw new UnrecoverableError(`cancelled by its caller: ${reasonText(error.cause)}`);
     const details = describeFailure(error, node);
     await job.log(ERROR_LOG_PREFIX + JSON.stringify(details));
-    // What BullMQ records of a failure: the message as the failed reason, and the stack.
-    const failure = new Error(details.message);
-    failure.name = details.name;
-    if (details.stack !== undefined) failure.stack = details.stack;
-    throw failure;
+    // BullMQ records of it the message as the failed reason, and the stack.
+    throw errorFromDetails(details);
   }
 }
 

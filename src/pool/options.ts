@@ -88,7 +88,12 @@ export interface ThreadPoolOptions {
   pinThreads?: boolean;
   /** Passed to every `Worker`. */
   resourceLimits?: ResourceLimits;
-  /** Passed to every `Worker`, e.g. `['--import', 'tsx']` to load task modules written in TypeScript. */
+  /**
+   * Passed to every `Worker` as given, e.g. `['--import', 'tsx']` to load task modules written in
+   * TypeScript. Without it a worker gets the main thread's `process.execArgv` less the flags that
+   * only describe how the main program was started (`--input-type`, `-e`, `-p`, `--check`, `-i`,
+   * `--test`, `--watch`, `--watch-path`): `node --input-type=module -e "…"` can create a pool.
+   */
   execArgv?: string[];
   /** Passed to every `Worker` (default: a copy of `process.env`). */
   env?: NodeJS.Dict<string> | typeof SHARE_ENV;

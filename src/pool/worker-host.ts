@@ -3,11 +3,12 @@
  * exit. Comlink calls never settle when the worker dies, so every control call is raced against the
  * worker's exit and rejects with WorkerCrashedError instead of hanging.
  */
-import { type ResourceLimits, type SHARE_ENV, Worker } from 'node:worker_threads';
+import type { ResourceLimits, SHARE_ENV, Worker } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
 import type { WorkerBootData, WorkerControl } from '../control/protocol.js';
 import { WorkerCrashedError } from '../errors.js';
+import { startWorker, workerExecArgv } from './exec-argv.js';
 import type { KeepAlive } from './keep-alive.js';
 
 export interface WorkerExit {
@@ -54,13 +55,17 @@ export class WorkerHost {
     this.index = options.index;
     this.name = options.name;
     const boot: WorkerBootData = { index: options.index, name: options.name };
-    this.worker = new Worker(options.entry, {
-      name: options.name,
-      workerData: boot,
-      resourceLimits: options.resourceLimits,
-      execArgv: options.execArgv,
-      env: options.env,
-    });
+    this.worker = startWorker(
+      options.entry,
+      {
+        name: options.name,
+        workerData: boot,
+        resourceLimits: options.resourceLimits,
+        execArgv: workerExecArgv(options.execArgv),
+        env: options.env,
+      },
+      options.execArgv === undefined,
+    );
     let lastError: unknown;
     this.worker.on('error', (error) => {
       lastError = error;

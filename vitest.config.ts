@@ -10,6 +10,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Looks for redis-server and spin once: their tests skip without them, or fail the run when
+    // VISCOSE_REQUIRE_SERVICES=1 (test/support/services.ts).
+    globalSetup: ['test/support/services.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
     projects: [

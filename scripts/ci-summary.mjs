@@ -1,30 +1,32 @@
-// Prints "N passed, N failed" from vitest's JSON report and the protocol model checks
-// (test-results/models.json, written by scripts/verify-models.mjs) — the last line of a CI run —
-// and exits with a failing status when anything failed or a report is missing.
+// Adds up the test runs of a CI run, one per runtime, and prints "N passed, N failed" as the last
+// line; exits with a failing status when anything failed or a report is missing.
+//
+//   node scripts/ci-summary.mjs <label>=<report.json>:<exit status> ...
+//
+// A report is vitest's JSON report (numPassedTests, numFailedTests, numPendingTests, testResults).
+// A run whose command failed without a failed test to show for it (a build error, a crash, a
+// missing report) counts as one failure, and so does a test file that failed to load.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [reportPath, testStatus = '0'] = process.argv.slice(2);
-if (!reportPath || !existsSync(reportPath)) {
-  console.log(`no test report at ${reportPath}; the test command exited with status ${testStatus}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-let passed = report.numPassedTests ?? 0;
-let failed = report.numFailedTests ?? 0;
-// A file that fails to load has no tests to count: count the file itself as a failure.
-for (const file of report.testResults ?? []) {
-  if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed++;
-}
-if (failed === 0 && Number(testStatus) !== 0) failed = 1;
-const modelsPath = 'test-results/models.json';
-if (existsSync(modelsPath)) {
-  const models = JSON.parse(readFileSync(modelsPath, 'utf8'));
-  passed += models.passed;
-  failed += models.failed;
-} else {
-  console.log(`no model report at ${modelsPath}`);
-  failed++;
+let passed = 0;
+let failed = 0;
+for (const run of process.argv.slice(2)) {
+  const match = /^([^=]+)=(.*):(\d+)$/.exec(run);
+  if (match === null) throw new Error(`not <label>=<report>:<status>: ${run}`);
+  const [, label, reportPath, status] = match;
+  let counts = { passed: 0, failed: 0, skipped: 0 };
+  if (existsSync(reportPath)) {
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    counts = { passed: report.numPassedTests ?? 0, failed: report.numFailedTests ?? 0, skipped: report.numPendingTests ?? 0 };
+    for (const file of report.testResults ?? []) {
+      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) counts.failed++;
+    }
+  }
+  const problem = !existsSync(reportPath) ? ', no test report' : counts.failed === 0 && Number(status) !== 0 ? `, but the run exited with status ${status}` : '';
+  if (problem !== '' && counts.failed === 0) counts.failed = 1;
+  console.log(`${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${problem}`);
+  passed += counts.passed;
+  failed += counts.failed;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AbortError, InvalidOptionError, TaskError } from 'viscose';
 import { ClusterClient, ClusterClientClosedError } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
@@ -17,9 +17,12 @@ import { Random } from '../support/random.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
+/** Without redis-server these tests skip (test/support/services.ts says so once). */
+const hasRedis = inject('services').redis;
+
 const QUEUE = 'viscose-one-at-a-time';
 
-describe('cluster calls with options, on a node that runs one job at a time', () => {
+describe.skipIf(!hasRedis)('cluster calls with options, on a node that runs one job at a time', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let node: NodeProcess;
   let client: ClusterClient<typeof Tasks>;
@@ -212,7 +215,7 @@ describe('cluster calls with options, on a node that runs one job at a time', ()
   }
 });
 
-describe('a client that missed its jobs’ completion events', () => {
+describe.skipIf(!hasRedis)('a client that missed its jobs’ completion events', () => {
   it('looks its silent jobs up in Redis and settles every call', async () => {
     const queue = 'viscose-trimmed-events';
     const redis = await startRedis();
@@ -241,7 +244,7 @@ describe('a client that missed its jobs’ completion events', () => {
   });
 });
 
-describe('a node started with a key prefix and metrics', () => {
+describe.skipIf(!hasRedis)('a node started with a key prefix and metrics', () => {
   it('serves the queue under that prefix, takes cancel requests there, and counts finished jobs per minute', async () => {
     const queue = 'viscose-prefixed';
     const prefix = 'tenant-a';
@@ -272,7 +275,7 @@ describe('a node started with a key prefix and metrics', () => {
   });
 });
 
-describe('aborts racing with the jobs on two nodes', () => {
+describe.skipIf(!hasRedis)('aborts racing with the jobs on two nodes', () => {
   it('settles every call exactly once, with its result or AbortError, and leaves no job behind', async () => {
     const queue = 'viscose-abort-race';
     const redis = await startRedis();
@@ -375,7 +378,7 @@ describe('a Redis that is not there, or goes away', () => {
     expect(code).toBe(0);
   });
 
-  it('lets a client and a node that lost their Redis close, and their process end by itself', async () => {
+  it.skipIf(!hasRedis)('lets a client and a node that lost their Redis close, and their process end by itself', async () => {
     const { code, stderr, stdout } = await runToEnd([fileURLToPath(new URL('../fixtures/cluster-without-redis.mjs', import.meta.url))]);
     expect(stderr).not.toMatch(/Error/);
     expect(stdout).toMatch(/client closed in \d+ ms/);
@@ -383,7 +386,7 @@ describe('a Redis that is not there, or goes away', () => {
     expect(code).toBe(0);
   });
 
-  it('makes `viscose worker` stop on SIGTERM after its Redis went away', async () => {
+  it.skipIf(!hasRedis)('makes `viscose worker` stop on SIGTERM after its Redis went away', async () => {
     const redis = await startRedis();
     const node = startNode(redis.url, { queue: 'gone' });
     await node.serving();

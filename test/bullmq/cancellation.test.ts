@@ -2,13 +2,16 @@
 // could not remove, and what a node does with a request for a job it holds, or does not hold yet.
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { CancelListener, withdrawJobs } from '../../src/bullmq/cancellation.js';
 import { type CancelRequest, type TaskJobData, cancelChannel } from '../../src/bullmq/jobs.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
-describe('cancel requests', () => {
+/** Without redis-server these tests skip (test/support/services.ts says so once). */
+const hasRedis = inject('services').redis;
+
+describe.skipIf(!hasRedis)('cancel requests', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   const connections: Redis[] = [];
   const connect = () => {

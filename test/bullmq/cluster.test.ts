@@ -1,7 +1,7 @@
 // viscose/bullmq against a real Redis: a client and two node processes, each serving the queue
 // with its own pool.
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TaskError } from 'viscose';
 import { ClusterClient } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
@@ -9,9 +9,12 @@ import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
+/** Without redis-server these tests skip (test/support/services.ts says so once). */
+const hasRedis = inject('services').redis;
+
 const QUEUE = 'viscose-test';
 
-describe('a cluster over BullMQ: a client and two nodes', () => {
+describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let nodes: NodeProcess[] = [];
   let client: ClusterClient<typeof Tasks>;

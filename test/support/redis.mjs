@@ -1,6 +1,7 @@
 /**
  * A throw-away Redis server for the cluster tests and benchmark: Debian's `redis-server` on a
- * loopback port, without persistence. `.ci/run` installs it; without it they fail, saying so.
+ * loopback port, without persistence. `.ci/run` installs it; without it the cluster tests skip
+ * (test/support/services.ts).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -37,6 +37,7 @@ import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
+import { terminationUnavailable } from './termination.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
@@ -191,6 +192,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const limit = timeout === undefined ? undefined : { timeoutMs: milliseconds('timeout', timeout), terminateAfterMs: Infinity };
     if (terminateAfter !== undefined) {
       if (limit === undefined) throw new InvalidOptionError('terminateAfter', 'needs a timeout');
+      const unavailable = terminationUnavailable('terminateAfter');
+      if (unavailable !== undefined) throw new InvalidOptionError('terminateAfter', unavailable);
       limit.terminateAfterMs = milliseconds('terminateAfter', terminateAfter);
     }
     const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
@@ -562,6 +565,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     if (!Number.isInteger(index) || index < 0 || index >= this.threads) {
       throw new InvalidOptionError('index', `expected a worker index from 0 to ${this.threads - 1}, got ${String(index)}`);
     }
+    const unavailable = terminationUnavailable('restartWorker');
+    if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
     if (this.failure !== undefined) throw this.failure;
     if (this.state !== 'running') throw new PoolClosedError();
     const host = this.hosts[index];

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workerExecArgv } from '../../src/pool/exec-argv.js';
+import { runtime } from '../support/runtime.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tasks = new URL('../fixtures/tasks.mjs', import.meta.url).href;
@@ -53,7 +54,8 @@ describe('the flags a worker inherits', () => {
   });
 });
 
-describe('a pool started from', () => {
+// Node's command line: Bun and Deno take other flags (and have no --input-type).
+describe.runIf(runtime === 'node')('a pool started from', () => {
   it('a `node --input-type=module -e` one-liner, keeping the other flags', async () => {
     const { sums, workerArgv } = await node(['--input-type=module', '--enable-source-maps', '--expose-gc', '--stack-size=2000', '-e', PROGRAM]);
     expect(sums).toEqual([3, 7]);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, TaskTimeoutError, ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
 import { rejection } from '../support/rejection.js';
+import { runtime } from '../support/runtime.js';
 
 const module = new URL('../fixtures/tasks.mjs', import.meta.url);
 
@@ -32,7 +33,7 @@ describe('run-time limits', () => {
     expect(await limited).toBe('done');
   });
 
-  it('terminate and replace the worker of a task that runs on past its timeout when asked to', async () => {
+  it.skipIf(runtime === 'deno')('terminate and replace the worker of a task that runs on past its timeout when asked to', async () => {
     const errors: Error[] = [];
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, onError: (error) => errors.push(error) });
     const error = await rejection(pool.with({ timeout: 50, terminateAfter: 50 }).run('stubborn', 60_000));
@@ -41,6 +42,11 @@ describe('run-time limits', () => {
     expect(await pool.run('add', 1, 1)).toBe(2);
     expect(errors).toEqual([]);
     expect(pool.pending).toBe(0);
+  });
+
+  it.runIf(runtime === 'deno')('refuse terminateAfter on Deno, whose terminate() leaves the thread running', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
+    expect(() => pool.with({ timeout: 50, terminateAfter: 50 })).toThrow(/terminateAfter is not available on Deno/);
   });
 
   it('leave a task that ignores its timeout alone without terminateAfter: its result is dropped', async () => {

@@ -123,15 +123,18 @@ export function summary(histogram: RecordableHistogram): LatencySummary {
   const count = histogram.count;
   if (count === 0) return { count: 0, minUs: 0, meanUs: 0, maxUs: 0, p50Us: 0, p90Us: 0, p99Us: 0, p999Us: 0 };
   const us = (ns: number) => ns / 1000;
+  // Bun's histogram can report a percentile above the largest value recorded (p99 10,207 µs with a
+  // maximum of 10,206): keep every percentile within what was recorded.
+  const percentile = (p: number) => us(Math.min(Math.max(histogram.percentile(p), histogram.min), histogram.max));
   return {
     count,
     minUs: us(histogram.min),
     meanUs: us(histogram.mean),
     maxUs: us(histogram.max),
-    p50Us: us(histogram.percentile(50)),
-    p90Us: us(histogram.percentile(90)),
-    p99Us: us(histogram.percentile(99)),
-    p999Us: us(histogram.percentile(99.9)),
+    p50Us: percentile(50),
+    p90Us: percentile(90),
+    p99Us: percentile(99),
+    p999Us: percentile(99.9),
   };
 }
 

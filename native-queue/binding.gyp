@@ -1,4 +1,5 @@
-# The native queue addon: `npm run build:native` (node-gyp) from the package root.
+# The native queue addon: `npm run build:native` (node-gyp) from the package root; in an installed
+# package, see the message src/native/addon.ts gives when the addon is missing.
 {
   "targets": [
     {

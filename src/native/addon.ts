@@ -1,7 +1,8 @@
 /**
- * Loads the optional C++ addon built from native-queue/ (`npm run build:native`): the native deque
- * (`queue: 'native'`) and thread pinning (`pinThreads`). Nothing loads it unless one of those is
- * asked for, so the package works without a compiler.
+ * Loads the C++ addon from native-queue/: the native deque (`queue: 'native'`) and thread pinning
+ * (`pinThreads`). Nothing loads it unless one of those is asked for, so the package works without
+ * it. It is a Node-API build, so one binary serves every Node.js version; the package ships one per
+ * platform it was packed on, in prebuilds/<platform>-<arch>/, found with no install script.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,7 +48,20 @@ export interface NativeDequeHandle {
 /** `steal` results at or below this encode a withdrawn call's slot as `WITHDRAWN_BASE - slot`. */
 export const WITHDRAWN_BASE = -3;
 
-const ADDON_FILE = join('native-queue', 'build', 'Release', 'viscose_native.node');
+const ADDON_NAME = 'viscose_native.node';
+const PLATFORM = `${process.platform}-${process.arch}`;
+
+/**
+ * Where the addon may be, relative to the package root, in order: a build in the checkout or the
+ * installed package (`node-gyp rebuild`), then the prebuilt binary for this platform.
+ */
+const CANDIDATES = [join('native-queue', 'build', 'Release', ADDON_NAME), join('prebuilds', PLATFORM, ADDON_NAME)];
+
+/** What builds the addon inside an installed copy of the package, run from the project's root. */
+const BUILD_HINT =
+  'build it from the project with ' +
+  '`npm install --no-save node-addon-api node-gyp && npx node-gyp rebuild --directory node_modules/viscose/native-queue` ' +
+  '(needs python3, make and a C++20 compiler); in a checkout of viscose, `npm run build:native`';
 
 let loaded: NativeAddon | undefined;
 
@@ -59,37 +73,31 @@ export function nativeAddon(purpose: string): NativeAddon {
   if (loaded !== undefined) return loaded;
   const file = findAddon();
   if (file === undefined) {
-    throw new ThreadPoolError(
-      `${purpose} needs the native addon, which is not built: run \`npm run build:native\` in the viscose package ` +
-        '(it needs python3, make, a C++20 compiler and Node.js headers for node-gyp)',
-    );
+    throw new ThreadPoolError(`${purpose} needs the native addon: there is no prebuilt addon for ${PLATFORM} and none built; ${BUILD_HINT}`);
   }
   try {
     loaded = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ThreadPoolError(`${purpose} needs the native addon, and ${file} failed to load: ${reason}; rebuild it with \`npm run build:native\``, {
+    throw new ThreadPoolError(`${purpose} needs the native addon, and ${file} failed to load: ${reason}; ${BUILD_HINT}`, {
       cause: error,
     });
   }
   return loaded;
 }
 
-/** Whether the addon has been built (without loading it). */
-export function nativeAddonBuilt(): boolean {
-  return findAddon() !== undefined;
-}
-
 /**
- * The built addon, looked for in the package root above this module: one level up from the bundled
+ * The addon, looked for in the package root above this module: one level up from the bundled
  * dist/, two from the sources in src/native/ (as tests run them).
  */
 function findAddon(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let up = 0; up < 2; up++) {
     dir = dirname(dir);
-    const candidate = join(dir, ADDON_FILE);
-    if (existsSync(candidate)) return candidate;
+    for (const candidate of CANDIDATES) {
+      const file = join(dir, candidate);
+      if (existsSync(file)) return file;
+    }
   }
   return undefined;
 }

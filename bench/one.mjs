@@ -1,9 +1,11 @@
-// One contender, one round, in a fresh process: `node --expose-gc bench/one.mjs <contender> <profile>`.
+// One contender, one round, in a fresh process: `node --expose-gc bench/one.mjs <contender> <profile>`
+// (on Bun and Deno as lib/runtimes.mjs starts it).
 // Starts the pool, warms up and measures each workload, closes the pool, and prints one JSON line.
 // Any failure (a wrong result, a rejected call) exits non-zero with the error on stderr.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { contenders } from './lib/contenders.mjs';
 import { startPhase } from './lib/cpu-meter.mjs';
+import { describeRuntime } from './lib/environment.mjs';
 import { THREADS, profiles } from './lib/profiles.mjs';
 import { workloads } from './lib/workloads.mjs';
 
@@ -15,7 +17,9 @@ const contender = contenders[contenderName];
 if (contender === undefined || profiles[profileName] === undefined) {
   throw new Error(`usage: node --expose-gc bench/one.mjs <${Object.keys(contenders).join('|')}> <${Object.keys(profiles).join('|')}>`);
 }
-if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc: phases start from a collected heap');
+// A full, synchronous collection: Bun's own call, elsewhere V8's gc() that --expose-gc exposes.
+const collectGarbage = globalThis.Bun === undefined ? globalThis.gc : () => globalThis.Bun.gc(true);
+if (typeof collectGarbage !== 'function') throw new Error('run with --expose-gc: phases start from a collected heap');
 
 const openedAt = performance.now();
 const pool = await contender.open(THREADS);
@@ -42,7 +46,7 @@ clearTimeout(closeTimer);
 const close = { settled: closed, ms: performance.now() - closingAt };
 
 process.stdout.write(
-  JSON.stringify({ contender: contenderName, profile: profileName, pid: process.pid, startupMs, configuration: pool.configuration, results, close }) + '\n',
+  JSON.stringify({ contender: contenderName, profile: profileName, runtime: describeRuntime(), pid: process.pid, startupMs, configuration: pool.configuration, results, close }) + '\n',
 );
 
 /**
@@ -62,6 +66,6 @@ async function warmUp(workload, size) {
 
 /** Leaves the previous step's garbage and stragglers out of the next measured phase. */
 async function settle() {
-  globalThis.gc();
+  collectGarbage();
   await sleep(50);
 }

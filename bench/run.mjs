@@ -2,6 +2,9 @@
 // or `node bench/run.mjs --report <results.json>` to re-render a finished run's report.
 // `--contenders a,b --output name` measures only those contenders, the first as the baseline, into
 // bench/results/<name>.* (bench/native/run.mjs compares viscose's two deque implementations so).
+// `--runtimes node24,bun,deno` runs each chosen contender on each of those runtimes (lib/runtimes.mjs),
+// every pair one contender of the rotation, the first pair the baseline; without it every child
+// runs on this process's own binary.
 // Each round runs every contender once, each in a fresh child process (one.mjs), in an order that
 // rotates per round, after waiting for the machine to be idle; a child whose measurement another
 // process disturbed is re-run. Prints the markdown report to stdout (progress goes to stderr) and
@@ -17,6 +20,7 @@ import { IDLE_RULE, waitForIdle } from './lib/idle.mjs';
 import { THREADS, profiles } from './lib/profiles.mjs';
 import { barChart } from './lib/bar-chart.mjs';
 import { renderReport } from './lib/report.mjs';
+import { runtimeLabel } from './lib/runtimes.mjs';
 import { summarize } from './lib/summary.mjs';
 import { allColumns, workloads } from './lib/workloads.mjs';
 
@@ -25,6 +29,7 @@ const ALSO_RECORDED_PACKAGES = ['msgpackr'];
 const RESULTS = new URL('./results/', import.meta.url);
 
 const chosen = option('--contenders')?.split(',');
+const chosenRuntimes = option('--runtimes')?.split(',');
 const reportPath = option('--report');
 if (reportPath !== undefined) {
   // Re-renders a finished run's report from its raw data, e.g. after the report format changed.
@@ -48,12 +53,15 @@ async function measure(profileName, outputName) {
   const settings = profiles[profileName];
   const progressFile = new URL(`${outputName}.tmp.json`, RESULTS);
   const started = performance.now();
+  const runtimes = chosenRuntimes === undefined ? undefined : pairWithRuntimes(chosen ?? contenderNames, chosenRuntimes);
   const record = {
     profile: profileName,
     settings,
     threads: THREADS,
-    contenders: chosen ?? contenderNames,
-    baseline: chosen?.[0] ?? baselineName,
+    contenders: runtimes === undefined ? (chosen ?? contenderNames) : Object.keys(runtimes),
+    baseline: runtimes === undefined ? (chosen?.[0] ?? baselineName) : Object.keys(runtimes)[0],
+    // With --runtimes: each name of `contenders` → `{ contender, runtime }`.
+    runtimes,
     rules: { idle: IDLE_RULE, contamination: CONTAMINATION_RULE },
     environment: describeEnvironment([...(chosen ?? contenderNames).map((name) => contenders[name].packageName).filter(Boolean), ...ALSO_RECORDED_PACKAGES]),
     // One unit of CPU-bound work (workloads C and D), measured once and the same for every child.
@@ -80,7 +88,8 @@ async function measure(profileName, outputName) {
 /** Writes the markdown report to `markdownFile`, one SVG chart per column beside it, and prints the report. */
 function publish(record, markdownFile) {
   const names = record.contenders ?? contenderNames;
-  const report = renderReport(record, { contenderNames: names, baselineName: record.baseline, columns: allColumns, workloads, lacks: missingCapability });
+  const lacks = (name, workload) => missingCapability(record.runtimes?.[name].contender ?? name, workload);
+  const report = renderReport(record, { contenderNames: names, baselineName: record.baseline, columns: allColumns, workloads, lacks });
   writeFileSync(markdownFile, report);
   for (const column of allColumns) {
     const bars = names
@@ -106,7 +115,8 @@ async function measureWithRetries(record, name, round) {
   const attempts = [];
   for (let attempt = 1; attempt <= settings.attempts; attempt++) {
     const idle = await waitForIdle(settings.idleTimeoutMs);
-    const child = await runChild(name, profileName, settings.childTimeoutMs, unitEnvironment(record.unitIterations));
+    const { contender, runtime } = record.runtimes?.[name] ?? { contender: name };
+    const child = await runChild(contender, profileName, settings.childTimeoutMs, unitEnvironment(record.unitIterations), runtime);
     const contamination = child.ok ? judgeContamination(child.result.results) : undefined;
     attempts.push({ idle, child, contamination });
     if (child.ok) record.configuration[name] ??= child.result.configuration;
@@ -115,6 +125,12 @@ async function measureWithRetries(record, name, round) {
     if (!child.ok || !contamination.contaminated) break;
   }
   return attempts;
+}
+
+/** `{ 'viscose · bun 1.4.5': { contender: 'viscose', runtime: 'bun' }, ... }`, contender by contender. */
+function pairWithRuntimes(contenderList, runtimeList) {
+  const pairs = contenderList.flatMap((contender) => runtimeList.map((runtime) => [`${contender} · ${runtimeLabel(runtime)}`, { contender, runtime }]));
+  return Object.fromEntries(pairs);
 }
 
 function missingCapability(name, workload) {

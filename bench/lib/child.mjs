@@ -3,6 +3,7 @@
 // after a grace period and reported, since a pool that keeps the process alive is a finding too.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runtimeCommand } from './runtimes.mjs';
 
 const ONE = fileURLToPath(new URL('../one.mjs', import.meta.url));
 /** How long a child may take to exit after printing its result. */
@@ -11,12 +12,15 @@ const EXIT_GRACE_MS = 5_000;
 const STDERR_TAIL = 2_000;
 
 /**
+ * Runs one.mjs for `contender` on `runtime` (a name from lib/runtimes.mjs; by default this process's
+ * own binary).
  * `{ ok, result?, failure?, exit: { code, signal, onItsOwn }, wallMs }`; `failure` says why there is
  * no result (non-zero exit, timeout, no JSON line).
  */
-export function runChild(contender, profileName, timeoutMs, env = {}) {
+export function runChild(contender, profileName, timeoutMs, env = {}, runtime = undefined) {
   const start = performance.now();
-  const child = spawn(process.execPath, ['--expose-gc', ONE, contender, profileName], {
+  const [binary, ...args] = runtimeCommand(runtime, ONE);
+  const child = spawn(binary, [...args, contender, profileName], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

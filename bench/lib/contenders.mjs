@@ -13,6 +13,7 @@ const worker = (file) => new URL(`../workers/${file}`, import.meta.url);
 const INLINE_TASKS = { cpu, trivial };
 const NO_PROCESSOR = 'no request processor (workload A is what every pool offers instead)';
 const NOT_CALLS = 'the ideal split is a ceiling for CPU-bound work, not a way to make calls';
+const NO_JOIN = 'no nested tasks (join)';
 
 /** viscose with one deque implementation (`queue`, see native-queue/README.md). */
 function viscose(queue) {
@@ -28,7 +29,7 @@ function viscose(queue) {
       let processor;
       return {
         task: (name) => ({
-          run: (arg) => pool.run(name, arg),
+          run: (...args) => pool.run(name, ...args),
           // runBatch takes one argument list per call; building them is part of using the call.
           runBatch: (args) => pool.runBatch(name, args.map((arg) => [arg])),
         }),
@@ -40,7 +41,7 @@ function viscose(queue) {
         },
         configuration: {
           construction: `await ThreadPool.create({ module: bench/workers/viscose-tasks.mjs, threads: ${threads}, queue: '${queue}' })`,
-          calls: 'pool.run(name, arg); pool.runBatch(name, args.map((arg) => [arg]))',
+          calls: 'pool.run(name, ...args); pool.runBatch(name, args.map((arg) => [arg]))',
           // The settings in effect, every default filled in: what actually ran.
           resolved: describeOptions(pool.settings, ['env']),
         },
@@ -55,7 +56,8 @@ function viscose(queue) {
  * - `baseline`: the contender every other one is divided by in the ratio rows;
  * - `lacks`: capabilities a workload may need (`needs`) that this contender does not have, with why;
  * - `open(threads)`: starts a pool and resolves with an adapter:
- *   `{ task(name) → { run(arg), runBatch?(args) }, close(), configuration }`;
+ *   `{ task(name) → { run(arg), runBatch?(args) }, close(), configuration }` (a contender with
+ *   `join` takes several arguments: `run(...args)`);
  * - `variant`: a second configuration of a contender, measured by its own benchmark
  *   (bench/native/run.mjs), not in the comparison of peers.
  */
@@ -65,7 +67,7 @@ export const contenders = {
   piscina: {
     packageName: 'piscina',
     baseline: true,
-    lacks: { batch: 'piscina has no batch call', processor: NO_PROCESSOR },
+    lacks: { batch: 'piscina has no batch call', processor: NO_PROCESSOR, join: NO_JOIN },
     async open(threads) {
       const { Piscina } = await import('piscina');
       const pool = new Piscina({ filename: worker('piscina-tasks.mjs').href, minThreads: threads, maxThreads: threads });
@@ -85,7 +87,7 @@ export const contenders = {
   tinypool: {
     packageName: 'tinypool',
     baseline: false,
-    lacks: { batch: 'tinypool has no batch call', processor: NO_PROCESSOR },
+    lacks: { batch: 'tinypool has no batch call', processor: NO_PROCESSOR, join: NO_JOIN },
     async open(threads) {
       const { Tinypool } = await import('tinypool');
       const pool = new Tinypool({ filename: worker('tinypool-tasks.mjs').href, minThreads: threads, maxThreads: threads });
@@ -103,7 +105,7 @@ export const contenders = {
   workerpool: {
     packageName: 'workerpool',
     baseline: false,
-    lacks: { batch: 'workerpool has no batch call', processor: NO_PROCESSOR },
+    lacks: { batch: 'workerpool has no batch call', processor: NO_PROCESSOR, join: NO_JOIN },
     async open(threads) {
       const { default: workerpool } = await import('workerpool');
       const options = { minWorkers: threads, maxWorkers: threads, workerType: 'thread' };
@@ -122,7 +124,7 @@ export const contenders = {
   poolifier: {
     packageName: 'poolifier',
     baseline: false,
-    lacks: { batch: 'poolifier has no batch call', processor: NO_PROCESSOR },
+    lacks: { batch: 'poolifier has no batch call', processor: NO_PROCESSOR, join: NO_JOIN },
     async open(threads) {
       const { FixedThreadPool } = await import('poolifier');
       const pool = new FixedThreadPool(threads, worker('poolifier-tasks.mjs').pathname);
@@ -141,7 +143,7 @@ export const contenders = {
   'bare worker_threads': {
     packageName: undefined,
     baseline: false,
-    lacks: { batch: 'a bare Worker has no batch call', processor: NO_PROCESSOR },
+    lacks: { batch: 'a bare Worker has no batch call', processor: NO_PROCESSOR, join: NO_JOIN },
     async open(threads) {
       const workers = Array.from({ length: threads }, () => new Worker(worker('bare-tasks.mjs')));
       const pending = new Map();
@@ -177,7 +179,7 @@ export const contenders = {
   'ideal split': {
     packageName: undefined,
     baseline: false,
-    lacks: { calls: NOT_CALLS, batch: NOT_CALLS, processor: NO_PROCESSOR },
+    lacks: { calls: NOT_CALLS, batch: NOT_CALLS, processor: NO_PROCESSOR, join: NO_JOIN },
     async open(threads) {
       const workers = Array.from({ length: threads }, () => new Worker(worker('split-tasks.mjs')));
       let nextId = 0;
@@ -215,7 +217,7 @@ export const contenders = {
   'main thread': {
     packageName: undefined,
     baseline: false,
-    lacks: { parallel: 'the main thread alone is the sequential reference itself', processor: NO_PROCESSOR },
+    lacks: { parallel: 'the main thread alone is the sequential reference itself', processor: NO_PROCESSOR, join: NO_JOIN },
     async open() {
       return {
         task: (name) => ({

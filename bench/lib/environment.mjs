@@ -26,10 +26,22 @@ export function describeEnvironment(packageNames) {
     os: `${platform()} ${release()}`,
     node: process.version,
     v8: process.versions.v8,
+    runtime: describeRuntime(),
     packages: packageVersions(packageNames),
     source: sourceState(),
     loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
   };
+}
+
+/**
+ * The runtime this process runs on: `{ name, version, engine }`. Bun and Deno report a Node.js
+ * version of their own in `process.version`, so that alone does not say what ran.
+ */
+export function describeRuntime() {
+  if (process.versions.bun !== undefined) return { name: 'bun', version: process.versions.bun, engine: `JavaScriptCore ${process.versions.webkit}` };
+  const deno = globalThis.Deno?.version.deno ?? process.versions.deno;
+  if (deno !== undefined) return { name: 'deno', version: deno, engine: `V8 ${process.versions.v8}` };
+  return { name: 'node', version: process.version.slice(1), engine: `V8 ${process.versions.v8}` };
 }
 
 /** The commit, and the files under src/ that differ from it: the numbers belong to that tree. */

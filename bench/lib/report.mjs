@@ -141,19 +141,26 @@ function workloadLine(workload, profile) {
 }
 
 function configurationTable(record, contenderNames) {
-  const lines = ['| Contender | Construction | Calls | Resolved options |', '|---|---|---|---|'];
+  const lines = ['| Contender | Runtime | Construction | Calls | Resolved options |', '|---|---|---|---|---|'];
   for (const name of contenderNames) {
     const configuration = record.configuration[name];
     if (configuration === undefined) {
-      lines.push(`| ${name} | (no child finished) | | |`);
+      lines.push(`| ${name} | | (no child finished) | | |`);
       continue;
     }
     const resolved = Object.entries(configuration.resolved)
       .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
       .join(', ');
-    lines.push(`| ${name} | \`${configuration.construction}\` | \`${configuration.calls}\` | ${escapePipes(resolved)} |`);
+    lines.push(`| ${name} | ${childRuntime(record, name)} | \`${configuration.construction}\` | \`${configuration.calls}\` | ${escapePipes(resolved)} |`);
   }
   return lines;
+}
+
+/** The runtime the contender's children reported running on (records from before it say "—"). */
+function childRuntime(record, name) {
+  const attempts = record.rounds.flatMap((round) => round.runs[name].attempts);
+  const runtime = attempts.find((attempt) => attempt.child.ok)?.child.result.runtime;
+  return runtime === undefined ? '—' : `${runtime.name} ${runtime.version} (${runtime.engine})`;
 }
 
 function environmentTable(environment) {
@@ -161,7 +168,7 @@ function environmentTable(environment) {
     ['CPU', `${environment.cpuModel}, ${environment.cpus} CPUs (availableParallelism ${environment.availableParallelism})`],
     ['memory', `${environment.memoryGiB} GiB`],
     ['OS', environment.os],
-    ['Node', `${environment.node} (V8 ${environment.v8})`],
+    ['runner', environment.runtime === undefined ? `Node ${environment.node} (V8 ${environment.v8})` : `${environment.runtime.name} ${environment.runtime.version} (${environment.runtime.engine})`],
     ...Object.entries(environment.packages).map(([name, version]) => [name, version]),
     ['source', `${environment.source.commit ?? 'unknown'}${dirtySuffix(environment.source.uncommittedSrcChanges)}`],
     ['load average at start', environment.loadAverageAtStart.join(', ')],
@@ -204,6 +211,7 @@ function allAttempts(record) {
 }
 
 function formatValue(value, unit) {
+  if (unit === '×') return value.toFixed(2);
   if (unit === 'µs' && value < 1000) return value.toFixed(1);
   return Math.round(value).toLocaleString('en-US');
 }

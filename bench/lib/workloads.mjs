@@ -2,10 +2,14 @@
 // contenders' `lacks`), in this order, each in the same child process after a warm-up of its own.
 import { performance } from 'node:perf_hooks';
 import { unitIterations } from './calibrate.mjs';
+import { fibSequential } from './kernels.mjs';
 import { THREADS } from './profiles.mjs';
 import { percentile } from './stats.mjs';
 import { cpu, handleRequest } from './tasks.mjs';
 import { checkTrivialResult, checkTrivialResults, trivialRequests } from './trivial-requests.mjs';
+
+/** Workload E's recursion: fib(n), joined above `cutoff` (the fork-join runner's cut-off). */
+const FIB = { n: 30, cutoff: 20 };
 
 /**
  * Each entry:
@@ -113,6 +117,28 @@ export const workloads = [
       { key: 'ms', label: 'D wall', unit: 'ms', better: 'lower' },
     ],
     measure: (pool, count) => measureCpuBound(pool, skewedUnits(count)),
+  },
+  {
+    id: 'E',
+    title: `fork-join: fib(${FIB.n}) with join above n = ${FIB.cutoff}, each run awaited alone, against the same fib(${FIB.n}) run sequentially on the child's main thread just before (one task is one fib(${FIB.n})): speedup = sequential time / pool time`,
+    needs: 'join',
+    sizes: { full: { count: 20, warmup: 4 }, quick: { count: 5, warmup: 2 } },
+    columns: [{ key: 'speedup', label: 'E fib speedup', unit: '×', better: 'higher' }],
+    async measure(pool, count) {
+      const fib = pool.task('fib');
+      let start = performance.now();
+      const expected = [];
+      for (let i = 0; i < count; i++) expected.push(fibSequential(FIB.n));
+      const sequentialMs = performance.now() - start;
+      const results = [];
+      start = performance.now();
+      for (let i = 0; i < count; i++) results.push(await fib.run(FIB.n, FIB.cutoff));
+      const ms = performance.now() - start;
+      for (let i = 0; i < count; i++) {
+        if (results[i] !== expected[i]) throw new Error(`fib(${FIB.n}) run ${i} returned ${results[i]}, expected ${expected[i]}`);
+      }
+      return { speedup: sequentialMs / ms, ms, sequentialMs };
+    },
   },
   {
     id: 'H',

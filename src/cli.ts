@@ -2,12 +2,12 @@
 /**
  * The `viscose` command. `viscose worker --module ./tasks.js --queue NAME --redis URL [--threads N]`
  * starts a node of a cluster (viscose/bullmq): a pool over the task module serving the queue, until
- * SIGTERM or SIGINT, on which it stops taking jobs, finishes the ones in hand and exits.
+ * SIGTERM or SIGINT, on which it stops taking jobs, finishes the ones in hand and exits. bullmq and
+ * ioredis are optional peer dependencies, so the cluster code is loaded only when a worker starts.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serveQueue } from './bullmq/node.js';
 import { ThreadPool } from './pool/thread-pool.js';
 
 const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
@@ -21,6 +21,7 @@ async function worker(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
+      help: { type: 'boolean', short: 'h' },
       module: { type: 'string' },
       queue: { type: 'string' },
       redis: { type: 'string' },
@@ -33,7 +34,12 @@ async function worker(args: string[]): Promise<void> {
       'connect-timeout': { type: 'string' },
     },
   });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
   if (values.module === undefined || values.queue === undefined || values.redis === undefined) throw new Error(USAGE);
+  const { serveQueue } = await loadQueueNode();
   const module = isAbsolute(values.module) ? values.module : resolve(process.cwd(), values.module);
   const concurrency = optionalNumber('concurrency', values.concurrency);
   const lockDuration = optionalNumber('lock-duration', values['lock-duration']);
@@ -75,6 +81,22 @@ async function worker(args: string[]): Promise<void> {
   }
 }
 
+/** The cluster node's code, which imports bullmq and ioredis; when they are missing, says how to get them. */
+async function loadQueueNode(): Promise<typeof import('./bullmq/node.js')> {
+  try {
+    return await import('./bullmq/node.js');
+  } catch (error) {
+    if (isMissingPeer(error)) throw new Error('viscose worker needs bullmq and ioredis: npm install bullmq ioredis');
+    throw error;
+  }
+}
+
+function isMissingPeer(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /\b(bullmq|ioredis)\b/.test(error.message);
+}
+
 function optionalNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
@@ -85,6 +107,7 @@ function optionalNumber(name: string, value: string | undefined): number | undef
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'worker') await worker(rest);
+  else if (command === '--help' || command === '-h' || command === 'help') console.log(USAGE);
   else throw new Error(USAGE);
 } catch (error) {
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';

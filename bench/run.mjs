@@ -19,7 +19,7 @@ import { describeEnvironment } from './lib/environment.mjs';
 import { IDLE_RULE, waitForIdle } from './lib/idle.mjs';
 import { THREADS, profiles } from './lib/profiles.mjs';
 import { barChart } from './lib/bar-chart.mjs';
-import { renderReport } from './lib/report.mjs';
+import { formatValue, renderReport } from './lib/report.mjs';
 import { runtimeLabel } from './lib/runtimes.mjs';
 import { summarize } from './lib/summary.mjs';
 import { allColumns, workloads } from './lib/workloads.mjs';
@@ -156,7 +156,7 @@ function log(label, idle, child, contamination) {
   const figures = child.ok
     ? allColumns.flatMap((column) => {
         const metrics = child.result.results[column.workload.id]?.metrics;
-        return metrics === undefined ? [] : [`${column.label} ${Math.round(metrics[column.key]).toLocaleString('en-US')} ${column.unit}`];
+        return metrics === undefined ? [] : [`${column.label} ${formatValue(metrics[column.key], column.unit)} ${column.unit}`];
       })
     : [];
   process.stderr.write(`${label}: ${wait}; ${outcome}; ${figures.join(', ')}\n`);

@@ -210,7 +210,8 @@ function allAttempts(record) {
   return record.rounds.flatMap((round) => Object.values(round.runs).flatMap((run) => run.attempts));
 }
 
-function formatValue(value, unit) {
+/** A figure as the tables print it in its unit. */
+export function formatValue(value, unit) {
   if (unit === '×') return value.toFixed(2);
   if (unit === 'µs' && value < 1000) return value.toFixed(1);
   return Math.round(value).toLocaleString('en-US');

@@ -36,7 +36,7 @@ if (process.argv.includes('--child')) {
     const output = execFileSync(process.execPath, [script, '--child'], { env: { ...process.env, ...env }, encoding: 'utf8' });
     return { setting, ...JSON.parse(output) };
   });
-  console.log(`${process.release?.name ?? 'runtime'} ${process.version}; extractor active: ${runs.map((run) => `${run.setting}=${run.extractor}`).join(', ')}`);
+  console.log(`${runtimeName()}; extractor active: ${runs.map((run) => `${run.setting}=${run.extractor}`).join(', ')}`);
   console.log('payload'.padEnd(28) + 'bytes'.padStart(9) + 'on MB/s'.padStart(10) + 'off MB/s'.padStart(10) + 'on/off'.padStart(8));
   for (const name of Object.keys(runs[0].results)) {
     const [on, off] = runs.map((run) => run.results[name]);
@@ -48,6 +48,12 @@ if (process.argv.includes('--child')) {
         (on.mbPerSecond / off.mbPerSecond).toFixed(2).padStart(8),
     );
   }
+}
+
+function runtimeName() {
+  if (process.versions.bun !== undefined) return `Bun ${process.versions.bun}`;
+  if (process.versions.deno !== undefined) return `Deno ${process.versions.deno}`;
+  return `Node.js ${process.version}`;
 }
 
 /** Payloads shaped like task arguments and results: rows of short strings, one long text, numbers. */

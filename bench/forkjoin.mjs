@@ -11,15 +11,14 @@ import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ThreadPool } from 'viscose';
 import { barChart } from './lib/bar-chart.mjs';
-import { describeEnvironment } from './lib/environment.mjs';
-import { fibSequential, fillIntegers, fillRandom, mapSequential, quicksortSequential, sumSequential } from './lib/kernels.mjs';
+import { describeEnvironment, formatRuntime } from './lib/environment.mjs';
+import { FIB_CUTOFF, fibSequential, fillIntegers, fillRandom, mapSequential, quicksortSequential, sumSequential } from './lib/kernels.mjs';
 import { median, spread } from './lib/stats.mjs';
 
 const profiles = {
   full: { rounds: 5, runsPerRound: 5, warmupMs: 3000, fibN: 34, sortLength: 5_000_000, iterLength: 20_000_000, joins: 200_000 },
   quick: { rounds: 3, runsPerRound: 2, warmupMs: 300, fibN: 30, sortLength: 1_000_000, iterLength: 4_000_000, joins: 50_000 },
 };
-const FIB_CUTOFF = 20;
 const SORT_CUTOFF = 20_000;
 const SORT_SEED = 20261129;
 /** Pause before each round (see settle). */
@@ -304,9 +303,9 @@ function renderReport({ profile, settings: used, environment, workloads: measure
   const names = CONTENDERS;
   const ms = (s) => (s === undefined ? '—' : `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`);
   const lines = [
-    `# Fork-join benchmarks (${profile})`,
+    `# Fork-join benchmarks (${profile}) — on ${formatRuntime(environment.runtime)}`,
     '',
-    `${environment.date}, ${environment.cpuModel}, ${environment.availableParallelism} cores, Node ${environment.node}, viscose ${environment.packages.viscose} at ${environment.source.commit ?? 'unknown commit'}.`,
+    `${environment.date}, ${environment.cpuModel}, ${environment.availableParallelism} cores, ${formatRuntime(environment.runtime, { engine: true })}, viscose ${environment.packages.viscose} at ${environment.source.commit ?? 'unknown commit'}.`,
     `${used.rounds} rounds of ${used.runsPerRound} runs per contender, contenders taking turns run by run, each contender warmed up for ${used.warmupMs} ms per workload. Times in ms: median (min–max) of all runs.`,
     '',
     `| Workload | ${names.join(' | ')} | speedup, viscose 2 threads (per-round range) | speedup, bare halves | target |`,

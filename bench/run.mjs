@@ -2,9 +2,9 @@
 // or `node bench/run.mjs --report <results.json>` to re-render a finished run's report.
 // `--contenders a,b --output name` measures only those contenders, the first as the baseline, into
 // bench/results/<name>.* (bench/native/run.mjs compares viscose's two deque implementations so).
-// `--runtimes node24,bun,deno` runs each chosen contender on each of those runtimes (lib/runtimes.mjs),
-// every pair one contender of the rotation, the first pair the baseline; without it every child
-// runs on this process's own binary.
+// `--runtime bun` runs every child on that runtime (lib/runtimes.mjs); `--runtimes node24,bun,deno`
+// runs each chosen contender on each of those runtimes, every pair one contender of the rotation,
+// the first pair the baseline. Without either, every child runs on this process's own binary.
 // Each round runs every contender once, each in a fresh child process (one.mjs), in an order that
 // rotates per round, after waiting for the machine to be idle; a child whose measurement another
 // process disturbed is re-run. Prints the markdown report to stdout (progress goes to stderr) and
@@ -15,12 +15,12 @@ import { UNIT_MS, calibrate, unitEnvironment } from './lib/calibrate.mjs';
 import { runChild } from './lib/child.mjs';
 import { CONTAMINATION_RULE, judgeContamination } from './lib/contamination.mjs';
 import { baselineName, contenderNames, contenders } from './lib/contenders.mjs';
-import { describeEnvironment } from './lib/environment.mjs';
+import { describeEnvironment, formatRuntime } from './lib/environment.mjs';
 import { IDLE_RULE, waitForIdle } from './lib/idle.mjs';
 import { THREADS, profiles } from './lib/profiles.mjs';
 import { barChart } from './lib/bar-chart.mjs';
 import { formatValue, renderReport } from './lib/report.mjs';
-import { runtimeLabel } from './lib/runtimes.mjs';
+import { prepareRuntimes, runtimeLabel } from './lib/runtimes.mjs';
 import { summarize } from './lib/summary.mjs';
 import { allColumns, workloads } from './lib/workloads.mjs';
 
@@ -29,7 +29,7 @@ const ALSO_RECORDED_PACKAGES = ['msgpackr'];
 const RESULTS = new URL('./results/', import.meta.url);
 
 const chosen = option('--contenders')?.split(',');
-const chosenRuntimes = option('--runtimes')?.split(',');
+const chosenRuntimes = option('--runtimes')?.split(',') ?? (option('--runtime') === undefined ? undefined : [option('--runtime')]);
 const reportPath = option('--report');
 if (reportPath !== undefined) {
   // Re-renders a finished run's report from its raw data, e.g. after the report format changed.
@@ -53,14 +53,17 @@ async function measure(profileName, outputName) {
   const settings = profiles[profileName];
   const progressFile = new URL(`${outputName}.tmp.json`, RESULTS);
   const started = performance.now();
+  if (chosenRuntimes !== undefined) prepareRuntimes(chosenRuntimes);
+  const baselineContender = chosen?.[0] ?? baselineName;
   const runtimes = chosenRuntimes === undefined ? undefined : pairWithRuntimes(chosen ?? contenderNames, chosenRuntimes);
   const record = {
     profile: profileName,
     settings,
     threads: THREADS,
     contenders: runtimes === undefined ? (chosen ?? contenderNames) : Object.keys(runtimes),
-    baseline: runtimes === undefined ? (chosen?.[0] ?? baselineName) : Object.keys(runtimes)[0],
-    // With --runtimes: each name of `contenders` → `{ contender, runtime }`.
+    // With several runtimes, the baseline contender on the first of them.
+    baseline: runtimes === undefined ? baselineContender : Object.keys(runtimes).find((name) => runtimes[name].contender === baselineContender),
+    // With --runtime(s): each name of `contenders` → `{ contender, runtime }`.
     runtimes,
     rules: { idle: IDLE_RULE, contamination: CONTAMINATION_RULE },
     environment: describeEnvironment([...(chosen ?? contenderNames).map((name) => contenders[name].packageName).filter(Boolean), ...ALSO_RECORDED_PACKAGES]),
@@ -93,7 +96,7 @@ function publish(record, markdownFile) {
   writeFileSync(markdownFile, report);
   for (const column of allColumns) {
     const bars = names
-      .map((name) => ({ name, ...record.summary.cells[name][column.cell], highlight: name === 'viscose' }))
+      .map((name) => ({ name, ...record.summary.cells[name][column.cell], highlight: (record.runtimes?.[name].contender ?? name) === 'viscose' }))
       .filter((bar) => bar.median !== undefined);
     if (bars.length === 0) continue;
     const chart = barChart({ title: `${column.label}: ${column.workload.title}`.slice(0, 110), unit: column.unit, better: column.better, bars });
@@ -127,9 +130,13 @@ async function measureWithRetries(record, name, round) {
   return attempts;
 }
 
-/** `{ 'viscose · bun 1.4.5': { contender: 'viscose', runtime: 'bun' }, ... }`, contender by contender. */
+/**
+ * `{ 'viscose · bun 1.4.5': { contender: 'viscose', runtime: 'bun' }, ... }`, contender by contender;
+ * with a single runtime the contenders keep their own names (`{ viscose: { ..., runtime: 'bun' } }`).
+ */
 function pairWithRuntimes(contenderList, runtimeList) {
-  const pairs = contenderList.flatMap((contender) => runtimeList.map((runtime) => [`${contender} · ${runtimeLabel(runtime)}`, { contender, runtime }]));
+  const name = (contender, runtime) => (runtimeList.length === 1 ? contender : `${contender} · ${runtimeLabel(runtime)}`);
+  const pairs = contenderList.flatMap((contender) => runtimeList.map((runtime) => [name(contender, runtime), { contender, runtime }]));
   return Object.fromEntries(pairs);
 }
 
@@ -159,5 +166,6 @@ function log(label, idle, child, contamination) {
         return metrics === undefined ? [] : [`${column.label} ${formatValue(metrics[column.key], column.unit)} ${column.unit}`];
       })
     : [];
-  process.stderr.write(`${label}: ${wait}; ${outcome}; ${figures.join(', ')}\n`);
+  const on = child.ok ? ` on ${formatRuntime(child.result.runtime)}` : '';
+  process.stderr.write(`${label}${on}: ${wait}; ${outcome}; ${figures.join(', ')}\n`);
 }

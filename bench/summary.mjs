@@ -3,6 +3,8 @@
 // files the run just wrote (results/latest.json, forkjoin.json, rayon.json; with --quick, their
 // quick versions). Writes results/summary.md (summary-quick.md) and prints it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { formatRuntime } from './lib/environment.mjs';
+import { childRuntimes } from './lib/report.mjs';
 
 const RESULTS = new URL('./results/', import.meta.url);
 const quick = process.argv.includes('--quick');
@@ -35,14 +37,20 @@ const rows = [
   row('G: parallel map, speedup', speedup('parIter map', 'viscose, 2 threads'), peerSpeedup('parIter map'), rayonFigure('G.map', 'speedup'), '≥ 1.8×', 'higher', 1.8),
 ];
 
+// The pools' children and the fork-join runner may run on different runtimes; records from before
+// runtimes were recorded only have the runner's Node version.
+const peersOn = peers === undefined ? '?' : (childRuntimes(peers, Object.keys(peers.rounds[0].runs)).map((runtime) => formatRuntime(runtime)).join(', ') || `node ${peers.environment.node.slice(1)}`);
+const forkjoinOn = forkjoin === undefined ? '?' : forkjoin.environment.runtime === undefined ? `node ${forkjoin.environment.node.slice(1)}` : formatRuntime(forkjoin.environment.runtime);
+const on = peersOn === forkjoinOn ? peersOn : `${peersOn} (A–D, H), ${forkjoinOn} (E–G)`;
+
 const lines = [
-  `# Benchmark summary${quick ? ' (quick)' : ''}`,
+  `# Benchmark summary${quick ? ' (quick)' : ''} — on ${on}`,
   '',
-  `${peers?.environment.cpuModel ?? '?'}, ${peers?.environment.cpus ?? '?'} CPUs, Node ${peers?.environment.node ?? '?'}, viscose at ${peers?.environment.source?.commit ?? '?'}.`,
+  `${peers?.environment.cpuModel ?? '?'}, ${peers?.environment.cpus ?? '?'} CPUs, JavaScript on ${on}, viscose at ${peers?.environment.source?.commit ?? '?'}.`,
   'Medians over rounds; each row comes from the run of its own runner (bench/README.md has the methods):',
   `A–D from \`${quick ? 'quick' : 'latest'}.md\`, E–G from \`forkjoin${quick ? '-quick' : ''}.md\`, the Rayon column from \`rayon${quick ? '-quick' : ''}.json\`.`,
   '',
-  '| Workload | viscose | best Node.js peer | Rayon (Rust), 2 threads | ideal split (ceiling) | target | viscose meets it |',
+  `| Workload | viscose (${on}) | best Node.js peer | Rayon (Rust), 2 threads | ideal split (ceiling) | target | viscose meets it |`,
   '|---|---:|---:|---:|---:|---:|---|',
   ...rows,
   '',

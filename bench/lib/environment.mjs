@@ -44,6 +44,11 @@ export function describeRuntime() {
   return { name: 'node', version: process.version.slice(1), engine: `V8 ${process.versions.v8}` };
 }
 
+/** How reports name a runtime record: `bun 1.4.5`, or with its engine `bun 1.4.5 (JavaScriptCore …)`. */
+export function formatRuntime(runtime, { engine = false } = {}) {
+  return engine ? `${runtime.name} ${runtime.version} (${runtime.engine})` : `${runtime.name} ${runtime.version}`;
+}
+
 /** The commit, and the files under src/ that differ from it: the numbers belong to that tree. */
 function sourceState() {
   try {

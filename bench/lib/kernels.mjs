@@ -2,6 +2,9 @@
 // and the viscose task module (../workers/viscose-forkjoin.mjs) runs the very same functions below
 // its sequential cut-offs, so that a speedup is the pool's doing, not a different algorithm's.
 
+/** Below this n, fib's task (../workers/viscose-forkjoin.mjs) recurses without join. */
+export const FIB_CUTOFF = 20;
+
 export function fibSequential(n) {
   return n < 2 ? n : fibSequential(n - 1) + fibSequential(n - 2);
 }

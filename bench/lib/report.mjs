@@ -1,19 +1,21 @@
 // Renders a run record as markdown: results, min–max, per-round values, configuration,
 // environment and run health. Everything here is derived from the record written to JSON.
+import { formatRuntime } from './environment.mjs';
 import { profiles } from './profiles.mjs';
 import { acceptedAttempt, cellValue } from './summary.mjs';
 
 /** The whole report, from a run record (see run.mjs) and the registries it was made with. */
 export function renderReport(record, { contenderNames, baselineName, columns, workloads, lacks }) {
   const others = contenderNames.filter((name) => name !== baselineName);
+  const on = runtimesSuffix(record, contenderNames);
   return [
-    `# viscose benchmark: ${contenderNames.join(' vs ')}, ${record.threads} worker threads each`,
+    `# viscose benchmark: ${contenderNames.join(' vs ')}, ${record.threads} worker threads each${on}`,
     '',
     runLine(record),
     '',
     cleanRoundsLine(record, contenderNames),
     '',
-    `## Results (median of ${record.rounds.length} rounds)`,
+    `## Results (median of ${record.rounds.length} rounds)${on}`,
     '',
     ...table(record, columns, contenderNames, others, lacks, (stat) => formatValue(stat.median, stat.unit), (stat) => formatRatio(stat.median)),
     ...fallbackNotes(record, others, columns),
@@ -21,11 +23,11 @@ export function renderReport(record, { contenderNames, baselineName, columns, wo
     ...missingNotes(contenderNames, workloads, lacks),
     `Ratios divide each contender by ${baselineName}, within each round, then take the median over rounds: above 1 is better for ↑ columns (tasks/s, efficiency), below 1 is better for ↓ columns (µs, ms).`,
     '',
-    '## Min–max over rounds',
+    `## Min–max over rounds${on}`,
     '',
     ...table(record, columns, contenderNames, others, lacks, (stat) => `${formatValue(stat.min, stat.unit)}–${formatValue(stat.max, stat.unit)}`, (stat) => `${formatRatio(stat.min)}–${formatRatio(stat.max)}`),
     '',
-    '## Per round (the attempt each round used)',
+    `## Per round (the attempt each round used)${on}`,
     '',
     ...perRoundTable(record, columns, contenderNames),
     '',
@@ -158,9 +160,31 @@ function configurationTable(record, contenderNames) {
 
 /** The runtime the contender's children reported running on (records from before it say "—"). */
 function childRuntime(record, name) {
-  const attempts = record.rounds.flatMap((round) => round.runs[name].attempts);
-  const runtime = attempts.find((attempt) => attempt.child.ok)?.child.result.runtime;
-  return runtime === undefined ? '—' : `${runtime.name} ${runtime.version} (${runtime.engine})`;
+  const [runtime] = childRuntimes(record, [name]);
+  return runtime === undefined ? '—' : formatRuntime(runtime, { engine: true });
+}
+
+/**
+ * The runtimes the children of `contenderNames` reported running on, each once, in the order the
+ * contenders are listed (several only when a contender's children disagree, or with --runtimes).
+ */
+export function childRuntimes(record, contenderNames) {
+  const seen = new Map();
+  for (const name of contenderNames) {
+    for (const round of record.rounds) {
+      for (const attempt of round.runs[name]?.attempts ?? []) {
+        const runtime = attempt.child.ok ? attempt.child.result.runtime : undefined;
+        if (runtime !== undefined) seen.set(formatRuntime(runtime, { engine: true }), runtime);
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** ` — on node 24.22.3` (or several runtimes) for the headings above the figures; empty for old records. */
+function runtimesSuffix(record, contenderNames) {
+  const runtimes = childRuntimes(record, contenderNames);
+  return runtimes.length === 0 ? '' : ` — on ${runtimes.map((runtime) => formatRuntime(runtime)).join(', ')}`;
 }
 
 function environmentTable(environment) {
@@ -168,7 +192,7 @@ function environmentTable(environment) {
     ['CPU', `${environment.cpuModel}, ${environment.cpus} CPUs (availableParallelism ${environment.availableParallelism})`],
     ['memory', `${environment.memoryGiB} GiB`],
     ['OS', environment.os],
-    ['runner', environment.runtime === undefined ? `Node ${environment.node} (V8 ${environment.v8})` : `${environment.runtime.name} ${environment.runtime.version} (${environment.runtime.engine})`],
+    ['runner', environment.runtime === undefined ? `Node ${environment.node} (V8 ${environment.v8})` : formatRuntime(environment.runtime, { engine: true })],
     ...Object.entries(environment.packages).map(([name, version]) => [name, version]),
     ['source', `${environment.source.commit ?? 'unknown'}${dirtySuffix(environment.source.uncommittedSrcChanges)}`],
     ['load average at start', environment.loadAverageAtStart.join(', ')],

@@ -1,7 +1,9 @@
-// The runtimes a benchmark child can run on (`run.mjs --runtimes`), and the command that starts a
-// script on each with a full garbage collection at hand (one.mjs collects before every phase).
+// The runtimes a benchmark child can run on (`run.mjs --runtime`, `--runtimes`), and the command
+// that starts a script on each with a full garbage collection at hand (one.mjs collects before
+// every phase).
 // The binaries come from scripts/runtimes.mjs, which fetches and caches them.
 import { RUNTIMES, runtimeBinary } from '../../scripts/runtimes.mjs';
+import { formatRuntime } from './environment.mjs';
 
 export const runtimeNames = Object.keys(RUNTIMES);
 
@@ -15,8 +17,13 @@ export function runtimeCommand(name, script) {
   return [binary, '--expose-gc', script];
 }
 
+/** Fetches every named runtime now (throwing for an unknown name), so that no download happens mid-run. */
+export function prepareRuntimes(names) {
+  for (const name of names) runtimeBinary(name);
+}
+
 /** How a report names a runtime: `node 24.22.3`, `bun 1.4.5`, `deno 2.9.6`. */
 export function runtimeLabel(name) {
   if (RUNTIMES[name] === undefined) throw new Error(`unknown runtime ${name}: one of ${runtimeNames.join(', ')}`);
-  return `${name.replace(/\d+$/, '')} ${RUNTIMES[name].version}`;
+  return formatRuntime({ name: name.replace(/\d+$/, ''), version: RUNTIMES[name].version });
 }

@@ -2,14 +2,14 @@
 // contenders' `lacks`), in this order, each in the same child process after a warm-up of its own.
 import { performance } from 'node:perf_hooks';
 import { unitIterations } from './calibrate.mjs';
-import { fibSequential } from './kernels.mjs';
+import { FIB_CUTOFF, fibSequential } from './kernels.mjs';
 import { THREADS } from './profiles.mjs';
 import { percentile } from './stats.mjs';
 import { cpu, handleRequest } from './tasks.mjs';
 import { checkTrivialResult, checkTrivialResults, trivialRequests } from './trivial-requests.mjs';
 
-/** Workload E's recursion: fib(n), joined above `cutoff` (the fork-join runner's cut-off). */
-const FIB = { n: 30, cutoff: 20 };
+/** Workload E's recursion: fib(n), joined above the fork-join runner's cut-off. */
+const FIB = { n: 30, cutoff: FIB_CUTOFF };
 
 /**
  * Each entry:

@@ -163,7 +163,10 @@ export class CompletionWatcher {
     setImmediate(this.poll);
   }
 
-  /** Wakes a parked watcher (used when the pool terminates, so no waiter is left behind). */
+  /**
+   * Wakes a parked watcher: when the pool terminates, so that no waiter is left behind, and after a
+   * worker died, which may have cleared MAIN_PARKED without ringing.
+   */
   release(): void {
     if (!this.parked) return;
     Atomics.store(this.words, Header.MAIN_PARKED, 0);

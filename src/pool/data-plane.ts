@@ -151,7 +151,10 @@ export class DataPlane {
   recoverFrom(worker: number, crash: WorkerCrashedError): number {
     this.sleep.forgetWorker(worker);
     const abandoned = this.dispatcher.recoverFrom(worker, crash);
-    this.stillBusy();
+    // The dead worker may have taken the main thread's doorbell (cleared MAIN_PARKED) and died
+    // before ringing it: no other worker rings a doorbell nobody seems to wait on, so the watcher
+    // would stay parked while completions pile up. Bun's terminate() lands there often.
+    if (this.stillBusy()) this.watcher.release();
     return abandoned;
   }
 

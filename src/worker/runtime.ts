@@ -29,6 +29,21 @@ const IDLE_TURN_MS = 100;
 /** A park inside a wait re-checks its condition at least this often. */
 const WAIT_PARK_MS = 100;
 
+/**
+ * Whether `process.getActiveResourcesInfo()` lists the timers that task code starts. Bun's (1.4)
+ * returns an empty list whatever is pending: there the worker cannot tell whether its event loop
+ * holds anything, so it always parks without blocking it (hasBackgroundWork), rather than freeze a
+ * task's timers and sockets for up to IDLE_TURN_MS at a time.
+ */
+const RESOURCES_REPORTED = (() => {
+  const probe = setTimeout(() => {}, 60_000);
+  try {
+    return process.getActiveResourcesInfo().includes('Timeout');
+  } finally {
+    clearTimeout(probe);
+  }
+})();
+
 /** Everything the loop works with, built by the worker entry from the start-up config. */
 export interface RuntimeParts {
   config: WorkerConfig;
@@ -269,6 +284,7 @@ export class WorkerRuntime {
    * wait for the next event-loop turn, which a synchronous park gives every IDLE_TURN_MS anyway.
    */
   private hasBackgroundWork(): boolean {
+    if (!RESOURCES_REPORTED) return true;
     const resources = process.getActiveResourcesInfo();
     for (let i = 0; i < resources.length; i++) if (resources[i] !== 'MessagePort') return true;
     return false;

@@ -5,7 +5,6 @@
  * platform it was packed on, in prebuilds/<platform>-<arch>/, found with no install script.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ThreadPoolError } from '../errors.js';
@@ -76,7 +75,11 @@ export function nativeAddon(purpose: string): NativeAddon {
     throw new ThreadPoolError(`${purpose} needs the native addon: there is no prebuilt addon for ${PLATFORM} and none built; ${BUILD_HINT}`);
   }
   try {
-    loaded = createRequire(import.meta.url)(file) as NativeAddon;
+    // process.dlopen, not require: require goes through whatever loader hooks a preload
+    // registered, and on Deno tsx's then compiled the .node file as JavaScript.
+    const module = { exports: {} };
+    process.dlopen(module, file);
+    loaded = module.exports as NativeAddon;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ThreadPoolError(`${purpose} needs the native addon, and ${file} failed to load: ${reason}; ${BUILD_HINT}`, {

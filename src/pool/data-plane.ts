@@ -112,6 +112,8 @@ export class DataPlane {
 
   spawn(index: number): WorkerHost {
     const { options } = this;
+    // A new thread's port has delivered nothing yet: the count starts again with its host's.
+    Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.CONTROL_POSTED), 0);
     return new WorkerHost({
       entry: WORKER_ENTRY,
       index,
@@ -120,7 +122,7 @@ export class DataPlane {
       execArgv: options.execArgv,
       env: options.env,
       keepAlive: this.keepAlive,
-      nudge: (worker) => this.nudge(worker),
+      nudge: (worker, posted) => this.nudge(worker, posted),
     });
   }
 
@@ -158,8 +160,8 @@ export class DataPlane {
     return abandoned;
   }
 
-  private nudge(worker: number): void {
-    Atomics.store(this.views.words, workerWord(this.layout, worker, WorkerBlock.CONTROL_PENDING), 1);
+  private nudge(worker: number, posted: number): void {
+    Atomics.store(this.views.words, workerWord(this.layout, worker, WorkerBlock.CONTROL_POSTED), posted);
     this.sleep.wake(worker);
   }
 

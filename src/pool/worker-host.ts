@@ -25,8 +25,11 @@ export interface HostOptions {
   execArgv: string[] | undefined;
   env: NodeJS.Dict<string> | typeof SHARE_ENV | undefined;
   keepAlive: KeepAlive;
-  /** Makes the worker return to its event loop so that it can read a control message. */
-  nudge: (index: number) => void;
+  /**
+   * Tells the worker how many control messages were posted to it so far, and wakes it: it returns to
+   * its event loop to read them.
+   */
+  nudge: (index: number, posted: number) => void;
 }
 
 export class WorkerHost {
@@ -94,7 +97,7 @@ export class WorkerHost {
   call<T>(invoke: (control: Remote<WorkerControl>) => Promise<T>): Promise<T> {
     if (this.hasExited) return this.exitRejection;
     const pending = invoke(this.control);
-    this.options.nudge(this.index);
+    this.options.nudge(this.index, this.messages.sent);
     return this.options.keepAlive.during(Promise.race([pending, this.exitRejection]));
   }
 

@@ -48,8 +48,11 @@ export const WorkerBlock = {
   SLEEP_STATE: 0,
   /** 1 while the worker searches for work (or sleeps); written by the worker only. */
   SEARCHING: 1,
-  /** Set by the main thread when a control message waits for this worker's event loop. */
-  CONTROL_PENDING: 2,
+  /**
+   * How many control messages the main thread has posted to this worker (modulo 2^32); written by
+   * the main thread only, after each post. The worker compares it with what its port delivered.
+   */
+  CONTROL_POSTED: 2,
   /**
    * The part of a scope this worker is changing the count for right now (scope-count.ts): the slot
    * of a task it is adding or counting out, BODY_PART, or NO_PART. Written by the worker only,

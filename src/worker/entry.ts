@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
-import { countingEndpoint } from '../control/endpoint.js';
+import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import { ThreadPoolError } from '../errors.js';
@@ -74,7 +74,7 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   // Built-in tasks follow the module's: their ids are known to the main thread the same way.
   const runner = new ParIterRunner({ codec, tasks, pieceTask: tasks.length, threads: layout.threads, self: index });
   tasks.push(runner.task);
-  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout, queues) });
+  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout, queues), controlMessages });
   const ring = completionRing(words, layout, index, 'producer');
   let executor: Executor | undefined;
   const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), (slot) => executor!.publishToMain(slot));
@@ -103,6 +103,9 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   runtime.start(executor, () => stopped.resolve());
   return runtime;
 }
+
+/** What the control port carried: the loop keeps its event loop free while messages are on the way. */
+const controlMessages: MessageCounts = { sent: 0, received: 0 };
 
 const control: WorkerControl = {
   async init(config: WorkerConfig): Promise<StartReport> {
@@ -156,4 +159,4 @@ function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 
 sharedBuffers.useAnnouncedIdsOnly();
 installErrorTransfer();
-expose(control, countingEndpoint(parentPort!, { sent: 0, received: 0 }));
+expose(control, countingEndpoint(parentPort!, controlMessages));

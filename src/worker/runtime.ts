@@ -13,6 +13,7 @@
  * instead; at most `asyncTasksPerWorker` are in flight, after which it takes no new work from the
  * injector until one settles.
  */
+import type { MessageCounts } from '../control/endpoint.js';
 import type { WorkerConfig } from '../control/protocol.js';
 import { SlotClaim } from '../queue/claim.js';
 import { EMPTY, RETRY, type WorkQueue } from '../queue/work-queue.js';
@@ -55,6 +56,8 @@ export interface RuntimeParts {
   /** Every worker's mailbox, this worker's own at `config.index`. */
   mailboxes: Mailbox[];
   injectors: WorkQueue[];
+  /** The control port's message counts (the `received` side is read). */
+  controlMessages: MessageCounts;
 }
 
 export class WorkerRuntime {
@@ -83,7 +86,11 @@ export class WorkerRuntime {
    * mailbox), so that recursion through steals cannot overflow its stack.
    */
   private readonly maxWaitDepth: number;
+  /** CONTROL_POSTED: how many control messages the main thread has posted to this worker. */
   private readonly controlWord: number;
+  /** CONTROL_POSTED when the loop last returned to the event loop for a control message. */
+  private controlSeen = 0;
+  private readonly controlMessages: MessageCounts;
   private readonly countersBase: number;
   /** Set once the executor exists (it needs the runtime's async hooks). */
   private executor!: Executor;
@@ -119,7 +126,9 @@ export class WorkerRuntime {
     this.injectors = parts.injectors;
     this.asyncLimit = config.asyncTasksPerWorker;
     this.maxWaitDepth = config.maxNestedWaits;
-    this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_PENDING);
+    this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_POSTED);
+    this.controlMessages = parts.controlMessages;
+    this.controlSeen = Atomics.load(this.words, this.controlWord);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
   }
 
@@ -169,10 +178,12 @@ export class WorkerRuntime {
   private loop(): void {
     const words = this.words;
     for (;;) {
-      // The main thread sets this word and the worker clears it: read and clear in one exchange,
-      // so that a flag set between a load and a store could not be lost.
-      if (Atomics.load(words, this.controlWord) !== 0 && Atomics.exchange(words, this.controlWord, 0) !== 0) {
-        // A control message waits in the port: let the event loop deliver it, then resume.
+      const posted = Atomics.load(words, this.controlWord);
+      if (posted !== this.controlSeen) {
+        // A control message was posted: let the event loop deliver it, then resume. Node delivers
+        // it in that turn; where it takes longer (Deno), the loop only parks without blocking the
+        // event loop until it arrives (controlOutstanding).
+        this.controlSeen = posted;
         this.stopSearching();
         setImmediate(this.pump);
         return;
@@ -204,7 +215,7 @@ export class WorkerRuntime {
         continue;
       }
       if (this.sleep.noWorkFound(this.idle, this.index, performance.now(), this.needsAttention) === PARK) {
-        if (this.asyncInFlight > 0 || this.hasBackgroundWork()) {
+        if (this.asyncInFlight > 0 || this.controlOutstanding() || this.hasBackgroundWork()) {
           this.parkAsync();
           return;
         }
@@ -288,6 +299,17 @@ export class WorkerRuntime {
     const resources = process.getActiveResourcesInfo();
     for (let i = 0; i < resources.length; i++) if (resources[i] !== 'MessagePort') return true;
     return false;
+  }
+
+  /**
+   * Whether control messages were posted that the port has not delivered yet. Deno delivered one
+   * only after several event-loop turns: a synchronous park in between froze it for IDLE_TURN_MS
+   * each time, so that a shared buffer took seconds to announce.
+   */
+  private controlOutstanding(): boolean {
+    // Wraps with the word: a difference, not a comparison. Negative while the main thread has posted
+    // but not yet stored the count.
+    return ((Atomics.load(this.words, this.controlWord) - this.controlMessages.received) | 0) > 0;
   }
 
   private stopSearching(): void {
@@ -398,7 +420,7 @@ export class WorkerRuntime {
    * a worker whose state word is already BLOCKED: a reason set just before that would be lost.
    */
   private readonly needsAttention = (): boolean =>
-    Atomics.load(this.words, this.controlWord) !== 0 ||
+    Atomics.load(this.words, this.controlWord) !== this.controlSeen ||
     Atomics.load(this.words, Header.POOL_STATE) !== PoolState.RUNNING ||
     this.workVisible();
 

@@ -112,8 +112,10 @@ export class DataPlane {
 
   spawn(index: number): WorkerHost {
     const { options } = this;
-    // A new thread's port has delivered nothing yet: the count starts again with its host's.
+    // A new thread's port has delivered nothing yet: the count starts again with its host's. And
+    // its loop has not started.
     Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.CONTROL_POSTED), 0);
+    Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.LOOP_STARTED), 0);
     return new WorkerHost({
       entry: WORKER_ENTRY,
       index,
@@ -158,6 +160,14 @@ export class DataPlane {
     // would stay parked while completions pile up. Bun's terminate() lands there often.
     if (this.stillBusy()) this.watcher.release();
     return abandoned;
+  }
+
+  /**
+   * Whether worker `index`'s loop started (it loaded the task module and may have taken work), as
+   * the worker itself recorded it: its report over the control plane may not have arrived yet.
+   */
+  loopStarted(index: number): boolean {
+    return Atomics.load(this.views.words, workerWord(this.layout, index, WorkerBlock.LOOP_STARTED)) === 1;
   }
 
   private nudge(worker: number, posted: number): void {

@@ -120,7 +120,6 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const hosts = resolved.names.map((_, index) => plane.spawn(index));
     try {
       const reports = await Promise.all(hosts.map((host) => plane.start(host, [])));
-      for (const host of hosts) host.started = true;
       const report = reports[0];
       if (report.tasks.length === 0) {
         throw new ThreadPoolError(`the task module ${resolved.moduleUrl} exports no function: there is no task to run`);
@@ -757,7 +756,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.retiredMessages.sent += host.messages.sent;
     this.retiredMessages.received += host.messages.received;
     const abandoned = this.plane.recoverFrom(host.index, crash);
-    if (!host.started) {
+    // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
+    if (!this.plane.loopStarted(host.index)) {
       const reason = host.startFailure === undefined ? describeExit(exit) : errorMessage(host.startFailure);
       this.report(new ThreadPoolError(`worker ${host.name} could not be restarted (${reason}); it is not replaced`, { cause: host.startFailure ?? crash }));
       this.failIfNoWorkerLeft();
@@ -768,10 +768,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    replacement.starting = this.plane.start(replacement, this.announcer.entries()).then(
-      () => void (replacement.started = true),
+    replacement.starting = this.plane.start(replacement, this.announcer.entries()).catch(
       (error: unknown) => {
-        // Its exit comes back here, to recover(), which reports it and does not replace it again.
+        // Its exit comes back to recover(), which replaces it only if its loop had started.
         replacement.startFailure = error;
         void replacement.terminate();
         throw error;

@@ -42,8 +42,6 @@ export class WorkerHost {
   private readonly control: Remote<WorkerControl>;
   private readonly exitRejection: Promise<never>;
   private hasExited = false;
-  /** Set once the worker has loaded the task module and run its start handler. */
-  started = false;
   /** Why starting it failed, when it did (it is then terminated). */
   startFailure: unknown;
   /**

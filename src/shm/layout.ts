@@ -59,6 +59,13 @@ export const WorkerBlock = {
    * before it marks the count; read by crash recovery.
    */
   CHANGING: 3,
+  /**
+   * 1 once the worker has loaded the task module and its loop may take work. Written by the worker
+   * (set) and by the main thread (cleared before a thread starts in this block). A worker that dies
+   * with it still 0 died starting; one that dies after it is replaced even if the main thread had
+   * not yet heard that it started.
+   */
+  LOOP_STARTED: 4,
   DEQUE_TOP: 1 * LINE_WORDS,
   DEQUE_BOTTOM: 2 * LINE_WORDS,
   /** Written by the worker (producer) of its completion ring. */

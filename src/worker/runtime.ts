@@ -92,6 +92,7 @@ export class WorkerRuntime {
   private controlSeen = 0;
   private readonly controlMessages: MessageCounts;
   private readonly countersBase: number;
+  private readonly loopStartedWord: number;
   /** Set once the executor exists (it needs the runtime's async hooks). */
   private executor!: Executor;
 
@@ -130,12 +131,14 @@ export class WorkerRuntime {
     this.controlMessages = parts.controlMessages;
     this.controlSeen = Atomics.load(this.words, this.controlWord);
     this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
+    this.loopStartedWord = workerWord(config.layout, config.index, WorkerBlock.LOOP_STARTED);
   }
 
   /** Starts taking work; `stopped` is called once the pool is stopping and the loop has ended. */
   start(executor: Executor, stopped: () => void): void {
     this.executor = executor;
     this.onStopped = stopped;
+    Atomics.store(this.words, this.loopStartedWord, 1);
     setImmediate(this.pump);
   }
 

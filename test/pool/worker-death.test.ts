@@ -117,6 +117,18 @@ describe('retries for idempotent tasks', () => {
     });
   });
 
+  it('replaces, again and again, workers that die of the first task they take', async () => {
+    // Each replacement takes the retried call as soon as its loop starts, and dies of it: often
+    // before its start report reaches the main thread (on Deno, in most rounds). Such a worker
+    // did start, and must be replaced like any other, not given up as one that cannot load.
+    await withPool(async (pool, errors) => {
+      const attempts = counters(1);
+      expect(await pool.with({ retries: 30 }).run('crashFirst', attempts, 30)).toBe(31);
+      expect(errors.filter((error) => /could not be restarted/.test(error.message))).toEqual([]);
+      await expectNoStuckSlot(pool);
+    });
+  });
+
   it('does not retry a task that threw, nor a call made without retries', async () => {
     await withPool(async (pool) => {
       const attempts = counters(1);

@@ -3,13 +3,13 @@
  * them, and ended after BullMQ's close even when Redis cannot be reached.
  */
 import { Redis } from 'ioredis';
-import { InvalidOptionError } from '../errors.js';
+import { type Timer, positiveMilliseconds, startTimer } from '../time/timer.js';
 
 /** Where the queue's Redis is, and how long to wait for it at start. */
 export interface RedisLocation {
   /** A URL: `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
   redis: string;
-  /** Milliseconds to wait for Redis when connecting before giving up with an error. Default 10,000. */
+  /** Milliseconds to wait for Redis when connecting before giving up with an error. Default 10,000; `Infinity` waits as long as it takes. */
   connectTimeout?: number;
 }
 
@@ -25,18 +25,16 @@ export interface RedisLocation {
  * any BullMQ object exists, so that nothing is left retrying after such a failure.
  */
 export async function openConnections({ redis, connectTimeout = 10_000 }: RedisLocation, blocking: boolean[]): Promise<Redis[]> {
-  if (!Number.isFinite(connectTimeout) || connectTimeout <= 0) {
-    throw new InvalidOptionError('connectTimeout', `expected a positive number of milliseconds, got ${String(connectTimeout)}`);
-  }
+  positiveMilliseconds('connectTimeout', connectTimeout);
   const connections = blocking.map((blocks) => (blocks ? new Redis(redis, { maxRetriesPerRequest: null }) : new Redis(redis)));
   // Kept for the failure's cause, not reported one by one: ioredis reports every reconnection attempt.
   let lastError: Error | undefined;
   const record = (error: Error) => (lastError = error);
   for (const connection of connections) connection.on('error', record);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const timeout = new Promise<never>((_, reject) => {
     const message = `could not reach Redis at ${withoutPassword(redis)} within ${connectTimeout} ms`;
-    timer = setTimeout(() => reject(new Error(message, { cause: lastError })), connectTimeout);
+    timer = startTimer(connectTimeout, () => reject(new Error(message, { cause: lastError })));
   });
   try {
     // Not events.once: it would give up at the first error, and ioredis retries after errors.
@@ -47,7 +45,7 @@ export async function openConnections({ redis, connectTimeout = 10_000 }: RedisL
     for (const connection of connections) connection.disconnect();
     throw error;
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
     // From here on each connection's BullMQ object listens to its errors.
     for (const connection of connections) connection.off('error', record);
   }

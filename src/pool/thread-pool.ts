@@ -38,6 +38,7 @@ import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.j
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { terminationUnavailable } from './termination.js';
+import { type Timer, millisecondsOrZero, positiveMilliseconds, startTimer } from '../time/timer.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
@@ -188,12 +189,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const { signal, timeout, terminateAfter, retries = 0 } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
     if (!Number.isSafeInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected a whole number of 0 or more, got ${String(retries)}`);
-    const limit = timeout === undefined ? undefined : { timeoutMs: milliseconds('timeout', timeout), terminateAfterMs: Infinity };
+    const timeoutMs = timeout === undefined ? Infinity : positiveMilliseconds('timeout', timeout);
+    const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
     if (terminateAfter !== undefined) {
-      if (limit === undefined) throw new InvalidOptionError('terminateAfter', 'needs a timeout');
+      if (limit === undefined) throw new InvalidOptionError('terminateAfter', 'needs a finite timeout');
       const unavailable = terminationUnavailable('terminateAfter');
       if (unavailable !== undefined) throw new InvalidOptionError('terminateAfter', unavailable);
-      limit.terminateAfterMs = milliseconds('terminateAfter', terminateAfter);
+      limit.terminateAfterMs = positiveMilliseconds('terminateAfter', terminateAfter);
     }
     const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
     return {
@@ -283,7 +285,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    */
   private limitRunTime(task: string, call: PendingWork, limit: RunLimit, reject: (reason: unknown) => void): () => void {
     const { dispatcher } = this.plane;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const check = (): void => {
       timer = undefined;
       const running = dispatcher.running(call);
@@ -296,23 +298,20 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       if (left > 0) return watch(left);
       dispatcher.cancel(call);
       reject(new TaskTimeoutError(task, limit.timeoutMs));
-      if (limit.terminateAfterMs === Infinity) return;
       // Not `timer`: the call has settled now, and settling stops only the watch above.
-      setTimeout(() => {
+      const terminate = (): void => {
         if (!dispatcher.stillRunning(running.slot, running.stateWord)) return;
         const host = this.hosts[ownerOf(running.stateWord)];
         host.retired = true;
         void host.terminate();
-      }, limit.terminateAfterMs).unref();
+      };
+      startTimer(limit.terminateAfterMs, terminate, { keepsProcessAlive: false });
     };
     const watch = (ms: number): void => {
-      timer = setTimeout(check, ms);
-      timer.unref();
+      timer = startTimer(ms, check, { keepsProcessAlive: false });
     };
     watch(limit.timeoutMs);
-    return () => {
-      if (timer !== undefined) clearTimeout(timer);
-    };
+    return () => timer?.cancel();
   }
 
   /**
@@ -589,7 +588,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   close(options: CloseOptions = {}): Promise<void> {
     let timeout: number;
     try {
-      timeout = closeTimeout(options);
+      if (options === null || typeof options !== 'object') throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
+      timeout = options.timeout === undefined ? Infinity : millisecondsOrZero('timeout', options.timeout);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -597,17 +597,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     if (timeout === Infinity) return this.closing;
     const closing = this.closing;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => void this.terminate().then(resolve, reject), timeout);
+      const timer = startTimer(timeout, () => void this.terminate().then(resolve, reject));
       closing.then(
         () => {
           // Cut short by terminate() (this timeout's or the caller's): done when that is.
           if (this.closedGracefully || this.terminating !== undefined) {
-            clearTimeout(timer);
+            timer.cancel();
             void (this.terminating ?? closing).then(resolve, reject);
           }
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          timer.cancel();
           reject(error);
         },
       );
@@ -803,24 +803,10 @@ interface RunLimit {
 
 const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter', 'retries']);
 
-function milliseconds(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0)) throw new InvalidOptionError(option, `expected a positive number of milliseconds, got ${String(value)}`);
-  return value;
-}
-
 /** Options of `close()`. */
 export interface CloseOptions {
   /** Milliseconds to wait for the calls accepted to settle; past them the pool is terminated. Default: no limit. */
   timeout?: number;
-}
-
-function closeTimeout(options: CloseOptions): number {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
-  const { timeout = Infinity } = options;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new InvalidOptionError('timeout', `expected a number of milliseconds of 0 or more, got ${String(timeout)}`);
-  }
-  return timeout;
 }
 
 function argumentLists(argsList: Iterable<unknown>): unknown[][] {

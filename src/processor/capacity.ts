@@ -9,6 +9,7 @@
  */
 import { PoolClosedError, ProcessingError } from '../errors.js';
 import { WaitQueue } from '../pool/wait-queue.js';
+import { type Timer, startTimer } from '../time/timer.js';
 
 interface Waiter {
   permits: number;
@@ -54,7 +55,7 @@ export class Capacity {
 
   /**
    * Takes `permits`, waiting at priority `level` for them if needed; rejects with a `timed-out`
-   * ProcessingError after `timeoutMs` (if finite), and with the close error if the capacity is
+   * ProcessingError after `timeoutMs` (never if Infinity), and with the close error if the capacity is
    * closed meanwhile.
    */
   acquire(permits: number, level: number, timeoutMs = Infinity, index?: number, signal?: AbortSignal): Promise<void> {
@@ -62,9 +63,9 @@ export class Capacity {
     if (signal?.aborted) return Promise.reject(cancelledWaiting(index, signal));
     if (this.tryAcquire(permits)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const stopWaiting = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
       };
       /** Leaves the queue with `error` (the waiter stays in it, marked done, until its turn). */
@@ -90,9 +91,7 @@ export class Capacity {
           reject(error);
         },
       };
-      if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index })), timeoutMs);
-      }
+      timer = startTimer(timeoutMs, () => giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index })));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting++;
       this.waiters.push(waiter, level);

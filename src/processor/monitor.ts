@@ -5,6 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { ProcessorStatistics } from './statistics.js';
+import { type Timer, startTimer } from '../time/timer.js';
 
 /** One finished batch (`executeParallelBatch` or `executeChunkedParallel`). */
 export interface BatchReport {
@@ -34,7 +35,7 @@ export const batchChannel = channel('viscose:processor:batch');
 export const statisticsChannel = channel('viscose:processor:statistics');
 
 export class MonitorHub {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly monitor: PerformanceMonitor | undefined,
@@ -42,15 +43,15 @@ export class MonitorHub {
     read: () => ProcessorStatistics,
   ) {
     if (monitor?.statistics === undefined && !statisticsChannel.hasSubscribers) return;
-    this.timer = setInterval(() => {
+    const report = (): void => {
       const wanted = monitor?.statistics !== undefined || statisticsChannel.hasSubscribers;
       if (!wanted) return;
       const statistics = read();
       this.call(() => monitor?.statistics?.(statistics));
       if (statisticsChannel.hasSubscribers) statisticsChannel.publish(statistics);
-    }, intervalMs);
+    };
     // Observing a processor must not keep the process alive.
-    this.timer.unref();
+    this.timer = startTimer(intervalMs, report, { repeat: true, keepsProcessAlive: false });
   }
 
   batchCompleted(report: BatchReport): void {
@@ -59,7 +60,7 @@ export class MonitorHub {
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

@@ -6,6 +6,7 @@
 import { InvalidOptionError } from '../errors.js';
 import type { ThreadPoolOptions } from '../pool/options.js';
 import type { PerformanceMonitor } from './monitor.js';
+import { positiveMilliseconds } from '../time/timer.js';
 
 /** What a request does when no capacity is free: wait for it, or fail at once. */
 export type BackpressureMode = 'wait' | 'reject';
@@ -139,13 +140,6 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
 function integerAtLeast(least: number, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < least) {
     throw new InvalidOptionError(name, `expected an integer of at least ${least}, got ${String(value)}`);
-  }
-  return value;
-}
-
-export function positiveMilliseconds(name: string, value: unknown): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw new InvalidOptionError(name, `expected a positive number of milliseconds, got ${String(value)}`);
   }
   return value;
 }

@@ -31,7 +31,8 @@ import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '
 import { type Priority, priorityLevel } from '../queue/priority.js';
 import { Capacity } from './capacity.js';
 import { type BatchReport, MonitorHub } from './monitor.js';
-import { type ProcessorOptions, type ProcessorSettings, positiveMilliseconds, resolveProcessorOptions } from './options.js';
+import { type ProcessorOptions, type ProcessorSettings, resolveProcessorOptions } from './options.js';
+import { positiveMilliseconds } from '../time/timer.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
 import { type StreamOptions, orderedResults } from './stream.js';
 

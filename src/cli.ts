@@ -12,7 +12,8 @@ import { ThreadPool } from './pool/thread-pool.js';
 
 const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
                       [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]
-                      [--prefix <BullMQ key prefix>] [--metrics] [--connect-timeout <ms>]`;
+                      [--prefix <BullMQ key prefix>] [--metrics] [--connect-timeout <ms>]
+                      [--start-timeout <ms>]`;
 
 /** Per-minute data points BullMQ keeps with --metrics: two weeks. */
 const METRICS_DATA_POINTS = 2 * 7 * 24 * 60;
@@ -32,6 +33,7 @@ async function worker(args: string[]): Promise<void> {
       prefix: { type: 'string' },
       metrics: { type: 'boolean' },
       'connect-timeout': { type: 'string' },
+      'start-timeout': { type: 'string' },
     },
   });
   if (values.help === true) {
@@ -45,7 +47,12 @@ async function worker(args: string[]): Promise<void> {
   const lockDuration = optionalNumber('lock-duration', values['lock-duration']);
   const stalledInterval = optionalNumber('stalled-interval', values['stalled-interval']);
   const connectTimeout = optionalNumber('connect-timeout', values['connect-timeout']);
-  const pool = await ThreadPool.create({ module: pathToFileURL(module), threads: optionalNumber('threads', values.threads) });
+  const startTimeout = optionalNumber('start-timeout', values['start-timeout']);
+  const pool = await ThreadPool.create({
+    module: pathToFileURL(module),
+    threads: optionalNumber('threads', values.threads),
+    ...(startTimeout === undefined ? {} : { startTimeout }),
+  });
   const node = await serveQueue(pool, {
     queue: values.queue,
     redis: values.redis,

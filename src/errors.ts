@@ -37,15 +37,30 @@ export class TaskError extends ViscoseError {
   }
 }
 
-/** The name is not a function exported by the task module. Nothing was queued. */
+/**
+ * The name is not a function exported by the task module, or not a string at all. Nothing was
+ * queued.
+ */
 export class UnknownTaskError extends ViscoseError {
+  /** The name given; for one that is not a string, what it was (`an array`, `a number 3`, ...). */
   readonly task: string;
 
-  constructor(task: string, known: readonly string[]) {
+  constructor(task: unknown, known: readonly string[]) {
     const list = known.length === 0 ? 'the module exports no functions' : `known tasks: ${known.join(', ')}`;
-    super('VISCOSE_UNKNOWN_TASK', `unknown task ${JSON.stringify(String(task))}: ${list}`);
-    this.task = String(task);
+    const what = typeof task === 'string' ? undefined : describeNonString(task);
+    super('VISCOSE_UNKNOWN_TASK', what === undefined ? `unknown task ${JSON.stringify(task)}: ${list}` : `a task name is a string, got ${what}: ${list}`);
+    this.task = what ?? (task as string);
   }
+}
+
+/** Names a value without calling anything of it (its toString may throw, or lie). */
+function describeNonString(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return `a symbol ${JSON.stringify(value.description ?? '')}`;
+  return `a ${typeof value} ${String(value)}`;
 }
 
 /**
@@ -65,8 +80,8 @@ export class EncodeError extends ViscoseError {
 export class InvalidOptionError extends ViscoseError {
   readonly option: string;
 
-  constructor(option: string, message: string) {
-    super('VISCOSE_INVALID_OPTION', `invalid option ${option}: ${message}`);
+  constructor(option: string, message: string, options?: { cause?: unknown }) {
+    super('VISCOSE_INVALID_OPTION', `invalid option ${option}: ${message}`, options);
     this.option = option;
   }
 }
@@ -137,6 +152,26 @@ export class WorkerCrashedError extends ViscoseError {
 export class ThreadPoolError extends ViscoseError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('VISCOSE_THREAD_POOL', message, options);
+  }
+}
+
+/**
+ * A worker had not loaded the task module and run its start handler within the pool's
+ * `startTimeout` (a top-level `await` that never settles, an import that hangs). The worker was
+ * terminated; at pool creation, so were the others.
+ */
+export class StartTimeoutError extends ViscoseError {
+  /** The task module's URL. */
+  readonly module: string;
+  /** The worker that did not start in time. */
+  readonly worker: string;
+  readonly timeoutMs: number;
+
+  constructor(module: string, worker: string, timeoutMs: number) {
+    super('VISCOSE_START_TIMEOUT', `worker ${worker} did not load ${module} and run its start handler within ${timeoutMs} ms (startTimeout)`);
+    this.module = module;
+    this.worker = worker;
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -31,6 +31,7 @@ export {
   PayloadTooLargeError,
   PoolClosedError,
   ProcessingError,
+  StartTimeoutError,
   TaskError,
   TaskTimeoutError,
   ThreadPoolError,

@@ -24,10 +24,15 @@ export class ThreadPoolBuilder<M extends TaskModule = UntypedModule> {
     return this;
   }
 
+  /** Milliseconds a worker may take to load the module and run its start handler; see `startTimeout`. */
+  startTimeout(ms: number): this {
+    this.options.startTimeout = ms;
+    return this;
+  }
+
   /** Number of threads; 0 means the default (`VISCOSE_NUM_THREADS`, else the available parallelism). */
   numThreads(threads: number): this {
-    if (threads === 0) delete this.options.threads;
-    else this.options.threads = threads;
+    this.options.threads = threads;
     return this;
   }
 

@@ -4,13 +4,14 @@
  */
 import { PayloadCodec } from '../codec/payload.js';
 import type { StartReport, WorkerConfig } from '../control/protocol.js';
-import type { WorkerCrashedError } from '../errors.js';
+import { StartTimeoutError, type WorkerCrashedError } from '../errors.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
 import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { type QueueChoice, type SharedViews, completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
 import { Sleep } from '../sync/sleep.js';
+import { startTimer } from '../time/timer.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
 import { KeepAlive } from './keep-alive.js';
@@ -148,7 +149,20 @@ export class DataPlane {
       maxNestedWaits: options.maxNestedWaits,
       sharedBuffers,
     };
-    return host.call((control) => control.init(config));
+    const started = host.call((control) => control.init(config));
+    if (options.startTimeoutMs === Infinity) return started;
+    return new Promise((resolve, reject) => {
+      // The init call holds the process open meanwhile (WorkerHost.call); the timer need not.
+      const timer = startTimer(
+        options.startTimeoutMs,
+        () => {
+          reject(new StartTimeoutError(options.moduleUrl, host.name, options.startTimeoutMs));
+          void host.terminate();
+        },
+        { keepsProcessAlive: false },
+      );
+      started.then(resolve, reject).finally(() => timer.cancel());
+    });
   }
 
   /** Settles what a dead worker finished or was running; returns how many calls it failed. */

@@ -6,6 +6,7 @@
  * ERR_INPUT_TYPE_NOT_ALLOWED. Such flags are dropped; everything else is kept.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { InvalidOptionError } from '../errors.js';
 
 /**
  * Options that say where the main program comes from or how the main process runs it (a string to
@@ -78,7 +79,15 @@ let refusedInExplicitList: ReadonlySet<string> | undefined;
  */
 export function startWorker(entry: URL, workerOptions: WorkerOptions, derived: boolean): Worker {
   const execArgv = workerOptions.execArgv;
-  if (!derived || execArgv === undefined) return new Worker(entry, workerOptions);
+  if (!derived || execArgv === undefined) {
+    try {
+      return new Worker(entry, workerOptions);
+    } catch (error) {
+      // The caller's own list: say which option it was.
+      if (!isInvalidExecArgv(error)) throw error;
+      throw new InvalidOptionError('execArgv', (error as Error).message, { cause: error });
+    }
+  }
   const withoutRefused = (refused: ReadonlySet<string>) =>
     options(execArgv)
       .filter((option) => !refused.has(option.name))
@@ -87,9 +96,18 @@ export function startWorker(entry: URL, workerOptions: WorkerOptions, derived: b
   try {
     return new Worker(entry, workerOptions);
   } catch (error) {
-    const named = (error as { code?: unknown }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1] : undefined;
+    const named = refusedFlags(error);
     if (named === undefined) throw error;
     refusedInExplicitList = new Set(named.split(', ').map((flag) => flag.split('=', 1)[0]!));
     return new Worker(entry, { ...workerOptions, execArgv: withoutRefused(refusedInExplicitList) });
   }
+}
+
+function isInvalidExecArgv(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_WORKER_INVALID_EXEC_ARGV';
+}
+
+/** The flags Node names in an ERR_WORKER_INVALID_EXEC_ARGV, if that is what `error` is. */
+function refusedFlags(error: unknown): string | undefined {
+  return isInvalidExecArgv(error) ? /flags: (.*)$/.exec((error as Error).message)?.[1] : undefined;
 }

@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
+import { positiveMilliseconds } from '../time/timer.js';
 import { MAX_SLOTS, MAX_THREADS } from '../shm/layout.js';
 import { MAX_SCALARS } from '../codec/scalars.js';
 import { MAX_ARENA_BYTES } from '../shm/arena.js';
@@ -20,14 +21,21 @@ export interface ThreadPoolOptions {
    */
   module: string | URL;
   /**
-   * Number of worker threads. Defaults to the `VISCOSE_NUM_THREADS` environment variable when it is
-   * set to a positive integer, else to `os.availableParallelism()`.
+   * Number of worker threads. Absent or 0 (as Rayon's `num_threads(0)`): the `VISCOSE_NUM_THREADS`
+   * environment variable when it is set to a positive integer, else `os.availableParallelism()`.
    */
   threads?: number;
   /** Worker names are `${threadNamePrefix}-${index}`; default `"viscose"`. */
   threadNamePrefix?: string;
   /** Names worker `index`; takes precedence over `threadNamePrefix`. */
   threadName?: (index: number) => string;
+  /**
+   * Milliseconds a worker may take to load the task module (and its preloads) and run the start
+   * handler. Past it the worker is terminated and `create()` rejects with `StartTimeoutError` (a
+   * replacement worker is given up instead, as one that cannot start). Default 60,000; `Infinity`
+   * for no limit.
+   */
+  startTimeout?: number;
   /**
    * Task slots: how many tasks (or batch chunks) may be accepted and not yet finished. Further calls
    * wait for a slot. Default 1024.
@@ -114,6 +122,7 @@ export interface ThreadPoolSettings {
   moduleUrl: string;
   threads: number;
   names: string[];
+  startTimeoutMs: number;
   maxPendingTasks: number;
   inlinePayloadBytes: number;
   maxPayloadBytes: number;
@@ -139,6 +148,7 @@ const KNOWN_OPTIONS = new Set([
   'threads',
   'threadNamePrefix',
   'threadName',
+  'startTimeout',
   'maxPendingTasks',
   'inlinePayloadBytes',
   'maxPayloadBytes',
@@ -168,13 +178,13 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown option');
   }
-  const threads = options.threads ?? threadsFromEnvironment() ?? availableParallelism();
-  integer('threads', threads, 1, MAX_THREADS);
+  const threads = threadCount(options.threads);
   const names = threadNames(options, threads);
   return {
     moduleUrl: moduleUrl(options.module),
     threads,
     names,
+    startTimeoutMs: positiveMilliseconds('startTimeout', options.startTimeout ?? 60_000),
     maxPendingTasks: integer('maxPendingTasks', options.maxPendingTasks ?? 1024, 1, MAX_SLOTS),
     inlinePayloadBytes: integer('inlinePayloadBytes', options.inlinePayloadBytes ?? 448, MAX_SCALARS * 8, 1 << 20),
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
@@ -193,6 +203,15 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     exitHandler: exportName('exitHandler', options.exitHandler),
     onError: errorHandler(options.onError),
   };
+}
+
+/** `threads`: absent or 0 means the default, as `numThreads(0)` and `VISCOSE_NUM_THREADS=0` do. */
+function threadCount(value: unknown): number {
+  if (value === undefined || value === 0) return threadsFromEnvironment() ?? availableParallelism();
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+    throw new InvalidOptionError('threads', `expected an integer from 1 to ${MAX_THREADS}, or 0 for the default, got ${String(value)}`);
+  }
+  return value;
 }
 
 function threadsFromEnvironment(): number | undefined {
@@ -257,13 +276,21 @@ function threadNames(options: ThreadPoolOptions, threads: number): string[] {
   }
   const names: string[] = [];
   for (let i = 0; i < threads; i++) {
-    const name = namer === undefined ? `${prefix}-${i}` : namer(i);
+    const name = namer === undefined ? `${prefix}-${i}` : nameOf(namer, i);
     if (typeof name !== 'string' || name === '') {
       throw new InvalidOptionError('threadName', `returned ${JSON.stringify(name)} for index ${i}; expected a non-empty string`);
     }
     names.push(name);
   }
   return names;
+}
+
+function nameOf(namer: (index: number) => string, index: number): unknown {
+  try {
+    return namer(index);
+  } catch (error) {
+    throw new InvalidOptionError('threadName', `threw for index ${index}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 function moduleUrl(module: unknown): string {
@@ -273,6 +300,10 @@ function moduleUrl(module: unknown): string {
   }
   if (module.startsWith('file:') || module.startsWith('data:')) return module;
   if (isAbsolute(module)) return pathToFileURL(module).href;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(module)?.[1];
+  if (scheme !== undefined) {
+    throw new InvalidOptionError('module', `"${module}" is a ${scheme}: URL; a worker loads its task module from a file: or data: URL, or an absolute path`);
+  }
   throw new InvalidOptionError(
     'module',
     `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`,

@@ -10,12 +10,14 @@ import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } f
 import { initialSplits } from '../iter/splitter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
-import type { StartReport, WorkerSnapshot } from '../control/protocol.js';
+import type { StartReport, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
+import type { Remote } from 'comlink';
 import {
   AbortError,
   InvalidOptionError,
   PayloadTooLargeError,
   PoolClosedError,
+  StartTimeoutError,
   TaskTimeoutError,
   ThreadPoolError,
   UnknownTaskError,
@@ -118,8 +120,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const resolved = resolveOptions(options);
     installErrorTransfer();
     const plane = new DataPlane(resolved);
-    const hosts = resolved.names.map((_, index) => plane.spawn(index));
+    const hosts: WorkerHost[] = [];
     try {
+      for (let index = 0; index < resolved.threads; index++) hosts.push(plane.spawn(index));
       const reports = await Promise.all(hosts.map((host) => plane.start(host, [])));
       const report = reports[0];
       if (report.tasks.length === 0) {
@@ -136,7 +139,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     } catch (error) {
       await Promise.allSettled(hosts.map((host) => host.terminate()));
       plane.dispose();
-      if (error instanceof ThreadPoolError) throw error;
+      if (error instanceof ThreadPoolError || error instanceof StartTimeoutError || error instanceof InvalidOptionError) throw error;
       throw new ThreadPoolError(`the pool could not start: ${errorMessage(error)}`, { cause: error });
     }
   }
@@ -545,12 +548,18 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /** Asks every worker to answer; resolves with their indices. Useful as a health check. */
   ping(): Promise<number[]> {
-    return Promise.all(this.hosts.map((host) => host.call((control) => control.ping())));
+    return this.askEveryWorker((control) => control.ping());
   }
 
   /** A snapshot of every worker (tasks run, asynchronous tasks in flight, heap), by index. */
   snapshot(): Promise<WorkerSnapshot[]> {
-    return Promise.all(this.hosts.map((host) => host.call((control) => control.snapshot())));
+    return this.askEveryWorker((control) => control.snapshot());
+  }
+
+  /** A control call to every worker; a closed pool has none to ask. */
+  private askEveryWorker<T>(ask: (control: Remote<WorkerControl>) => Promise<T>): Promise<T[]> {
+    if (this.state === 'closed') return Promise.reject(new PoolClosedError());
+    return Promise.all(this.hosts.map((host) => host.call(ask)));
   }
 
   /**
@@ -561,7 +570,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    */
   async restartWorker(index: number): Promise<void> {
     if (!Number.isInteger(index) || index < 0 || index >= this.threads) {
-      throw new InvalidOptionError('index', `expected a worker index from 0 to ${this.threads - 1}, got ${String(index)}`);
+      const given = typeof index === 'string' ? JSON.stringify(index) : String(index);
+      throw new InvalidOptionError('index', `expected an integer worker index from 0 to ${this.threads - 1}, got ${given}`);
     }
     const unavailable = terminationUnavailable('restartWorker');
     if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
@@ -640,7 +650,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private accept(name: string): number {
     if (this.failure !== undefined) throw this.failure;
     if (this.state !== 'running') throw new PoolClosedError();
-    const task = this.taskIds.get(name);
+    const task = typeof name === 'string' ? this.taskIds.get(name) : undefined;
     if (task === undefined) throw new UnknownTaskError(name, this.tasks);
     return task;
   }

@@ -151,7 +151,8 @@ describe('invalid options', () => {
   it.each([
     [{}, 'module'],
     [{ module: './relative.mjs' }, 'module'],
-    [{ module: tasksUrl, threads: 0 }, 'threads'],
+    [{ module: tasksUrl, threads: -1 }, 'threads'],
+    [{ module: tasksUrl, threads: null }, 'threads'],
     [{ module: tasksUrl, threads: 1.5 }, 'threads'],
     [{ module: tasksUrl, threads: 5000 }, 'threads'],
     [{ module: tasksUrl, maxPendingTasks: 0 }, 'maxPendingTasks'],

@@ -59,7 +59,7 @@ describe('run-time limits', () => {
   it('are checked', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
     expect(() => pool.with({ timeout: 0 })).toThrow(InvalidOptionError);
-    expect(() => pool.with({ terminateAfter: 10 })).toThrow(/needs a timeout/);
+    expect(() => pool.with({ terminateAfter: 10 })).toThrow(/needs a finite timeout/);
     await expect(pool.with({ timeout: 10 }).runBatch('add', [[1, 2]])).rejects.toThrow(/run only/);
   });
 });

@@ -111,6 +111,14 @@ export const SlotField = {
   COUNT: 10,
   /** Scope records only: 0, or ERROR_WRITING / ERROR_WRITTEN once a first error is claimed. */
   ERROR: 11,
+  /**
+   * The scope record `currentScope()` returns while this task runs, or -1. For a spawned task it is
+   * SCOPE; for forked work (a join's second half, a parallel iterator's piece, a broadcast part) it
+   * is what the forking code saw, so that it sees the same wherever it runs. Unlike SCOPE it is no
+   * membership: nothing counts the task out of that scope. The forker waits for the task, so the
+   * record outlives it.
+   */
+  VISIBLE_SCOPE: 12,
   /** Float64 timestamps (shared clock, milliseconds) start at this word (8-byte aligned). */
   TIMES: 16,
 } as const;

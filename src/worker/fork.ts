@@ -61,10 +61,12 @@ export class ForkJoin {
   private readonly words: Int32Array;
   private readonly own: WorkQueue;
   /**
-   * Spawns that had to run inline, innermost last, with the executor's depth when they started:
-   * code they run belongs to their scope until the executor runs a queued task on top of them.
+   * Scopes that code running right here sees, innermost last, with the executor's depth when they
+   * began: the bodies of scopes opened on this stack, and spawns that had to run inline. They stop
+   * applying when the executor runs a queued task on top of them. `record` is -1 for a scope that
+   * got no record slot (its spawns all run inline, so nothing forked needs to name it).
    */
-  private readonly inline: { scope: Scope; depth: number }[] = [];
+  private readonly visible: { scope: Scope; record: number; depth: number }[] = [];
 
   constructor(private readonly parts: ForkParts) {
     this.words = parts.slots.words;
@@ -90,7 +92,7 @@ export class ForkJoin {
     let entry = -1;
     if (slot >= 0) {
       try {
-        entry = this.publish(slot, taskB, codec.encodeList(argsB, 'args'), SlotFlag.SYNC_ONLY, -1);
+        entry = this.publish(slot, taskB, codec.encodeList(argsB, 'args'), SlotFlag.SYNC_ONLY, -1, this.visibleRecord());
       } finally {
         if (entry < 0) nested.release(slot);
       }
@@ -135,7 +137,8 @@ export class ForkJoin {
     let bodyError: unknown;
     let bodyFailed = false;
     try {
-      result = body(this.scopeHandle(record));
+      const handle = this.scopeHandle(record);
+      result = this.seeing(handle, record, () => body(handle));
       if (isThenable(result)) {
         (result as PromiseLike<unknown>).then(undefined, () => {});
         throw new TypeError('a scope body must be synchronous: it returned a promise');
@@ -161,14 +164,31 @@ export class ForkJoin {
     return result as R;
   }
 
-  /** The scope the running task was spawned into, if any. */
+  /**
+   * The innermost scope the running code is part of: the body of a scope opened here, a task
+   * spawned into a scope, or work forked from either (a join's halves, wherever they run).
+   */
   currentScope(): Scope | undefined {
-    const innermost = this.inline[this.inline.length - 1];
-    if (innermost !== undefined && innermost.depth === this.parts.executor.runningDepth) return innermost.scope;
-    const slot = this.parts.executor.currentSlot;
-    if (slot < 0) return undefined;
-    const record = this.words[this.parts.slots.word(slot, SlotField.SCOPE)];
+    const here = this.visibleHere();
+    if (here !== undefined) return here.scope;
+    const record = this.slotScope();
     return record < 0 ? undefined : this.scopeHandle(record);
+  }
+
+  /** The record of currentScope(), -1 for none: what forked work is told it sees. */
+  private visibleRecord(): number {
+    return this.visibleHere()?.record ?? this.slotScope();
+  }
+
+  private visibleHere(): { scope: Scope; record: number } | undefined {
+    const innermost = this.visible[this.visible.length - 1];
+    return innermost !== undefined && innermost.depth === this.parts.executor.runningDepth ? innermost : undefined;
+  }
+
+  /** The scope the running task's slot says it sees, -1 for none. */
+  private slotScope(): number {
+    const slot = this.parts.executor.currentSlot;
+    return slot < 0 ? -1 : this.words[this.parts.slots.word(slot, SlotField.VISIBLE_SCOPE)];
   }
 
   broadcast(fn: TaskFunction, args: unknown[]): unknown[] {
@@ -189,7 +209,8 @@ export class ForkJoin {
     let entries: number[];
     try {
       const payload = codec.encodeList(args, 'args');
-      entries = parts.map((slot) => this.prepare(slot, task, payload, SlotFlag.SYNC_ONLY, -1));
+      const visibleScope = this.visibleRecord();
+      entries = parts.map((slot) => this.prepare(slot, task, payload, SlotFlag.SYNC_ONLY, -1, visibleScope));
     } catch (error) {
       for (const slot of parts) nested.release(slot);
       throw error;
@@ -232,12 +253,13 @@ export class ForkJoin {
    * Stores a task in a slot of this worker's region and makes it QUEUED; returns its queue entry.
    * The payload descriptor and header are written before the state store that publishes them.
    */
-  private prepare(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): number {
-    this.writeTask(slot, task, payload, flags, scope);
+  private prepare(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number, visibleScope: number): number {
+    this.writeTask(slot, task, payload, flags, scope, visibleScope);
     return this.enqueue(slot);
   }
 
-  private writeTask(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): void {
+  /** `scope`: the record the task belongs to (-1 for none); `visibleScope`: see VISIBLE_SCOPE. */
+  private writeTask(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number, visibleScope: number): void {
     const { slots, codec } = this.parts;
     const words = this.words;
     codec.store(slot, payload);
@@ -245,6 +267,7 @@ export class ForkJoin {
     words[slots.word(slot, SlotField.BATCH)] = 0;
     words[slots.word(slot, SlotField.FLAGS)] = flags;
     words[slots.word(slot, SlotField.SCOPE)] = scope;
+    words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = visibleScope;
   }
 
   /** Makes a slot whose task is written QUEUED; returns its queue entry. */
@@ -259,9 +282,9 @@ export class ForkJoin {
   }
 
   /** prepare(), then push to this worker's deque; returns the entry, or -1 if the deque is full. */
-  private publish(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number): number {
+  private publish(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number, visibleScope: number): number {
     if (!this.own.hasRoom()) return -1;
-    const entry = this.prepare(slot, task, payload, flags, scope);
+    const entry = this.prepare(slot, task, payload, flags, scope, visibleScope);
     this.own.push(entry);
     this.parts.sleep.forkedJob(this.own);
     return entry;
@@ -324,7 +347,7 @@ export class ForkJoin {
     try {
       // A worker's scope waits for its tasks synchronously; the main thread's awaits them.
       const flags = SlotFlag.DISCARD_RESULT | (nestedOwner(layout, record) >= 0 ? SlotFlag.SYNC_ONLY : 0);
-      this.writeTask(slot, task, codec.encodeList(args, 'args'), flags, record);
+      this.writeTask(slot, task, codec.encodeList(args, 'args'), flags, record, record);
     } catch (error) {
       nested.release(slot);
       throw error;
@@ -337,19 +360,19 @@ export class ForkJoin {
   /** No room to queue a spawn: run it now, as part of the scope. */
   private spawnInline(record: number, fn: TaskFunction, args: unknown[], task: number): void {
     try {
-      this.runInScope(this.scopeHandle(record), fn, args);
+      this.seeing(this.scopeHandle(record), record, () => callSync(fn, args, 'spawn'));
     } catch (error) {
       this.parts.scopes.recordError(record, error, task);
     }
   }
 
-  /** Runs a spawned call here and now; currentScope() inside it returns `scope`. */
-  private runInScope(scope: Scope, fn: TaskFunction, args: unknown[]): void {
-    this.inline.push({ scope, depth: this.parts.executor.runningDepth });
+  /** Runs `code` here and now with currentScope() returning `scope` (record `record`). */
+  private seeing<T>(scope: Scope, record: number, code: () => T): T {
+    this.visible.push({ scope, record, depth: this.parts.executor.runningDepth });
     try {
-      callSync(fn, args, 'spawn');
+      return code();
     } finally {
-      this.inline.pop();
+      this.visible.pop();
     }
   }
 
@@ -360,7 +383,7 @@ export class ForkJoin {
       spawn: (task, ...args) => {
         this.taskId(task, 'spawn');
         try {
-          this.runInScope(scope, task as TaskFunction, args);
+          this.seeing(scope, -1, () => callSync(task as TaskFunction, args, 'spawn'));
         } catch (error) {
           first ??= { error };
         }
@@ -368,7 +391,7 @@ export class ForkJoin {
     };
     let result: R;
     try {
-      result = body(scope);
+      result = this.seeing(scope, -1, () => body(scope));
     } catch (error) {
       throw first === undefined ? error : first.error;
     }

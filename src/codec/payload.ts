@@ -120,7 +120,7 @@ export class PayloadCodec {
     if (payload.kind === PayloadKind.SCALARS) {
       words[slots.word(slot, SlotField.TAGS)] = payload.tags;
       words[slots.word(slot, SlotField.ARENA)] = INLINE;
-      writeScalars(this.views.f64, inline >> 3, payload.scalars!);
+      writeScalars(this.views.f64, slots.inlineScalarIndex(slot), payload.scalars!);
     } else {
       const bytes = payload.bytes!.subarray(payload.start, payload.start + length);
       if (length <= slots.inlineBytes) {
@@ -144,7 +144,7 @@ export class PayloadCodec {
     const kind = words[slots.word(slot, SlotField.KIND)];
     const length = words[slots.word(slot, SlotField.LENGTH)];
     if (kind === PayloadKind.SCALARS) {
-      return readScalars(this.views.f64, slots.inlineOffset(slot) >> 3, words[slots.word(slot, SlotField.TAGS)], length);
+      return readScalars(this.views.f64, slots.inlineScalarIndex(slot), words[slots.word(slot, SlotField.TAGS)], length);
     }
     return this.unpackStored(slot, kind, length) as unknown[];
   }
@@ -155,7 +155,7 @@ export class PayloadCodec {
     const slots = this.slots;
     const kind = words[slots.word(slot, SlotField.KIND)];
     if (kind === PayloadKind.SCALARS) {
-      return readScalar(this.views.f64, slots.inlineOffset(slot) >> 3, words[slots.word(slot, SlotField.TAGS)] & 7);
+      return readScalar(this.views.f64, slots.inlineScalarIndex(slot), words[slots.word(slot, SlotField.TAGS)] & 7);
     }
     return this.unpackStored(slot, kind, words[slots.word(slot, SlotField.LENGTH)]);
   }

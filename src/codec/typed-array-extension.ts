@@ -5,7 +5,8 @@
  *
  * Layout of the extension data: byte 0 is the mode (COPY or SHARED), byte 1 the view type;
  *   COPY:   the view's bytes follow;
- *   SHARED: buffer id, byte offset and length in elements (uint32 each, little-endian) follow.
+ *   SHARED: buffer id (uint32), then byte offset and length in elements (float64: exact for any
+ *           safe integer, as buffers may pass 4 GiB), little-endian.
  */
 import { addExtension } from 'msgpackr';
 import { sharedBuffers } from './shared-buffers.js';
@@ -49,12 +50,12 @@ function lengthOf(view: View): number {
 function packView(view: View): Buffer {
   const type = typeIndex(view);
   if (view.buffer instanceof SharedArrayBuffer) {
-    const data = Buffer.allocUnsafe(14);
+    const data = Buffer.allocUnsafe(22);
     data[0] = SHARED;
     data[1] = type;
     data.writeUInt32LE(sharedBuffers.idFor(view.buffer), 2);
-    data.writeUInt32LE(view.byteOffset, 6);
-    data.writeUInt32LE(lengthOf(view), 10);
+    data.writeDoubleLE(view.byteOffset, 6);
+    data.writeDoubleLE(lengthOf(view), 14);
     return data;
   }
   const data = Buffer.allocUnsafe(2 + view.byteLength);
@@ -69,9 +70,9 @@ function unpackView(data: Uint8Array): View {
   if (data[0] === SHARED) {
     const fields = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const buffer = sharedBuffers.bufferFor(fields.readUInt32LE(2));
-    return Type === (Buffer as unknown)
-      ? Buffer.from(buffer, fields.readUInt32LE(6), fields.readUInt32LE(10))
-      : new Type(buffer, fields.readUInt32LE(6), fields.readUInt32LE(10));
+    const byteOffset = fields.readDoubleLE(6);
+    const length = fields.readDoubleLE(14);
+    return Type === (Buffer as unknown) ? Buffer.from(buffer, byteOffset, length) : new Type(buffer, byteOffset, length);
   }
   // A private copy: the source is a scratch buffer that the next message overwrites. (Buffer's own
   // slice would be a view, not a copy.)

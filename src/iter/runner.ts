@@ -11,7 +11,7 @@ import type { TaskFunction } from '../worker/executor.js';
 import type { ForkJoin } from '../worker/fork.js';
 import { type PieceLoop, compileLoop } from './loop.js';
 import { type Pipeline, combine, unitCount } from './pipeline.js';
-import { initialSplits, trySplit } from './splitter.js';
+import { initialSplits, midpoint, trySplit } from './splitter.js';
 
 /** Name of the built-in task that runs a piece of a pipeline (its id follows the module's tasks). */
 export const PAR_ITER_TASK = 'viscose:parIter';
@@ -116,7 +116,7 @@ export class ParIterRunner {
       if (pieceChannel.hasSubscribers) pieceChannel.publish({ pipeline: id, lo, hi, worker: self } satisfies PieceEvent);
       return prepared.loop(lo, hi);
     }
-    const mid = lo + ((hi - lo) >> 1);
+    const mid = midpoint(lo, hi);
     const [left, right] = this.forks.forkJoin(
       () => this.piece(prepared, id, ref, lo, mid, half, false),
       pieceTask,

@@ -12,10 +12,17 @@ export interface Range {
   readonly end: number;
 }
 
-/** The integers start, start + 1, ..., end - 1. */
+/**
+ * The integers start, start + 1, ..., end - 1 (none when end <= start). Both ends must be safe
+ * integers and the range at most Number.MAX_SAFE_INTEGER items long, so that every index into it
+ * is exact.
+ */
 export function range(start: number, end: number): Range {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
     throw new RangeError(`range(${start}, ${end}): both ends must be safe integers`);
+  }
+  if (end - start > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`range(${start}, ${end}): more than Number.MAX_SAFE_INTEGER (2^53 - 1) items`);
   }
   return { kind: 'range', start, end };
 }
@@ -49,7 +56,11 @@ export class PipelineSpec {
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
-    if (isRange(source)) return new PipelineSpec({ kind: 'range', start: source.start, end: source.end }, 0, [], 1, Infinity);
+    if (isRange(source)) {
+      // Checked again: a hand-made { kind: 'range' } object has not been through range().
+      const { start, end } = range(source.start, source.end);
+      return new PipelineSpec({ kind: 'range', start, end }, 0, [], 1, Infinity);
+    }
     if (source === null || typeof source !== 'object' || typeof (source as ArrayLike<unknown>).length !== 'number') {
       throw new TypeError('a parallel iterator needs a range(start, end), an array or a typed array');
     }

@@ -18,6 +18,14 @@ export function initialSplits(threads: number, length: number, limits: SplitLimi
 }
 
 /**
+ * Where a piece [lo, hi) is cut in two: the left half gets the smaller share of an odd length.
+ * Exact for every safe integer; a 32-bit shift would wrap once the length passes 2^31.
+ */
+export function midpoint(lo: number, hi: number): number {
+  return lo + Math.floor((hi - lo) / 2);
+}
+
+/**
  * Whether a piece of `length` items with budget `splits` should split; returns the budget each
  * half gets, or -1 for "run it sequentially".
  */

@@ -47,7 +47,7 @@ export class Mailbox {
       const cell = this.cellsWord + k;
       const value = Atomics.load(words, cell);
       if (value === 0) continue;
-      const slot = claim.claim(value - 1);
+      const slot = claim.claim(entryIn(value));
       // Only the owner empties cells and posters only fill empty ones: this cannot fail.
       Atomics.store(words, cell, 0);
       Atomics.sub(words, this.countWord, 1);
@@ -61,7 +61,7 @@ export class Mailbox {
     const found: number[] = [];
     for (let k = 0; k < this.capacity; k++) {
       const value = Atomics.load(this.words, this.cellsWord + k);
-      if (value !== 0) found.push(value - 1);
+      if (value !== 0) found.push(entryIn(value));
     }
     return found;
   }
@@ -70,4 +70,12 @@ export class Mailbox {
   hasEntries(): boolean {
     return Atomics.load(this.words, this.countWord) > 0;
   }
+}
+
+/**
+ * The entry a full cell holds. A cell stores `entry + 1`, which for the largest entry (2^31 - 1)
+ * wraps to -2^31 in its Int32 word; `| 0` undoes the wrap, as entries are below 2^31.
+ */
+function entryIn(cell: number): number {
+  return (cell - 1) | 0;
 }

@@ -218,9 +218,17 @@ export class SlotTable implements ClaimTable {
     return (this.baseWord + slot * this.strideWords) * WORD_BYTES + SLOT_HEADER_BYTES;
   }
 
+  /**
+   * Float64 index (over the whole buffer) of a slot's inline payload, where scalars go. Slots are
+   * line-aligned, so the division is exact; a shift would wrap in a buffer past 2 GiB.
+   */
+  inlineScalarIndex(slot: number): number {
+    return this.inlineOffset(slot) / 8;
+  }
+
   /** Float64 index (over the whole buffer) of timestamp `k` of a slot. */
   timeIndex(slot: number, k: number): number {
-    return ((this.baseWord + slot * this.strideWords + SlotField.TIMES) >> 1) + k;
+    return (this.baseWord + slot * this.strideWords + SlotField.TIMES) / 2 + k;
   }
 
   loadState(slot: number): number {

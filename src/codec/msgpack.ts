@@ -19,14 +19,23 @@
  *   reference (typed-array-extension.ts); Errors use our own extension too (error-extension.ts).
  * - `copyBuffers` makes decoded binary data independent of the buffer it was decoded from, which is
  *   reused for the next message.
+ * - Boxed primitives (boxed-primitive-extension.ts) and -0 (negative-zero.ts) have extensions of
+ *   their own: msgpackr would write a box as `{}` and -0 as 0.
+ * - msgpackr's fast object writer leaves 16 bits for the key count and throws past 65,535 keys;
+ *   its `variableMapSize` writer has no limit but packed small objects about 15 % slower, so it
+ *   is kept for the values the fast one refuses.
  */
 import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
 import { PayloadKind } from '../shm/slot.js';
+import { registerBoxedPrimitiveExtension } from './boxed-primitive-extension.js';
 import { registerErrorExtension } from './error-extension.js';
+import { registerNegativeZeroExtension } from './negative-zero.js';
 import { registerTypedArrayExtension } from './typed-array-extension.js';
 
 registerErrorExtension();
 registerTypedArrayExtension();
+registerBoxedPrimitiveExtension();
+registerNegativeZeroExtension();
 
 const common = {
   moreTypes: true,
@@ -39,8 +48,10 @@ const common = {
 };
 
 const plainPackr = new Packr({ ...common, useRecords: false });
+const widePlainPackr = new Packr({ ...common, useRecords: false, variableMapSize: true });
 const plainUnpackr = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
 const recordPackr = new Packr({ ...common, useRecords: true });
+const wideRecordPackr = new Packr({ ...common, useRecords: true, variableMapSize: true });
 const recordUnpackr = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
 
 /**
@@ -61,8 +72,14 @@ const packed: Packed = { bytes: new Uint8Array(0), start: 0, end: 0 };
  * what most task arguments and results are.
  */
 export function pack(value: unknown, kind: number): Packed {
-  const packr = kind === PayloadKind.RECORDS ? recordPackr : plainPackr;
-  const target = packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number };
+  const records = kind === PayloadKind.RECORDS;
+  let target: Buffer & { start: number; end: number };
+  try {
+    target = (records ? recordPackr : plainPackr).pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as typeof target;
+  } catch {
+    // Perhaps an object of more than 65,535 keys; any other failure fails again here.
+    target = (records ? wideRecordPackr : widePlainPackr).pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as typeof target;
+  }
   if (packed.bytes.buffer !== target.buffer || packed.bytes.byteOffset !== target.byteOffset) {
     // Uint8Array#subarray is much cheaper than Buffer#subarray, and copies only need plain views.
     packed.bytes = new Uint8Array(target.buffer, target.byteOffset, target.length);

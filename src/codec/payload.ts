@@ -14,7 +14,7 @@ import { EncodeError, PayloadTooLargeError } from '../errors.js';
 import type { Arena, ArenaAllocator } from '../shm/arena.js';
 import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
-import { HAS_MAP, inspectValue } from './inspect.js';
+import { HAS_MAP, HAS_NEGATIVE_ZERO, inspectValue, takeMarkedCopy } from './inspect.js';
 import { type Packed, pack, unpack } from './msgpack.js';
 import { sharedBuffers } from './shared-buffers.js';
 import { readScalar, readScalars, scalarTags, tagOf, writeScalars } from './scalars.js';
@@ -70,8 +70,13 @@ export class PayloadCodec {
     const tags = scalarTags(values);
     if (tags >= 0) return this.scalarPayload(tags, values);
     let flags = 0;
-    for (let i = 0; i < values.length; i++) flags |= inspectValue(values[i], root, firstIndex + i);
-    return this.packedPayload(values, flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
+    let marked: unknown[] | undefined;
+    for (let i = 0; i < values.length; i++) {
+      const valueFlags = inspectValue(values[i], root, firstIndex + i);
+      if (valueFlags & HAS_NEGATIVE_ZERO) (marked ??= [...values])[i] = takeMarkedCopy();
+      flags |= valueFlags;
+    }
+    return this.packedPayload(marked ?? values, flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
   }
 
   /**
@@ -85,13 +90,24 @@ export class PayloadCodec {
       return this.scalarPayload(tag, this.single);
     }
     const flags = inspectValue(value, root);
-    return this.packedPayload(value, records || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
+    const encoded = flags & HAS_NEGATIVE_ZERO ? takeMarkedCopy() : value;
+    return this.packedPayload(encoded, records || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
   }
 
   /**
-   * Encodes a value the caller already passed through `inspectValue`, as RECORDS (a batch's calls:
-   * one inspection up front rejects a bad call before any chunk is queued).
+   * Inspects a batch's argument lists (`root[i]`) before any chunk is queued, so that a bad call
+   * rejects the whole batch. Returns the lists to pass to `encodeInspected`: `calls` itself, or a
+   * copy in which the lists holding a -0 are replaced.
    */
+  inspectCalls(calls: unknown[][], root: string): unknown[][] {
+    let marked: unknown[][] | undefined;
+    for (let i = 0; i < calls.length; i++) {
+      if (inspectValue(calls[i], root, i) & HAS_NEGATIVE_ZERO) (marked ??= [...calls])[i] = takeMarkedCopy() as unknown[];
+    }
+    return marked ?? calls;
+  }
+
+  /** Encodes calls returned by `inspectCalls`, as RECORDS (the faster to decode for a batch). */
   encodeInspected(value: unknown, root: string): EncodedPayload {
     return this.packedPayload(value, PayloadKind.RECORDS, root);
   }

@@ -34,6 +34,9 @@ const VIEW_TYPES: ViewConstructor[] = [
   BigInt64Array,
   BigUint64Array,
   DataView,
+  // Node 24 and the other runtimes that have it; msgpackr's own typed-array extension would write
+  // it with a type code its reader rejects.
+  ...('Float16Array' in globalThis ? [(globalThis as unknown as { Float16Array: ViewConstructor }).Float16Array] : []),
 ];
 
 function typeIndex(view: View): number {

@@ -2,7 +2,6 @@
  * The pool: worker threads that share one SharedArrayBuffer of task slots and queues, run the
  * exported functions of a task module, and hand results back without a message per task.
  */
-import { inspectValue } from '../codec/inspect.js';
 import type { BlockRef, EncodedPayload } from '../codec/payload.js';
 import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
 import { type Pipeline, unitCount } from '../iter/pipeline.js';
@@ -368,8 +367,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     try {
       if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.accept(name);
-      calls = argumentLists(argsList);
-      for (let i = 0; i < calls.length; i++) inspectValue(calls[i], 'argsList', i);
+      calls = this.plane.codec.inspectCalls(argumentLists(argsList), 'argsList');
     } catch (error) {
       return Promise.reject(error);
     }

@@ -87,13 +87,14 @@ describe('type fidelity: numbers, booleans, null, undefined', () => {
     rig.codec.release(0);
   });
 
-  it('-0 nested in an object or array → 0 (msgpack does not keep the sign of zero)', () => {
-    expect(roundTripValue(rig, { zero: -0, list: [-0] })).toStrictEqual({ zero: 0, list: [0] });
+  it('-0 nested in an object or array → -0 (msgpack alone would write 0)', () => {
+    const out = roundTripValue(rig, { zero: -0, list: [-0] }) as { zero: number; list: number[] };
+    expect(Object.is(out.zero, -0) && Object.is(out.list[0], -0)).toBe(true);
   });
 
-  it('-0 in an argument list that takes msgpack (more than 8 values, or mixed with a string) → 0', () => {
-    expect(roundTripList(rig, new Array(9).fill(-0))).toStrictEqual(new Array(9).fill(0));
-    expect(roundTripList(rig, [-0, 'x'])).toStrictEqual([0, 'x']);
+  it('-0 in an argument list that takes msgpack (more than 8 values, or mixed with a string) → -0', () => {
+    expect(roundTripList(rig, new Array(9).fill(-0)).every((zero) => Object.is(zero, -0))).toBe(true);
+    expect(Object.is(roundTripList(rig, [-0, 'x'])[0], -0)).toBe(true);
   });
 
   it('an empty argument list comes back empty', () => {
@@ -182,8 +183,10 @@ describe('type fidelity: objects and arrays', () => {
     }
   });
 
-  it('a boxed number → {} (the box is an object without enumerable properties)', () => {
-    expect(roundTripValue(rig, [new Number(3)])).toStrictEqual([{}]);
+  it('a boxed number → a boxed number', () => {
+    const [out] = roundTripValue(rig, [new Number(3)]) as [unknown];
+    expect(out).toBeInstanceOf(Number);
+    expect(Number(out)).toBe(3);
   });
 
   it('symbol-keyed and non-enumerable properties are dropped; getters are read', () => {
@@ -351,25 +354,10 @@ describe('property: arbitrary values round-trip', () => {
   });
   const richer = fc.anything({ key, stringUnit: 'grapheme', withMap: true, withSet: true, withBigInt: true, withDate: true, withTypedArray: true });
 
-  /**
-   * `value` with -0 replaced by 0 outside binary data: whether -0 survives depends on the path
-   * (tested above), which these properties are not about.
-   */
-  function signless(value: unknown): unknown {
-    if (Object.is(value, -0)) return 0;
-    if (Array.isArray(value)) return value.map(signless);
-    if (value instanceof Map) return new Map([...value].map(([k, v]) => [signless(k), signless(v)]));
-    if (value instanceof Set) return new Set([...value].map(signless));
-    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, signless(v)]));
-    }
-    return value;
-  }
-
   it('JSON-like values, via encodeValue/loadValue', () => {
     fc.assert(
       fc.property(jsonLike, (value) => {
-        expect(signless(roundTripValue(rig, value))).toStrictEqual(signless(value));
+        expect(roundTripValue(rig, value)).toStrictEqual(value);
       }),
       { numRuns: 300 },
     );
@@ -378,7 +366,7 @@ describe('property: arbitrary values round-trip', () => {
   it('batches of JSON-like values, via the records encoding', () => {
     fc.assert(
       fc.property(fc.array(fc.array(jsonLike, { maxLength: 4 }), { maxLength: 20 }), (batch) => {
-        expect(signless(roundTripValue(rig, batch, 0, true))).toStrictEqual(signless(batch));
+        expect(roundTripValue(rig, batch, 0, true)).toStrictEqual(batch);
       }),
       { numRuns: 300 },
     );
@@ -387,7 +375,7 @@ describe('property: arbitrary values round-trip', () => {
   it('lists of JSON-like values, via encodeList/loadList (scalar fast path and msgpack)', () => {
     fc.assert(
       fc.property(fc.array(jsonLike, { maxLength: 12 }), (values) => {
-        expect(signless(roundTripList(rig, values))).toStrictEqual(signless(values));
+        expect(roundTripList(rig, values)).toStrictEqual(values);
       }),
       { numRuns: 300 },
     );
@@ -396,8 +384,8 @@ describe('property: arbitrary values round-trip', () => {
   it('values with Maps, Sets, Dates, BigInts, typed arrays and undefined, both ways', () => {
     fc.assert(
       fc.property(richer, (value) => {
-        expect(signless(roundTripValue(rig, value))).toStrictEqual(signless(value));
-        expect(signless(roundTripList(rig, [value]))).toStrictEqual(signless([value]));
+        expect(roundTripValue(rig, value)).toStrictEqual(value);
+        expect(roundTripList(rig, [value])).toStrictEqual([value]);
       }),
       { numRuns: 300 },
     );

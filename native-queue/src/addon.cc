@@ -5,6 +5,8 @@
 // outlives them.
 #include <napi.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -34,9 +36,11 @@ std::optional<Napi::TypedArrayOf<int32_t>> int32_array(const Napi::CallbackInfo&
   return value.As<Napi::TypedArrayOf<int32_t>>();
 }
 
+// A word index below `limit` that fits the 32 bits the deque and the claim table keep it in.
 std::optional<uint32_t> word_index(const Napi::CallbackInfo& info, size_t index, const char* what, size_t limit) {
   const Napi::Value value = info[index];
   if (!value.IsNumber() || value.As<Napi::Number>().Int64Value() < 0 ||
+      value.As<Napi::Number>().Int64Value() > static_cast<int64_t>(UINT32_MAX) ||
       static_cast<size_t>(value.As<Napi::Number>().Int64Value()) >= limit) {
     Napi::RangeError::New(info.Env(), std::string(what) + " is not a word of the given array").ThrowAsJavaScriptException();
     return std::nullopt;
@@ -74,15 +78,18 @@ std::optional<DequeArguments> deque_arguments(const Napi::CallbackInfo& info) {
 
   auto claim_words = int32_array(info, 5, "claimWords");
   if (!claim_words) return std::nullopt;
-  const uint32_t base = info[6].ToNumber().Uint32Value();
+  auto base = word_index(info, 6, "claimBase", claim_words->ElementLength());
+  if (!base) return std::nullopt;
   const uint32_t stride = info[7].ToNumber().Uint32Value();
   const uint32_t slot_bits = info[8].ToNumber().Uint32Value();
-  if (stride == 0 || slot_bits == 0 || slot_bits > 31 || base >= claim_words->ElementLength()) {
+  if (stride == 0 || slot_bits == 0 || slot_bits > 31) {
     Napi::RangeError::New(info.Env(), "invalid claim table geometry").ThrowAsJavaScriptException();
     return std::nullopt;
   }
-  const auto slots_in_array = static_cast<uint32_t>((claim_words->ElementLength() - base + stride - 1) / stride);
-  args.table = ClaimTable{claim_words->Data(), base, stride, slot_bits, slots_in_array};
+  // Entries name at most 2^31 slots (slot_bits <= 31), so the count is capped there, not truncated.
+  const auto slots_in_array = static_cast<uint32_t>(
+      std::min<size_t>((claim_words->ElementLength() - *base + stride - 1) / stride, size_t{1} << 31));
+  args.table = ClaimTable{claim_words->Data(), *base, stride, slot_bits, slots_in_array};
 
   auto encoding = int32_array(info, 9, "encoding");
   if (!encoding || encoding->ElementLength() != 8) {

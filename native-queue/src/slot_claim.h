@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace viscose {
@@ -55,7 +56,9 @@ class SlotClaimer {
   ClaimResult claim(int32_t entry, uint32_t worker, bool take_withdrawn) const {
     const int32_t slot = static_cast<int32_t>(static_cast<uint32_t>(entry) & slot_mask_);
     if (static_cast<uint32_t>(slot) >= table_.slots) return {ClaimResult::kStale, slot};
-    std::atomic_ref<int32_t> state(table_.words[table_.base_word + static_cast<uint32_t>(slot) * table_.stride_words]);
+    // In size_t: the word index passes 2^32 in a buffer past 16 GiB, where 32-bit arithmetic wraps.
+    std::atomic_ref<int32_t> state(
+        table_.words[static_cast<size_t>(table_.base_word) + static_cast<size_t>(slot) * table_.stride_words]);
     // Acquire: if the slot is QUEUED, its header and arguments were written before it was; a
     // successful claim must not let the task's reads move before this load.
     int32_t current = state.load(std::memory_order_acquire);

@@ -10,9 +10,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Range, ThreadPool, range } from 'viscose';
 import { midpoint, initialSplits, trySplit } from '../../../src/iter/splitter.js';
+import { SlotClaim } from '../../../src/queue/claim.js';
+import { ChaseLevDeque } from '../../../src/queue/deque.js';
 import { Mailbox } from '../../../src/queue/mailbox.js';
+import { NativeDeque } from '../../../src/queue/native-deque.js';
 import { SLOT_HEADER_BYTES, computeLayout } from '../../../src/shm/layout.js';
-import { SlotField, SlotTable } from '../../../src/shm/slot.js';
+import { SlotField, SlotState, SlotTable, makeStateWord, stateOf } from '../../../src/shm/slot.js';
 import type * as Refusing from '../../fixtures/refusing-iter.mjs';
 import type * as Tasks from '../../fixtures/tasks.mjs';
 import { runtime } from '../../support/runtime.js';
@@ -223,6 +226,26 @@ describe('shared-memory offsets past 2^31', () => {
     expect(mailbox.take({ claim: (entry) => (claimed.push(entry), 0) })).toBe(0);
     expect(claimed).toEqual([largest]);
   });
+
+  // Bun cannot allocate a SharedArrayBuffer larger than 4 GiB ("Out of memory"): no slot table
+  // reaches past 2^32 words there.
+  it.skipIf(runtime === 'bun').each(['js', 'native'] as const)(
+    'the %s deque claims a slot whose state word lies past 2^32 words (16 GiB)',
+    (backend) => {
+      // Slot 4100 of 4 MiB slots: its state word is at 4100 * 2^20 > 2^32, reserved but never
+      // touched except for that one word.
+      const stride = 2 ** 20;
+      const slot = 4100;
+      const claims = new Int32Array(new SharedArrayBuffer(4 * stride * (slot + 1)));
+      claims[slot * stride] = makeStateWord(0, 0, SlotState.QUEUED);
+      const table = { words: claims, baseWord: 0, strideWords: stride, slotBits: 13 };
+      const words = new Int32Array(new SharedArrayBuffer(4 * 64));
+      const deque = backend === 'native' ? new NativeDeque(words, 0, 16, 32, 16, table) : new ChaseLevDeque(words, 0, 16, 32, 16);
+      expect(deque.push(slot)).toBe(true);
+      expect(deque.steal(new SlotClaim(table, 1))).toBe(slot);
+      expect(stateOf(claims[slot * stride])).toBe(SlotState.RUNNING);
+    },
+  );
 
   // Bun cannot allocate a SharedArrayBuffer larger than 4 GiB ("Out of memory"), so there is no
   // view at or past 4 GiB to send.

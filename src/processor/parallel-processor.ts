@@ -33,6 +33,7 @@ import { Capacity } from './capacity.js';
 import { type BatchReport, MonitorHub } from './monitor.js';
 import { type ProcessorOptions, type ProcessorSettings, resolveProcessorOptions } from './options.js';
 import { positiveMilliseconds } from '../time/timer.js';
+import { Shutdown } from './shutdown.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
 import { type StreamOptions, orderedResults } from './stream.js';
 
@@ -74,6 +75,8 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   private readonly recorder: ProcessorRecorder;
   private readonly hub: MonitorHub;
   private terminated = false;
+  /** Tells the streams to stop reading once the processor (or its pool) is closed. */
+  private readonly shutdown = new Shutdown();
   /** Requests and batches under way, for close(). */
   private readonly underWay = new Set<Promise<unknown>>();
 
@@ -211,23 +214,38 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * whatever the source's length: a request is read only when a permit is free, and in input
    * order, only when fewer than `maxPendingTasks` results wait to be yielded. Leaving the loop
    * early stops reading the source (its `return()` is called); requests in flight still finish.
+   *
+   * Every request read is yielded, whatever happens. When the source throws, the stream reads no
+   * more, yields the outcome of every request it read, then rethrows the source's error. When the
+   * processor is closed or terminated (or its pool is), the stream reads no more and calls the
+   * source's `return()`, yields the outcome of every request it read, then throws a
+   * PoolClosedError, unless it had read the source to its end.
    */
   stream(
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
     options: StreamOptions = {},
   ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
     const route = this.routeOf(options);
-    return orderedResults(source, options.order ?? 'input', this.settings.maxPendingTasks, (request, index) =>
-      this.track(
-        this.admit(1, route, 'wait', index).then((admitted) => {
-          if (admitted instanceof ProcessingError) return { ok: false, error: admitted, index };
-          return this.handle(request, route, index, admitted).then(
-            (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
-            (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => ({ ok: false, error, index }),
-          );
-        }),
-      ),
-    );
+    return orderedResults(source, {
+      order: options.order ?? 'input',
+      window: this.settings.maxPendingTasks,
+      stopped: () => this.shutdown.reason,
+      onStop: (wake) => this.shutdown.watch(wake),
+      start: (request, index) =>
+        this.track(
+          this.admit(1, route, 'wait', index).then((admitted) => {
+            if (admitted instanceof ProcessingError) return { ok: false, error: admitted, index };
+            return this.handle(request, route, index, admitted).then(
+              (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
+              (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => {
+                // The pool was closed under the processor: it will run nothing more.
+                if (error.cause instanceof PoolClosedError) this.shutdown.begin("the processor's pool was closed");
+                return { ok: false, error, index };
+              },
+            );
+          }),
+        ),
+    });
   }
 
   /** Counts, batch efficiencies, latencies, and the pool's own statistics. */
@@ -267,8 +285,13 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     return [...poolMetricFamilies(statistics.pool), ...processorMetricFamilies(statistics)];
   }
 
-  /** Waits for every request and batch under way, then closes the pool. New requests are refused. */
+  /**
+   * Waits for every request and batch under way, then closes the pool. New requests are refused;
+   * streams read no more of their sources and end with a PoolClosedError once they have yielded
+   * every request they read.
+   */
   async close(): Promise<void> {
+    this.shutdown.begin('the processor was closed');
     this.capacity.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
     this.batchTurns.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
     while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
@@ -276,9 +299,13 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     await this.pool.close();
   }
 
-  /** Stops now: waiting requests fail with `cancelled`, running ones with the pool's closing error. */
+  /**
+   * Stops now: waiting requests fail with `cancelled`, running ones with the pool's closing error.
+   * Streams read no more, yield those failures and end with a PoolClosedError.
+   */
   async terminate(): Promise<void> {
     this.terminated = true;
+    this.shutdown.begin('the processor was terminated');
     const cancelled = new ProcessingError('cancelled', 'the processor was terminated before the request ran');
     this.capacity.close(cancelled);
     this.batchTurns.close(cancelled);

@@ -4,7 +4,12 @@
  * order. It reads the source and waits for results at the same time, so a slow source does not
  * hold back results, and a slow consumer does not let results pile up: with `window` entries
  * unyielded it reads nothing more.
+ *
+ * No request read is ever lost: when the source ends, throws, or the processor stops, the stream
+ * reads nothing more, yields the outcome of every request it read, and only then ends (or throws
+ * the source's error, or the processor's PoolClosedError).
  */
+import { PoolClosedError } from '../errors.js';
 import type { Priority } from '../queue/priority.js';
 
 export interface StreamOptions {
@@ -18,6 +23,19 @@ export interface StreamOptions {
   order?: 'input' | 'completion';
 }
 
+/** What a stream needs of its processor. */
+export interface StreamDriver<Q, R> {
+  order: 'input' | 'completion';
+  /** Requests started and not yet yielded, at most. */
+  window: number;
+  /** Starts the request at `index`; resolves with its result (a failed request is a result too). */
+  start(request: Q, index: number): Promise<R>;
+  /** Why the processor stopped taking requests (`'the processor was closed'`), once it has. */
+  stopped(): string | undefined;
+  /** Calls `wake` when the processor stops; returns a function that forgets it. */
+  onStop(wake: () => void): () => void;
+}
+
 interface Entry<R> {
   done: boolean;
   result?: R;
@@ -25,12 +43,14 @@ interface Entry<R> {
   failure?: { error: unknown };
 }
 
-export async function* orderedResults<Q, R>(
-  source: AsyncIterable<Q> | Iterable<Q>,
-  order: 'input' | 'completion',
-  window: number,
-  start: (request: Q, index: number) => Promise<R>,
-): AsyncGenerator<R, void, undefined> {
+/** Why the stream reads no more requests. */
+type End = { kind: 'exhausted' } | { kind: 'source-failed'; error: unknown } | { kind: 'stopped'; reason: string };
+
+/** What a wait for progress resolves with when a request finished or the processor stopped. */
+const WOKEN = Symbol('woken');
+
+export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<Q>, driver: StreamDriver<Q, R>): AsyncGenerator<R, void, undefined> {
+  const { order, window, start } = driver;
   const iterator = iteratorOf(source);
   /** Started and not yet yielded, in input order (order 'input' only). */
   const started: Entry<R>[] = [];
@@ -38,10 +58,14 @@ export async function* orderedResults<Q, R>(
   const finished: Entry<R>[] = [];
   /** Started and not yet yielded. */
   let unyielded = 0;
-  let next = 0;
-  let exhausted = false;
+  /** Requests read from the source. */
+  let taken = 0;
+  let end: End | undefined;
   let reading: Promise<IteratorResult<Q>> | undefined;
+  /** The source's `return()`, once called because the processor stopped. */
+  let returned: Promise<unknown> | undefined;
   let progress = signal();
+  const forget = driver.onStop(() => progress.fire());
   try {
     for (;;) {
       const ready = order === 'input' ? started : finished;
@@ -51,14 +75,38 @@ export async function* orderedResults<Q, R>(
         if (entry.failure !== undefined) throw entry.failure.error;
         yield entry.result as R;
       }
-      if (exhausted && unyielded === 0) return;
-      if (!exhausted && reading === undefined && unyielded < window) reading = Promise.resolve(iterator.next());
+      const reason = end === undefined ? driver.stopped() : undefined;
+      if (reason !== undefined) {
+        end = { kind: 'stopped', reason };
+        // The source may hold resources; a read under way still delivers (or ends) first.
+        returned = closeQuietly(iterator);
+      }
+      if (end !== undefined && unyielded === 0 && reading === undefined) {
+        await returned;
+        if (end.kind === 'source-failed') throw end.error;
+        if (end.kind === 'stopped') throw new PoolClosedError(`${end.reason}: stream() stopped reading its source after ${taken} requests, all of them yielded`);
+        return;
+      }
+      if (end === undefined && reading === undefined && unyielded < window) reading = nextOf(iterator);
       if (progress.fired) progress = signal();
-      const read = await (reading === undefined ? progress.promise : Promise.race([reading, progress.promise]));
-      if (read === undefined) continue; // a request finished
+      let read: IteratorResult<Q> | typeof WOKEN;
+      try {
+        read = await (reading === undefined ? progress.promise : Promise.race([reading, progress.promise]));
+      } catch (error) {
+        // Only a read rejects. An iterator that threw is done: it is not asked to return().
+        reading = undefined;
+        if (end === undefined) end = { kind: 'source-failed', error };
+        continue;
+      }
+      if (read === WOKEN) continue; // a request finished, or the processor stopped
       reading = undefined;
+      if (read === null || typeof read !== 'object') {
+        end ??= { kind: 'source-failed', error: new TypeError(`the source's next() gave ${String(read)}, not an iterator result object`) };
+        continue;
+      }
       if (read.done) {
-        exhausted = true;
+        // Read to its end: nothing was left unread, whatever stopped the stream meanwhile.
+        if (end === undefined || end.kind === 'stopped') end = { kind: 'exhausted' };
         continue;
       }
       const entry: Entry<R> = { done: false };
@@ -69,28 +117,47 @@ export async function* orderedResults<Q, R>(
         if (order === 'completion') finished.push(entry);
         progress.fire();
       };
-      start(read.value, next++).then(
+      start(read.value, taken++).then(
         (result) => settle({ result }),
         (error: unknown) => settle({ failure: { error } }),
       );
     }
   } finally {
-    if (!exhausted) await iterator.return?.();
+    forget();
+    // The consumer left early (or `start` failed): the source is not read to its end.
+    if (end === undefined) await iterator.return?.();
   }
 }
 
-/** A promise that one call of `fire` resolves (with undefined, unlike a read of the source). */
-function signal(): { promise: Promise<undefined>; fire(): void; fired: boolean } {
-  let resolve!: (value: undefined) => void;
+/** A promise that one call of `fire` resolves (with WOKEN, unlike a read of the source). */
+function signal(): { promise: Promise<typeof WOKEN>; fire(): void; fired: boolean } {
+  let resolve!: (value: typeof WOKEN) => void;
   const state = {
-    promise: new Promise<undefined>((r) => (resolve = r)),
+    promise: new Promise<typeof WOKEN>((r) => (resolve = r)),
     fired: false,
     fire() {
       state.fired = true;
-      resolve(undefined);
+      resolve(WOKEN);
     },
   };
   return state;
+}
+
+/** The iterator's next result; a synchronous throw becomes a rejection. */
+function nextOf<Q>(iterator: AsyncIterator<Q> | Iterator<Q>): Promise<IteratorResult<Q>> {
+  try {
+    return Promise.resolve(iterator.next());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Calls the iterator's `return()`. The stream then ends with the processor's error, which wins
+ * over one from `return()`, as the error of a loop's body wins over it in `for...of`.
+ */
+function closeQuietly(iterator: AsyncIterator<unknown> | Iterator<unknown>): Promise<unknown> {
+  return new Promise((resolve) => resolve(iterator.return?.())).catch(() => undefined);
 }
 
 function iteratorOf<Q>(source: AsyncIterable<Q> | Iterable<Q>): AsyncIterator<Q> | Iterator<Q> {

@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParallelProcessor, type ProcessingResult } from 'viscose';
 import type * as Requests from '../../fixtures/requests.mjs';
-import { rejection } from '../../support/rejection.js';
 
 const module = new URL('../../fixtures/requests.mjs', import.meta.url);
 const WINDOW = 16;

@@ -23,7 +23,10 @@ const BLOCK_HEADER = 16;
 const FREE = 0;
 const LIVE = 1;
 const MIN_CLASS = 10;
-/** The largest byte length a growable SharedArrayBuffer may reserve in V8. */
+/**
+ * The largest byte length a growable SharedArrayBuffer may reserve in V8. Block offsets stay below
+ * it, so the `>> 2` that turns them into word indices cannot wrap.
+ */
 export const MAX_ARENA_BYTES = 2 ** 31 - 1;
 const INITIAL_BYTES = 1 << 16;
 

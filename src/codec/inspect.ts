@@ -252,7 +252,8 @@ class Walker {
       changed ||= !Object.is(out, item);
       values.push(out);
     }
-    if (!changed) return value;
+    // msgpackr writes what a class's toJSON returns instead of the properties: leave such objects be.
+    if (!changed || typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
     // No prototype: a key named "__proto__" stays an own property.
     const copy = Object.create(null) as Record<string, unknown>;
     for (let i = 0; i < keys.length; i++) copy[keys[i]] = values[i];

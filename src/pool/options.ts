@@ -53,7 +53,12 @@ export interface ThreadPoolOptions {
    * new work in well under a microsecond, a park/wake round trip costs 5-50 µs. Default 50.
    */
   spinMicros?: number;
-  /** How many asynchronous tasks (returning a promise) one worker keeps in flight. Default 1. */
+  /**
+   * How many asynchronous tasks (returning a promise) one worker keeps in flight: while they await,
+   * it runs other work. A task whose caller gave up (a timeout, an abort) no longer counts. Default
+   * 8: enough that awaiting tasks do not idle a CPU, few enough that one worker does not take on
+   * more continuations than it can run while the others idle (`bench/probes/async-bound.mjs`).
+   */
   asyncTasksPerWorker?: number;
   /**
    * Tasks one worker may have forked and not yet seen finish (the second halves of `join`, the
@@ -171,6 +176,9 @@ const KNOWN_OPTIONS = new Set([
 /** The largest payload whose arena block (a power of two with a header) fits an arena. */
 export const MAX_PAYLOAD_LIMIT = (MAX_ARENA_BYTES + 1) / 4;
 
+/** See `asyncTasksPerWorker`. */
+const DEFAULT_ASYNC_TASKS_PER_WORKER = 8;
+
 export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', 'expected an object with at least a `module`');
@@ -189,7 +197,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     inlinePayloadBytes: integer('inlinePayloadBytes', options.inlinePayloadBytes ?? 448, MAX_SCALARS * 8, 1 << 20),
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
     spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
-    asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? 1, 1, 1 << 16),
+    asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? DEFAULT_ASYNC_TASKS_PER_WORKER, 1, 1 << 16),
     nestedTasksPerWorker: integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14),
     maxNestedWaits: integer('maxNestedWaits', options.maxNestedWaits ?? 32, 1, 1 << 16),
     statistics: flag('statistics', options.statistics ?? false),

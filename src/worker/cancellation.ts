@@ -2,9 +2,11 @@
  * How task code learns that its caller aborted it, or that it ran past its timeout: the main
  * thread raises CANCEL_REQUESTED in the FLAGS word of the task's slot. `isCancelled()` reads it
  * (for every task on this thread's stack: a join half run inline belongs to its caller's call).
- * `signal()` gives the running task an AbortSignal that this worker aborts when it sees the flag:
- * it looks every POLL_MS while some task holds such a signal, which an asynchronous task (one whose
- * awaits let this thread's event loop run) can hand to fetch, timers or streams.
+ * `signal()` gives the running task an AbortSignal that this worker aborts when it sees the flag,
+ * which an asynchronous task (one whose awaits let this thread's event loop run) can hand to
+ * fetch, timers or streams. The executor also watches every asynchronous task in flight, to let go
+ * of one whose caller gave up (`watch`). The flags are looked at every POLL_MS while anything is
+ * watched.
  */
 import { SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
 
@@ -19,6 +21,8 @@ export function abortedError(): Error {
 export class Cancellation {
   /** Signals handed out, by the slot of their task; removed when the task finishes. */
   private readonly signals = new Map<number, AbortController>();
+  /** Asynchronous tasks in flight, by slot: what to do once their caller gives up. */
+  private readonly watched = new Map<number, () => void>();
   private poller: NodeJS.Timeout | undefined;
 
   constructor(
@@ -50,10 +54,18 @@ export class Cancellation {
     return controller.signal;
   };
 
-  /** The task of `slot` finished: its signal, if any, no longer needs watching. */
+  /** Calls `cancelled` once the caller of the (asynchronous) task of `slot` gives up on it. */
+  watch(slot: number, cancelled: () => void): void {
+    this.watched.set(slot, cancelled);
+    this.poller ??= setInterval(this.poll, POLL_MS);
+  }
+
+  /** The task of `slot` finished: its signal and watch, if any, end. */
   finished(slot: number): void {
-    if (this.signals.size === 0) return; // the common case: nobody asked for a signal
-    if (this.signals.delete(slot) && this.signals.size === 0) this.stopPolling();
+    if (this.signals.size === 0 && this.watched.size === 0) return; // the common case: a synchronous task
+    this.signals.delete(slot);
+    this.watched.delete(slot);
+    if (this.signals.size === 0 && this.watched.size === 0) this.stopPolling();
   }
 
   private readonly poll = (): void => {
@@ -62,7 +74,12 @@ export class Cancellation {
       this.signals.delete(slot);
       controller.abort(abortedError());
     }
-    if (this.signals.size === 0) this.stopPolling();
+    for (const [slot, cancelled] of this.watched) {
+      if (!this.requested(slot)) continue;
+      this.watched.delete(slot);
+      cancelled();
+    }
+    if (this.signals.size === 0 && this.watched.size === 0) this.stopPolling();
   };
 
   private stopPolling(): void {

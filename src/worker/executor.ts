@@ -16,7 +16,7 @@ import { Header, type Layout, WorkerCounter, nestedOwner } from '../shm/layout.j
 import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
-import { Cancellation } from './cancellation.js';
+import { Cancellation, abortedError } from './cancellation.js';
 import { isThenable, plainError } from './outcomes.js';
 import type { ScopeRecords } from './scope-records.js';
 
@@ -113,11 +113,7 @@ export class Executor {
       this.finish(slot, SlotState.FAILED, this.promiseNotAllowed(slot));
       return;
     }
-    this.parts.asyncStarted();
-    result.then(
-      (value) => this.finishAsync(slot, SlotState.DONE, value),
-      (error: unknown) => this.finishAsync(slot, SlotState.FAILED, error),
-    );
+    this.settleWhenDone(slot, result);
   }
 
   /**
@@ -141,11 +137,8 @@ export class Executor {
         continue;
       }
       if (isThenable(result)) {
-        this.parts.asyncStarted();
-        this.continueBatchAsync(task, calls, results, failures, settleEach, i, result).then(
-          () => this.finishAsync(slot, SlotState.DONE, settleEach ? [results, failures] : results),
-          (failure: unknown) => this.finishAsync(slot, SlotState.FAILED, failure),
-        );
+        const rest = this.continueBatchAsync(task, calls, results, failures, settleEach, i, result);
+        this.settleWhenDone(slot, rest.then(() => (settleEach ? [results, failures] : results)));
         return;
       }
       results[i] = result;
@@ -173,9 +166,29 @@ export class Executor {
     }
   }
 
-  private finishAsync(slot: number, state: number, outcome: unknown): void {
-    this.finish(slot, state, outcome);
-    this.parts.asyncSettled();
+  /**
+   * An asynchronous task (or batch chunk) in flight: finishes its slot when `outcome` settles, or
+   * as soon as its caller gives up on it (a timeout, an abort), whichever comes first. A task
+   * whose caller gave up no longer counts against asyncTasksPerWorker and its slot goes back to
+   * the main thread; whatever it settles with later is ignored. A promise that never settles thus
+   * cannot hold a worker for good.
+   */
+  private settleWhenDone(slot: number, outcome: PromiseLike<unknown>): void {
+    let open = true;
+    const settle = (state: number, value: unknown): void => {
+      if (!open) return;
+      open = false;
+      this.finish(slot, state, value);
+      this.parts.asyncSettled();
+    };
+    this.parts.asyncStarted();
+    // A batch chunk's failure names the call: none in particular here.
+    const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
+    this.cancellation.watch(slot, () => settle(SlotState.FAILED, batch ? [-1, abortedError()] : abortedError()));
+    outcome.then(
+      (value) => settle(SlotState.DONE, value),
+      (error: unknown) => settle(SlotState.FAILED, error),
+    );
   }
 
   private promiseNotAllowed(slot: number): TypeError {

@@ -219,7 +219,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * more, yields the outcome of every request it read, then rethrows the source's error. When the
    * processor is closed or terminated (or its pool is), the stream reads no more and calls the
    * source's `return()`, yields the outcome of every request it read, then throws a
-   * PoolClosedError, unless it had read the source to its end.
+   * PoolClosedError, unless it had already seen the source's end.
    */
   stream(
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
@@ -230,7 +230,8 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       order: options.order ?? 'input',
       window: this.settings.maxPendingTasks,
       stopped: () => this.shutdown.reason,
-      onStop: (wake) => this.shutdown.watch(wake),
+      watch: (wake) => this.shutdown.watch(wake),
+      unwatch: (wake) => this.shutdown.unwatch(wake),
       start: (request, index) =>
         this.track(
           this.admit(1, route, 'wait', index).then((admitted) => {

@@ -18,9 +18,12 @@ export class Shutdown {
     for (const wake of this.watchers) wake();
   }
 
-  /** Calls `wake` when the processor stops; returns a function that forgets it. */
-  watch(wake: () => void): () => void {
+  /** Has `wake` called when the processor stops, until `unwatch`. */
+  watch(wake: () => void): void {
     this.watchers.add(wake);
-    return () => void this.watchers.delete(wake);
+  }
+
+  unwatch(wake: () => void): void {
+    this.watchers.delete(wake);
   }
 }

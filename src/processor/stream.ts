@@ -32,8 +32,9 @@ export interface StreamDriver<Q, R> {
   start(request: Q, index: number): Promise<R>;
   /** Why the processor stopped taking requests (`'the processor was closed'`), once it has. */
   stopped(): string | undefined;
-  /** Calls `wake` when the processor stops; returns a function that forgets it. */
-  onStop(wake: () => void): () => void;
+  /** Has `wake` called when the processor stops, until `unwatch`. */
+  watch(wake: () => void): void;
+  unwatch(wake: () => void): void;
 }
 
 interface Entry<R> {
@@ -65,7 +66,7 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
   /** The source's `return()`, once called because the processor stopped. */
   let returned: Promise<unknown> | undefined;
   let progress = signal();
-  const forget = driver.onStop(() => progress.fire());
+  const wake = () => progress.fire();
   try {
     for (;;) {
       const ready = order === 'input' ? started : finished;
@@ -90,6 +91,8 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
       if (end === undefined && reading === undefined && unyielded < window) reading = nextOf(iterator);
       if (progress.fired) progress = signal();
       let read: IteratorResult<Q> | typeof WOKEN;
+      // Watched only while waiting: a stream its consumer abandons at a yield is not kept alive.
+      driver.watch(wake);
       try {
         read = await (reading === undefined ? progress.promise : Promise.race([reading, progress.promise]));
       } catch (error) {
@@ -97,6 +100,8 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
         reading = undefined;
         if (end === undefined) end = { kind: 'source-failed', error };
         continue;
+      } finally {
+        driver.unwatch(wake);
       }
       if (read === WOKEN) continue; // a request finished, or the processor stopped
       reading = undefined;
@@ -105,8 +110,8 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
         continue;
       }
       if (read.done) {
-        // Read to its end: nothing was left unread, whatever stopped the stream meanwhile.
-        if (end === undefined || end.kind === 'stopped') end = { kind: 'exhausted' };
+        // After a stop, the end may be only the answer to return(): the stream still says it stopped.
+        end ??= { kind: 'exhausted' };
         continue;
       }
       const entry: Entry<R> = { done: false };
@@ -123,7 +128,6 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
       );
     }
   } finally {
-    forget();
     // The consumer left early (or `start` failed): the source is not read to its end.
     if (end === undefined) await iterator.return?.();
   }

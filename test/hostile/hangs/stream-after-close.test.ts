@@ -177,6 +177,42 @@ describe('stream() and a processor that stops', () => {
     }
   });
 
+  it('a read waiting for input when the processor closes: return() ends it, and the stream ends', { timeout: 20_000 }, async () => {
+    const processor = await create();
+    try {
+      let nexts = 0;
+      let returns = 0;
+      let firstRead!: () => void;
+      const reading = new Promise<void>((resolve) => (firstRead = resolve));
+      let answer!: (result: IteratorResult<Request>) => void;
+      // Like a socket's messages: next() waits for input, and return() ends the wait.
+      const iterable: AsyncIterable<Request> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            nexts++;
+            firstRead();
+            return new Promise((resolve) => (answer = resolve));
+          },
+          return: async () => {
+            returns++;
+            answer({ done: true, value: undefined });
+            return { done: true, value: undefined };
+          },
+        }),
+      };
+      const consumed = drain(processor.stream(iterable));
+      await reading;
+      await processor.close();
+      const { results, error } = await consumed;
+      expect(error).toBeInstanceOf(PoolClosedError);
+      expect(results).toEqual([]);
+      expect(nexts).toBe(1);
+      expect(returns).toBe(1);
+    } finally {
+      await processor.terminate();
+    }
+  });
+
   it('ends normally when it had read the source to its end before the processor closed', async () => {
     const processor = await create();
     try {
@@ -193,6 +229,8 @@ describe('stream() and a processor that stops', () => {
       };
       const consumed = drain(processor.stream(source));
       await readToEnd;
+      // The stream sees the end a few microtasks after the source gave it; a macrotask is later.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       const closing = processor.close();
       release(hold);
       const { results, error } = await consumed;

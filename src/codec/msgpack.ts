@@ -32,10 +32,11 @@ import { registerErrorExtension } from './error-extension.js';
 import { registerNegativeZeroExtension } from './negative-zero.js';
 import { registerTypedArrayExtension } from './typed-array-extension.js';
 
-registerErrorExtension();
-registerTypedArrayExtension();
+// msgpackr tries extensions in the reverse order of registration: the common ones come last.
 registerBoxedPrimitiveExtension();
 registerNegativeZeroExtension();
+registerErrorExtension();
+registerTypedArrayExtension();
 
 const common = {
   moreTypes: true,

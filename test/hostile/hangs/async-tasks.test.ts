@@ -3,7 +3,7 @@
 // call waiting with both CPUs idle. And an asynchronous task that never settled held its worker
 // for good even after its caller timed it out: two of them wedged a 2-thread pool (the next call
 // never ran, nothing reached onError). Now a worker whose tasks are all awaiting runs other work,
-// up to asyncTasksPerWorker (default 8), and a task whose caller gives up (timeout, abort) stops
+// up to asyncTasksPerWorker (default 16), and a task whose caller gives up (timeout, abort) stops
 // counting against its worker: its slot is returned and whatever it settles with later is ignored.
 import { describe, expect, it } from 'vitest';
 import { AbortError, TaskTimeoutError, ThreadPool } from 'viscose';

@@ -2,7 +2,7 @@
 // given which pieces migrate to another worker.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SplitLimits, initialSplits, trySplit } from '../../src/iter/splitter.js';
+import { type SplitLimits, initialSplits, midpoint, trySplit } from '../../src/iter/splitter.js';
 
 interface Leaf {
   lo: number;
@@ -21,7 +21,7 @@ function leaves(n: number, threads: number, limits: SplitLimits, stolen: (lo: nu
       out.push({ lo, hi });
       return;
     }
-    const mid = lo + ((hi - lo) >> 1);
+    const mid = midpoint(lo, hi);
     piece(lo, mid, half, false);
     piece(mid, hi, half, stolen(mid, hi));
   };

@@ -12,7 +12,8 @@ import { type RecordableHistogram, createHistogram } from 'node:perf_hooks';
 import { type MetricFamily, summarySamples } from '../metrics/prometheus.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { PRIORITY_LEVEL } from '../queue/priority.js';
-import { type Layout, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
+import type { Layout } from '../shm/layout.js';
+import { WorkerCounter, WorkerCounters } from '../shm/worker-counters.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { SlotTable } from '../shm/slot.js';
@@ -162,8 +163,11 @@ export class StatisticsReader {
   private startedAt = sharedNow();
   /** Per worker: its counters (in COUNTERS order) and its idle milliseconds at the interval's start. */
   private baselines: number[][];
+  private readonly counters: WorkerCounters[];
 
   constructor(private readonly sources: StatisticsSources) {
+    const { words, layout } = sources;
+    this.counters = Array.from({ length: layout.threads }, (_, index) => new WorkerCounters(words, layout, index));
     this.baselines = this.readWorkers(this.startedAt);
   }
 
@@ -222,11 +226,8 @@ export class StatisticsReader {
   }
 
   private readWorkers(now: number): number[][] {
-    const { words, layout, sleep } = this.sources;
-    return Array.from({ length: layout.threads }, (_, index) => {
-      const base = workerWord(layout, index, WorkerBlock.COUNTERS);
-      return [...COUNTERS.map((counter) => Atomics.load(words, base + counter)), sleep.idleMs(index, now)];
-    });
+    const { sleep } = this.sources;
+    return this.counters.map((counters, index) => [...COUNTERS.map((counter) => counters.read(counter)), sleep.idleMs(index, now)]);
   }
 }
 

@@ -72,7 +72,7 @@ export const WorkerBlock = {
   RING_TAIL: 3 * LINE_WORDS,
   /** Written by the main thread (consumer) of the completion ring. */
   RING_HEAD: 4 * LINE_WORDS,
-  /** Counters written by the worker only (see WorkerCounter). */
+  /** Float64 event counters written by the worker only (shm/worker-counters.ts). */
   COUNTERS: 5 * LINE_WORDS,
   /**
    * Written by the worker only, read by producers deciding whether to wake a sleeper: a float64
@@ -93,15 +93,6 @@ export const WorkerBlock = {
   FIXED_WORDS: 8 * LINE_WORDS,
 } as const;
 
-/** Per-worker counters, written by their worker only and read by anyone. */
-export const WorkerCounter = {
-  TASKS_RUN: 0,
-  STEALS: 1,
-  INJECTOR_TAKES: 2,
-  PARKS: 3,
-  /** Looks into another worker's deque, successful or not. */
-  STEAL_ATTEMPTS: 4,
-} as const;
 
 export const InjectorBlock = {
   TOP: 0,

@@ -11,7 +11,8 @@ import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import { ThreadPoolError } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
-import { WorkerBlock, WorkerCounter, nestedSlotBase, workerWord } from '../shm/layout.js';
+import { nestedSlotBase } from '../shm/layout.js';
+import { WorkerCounter } from '../shm/worker-counters.js';
 import { SlotTable } from '../shm/slot.js';
 import { completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
 import { nativeAddon } from '../native/addon.js';
@@ -89,7 +90,7 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     scopes,
     tasks,
     taskNames: [...names, PAR_ITER_TASK],
-    countersBase: workerWord(layout, index, WorkerBlock.COUNTERS),
+    counters: runtime.counters,
     asyncStarted: runtime.asyncStarted,
     asyncSettled: runtime.asyncSettled,
   });
@@ -131,10 +132,10 @@ const control: WorkerControl = {
     return {
       index: boot.index,
       name: boot.name,
-      tasksRun: runtime?.counter(WorkerCounter.TASKS_RUN) ?? 0,
-      steals: runtime?.counter(WorkerCounter.STEALS) ?? 0,
-      injectorTakes: runtime?.counter(WorkerCounter.INJECTOR_TAKES) ?? 0,
-      parks: runtime?.counter(WorkerCounter.PARKS) ?? 0,
+      tasksRun: runtime?.counters.read(WorkerCounter.TASKS_RUN) ?? 0,
+      steals: runtime?.counters.read(WorkerCounter.STEALS) ?? 0,
+      injectorTakes: runtime?.counters.read(WorkerCounter.INJECTOR_TAKES) ?? 0,
+      parks: runtime?.counters.read(WorkerCounter.PARKS) ?? 0,
       deepestWait: runtime?.deepestWait ?? 0,
       asyncInFlight: runtime?.asyncTasksInFlight ?? 0,
       heapUsedBytes: process.memoryUsage().heapUsed,

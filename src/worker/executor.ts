@@ -12,7 +12,8 @@
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
-import { Header, type Layout, WorkerCounter, nestedOwner } from '../shm/layout.js';
+import { Header, type Layout, nestedOwner } from '../shm/layout.js';
+import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
 import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
@@ -35,7 +36,7 @@ export interface ExecutorParts {
   tasks: TaskFunction[];
   /** Names of the tasks, for messages. */
   taskNames: string[];
-  countersBase: number;
+  counters: WorkerCounters;
   /** An asynchronous task started / settled: the scheduling loop tracks how many are in flight. */
   asyncStarted(): void;
   asyncSettled(): void;
@@ -206,7 +207,7 @@ export class Executor {
     const { index, layout } = this.parts;
     this.recordTimes(slot);
     this.cancellation.finished(slot);
-    words[this.parts.countersBase + WorkerCounter.TASKS_RUN]++;
+    this.parts.counters.increment(WorkerCounter.TASKS_RUN);
     const scope = words[slots.word(slot, SlotField.SCOPE)];
     const owner = nestedOwner(layout, slot);
     if (scope >= 0) {

@@ -18,7 +18,8 @@ import type { WorkerConfig } from '../control/protocol.js';
 import { SlotClaim } from '../queue/claim.js';
 import { EMPTY, RETRY, type WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
-import { Header, PoolState, WorkerBlock, WorkerCounter, workerWord } from '../shm/layout.js';
+import { Header, PoolState, WorkerBlock, workerWord } from '../shm/layout.js';
+import { WorkerCounter, WorkerCounters } from '../shm/worker-counters.js';
 import type { SlotTable } from '../shm/slot.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
 import type { Executor } from './executor.js';
@@ -91,7 +92,8 @@ export class WorkerRuntime {
   /** CONTROL_POSTED when the loop last returned to the event loop for a control message. */
   private controlSeen = 0;
   private readonly controlMessages: MessageCounts;
-  private readonly countersBase: number;
+  /** This worker's event counters (tasks run, steals, parks, ...). */
+  readonly counters: WorkerCounters;
   private readonly loopStartedWord: number;
   /** Set once the executor exists (it needs the runtime's async hooks). */
   private executor!: Executor;
@@ -130,7 +132,7 @@ export class WorkerRuntime {
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_POSTED);
     this.controlMessages = parts.controlMessages;
     this.controlSeen = Atomics.load(this.words, this.controlWord);
-    this.countersBase = workerWord(config.layout, config.index, WorkerBlock.COUNTERS);
+    this.counters = new WorkerCounters(parts.words, config.layout, config.index);
     this.loopStartedWord = workerWord(config.layout, config.index, WorkerBlock.LOOP_STARTED);
   }
 
@@ -140,11 +142,6 @@ export class WorkerRuntime {
     this.onStopped = stopped;
     Atomics.store(this.words, this.loopStartedWord, 1);
     setImmediate(this.pump);
-  }
-
-  /** This worker's counters (tasks run, steals, injector takes, parks). */
-  counter(which: number): number {
-    return Atomics.load(this.words, this.countersBase + which);
   }
 
   get asyncTasksInFlight(): number {
@@ -345,7 +342,7 @@ export class WorkerRuntime {
   }
 
   private countParked(): void {
-    this.words[this.countersBase + WorkerCounter.PARKS]++;
+    this.counters.increment(WorkerCounter.PARKS);
   }
 
   // ---- finding work --------------------------------------------------------------------------
@@ -379,10 +376,10 @@ export class WorkerRuntime {
       for (let k = 0; k < n; k++) {
         const victim = start + k < n ? start + k : start + k - n;
         if (victim === this.index) continue;
-        this.words[this.countersBase + WorkerCounter.STEAL_ATTEMPTS]++;
+        this.counters.increment(WorkerCounter.STEAL_ATTEMPTS);
         const slot = this.deques[victim].steal(this.claims);
         if (slot >= 0) {
-          this.words[this.countersBase + WorkerCounter.STEALS]++;
+          this.counters.increment(WorkerCounter.STEALS);
           return slot;
         }
         // A lost race or a stale entry: the victim may hold live ones behind it.
@@ -410,7 +407,7 @@ export class WorkerRuntime {
       const slot = injector.steal(this.injectedClaims);
       if (slot === EMPTY) return -1;
       if (slot === RETRY) continue;
-      this.words[this.countersBase + WorkerCounter.INJECTOR_TAKES]++;
+      this.counters.increment(WorkerCounter.INJECTOR_TAKES);
       this.levels.served(level, this.injectorHasWork);
       return slot;
     }

@@ -189,17 +189,28 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
   }
   const threads = threadCount(options.threads);
   const names = threadNames(options, threads);
+  const maxPendingTasks = integer('maxPendingTasks', options.maxPendingTasks ?? 1024, 1, MAX_SLOTS);
+  const nestedTasksPerWorker = integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14);
+  // Every slot can hold a part of one scope (scope-count.ts counts parts in 21 bits), and a queue
+  // entry keeps the bits above the slot index for its generation: the whole table stays within
+  // MAX_SLOTS.
+  if (maxPendingTasks + threads * nestedTasksPerWorker > MAX_SLOTS) {
+    throw new InvalidOptionError(
+      'nestedTasksPerWorker',
+      `maxPendingTasks + threads × nestedTasksPerWorker must not exceed ${MAX_SLOTS}, got ${maxPendingTasks} + ${threads} × ${nestedTasksPerWorker}`,
+    );
+  }
   return {
     moduleUrl: moduleUrl(options.module),
     threads,
     names,
     startTimeoutMs: positiveMilliseconds('startTimeout', options.startTimeout ?? 60_000),
-    maxPendingTasks: integer('maxPendingTasks', options.maxPendingTasks ?? 1024, 1, MAX_SLOTS),
+    maxPendingTasks,
     inlinePayloadBytes: integer('inlinePayloadBytes', options.inlinePayloadBytes ?? 448, MAX_SCALARS * 8, 1 << 20),
     maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
     spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
     asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? DEFAULT_ASYNC_TASKS_PER_WORKER, 1, 1 << 16),
-    nestedTasksPerWorker: integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14),
+    nestedTasksPerWorker,
     maxNestedWaits: integer('maxNestedWaits', options.maxNestedWaits ?? 32, 1, 1 << 16),
     statistics: flag('statistics', options.statistics ?? false),
     queue: queueBackend(options.queue ?? queueFromEnvironment()),

@@ -142,7 +142,11 @@ export interface Layout extends LayoutParams {
 
 /** Largest number of workers: the owner field of a slot's state word has 10 bits. */
 export const MAX_THREADS = 1023;
-/** Slot indices must fit the low bits of a queue entry, leaving generation bits above them. */
+/**
+ * The largest slot table (main-thread slots and every nested region together): slot indices fit
+ * the low bits of a queue entry with generation bits above them, and a scope's part count (21 bits,
+ * scope-count.ts) holds one part per slot.
+ */
 export const MAX_SLOTS = 1 << 20;
 
 /** The first slot of worker `worker`'s nested region. */

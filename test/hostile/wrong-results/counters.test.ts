@@ -2,7 +2,7 @@
 // words incremented with ++: after 2^31 events on one worker — hours of small tasks — statistics()
 // and snapshot() read them negative. They are float64s now, exact to 2^53.
 import { describe, expect, it } from 'vitest';
-import { ThreadPool } from 'viscose';
+import { InvalidOptionError, ThreadPool } from 'viscose';
 import { type Layout, WorkerBlock, workerWord } from '../../../src/shm/layout.js';
 import { WorkerCounter, WorkerCounters } from '../../../src/shm/worker-counters.js';
 import { allocatePoolMemory } from '../../support/shared.js';
@@ -46,5 +46,27 @@ describe('worker event counters', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('scope part counts', () => {
+  // A scope counts its unfinished parts in 21 bits, one per slot at most. The options let the slot
+  // table grow past that (2^20 main-thread slots plus threads × 16,384 nested ones), where a scope
+  // holding every slot would have wrapped its count. The whole table is now capped.
+  it('a slot table larger than 2^20 slots is refused, naming the options', async () => {
+    const error = await ThreadPool.create({
+      module: new URL('../../fixtures/tasks.mjs', import.meta.url),
+      threads: 2,
+      maxPendingTasks: 2 ** 20,
+      nestedTasksPerWorker: 2 ** 14,
+    }).then(
+      async (pool) => {
+        await pool.terminate();
+        return undefined;
+      },
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).message).toMatch(/maxPendingTasks \+ threads × nestedTasksPerWorker must not exceed 1048576/);
   });
 });

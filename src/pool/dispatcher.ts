@@ -32,6 +32,7 @@ import {
   stateOf,
   withState,
 } from '../shm/slot.js';
+import { ThreadPoolError } from '../errors.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { Layout } from '../shm/layout.js';
@@ -299,7 +300,9 @@ export class Dispatcher {
       try {
         outcome = this.codec.loadValue(slot);
       } catch (error) {
-        decodeError = error;
+        // Every error a caller sees is a ViscoseError: this one names where it happened.
+        const reason = error instanceof Error ? error.message : String(error);
+        decodeError = new ThreadPoolError(`the outcome of a task could not be decoded on the main thread: ${reason}`, { cause: error });
       }
       this.codec.release(slot);
     }

@@ -1,7 +1,7 @@
 // Errors that sent the user the wrong way: each one now names what was really wrong, and is a
 // ViscoseError (with the original error as `cause` where one came from elsewhere).
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, PoolClosedError, ThreadPool, ThreadPoolBuilder, UnknownTaskError, ViscoseError } from 'viscose';
+import { InvalidOptionError, PoolClosedError, ThreadPool, ThreadPoolBuilder, ThreadPoolError, UnknownTaskError, ViscoseError } from 'viscose';
 import type * as Tasks from '../../fixtures/tasks.mjs';
 import { rejection } from '../../support/rejection.js';
 import { runtime } from '../../support/runtime.js';
@@ -18,6 +18,21 @@ describe('a closed pool says it is closed', () => {
         expect(error).toBeInstanceOf(PoolClosedError);
         expect((error as Error).message).toBe('the pool is closed');
       }
+    }
+  });
+});
+
+describe('results', () => {
+  it('a result the main thread cannot decode: ThreadPoolError with the decoder’s error as cause', async () => {
+    const pool = await ThreadPool.create({ module: new URL('../../fixtures/worker-only-extension.mjs', import.meta.url), threads: 1 });
+    try {
+      const error = await rejection(pool.run('workerOnly'));
+      expect(error).toBeInstanceOf(ThreadPoolError);
+      expect((error as Error).message).toMatch(/^the outcome of a task could not be decoded on the main thread: /);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+      expect(await pool.run('add', 1, 2)).toBe(3);
+    } finally {
+      await pool.close();
     }
   });
 });

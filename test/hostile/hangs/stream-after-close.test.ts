@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ParallelProcessor, PoolClosedError, type ProcessingResult } from 'viscose';
 import type * as Requests from '../../fixtures/requests.mjs';
+import { type CountingSource, countingSource } from '../../support/counting-source.js';
 
 const module = new URL('../../fixtures/requests.mjs', import.meta.url);
 const WINDOW = 4;
@@ -20,32 +21,20 @@ interface Request {
   hold?: Int32Array;
 }
 
-/** An endless source that counts the calls made to it, built on the iterator protocol itself. */
-interface EndlessSource {
-  iterable: Iterable<Request> | AsyncIterable<Request>;
-  nexts: number;
-  returns: number;
+/** An endless source that counts the calls made to it. */
+interface EndlessSource extends CountingSource<Request> {
   /** Resolves once `WINDOW` requests were read. */
   windowRead: Promise<void>;
 }
 
 function endlessSource(kind: 'sync' | 'async', hold: Int32Array): EndlessSource {
   let windowRead!: () => void;
-  const counts: EndlessSource = { iterable: undefined!, nexts: 0, returns: 0, windowRead: new Promise((resolve) => (windowRead = resolve)) };
-  const step = (): IteratorResult<Request> => {
-    const id = counts.nexts++;
-    if (counts.nexts === WINDOW) windowRead();
-    return { done: false, value: { id, hold } };
-  };
-  const ended = (): IteratorResult<Request> => {
-    counts.returns++;
-    return { done: true, value: undefined };
-  };
-  counts.iterable =
-    kind === 'sync'
-      ? { [Symbol.iterator]: () => ({ next: step, return: ended }) }
-      : { [Symbol.asyncIterator]: () => ({ next: async () => step(), return: async () => ended() }) };
-  return counts;
+  const windowReached = new Promise<void>((resolve) => (windowRead = resolve));
+  const source = countingSource(kind, (n): Request => {
+    if (n + 1 === WINDOW) windowRead();
+    return { id: n, hold };
+  });
+  return Object.assign(source, { windowRead: windowReached });
 }
 
 function shared(): Int32Array {

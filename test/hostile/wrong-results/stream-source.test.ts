@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParallelProcessor, type ProcessingResult } from 'viscose';
 import type * as Requests from '../../fixtures/requests.mjs';
+import { type CountingSource, countingSource } from '../../support/counting-source.js';
 
 const module = new URL('../../fixtures/requests.mjs', import.meta.url);
 const WINDOW = 16;
@@ -16,42 +17,19 @@ interface Request {
   hold?: Int32Array;
 }
 
-/** A source that counts the calls made to it, built on the iterator protocol itself. */
-interface CountingSource {
-  iterable: Iterable<Request> | AsyncIterable<Request>;
-  nexts: number;
-  returns: number;
-}
-
 /**
  * Gives requests 0, 1, ... until its `failAt`-th next(), which throws `error` (the sync kind) or
  * rejects with it (the async kind). Before failing it releases `hold`, so that requests held until
  * then can only finish after the failure.
  */
-function failingSource(kind: 'sync' | 'async', failAt: number, error: unknown, hold?: Int32Array): CountingSource {
-  const counts: CountingSource = { iterable: undefined!, nexts: 0, returns: 0 };
-  const step = (): IteratorResult<Request> => {
-    const id = counts.nexts++;
-    if (id === failAt) {
+function failingSource(kind: 'sync' | 'async', failAt: number, error: unknown, hold?: Int32Array): CountingSource<Request> {
+  return countingSource(kind, (n): Request => {
+    if (n === failAt) {
       if (hold !== undefined) release(hold);
       throw error;
     }
-    return { done: false, value: { id, hold } };
-  };
-  const ended = (): IteratorResult<Request> => {
-    counts.returns++;
-    return { done: true, value: undefined };
-  };
-  counts.iterable =
-    kind === 'sync'
-      ? { [Symbol.iterator]: () => ({ next: step, return: ended }) }
-      : {
-          [Symbol.asyncIterator]: () => ({
-            next: async () => step(),
-            return: async () => ended(),
-          }),
-        };
-  return counts;
+    return { id: n, hold };
+  });
 }
 
 function release(hold: Int32Array): void {

@@ -4,15 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ThreadPool, range } from 'viscose';
 import type * as Fixture from '../fixtures/iter.mjs';
+import { type Piece, expectTiling } from '../support/pieces.js';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
-interface Piece {
-  pipeline: number;
-  lo: number;
-  hi: number;
-  worker: number;
-}
 
 describe('pieces of parallel iterators on 2 threads', () => {
   let pool: ThreadPool<typeof Fixture>;
@@ -27,14 +22,7 @@ describe('pieces of parallel iterators on 2 threads', () => {
     await pool.broadcast('takePieces');
     await work();
     const pieces = ((await pool.broadcast('takePieces')) as Piece[][]).flat().sort((a, b) => a.lo - b.lo);
-    expect(new Set(pieces.map((piece) => piece.pipeline)).size).toBe(1);
-    let next = 0;
-    for (const piece of pieces) {
-      expect(piece.lo).toBe(next);
-      expect(piece.hi).toBeGreaterThan(piece.lo);
-      next = piece.hi;
-    }
-    expect(next).toBe(units);
+    expectTiling(pieces, units);
     return pieces;
   }
 

@@ -5,9 +5,9 @@
 // throws a PoolClosedError. Requests are held in the workers (shared memory) while the processor
 // stops, so what was in flight is known exactly.
 import { describe, expect, it } from 'vitest';
-import { ParallelProcessor, PoolClosedError, type ProcessingResult } from 'viscose';
+import { ParallelProcessor, PoolClosedError } from 'viscose';
 import type * as Requests from '../../fixtures/requests.mjs';
-import { type CountingSource, countingSource } from '../../support/counting-source.js';
+import { type CountingSource, countingSource, drain, release } from '../../support/streams.js';
 
 const module = new URL('../../fixtures/requests.mjs', import.meta.url);
 const WINDOW = 4;
@@ -41,25 +41,6 @@ function shared(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-function release(hold: Int32Array): void {
-  Atomics.store(hold, 0, 1);
-  Atomics.notify(hold, 0);
-}
-
-/** Consumes the stream (up to LIMIT results); returns what it yielded and the error it ended with. */
-async function drain(stream: AsyncIterable<ProcessingResult<unknown>>): Promise<{ results: ProcessingResult<unknown>[]; error: unknown }> {
-  const results: ProcessingResult<unknown>[] = [];
-  try {
-    for await (const result of stream) {
-      results.push(result);
-      if (results.length === LIMIT) break;
-    }
-  } catch (error) {
-    return { results, error };
-  }
-  return { results, error: undefined };
-}
-
 function create(): Promise<Processor> {
   return ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, maxPendingTasks: WINDOW });
 }
@@ -81,7 +62,7 @@ describe.each(STOPS)('stream() over an endless source, then $name', ({ stop, inF
       try {
         const hold = shared();
         const source = endlessSource(kind, hold);
-        const consumed = drain(processor.stream(source.iterable, { order }));
+        const consumed = drain(processor.stream(source.iterable, { order }), LIMIT);
         // The window is full and every request in it is held in the pool: the stream waits. (The
         // last one is admitted in a microtask after it was read; a macrotask comes after those.)
         await source.windowRead;
@@ -120,7 +101,7 @@ describe('stream() and a processor that stops', () => {
     const processor = await create();
     await processor.close();
     const source = endlessSource('sync', shared());
-    const { results, error } = await drain(processor.stream(source.iterable));
+    const { results, error } = await drain(processor.stream(source.iterable), LIMIT);
     expect(error).toBeInstanceOf(PoolClosedError);
     expect((error as Error).message).toContain('the processor was closed');
     expect(results).toEqual([]);
@@ -150,7 +131,7 @@ describe('stream() and a processor that stops', () => {
           },
         }),
       };
-      const consumed = drain(processor.stream(iterable));
+      const consumed = drain(processor.stream(iterable), LIMIT);
       await reading;
       const closing = processor.close();
       deliver({ done: false, value: { id: 0 } });
@@ -189,7 +170,7 @@ describe('stream() and a processor that stops', () => {
           },
         }),
       };
-      const consumed = drain(processor.stream(iterable));
+      const consumed = drain(processor.stream(iterable), LIMIT);
       await reading;
       await processor.close();
       const { results, error } = await consumed;
@@ -216,7 +197,7 @@ describe('stream() and a processor that stops', () => {
           ended();
         },
       };
-      const consumed = drain(processor.stream(source));
+      const consumed = drain(processor.stream(source), LIMIT);
       await readToEnd;
       // The stream sees the end a few microtasks after the source gave it; a macrotask is later.
       await new Promise((resolve) => setTimeout(resolve, 0));

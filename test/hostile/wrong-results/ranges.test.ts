@@ -19,18 +19,13 @@ import { SlotField, SlotState, SlotTable, makeStateWord, stateOf } from '../../.
 import type * as Refusing from '../../fixtures/refusing-iter.mjs';
 import type * as Tasks from '../../fixtures/tasks.mjs';
 import { runtime } from '../../support/runtime.js';
+import { type Piece, expectTiling } from '../../support/pieces.js';
 
 const refusingModule = new URL('../../fixtures/refusing-iter.mjs', import.meta.url);
 const tasksModule = new URL('../../fixtures/tasks.mjs', import.meta.url);
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const noLimits = { minLen: 1, maxLen: Infinity };
-
-interface Piece {
-  pipeline: number;
-  lo: number;
-  hi: number;
-}
 
 /** The lengths around each boundary a 32-bit operator gets wrong, and the largest range allowed. */
 const LENGTHS = [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 2, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 3e9, MAX];
@@ -60,20 +55,6 @@ function expectRefused(error: Error, item: number): void {
   expect(error.message).toMatch(new RegExp(`\\brefused item ${item}$`));
 }
 
-/** Checks that sorted pieces cover [0, units) exactly once, and returns their boundaries. */
-function expectTiling(pieces: readonly Piece[], units: number): number[] {
-  expect(pieces.length).toBeGreaterThan(0);
-  expect(new Set(pieces.map((piece) => piece.pipeline)).size).toBe(1);
-  let next = 0;
-  for (const piece of pieces) {
-    expect(piece.lo).toBe(next);
-    expect(piece.hi).toBeGreaterThan(piece.lo);
-    next = piece.hi;
-  }
-  expect(next).toBe(units);
-  return pieces.map((piece) => piece.lo);
-}
-
 describe('cutting a piece in two', () => {
   it('halves [0, 2^31 + 2) into [0, 2^30 + 1) and [2^30 + 1, 2^31 + 2)', () => {
     expect(midpoint(0, 2 ** 31 + 2)).toBe(2 ** 30 + 1);
@@ -96,7 +77,7 @@ describe('cutting a piece in two', () => {
       const piece = (lo: number, hi: number, splits: number): void => {
         const half = trySplit(hi - lo, splits, false, 2, noLimits);
         if (half < 0) {
-          pieces.push({ pipeline: 0, lo, hi });
+          pieces.push({ pipeline: 0, lo, hi, worker: 0 });
           return;
         }
         const mid = midpoint(lo, hi);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParallelProcessor, type ProcessingResult } from 'viscose';
 import type * as Requests from '../../fixtures/requests.mjs';
-import { type CountingSource, countingSource } from '../../support/counting-source.js';
+import { type CountingSource, countingSource, drain, release } from '../../support/streams.js';
 
 const module = new URL('../../fixtures/requests.mjs', import.meta.url);
 const WINDOW = 16;
@@ -30,22 +30,6 @@ function failingSource(kind: 'sync' | 'async', failAt: number, error: unknown, h
     }
     return { id: n, hold };
   });
-}
-
-function release(hold: Int32Array): void {
-  Atomics.store(hold, 0, 1);
-  Atomics.notify(hold, 0);
-}
-
-/** Consumes the stream; returns the results it yielded and the error it ended with. */
-async function drain(stream: AsyncIterable<ProcessingResult<unknown>>): Promise<{ results: ProcessingResult<unknown>[]; error: unknown }> {
-  const results: ProcessingResult<unknown>[] = [];
-  try {
-    for await (const result of stream) results.push(result);
-  } catch (error) {
-    return { results, error };
-  }
-  return { results, error: undefined };
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncodeError, TaskError, ThreadPool } from 'viscose';
 import type * as Values from '../../fixtures/values.mjs';
 import { sample } from '../../fixtures/values.mjs';
+import { crossings } from '../../support/crossings.js';
 
 /** `original` is the value sent, or (for a result) the same sample built on this thread. */
 type Check = (out: unknown, original: unknown, wasSent: boolean) => void;
@@ -210,18 +211,8 @@ beforeAll(async () => {
   pool = await ThreadPool.create<typeof Values>({ module: new URL('../../fixtures/values.mjs', import.meta.url), threads: 2 });
 });
 afterAll(() => pool.close());
+const { sent, returned } = crossings(() => pool);
 
-type Way = 'run' | 'runBatch';
-
-async function sent(way: Way, value: unknown): Promise<unknown> {
-  if (way === 'run') return pool.run('echo', value);
-  return (await pool.runBatch('echo', [[1], [value]]))[1];
-}
-
-async function returned(way: Way, kind: string): Promise<unknown> {
-  if (way === 'run') return pool.run('make', kind);
-  return (await pool.runBatch('make', [['number'], [kind]]))[1];
-}
 
 describe.each(ROWS.map((row) => [row.value, row] as const))('%s', (_, row) => {
   describe.each(['run', 'runBatch'] as const)('through %s', (way) => {

@@ -8,28 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncodeError, TaskError, ThreadPool } from 'viscose';
 import type * as Values from '../../fixtures/values.mjs';
 import { sample } from '../../fixtures/values.mjs';
+import { WAYS, crossings } from '../../support/crossings.js';
 
 const module = new URL('../../fixtures/values.mjs', import.meta.url);
-type Way = 'run' | 'runBatch';
-const WAYS: Way[] = ['run', 'runBatch'];
 
 let pool: ThreadPool<typeof Values>;
 beforeAll(async () => {
   pool = await ThreadPool.create<typeof Values>({ module, threads: 2 });
 });
 afterAll(() => pool.close());
-
-/** `value` sent to a worker and back; in a batch it is the second call. */
-async function sent(way: Way, value: unknown): Promise<unknown> {
-  if (way === 'run') return pool.run('echo', value);
-  return (await pool.runBatch('echo', [[1], [value]]))[1];
-}
-
-/** The sample `kind`, built and returned by a worker. */
-async function returned(way: Way, kind: string): Promise<unknown> {
-  if (way === 'run') return pool.run('make', kind);
-  return (await pool.runBatch('make', [['number'], [kind]]))[1];
-}
+const { sent, returned } = crossings(() => pool);
 
 const isNegativeZero = (value: unknown) => Object.is(value, -0);
 

@@ -31,7 +31,7 @@ export interface WorkerConfig {
   asyncTasksPerWorker: number;
   /** Nested waits beyond which a waiting worker takes no work from others. */
   maxNestedWaits: number;
-  /** The shared buffers announced so far, by id (see codec/shared-buffers.ts). */
+  /** The live shared buffers announced so far, by id (see codec/shared-buffers.ts). */
   sharedBuffers: [number, SharedArrayBuffer][];
 }
 
@@ -64,6 +64,8 @@ export interface WorkerControl {
   snapshot(): WorkerSnapshot;
   /** Makes shared buffers known by id, before tasks that refer to them are queued. */
   shareBuffers(entries: [number, SharedArrayBuffer][]): void;
+  /** Forgets shared buffers the main thread released; no payload in flight names them. */
+  releaseBuffers(ids: number[]): void;
   /** Stops taking work, runs the exit handler, and lets the thread end. */
   shutdown(): Promise<void>;
 }

@@ -1,22 +1,35 @@
 /**
  * Makes the shared buffers a payload refers to known to this pool's workers before the payload is
- * queued (codec/shared-buffers.ts explains the references). A buffer is announced once, over the
- * control plane; a worker that starts later receives every known buffer with its configuration.
+ * queued, and makes them forget the buffers the main thread released (codec/shared-buffers.ts
+ * explains the references, ARCHITECTURE.md the lifetime). A buffer is announced once, over the
+ * control plane; a worker that starts later receives every live buffer with its configuration.
+ * Releases are batched: one control message per worker for all the ids released in one turn of
+ * the event loop.
  */
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { WorkerHost } from './worker-host.js';
 
 export class SharedBufferAnnouncer {
-  /** Buffers this pool has announced or is announcing, for workers starting from now on. */
-  private readonly known: [number, SharedArrayBuffer][] = [];
+  /** Ids this pool's workers were told about (or are being told about), and not told to forget. */
+  private readonly known = new Set<number>();
   private readonly announced = new Set<number>();
   private readonly announcing = new Map<number, Promise<void>>();
+  /** Released ids not yet sent to the workers. */
+  private releasing: number[] = [];
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly hosts: () => readonly WorkerHost[]) {}
+  constructor(private readonly hosts: () => readonly WorkerHost[]) {
+    this.unsubscribe = sharedBuffers.onRelease((id) => this.released(id));
+  }
 
-  /** Every buffer a starting worker must know. */
+  /** Every live buffer a starting worker must know. */
   entries(): [number, SharedArrayBuffer][] {
-    return [...this.known];
+    const entries: [number, SharedArrayBuffer][] = [];
+    for (const id of this.known) {
+      const buffer = sharedBuffers.live(id);
+      if (buffer !== undefined) entries.push([id, buffer]);
+    }
+    return entries;
   }
 
   /**
@@ -40,12 +53,34 @@ export class SharedBufferAnnouncer {
     return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
   }
 
+  /** The pool stopped: it hears of no more releases (and is not kept alive by the registry). */
+  dispose(): void {
+    this.unsubscribe();
+  }
+
   private async announce(id: number): Promise<void> {
     const entry: [number, SharedArrayBuffer] = [id, sharedBuffers.bufferFor(id)];
-    this.known.push(entry);
-    // A worker that dies meanwhile is replaced, and its replacement starts with `known`.
+    this.known.add(id);
+    // A worker that dies meanwhile is replaced, and its replacement starts with `entries()`.
     await Promise.allSettled(this.hosts().map((host) => host.call((control) => control.shareBuffers([entry]))));
     this.announced.add(id);
     this.announcing.delete(id);
+  }
+
+  /**
+   * The main thread released `id`. No call in flight names it (calls hold their buffers), so no
+   * payload a worker will still decode does; the release follows the announcement on the same
+   * port, so a worker never hears of them in the other order.
+   */
+  private released(id: number): void {
+    if (!this.known.delete(id)) return;
+    this.announced.delete(id);
+    if (this.releasing.push(id) === 1) setTimeout(() => this.sendReleases(), 0);
+  }
+
+  private sendReleases(): void {
+    const ids = this.releasing;
+    this.releasing = [];
+    for (const host of this.hosts()) void host.call((control) => control.releaseBuffers(ids)).catch(() => {});
   }
 }

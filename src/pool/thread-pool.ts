@@ -33,6 +33,7 @@ import { retryingOnCrash } from './retry.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
@@ -87,6 +88,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** Parallel iterators started from this thread, for their ids. */
   private pipelines = 0;
   private readonly announcer = new SharedBufferAnnouncer(() => this.hosts);
+  /** Calls in flight that keep shared buffers alive, by the work their caller knows. */
+  private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] }>();
   /** Encoded calls waiting for their shared buffers to be announced before they are queued. */
   private awaitingBuffers = 0;
   private readonly statisticsReader: StatisticsReader;
@@ -290,7 +293,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     let timer: Timer | undefined;
     const check = (): void => {
       timer = undefined;
-      const running = dispatcher.running(call);
+      const running = dispatcher.running(this.dispatched(call));
       // Not started yet: it cannot time out within the next timeout (and a start in between is
       // seen then, with its exact time left).
       if (running === undefined) return watch(limit.timeoutMs);
@@ -298,7 +301,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       if (running.startedAt === 0) return watch(1);
       const left = running.startedAt + limit.timeoutMs - sharedNow();
       if (left > 0) return watch(left);
-      dispatcher.cancel(call);
+      this.cancel(call);
       reject(new TaskTimeoutError(task, limit.timeoutMs));
       // Not `timer`: the call has settled now, and settling stops only the watch above.
       const terminate = (): void => {
@@ -322,7 +325,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    */
   private withdrawOnAbort(signal: AbortSignal, works: () => PendingWork[], reject: (reason: unknown) => void): () => void {
     return this.abortListeners.add(signal, () => {
-      for (const work of works()) this.plane.dispatcher.cancel(work);
+      for (const work of works()) this.cancel(work);
       reject(new AbortError(signal.reason));
     });
   }
@@ -490,11 +493,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     let ref: BlockRef;
     let payload: EncodedPayload;
     let ready: Promise<void> | undefined;
+    let held: number[] | undefined;
     try {
       if (this.state !== 'running') throw new PoolClosedError();
       const pipeline = finish();
       ref = codec.storeBlock(pipeline, 'parIter');
       ready = this.announcer.ready();
+      held = sharedBuffers.holdReferenced();
       const units = unitCount(pipeline);
       const id = pipelineId(++this.pipelines, MAIN_CREATOR);
       payload = codec.encodeList(pieceArguments(id, ref, 0, units, initialSplits(this.threads, units, pipeline), ROOT_PIECE), 'args');
@@ -513,7 +518,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         // died, and would read the block after it was reused. A leaked block is the lesser harm.
         abandon: (error) => call.abandon(error),
       };
-      this.submit(toInjector(this.tasks.length, 0, NORMAL_LEVEL), payload, work, ready);
+      this.submit(toInjector(this.tasks.length, 0, NORMAL_LEVEL), payload, work, ready, held);
     });
   }
 
@@ -545,6 +550,16 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   /** Asks every worker to answer; resolves with their indices. Useful as a health check. */
+  /**
+   * Makes every pool's workers forget a shared buffer now, rather than once the main thread's last
+   * reference to it is collected (which releases it too). Throws a TypeError while a call in flight
+   * refers to the buffer; sending the buffer again later shares it anew. Buffers the pool never saw
+   * are ignored.
+   */
+  release(buffer: SharedArrayBuffer): void {
+    sharedBuffers.release(buffer);
+  }
+
   ping(): Promise<number[]> {
     return this.askEveryWorker((control) => control.ping());
   }
@@ -631,6 +646,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.state = 'closed';
     this.plane.dispatcher.abandonAll(new PoolClosedError('the pool was terminated before the task finished'));
     this.notifyDrained();
+    this.releaseHolds();
     this.terminating = Promise.allSettled(this.hosts.map((host) => host.terminate())).then(() => this.plane.dispose());
     return this.terminating;
   }
@@ -710,6 +726,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     );
     this.state = 'closed';
     this.closedGracefully = true;
+    this.releaseHolds();
     this.plane.dispose();
     for (const failure of failures) this.report(failure);
   }
@@ -719,7 +736,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * not know yet: then once they were announced (a private copy of the payload waits meanwhile).
    * Must run right after the encode, whose referenced buffers it looks at.
    */
-  private submit(submission: Submission, payload: EncodedPayload, work: PendingWork, ready = this.announcer.ready()): void {
+  private submit(
+    submission: Submission,
+    payload: EncodedPayload,
+    pending: PendingWork,
+    ready = this.announcer.ready(),
+    held = sharedBuffers.holdReferenced(),
+  ): void {
+    const work = held === undefined ? pending : this.holding(pending, held);
     if (ready === undefined) {
       this.plane.dispatcher.submit(submission, payload, work);
       return;
@@ -732,6 +756,48 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       else this.plane.dispatcher.submit(submission, detached, work);
       this.notifyDrained();
     });
+  }
+
+  /**
+   * `work`, keeping the shared buffers its payload names alive until it settles, or until the pool
+   * stops for a call cancelled while it ran, whose outcome the dispatcher drops
+   * (codec/shared-buffers.ts). The dispatcher knows the returned work; `dispatched` maps back.
+   */
+  private holding(work: PendingWork, held: readonly number[]): PendingWork {
+    const done = (): void => {
+      if (this.holders.delete(work)) sharedBuffers.unhold(held);
+    };
+    const holder: PendingWork = {
+      settle(state, outcome, worker, runMs) {
+        done();
+        work.settle(state, outcome, worker, runMs);
+      },
+      abandon(error) {
+        done();
+        work.abandon(error);
+      },
+    };
+    this.holders.set(work, { holder, held });
+    return holder;
+  }
+
+  /** What the dispatcher knows `work` as. */
+  private dispatched(work: PendingWork): PendingWork {
+    return this.holders.get(work)?.holder ?? work;
+  }
+
+  /** Withdraws `work`; a call that will not run no longer holds its shared buffers. */
+  private cancel(work: PendingWork): void {
+    if (!this.plane.dispatcher.cancel(this.dispatched(work))) return;
+    const holding = this.holders.get(work);
+    if (holding !== undefined && this.holders.delete(work)) sharedBuffers.unhold(holding.held);
+  }
+
+  /** The pool stopped: nothing it ran refers to a shared buffer any more. */
+  private releaseHolds(): void {
+    for (const { held } of this.holders.values()) sharedBuffers.unhold(held);
+    this.holders.clear();
+    this.announcer.dispose();
   }
 
   private drained(): Promise<void> {
@@ -842,3 +908,4 @@ function errorMessage(error: unknown): string {
 function toInjector(task: number, batch: number, level: number): Submission {
   return { task, batch, flags: 0, scope: -1, target: -1, level };
 }
+

@@ -146,6 +146,10 @@ const control: WorkerControl = {
     for (const [id, buffer] of entries) sharedBuffers.remember(id, buffer);
   },
 
+  releaseBuffers(ids: number[]): void {
+    sharedBuffers.forget(ids);
+  },
+
   async shutdown(): Promise<void> {
     if (runtime !== undefined) await stopped.promise;
     if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);

@@ -14,6 +14,9 @@ export class SharedBufferAnnouncer {
   private readonly known = new Set<number>();
   private readonly announced = new Set<number>();
   private readonly announcing = new Map<number, Promise<void>>();
+  /** Buffers to announce in the next message, and the promise that settles once it was confirmed. */
+  private batch: [number, SharedArrayBuffer][] = [];
+  private batchSent: Promise<void> | undefined;
   /** Released ids not yet sent to the workers. */
   private releasing: number[] = [];
   private readonly unsubscribe: () => void;
@@ -58,13 +61,28 @@ export class SharedBufferAnnouncer {
     this.unsubscribe();
   }
 
-  private async announce(id: number): Promise<void> {
-    const entry: [number, SharedArrayBuffer] = [id, sharedBuffers.bufferFor(id)];
+  /**
+   * Announces `id` with every other buffer first referenced in the same run of microtasks: one
+   * control message per worker for all of them.
+   */
+  private announce(id: number): Promise<void> {
     this.known.add(id);
+    this.batch.push([id, sharedBuffers.bufferFor(id)]);
+    if (this.batch.length === 1) {
+      this.batchSent = new Promise((resolve) => queueMicrotask(() => void this.sendBatch().then(resolve)));
+    }
+    return this.batchSent!;
+  }
+
+  private async sendBatch(): Promise<void> {
+    const entries = this.batch;
+    this.batch = [];
     // A worker that dies meanwhile is replaced, and its replacement starts with `entries()`.
-    await Promise.allSettled(this.hosts().map((host) => host.call((control) => control.shareBuffers([entry]))));
-    this.announced.add(id);
-    this.announcing.delete(id);
+    await Promise.allSettled(this.hosts().map((host) => host.call((control) => control.shareBuffers(entries))));
+    for (const [id] of entries) {
+      this.announced.add(id);
+      this.announcing.delete(id);
+    }
   }
 
   /**

@@ -1,0 +1,4 @@
+// Task for bench/shared-buffers.mjs.
+export function first(view) {
+  return view[0];
+}

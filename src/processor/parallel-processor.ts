@@ -219,7 +219,8 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * more, yields the outcome of every request it read, then rethrows the source's error. When the
    * processor is closed or terminated (or its pool is), the stream reads no more and calls the
    * source's `return()`, yields the outcome of every request it read, then throws a
-   * PoolClosedError, unless it had already seen the source's end.
+   * PoolClosedError, unless it had already seen the source's end. Aborting `options.signal` does
+   * the same, cancelling what is in flight, and the stream throws an AbortError.
    */
   stream(
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
@@ -230,6 +231,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       order: options.order ?? 'input',
       window: this.settings.maxPendingTasks,
       stopped: () => this.shutdown.reason,
+      signal: options.signal,
       watch: (wake) => this.shutdown.watch(wake),
       unwatch: (wake) => this.shutdown.unwatch(wake),
       start: (request, index) =>

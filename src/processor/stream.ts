@@ -5,17 +5,22 @@
  * hold back results, and a slow consumer does not let results pile up: with `window` entries
  * unyielded it reads nothing more.
  *
- * No request read is ever lost: when the source ends, throws, or the processor stops, the stream
- * reads nothing more, yields the outcome of every request it read, and only then ends (or throws
- * the source's error, or the processor's PoolClosedError).
+ * No request read is ever lost: when the source ends, throws, the processor stops or the stream's
+ * signal is aborted, the stream reads nothing more, yields the outcome of every request it read,
+ * and only then ends (or throws the source's error, the processor's PoolClosedError, or an
+ * AbortError).
  */
-import { PoolClosedError } from '../errors.js';
+import { AbortError, PoolClosedError } from '../errors.js';
 import type { Priority } from '../queue/priority.js';
 
 export interface StreamOptions {
   /** `'high'`, `'normal'` (default) or `'low'`. */
   priority?: Priority;
-  /** Aborting it cancels the requests in flight; the stream yields them as `cancelled` failures. */
+  /**
+   * Aborting it stops the stream: it reads no more (the source's `return()` is called), the
+   * requests in flight are cancelled and yielded as `cancelled` failures, then it throws an
+   * AbortError whose `cause` is the signal's reason.
+   */
   signal?: AbortSignal;
   /** Milliseconds each request's handler may run (RequestOptions `timeout`). */
   timeout?: number;
@@ -32,6 +37,8 @@ export interface StreamDriver<Q, R> {
   start(request: Q, index: number): Promise<R>;
   /** Why the processor stopped taking requests (`'the processor was closed'`), once it has. */
   stopped(): string | undefined;
+  /** The stream's own signal: aborting it stops the stream. */
+  signal: AbortSignal | undefined;
   /** Has `wake` called when the processor stops, until `unwatch`. */
   watch(wake: () => void): void;
   unwatch(wake: () => void): void;
@@ -45,7 +52,7 @@ interface Entry<R> {
 }
 
 /** Why the stream reads no more requests. */
-type End = { kind: 'exhausted' } | { kind: 'source-failed'; error: unknown } | { kind: 'stopped'; reason: string };
+type End = { kind: 'exhausted' } | { kind: 'source-failed'; error: unknown } | { kind: 'stopped'; reason: string } | { kind: 'aborted' };
 
 /** What a wait for progress resolves with when a request finished or the processor stopped. */
 const WOKEN = Symbol('woken');
@@ -67,6 +74,8 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
   let returned: Promise<unknown> | undefined;
   let progress = signal();
   const wake = () => progress.fire();
+  const abortSignal = driver.signal;
+  abortSignal?.addEventListener('abort', wake);
   try {
     for (;;) {
       const ready = order === 'input' ? started : finished;
@@ -77,8 +86,8 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
         yield entry.result as R;
       }
       const reason = end === undefined ? driver.stopped() : undefined;
-      if (reason !== undefined) {
-        end = { kind: 'stopped', reason };
+      if (end === undefined && (reason !== undefined || abortSignal?.aborted === true)) {
+        end = reason !== undefined ? { kind: 'stopped', reason } : { kind: 'aborted' };
         // The source may hold resources; a read under way still delivers (or ends) first.
         returned = closeQuietly(iterator);
       }
@@ -86,6 +95,7 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
         await returned;
         if (end.kind === 'source-failed') throw end.error;
         if (end.kind === 'stopped') throw new PoolClosedError(`${end.reason}: stream() stopped reading its source after ${taken} requests, all of them yielded`);
+        if (end.kind === 'aborted') throw new AbortError(abortSignal!.reason);
         return;
       }
       if (end === undefined && reading === undefined && unyielded < window) reading = nextOf(iterator);
@@ -128,6 +138,7 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
       );
     }
   } finally {
+    abortSignal?.removeEventListener('abort', wake);
     // The consumer left early (or `start` failed): the source is not read to its end.
     if (end === undefined) await iterator.return?.();
   }

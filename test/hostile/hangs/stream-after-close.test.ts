@@ -5,7 +5,7 @@
 // throws a PoolClosedError. Requests are held in the workers (shared memory) while the processor
 // stops, so what was in flight is known exactly.
 import { describe, expect, it } from 'vitest';
-import { ParallelProcessor, PoolClosedError } from 'viscose';
+import { AbortError, ParallelProcessor, PoolClosedError } from 'viscose';
 import type * as Requests from '../../fixtures/requests.mjs';
 import { type CountingSource, countingSource, drain, release } from '../../support/streams.js';
 
@@ -93,6 +93,54 @@ describe.each(STOPS)('stream() over an endless source, then $name', ({ stop, inF
         await processor.terminate();
       }
     });
+  });
+});
+
+// Aborting the stream's own signal cancelled the requests in flight, but the stream went on reading
+// an endless source, each request failing as cancelled. Now an abort stops it like a close does,
+// and it throws an AbortError.
+describe.each(['input', 'completion'] as const)('stream() over an endless source whose signal is aborted, in %s order', (order) => {
+  it.each(['sync', 'async'] as const)('from a %s iterator: stops reading, yields what it read as cancelled, throws AbortError', async (kind) => {
+    const processor = await create();
+    try {
+      const hold = shared();
+      const source = endlessSource(kind, hold);
+      const controller = new AbortController();
+      const consumed = drain(processor.stream(source.iterable, { order, signal: controller.signal }), LIMIT);
+      await source.windowRead;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const reason = new Error('enough');
+      controller.abort(reason);
+      const readAtAbort = source.nexts;
+      release(hold);
+      const { results, error } = await consumed;
+
+      expect(readAtAbort).toBe(WINDOW);
+      expect(source.nexts).toBe(readAtAbort);
+      expect(error).toBeInstanceOf(AbortError);
+      expect((error as Error).cause).toBe(reason);
+      expect(source.returns).toBe(1);
+      expect(results.map((result) => result.index).sort((a, b) => a - b)).toEqual(range(WINDOW));
+      for (const result of results) expect(result.ok ? 'ok' : result.error.kind).toBe('cancelled');
+      // The processor itself goes on.
+      expect(await processor.process({ id: 7 })).toEqual({ id: 7, doubled: 14 });
+    } finally {
+      await processor.terminate();
+    }
+  });
+
+  it('with a signal aborted already: throws AbortError without reading the source', async () => {
+    const processor = await create();
+    try {
+      const source = endlessSource('sync', shared());
+      const { results, error } = await drain(processor.stream(source.iterable, { order, signal: AbortSignal.abort() }), LIMIT);
+      expect(error).toBeInstanceOf(AbortError);
+      expect(results).toEqual([]);
+      expect(source.nexts).toBe(0);
+      expect(source.returns).toBe(1);
+    } finally {
+      await processor.terminate();
+    }
   });
 });
 

@@ -182,7 +182,8 @@ export class PayloadTooLargeError extends ViscoseError {
   }
 }
 
-function describe(error: unknown): string {
+/** `Name: message` of a thrown value, or its text; never throws. */
+export function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   try {
     return String(error);

@@ -19,8 +19,9 @@
  *   reference (typed-array-extension.ts); Errors use our own extension too (error-extension.ts).
  * - `copyBuffers` makes decoded binary data independent of the buffer it was decoded from, which is
  *   reused for the next message.
- * - Boxed primitives (boxed-primitive-extension.ts) and -0 (negative-zero.ts) have extensions of
- *   their own: msgpackr would write a box as `{}` and -0 as 0.
+ * - Boxed primitives (boxed-primitive-extension.ts), -0 (negative-zero.ts) and arrays with holes
+ *   (sparse-array-extension.ts) have extensions of their own: msgpackr would write a box as `{}`,
+ *   -0 as 0 and each hole as `undefined`.
  * - msgpackr's fast object writer leaves 16 bits for the key count and throws past 65,535 keys;
  *   its `variableMapSize` writer has no limit but packed small objects about 15 % slower, so it
  *   is kept for the values the fast one refuses.
@@ -30,9 +31,11 @@ import { PayloadKind } from '../shm/slot.js';
 import { registerBoxedPrimitiveExtension } from './boxed-primitive-extension.js';
 import { registerErrorExtension } from './error-extension.js';
 import { registerNegativeZeroExtension } from './negative-zero.js';
+import { registerSparseArrayExtension } from './sparse-array-extension.js';
 import { registerTypedArrayExtension } from './typed-array-extension.js';
 
 // msgpackr tries extensions in the reverse order of registration: the common ones come last.
+registerSparseArrayExtension();
 registerBoxedPrimitiveExtension();
 registerNegativeZeroExtension();
 registerErrorExtension();

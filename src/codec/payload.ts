@@ -14,7 +14,7 @@ import { EncodeError, PayloadTooLargeError } from '../errors.js';
 import type { Arena, ArenaAllocator } from '../shm/arena.js';
 import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
-import { HAS_MAP, HAS_NEGATIVE_ZERO, inspectValue, takeMarkedCopy } from './inspect.js';
+import { HAS_MAP, inspectValue, MARKED, startPayload, takeMarkedCopy } from './inspect.js';
 import { type Packed, pack, unpack } from './msgpack.js';
 import { sharedBuffers } from './shared-buffers.js';
 import { readScalar, readScalars, scalarTags, tagOf, writeScalars } from './scalars.js';
@@ -63,46 +63,51 @@ export class PayloadCodec {
 
   /**
    * Encodes a list of values (task arguments). Throws EncodeError naming the offending argument
-   * (`root[firstIndex + i]`), or PayloadTooLargeError. The result is valid until the next encode on
-   * this thread.
+   * (`root[firstIndex + i]`), or PayloadTooLargeError, before encoding anything when the inspection
+   * shows that the list cannot fit. The result is valid until the next encode on this thread.
    */
   encodeList(values: readonly unknown[], root: string, firstIndex = 0): EncodedPayload {
     const tags = scalarTags(values);
     if (tags >= 0) return this.scalarPayload(tags, values);
     let flags = 0;
     let marked: unknown[] | undefined;
+    startPayload(root, -1, this.maxPayloadBytes);
     for (let i = 0; i < values.length; i++) {
       const valueFlags = inspectValue(values[i], root, firstIndex + i);
-      if (valueFlags & HAS_NEGATIVE_ZERO) (marked ??= [...values])[i] = takeMarkedCopy();
+      if (valueFlags & MARKED) (marked ??= [...values])[i] = takeMarkedCopy();
       flags |= valueFlags;
     }
     return this.packedPayload(marked ?? values, flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
   }
 
   /**
-   * Encodes a single value (a result or an error); see `encodeList`. `records` asks for the
-   * RECORDS encoding whatever the value holds: the better one for arrays of similar objects.
+   * Encodes a single value (a result or an error); see `encodeList`. `results` says the value is a
+   * batch's list of results: it gets the RECORDS encoding whatever it holds (the better one for
+   * arrays of similar objects), and its items count as the first level of nesting.
    */
-  encodeValue(value: unknown, root: string, records = false): EncodedPayload {
+  encodeValue(value: unknown, root: string, results = false): EncodedPayload {
     const tag = tagOf(value);
     if (tag >= 0) {
       this.single[0] = value;
       return this.scalarPayload(tag, this.single);
     }
-    const flags = inspectValue(value, root);
-    const encoded = flags & HAS_NEGATIVE_ZERO ? takeMarkedCopy() : value;
-    return this.packedPayload(encoded, records || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
+    startPayload(root, -1, this.maxPayloadBytes);
+    const flags = inspectValue(value, root, -1, results ? -1 : 0);
+    const encoded = flags & MARKED ? takeMarkedCopy() : value;
+    return this.packedPayload(encoded, results || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
   }
 
   /**
    * Inspects a batch's argument lists (`root[i]`) before any chunk is queued, so that a bad call
-   * rejects the whole batch. Returns the lists to pass to `encodeInspected`: `calls` itself, or a
-   * copy in which the lists holding a -0 are replaced.
+   * rejects the whole batch (a call that cannot fit in maxPayloadBytes alone included). Returns the
+   * lists to pass to `encodeInspected`: `calls` itself, or a copy in which the lists holding a -0 or
+   * an array with holes are replaced.
    */
   inspectCalls(calls: unknown[][], root: string): unknown[][] {
     let marked: unknown[][] | undefined;
     for (let i = 0; i < calls.length; i++) {
-      if (inspectValue(calls[i], root, i) & HAS_NEGATIVE_ZERO) (marked ??= [...calls])[i] = takeMarkedCopy() as unknown[];
+      startPayload(root, i, this.maxPayloadBytes);
+      if (inspectValue(calls[i], root, i, -1) & MARKED) (marked ??= [...calls])[i] = takeMarkedCopy() as unknown[];
     }
     return marked ?? calls;
   }

@@ -8,14 +8,21 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** An Error that certainly encodes: the name, message, stack and string code of the original. */
-export function plainError(error: unknown): Error {
+/** Links of a `cause` chain that `plainError` keeps (a chain may loop back on itself). */
+const MAX_CAUSES = 4;
+
+/**
+ * An Error that certainly encodes: the name, message, stack and string code of the original, and
+ * its `cause` reduced the same way (an EncodeError's cause is what a getter or Proxy threw).
+ */
+export function plainError(error: unknown, depth = 0): Error {
   if (!(error instanceof Error)) return new Error(safeString(error));
   const plain = new Error(String(error.message)) as Error & { code?: string };
   plain.name = String(error.name);
   plain.stack = String(error.stack);
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') plain.code = code;
+  if (depth < MAX_CAUSES && Object.hasOwn(error, 'cause')) plain.cause = plainError(error.cause, depth + 1);
   return plain;
 }
 

@@ -10,6 +10,7 @@ import type { BlockRef, PayloadCodec } from '../codec/payload.js';
 import type { TaskFunction } from '../worker/executor.js';
 import type { ForkJoin } from '../worker/fork.js';
 import { type PieceLoop, compileLoop } from './loop.js';
+import { abortedError } from '../worker/cancellation.js';
 import { type Pipeline, combine, unitCount } from './pipeline.js';
 import { initialSplits, midpoint, trySplit } from './splitter.js';
 
@@ -44,6 +45,20 @@ interface Prepared {
   loop: PieceLoop;
 }
 
+/**
+ * How many units a piece's loop runs between two looks at its pipeline's cancel flag: one atomic
+ * load per this many items keeps the check out of the hot loop's cost.
+ */
+const CHECK_STRIDE = 1 << 16;
+
+/** How a piece learns that its pipeline was given up: the worker's slots and their cancel flags. */
+export interface PieceStops {
+  /** The slot whose task the current code belongs to, or -1. */
+  readonly currentSlot: number;
+  /** Whether the caller of the task of `slot` gave up on it (CANCEL_REQUESTED). */
+  requested(slot: number): boolean;
+}
+
 /** How many prepared pipelines a worker keeps. */
 const CACHED_PIPELINES = 4;
 
@@ -58,12 +73,27 @@ export interface RunnerParts {
 
 /**
  * The arguments of a PAR_ITER_TASK call: the pipeline's id and description, the piece's range and
- * split budget, and the worker that offered it (ROOT_PIECE for the root).
+ * split budget, the worker that offered it (ROOT_PIECE for the root), and the slot whose cancel
+ * flag stops the whole pipeline (NO_SLOT for the root, which watches its own slot).
  */
-export type PieceArguments = [id: number, arena: number, offset: number, length: number, kind: number, lo: number, hi: number, splits: number, pusher: number];
+export type PieceArguments = [
+  id: number,
+  arena: number,
+  offset: number,
+  length: number,
+  kind: number,
+  lo: number,
+  hi: number,
+  splits: number,
+  pusher: number,
+  stopSlot: number,
+];
 
-export function pieceArguments(id: number, ref: BlockRef, lo: number, hi: number, splits: number, pusher: number): PieceArguments {
-  return [id, ref.arena, ref.offset, ref.length, ref.kind, lo, hi, splits, pusher];
+/** The root piece's stopSlot: it is the root's own slot, which only the worker running it knows. */
+export const NO_SLOT = -1;
+
+export function pieceArguments(id: number, ref: BlockRef, lo: number, hi: number, splits: number, pusher: number, stopSlot = NO_SLOT): PieceArguments {
+  return [id, ref.arena, ref.offset, ref.length, ref.kind, lo, hi, splits, pusher, stopSlot];
 }
 
 export function pipelineId(sequence: number, creator: number): number {
@@ -74,6 +104,7 @@ export class ParIterRunner {
   private readonly cache = new Map<number, Prepared>();
   private sequence = 0;
   private forks!: ForkJoin;
+  private stops!: PieceStops;
   private readonly lookup: (id: number) => TaskFunction;
 
   constructor(private readonly parts: RunnerParts) {
@@ -81,17 +112,19 @@ export class ParIterRunner {
   }
 
   /** Connects the fork-join operations, which are built after the runner's task exists. */
-  attach(forks: ForkJoin): void {
+  attach(forks: ForkJoin, stops: PieceStops): void {
     this.forks = forks;
+    this.stops = stops;
   }
 
   /** PAR_ITER_TASK: a piece of a pipeline, stolen from another worker or sent by the main thread. */
   readonly task = (...args: unknown[]): unknown => {
-    const [id, arena, offset, length, kind, lo, hi, splits, pusher] = args as PieceArguments;
+    const [id, arena, offset, length, kind, lo, hi, splits, pusher, stopSlot] = args as PieceArguments;
     const ref: BlockRef = { arena, offset, length, kind };
     // Run by a worker other than the one that offered it: stolen, so some worker is idle.
     const migrated = pusher !== ROOT_PIECE && pusher !== this.parts.self;
-    return this.piece(this.prepared(id, ref), id, ref, lo, hi, splits, migrated);
+    const stop = stopSlot === NO_SLOT ? this.stops.currentSlot : stopSlot;
+    return this.piece(this.prepared(id, ref), id, ref, lo, hi, splits, migrated, stop);
   };
 
   /** Runs a whole pipeline from task code on this worker, and returns its result. */
@@ -102,28 +135,51 @@ export class ParIterRunner {
     try {
       const prepared = this.remember(id, pipeline);
       const units = unitCount(pipeline);
-      return this.piece(prepared, id, ref, 0, units, initialSplits(threads, units, pipeline), false);
+      // The calling task's slot: cancelling that call stops the pipeline (-1 outside any task).
+      const stop = this.stops.currentSlot;
+      return this.piece(prepared, id, ref, 0, units, initialSplits(threads, units, pipeline), false, stop);
     } finally {
       this.cache.delete(id);
       codec.releaseBlock(ref);
     }
   }
 
-  private piece(prepared: Prepared, id: number, ref: BlockRef, lo: number, hi: number, splits: number, migrated: boolean): unknown {
+  /**
+   * Runs units [lo, hi), split or sequentially. Before it runs, before it splits and every
+   * CHECK_STRIDE units it looks at the cancel flag of slot `stop`, which stays claimed until every
+   * piece is done (the root joins them all), and throws AbortError once it is raised.
+   */
+  private piece(prepared: Prepared, id: number, ref: BlockRef, lo: number, hi: number, splits: number, migrated: boolean, stop: number): unknown {
     const { threads, self, pieceTask } = this.parts;
+    this.checkStop(stop);
     const half = trySplit(hi - lo, splits, migrated, threads, prepared.pipeline);
     if (half < 0) {
       if (pieceChannel.hasSubscribers) pieceChannel.publish({ pipeline: id, lo, hi, worker: self } satisfies PieceEvent);
-      return prepared.loop(lo, hi);
+      return this.loop(prepared, lo, hi, stop);
     }
     const mid = midpoint(lo, hi);
     const [left, right] = this.forks.forkJoin(
-      () => this.piece(prepared, id, ref, lo, mid, half, false),
+      () => this.piece(prepared, id, ref, lo, mid, half, false, stop),
       pieceTask,
-      pieceArguments(id, ref, mid, hi, half, self),
-      () => this.piece(prepared, id, ref, mid, hi, half, false),
+      pieceArguments(id, ref, mid, hi, half, self, stop),
+      () => this.piece(prepared, id, ref, mid, hi, half, false, stop),
     );
     return combine(prepared.pipeline, left, right, this.lookup);
+  }
+
+  /** The compiled loop over [lo, hi) in strides, combined in order, with a look at the flag between. */
+  private loop(prepared: Prepared, lo: number, hi: number, stop: number): unknown {
+    if (stop < 0 || hi - lo <= CHECK_STRIDE) return prepared.loop(lo, hi);
+    let result = prepared.loop(lo, lo + CHECK_STRIDE);
+    for (let from = lo + CHECK_STRIDE; from < hi; from += CHECK_STRIDE) {
+      this.checkStop(stop);
+      result = combine(prepared.pipeline, result, prepared.loop(from, Math.min(hi, from + CHECK_STRIDE)), this.lookup);
+    }
+    return result;
+  }
+
+  private checkStop(stop: number): void {
+    if (stop >= 0 && this.stops.requested(stop)) throw abortedError();
   }
 
   private prepared(id: number, ref: BlockRef): Prepared {

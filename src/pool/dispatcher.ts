@@ -51,6 +51,11 @@ export interface PendingWork {
   settle(state: number, outcome: unknown, worker: number, runMs: number): void;
   /** It will not finish (pool terminated, worker crashed, payload could not be stored). */
   abandon(error: unknown): void;
+  /**
+   * Cancelled: called once no worker runs it any more (at once if it never ran, else when its
+   * task returns), for what must outlive the task but not the call (a pipeline's description).
+   */
+  dropped?(): void;
 }
 
 /** How a call is to be queued. */
@@ -74,11 +79,18 @@ interface SlotWaiter {
   abandon(error: unknown): void;
 }
 
-/** What takes the place of a call that was cancelled while its task runs: the outcome is dropped. */
-const DROPPED: PendingWork = {
-  settle() {},
-  abandon() {},
-};
+/**
+ * What takes the place of a call that was cancelled while its task runs: the outcome is dropped,
+ * and the call's `dropped` hook, if any, runs once the task returns.
+ */
+class Dropped implements PendingWork {
+  constructor(private readonly done: () => void = () => {}) {}
+  settle(): void {
+    this.done();
+  }
+  abandon(): void {}
+}
+const DROPPED = new Dropped();
 
 export class Dispatcher {
   private readonly free: number[] = [];
@@ -308,7 +320,7 @@ export class Dispatcher {
     }
     const work = this.pending[slot];
     // A cancelled call was counted when it was cancelled.
-    if (this.recorder !== undefined && work !== DROPPED) this.record(slot, state);
+    if (this.recorder !== undefined && !(work instanceof Dropped)) this.record(slot, state);
     const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
     this.freeSlot(slot, stateWord);
     if (decodeError !== undefined) work.abandon(decodeError);
@@ -374,6 +386,7 @@ export class Dispatcher {
         waiting.cancelled = true;
         this.cancelledWaiting++;
         if (this.recorder !== undefined) this.recorder.cancelled++;
+        work.dropped?.();
       }
       return true;
     }
@@ -382,7 +395,7 @@ export class Dispatcher {
     if (this.recorder !== undefined) this.recorder.cancelled++;
     const stateIndex = this.slots.word(slot, SlotField.STATE);
     const stateWord = Atomics.load(this.words, stateIndex);
-    this.pending[slot] = DROPPED;
+    this.pending[slot] = work.dropped === undefined ? DROPPED : new Dropped(work.dropped);
     if (stateOf(stateWord) === SlotState.QUEUED) {
       const withdrawn = withState(stateWord, 0, SlotState.CANCELLED);
       if (Atomics.compareExchange(this.words, stateIndex, stateWord, withdrawn) === stateWord) {
@@ -390,6 +403,7 @@ export class Dispatcher {
         // until the worker that finds its queue entry returns it (one entry per slot in use keeps
         // the injector within its capacity).
         this.codec.release(slot);
+        work.dropped?.();
         return true;
       }
     }
@@ -418,9 +432,9 @@ export class Dispatcher {
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
         this.freeSlot(slot, stateWord);
-        if (this.recorder !== undefined && work !== DROPPED) this.recorder.failed++;
+        if (this.recorder !== undefined && !(work instanceof Dropped)) this.recorder.failed++;
         work.abandon(crash);
-        if (work !== DROPPED) abandoned++;
+        if (!(work instanceof Dropped)) abandoned++;
       }
     }
     return abandoned;
@@ -434,7 +448,7 @@ export class Dispatcher {
       if (work === undefined) continue;
       this.pending[slot] = undefined;
       this.inUse--;
-      if (this.recorder !== undefined && work !== DROPPED && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0) this.recorder.cancelled++;
+      if (this.recorder !== undefined && !(work instanceof Dropped) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0) this.recorder.cancelled++;
       work.abandon(error);
     }
   }

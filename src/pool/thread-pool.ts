@@ -211,6 +211,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         limit !== undefined
           ? noBatchLimit()
           : (this.runBatchAt(level, name, argsList, { settleEach: true, signal, retries }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>),
+      parIter: (source) => this.parIterAt(level, source, signal, limit),
     };
   }
 
@@ -268,18 +269,30 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
       if (retries > 0) call = this.retrying(call, retries, () => this.plane.codec.encodeList(args, 'args'), toInjector(task, 0, level));
       this.submit(toInjector(task, 0, level), payload, call);
-      if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => [call], reject);
-      if (limit !== undefined) {
-        const stopTimer = this.limitRunTime(name, call, limit, reject);
-        const stopSignal = stopListening;
-        stopListening = () => {
-          stopTimer();
-          stopSignal?.();
-        };
-      }
+      stopListening = this.watchCall(name, call, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
+  }
+
+  /**
+   * Gives a submitted call its signal and run-time limit, if any. Returns what stops watching,
+   * for once the call settles.
+   */
+  private watchCall(
+    name: string,
+    call: PendingWork,
+    signal: AbortSignal | undefined,
+    limit: RunLimit | undefined,
+    reject: (reason: unknown) => void,
+  ): (() => void) | undefined {
+    const stopSignal = signal === undefined ? undefined : this.withdrawOnAbort(signal, () => [call], reject);
+    if (limit === undefined) return stopSignal;
+    const stopTimer = this.limitRunTime(name, call, limit, reject);
+    return () => {
+      stopTimer();
+      stopSignal?.();
+    };
   }
 
   /**
@@ -476,19 +489,25 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * @example `const total = await pool.parIter(range(0, 1_000_000)).map('square').sum();`
    */
   parIter<S extends IterSource<unknown>>(source: S): PoolParIter<M, ItemOf<S>> {
+    return this.parIterAt(NORMAL_LEVEL, source);
+  }
+
+  private parIterAt<S extends IterSource<unknown>>(level: number, source: S, signal?: AbortSignal, limit?: RunLimit): PoolParIter<M, ItemOf<S>> {
     const chain = ParIterChain.over(
       source,
       (name) => this.accept(name as string),
-      (finish) => this.runPipeline(finish),
+      (finish) => this.runPipeline(finish, level, signal, limit),
     );
     return chain as unknown as PoolParIter<M, ItemOf<S>>;
   }
 
   /**
    * Stores a pipeline's description in shared memory and sends its root piece to a worker, which
-   * splits it from there. The description is released once the root piece is done.
+   * splits it from there. The description is released once the root piece is done, or at once if
+   * it is withdrawn before it ran. An abort or a timeout raises the root slot's cancel flag, which
+   * every piece of the pipeline watches (src/iter/runner.ts).
    */
-  private runPipeline(finish: () => Pipeline): Promise<unknown> {
+  private runPipeline(finish: () => Pipeline, level: number, signal?: AbortSignal, limit?: RunLimit): Promise<unknown> {
     const { codec } = this.plane;
     let ref: BlockRef;
     let payload: EncodedPayload;
@@ -496,6 +515,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     let held: number[] | undefined;
     try {
       if (this.state !== 'running') throw new PoolClosedError();
+      if (signal?.aborted) throw new AbortError(signal.reason);
       const pipeline = finish();
       ref = codec.storeBlock(pipeline, 'parIter');
       ready = this.announcer.ready();
@@ -506,7 +526,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
+    let stopListening: (() => void) | undefined;
+    const promise = new Promise((resolve, reject) => {
       const call = new SingleCall(PAR_ITER_TASK, this.threadNames, resolve, reject);
       const work: PendingWork = {
         // The root piece is done only once every piece is: nobody reads the description any more.
@@ -517,9 +538,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         // Not released: pieces of the pipeline may still wait in the queues of a worker that
         // died, and would read the block after it was reused. A leaked block is the lesser harm.
         abandon: (error) => call.abandon(error),
+        dropped: () => codec.releaseBlock(ref),
       };
-      this.submit(toInjector(this.tasks.length, 0, NORMAL_LEVEL), payload, work, ready, held);
+      this.submit(toInjector(this.tasks.length, 0, level), payload, work, ready, held);
+      stopListening = this.watchCall(PAR_ITER_TASK, work, signal, limit, reject);
     });
+    if (stopListening !== undefined) promise.then(stopListening, stopListening);
+    return promise;
   }
 
   /**

@@ -3,6 +3,7 @@
  * name, its arguments and its result type against `typeof import('./tasks.js')`.
  */
 
+import type { IterSource, ItemOf, PoolParIter } from '../iter/par-iter.js';
 import type { Priority } from '../queue/priority.js';
 
 // `any` is required here: a function type with `unknown` parameters would not accept tasks that
@@ -82,4 +83,10 @@ export interface PoolCalls<M> {
   run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>>;
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]>;
   runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
+  /**
+   * A parallel iterator whose terminal operation rejects with AbortError once `signal` aborts, or
+   * TaskTimeoutError once its root piece has run for `timeout`: pieces not started are dropped,
+   * running ones stop within a few tens of thousands of items. `priority` applies to the root piece.
+   */
+  parIter<S extends IterSource<unknown>>(source: S): PoolParIter<M, ItemOf<S>>;
 }

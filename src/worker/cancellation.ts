@@ -87,7 +87,8 @@ export class Cancellation {
     this.poller = undefined;
   }
 
-  private requested(slot: number): boolean {
+  /** Whether the caller of the task of `slot` gave up on it. */
+  requested(slot: number): boolean {
     return (Atomics.load(this.words, this.slots.word(slot, SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0;
   }
 }

@@ -98,7 +98,13 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   nested.requeueLost(deques[index], mailboxes);
   const taskIds = new Map<unknown, number>(tasks.slice(0, names.length).map((task, id) => [task, id]));
   const forks = new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds, runner });
-  runner.attach(forks, { get currentSlot() { return executor!.currentSlot; }, requested: (slot) => executor!.cancellation.requested(slot) });
+  const cancellation = executor.cancellation;
+  runner.attach(forks, {
+    get currentSlot() {
+      return executor.currentSlot;
+    },
+    requested: (slot) => cancellation.requested(slot),
+  });
   setForkJoin(forks);
   setCancellation(executor.cancellation);
   runtime.start(executor, () => stopped.resolve());

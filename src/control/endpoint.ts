@@ -23,10 +23,16 @@ type Listener = Parameters<Endpoint['addEventListener']>[1];
 
 export function countingEndpoint(port: NodePort, counts: MessageCounts): Endpoint {
   const adapters = new WeakMap<object, (data: unknown) => void>();
+  // Held weakly: Comlink keeps the endpoint as the held value of a FinalizationRegistry whose
+  // targets are its proxies, and a worker's listeners reach its proxy (through the WorkerHost). A
+  // strong reference would close that loop, and on Bun and Deno nothing of a closed pool would ever
+  // be collected. Whoever uses the endpoint holds the port anyway (the host its Worker, the worker
+  // thread its parentPort).
+  const weakPort = new WeakRef(port);
   return {
     postMessage(message: unknown, transfer?: TransferListItem[]) {
       counts.sent++;
-      port.postMessage(message, transfer);
+      weakPort.deref()?.postMessage(message, transfer);
     },
     addEventListener(_type: string, listener: Listener) {
       const adapter = (data: unknown) => {
@@ -36,13 +42,13 @@ export function countingEndpoint(port: NodePort, counts: MessageCounts): Endpoin
         else listener.handleEvent(event);
       };
       adapters.set(listener, adapter);
-      port.on('message', adapter);
+      weakPort.deref()?.on('message', adapter);
     },
     removeEventListener(_type: string, listener: Listener) {
       const adapter = adapters.get(listener);
       if (adapter === undefined) return;
       adapters.delete(listener);
-      port.off('message', adapter);
+      weakPort.deref()?.off('message', adapter);
     },
   };
 }

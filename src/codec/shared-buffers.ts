@@ -4,43 +4,84 @@
  * the id up and builds a view over the same memory. Nothing is copied.
  *
  * Ids are handed out by the main thread, the first time a buffer is encoded there, and never
- * reused; each pool announces a buffer to its workers over the control plane before it queues a
- * payload that refers to it (ThreadPool does), and hands every live buffer to a worker that starts
- * later. A buffer created inside a worker has no id and cannot travel.
+ * reused. Each pool posts a buffer to its workers' buffer ports before it queues a payload that
+ * refers to it (pool/shared-announcer.ts); a worker that meets an id it does not know yet reads its
+ * port until the announcement is there (worker/buffer-inbox.ts). A buffer created inside a worker
+ * has no id and cannot travel.
  *
- * Lifetime (ARCHITECTURE.md, "Shared buffers by reference"): the main thread's registry holds its
- * buffers weakly, plus strongly for every call in flight whose payload names them (`hold`). Once
- * a buffer is collected, or released explicitly, its id is reported to the release listeners (the
- * pools' announcers), which tell their workers to forget it. A worker holds what it was told about
- * until it is told to forget it.
+ * Lifetime (ARCHITECTURE.md, "Shared buffers by reference"): the main thread's registry holds a
+ * buffer strongly while calls in flight name it (`holdReferenced` / `unhold`), then keeps it among
+ * the few most recently used idle buffers, so that a buffer sent again and again is announced
+ * once. A buffer pushed out of those, or released explicitly, is reported to the release
+ * listeners (the pools' announcers), which tell their workers to forget it. No finalizer or weak
+ * reference is involved: V8 keeps weakly referenced objects alive until a full collection, which
+ * a small heap with much shared memory hanging off it rarely runs.
  */
 import { EncodeError } from '../errors.js';
 
-/** A buffer some calls in flight refer to, kept alive for them. */
-interface Hold {
-  buffer: SharedArrayBuffer;
+/** Idle buffers the main thread keeps known to the workers: at most this many, */
+const IDLE_BUFFERS = 64;
+/** and at most this many bytes of them (a bigger buffer is announced again at each use). */
+const IDLE_BYTES = 64 * 1024 * 1024;
+
+/** Main thread: a buffer with an id, and how many calls in flight refer to it. */
+interface Entry {
+  readonly id: number;
+  /**
+   * Cleared when the entry is dropped: an entry that lived long enough to be promoted to V8's old
+   * generation would otherwise keep its buffer, and the shared memory behind it, until the next
+   * full collection, which a small heap rarely runs.
+   */
+  buffer: SharedArrayBuffer | undefined;
+  bytes: number;
   calls: number;
 }
 
 export class SharedBufferRegistry {
-  private readonly ids = new WeakMap<SharedArrayBuffer, number>();
-  /** Worker: the buffers it was told about (the main thread keeps `weak` and `holds` instead). */
-  private readonly buffers = new Map<number, SharedArrayBuffer>();
-  /** Main thread: every buffer with an id, weakly. */
-  private readonly weak = new Map<number, WeakRef<SharedArrayBuffer>>();
-  private readonly holds = new Map<number, Hold>();
+  /** Main thread: every buffer with an id, held or idle. */
+  private readonly entries = new Map<SharedArrayBuffer, Entry>();
+  private readonly byId = new Map<number, Entry>();
+  /** Main thread: entries no call refers to, least recently used first. */
+  private readonly idle = new Map<number, Entry>();
+  private idleBytes = 0;
   private readonly releaseListeners = new Set<(id: number) => void>();
-  private finalizer: FinalizationRegistry<number> | undefined;
   private nextId = 1;
+
+  /** Worker: the buffers it was told about, both ways. */
+  private readonly announced = new Map<number, SharedArrayBuffer>();
+  private readonly announcedIds = new Map<SharedArrayBuffer, number>();
+  /** Worker: takes the next announcement or release off its port; false when there is none. */
+  private receiveNext: (() => boolean) | undefined;
+  /**
+   * Worker: whether the value being encoded goes to the main thread (a main-thread call's result),
+   * so that buffers created on this thread may travel in it.
+   */
+  createdHereMayTravel = false;
+  /** Worker: its buffers the last encode referenced, by serial, to post once the payload is stored. */
+  private readonly createdHere = new Map<SharedArrayBuffer, number>();
+  private nextSerial = 0;
+  /** Worker: the number the main thread knows this worker's buffer port by. */
+  origin = 0;
+  private postCreatedHere: ((entries: [number, SharedArrayBuffer][]) => void) | undefined;
+
+  /** Main thread: buffers created on workers, by the worker's origin and serial, until decoded. */
+  private readonly arrived = new Map<number, Map<number, SharedArrayBuffer>>();
+  /** Main thread: reads the next message off a worker's buffer port, by origin. */
+  private readonly origins = new Map<number, () => boolean>();
+  /** Main thread: arrivals decoded in this run of microtasks, forgotten after it. */
+  private decodedArrivals: [number, number][] = [];
+
   /** Ids referenced by the value being encoded (reset by `startEncoding`). */
   private readonly referenced: number[] = [];
 
-  /** Whether this thread gives new buffers an id (the main thread) or only uses known ones (a worker). */
-  private assignsIds = true;
-
-  /** Called by a worker at start-up: it uses the ids its pool announces and assigns none. */
-  useAnnouncedIdsOnly(): void {
-    this.assignsIds = false;
+  /**
+   * Called by a worker at start-up: it uses the ids its pool announces and assigns none;
+   * `receiveNext` reads one announcement off its port, for an id not heard of yet.
+   */
+  useAnnouncedIdsOnly(origin: number, receiveNext: () => boolean, postCreatedHere: (entries: [number, SharedArrayBuffer][]) => void): void {
+    this.origin = origin;
+    this.receiveNext = receiveNext;
+    this.postCreatedHere = postCreatedHere;
   }
 
   /** Called before each encode: forgets which ids the previous one referenced. */
@@ -48,6 +89,19 @@ export class SharedBufferRegistry {
     // Setting an array's length is a runtime call even when it changes nothing; most encodes
     // reference no buffer.
     if (this.referenced.length !== 0) this.referenced.length = 0;
+    if (this.createdHere.size !== 0) this.createdHere.clear();
+  }
+
+  /**
+   * Worker, once the payload of the last encode is stored: posts the buffers created on this thread
+   * that it refers to, to the main thread, before anyone can decode it.
+   */
+  sendCreatedHere(): void {
+    if (this.createdHere.size === 0) return;
+    const entries: [number, SharedArrayBuffer][] = [];
+    for (const [buffer, serial] of this.createdHere) entries.push([serial, buffer]);
+    this.createdHere.clear();
+    this.postCreatedHere!(entries);
   }
 
   /** Ids the last encode referenced (possibly with repeats). */
@@ -55,28 +109,72 @@ export class SharedBufferRegistry {
     return this.referenced;
   }
 
+  /**
+   * The id a buffer travels by: a main-thread id (≥ 1), or — a buffer created on this worker, in a
+   * value going to the main thread — minus one minus its serial on this worker.
+   */
   idFor(buffer: SharedArrayBuffer): number {
-    let id = this.ids.get(buffer);
-    if (id === undefined) {
-      if (!this.assignsIds) {
-        throw new EncodeError(
-          'a SharedArrayBuffer',
-          'it was created inside a worker, or its main thread released it; only shared memory the main thread holds can travel between threads',
-        );
-      }
-      id = this.nextId++;
-      this.ids.set(buffer, id);
-      this.weak.set(id, new WeakRef(buffer));
-      this.finalizer ??= new FinalizationRegistry((collected) => this.forgetOnMain(collected));
-      // The buffer is its own unregister token (held weakly), for an explicit release.
-      this.finalizer.register(buffer, id, buffer);
+    const id = this.receiveNext === undefined ? this.ownId(buffer) : this.announcedIds.get(buffer);
+    if (id !== undefined) {
+      this.referenced.push(id);
+      return id;
     }
-    this.referenced.push(id);
-    return id;
+    if (!this.createdHereMayTravel) {
+      throw new EncodeError(
+        'a SharedArrayBuffer',
+        'it was created inside a worker, or its main thread released it: a worker can return the buffers it creates to the main thread, which can then pass them to any task, but cannot pass them to another task itself',
+      );
+    }
+    let serial = this.createdHere.get(buffer);
+    if (serial === undefined) {
+      serial = this.nextSerial;
+      this.nextSerial = (this.nextSerial + 1) >>> 0;
+      this.createdHere.set(buffer, serial);
+    }
+    return -1 - serial;
   }
 
+  /** Main thread: worker `origin` reads its buffer port with `receiveNext` (see `bufferFrom`). */
+  addOrigin(origin: number, receiveNext: () => boolean): void {
+    this.origins.set(origin, receiveNext);
+    this.arrived.set(origin, new Map());
+  }
+
+  /** Main thread: worker `origin` is gone and its results were decoded; what it sent is dropped. */
+  removeOrigin(origin: number): void {
+    this.origins.delete(origin);
+    this.arrived.delete(origin);
+  }
+
+  /** Main thread: a buffer worker `origin` created, posted with its serial. */
+  arrive(origin: number, serial: number, buffer: SharedArrayBuffer): void {
+    this.arrived.get(origin)?.set(serial, buffer);
+  }
+
+  /**
+   * Main thread: the buffer worker `origin` created with `serial`, from a result being decoded.
+   * The worker posted it before it published the result; it is forgotten once the decode is over
+   * (every result is decoded once, and a result naming it twice is decoded in one go).
+   */
+  bufferFrom(origin: number, serial: number): SharedArrayBuffer {
+    const arrived = this.arrived.get(origin);
+    let buffer = arrived?.get(serial);
+    const receiveNext = this.origins.get(origin);
+    while (buffer === undefined && receiveNext?.() === true) buffer = arrived!.get(serial);
+    if (buffer === undefined) throw new Error(`a shared buffer a worker created (serial ${serial}) never arrived`);
+    if (this.decodedArrivals.push([origin, serial]) === 1) queueMicrotask(this.forgetDecodedArrivals);
+    return buffer;
+  }
+
+  private readonly forgetDecodedArrivals = (): void => {
+    for (const [origin, serial] of this.decodedArrivals) this.arrived.get(origin)?.delete(serial);
+    this.decodedArrivals = [];
+  };
+
   bufferFor(id: number): SharedArrayBuffer {
-    const buffer = this.buffers.get(id) ?? this.weak.get(id)?.deref();
+    let buffer = this.receiveNext === undefined ? this.live(id) : this.announced.get(id);
+    // Announced before the payload was queued: if it is not here yet, it waits on the port.
+    while (buffer === undefined && this.receiveNext?.() === true) buffer = this.announced.get(id);
     if (buffer === undefined) {
       throw new Error(`a shared buffer (id ${id}) was released: a worker kept it after its main thread dropped it`);
     }
@@ -85,67 +183,67 @@ export class SharedBufferRegistry {
 
   /** Worker: records a buffer announced by the main thread. */
   remember(id: number, buffer: SharedArrayBuffer): void {
-    this.ids.set(buffer, id);
-    this.buffers.set(id, buffer);
+    this.announcedIds.set(buffer, id);
+    this.announced.set(id, buffer);
   }
 
   /** Worker: drops buffers the main thread released; their ids are never used again. */
   forget(ids: readonly number[]): void {
     for (const id of ids) {
-      const buffer = this.buffers.get(id);
+      const buffer = this.announced.get(id);
       if (buffer === undefined) continue;
-      this.buffers.delete(id);
-      this.ids.delete(buffer);
+      this.announced.delete(id);
+      this.announcedIds.delete(buffer);
     }
   }
 
   /** How many buffers this thread can decode right now (for tests and statistics). */
   get size(): number {
-    return this.assignsIds ? this.weak.size : this.buffers.size;
+    return this.receiveNext === undefined ? this.entries.size : this.announced.size;
   }
 
-  /** Main thread: a live buffer by id, or undefined once it was collected or released. */
+  /** Main thread: a buffer by id while it has one. */
   live(id: number): SharedArrayBuffer | undefined {
-    return this.weak.get(id)?.deref();
+    return this.byId.get(id)?.buffer;
   }
 
   /**
-   * Main thread, after an encode: keeps the buffers it referenced alive until `unhold`, so that no
-   * worker is told to forget a buffer a call in flight names. Undefined when it referenced none.
+   * Main thread, after an encode: keeps the buffers it referenced known to the workers until
+   * `unhold`, so that no worker is told to forget a buffer a call in flight names. Undefined when
+   * it referenced none.
    */
   holdReferenced(): number[] | undefined {
     if (this.referenced.length === 0) return undefined;
     const ids = [...new Set(this.referenced)];
     for (const id of ids) {
-      const hold = this.holds.get(id);
-      if (hold !== undefined) hold.calls++;
-      else this.holds.set(id, { buffer: this.bufferFor(id), calls: 1 });
+      const entry = this.byId.get(id)!;
+      if (entry.calls++ === 0) this.leaveIdle(entry);
     }
+    this.trimIdle();
     return ids;
   }
 
-  /** Main thread: the call that held these ids settled. */
+  /** Main thread: the call that held these ids is over; no worker reads its payload any more. */
   unhold(ids: readonly number[]): void {
     for (const id of ids) {
-      const hold = this.holds.get(id);
-      if (hold !== undefined && --hold.calls === 0) this.holds.delete(id);
+      const entry = this.byId.get(id);
+      if (entry !== undefined && --entry.calls === 0) this.enterIdle(entry);
     }
+    this.trimIdle();
   }
 
   /**
-   * Main thread: forgets a buffer now rather than once it is collected. Refused while a call in
-   * flight names it. Sending it again later gives it a new id.
+   * Main thread: forgets a buffer now rather than once newer ones push it out. Refused while a
+   * call in flight names it. Sending it again later gives it a new id.
    */
   release(buffer: SharedArrayBuffer): void {
-    const id = this.ids.get(buffer);
-    if (id === undefined) return;
-    const hold = this.holds.get(id);
-    if (hold !== undefined) {
-      throw new TypeError(`the shared buffer cannot be released: ${hold.calls} call(s) in flight refer to it`);
+    const entry = this.entries.get(buffer);
+    if (entry === undefined) return;
+    if (entry.calls > 0) {
+      throw new TypeError(`the shared buffer cannot be released: ${entry.calls} call(s) in flight refer to it`);
     }
-    this.ids.delete(buffer);
-    this.finalizer?.unregister(buffer);
-    this.forgetOnMain(id);
+    this.leaveIdle(entry);
+    this.drop(entry);
   }
 
   /** Main thread: `listener` hears of every id released from now on, until it unsubscribes. */
@@ -154,9 +252,39 @@ export class SharedBufferRegistry {
     return () => this.releaseListeners.delete(listener);
   }
 
-  private forgetOnMain(id: number): void {
-    if (!this.weak.delete(id)) return;
-    for (const listener of this.releaseListeners) listener(id);
+  private ownId(buffer: SharedArrayBuffer): number {
+    const known = this.entries.get(buffer);
+    if (known !== undefined) return known.id;
+    // Idle until the call being encoded holds it: an encode that fails leaves nothing held.
+    const entry: Entry = { id: this.nextId++, buffer, bytes: buffer.byteLength, calls: 0 };
+    this.entries.set(buffer, entry);
+    this.byId.set(entry.id, entry);
+    this.enterIdle(entry);
+    return entry.id;
+  }
+
+  private enterIdle(entry: Entry): void {
+    this.idle.set(entry.id, entry);
+    this.idleBytes += entry.bytes;
+  }
+
+  private leaveIdle(entry: Entry): void {
+    if (this.idle.delete(entry.id)) this.idleBytes -= entry.bytes;
+  }
+
+  private trimIdle(): void {
+    for (const entry of this.idle.values()) {
+      if (this.idle.size <= IDLE_BUFFERS && this.idleBytes <= IDLE_BYTES) return;
+      this.leaveIdle(entry);
+      this.drop(entry);
+    }
+  }
+
+  private drop(entry: Entry): void {
+    this.entries.delete(entry.buffer!);
+    this.byId.delete(entry.id);
+    entry.buffer = undefined;
+    for (const listener of this.releaseListeners) listener(entry.id);
   }
 }
 

@@ -3,10 +3,12 @@
  * view over a SharedArrayBuffer travels as a reference (shared-buffers.ts) instead of a copy; any
  * other view is copied, as msgpackr would, and comes back as the same type over a private buffer.
  *
- * Layout of the extension data: byte 0 is the mode (COPY or SHARED), byte 1 the view type;
- *   COPY:   the view's bytes follow;
- *   SHARED: buffer id (uint32), then byte offset and length in elements (float64: exact for any
- *           safe integer, as buffers may pass 4 GiB), little-endian.
+ * Layout of the extension data: byte 0 is the mode, byte 1 the view type; little-endian:
+ *   COPY:           the view's bytes follow;
+ *   SHARED:         buffer id (uint32) given by the main thread, then byte offset and length in
+ *                   elements (float64: exact for any safe integer, as buffers may pass 4 GiB);
+ *   WORKER_CREATED: a buffer created on a worker, in a result for the main thread: the worker's
+ *                   origin (uint32) and the buffer's serial there (uint32), then offset and length.
  */
 import { addExtension } from 'msgpackr';
 import { sharedBuffers } from './shared-buffers.js';
@@ -15,6 +17,7 @@ import { sharedBuffers } from './shared-buffers.js';
 const TYPED_ARRAY_EXTENSION = 0x56;
 const COPY = 0;
 const SHARED = 1;
+const WORKER_CREATED = 2;
 
 type View = ArrayBufferView;
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => View;
@@ -53,12 +56,20 @@ function lengthOf(view: View): number {
 function packView(view: View): Buffer {
   const type = typeIndex(view);
   if (view.buffer instanceof SharedArrayBuffer) {
-    const data = Buffer.allocUnsafe(22);
-    data[0] = SHARED;
+    const id = sharedBuffers.idFor(view.buffer);
+    const created = id < 0;
+    const data = Buffer.allocUnsafe(created ? 26 : 22);
+    data[0] = created ? WORKER_CREATED : SHARED;
     data[1] = type;
-    data.writeUInt32LE(sharedBuffers.idFor(view.buffer), 2);
-    data.writeDoubleLE(view.byteOffset, 6);
-    data.writeDoubleLE(lengthOf(view), 14);
+    let at = 2;
+    if (created) {
+      data.writeUInt32LE(sharedBuffers.origin, at);
+      at = data.writeUInt32LE(-1 - id, at + 4);
+    } else {
+      at = data.writeUInt32LE(id, at);
+    }
+    data.writeDoubleLE(view.byteOffset, at);
+    data.writeDoubleLE(lengthOf(view), at + 8);
     return data;
   }
   const data = Buffer.allocUnsafe(2 + view.byteLength);
@@ -70,11 +81,13 @@ function packView(view: View): Buffer {
 
 function unpackView(data: Uint8Array): View {
   const Type = VIEW_TYPES[data[1]];
-  if (data[0] === SHARED) {
+  if (data[0] !== COPY) {
     const fields = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const buffer = sharedBuffers.bufferFor(fields.readUInt32LE(2));
-    const byteOffset = fields.readDoubleLE(6);
-    const length = fields.readDoubleLE(14);
+    const created = data[0] === WORKER_CREATED;
+    const buffer = created ? sharedBuffers.bufferFrom(fields.readUInt32LE(2), fields.readUInt32LE(6)) : sharedBuffers.bufferFor(fields.readUInt32LE(2));
+    const at = created ? 10 : 6;
+    const byteOffset = fields.readDoubleLE(at);
+    const length = fields.readDoubleLE(at + 8);
     return Type === (Buffer as unknown) ? Buffer.from(buffer, byteOffset, length) : new Type(buffer, byteOffset, length);
   }
   // A private copy: the source is a scratch buffer that the next message overwrites. (Buffer's own

@@ -3,6 +3,7 @@
  * memory and the layout), ping, a stats snapshot and shutdown. It runs over Comlink and is never
  * used per task.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { QueueBackend } from '../queue/work-queue.js';
 import type { Layout } from '../shm/layout.js';
 
@@ -31,9 +32,20 @@ export interface WorkerConfig {
   asyncTasksPerWorker: number;
   /** Nested waits beyond which a waiting worker takes no work from others. */
   maxNestedWaits: number;
-  /** The live shared buffers announced so far, by id (see codec/shared-buffers.ts). */
+  /** The shared buffers this pool's workers know, by id (see codec/shared-buffers.ts). */
   sharedBuffers: [number, SharedArrayBuffer][];
+  /** The port later announcements and releases of shared buffers arrive on (BufferMessage). */
+  bufferPort: MessagePort;
+  /** The number the main thread knows this worker's buffer port by, unique in its process. */
+  bufferOrigin: number;
 }
+
+/**
+ * What travels on a worker's buffer port, read synchronously on both sides, never by event. From
+ * the main thread: shared buffers to know by id, or ids to forget (worker/buffer-inbox.ts). From the
+ * worker: buffers it created, by serial, that a result names (pool/worker-host.ts).
+ */
+export type BufferMessage = { share: [number, SharedArrayBuffer][] } | { forget: number[] };
 
 export interface StartReport {
   /** Names of the function exports of the task module, sorted; a task's id is its position. */
@@ -62,10 +74,6 @@ export interface WorkerControl {
   init(config: WorkerConfig): Promise<StartReport>;
   ping(): number;
   snapshot(): WorkerSnapshot;
-  /** Makes shared buffers known by id, before tasks that refer to them are queued. */
-  shareBuffers(entries: [number, SharedArrayBuffer][]): void;
-  /** Forgets shared buffers the main thread released; no payload in flight names them. */
-  releaseBuffers(ids: number[]): void;
   /** Stops taking work, runs the exit handler, and lets the thread end. */
   shutdown(): Promise<void>;
 }

@@ -2,6 +2,7 @@
  * The main thread's half of the data plane: the shared buffer and arenas, the views and queues over
  * them, the dispatcher and the completion watcher; and spawning and starting workers over them.
  */
+import { transfer } from 'comlink';
 import { PayloadCodec } from '../codec/payload.js';
 import type { StartReport, WorkerConfig } from '../control/protocol.js';
 import { StartTimeoutError, type WorkerCrashedError } from '../errors.js';
@@ -117,6 +118,7 @@ export class DataPlane {
     // its loop has not started.
     Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.CONTROL_POSTED), 0);
     Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.LOOP_STARTED), 0);
+    Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.BUFFER_MESSAGES), 0);
     return new WorkerHost({
       entry: WORKER_ENTRY,
       index,
@@ -126,6 +128,10 @@ export class DataPlane {
       env: options.env,
       keepAlive: this.keepAlive,
       nudge: (worker, posted) => this.nudge(worker, posted),
+      buffersPosted: (worker, posted, wake) => {
+        Atomics.store(this.views.words, workerWord(this.layout, worker, WorkerBlock.BUFFER_MESSAGES), posted);
+        if (wake) this.sleep.wake(worker);
+      },
     });
   }
 
@@ -148,8 +154,10 @@ export class DataPlane {
       asyncTasksPerWorker: options.asyncTasksPerWorker,
       maxNestedWaits: options.maxNestedWaits,
       sharedBuffers,
+      bufferPort: host.openBufferPort(),
+      bufferOrigin: host.bufferOrigin,
     };
-    const started = host.call((control) => control.init(config));
+    const started = host.call((control) => control.init(transfer(config, [config.bufferPort])));
     if (options.startTimeoutMs === Infinity) return started;
     return new Promise((resolve, reject) => {
       // The init call holds the process open meanwhile (WorkerHost.call); the timer need not.

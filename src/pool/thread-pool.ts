@@ -90,8 +90,6 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly announcer = new SharedBufferAnnouncer(() => this.hosts);
   /** Calls in flight that keep shared buffers alive, by the work their caller knows. */
   private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] }>();
-  /** Encoded calls waiting for their shared buffers to be announced before they are queued. */
-  private awaitingBuffers = 0;
   private readonly statisticsReader: StatisticsReader;
 
   private constructor(
@@ -153,7 +151,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /** Tasks (or batch chunks) accepted and not finished, including those waiting for a slot. */
   get pending(): number {
-    return this.plane.dispatcher.outstanding + this.awaitingBuffers;
+    return this.plane.dispatcher.outstanding;
   }
 
   /**
@@ -511,14 +509,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const { codec } = this.plane;
     let ref: BlockRef;
     let payload: EncodedPayload;
-    let ready: Promise<void> | undefined;
     let held: number[] | undefined;
     try {
       if (this.state !== 'running') throw new PoolClosedError();
       if (signal?.aborted) throw new AbortError(signal.reason);
       const pipeline = finish();
       ref = codec.storeBlock(pipeline, 'parIter');
-      ready = this.announcer.ready();
+      this.announcer.announceReferenced();
       held = sharedBuffers.holdReferenced();
       const units = unitCount(pipeline);
       const id = pipelineId(++this.pipelines, MAIN_CREATOR);
@@ -540,7 +537,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         abandon: (error) => call.abandon(error),
         dropped: () => codec.releaseBlock(ref),
       };
-      this.submit(toInjector(this.tasks.length, 0, level), payload, work, ready, held);
+      this.submit(toInjector(this.tasks.length, 0, level), payload, work, held);
       stopListening = this.watchCall(PAR_ITER_TASK, work, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
@@ -671,7 +668,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.state = 'closed';
     this.plane.dispatcher.abandonAll(new PoolClosedError('the pool was terminated before the task finished'));
     this.notifyDrained();
-    this.releaseHolds();
+    this.releaseSharedBuffers();
     this.terminating = Promise.allSettled(this.hosts.map((host) => host.terminate())).then(() => this.plane.dispose());
     return this.terminating;
   }
@@ -751,42 +748,29 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     );
     this.state = 'closed';
     this.closedGracefully = true;
-    this.releaseHolds();
+    this.releaseSharedBuffers();
     this.plane.dispose();
     for (const failure of failures) this.report(failure);
   }
 
   /**
-   * Queues an encoded call, right away unless it refers to shared buffers this pool's workers do
-   * not know yet: then once they were announced (a private copy of the payload waits meanwhile).
-   * Must run right after the encode, whose referenced buffers it looks at.
+   * Queues an encoded call, after posting the shared buffers it refers to that the workers do not
+   * know yet. Must run right after the encode, whose referenced buffers it looks at (or be given
+   * what that encode holds).
    */
-  private submit(
-    submission: Submission,
-    payload: EncodedPayload,
-    pending: PendingWork,
-    ready = this.announcer.ready(),
-    held = sharedBuffers.holdReferenced(),
-  ): void {
-    const work = held === undefined ? pending : this.holding(pending, held);
-    if (ready === undefined) {
-      this.plane.dispatcher.submit(submission, payload, work);
-      return;
+  private submit(submission: Submission, payload: EncodedPayload, pending: PendingWork, held?: readonly number[]): void {
+    if (held === undefined) {
+      this.announcer.announceReferenced();
+      held = sharedBuffers.holdReferenced();
     }
-    const detached = this.plane.codec.detach(payload);
-    this.awaitingBuffers++;
-    void ready.then(() => {
-      this.awaitingBuffers--;
-      if (this.terminated) work.abandon(new PoolClosedError('the pool was terminated before the task started'));
-      else this.plane.dispatcher.submit(submission, detached, work);
-      this.notifyDrained();
-    });
+    this.plane.dispatcher.submit(submission, payload, held === undefined ? pending : this.holding(pending, held));
   }
 
   /**
-   * `work`, keeping the shared buffers its payload names alive until it settles, or until the pool
-   * stops for a call cancelled while it ran, whose outcome the dispatcher drops
-   * (codec/shared-buffers.ts). The dispatcher knows the returned work; `dispatched` maps back.
+   * `work`, keeping the shared buffers its payload names known to the workers until no worker
+   * reads the payload any more: it settled, was abandoned, or — cancelled — its task returned or
+   * never started (codec/shared-buffers.ts). The dispatcher knows the returned work; `dispatched`
+   * maps back.
    */
   private holding(work: PendingWork, held: readonly number[]): PendingWork {
     const done = (): void => {
@@ -801,6 +785,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         done();
         work.abandon(error);
       },
+      dropped() {
+        done();
+        work.dropped?.();
+      },
     };
     this.holders.set(work, { holder, held });
     return holder;
@@ -811,18 +799,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.holders.get(work)?.holder ?? work;
   }
 
-  /** Withdraws `work`; a call that will not run no longer holds its shared buffers. */
+  /** Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it. */
   private cancel(work: PendingWork): void {
-    if (!this.plane.dispatcher.cancel(this.dispatched(work))) return;
-    const holding = this.holders.get(work);
-    if (holding !== undefined && this.holders.delete(work)) sharedBuffers.unhold(holding.held);
+    this.plane.dispatcher.cancel(this.dispatched(work));
   }
 
   /** The pool stopped: nothing it ran refers to a shared buffer any more. */
-  private releaseHolds(): void {
+  private releaseSharedBuffers(): void {
     for (const { held } of this.holders.values()) sharedBuffers.unhold(held);
     this.holders.clear();
     this.announcer.dispose();
+    for (const host of this.hosts) host.closeBufferPort();
   }
 
   private drained(): Promise<void> {
@@ -855,6 +842,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.retiredMessages.sent += host.messages.sent;
     this.retiredMessages.received += host.messages.received;
     const abandoned = this.plane.recoverFrom(host.index, crash);
+    host.closeBufferPort();
     // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
     if (!this.plane.loopStarted(host.index)) {
       const reason = host.startFailure === undefined ? describeExit(exit) : errorMessage(host.startFailure);

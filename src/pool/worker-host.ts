@@ -3,10 +3,11 @@
  * exit. Comlink calls never settle when the worker dies, so every control call is raced against the
  * worker's exit and rejects with WorkerCrashedError instead of hanging.
  */
-import type { ResourceLimits, SHARE_ENV, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits, type SHARE_ENV, type Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
-import type { WorkerBootData, WorkerControl } from '../control/protocol.js';
+import type { BufferMessage, WorkerBootData, WorkerControl } from '../control/protocol.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { WorkerCrashedError } from '../errors.js';
 import { startWorker, workerExecArgv } from './exec-argv.js';
 import type { KeepAlive } from './keep-alive.js';
@@ -30,7 +31,15 @@ export interface HostOptions {
    * its event loop to read them.
    */
   nudge: (index: number, posted: number) => void;
+  /**
+   * Tells the worker how many messages were posted to its buffer port so far; `wake` when it must
+   * read them soon (releases), not only once it meets an id it does not know (announcements).
+   */
+  buffersPosted: (index: number, posted: number, wake: boolean) => void;
 }
+
+/** Buffer-port origins are unique in the process: every pool's workers send to one registry. */
+let nextBufferOrigin = 1;
 
 export class WorkerHost {
   readonly index: number;
@@ -49,6 +58,11 @@ export class WorkerHost {
    * surprise to report.
    */
   retired = false;
+  /** The main thread's end of the worker's buffer port, once it is being started. */
+  private bufferPort: MessagePort | undefined;
+  private buffersPosted = 0;
+  /** What the worker's buffer port is known by (codec/shared-buffers.ts), once there is one. */
+  bufferOrigin = 0;
   /** Settles once a replacement worker has started (or failed to). */
   starting: Promise<unknown> = Promise.resolve();
 
@@ -97,6 +111,45 @@ export class WorkerHost {
     const pending = invoke(this.control);
     this.options.nudge(this.index, this.messages.sent);
     return this.options.keepAlive.during(Promise.race([pending, this.exitRejection]));
+  }
+
+  /**
+   * A new buffer port for the worker being started; the other end goes to it with its config. The
+   * buffers the worker creates and sends arrive on it, read when a result names one.
+   */
+  openBufferPort(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.bufferPort = port1;
+    this.buffersPosted = 0;
+    this.bufferOrigin = nextBufferOrigin++;
+    sharedBuffers.addOrigin(this.bufferOrigin, () => this.receiveCreatedBuffers(port1));
+    return port2;
+  }
+
+  /**
+   * Once no result of this worker is left to decode (it exited and crash recovery settled what it
+   * finished, or the pool stopped): what it sent and nobody decoded is dropped.
+   */
+  closeBufferPort(): void {
+    if (this.bufferPort === undefined) return;
+    sharedBuffers.removeOrigin(this.bufferOrigin);
+    this.bufferPort.close();
+    this.bufferPort = undefined;
+  }
+
+  private receiveCreatedBuffers(port: MessagePort): boolean {
+    const received = receiveMessageOnPort(port);
+    if (received === undefined) return false;
+    const message = received.message as BufferMessage;
+    if ('share' in message) for (const [serial, buffer] of message.share) sharedBuffers.arrive(this.bufferOrigin, serial, buffer);
+    return true;
+  }
+
+  /** Posts shared buffers to know, or ids to forget (codec/shared-buffers.ts), in order. */
+  postBuffers(message: BufferMessage): void {
+    if (this.bufferPort === undefined || this.hasExited) return;
+    this.bufferPort.postMessage(message);
+    this.options.buffersPosted(this.index, ++this.buffersPosted, 'forget' in message);
   }
 
   async terminate(): Promise<void> {

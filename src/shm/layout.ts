@@ -66,6 +66,12 @@ export const WorkerBlock = {
    * not yet heard that it started.
    */
   LOOP_STARTED: 4,
+  /**
+   * How many messages the main thread has posted to this worker's buffer port (modulo 2^32);
+   * written by the main thread only, after each post, and reset when a thread starts in this
+   * block. The worker reads its port when the count is ahead of what it read.
+   */
+  BUFFER_MESSAGES: 5,
   DEQUE_TOP: 1 * LINE_WORDS,
   DEQUE_BOTTOM: 2 * LINE_WORDS,
   /** Written by the worker (producer) of its completion ring. */

@@ -11,7 +11,7 @@ import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import { ThreadPoolError } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
-import { nestedSlotBase } from '../shm/layout.js';
+import { WorkerBlock, nestedSlotBase, workerWord } from '../shm/layout.js';
 import { WorkerCounter } from '../shm/worker-counters.js';
 import { SlotTable } from '../shm/slot.js';
 import { completionRing, injectorLevels, sharedViews, workerDeque, workerMailbox } from '../shm/views.js';
@@ -21,6 +21,7 @@ import { setCancellation, setForkJoin, setWorkerIdentity } from './context.js';
 import { Executor, type TaskFunction } from './executor.js';
 import { ForkJoin } from './fork.js';
 import { NestedSlots } from './nested-slots.js';
+import { BufferInbox } from './buffer-inbox.js';
 import { WorkerRuntime } from './runtime.js';
 import { ScopeRecords } from './scope-records.js';
 import { PAR_ITER_TASK, ParIterRunner } from '../iter/runner.js';
@@ -29,6 +30,7 @@ const boot = workerData as WorkerBootData;
 let runtime: WorkerRuntime | undefined;
 let taskModule: Record<string, unknown> = {};
 let exitHandler: string | undefined;
+let buffers: BufferInbox;
 /** Settled when the loop has seen the pool stop (Promise.withResolvers is missing in Node 20). */
 const stopped = resolvers<void>();
 
@@ -75,7 +77,7 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   // Built-in tasks follow the module's: their ids are known to the main thread the same way.
   const runner = new ParIterRunner({ codec, tasks, pieceTask: tasks.length, threads: layout.threads, self: index });
   tasks.push(runner.task);
-  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout, queues), controlMessages });
+  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout, queues), controlMessages, buffers });
   const ring = completionRing(words, layout, index, 'producer');
   let executor: Executor | undefined;
   const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), (slot) => executor!.publishToMain(slot));
@@ -117,7 +119,7 @@ const controlMessages: MessageCounts = { sent: 0, received: 0 };
 const control: WorkerControl = {
   async init(config: WorkerConfig): Promise<StartReport> {
     setWorkerIdentity({ index: config.index, name: config.name, numThreads: config.layout.threads });
-    control.shareBuffers(config.sharedBuffers);
+    buffers = receiveSharedBuffers(config);
     for (const preload of config.preload) await importModule('the preload module', preload);
     taskModule = await importModule('the task module', config.moduleUrl);
     const names = Object.keys(taskModule)
@@ -148,19 +150,21 @@ const control: WorkerControl = {
     };
   },
 
-  shareBuffers(entries: [number, SharedArrayBuffer][]): void {
-    for (const [id, buffer] of entries) sharedBuffers.remember(id, buffer);
-  },
-
-  releaseBuffers(ids: number[]): void {
-    sharedBuffers.forget(ids);
-  },
-
   async shutdown(): Promise<void> {
     if (runtime !== undefined) await stopped.promise;
     if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);
   },
 };
+
+/** Knows the buffers the pool announced so far, and reads the later ones off the buffer port. */
+function receiveSharedBuffers(config: WorkerConfig): BufferInbox {
+  const postedWord = workerWord(config.layout, config.index, WorkerBlock.BUFFER_MESSAGES);
+  const words = new Int32Array(config.shared);
+  const inbox = new BufferInbox(config.bufferPort, () => Atomics.load(words, postedWord));
+  for (const [id, buffer] of config.sharedBuffers) sharedBuffers.remember(id, buffer);
+  sharedBuffers.useAnnouncedIdsOnly(config.bufferOrigin, inbox.receiveNext, inbox.postCreatedHere);
+  return inbox;
+}
 
 function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
@@ -168,6 +172,5 @@ function resolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-sharedBuffers.useAnnouncedIdsOnly();
 installErrorTransfer();
 expose(control, countingEndpoint(parentPort!, controlMessages));

@@ -11,6 +11,7 @@
  *   scope (scope-records.ts).
  */
 import type { PayloadCodec } from '../codec/payload.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import { Header, type Layout, nestedOwner } from '../shm/layout.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
@@ -220,11 +221,18 @@ export class Executor {
     }
     // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.
     const batch = words[slots.word(slot, SlotField.BATCH)] !== 0;
+    // A buffer this worker created can travel to the main thread only: its id is this worker's.
+    sharedBuffers.createdHereMayTravel = owner < 0;
     try {
       this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
+      // Posted before the slot is published, so the main thread finds them when it decodes it.
+      sharedBuffers.sendCreatedHere();
     } catch (encodeError) {
+      sharedBuffers.createdHereMayTravel = false;
       this.storeUnencodable(slot, state, outcome, encodeError);
       state = SlotState.FAILED;
+    } finally {
+      sharedBuffers.createdHereMayTravel = false;
     }
     this.setState(slot, state);
     if (owner < 0) this.publishToMain(slot);

@@ -13,6 +13,7 @@
  * instead; at most `asyncTasksPerWorker` are in flight, after which it takes no new work from the
  * injector until one settles.
  */
+import type { BufferInbox } from './buffer-inbox.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import type { WorkerConfig } from '../control/protocol.js';
 import { SlotClaim } from '../queue/claim.js';
@@ -59,6 +60,8 @@ export interface RuntimeParts {
   injectors: WorkQueue[];
   /** The control port's message counts (the `received` side is read). */
   controlMessages: MessageCounts;
+  /** Shared-buffer announcements and releases from the main thread. */
+  buffers: BufferInbox;
 }
 
 export class WorkerRuntime {
@@ -92,6 +95,7 @@ export class WorkerRuntime {
   /** CONTROL_POSTED when the loop last returned to the event loop for a control message. */
   private controlSeen = 0;
   private readonly controlMessages: MessageCounts;
+  private readonly buffers: BufferInbox;
   /** This worker's event counters (tasks run, steals, parks, ...). */
   readonly counters: WorkerCounters;
   private readonly loopStartedWord: number;
@@ -131,6 +135,7 @@ export class WorkerRuntime {
     this.maxWaitDepth = config.maxNestedWaits;
     this.controlWord = workerWord(config.layout, config.index, WorkerBlock.CONTROL_POSTED);
     this.controlMessages = parts.controlMessages;
+    this.buffers = parts.buffers;
     this.controlSeen = Atomics.load(this.words, this.controlWord);
     this.counters = new WorkerCounters(parts.words, config.layout, config.index);
     this.loopStartedWord = workerWord(config.layout, config.index, WorkerBlock.LOOP_STARTED);
@@ -188,6 +193,8 @@ export class WorkerRuntime {
         setImmediate(this.pump);
         return;
       }
+      // Releases of shared buffers: read here, so that a busy worker lets go of them too.
+      if (this.buffers.behind()) this.buffers.catchUp();
       if (this.asyncInFlight >= this.asyncLimit) {
         // Busy with asynchronous tasks: resumed by the settlement of one of them.
         this.stopSearching();
@@ -421,6 +428,7 @@ export class WorkerRuntime {
    */
   private readonly needsAttention = (): boolean =>
     Atomics.load(this.words, this.controlWord) !== this.controlSeen ||
+    this.buffers.behind() ||
     Atomics.load(this.words, Header.POOL_STATE) !== PoolState.RUNNING ||
     this.workVisible();
 

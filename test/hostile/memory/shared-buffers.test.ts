@@ -49,6 +49,71 @@ describe('shared buffers are released', () => {
     }
   });
 
+  it('a call cancelled while it runs holds its buffers until its task returns, not until the pool closes', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    try {
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const buffer = new SharedArrayBuffer(MiB);
+      const controller = new AbortController();
+      const call = pool.with({ signal: controller.signal }).run('firstWhenFlagged', flag, new Uint8Array(buffer));
+      while (Atomics.load(flag, 1) === 0) await pause(5);
+      controller.abort();
+      await expect(call).rejects.toThrow();
+      // Dropped unseen, but the task still reads the buffer.
+      expect(() => pool.release(buffer)).toThrow(TypeError);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      let released = false;
+      for (let attempt = 0; attempt < 200 && !released; attempt++) {
+        await pause(10);
+        try {
+          pool.release(buffer);
+          released = true;
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError);
+        }
+      }
+      expect(released).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a fresh buffer is announced without a control-plane round trip', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    try {
+      const before = pool.controlMessages;
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          const view = new Uint8Array(new SharedArrayBuffer(1024));
+          view[0] = i;
+          return pool.run('first', view);
+        }),
+      );
+      expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(pool.controlMessages).toEqual(before);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a replacement worker knows the buffers its pool knows, and hears of later ones', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    try {
+      const known = new Uint8Array(new SharedArrayBuffer(64));
+      known[0] = 11;
+      expect(await pool.broadcast('first', known)).toEqual([11, 11]);
+      await expect(pool.run('exit', 1)).rejects.toThrow(/crashed/);
+      // Every worker, the replacement included, reads the buffer it never received itself.
+      expect(await pool.broadcast('first', known)).toEqual([11, 11]);
+      const later = new Uint8Array(new SharedArrayBuffer(64));
+      later[0] = 12;
+      expect(await pool.broadcast('first', later)).toEqual([12, 12]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('pool.release forgets a buffer on every worker now, and is refused while a call uses it', async () => {
     const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
     try {
@@ -64,6 +129,49 @@ describe('shared buffers are released', () => {
       // Still the caller's, and it can be sent again.
       view[0] = 9;
       expect(await pool.run('first', view)).toBe(9);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('shared buffers created inside a worker', () => {
+  it('travel back to the main thread in a result, and from there to any task', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    try {
+      const views = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run('created', i + 1)));
+      for (const [i, view] of views.entries()) {
+        expect(view).toBeInstanceOf(Float64Array);
+        expect(view.buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(Array.from(view)).toEqual(Array.from({ length: i + 1 }, (_, k) => k));
+      }
+      const last = views[19];
+      last[0] = 1000;
+      // Passed on to every worker: they read the memory the main thread wrote.
+      expect(await pool.broadcast('sum', last)).toEqual([1000 + 190, 1000 + 190]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('two views of one buffer in a result share its memory; batches carry them too', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    try {
+      const { whole, tail, other } = await pool.run('createdTwice');
+      tail[0] = 7;
+      expect(whole[2]).toBe(7);
+      expect(other.buffer).not.toBe(whole.buffer);
+      const batch = await pool.runBatch('created', [[1], [2], [3]]);
+      expect(batch.map((view) => Array.from(view))).toEqual([[0], [0, 1], [0, 1, 2]]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('cannot be passed by the worker to another task: EncodeError saying what can travel', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    try {
+      await expect(pool.run('forkCreated')).rejects.toThrow(/created inside a worker.*return the buffers it creates to the main thread/);
     } finally {
       await pool.close();
     }

@@ -107,8 +107,13 @@ describe('the bound on nested waits', () => {
   it('nests waits deeply without one (which the bound exists to stop)', async () => {
     const pool = await ThreadPool.create<typeof ForkJoin>({ module, threads: 2, maxNestedWaits: 1 << 16 });
     try {
-      expect(await load(pool)).toEqual(new Array(600).fill(1));
-      const deepest = Math.max(...(await pool.snapshot()).map((worker) => worker.deepestWait));
+      // Deep nesting needs both workers waiting and stealing at once, which a machine busy with
+      // other work may not give in one round: run the load until it shows, up to 10 times.
+      let deepest = 0;
+      for (let round = 0; round < 10 && deepest <= 4; round++) {
+        expect(await load(pool)).toEqual(new Array(600).fill(1));
+        deepest = Math.max(...(await pool.snapshot()).map((worker) => worker.deepestWait));
+      }
       expect(deepest).toBeGreaterThan(4);
     } finally {
       await pool.close();

@@ -17,12 +17,17 @@ describe.each([1, 3])('currentScope() in forked work, %i thread(s)', (threads) =
   it('is the same scope whether a join half runs where it was forked or is stolen', async () => {
     const pool = await ThreadPool.create<typeof Visibility>({ module, threads });
     try {
-      const [counts, seen, ran, forkedOn] = [shared(ITEMS), shared(ITEMS), shared(ITEMS), shared(ITEMS)];
-      await pool.run('scopeWithJoins', counts, seen, ran, forkedOn, SPAWNS, 2);
-      expect([...seen]).toEqual(new Array(ITEMS).fill(1));
-      // Every spawn made through currentScope() ran before the scope returned.
-      expect([...counts]).toEqual(new Array(ITEMS).fill(1));
-      const stolen = [...ran.subarray(0, ITEMS - 1)].filter((worker, i) => worker !== forkedOn[i]).length;
+      // Repeated (up to 10 times) until some half was stolen: a machine busy with other work may
+      // let one worker run them all.
+      let stolen = 0;
+      for (let round = 0; round < (threads === 1 ? 1 : 10) && stolen === 0; round++) {
+        const [counts, seen, ran, forkedOn] = [shared(ITEMS), shared(ITEMS), shared(ITEMS), shared(ITEMS)];
+        await pool.run('scopeWithJoins', counts, seen, ran, forkedOn, SPAWNS, 2);
+        expect([...seen]).toEqual(new Array(ITEMS).fill(1));
+        // Every spawn made through currentScope() ran before the scope returned.
+        expect([...counts]).toEqual(new Array(ITEMS).fill(1));
+        stolen = [...ran.subarray(0, ITEMS - 1)].filter((worker, i) => worker !== forkedOn[i]).length;
+      }
       if (threads === 1) expect(stolen).toBe(0);
       else expect(stolen).toBeGreaterThan(0); // the case that used to see no scope was exercised
     } finally {

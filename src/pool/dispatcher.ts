@@ -212,6 +212,7 @@ export class Dispatcher {
     words[slots.word(slot, SlotField.FLAGS)] = submission.flags;
     words[slots.word(slot, SlotField.SCOPE)] = submission.scope;
     words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = submission.scope;
+    words[slots.word(slot, SlotField.ROOT)] = slot;
     const stateIndex = slots.word(slot, SlotField.STATE);
     const queued = makeStateWord(generationOf(Atomics.load(words, stateIndex)), 0, SlotState.QUEUED);
     // This store publishes the header and payload written above to whichever worker claims the slot.

@@ -119,6 +119,14 @@ export const SlotField = {
    * record outlives it.
    */
   VISIBLE_SCOPE: 12,
+  /**
+   * The main-thread call this task works for: its slot, whose CANCEL_REQUESTED flag cancels this
+   * task too. A main-thread call's own slot; for forked work (a join half, a piece, a spawned task,
+   * a broadcast part) the forker's ROOT, so that a stolen half sees its caller's cancel wherever it
+   * runs. The root call waits for everything it forked, so its slot is not reused meanwhile (unless
+   * its worker died, and then its forks' outcomes go nowhere).
+   */
+  ROOT: 13,
   /** Float64 timestamps (shared clock, milliseconds) start at this word (8-byte aligned). */
   TIMES: 16,
 } as const;

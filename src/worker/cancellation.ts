@@ -1,7 +1,8 @@
 /**
  * How task code learns that its caller aborted it, or that it ran past its timeout: the main
- * thread raises CANCEL_REQUESTED in the FLAGS word of the task's slot. `isCancelled()` reads it
- * (for every task on this thread's stack: a join half run inline belongs to its caller's call).
+ * thread raises CANCEL_REQUESTED in the FLAGS word of the call's slot, which every task forked for
+ * that call names as its ROOT, wherever it runs. `isCancelled()` reads it (for every task on this
+ * thread's stack: a join half run inline belongs to its caller's call).
  * `signal()` gives the running task an AbortSignal that this worker aborts when it sees the flag,
  * which an asynchronous task (one whose awaits let this thread's event loop run) can hand to
  * fetch, timers or streams. The executor also watches every asynchronous task in flight, to let go
@@ -87,8 +88,9 @@ export class Cancellation {
     this.poller = undefined;
   }
 
-  /** Whether the caller of the task of `slot` gave up on it. */
+  /** Whether the caller of the task of `slot` gave up on it: the flag of its root call (ROOT). */
   requested(slot: number): boolean {
-    return (Atomics.load(this.words, this.slots.word(slot, SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0;
+    const root = this.words[this.slots.word(slot, SlotField.ROOT)];
+    return (Atomics.load(this.words, this.slots.word(root, SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0;
   }
 }

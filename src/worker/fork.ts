@@ -268,6 +268,8 @@ export class ForkJoin {
     words[slots.word(slot, SlotField.FLAGS)] = flags;
     words[slots.word(slot, SlotField.SCOPE)] = scope;
     words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = visibleScope;
+    const forker = this.parts.executor.currentSlot;
+    words[slots.word(slot, SlotField.ROOT)] = forker < 0 ? slot : words[slots.word(forker, SlotField.ROOT)];
   }
 
   /** Makes a slot whose task is written QUEUED; returns its queue entry. */

@@ -45,6 +45,9 @@ export const MAX_DEPTH = 1000;
 const PATH_EDGE = 8;
 /** Characters of a property name shown in an error message. */
 const KEY_CHARS = 40;
+/** The path segment of what a toJSON() returned. */
+const TO_JSON = Symbol('toJSON()');
+type PathKey = string | number | typeof TO_JSON;
 
 /** The copy made by the last inspection that reported MARKED. */
 let markedCopy: unknown;
@@ -285,7 +288,7 @@ class Walker {
   /** Objects on the path from the root to the current value, to detect cycles. */
   private readonly ancestors: object[] = [];
   /** Property keys on that path, for the error message. */
-  private readonly keys: (string | number)[] = [];
+  private readonly keys: PathKey[] = [];
 
   constructor(
     private readonly root: string,
@@ -331,7 +334,7 @@ class Walker {
     return value;
   }
 
-  private visitObject(value: object): object {
+  private visitObject(value: object): unknown {
     if (this.ancestors.length + this.level >= MAX_DEPTH) {
       throw new EncodeError(this.path(), `nested more than ${MAX_DEPTH} levels deep, the limit for values sent between threads`);
     }
@@ -351,14 +354,36 @@ class Walker {
       throw new EncodeError(this.path(), 'circular structures cannot be sent between threads');
     }
     this.ancestors.push(value);
-    let result: object;
+    let result: unknown;
     if (kind === ARRAY) result = this.visitArray(value as unknown[]);
     else if (kind === MAP) result = this.visitMap(value as Map<unknown, unknown>);
     else if (kind === SET) result = this.visitSet(value as Set<unknown>);
     else if (kind === ERROR) result = this.visitError(value as Error);
-    else result = this.visitProperties(value);
+    else result = this.visitJsonOf(value) ?? this.visitProperties(value);
     this.ancestors.pop();
     return result;
+  }
+
+  /**
+   * msgpackr writes what a class instance's toJSON returns instead of its properties: that value,
+   * visited in its place (so that it is checked and carried faithfully like any other), or
+   * undefined when msgpackr writes the properties. toJSON runs once, here: msgpackr is given its
+   * result.
+   */
+  private visitJsonOf(value: object): unknown {
+    const prototype = Object.getPrototypeOf(value) as object | null;
+    if (prototype === Object.prototype || prototype === null) return undefined;
+    const toJSON = this.read(value, 'toJSON');
+    if (typeof toJSON !== 'function') return undefined;
+    let json: unknown;
+    try {
+      json = (toJSON as () => unknown).call(value);
+    } catch (error) {
+      throw new EncodeError(this.path(), `its toJSON() threw ${describe(error)}`, error);
+    }
+    if (json === value) return undefined;
+    this.flags |= MARKED;
+    return this.child(TO_JSON, json);
   }
 
   private visitArray(value: unknown[]): object {
@@ -437,8 +462,7 @@ class Walker {
       changed ||= !Object.is(out, item);
       values.push(out);
     }
-    // msgpackr writes what a class's toJSON returns instead of the properties: leave such objects be.
-    if (!changed || typeof this.read(value, 'toJSON') === 'function') return value;
+    if (!changed) return value;
     // No prototype: a key named "__proto__" stays an own property.
     const copy = Object.create(null) as Record<string, unknown>;
     for (let i = 0; i < keys.length; i++) copy[keys[i]] = values[i];
@@ -466,7 +490,7 @@ class Walker {
     return copy;
   }
 
-  private child(key: string | number, value: unknown): unknown {
+  private child(key: PathKey, value: unknown): unknown {
     this.keys.push(key);
     const out = this.visit(value);
     this.keys.pop();
@@ -523,7 +547,8 @@ class Walker {
   }
 }
 
-function segment(key: string | number): string {
+function segment(key: PathKey): string {
+  if (key === TO_JSON) return '.toJSON()';
   if (typeof key === 'number') return `[${key}]`;
   if (key.length > KEY_CHARS) return `[${JSON.stringify(key.slice(0, KEY_CHARS))}…]`;
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;

@@ -158,10 +158,18 @@ const ROWS: Row[] = [
   },
   {
     value: 'class instances',
-    back: 'plain objects with their own enumerable properties (the prototype stays behind); with a `toJSON` method, what it returns',
+    back: 'plain objects with their own enumerable properties (the prototype stays behind); with a `toJSON` method, what it returns, carried like any other value (a `Map` in it stays a `Map`, a function in it is refused at `….toJSON().key`, a `toJSON` that throws gives `EncodeError` with its error as `cause`)',
     examples: [
       { kind: 'classInstance', check: (out) => expect(out).toStrictEqual({ x: 3, y: 4 }) },
       { kind: 'classWithToJSON', check: (out) => expect(out).toBe('21 °C') },
+      {
+        kind: 'toJSONWithMap',
+        check: (out) => {
+          const values = (out as { reading: { values: Map<string, number> } }).reading.values;
+          expect(values).toBeInstanceOf(Map);
+          expect(Object.is(values.get('zero'), -0)).toBe(true);
+        },
+      },
     ],
   },
   {

@@ -60,6 +60,14 @@ describe.each(WAYS)('through %s', (way) => {
       expect([...Array.from(out)].map((x) => (Object.is(x, -0) ? '-0' : x))).toEqual([1.5, '-0', 65504]);
     });
 
+    it("what a class's toJSON returns crosses faithfully: a Map, -0, a boxed number", async () => {
+      const out = (await through('toJSONWithMap')) as { reading: { values: Map<string, number>; boxed: number } };
+      expect(out.reading.values).toBeInstanceOf(Map);
+      expect(isNegativeZero(out.reading.values.get('zero'))).toBe(true);
+      expect(out.reading.boxed).toBeInstanceOf(Number);
+      expect(out.reading.boxed.valueOf()).toBe(7);
+    });
+
     it('an object of 70,000 keys comes back whole', async () => {
       const out = (await through('manyKeys')) as Record<string, number>;
       expect(Object.keys(out).length).toBe(70_000);
@@ -80,6 +88,8 @@ describe.each(WAYS)('through %s', (way) => {
     ['asyncGenerator', '.numbers'],
     ['iterator', '.entries'],
     ['boxedSymbol', '.tag'],
+    ['toJSONWithFunction', '.handle.toJSON().close'],
+    ['toJSONThrows', '.broken'],
   ])('a %s', (kind, suffix) => {
     it('is refused as an argument before it is queued, naming the path', async () => {
       const call = sent(way, sample(kind));
@@ -94,7 +104,8 @@ describe.each(WAYS)('through %s', (way) => {
       // The worker reduces an encoding failure to name, message, stack and code; the message
       // starts with the path.
       expect(cause).toMatchObject({ code: 'VISCOSE_UNENCODABLE', name: 'EncodeError' });
-      expect((cause as Error).message).toMatch(new RegExp(`^result(\\[\\d+\\])?\\${suffix} cannot be sent`));
+      const escaped = suffix.replace(/[.()[\]]/g, '\\$&');
+      expect((cause as Error).message).toMatch(new RegExp(`^result(\\[\\d+\\])?${escaped} cannot be sent`));
     });
   });
 });

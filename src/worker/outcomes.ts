@@ -17,11 +17,13 @@ const MAX_CAUSES = 4;
  */
 export function plainError(error: unknown, depth = 0): Error {
   if (!(error instanceof Error)) return new Error(safeString(error));
-  const plain = new Error(String(error.message)) as Error & { code?: string };
+  const plain = new Error(String(error.message)) as Error & { code?: string; path?: string };
   plain.name = String(error.name);
   plain.stack = String(error.stack);
-  const code = (error as { code?: unknown }).code;
+  const { code, path } = error as { code?: unknown; path?: unknown };
   if (typeof code === 'string') plain.code = code;
+  // An EncodeError's path: where in the value it failed.
+  if (typeof path === 'string') plain.path = path;
   if (depth < MAX_CAUSES && Object.hasOwn(error, 'cause')) plain.cause = plainError(error.cause, depth + 1);
   return plain;
 }

@@ -101,11 +101,12 @@ describe.each(WAYS)('through %s', (way) => {
       const call = returned(way, kind);
       await expect(call).rejects.toBeInstanceOf(TaskError);
       const cause = await call.catch((error: TaskError) => error.cause);
-      // The worker reduces an encoding failure to name, message, stack and code; the message
+      // The worker reduces an encoding failure to name, message, stack, code and path; the message
       // starts with the path.
       expect(cause).toMatchObject({ code: 'VISCOSE_UNENCODABLE', name: 'EncodeError' });
       const escaped = suffix.replace(/[.()[\]]/g, '\\$&');
       expect((cause as Error).message).toMatch(new RegExp(`^result(\\[\\d+\\])?${escaped} cannot be sent`));
+      expect((cause as { path: string }).path).toMatch(new RegExp(`^result(\\[\\d+\\])?${escaped}$`));
     });
   });
 });

@@ -6,8 +6,13 @@
  * Ids are handed out by the main thread, the first time a buffer is encoded there, and never
  * reused. Each pool posts a buffer to its workers' buffer ports before it queues a payload that
  * refers to it (pool/shared-announcer.ts); a worker that meets an id it does not know yet reads its
- * port until the announcement is there (worker/buffer-inbox.ts). A buffer created inside a worker
- * has no id and cannot travel.
+ * port until the announcement is there (worker/buffer-inbox.ts).
+ *
+ * A buffer created inside a worker has no such id. In the result of a main-thread call it travels
+ * by the worker's origin and a serial, posted on the same port before the result is published
+ * (`createdHereMayTravel`, `sendCreatedHere`, `bufferFrom`); the main thread forgets it once it
+ * decoded the result, and from then on it is a buffer of the main thread's like any other. A worker
+ * cannot pass one it created to another task: no other worker could find it.
  *
  * Lifetime (ARCHITECTURE.md, "Shared buffers by reference"): the main thread's registry holds a
  * buffer strongly while calls in flight name it (`holdReferenced` / `unhold`), then keeps it among

@@ -138,6 +138,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       return new ThreadPool<M>(resolved, plane, hosts, report);
     } catch (error) {
       await Promise.allSettled(hosts.map((host) => host.terminate()));
+      for (const host of hosts) host.closeBufferPort();
       plane.dispose();
       if (error instanceof ThreadPoolError || error instanceof StartTimeoutError || error instanceof InvalidOptionError) throw error;
       throw new ThreadPoolError(`the pool could not start: ${errorMessage(error)}`, { cause: error });

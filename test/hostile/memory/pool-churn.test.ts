@@ -11,6 +11,7 @@ import { retainedHeap } from '../../support/gc.js';
 import { runtime } from '../../support/runtime.js';
 
 const module = new URL('../../fixtures/tasks.mjs', import.meta.url);
+const noFunctions = new URL('../../fixtures/no-functions.mjs', import.meta.url);
 const KiB = 1024;
 /** Pools before the first sample: modules load and code warms up, which is not per-pool memory. */
 const WARM_UP = 20;
@@ -18,11 +19,13 @@ const CHURNED = 60;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Each round also starts a pool whose create() fails (its module exports no function). */
 async function churn(pools: number): Promise<void> {
   for (let i = 0; i < pools; i++) {
     const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
     expect(await pool.run('add', i, 1)).toBe(i + 1);
     await pool.close();
+    await expect(ThreadPool.create({ module: noFunctions, threads: 2 })).rejects.toThrow(/exports no function/);
   }
 }
 
@@ -50,7 +53,7 @@ async function settledSample(): Promise<Sample> {
   return { heapUsed, arrayBuffers: process.memoryUsage().arrayBuffers, resources, processListeners };
 }
 
-describe(`${CHURNED} pools created and closed in turn`, () => {
+describe(`${CHURNED} pools created and closed in turn, and as many that fail to start`, () => {
   let before: Sample;
   let after: Sample;
 

@@ -1,7 +1,8 @@
-// Shared buffers have a lifetime: a worker forgets a buffer once the main thread no longer holds it
-// and no call in flight names it, or when `pool.release` says so; a replacement worker starts with
-// the live ones only (ARCHITECTURE.md). Before, every buffer ever sent stayed on every worker and
-// on the main thread for good.
+// Shared buffers have a lifetime: a worker keeps a buffer while calls in flight name it, then among
+// the 64 most recently used, or until `pool.release` says otherwise; a replacement worker starts
+// with the buffers its pool knows (ARCHITECTURE.md). Before, every buffer ever sent stayed on every
+// worker and on the main thread for good, and a fresh buffer cost a control-plane round trip.
+// Buffers created inside a worker travel back to the main thread in a result.
 import { describe, expect, it } from 'vitest';
 import { ThreadPool } from 'viscose';
 import type * as Tasks from '../../fixtures/shared-buffer-tasks.mjs';

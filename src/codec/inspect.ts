@@ -371,7 +371,12 @@ class Walker {
    * result.
    */
   private visitJsonOf(value: object): unknown {
-    const prototype = Object.getPrototypeOf(value) as object | null;
+    let prototype: object | null;
+    try {
+      prototype = Object.getPrototypeOf(value) as object | null;
+    } catch (error) {
+      throw this.unreadable(error);
+    }
     if (prototype === Object.prototype || prototype === null) return undefined;
     const toJSON = this.read(value, 'toJSON');
     if (typeof toJSON !== 'function') return undefined;

@@ -38,7 +38,8 @@ interface Entry {
    * full collection, which a small heap rarely runs.
    */
   buffer: SharedArrayBuffer | undefined;
-  bytes: number;
+  /** Its size when it got an id: what idle accounting adds and takes away (a growable one grows). */
+  readonly bytes: number;
   calls: number;
 }
 

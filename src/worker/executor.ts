@@ -228,7 +228,7 @@ export class Executor {
       // Posted before the slot is published, so the main thread finds them when it decodes it.
       sharedBuffers.sendCreatedHere();
     } catch (encodeError) {
-      sharedBuffers.createdHereMayTravel = false;
+      // A plain error of strings: no buffer in it, whatever the flag says.
       this.storeUnencodable(slot, state, outcome, encodeError);
       state = SlotState.FAILED;
     } finally {

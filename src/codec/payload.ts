@@ -255,7 +255,11 @@ export class PayloadCodec {
   private unpackFrom(source: Uint8Array, offset: number, length: number, kind: number): unknown {
     const scratch = this.scratchFor(length);
     scratch.set(source.subarray(offset, offset + length));
-    return unpack(scratch, length, kind);
+    try {
+      return unpack(scratch, length, kind);
+    } finally {
+      sharedBuffers.passed.finishDecoding();
+    }
   }
 
   private scratchFor(length: number): Buffer {

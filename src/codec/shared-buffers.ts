@@ -8,11 +8,9 @@
  * refers to it (pool/shared-announcer.ts); a worker that meets an id it does not know yet reads its
  * port until the announcement is there (worker/buffer-inbox.ts).
  *
- * A buffer created inside a worker has no such id. In the result of a main-thread call it travels
- * by the worker's origin and a serial, posted on the same port before the result is published
- * (`createdHereMayTravel`, `sendCreatedHere`, `bufferFrom`); the main thread forgets it once it
- * decoded the result, and from then on it is a buffer of the main thread's like any other. A worker
- * cannot pass one it created to another task: no other worker could find it.
+ * A worker passes any other buffer by itself, under its own origin and a serial
+ * (passed-buffers.ts): one it created, one another worker passed it, one whose id the main thread
+ * already released.
  *
  * Lifetime (ARCHITECTURE.md, "Shared buffers by reference"): the main thread's registry holds a
  * buffer strongly while calls in flight name it (`holdReferenced` / `unhold`), then keeps it among
@@ -22,7 +20,7 @@
  * reference is involved: V8 keeps weakly referenced objects alive until a full collection, which
  * a small heap with much shared memory hanging off it rarely runs.
  */
-import { EncodeError } from '../errors.js';
+import { PassedBuffers } from './passed-buffers.js';
 
 /** Idle buffers the main thread keeps known to the workers: at most this many, */
 const IDLE_BUFFERS = 64;
@@ -59,23 +57,12 @@ export class SharedBufferRegistry {
   /** Worker: takes the next announcement or release off its port; false when there is none. */
   private receiveNext: (() => boolean) | undefined;
   /**
-   * Worker: whether the value being encoded goes to the main thread (a main-thread call's result),
-   * so that buffers created on this thread may travel in it.
+   * Worker: the ids the running task decoded (see `idFor`), created on the first; undefined for a
+   * task that decoded none.
    */
-  createdHereMayTravel = false;
-  /** Worker: its buffers the last encode referenced, by serial, to post once the payload is stored. */
-  private readonly createdHere = new Map<SharedArrayBuffer, number>();
-  private nextSerial = 0;
-  /** Worker: the number the main thread knows this worker's buffer port by. */
-  origin = 0;
-  private postCreatedHere: ((entries: [number, SharedArrayBuffer][]) => void) | undefined;
-
-  /** Main thread: buffers created on workers, by the worker's origin and serial, until decoded. */
-  private readonly arrived = new Map<number, Map<number, SharedArrayBuffer>>();
-  /** Main thread: reads the next message off a worker's buffer port, by origin. */
-  private readonly origins = new Map<number, () => boolean>();
-  /** Main thread: arrivals decoded in this run of microtasks, forgotten after it. */
-  private decodedArrivals: [number, number][] = [];
+  private taskIds: Set<number> | undefined;
+  /** Buffers passed by a worker's origin and serial, both ways. */
+  readonly passed = new PassedBuffers();
 
   /** Ids referenced by the value being encoded (reset by `startEncoding`). */
   private readonly referenced: number[] = [];
@@ -84,10 +71,8 @@ export class SharedBufferRegistry {
    * Called by a worker at start-up: it uses the ids its pool announces and assigns none;
    * `receiveNext` reads one announcement off its port, for an id not heard of yet.
    */
-  useAnnouncedIdsOnly(origin: number, receiveNext: () => boolean, postCreatedHere: (entries: [number, SharedArrayBuffer][]) => void): void {
-    this.origin = origin;
+  useAnnouncedIdsOnly(receiveNext: () => boolean): void {
     this.receiveNext = receiveNext;
-    this.postCreatedHere = postCreatedHere;
   }
 
   /** Called before each encode: forgets which ids the previous one referenced. */
@@ -95,19 +80,7 @@ export class SharedBufferRegistry {
     // Setting an array's length is a runtime call even when it changes nothing; most encodes
     // reference no buffer.
     if (this.referenced.length !== 0) this.referenced.length = 0;
-    if (this.createdHere.size !== 0) this.createdHere.clear();
-  }
-
-  /**
-   * Worker, once the payload of the last encode is stored: posts the buffers created on this thread
-   * that it refers to, to the main thread, before anyone can decode it.
-   */
-  sendCreatedHere(): void {
-    if (this.createdHere.size === 0) return;
-    const entries: [number, SharedArrayBuffer][] = [];
-    for (const [buffer, serial] of this.createdHere) entries.push([serial, buffer]);
-    this.createdHere.clear();
-    this.postCreatedHere!(entries);
+    this.passed.startEncoding();
   }
 
   /** Ids the last encode referenced (possibly with repeats). */
@@ -116,74 +89,56 @@ export class SharedBufferRegistry {
   }
 
   /**
-   * The id a buffer travels by: a main-thread id (≥ 1), or — a buffer created on this worker, in a
-   * value going to the main thread — minus one minus its serial on this worker.
+   * The id a buffer travels by: a main-thread id (≥ 1), or — a buffer a worker passes by itself —
+   * minus one minus its serial there (passed-buffers.ts).
    */
   idFor(buffer: SharedArrayBuffer): number {
-    const id = this.receiveNext === undefined ? this.ownId(buffer) : this.announcedIds.get(buffer);
-    if (id !== undefined) {
-      this.referenced.push(id);
-      return id;
-    }
-    if (!this.createdHereMayTravel) {
-      throw new EncodeError(
-        'a SharedArrayBuffer',
-        'it was created inside a worker, or its main thread released it: a worker can return the buffers it creates to the main thread, which can then pass them to any task, but cannot pass them to another task itself',
-      );
-    }
-    let serial = this.createdHere.get(buffer);
-    if (serial === undefined) {
-      serial = this.nextSerial;
-      this.nextSerial = (this.nextSerial + 1) >>> 0;
-      this.createdHere.set(buffer, serial);
-    }
-    return -1 - serial;
-  }
-
-  /** Main thread: worker `origin` reads its buffer port with `receiveNext` (see `bufferFrom`). */
-  addOrigin(origin: number, receiveNext: () => boolean): void {
-    this.origins.set(origin, receiveNext);
-    this.arrived.set(origin, new Map());
-  }
-
-  /** Main thread: worker `origin` is gone and its results were decoded; what it sent is dropped. */
-  removeOrigin(origin: number): void {
-    this.origins.delete(origin);
-    this.arrived.delete(origin);
-  }
-
-  /** Main thread: a buffer worker `origin` created, posted with its serial. */
-  arrive(origin: number, serial: number, buffer: SharedArrayBuffer): void {
-    this.arrived.get(origin)?.set(serial, buffer);
+    const id = this.receiveNext === undefined ? this.ownId(buffer) : this.workerId(buffer);
+    if (id === undefined) return -1 - this.passed.serialFor(buffer);
+    this.referenced.push(id);
+    return id;
   }
 
   /**
-   * Main thread: the buffer worker `origin` created with `serial`, from a result being decoded.
-   * The worker posted it before it published the result; it is forgotten once the decode is over
-   * (every result is decoded once, and a result naming it twice is decoded in one go).
+   * Worker: a main-thread id the running task may use. The main thread holds the ids a call names
+   * until the call is over, so the ids decoded by a task of that call (its arguments, its halves'
+   * results, its pipeline) are valid for anything it sends. Another id it knows may be released by
+   * the main thread at any moment (a buffer kept in module state since an earlier call): such a
+   * buffer is passed by this worker instead.
    */
-  bufferFrom(origin: number, serial: number): SharedArrayBuffer {
-    const arrived = this.arrived.get(origin);
-    let buffer = arrived?.get(serial);
-    const receiveNext = this.origins.get(origin);
-    while (buffer === undefined && receiveNext?.() === true) buffer = arrived!.get(serial);
-    if (buffer === undefined) throw new Error(`a shared buffer a worker created (serial ${serial}) never arrived`);
-    if (this.decodedArrivals.push([origin, serial]) === 1) queueMicrotask(this.forgetDecodedArrivals);
-    return buffer;
+  private workerId(buffer: SharedArrayBuffer): number | undefined {
+    const id = this.announcedIds.get(buffer);
+    return id !== undefined && this.taskIds?.has(id) === true ? id : undefined;
   }
 
-  private readonly forgetDecodedArrivals = (): void => {
-    for (const [origin, serial] of this.decodedArrivals) this.arrived.get(origin)?.delete(serial);
-    this.decodedArrivals = [];
-  };
+  /**
+   * Worker: a task starts (it has decoded no id yet) or an asynchronous one resumes to store its
+   * outcome (with the `ids` it had decoded, from `runningTaskIds`). Returns what `endTask` restores.
+   */
+  beginTask(ids?: Set<number>): Set<number> | undefined {
+    const outer = this.taskIds;
+    this.taskIds = ids;
+    return outer;
+  }
+
+  /** Worker: the ids the running task decoded so far. */
+  get runningTaskIds(): Set<number> | undefined {
+    return this.taskIds;
+  }
+
+  /** Worker: the task that `beginTask` began is over for now. */
+  endTask(outer: Set<number> | undefined): void {
+    this.taskIds = outer;
+  }
 
   bufferFor(id: number): SharedArrayBuffer {
     let buffer = this.receiveNext === undefined ? this.live(id) : this.announced.get(id);
     // Announced before the payload was queued: if it is not here yet, it waits on the port.
     while (buffer === undefined && this.receiveNext?.() === true) buffer = this.announced.get(id);
     if (buffer === undefined) {
-      throw new Error(`a shared buffer (id ${id}) was released: a worker kept it after its main thread dropped it`);
+      throw new Error(`a shared buffer (id ${id}) was released by the main thread while a payload named it`);
     }
+    if (this.receiveNext !== undefined) (this.taskIds ??= new Set()).add(id);
     return buffer;
   }
 
@@ -205,7 +160,7 @@ export class SharedBufferRegistry {
 
   /** How many buffers this thread can decode right now (for tests and statistics). */
   get size(): number {
-    return this.receiveNext === undefined ? this.entries.size : this.announced.size;
+    return (this.receiveNext === undefined ? this.entries.size : this.announced.size) + this.passed.size;
   }
 
   /** Main thread: a buffer by id while it has one. */

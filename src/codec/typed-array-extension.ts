@@ -7,8 +7,8 @@
  *   COPY:           the view's bytes follow;
  *   SHARED:         buffer id (uint32) given by the main thread, then byte offset and length in
  *                   elements (float64: exact for any safe integer, as buffers may pass 4 GiB);
- *   WORKER_CREATED: a buffer created on a worker, in a result for the main thread: the worker's
- *                   origin (uint32) and the buffer's serial there (uint32), then offset and length.
+ *   PASSED:         a buffer a worker passes by itself (passed-buffers.ts): the worker's origin
+ *                   (uint32) and the buffer's serial there (uint32), then offset and length.
  */
 import { addExtension } from 'msgpackr';
 import { sharedBuffers } from './shared-buffers.js';
@@ -17,7 +17,7 @@ import { sharedBuffers } from './shared-buffers.js';
 const TYPED_ARRAY_EXTENSION = 0x56;
 const COPY = 0;
 const SHARED = 1;
-const WORKER_CREATED = 2;
+const PASSED = 2;
 
 type View = ArrayBufferView;
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => View;
@@ -57,13 +57,13 @@ function packView(view: View): Buffer {
   const type = typeIndex(view);
   if (view.buffer instanceof SharedArrayBuffer) {
     const id = sharedBuffers.idFor(view.buffer);
-    const created = id < 0;
-    const data = Buffer.allocUnsafe(created ? 26 : 22);
-    data[0] = created ? WORKER_CREATED : SHARED;
+    const passed = id < 0;
+    const data = Buffer.allocUnsafe(passed ? 26 : 22);
+    data[0] = passed ? PASSED : SHARED;
     data[1] = type;
     let at = 2;
-    if (created) {
-      data.writeUInt32LE(sharedBuffers.origin, at);
+    if (passed) {
+      data.writeUInt32LE(sharedBuffers.passed.origin, at);
       at = data.writeUInt32LE(-1 - id, at + 4);
     } else {
       at = data.writeUInt32LE(id, at);
@@ -83,9 +83,9 @@ function unpackView(data: Uint8Array): View {
   const Type = VIEW_TYPES[data[1]];
   if (data[0] !== COPY) {
     const fields = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const created = data[0] === WORKER_CREATED;
-    const buffer = created ? sharedBuffers.bufferFrom(fields.readUInt32LE(2), fields.readUInt32LE(6)) : sharedBuffers.bufferFor(fields.readUInt32LE(2));
-    const at = created ? 10 : 6;
+    const passed = data[0] === PASSED;
+    const buffer = passed ? sharedBuffers.passed.bufferFrom(fields.readUInt32LE(2), fields.readUInt32LE(6)) : sharedBuffers.bufferFor(fields.readUInt32LE(2));
+    const at = passed ? 10 : 6;
     const byteOffset = fields.readDoubleLE(at);
     const length = fields.readDoubleLE(at + 8);
     return Type === (Buffer as unknown) ? Buffer.from(buffer, byteOffset, length) : new Type(buffer, byteOffset, length);

@@ -36,16 +36,35 @@ export interface WorkerConfig {
   sharedBuffers: [number, SharedArrayBuffer][];
   /** The port later announcements and releases of shared buffers arrive on (BufferMessage). */
   bufferPort: MessagePort;
-  /** The number the main thread knows this worker's buffer port by, unique in its process. */
+  /** What this worker passes buffers by, unique in its process (codec/passed-buffers.ts). */
   bufferOrigin: number;
+  /** A port to each worker started before this one, for the buffers they pass each other. */
+  peers: PeerPort[];
+}
+
+/** One end of a channel between two workers, held by one of them: its peer's origin and index. */
+export interface PeerPort {
+  origin: number;
+  index: number;
+  port: MessagePort;
 }
 
 /**
- * What travels on a worker's buffer port, read synchronously on both sides, never by event. From
- * the main thread: shared buffers to know by id, or ids to forget (worker/buffer-inbox.ts). From the
- * worker: buffers it created, by serial, that a result names (pool/worker-host.ts).
+ * What the main thread posts on a worker's buffer port, read synchronously, never by event
+ * (worker/buffer-inbox.ts): shared buffers to know by id, ids to forget, a port to a worker
+ * started later, or the origin of a worker that exited.
  */
-export type BufferMessage = { share: [number, SharedArrayBuffer][] } | { forget: number[] };
+export type BufferMessage =
+  | { share: [number, SharedArrayBuffer][] }
+  | { forget: number[] }
+  | { peer: PeerPort }
+  | { gone: number };
+
+/**
+ * What a worker posts to a thread that will decode a payload naming buffers it passes by itself
+ * (codec/passed-buffers.ts): the buffers by serial, or serials lent earlier to drop.
+ */
+export type PassMessage = { pass: [number, SharedArrayBuffer][]; once: boolean } | { drop: number[] };
 
 export interface StartReport {
   /** Names of the function exports of the task module, sorted; a task's id is its position. */

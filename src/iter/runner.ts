@@ -5,6 +5,8 @@
  * decodes a description once and keeps the last few, so stealing a piece costs a lookup, not a
  * decode.
  */
+import { Destination } from '../codec/passed-buffers.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { channel } from 'node:diagnostics_channel';
 import type { BlockRef, PayloadCodec } from '../codec/payload.js';
 import type { TaskFunction } from '../worker/executor.js';
@@ -130,7 +132,11 @@ export class ParIterRunner {
   /** Runs a whole pipeline from task code on this worker, and returns its result. */
   run(pipeline: Pipeline): unknown {
     const { codec, self, threads } = this.parts;
-    const ref = codec.storeBlock(pipeline, 'parIter');
+    const passed = sharedBuffers.passed;
+    // Any worker may decode the pipeline, while it runs: the buffers it names are lent until then.
+    const ref = passed.encodingFor(Destination.EVERY_WORKER, () => codec.storeBlock(pipeline, 'parIter'));
+    const lent = passed.send(Destination.EVERY_WORKER);
+    if (lent !== undefined) passed.hold(lent);
     const id = pipelineId(++this.sequence, self);
     try {
       const prepared = this.remember(id, pipeline);
@@ -141,6 +147,7 @@ export class ParIterRunner {
     } finally {
       this.cache.delete(id);
       codec.releaseBlock(ref);
+      if (lent !== undefined) passed.unhold(lent);
     }
   }
 

@@ -2,9 +2,10 @@
  * The main thread's half of the data plane: the shared buffer and arenas, the views and queues over
  * them, the dispatcher and the completion watcher; and spawning and starting workers over them.
  */
+import { MessageChannel } from 'node:worker_threads';
 import { transfer } from 'comlink';
 import { PayloadCodec } from '../codec/payload.js';
-import type { StartReport, WorkerConfig } from '../control/protocol.js';
+import type { PeerPort, StartReport, WorkerConfig } from '../control/protocol.js';
 import { StartTimeoutError, type WorkerCrashedError } from '../errors.js';
 import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../shm/arena.js';
 import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
@@ -118,7 +119,6 @@ export class DataPlane {
     // its loop has not started.
     Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.CONTROL_POSTED), 0);
     Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.LOOP_STARTED), 0);
-    Atomics.store(this.views.words, workerWord(this.layout, index, WorkerBlock.BUFFER_MESSAGES), 0);
     return new WorkerHost({
       entry: WORKER_ENTRY,
       index,
@@ -128,15 +128,21 @@ export class DataPlane {
       env: options.env,
       keepAlive: this.keepAlive,
       nudge: (worker, posted) => this.nudge(worker, posted),
-      buffersPosted: (worker, posted, wake) => {
-        Atomics.store(this.views.words, workerWord(this.layout, worker, WorkerBlock.BUFFER_MESSAGES), posted);
+      bufferPosted: (worker, wake) => {
+        Atomics.add(this.views.words, workerWord(this.layout, worker, WorkerBlock.BUFFER_MESSAGES), 1);
         if (wake) this.sleep.wake(worker);
       },
     });
   }
 
-  start(host: WorkerHost, sharedBuffers: [number, SharedArrayBuffer][]): Promise<StartReport> {
+  /**
+   * Starts `host`'s worker, which knows `sharedBuffers` from the start and gets a port to each of
+   * `others` that reads buffers (they get the other end on their buffer port).
+   */
+  start(host: WorkerHost, sharedBuffers: [number, SharedArrayBuffer][], others: readonly WorkerHost[]): Promise<StartReport> {
     const { options } = this;
+    const bufferPort = host.openBufferPort();
+    const peers = introduce(host, others);
     const config: WorkerConfig = {
       index: host.index,
       name: host.name,
@@ -154,10 +160,11 @@ export class DataPlane {
       asyncTasksPerWorker: options.asyncTasksPerWorker,
       maxNestedWaits: options.maxNestedWaits,
       sharedBuffers,
-      bufferPort: host.openBufferPort(),
+      bufferPort,
       bufferOrigin: host.bufferOrigin,
+      peers,
     };
-    const started = host.call((control) => control.init(transfer(config, [config.bufferPort])));
+    const started = host.call((control) => control.init(transfer(config, [bufferPort, ...peers.map((peer) => peer.port)])));
     if (options.startTimeoutMs === Infinity) return started;
     return new Promise((resolve, reject) => {
       // The init call holds the process open meanwhile (WorkerHost.call); the timer need not.
@@ -220,4 +227,16 @@ export class DataPlane {
     this.watcher.release();
     this.keepAlive.dispose();
   }
+}
+
+/** A channel between `host` and each of `others` that reads buffers: `host`'s ends are returned. */
+function introduce(host: WorkerHost, others: readonly WorkerHost[]): PeerPort[] {
+  const peers: PeerPort[] = [];
+  for (const other of others) {
+    if (other === host || !other.readsBuffers) continue;
+    const { port1, port2 } = new MessageChannel();
+    other.postBuffers({ peer: { origin: host.bufferOrigin, index: host.index, port: port2 } }, [port2]);
+    peers.push({ origin: other.bufferOrigin, index: other.index, port: port1 });
+  }
+  return peers;
 }

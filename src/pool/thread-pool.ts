@@ -123,7 +123,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const hosts: WorkerHost[] = [];
     try {
       for (let index = 0; index < resolved.threads; index++) hosts.push(plane.spawn(index));
-      const reports = await Promise.all(hosts.map((host) => plane.start(host, [])));
+      const reports = await Promise.all(hosts.map((host, index) => plane.start(host, [], hosts.slice(0, index))));
       const report = reports[0];
       if (report.tasks.length === 0) {
         throw new ThreadPoolError(`the task module ${resolved.moduleUrl} exports no function: there is no task to run`);
@@ -844,6 +844,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.retiredMessages.received += host.messages.received;
     const abandoned = this.plane.recoverFrom(host.index, crash);
     host.closeBufferPort();
+    // Buffers it passed can no longer be read: a task naming one fails instead of waiting for it.
+    for (const other of this.hosts) other.postBuffers({ gone: host.bufferOrigin });
     // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
     if (!this.plane.loopStarted(host.index)) {
       const reason = host.startFailure === undefined ? describeExit(exit) : errorMessage(host.startFailure);
@@ -856,7 +858,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    replacement.starting = this.plane.start(replacement, this.announcer.entries()).catch(
+    replacement.starting = this.plane.start(replacement, this.announcer.entries(), this.hosts).catch(
       (error: unknown) => {
         // Its exit comes back to recover(), which replaces it only if its loop had started.
         replacement.startFailure = error;

@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort, type ResourceLimits, type SHARE_ENV, type Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
-import type { BufferMessage, WorkerBootData, WorkerControl } from '../control/protocol.js';
+import type { BufferMessage, PassMessage, WorkerBootData, WorkerControl } from '../control/protocol.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { WorkerCrashedError } from '../errors.js';
 import { startWorker, workerExecArgv } from './exec-argv.js';
@@ -32,10 +32,10 @@ export interface HostOptions {
    */
   nudge: (index: number, posted: number) => void;
   /**
-   * Tells the worker how many messages were posted to its buffer port so far; `wake` when it must
-   * read them soon (releases), not only once it meets an id it does not know (announcements).
+   * Tells the worker that one more message was posted to its buffer port; `wake` when it must read
+   * it soon (releases, new workers), not only once it meets an id it does not know (announcements).
    */
-  buffersPosted: (index: number, posted: number, wake: boolean) => void;
+  bufferPosted: (index: number, wake: boolean) => void;
 }
 
 /** Buffer-port origins are unique in the process: every pool's workers send to one registry. */
@@ -60,7 +60,6 @@ export class WorkerHost {
   retired = false;
   /** The main thread's end of the worker's buffer port, once it is being started. */
   private bufferPort: MessagePort | undefined;
-  private buffersPosted = 0;
   /** What the worker's buffer port is known by (codec/shared-buffers.ts), once there is one. */
   bufferOrigin = 0;
   /** Settles once a replacement worker has started (or failed to). */
@@ -115,15 +114,19 @@ export class WorkerHost {
 
   /**
    * A new buffer port for the worker being started; the other end goes to it with its config. The
-   * buffers the worker creates and sends arrive on it, read when a result names one.
+   * buffers the worker passes to the main thread arrive on it, read when a result names one.
    */
   openBufferPort(): MessagePort {
     const { port1, port2 } = new MessageChannel();
     this.bufferPort = port1;
-    this.buffersPosted = 0;
     this.bufferOrigin = nextBufferOrigin++;
-    sharedBuffers.addOrigin(this.bufferOrigin, () => this.receiveCreatedBuffers(port1));
+    sharedBuffers.passed.addSource(this.bufferOrigin, { receiveNext: () => this.receivePassed(port1) });
     return port2;
+  }
+
+  /** Whether the worker has a buffer port and has not exited: it can be sent buffers and peers. */
+  get readsBuffers(): boolean {
+    return this.bufferPort !== undefined && !this.hasExited;
   }
 
   /**
@@ -132,24 +135,23 @@ export class WorkerHost {
    */
   closeBufferPort(): void {
     if (this.bufferPort === undefined) return;
-    sharedBuffers.removeOrigin(this.bufferOrigin);
+    sharedBuffers.passed.removeSource(this.bufferOrigin);
     this.bufferPort.close();
     this.bufferPort = undefined;
   }
 
-  private receiveCreatedBuffers(port: MessagePort): boolean {
+  private receivePassed(port: MessagePort): boolean {
     const received = receiveMessageOnPort(port);
     if (received === undefined) return false;
-    const message = received.message as BufferMessage;
-    if ('share' in message) for (const [serial, buffer] of message.share) sharedBuffers.arrive(this.bufferOrigin, serial, buffer);
+    sharedBuffers.passed.arrive(this.bufferOrigin, received.message as PassMessage);
     return true;
   }
 
-  /** Posts shared buffers to know, or ids to forget (codec/shared-buffers.ts), in order. */
-  postBuffers(message: BufferMessage): void {
-    if (this.bufferPort === undefined || this.hasExited) return;
-    this.bufferPort.postMessage(message);
-    this.options.buffersPosted(this.index, ++this.buffersPosted, 'forget' in message);
+  /** Posts a BufferMessage (in order); `transfer` carries a peer's port. */
+  postBuffers(message: BufferMessage, transfer: MessagePort[] = []): void {
+    if (!this.readsBuffers) return;
+    this.bufferPort!.postMessage(message, transfer);
+    this.options.bufferPosted(this.index, !('share' in message));
   }
 
   async terminate(): Promise<void> {

@@ -109,7 +109,8 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   });
   setForkJoin(forks);
   setCancellation(executor.cancellation);
-  runtime.start(executor, () => stopped.resolve());
+  // An idle worker lets go of what its finished spawns lent to the others.
+  runtime.start(executor, () => nested.returnLent(), () => stopped.resolve());
   return runtime;
 }
 
@@ -156,13 +157,19 @@ const control: WorkerControl = {
   },
 };
 
-/** Knows the buffers the pool announced so far, and reads the later ones off the buffer port. */
+/**
+ * Knows the buffers the pool announced so far and the workers started before this one, and reads
+ * the rest off the buffer ports.
+ */
 function receiveSharedBuffers(config: WorkerConfig): BufferInbox {
-  const postedWord = workerWord(config.layout, config.index, WorkerBlock.BUFFER_MESSAGES);
   const words = new Int32Array(config.shared);
-  const inbox = new BufferInbox(config.bufferPort, () => Atomics.load(words, postedWord));
+  const wordOf = (index: number): number => workerWord(config.layout, index, WorkerBlock.BUFFER_MESSAGES);
+  const inbox = new BufferInbox(config.bufferPort, words, wordOf, config.index, config.peers);
   for (const [id, buffer] of config.sharedBuffers) sharedBuffers.remember(id, buffer);
-  sharedBuffers.useAnnouncedIdsOnly(config.bufferOrigin, inbox.receiveNext, inbox.postCreatedHere);
+  sharedBuffers.useAnnouncedIdsOnly(inbox.receiveNext);
+  sharedBuffers.passed.becomeWorker(config.index, config.bufferOrigin, inbox, inbox.readMainThread);
+  // Workers started in the same turn as this one were introduced on its port already.
+  inbox.catchUp();
   return inbox;
 }
 

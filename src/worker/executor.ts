@@ -12,6 +12,7 @@
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
+import { Destination } from '../codec/passed-buffers.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import { Header, type Layout, nestedOwner } from '../shm/layout.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
@@ -73,6 +74,15 @@ export class Executor {
 
   /** Runs the task of a slot this worker claimed. */
   run(slot: number): void {
+    const outer = sharedBuffers.beginTask();
+    try {
+      this.runTask(slot);
+    } finally {
+      sharedBuffers.endTask(outer);
+    }
+  }
+
+  private runTask(slot: number): void {
     const words = this.words;
     const slots = this.slots;
     const started = sharedNow();
@@ -177,10 +187,16 @@ export class Executor {
    */
   private settleWhenDone(slot: number, outcome: PromiseLike<unknown>): void {
     let open = true;
+    const ids = sharedBuffers.runningTaskIds;
     const settle = (state: number, value: unknown): void => {
       if (!open) return;
       open = false;
-      this.finish(slot, state, value);
+      const outer = sharedBuffers.beginTask(ids);
+      try {
+        this.finish(slot, state, value);
+      } finally {
+        sharedBuffers.endTask(outer);
+      }
       this.parts.asyncSettled();
     };
     this.parts.asyncStarted();
@@ -221,18 +237,19 @@ export class Executor {
     }
     // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.
     const batch = words[slots.word(slot, SlotField.BATCH)] !== 0;
-    // A buffer this worker created can travel to the main thread only: its id is this worker's.
-    sharedBuffers.createdHereMayTravel = owner < 0;
+    // Whoever waits for the outcome reads it once: buffers passed in it go to that thread alone.
+    const reader = owner < 0 ? Destination.MAIN_THREAD : owner;
+    sharedBuffers.passed.destination = reader;
     try {
       this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
-      // Posted before the slot is published, so the main thread finds them when it decodes it.
-      sharedBuffers.sendCreatedHere();
+      // Posted before the slot is published, so the reader finds them when it decodes it.
+      sharedBuffers.passed.send(reader);
     } catch (encodeError) {
-      // A plain error of strings: no buffer in it, whatever the flag says.
+      // A plain error of strings: no buffer in it, whatever the destination says.
       this.storeUnencodable(slot, state, outcome, encodeError);
       state = SlotState.FAILED;
     } finally {
-      sharedBuffers.createdHereMayTravel = false;
+      sharedBuffers.passed.destination = Destination.NOWHERE;
     }
     this.setState(slot, state);
     if (owner < 0) this.publishToMain(slot);

@@ -11,6 +11,8 @@
  * - broadcast(task): one part per worker, posted to each mailbox; results in worker order.
  */
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
+import { Destination } from '../codec/passed-buffers.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { NotATaskError, ThreadPoolError } from '../errors.js';
 import { EMPTY, type WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
@@ -92,7 +94,7 @@ export class ForkJoin {
     let entry = -1;
     if (slot >= 0) {
       try {
-        entry = this.publish(slot, taskB, codec.encodeList(argsB, 'args'), SlotFlag.SYNC_ONLY, -1, this.visibleRecord());
+        entry = this.publish(slot, taskB, this.encodeArgs(argsB), SlotFlag.SYNC_ONLY, -1, this.visibleRecord());
       } finally {
         if (entry < 0) nested.release(slot);
       }
@@ -193,7 +195,7 @@ export class ForkJoin {
 
   broadcast(fn: TaskFunction, args: unknown[]): unknown[] {
     const task = this.taskId(fn, 'broadcast');
-    const { nested, codec, mailboxes, runtime, sleep } = this.parts;
+    const { nested, mailboxes, runtime, sleep } = this.parts;
     const workers = mailboxes.length;
     const parts: number[] = [];
     for (let i = 0; i < workers; i++) {
@@ -208,7 +210,7 @@ export class ForkJoin {
     }
     let entries: number[];
     try {
-      const payload = codec.encodeList(args, 'args');
+      const payload = this.encodeArgs(args);
       const visibleScope = this.visibleRecord();
       entries = parts.map((slot) => this.prepare(slot, task, payload, SlotFlag.SYNC_ONLY, -1, visibleScope));
     } catch (error) {
@@ -258,11 +260,21 @@ export class ForkJoin {
     return this.enqueue(slot);
   }
 
-  /** `scope`: the record the task belongs to (-1 for none); `visibleScope`: see VISIBLE_SCOPE. */
+  /** Encodes the arguments of forked work, which any worker may decode (or none). */
+  private encodeArgs(args: unknown[]): EncodedPayload {
+    return sharedBuffers.passed.encodingFor(Destination.EVERY_WORKER, () => this.parts.codec.encodeList(args, 'args'));
+  }
+
+  /**
+   * `payload` from encodeArgs; `scope`: the record the task belongs to (-1 for none);
+   * `visibleScope`: see VISIBLE_SCOPE. The buffers the payload passes are posted before anyone can
+   * find the task, and lent while the slot holds it.
+   */
   private writeTask(slot: number, task: number, payload: EncodedPayload, flags: number, scope: number, visibleScope: number): void {
-    const { slots, codec } = this.parts;
+    const { slots, codec, nested } = this.parts;
     const words = this.words;
     codec.store(slot, payload);
+    nested.lend(slot, sharedBuffers.passed.send(Destination.EVERY_WORKER));
     words[slots.word(slot, SlotField.TASK)] = task;
     words[slots.word(slot, SlotField.BATCH)] = 0;
     words[slots.word(slot, SlotField.FLAGS)] = flags;
@@ -338,7 +350,7 @@ export class ForkJoin {
 
   private spawn(record: number, fn: TaskFunction, args: unknown[]): void {
     const task = this.taskId(fn, 'spawn');
-    const { nested, codec, scopes, layout, sleep } = this.parts;
+    const { nested, scopes, layout, sleep } = this.parts;
     // Once counted into the scope a spawn must reach the deque: make sure first that it fits (only
     // this worker pushes, so the room cannot vanish).
     const slot = this.own.hasRoom() ? nested.allocate() : -1;
@@ -349,7 +361,7 @@ export class ForkJoin {
     try {
       // A worker's scope waits for its tasks synchronously; the main thread's awaits them.
       const flags = SlotFlag.DISCARD_RESULT | (nestedOwner(layout, record) >= 0 ? SlotFlag.SYNC_ONLY : 0);
-      this.writeTask(slot, task, codec.encodeList(args, 'args'), flags, record, record);
+      this.writeTask(slot, task, this.encodeArgs(args), flags, record, record);
     } catch (error) {
       nested.release(slot);
       throw error;

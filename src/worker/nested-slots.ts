@@ -14,6 +14,7 @@
  * are queued again (`requeueLost`).
  */
 import type { PayloadCodec } from '../codec/payload.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { scopeComplete } from '../shm/scope-count.js';
@@ -25,6 +26,8 @@ export class NestedSlots {
   private readonly spawned: number[] = [];
   /** Slots a dead predecessor left in use. */
   private orphans: number[] = [];
+  /** Lent buffers (codec/passed-buffers.ts) the payload of each slot names, until it is freed. */
+  private readonly lent = new Map<number, readonly number[]>();
 
   constructor(
     private readonly slots: SlotTable,
@@ -62,6 +65,22 @@ export class NestedSlots {
     return this.collectFinished() ? this.free.pop()! : -1;
   }
 
+  /** The payload stored in `slot` names these lent buffers (none when undefined). */
+  lend(slot: number, serials: readonly number[] | undefined): void {
+    if (serials === undefined) return;
+    sharedBuffers.passed.hold(serials);
+    this.lent.set(slot, serials);
+  }
+
+  /**
+   * Frees the finished spawned tasks that name lent buffers: every other worker holds those
+   * buffers until then, and this worker otherwise collects them only when its free list runs dry.
+   * For an idle worker.
+   */
+  returnLent(): void {
+    if (this.lent.size !== 0 && this.spawned.length !== 0) this.collectFinished();
+  }
+
   /** Notes that `slot` carries a spawned task, to be collected once finished. */
   handedToScope(slot: number): void {
     this.spawned.push(slot);
@@ -73,6 +92,11 @@ export class NestedSlots {
     const word = Atomics.load(this.slots.words, index);
     Atomics.store(this.slots.words, index, makeStateWord(generationOf(word) + 1, 0, SlotState.FREE));
     this.free.push(slot);
+    const lent = this.lent.get(slot);
+    if (lent !== undefined) {
+      this.lent.delete(slot);
+      sharedBuffers.passed.unhold(lent);
+    }
   }
 
   /** Frees the finished spawned tasks and orphans; returns whether it found any. */

@@ -101,6 +101,7 @@ export class WorkerRuntime {
   private readonly loopStartedWord: number;
   /** Set once the executor exists (it needs the runtime's async hooks). */
   private executor!: Executor;
+  private beforePark!: () => void;
 
   private readonly idle = new IdleState();
   /** The idle bookkeeping of each level of nested waits. */
@@ -142,8 +143,10 @@ export class WorkerRuntime {
   }
 
   /** Starts taking work; `stopped` is called once the pool is stopping and the loop has ended. */
-  start(executor: Executor, stopped: () => void): void {
+  /** `beforePark` runs each time the loop finds no work and is about to park. */
+  start(executor: Executor, beforePark: () => void, stopped: () => void): void {
     this.executor = executor;
+    this.beforePark = beforePark;
     this.onStopped = stopped;
     Atomics.store(this.words, this.loopStartedWord, 1);
     setImmediate(this.pump);
@@ -193,7 +196,8 @@ export class WorkerRuntime {
         setImmediate(this.pump);
         return;
       }
-      // Releases of shared buffers: read here, so that a busy worker lets go of them too.
+      // Releases and drops of shared buffers, and workers started since: read here, so that a busy
+      // worker lets go of buffers too, and a new one gets what this one lends.
       if (this.buffers.behind()) this.buffers.catchUp();
       if (this.asyncInFlight >= this.asyncLimit) {
         // Busy with asynchronous tasks: resumed by the settlement of one of them.
@@ -222,6 +226,7 @@ export class WorkerRuntime {
         continue;
       }
       if (this.sleep.noWorkFound(this.idle, this.index, performance.now(), this.needsAttention) === PARK) {
+        this.beforePark();
         if (this.asyncInFlight > 0 || this.controlOutstanding() || this.hasBackgroundWork()) {
           this.parkAsync();
           return;
@@ -260,6 +265,8 @@ export class WorkerRuntime {
     try {
       for (;;) {
         if (done()) return;
+        // A worker started meanwhile may be waiting for what this one lends (buffer-inbox.ts).
+        if (this.buffers.behind()) this.buffers.catchUp();
         const slot = this.findWork(stealing);
         if (slot >= 0) {
           if (searching) {

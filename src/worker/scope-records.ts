@@ -16,6 +16,8 @@
  * sees ERROR as 0 or WRITTEN — or WRITING, if the writer died half-way (scope-count.ts).
  */
 import type { PayloadCodec } from '../codec/payload.js';
+import { Destination } from '../codec/passed-buffers.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type Layout, WorkerBlock, nestedOwner, workerWord } from '../shm/layout.js';
 import { BODY_PART, NO_PART, beginChange, completeMainRecord, endChange, openCount, scopeComplete, workerFinisher } from '../shm/scope-count.js';
 import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, withState } from '../shm/slot.js';
@@ -65,8 +67,12 @@ export class ScopeRecords {
     const words = this.slots.words;
     const errorWord = this.slots.word(record, SlotField.ERROR);
     if (Atomics.compareExchange(words, errorWord, 0, ERROR_WRITING) !== 0) return;
+    // Read once, by whoever waits for the scope.
+    const owner = nestedOwner(this.layout, record);
+    const reader = owner < 0 ? Destination.MAIN_THREAD : owner;
     try {
-      this.codec.store(record, this.codec.encodeValue([task, this.self, error], 'error'));
+      sharedBuffers.passed.encodingFor(reader, () => this.codec.store(record, this.codec.encodeValue([task, this.self, error], 'error')));
+      sharedBuffers.passed.send(reader);
     } catch {
       this.codec.store(record, this.codec.encodeValue([task, this.self, plainError(error)], 'error'));
     }

@@ -2,7 +2,8 @@
 // the 64 most recently used, or until `pool.release` says otherwise; a replacement worker starts
 // with the buffers its pool knows (ARCHITECTURE.md). Before, every buffer ever sent stayed on every
 // worker and on the main thread for good, and a fresh buffer cost a control-plane round trip.
-// Buffers created inside a worker travel back to the main thread in a result.
+// Buffers created inside a worker travel back to the main thread in a result (and to other
+// workers: passed-buffers.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ThreadPool } from 'viscose';
 import type * as Tasks from '../../fixtures/shared-buffer-tasks.mjs';
@@ -169,12 +170,29 @@ describe('shared buffers created inside a worker', () => {
     }
   });
 
-  it('cannot be passed by the worker to another task: EncodeError saying what can travel', async () => {
-    const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
-    try {
-      await expect(pool.run('forkCreated')).rejects.toThrow(/created inside a worker.*return the buffers it creates to the main thread/);
-    } finally {
-      await pool.close();
-    }
-  });
+  for (const how of ['pool.release', '100 newer buffers'] as const) {
+    it(`a buffer kept in a worker's module state travels on after its main thread let go of it (${how})`, async () => {
+      const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+      try {
+        const buffer = new SharedArrayBuffer(16);
+        const view = new Int32Array(buffer);
+        view[0] = 3;
+        expect(await pool.broadcast('keep', view)).toEqual([3, 3]);
+        if (how === 'pool.release') {
+          pool.release(buffer);
+        } else {
+          for (let i = 0; i < 100; i++) expect(await pool.run('first', new Uint8Array(new SharedArrayBuffer(8)).fill(i))).toBe(i);
+        }
+        // Each worker passes it under its own origin now: to its forks, stolen or not,
+        expect(await pool.broadcast('forkKept')).toEqual([6, 6]);
+        // and to the main thread, as the same memory.
+        const kept = await pool.run('kept');
+        kept[1] = 9;
+        expect(view[1]).toBe(9);
+        expect(await pool.broadcast('forkKept')).toEqual([24, 24]);
+      } finally {
+        await pool.close();
+      }
+    });
+  }
 });

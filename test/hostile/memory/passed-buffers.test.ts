@@ -109,15 +109,17 @@ describe('passed buffers and worker replacement', () => {
     const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
     try {
       const flags = new Int32Array(new SharedArrayBuffer(32));
-      // One worker is occupied, so that the other's fork is not stolen before the restart.
-      const occupied = pool.run('occupy', flags);
+      // One worker is occupied, so that the other's fork is not stolen before the replacement.
+      const occupied = pool.run('occupyThenExit', flags);
       occupied.catch(() => {});
       while (Atomics.load(flags, 0) === 0) await pause(5);
       const busy = Atomics.load(flags, 1);
-      const lending = pool.run('lendBeforeReplacement', flags, 200);
+      const lending = pool.run('lendBeforeReplacement', flags);
       while (Atomics.load(flags, 4) === 0) await pause(5);
-      await pool.restartWorker(busy);
-      await expect(occupied).rejects.toThrow();
+      Atomics.store(flags, 2, 1);
+      await expect(occupied).rejects.toThrow(/crashed/);
+      // The lender is busy in the first half: only the replacement can take the second.
+      while (pool.statistics().workers[1 - busy].dequeDepth !== 0) await pause(5);
       Atomics.store(flags, 3, 1);
       Atomics.notify(flags, 3);
       const { self, stolen } = await lending;

@@ -126,6 +126,13 @@ export class SharedBufferRegistry {
     return this.taskIds;
   }
 
+  /** Worker: the running task may also send `ids` (decoded earlier for the same call). */
+  allowTaskIds(ids: Set<number> | undefined): void {
+    if (ids === undefined) return;
+    if (this.taskIds === undefined) this.taskIds = new Set(ids);
+    else for (const id of ids) this.taskIds.add(id);
+  }
+
   /** Worker: the task that `beginTask` began is over for now. */
   endTask(outer: Set<number> | undefined): void {
     this.taskIds = outer;

@@ -45,6 +45,8 @@ export interface PieceEvent {
 interface Prepared {
   pipeline: Pipeline;
   loop: PieceLoop;
+  /** The main-thread buffer ids its decode met: every piece of it may send them (shared-buffers.ts). */
+  ids: Set<number> | undefined;
 }
 
 /**
@@ -190,12 +192,26 @@ export class ParIterRunner {
   }
 
   private prepared(id: number, ref: BlockRef): Prepared {
-    return this.cache.get(id) ?? this.remember(id, this.parts.codec.loadBlock(ref) as Pipeline);
+    let prepared = this.cache.get(id);
+    if (prepared === undefined) {
+      const outer = sharedBuffers.beginTask();
+      let ids: Set<number> | undefined;
+      try {
+        prepared = this.remember(id, this.parts.codec.loadBlock(ref) as Pipeline);
+      } finally {
+        ids = sharedBuffers.runningTaskIds;
+        sharedBuffers.endTask(outer);
+      }
+      prepared.ids = ids;
+    }
+    // A piece of a pipeline runs while the call it belongs to holds the ids its decode met.
+    sharedBuffers.allowTaskIds(prepared.ids);
+    return prepared;
   }
 
   private remember(id: number, pipeline: Pipeline): Prepared {
     if (this.cache.size >= CACHED_PIPELINES) this.cache.delete(this.cache.keys().next().value!);
-    const prepared = { pipeline, loop: compileLoop(pipeline, this.lookup) };
+    const prepared: Prepared = { pipeline, loop: compileLoop(pipeline, this.lookup), ids: undefined };
     this.cache.set(id, prepared);
     return prepared;
   }

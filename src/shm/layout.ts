@@ -67,9 +67,9 @@ export const WorkerBlock = {
    */
   LOOP_STARTED: 4,
   /**
-   * How many messages the main thread has posted to this worker's buffer port (modulo 2^32);
-   * written by the main thread only, after each post, and reset when a thread starts in this
-   * block. The worker reads its port when the count is ahead of what it read.
+   * How many messages were posted to this worker's buffer ports (modulo 2^32): the main thread and
+   * the other workers add one after each post. The worker reads its ports when the count moved
+   * since it last read them all (worker/buffer-inbox.ts).
    */
   BUFFER_MESSAGES: 5,
   DEQUE_TOP: 1 * LINE_WORDS,

@@ -33,7 +33,7 @@ describe('a buffer created in a worker, passed to the work it forks', () => {
         expect(Array.from(result.view)).toEqual(Array.from({ length }, (_, i) => i * 2));
         // Stolen halves wrote too (every item is marked by the worker that wrote it).
         expect(workersIn(result.who).length).toBeGreaterThanOrEqual(Math.min(threads, 2));
-        expect(result.who.every((by) => by >= 1 && by <= threads)).toBe(true);
+        expect(Array.from(result.who as Int32Array).every((by) => by >= 1 && by <= threads)).toBe(true);
       } finally {
         await pool.close();
       }

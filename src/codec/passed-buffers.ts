@@ -18,7 +18,7 @@
  * A worker that forwards a buffer it received passes it under its own origin again: a reader only
  * ever needs the port of the thread that sent it the payload.
  */
-import { EncodeError } from '../errors.js';
+import { EncodeError, WorkerCrashedError } from '../errors.js';
 import type { PassMessage } from '../control/protocol.js';
 
 /** Where the value being encoded goes (worker side), or a worker's index. */
@@ -83,8 +83,8 @@ export class PassedBuffers {
   /** Everything that arrived and is not forgotten yet, by origin and serial. */
   private readonly arrivals = new Map<number, Map<number, Arrival>>();
   private readonly sources = new Map<number, PassSource>();
-  /** Origins that will send nothing more (their worker died). */
-  private readonly gone = new Set<number>();
+  /** Origins that will send nothing more, with their worker's name (it exited). */
+  private readonly gone = new Map<number, string>();
   /** Read-once arrivals the current decode read, forgotten when it is over. */
   private readonly readOnce: [number, number][] = [];
   /** Worker: reads its main-thread port, which introduces new senders. */
@@ -201,12 +201,27 @@ export class PassedBuffers {
     this.arrivals.set(origin, new Map());
   }
 
-  /** `origin` will send nothing more: what it sent is dropped, and a payload naming it fails. */
+  /** Main thread: `origin` exited and every result it published was decoded; what it sent goes. */
   removeSource(origin: number): void {
     this.sources.delete(origin);
     this.arrivals.delete(origin);
-    // Origins are never reused, so this only grows by the workers that exit: a number each.
-    this.gone.add(origin);
+  }
+
+  /**
+   * Worker: the worker `name` behind `origin` exited, and whatever it posted was read. What it
+   * passed to be read once stays until read: the results it published are still collected. What it
+   * lent goes: only its own forked work names that, which its caller no longer waits for; a payload
+   * naming it fails as a crash of that worker.
+   */
+  senderExited(origin: number, name: string): void {
+    this.sources.delete(origin);
+    const arrivals = this.arrivals.get(origin);
+    if (arrivals !== undefined) {
+      for (const [serial, arrival] of arrivals) if (!arrival.once) arrivals.delete(serial);
+      if (arrivals.size === 0) this.arrivals.delete(origin);
+    }
+    // Origins are never reused, so this only grows by the workers that exit: a short entry each.
+    this.gone.set(origin, name);
   }
 
   /** A message from `origin`, read off its port. */
@@ -232,11 +247,9 @@ export class PassedBuffers {
       }
     }
     if (arrival === undefined) {
-      throw new Error(
-        this.gone.has(origin)
-          ? `a shared buffer (serial ${serial}) cannot be read: the worker that passed it has exited`
-          : `a shared buffer a thread passed (serial ${serial}) never arrived`,
-      );
+      const gone = this.gone.get(origin);
+      if (gone !== undefined) throw new WorkerCrashedError(gone, 'it exited, and work it forked names a shared buffer only it could pass');
+      throw new Error(`a shared buffer a thread passed (serial ${serial}) never arrived`);
     }
     if (arrival.once) this.readOnce.push([origin, serial]);
     return arrival.buffer;

@@ -42,10 +42,11 @@ export interface WorkerConfig {
   peers: PeerPort[];
 }
 
-/** One end of a channel between two workers, held by one of them: its peer's origin and index. */
+/** One end of a channel between two workers, held by one of them: its peer's origin, index, name. */
 export interface PeerPort {
   origin: number;
   index: number;
+  name: string;
   port: MessagePort;
 }
 

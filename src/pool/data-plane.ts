@@ -235,8 +235,8 @@ function introduce(host: WorkerHost, others: readonly WorkerHost[]): PeerPort[] 
   for (const other of others) {
     if (other === host || !other.readsBuffers) continue;
     const { port1, port2 } = new MessageChannel();
-    other.postBuffers({ peer: { origin: host.bufferOrigin, index: host.index, port: port2 } }, [port2]);
-    peers.push({ origin: other.bufferOrigin, index: other.index, port: port1 });
+    other.postBuffers({ peer: { origin: host.bufferOrigin, index: host.index, name: host.name, port: port2 } }, [port2]);
+    peers.push({ origin: other.bufferOrigin, index: other.index, name: other.name, port: port1 });
   }
   return peers;
 }

@@ -115,10 +115,12 @@ export class BufferInbox implements PassTransport {
   private removePeer(origin: number): void {
     const peer = this.peers.get(origin);
     if (peer === undefined) return;
+    // What it posted before it exited is still on the port: results it published name some.
+    while (this.receiveFrom(peer));
     this.peers.delete(origin);
     if (this.peerAt.get(peer.index) === peer) this.peerAt.delete(peer.index);
     peer.port.close();
-    sharedBuffers.passed.removeSource(origin);
+    sharedBuffers.passed.senderExited(origin, peer.name);
   }
 
   private receiveFrom(peer: PeerPort): boolean {

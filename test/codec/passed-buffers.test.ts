@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Destination, PassedBuffers, type PassTransport } from '../../src/codec/passed-buffers.js';
 import type { PassMessage } from '../../src/control/protocol.js';
-import { EncodeError } from '../../src/errors.js';
+import { EncodeError, WorkerCrashedError } from '../../src/errors.js';
 
 /** Worker `index` of a pool of `threads`, its origin 100 + index, with queues to every thread. */
 class Rig {
@@ -173,12 +173,19 @@ describe('refusals and exits', () => {
     expect(() => passed.serialFor(new SharedArrayBuffer(8))).toThrow(EncodeError);
   });
 
-  it('a sender that exited: what it passed is dropped and naming it fails, saying so', () => {
+  it('a sender that exited: its results are still read, what it lent is dropped and fails as its crash', () => {
     const rig = new Rig(2);
-    const [serial] = rig.encode(0, Destination.EVERY_WORKER, [new SharedArrayBuffer(8)]);
+    const result = new SharedArrayBuffer(8);
+    const [lent] = rig.encode(0, Destination.EVERY_WORKER, [new SharedArrayBuffer(8)]);
     rig.threads[0].hold(rig.threads[0].send(Destination.EVERY_WORKER)!);
-    rig.threads[1].removeSource(100);
-    expect(() => rig.decode(rig.threads[1], [[100, serial]])).toThrow(/worker that passed it has exited/);
+    const [once] = rig.encode(0, 1, [result]);
+    rig.threads[0].send(1);
+    rig.drain(1);
+    rig.threads[1].senderExited(100, 'viscose-0');
+    expect(rig.decode(rig.threads[1], [[100, once]])).toEqual([result]);
+    expect(() => rig.decode(rig.threads[1], [[100, lent]])).toThrow(WorkerCrashedError);
+    expect(() => rig.decode(rig.threads[1], [[100, lent]])).toThrow(/worker viscose-0 crashed: it exited/);
+    expect(rig.threads[1].size).toBe(0);
   });
 
   it('a reader waits for a serial its sender has not posted yet, as long as the sender may post it', () => {

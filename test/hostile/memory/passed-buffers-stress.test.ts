@@ -5,14 +5,16 @@
 import { expect, it } from 'vitest';
 import { ThreadPool, WorkerCrashedError } from 'viscose';
 import type * as Tasks from '../../fixtures/passed-buffer-tasks.mjs';
+import { STRESS, scaled } from '../../support/stress.js';
 
 const module = new URL('../../fixtures/passed-buffer-tasks.mjs', import.meta.url);
-const ROUNDS = 4;
+// VISCOSE_STRESS=1 runs ten times as many rounds.
+const ROUNDS = scaled(4);
 const CALLS = 48;
 const N = 256;
 const SUM = (N * (N + 1)) / 2;
 
-it('join trees, iterators and scopes passing worker-created buffers, workers exiting at random', async () => {
+it('join trees, iterators and scopes passing worker-created buffers, workers exiting at random', { timeout: STRESS ? 600_000 : 60_000 }, async () => {
   const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 4 });
   try {
     let crashes = 0;

@@ -62,7 +62,12 @@ async function cluster(redis, queue, threadsPerNode) {
     async close() {
       await client.close();
       await inspector.quit();
-      await Promise.all(nodes.map((node) => (node.kill('SIGTERM'), once(node, 'exit'))));
+      await Promise.all(
+        nodes.map((node) => {
+          node.kill('SIGTERM');
+          return once(node, 'exit');
+        }),
+      );
     },
   };
 }
@@ -82,7 +87,10 @@ async function measure(run) {
   await run.runBatch('trivial', trivialArgs.slice(0, 500)); // warm-up: JIT, connections, workers
   const memoryBefore = await run.redisMemory?.();
   let start = performance.now();
-  checkTrivialResults(trivialArgs.map(([request]) => request), await run.runBatch('trivial', trivialArgs));
+  checkTrivialResults(
+    trivialArgs.map(([request]) => request),
+    await run.runBatch('trivial', trivialArgs),
+  );
   const trivialMs = performance.now() - start;
   const bytesPerRecord = memoryBefore === undefined ? undefined : ((await run.redisMemory()) - memoryBefore) / TRIVIAL;
   start = performance.now();
@@ -101,7 +109,8 @@ try {
       const name = names[(k + round) % names.length];
       const run = await configurations[name](redis.url, `bench-${round}-${k}`);
       try {
-        (samples[name] ??= []).push(await measure(run));
+        samples[name] ??= [];
+        samples[name].push(await measure(run));
       } finally {
         await run.close();
       }
@@ -136,5 +145,8 @@ const report = lines.join('\n');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const outputName = quick ? 'bullmq-quick' : 'bullmq';
 writeFileSync(new URL(`./results/${outputName}.md`, import.meta.url), report);
-writeFileSync(new URL(`./results/${outputName}.json`, import.meta.url), JSON.stringify({ rounds: ROUNDS, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, samples }, null, 1));
+writeFileSync(
+  new URL(`./results/${outputName}.json`, import.meta.url),
+  JSON.stringify({ rounds: ROUNDS, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, samples }, null, 1),
+);
 process.stdout.write(report);

@@ -320,7 +320,9 @@ function renderReport({ profile, settings: used, environment, workloads: measure
   }
   lines.push('', '| Join cost, measured inside a worker | ns per join: median (min–max) | second halves stolen |', '|---|---:|---:|');
   for (const [name, cost] of Object.entries(joinCost)) {
-    lines.push(`| ${name} | ${cost.joinNs.median.toFixed(0)} (${cost.joinNs.min.toFixed(0)}–${cost.joinNs.max.toFixed(0)}) | ${(cost.stolenShare * 100).toFixed(1)} % |`);
+    lines.push(
+      `| ${name} | ${cost.joinNs.median.toFixed(0)} (${cost.joinNs.min.toFixed(0)}–${cost.joinNs.max.toFixed(0)}) | ${(cost.stolenShare * 100).toFixed(1)} % |`,
+    );
   }
   const failures = measured.flatMap((workload) => workload.failures.map((failure) => `- ${workload.name}: ${failure}`));
   lines.push('', failures.length === 0 ? 'Every result matched the sequential one.' : `**Wrong results:**\n${failures.join('\n')}`, '');

@@ -59,7 +59,13 @@ function runtimeName() {
 /** Payloads shaped like task arguments and results: rows of short strings, one long text, numbers. */
 function payloads() {
   const rows = (count) =>
-    Array.from({ length: count }, (_, i) => ({ id: i, name: `user-${i}`, email: `user${i}@example.com`, city: ['Lyon', 'Oslo', 'Kyoto'][i % 3], active: i % 2 === 0 }));
+    Array.from({ length: count }, (_, i) => ({
+      id: i,
+      name: `user-${i}`,
+      email: `user${i}@example.com`,
+      city: ['Lyon', 'Oslo', 'Kyoto'][i % 3],
+      active: i % 2 === 0,
+    }));
   return {
     'rows x10 (short strings)': rows(10),
     'rows x1000 (short strings)': rows(1000),

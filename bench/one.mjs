@@ -46,7 +46,7 @@ clearTimeout(closeTimer);
 const close = { settled: closed, ms: performance.now() - closingAt };
 
 process.stdout.write(
-  JSON.stringify({ contender: contenderName, profile: profileName, runtime: describeRuntime(), pid: process.pid, startupMs, configuration: pool.configuration, results, close }) + '\n',
+  `${JSON.stringify({ contender: contenderName, profile: profileName, runtime: describeRuntime(), pid: process.pid, startupMs, configuration: pool.configuration, results, close })}\n`,
 );
 
 /**

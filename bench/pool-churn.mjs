@@ -34,7 +34,9 @@ const V8_PAGE_SIZE = 256n * 2n ** 10n;
 const POOLS = Number(argument('--pools') ?? 1000);
 const CHILD = argument('--child');
 const ECHO = 'const { parentPort } = require("node:worker_threads"); parentPort.on("message", (n) => parentPort.postMessage(n + 1));';
-const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((path) => existsSync(path));
+const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((path) =>
+  existsSync(path),
+);
 
 /** One churn run in this process; prints one JSON sample per line. */
 async function churn(kind) {
@@ -59,10 +61,15 @@ async function viscoseOnce() {
 
 async function plainWorkersOnce() {
   const workers = [0, 1].map(() => new Worker(ECHO, { eval: true }));
-  await Promise.all(workers.map((worker) => new Promise((resolve) => {
-    worker.once('message', resolve);
-    worker.postMessage(1);
-  })));
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise((resolve) => {
+          worker.once('message', resolve);
+          worker.postMessage(1);
+        }),
+    ),
+  );
   await Promise.all(workers.map((worker) => worker.terminate()));
 }
 
@@ -131,15 +138,24 @@ async function compare() {
   const runs = [];
   for (const variant of variants) {
     for (const kind of ['viscose', 'plain Workers']) {
-      const output = execFileSync(process.execPath, ['--expose-gc', ...(variant.flags ?? []), script, '--pools', String(POOLS), '--child', kind === 'viscose' ? 'viscose' : 'plain'], {
-        env: { ...process.env, ...variant.env },
-        encoding: 'utf8',
-        maxBuffer: 64 * MiB,
-      });
-      const samples = output.trim().split('\n').map((line) => JSON.parse(line));
+      const output = execFileSync(
+        process.execPath,
+        ['--expose-gc', ...(variant.flags ?? []), script, '--pools', String(POOLS), '--child', kind === 'viscose' ? 'viscose' : 'plain'],
+        {
+          env: { ...process.env, ...variant.env },
+          encoding: 'utf8',
+          maxBuffer: 64 * MiB,
+        },
+      );
+      const samples = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       runs.push({ ...variant, kind, samples });
       const last = samples.at(-1);
-      console.log(`${variant.allocator} / ${kind}: RSS ${mib(samples[0].rss)} → ${mib(last.rss)} MiB, heap ${mib(samples[0].heapUsed)} → ${mib(last.heapUsed)} MiB`);
+      console.log(
+        `${variant.allocator} / ${kind}: RSS ${mib(samples[0].rss)} → ${mib(last.rss)} MiB, heap ${mib(samples[0].heapUsed)} → ${mib(last.heapUsed)} MiB`,
+      );
     }
   }
   writeFileSync(new URL('./results/pool-churn.md', import.meta.url), report(runs));

@@ -26,7 +26,11 @@ if (missing !== undefined) {
   execFileSync('cargo', ['build', '--release', '--offline', '--quiet'], { cwd: CRATE, stdio: ['ignore', 'inherit', 'inherit'] });
   process.stderr.write(`running it (${profile})...\n`);
   const line = execFileSync(`${CRATE}target/release/viscose-rayon-reference`, [profile], { encoding: 'utf8' });
-  record = { ...JSON.parse(line), rayonVersion: lockedVersion('rayon'), rustc: execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim() };
+  record = {
+    ...JSON.parse(line),
+    rayonVersion: lockedVersion('rayon'),
+    rustc: execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim(),
+  };
 }
 writeFileSync(output, `${JSON.stringify(record, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(record)}\n`);

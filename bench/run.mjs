@@ -62,11 +62,15 @@ async function measure(profileName, outputName) {
     threads: THREADS,
     contenders: runtimes === undefined ? (chosen ?? contenderNames) : Object.keys(runtimes),
     // With several runtimes, the baseline contender on the first of them.
-    baseline: runtimes === undefined ? baselineContender : Object.keys(runtimes).find((name) => runtimes[name].contender === baselineContender),
+    baseline:
+      runtimes === undefined ? baselineContender : Object.keys(runtimes).find((name) => runtimes[name].contender === baselineContender),
     // With --runtime(s): each name of `contenders` → `{ contender, runtime }`.
     runtimes,
     rules: { idle: IDLE_RULE, contamination: CONTAMINATION_RULE },
-    environment: describeEnvironment([...(chosen ?? contenderNames).map((name) => contenders[name].packageName).filter(Boolean), ...ALSO_RECORDED_PACKAGES]),
+    environment: describeEnvironment([
+      ...(chosen ?? contenderNames).map((name) => contenders[name].packageName).filter(Boolean),
+      ...ALSO_RECORDED_PACKAGES,
+    ]),
     // One unit of CPU-bound work (workloads C and D), measured once and the same for every child.
     unitIterations: calibrate(),
     unitMs: UNIT_MS,
@@ -96,10 +100,19 @@ function publish(record, markdownFile) {
   writeFileSync(markdownFile, report);
   for (const column of allColumns) {
     const bars = names
-      .map((name) => ({ name, ...record.summary.cells[name][column.cell], highlight: (record.runtimes?.[name].contender ?? name) === 'viscose' }))
+      .map((name) => ({
+        name,
+        ...record.summary.cells[name][column.cell],
+        highlight: (record.runtimes?.[name].contender ?? name) === 'viscose',
+      }))
       .filter((bar) => bar.median !== undefined);
     if (bars.length === 0) continue;
-    const chart = barChart({ title: `${column.label}: ${column.workload.title}`.slice(0, 110), unit: column.unit, better: column.better, bars });
+    const chart = barChart({
+      title: `${column.label}: ${column.workload.title}`.slice(0, 110),
+      unit: column.unit,
+      better: column.better,
+      bars,
+    });
     const markdownPath = markdownFile instanceof URL ? fileURLToPath(markdownFile) : markdownFile;
     writeFileSync(markdownPath.replace(/\.md$/, `-${column.cell.replace(/[^A-Za-z0-9]+/g, '-')}.svg`), chart);
   }

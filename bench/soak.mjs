@@ -92,7 +92,9 @@ async function sample() {
   };
   samples.push(entry);
   lastSampleAt = done;
-  process.stderr.write(`${entry.tasks} tasks: rss ${entry.rssMiB} MiB, main heap ${entry.mainHeapMiB} MiB, worker heaps ${entry.workerHeapMiB} MiB\n`);
+  process.stderr.write(
+    `${entry.tasks} tasks: rss ${entry.rssMiB} MiB, main heap ${entry.mainHeapMiB} MiB, worker heaps ${entry.workerHeapMiB} MiB\n`,
+  );
 }
 
 function slope(points, key) {
@@ -134,7 +136,7 @@ function chart() {
 function markdown() {
   const env = record.environment;
   const rows = samples
-    .filter((s, i) => i % 4 === 0 || i === samples.length - 1)
+    .filter((_, i) => i % 4 === 0 || i === samples.length - 1)
     .map(
       (s) =>
         `| ${s.tasks.toLocaleString('en')} | ${s.seconds} | ${s.rssMiB} | ${s.mainHeapMiB} (${s.mainHeapReservedMiB}) | ${s.workerHeapMiB} (${s.workerHeapReservedMiB}) | ${s.slotsInUse} |`,
@@ -147,7 +149,7 @@ function markdown() {
     '',
     `After warm-up (the first ${WARM_UP * 100} %): RSS slope ${verdict.rssSlopeMiBPerMillion} MiB per million tasks (range ${verdict.rssRangeMiB.join('–')} MiB),`,
     `main heap slope ${verdict.mainHeapSlopeMiBPerMillion} MiB per million (range ${verdict.mainHeapRangeMiB.join('–')} MiB), worker heaps slope ${verdict.workerHeapSlopeMiBPerMillion} MiB per million; slots in use at the end: ${verdict.slotsLeft}.`,
-    'RSS moves in steps when V8 enlarges a heap\'s young generation under the allocation rate (the reserved column): bounded by V8\'s semi-space limit, not a leak; the used heaps are what a leak would grow.',
+    "RSS moves in steps when V8 enlarges a heap's young generation under the allocation rate (the reserved column): bounded by V8's semi-space limit, not a leak; the used heaps are what a leak would grow.",
     '',
     '![memory curve](soak.svg)',
     '',

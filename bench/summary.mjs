@@ -23,24 +23,100 @@ const speedup = (workloadPrefix, contender) => forkjoin?.workloads.find((w) => w
 const rayonFigure = (id, key) => (rayon === undefined || rayon.skipped !== undefined ? undefined : rayon[id]?.[key]);
 
 const rows = [
-  row('A: trivial tasks through the batch call, tasks/s', cell('viscose', 'A.batch/tasksPerSecond'), undefined, undefined, '≥ 1,000,000', 'higher', 1_000_000),
-  row('A: trivial tasks, one call each, tasks/s', cell('viscose', 'A.single/tasksPerSecond'), bestPeer('A.single/tasksPerSecond', 'higher'), undefined, '≥ 500,000', 'higher', 500_000),
+  row(
+    'A: trivial tasks through the batch call, tasks/s',
+    cell('viscose', 'A.batch/tasksPerSecond'),
+    undefined,
+    undefined,
+    '≥ 1,000,000',
+    'higher',
+    1_000_000,
+  ),
+  row(
+    'A: trivial tasks, one call each, tasks/s',
+    cell('viscose', 'A.single/tasksPerSecond'),
+    bestPeer('A.single/tasksPerSecond', 'higher'),
+    undefined,
+    '≥ 500,000',
+    'higher',
+    500_000,
+  ),
   row('B: round trip p50, µs', cell('viscose', 'B/p50Micros'), bestPeer('B/p50Micros', 'lower'), undefined, '≤ 10', 'lower', 10),
-  row('C: efficiency, 2 ms tasks, %', cell('viscose', 'C/efficiency'), bestPeer('C/efficiency', 'higher'), rayonFigure('C', 'efficiency'), '≥ 98', 'higher', 98, cell('ideal split', 'C/efficiency')),
-  row('D: efficiency, skewed tasks, %', cell('viscose', 'D/efficiency'), bestPeer('D/efficiency', 'higher'), rayonFigure('D', 'efficiency'), '≥ 97', 'higher', 97, cell('ideal split', 'D/efficiency')),
+  row(
+    'C: efficiency, 2 ms tasks, %',
+    cell('viscose', 'C/efficiency'),
+    bestPeer('C/efficiency', 'higher'),
+    rayonFigure('C', 'efficiency'),
+    '≥ 98',
+    'higher',
+    98,
+    cell('ideal split', 'C/efficiency'),
+  ),
+  row(
+    'D: efficiency, skewed tasks, %',
+    cell('viscose', 'D/efficiency'),
+    bestPeer('D/efficiency', 'higher'),
+    rayonFigure('D', 'efficiency'),
+    '≥ 97',
+    'higher',
+    97,
+    cell('ideal split', 'D/efficiency'),
+  ),
   row('H: processor stream, worker utilisation, %', cell('viscose', 'H/utilisation'), undefined, undefined, '≥ 95', 'higher', 95),
   row('H: processor stream, batch efficiency, %', cell('viscose', 'H/batchEfficiency'), undefined, undefined, '≥ 95', 'higher', 95),
   row('H: processor dispatch latency p99, µs', cell('viscose', 'H/dispatchP99Micros'), undefined, undefined, '≤ 50', 'lower', 50),
-  row('E: fib with join, speedup on 2 threads', speedup('fib', 'viscose, 2 threads'), undefined, rayonFigure('E', 'speedup'), '≥ 1.8×', 'higher', 1.8),
-  row('F: quicksort with join, speedup', speedup('quicksort', 'viscose, 2 threads'), undefined, rayonFigure('F', 'speedup'), '≥ 1.6×', 'higher', 1.6),
-  row('G: parallel sum, speedup', speedup('parIter sum', 'viscose, 2 threads'), peerSpeedup('parIter sum'), rayonFigure('G.sum', 'speedup'), '≥ 1.8×', 'higher', 1.8),
-  row('G: parallel map, speedup', speedup('parIter map', 'viscose, 2 threads'), peerSpeedup('parIter map'), rayonFigure('G.map', 'speedup'), '≥ 1.8×', 'higher', 1.8),
+  row(
+    'E: fib with join, speedup on 2 threads',
+    speedup('fib', 'viscose, 2 threads'),
+    undefined,
+    rayonFigure('E', 'speedup'),
+    '≥ 1.8×',
+    'higher',
+    1.8,
+  ),
+  row(
+    'F: quicksort with join, speedup',
+    speedup('quicksort', 'viscose, 2 threads'),
+    undefined,
+    rayonFigure('F', 'speedup'),
+    '≥ 1.6×',
+    'higher',
+    1.6,
+  ),
+  row(
+    'G: parallel sum, speedup',
+    speedup('parIter sum', 'viscose, 2 threads'),
+    peerSpeedup('parIter sum'),
+    rayonFigure('G.sum', 'speedup'),
+    '≥ 1.8×',
+    'higher',
+    1.8,
+  ),
+  row(
+    'G: parallel map, speedup',
+    speedup('parIter map', 'viscose, 2 threads'),
+    peerSpeedup('parIter map'),
+    rayonFigure('G.map', 'speedup'),
+    '≥ 1.8×',
+    'higher',
+    1.8,
+  ),
 ];
 
 // The pools' children and the fork-join runner may run on different runtimes; records from before
 // runtimes were recorded only have the runner's Node version.
-const peersOn = peers === undefined ? '?' : (childRuntimes(peers, Object.keys(peers.rounds[0].runs)).map((runtime) => formatRuntime(runtime)).join(', ') || `node ${peers.environment.node.slice(1)}`);
-const forkjoinOn = forkjoin === undefined ? '?' : forkjoin.environment.runtime === undefined ? `node ${forkjoin.environment.node.slice(1)}` : formatRuntime(forkjoin.environment.runtime);
+const peersOn =
+  peers === undefined
+    ? '?'
+    : childRuntimes(peers, Object.keys(peers.rounds[0].runs))
+        .map((runtime) => formatRuntime(runtime))
+        .join(', ') || `node ${peers.environment.node.slice(1)}`;
+const forkjoinOn =
+  forkjoin === undefined
+    ? '?'
+    : forkjoin.environment.runtime === undefined
+      ? `node ${forkjoin.environment.node.slice(1)}`
+      : formatRuntime(forkjoin.environment.runtime);
 const on = peersOn === forkjoinOn ? peersOn : `${peersOn} (A–D, H), ${forkjoinOn} (E–G)`;
 
 const lines = [

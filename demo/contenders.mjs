@@ -66,7 +66,8 @@ export async function viscose({ threads, batchSize, window }) {
             if (result.ok) outcome.succeeded(start + result.index, result.value);
             else outcome.failedAt(start + result.index);
           }
-          progress((done += results.length));
+          done += results.length;
+          progress(done);
         });
         pending.add(batch);
         batch.then(() => pending.delete(batch));

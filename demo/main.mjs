@@ -142,7 +142,9 @@ async function measure(make) {
     row.failed = result.failed;
     if (engine.processor) row.own = engine.processor.statistics();
     row.toolsDispatch = (
-      await phase(`${engine.name}: tool calls one at a time`, latencyCount, (progress) => dispatchLatency(engine, tools.slice(0, latencyCount), progress))
+      await phase(`${engine.name}: tool calls one at a time`, latencyCount, (progress) =>
+        dispatchLatency(engine, tools.slice(0, latencyCount), progress),
+      )
     ).result;
   }
   if (runPings) {
@@ -152,7 +154,9 @@ async function measure(make) {
     row.pingRate = pings.length / (wallMs / 1000);
     row.pingDigest = digest(result.responses);
     row.pingDispatch = (
-      await phase(`${engine.name}: pings one at a time`, latencyCount, (progress) => dispatchLatency(engine, pings.slice(0, latencyCount), progress))
+      await phase(`${engine.name}: pings one at a time`, latencyCount, (progress) =>
+        dispatchLatency(engine, pings.slice(0, latencyCount), progress),
+      )
     ).result;
   }
   await engine.close();
@@ -163,14 +167,23 @@ async function measure(make) {
 
 const tools = makeToolCalls(runTools ? count('requests') : 2_000);
 const pings = makePings(runPings ? count('pings') : 20_000);
-console.error(`\nviscose demo: JSON-RPC tool calls through viscose and piscina, ${settings.threads} worker threads each, Node ${process.version}\n`);
+console.error(
+  `\nviscose demo: JSON-RPC tool calls through viscose and piscina, ${settings.threads} worker threads each, Node ${process.version}\n`,
+);
 
 /** The tool calls on the main thread alone: the reference responses and the sequential time. */
 async function reference(when) {
-  const { result, wallMs } = await phase(`main thread alone (${when}): ${tools.length.toLocaleString('en-US')} tool calls`, tools.length, (progress) =>
-    sequential(tools, progress),
+  const { result, wallMs } = await phase(
+    `main thread alone (${when}): ${tools.length.toLocaleString('en-US')} tool calls`,
+    tools.length,
+    (progress) => sequential(tools, progress),
   );
-  return { wallMs, digest: digest(result.responses), failed: result.failed, errors: result.responses.filter((response) => response.error).length };
+  return {
+    wallMs,
+    digest: digest(result.responses),
+    failed: result.failed,
+    errors: result.responses.filter((response) => response.error).length,
+  };
 }
 
 const references = {};
@@ -198,8 +211,10 @@ if (runTools) {
 // ---- the table -----------------------------------------------------------------------------------
 
 for (const row of rows) {
-  if (runTools && row.toolsDigest !== references.digest) throw new Error(`${row.name} answered the tool calls differently from the main thread`);
-  if (runPings && row.pingDigest !== references.pingDigest) throw new Error(`${row.name} answered the pings differently from the main thread`);
+  if (runTools && row.toolsDigest !== references.digest)
+    throw new Error(`${row.name} answered the tool calls differently from the main thread`);
+  if (runPings && row.pingDigest !== references.pingDigest)
+    throw new Error(`${row.name} answered the pings differently from the main thread`);
 }
 const [ours, theirs] = rows;
 const number = (value, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -210,21 +225,42 @@ const mark = (meetsTarget, meetsFloor) => (meetsTarget ? '✓✓' : meetsFloor ?
 
 const lines = [['criterion', 'floor', 'target', 'viscose', 'piscina']];
 const dispatchLines = (what, of) => [
-  [`dispatch latency p99, ${what}`, '< 1,000 µs', '≤ 50 µs', ...rows.map((r) => `${number(of(r).p99Us, 1)} µs ${mark(of(r).p99Us <= 50, of(r).p99Us < 1000)}`)],
+  [
+    `dispatch latency p99, ${what}`,
+    '< 1,000 µs',
+    '≤ 50 µs',
+    ...rows.map((r) => `${number(of(r).p99Us, 1)} µs ${mark(of(r).p99Us <= 50, of(r).p99Us < 1000)}`),
+  ],
   ['  (p50)', '', '', ...rows.map((r) => `${number(of(r).p50Us, 1)} µs`)],
 ];
 if (runTools) {
   lines.push(
     ['throughput, tool calls', '≥ 2,000 req/s', '', ...rows.map((r) => `${number(r.toolsRate)} req/s ${mark(false, r.toolsRate >= 2000)}`)],
     ...dispatchLines('tool calls', (r) => r.toolsDispatch),
-    ['worker utilisation', '> 80 %', '≥ 95 %', ...rows.map((r) => `${percent(r.utilisation)} ${mark(r.utilisation >= 0.95, r.utilisation > 0.8)}`)],
-    ['batch efficiency', '> 90 %', '≥ 95 %', ...rows.map(({ efficiency: { low, high } }) => `${percentRange(low, high)} ${mark(low >= 0.95, low > 0.9)}`)],
+    [
+      'worker utilisation',
+      '> 80 %',
+      '≥ 95 %',
+      ...rows.map((r) => `${percent(r.utilisation)} ${mark(r.utilisation >= 0.95, r.utilisation > 0.8)}`),
+    ],
+    [
+      'batch efficiency',
+      '> 90 %',
+      '≥ 95 %',
+      ...rows.map(({ efficiency: { low, high } }) => `${percentRange(low, high)} ${mark(low >= 0.95, low > 0.9)}`),
+    ],
   );
 }
 if (runPings) {
   const ratio = ours.pingRate / theirs.pingRate;
   lines.push(
-    ['throughput, pings', '', '≥ 20× piscina', `${number(ours.pingRate)} req/s = ${number(ratio, 1)}× ${mark(ratio >= 20, true)}`, `${number(theirs.pingRate)} req/s`],
+    [
+      'throughput, pings',
+      '',
+      '≥ 20× piscina',
+      `${number(ours.pingRate)} req/s = ${number(ratio, 1)}× ${mark(ratio >= 20, true)}`,
+      `${number(theirs.pingRate)} req/s`,
+    ],
     ...dispatchLines('pings', (r) => r.pingDispatch),
   );
 }
@@ -238,7 +274,7 @@ if (runTools) {
   const { own } = ours;
   console.log(
     `${number(tools.length)} tool calls (${references.errors} answered with a JSON-RPC error, ${references.failed} whose tool broke): ` +
-      'every response of both engines equals the main thread\'s.',
+      "every response of both engines equals the main thread's.",
   );
   console.log(
     `Main thread alone: ${sequentialMs.map((ms) => `${number(ms)} ms`).join(' before, ')} after the engines. ` +

@@ -31,9 +31,22 @@ export function makeToolCalls(count, seed = 1) {
     // About one request in a hundred is bad, and one in five hundred breaks its tool.
     if (fault < 0.002) requests[id] = requests[id].slice(0, -3);
     else if (fault < 0.004) requests[id] = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' });
-    else if (fault < 0.006) requests[id] = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'mesh.delete', arguments: {} } });
-    else if (fault < 0.01) requests[id] = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'scene.search', arguments: { words: -1, seed: id, query: '' } } });
-    else if (fault < 0.012) requests[id] = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'asset.digest', arguments: { bytes: 8 * 1024 * 1024, seed: id } } });
+    else if (fault < 0.006)
+      requests[id] = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'mesh.delete', arguments: {} } });
+    else if (fault < 0.01)
+      requests[id] = JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'scene.search', arguments: { words: -1, seed: id, query: '' } },
+      });
+    else if (fault < 0.012)
+      requests[id] = JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'asset.digest', arguments: { bytes: 8 * 1024 * 1024, seed: id } },
+      });
   }
   return requests;
 }

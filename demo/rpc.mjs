@@ -49,9 +49,11 @@ function checkArguments(schema, args) {
   for (const [name, rule] of Object.entries(schema)) {
     const value = args[name];
     if (rule.type === 'integer') {
-      if (!Number.isInteger(value) || value < rule.min || value > rule.max) return `${name} must be an integer in [${rule.min}, ${rule.max}]`;
+      if (!Number.isInteger(value) || value < rule.min || value > rule.max)
+        return `${name} must be an integer in [${rule.min}, ${rule.max}]`;
     } else if (rule.type === 'numbers') {
-      if (!Array.isArray(value) || value.length !== rule.length || !value.every(Number.isFinite)) return `${name} must be ${rule.length} numbers`;
+      if (!Array.isArray(value) || value.length !== rule.length || !value.every(Number.isFinite))
+        return `${name} must be ${rule.length} numbers`;
     } else if (typeof value !== 'string' || value.length === 0 || value.length > rule.maxLength) {
       return `${name} must be a non-empty string of at most ${rule.maxLength} characters`;
     }
@@ -75,7 +77,11 @@ const WORDS = ['mesh', 'light', 'camera', 'prefab', 'shader', 'collider', 'rigid
 const TOOLS = {
   /** Transforms a mesh's vertices by a 4x4 matrix and returns their bounding box. */
   'mesh.transform': {
-    schema: { vertices: { type: 'integer', min: 1, max: 1_000_000 }, seed: { type: 'integer', min: 0, max: 2 ** 31 }, matrix: { type: 'numbers', length: 16 } },
+    schema: {
+      vertices: { type: 'integer', min: 1, max: 1_000_000 },
+      seed: { type: 'integer', min: 0, max: 2 ** 31 },
+      matrix: { type: 'numbers', length: 16 },
+    },
     run({ vertices, seed, matrix: m }) {
       const next = random(seed);
       const min = [Infinity, Infinity, Infinity];
@@ -85,7 +91,11 @@ const TOOLS = {
         const y = next() * 10 - 5;
         const z = next() * 10 - 5;
         const w = m[12] * x + m[13] * y + m[14] * z + m[15];
-        const out = [(m[0] * x + m[1] * y + m[2] * z + m[3]) / w, (m[4] * x + m[5] * y + m[6] * z + m[7]) / w, (m[8] * x + m[9] * y + m[10] * z + m[11]) / w];
+        const out = [
+          (m[0] * x + m[1] * y + m[2] * z + m[3]) / w,
+          (m[4] * x + m[5] * y + m[6] * z + m[7]) / w,
+          (m[8] * x + m[9] * y + m[10] * z + m[11]) / w,
+        ];
         for (let axis = 0; axis < 3; axis++) {
           if (out[axis] < min[axis]) min[axis] = out[axis];
           if (out[axis] > max[axis]) max[axis] = out[axis];
@@ -96,7 +106,11 @@ const TOOLS = {
   },
   /** Searches a scene description for a word and counts the hits. */
   'scene.search': {
-    schema: { words: { type: 'integer', min: 1, max: 1_000_000 }, seed: { type: 'integer', min: 0, max: 2 ** 31 }, query: { type: 'string', maxLength: 64 } },
+    schema: {
+      words: { type: 'integer', min: 1, max: 1_000_000 },
+      seed: { type: 'integer', min: 0, max: 2 ** 31 },
+      query: { type: 'string', maxLength: 64 },
+    },
     run({ words, seed, query }) {
       const next = random(seed);
       const text = Array.from({ length: words }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' ');

@@ -8,7 +8,13 @@ import { chmodSync, rmSync } from 'node:fs';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { index: 'src/index.ts', worker: 'src/worker.ts', bullmq: 'src/bullmq.ts', cli: 'src/cli.ts', 'worker-entry': 'src/worker/entry.ts' },
+  entryPoints: {
+    index: 'src/index.ts',
+    worker: 'src/worker.ts',
+    bullmq: 'src/bullmq.ts',
+    cli: 'src/cli.ts',
+    'worker-entry': 'src/worker/entry.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,

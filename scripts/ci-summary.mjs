@@ -3,6 +3,8 @@
 //
 //   node scripts/ci-summary.mjs <label>=<report.json>:<exit status> ...
 //
+// A report of `-` stands for a check without tests (the linter): only its status counts.
+//
 // A report is vitest's JSON report (numPassedTests, numFailedTests, numPendingTests, testResults).
 // A run whose command failed without a failed test to show for it (a build error, a crash, a
 // missing report) counts as one failure, and so does a test file that failed to load.
@@ -15,6 +17,13 @@ for (const run of process.argv.slice(2)) {
   if (match === null) throw new Error(`not <label>=<report>:<status>: ${run}`);
   const [, label, reportPath, status] = match;
   let counts = { passed: 0, failed: 0, skipped: 0 };
+  if (reportPath === '-') {
+    // A check with no test report (the linter): it passed or it counts as one failure.
+    const failedCheck = Number(status) !== 0;
+    console.log(`${label}: ${failedCheck ? `failed with status ${status}` : 'passed'}`);
+    failed += failedCheck ? 1 : 0;
+    continue;
+  }
   if (existsSync(reportPath)) {
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     counts = { passed: report.numPassedTests ?? 0, failed: report.numFailedTests ?? 0, skipped: report.numPendingTests ?? 0 };
@@ -22,7 +31,11 @@ for (const run of process.argv.slice(2)) {
       if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) counts.failed++;
     }
   }
-  const problem = !existsSync(reportPath) ? ', no test report' : counts.failed === 0 && Number(status) !== 0 ? `, but the run exited with status ${status}` : '';
+  const problem = !existsSync(reportPath)
+    ? ', no test report'
+    : counts.failed === 0 && Number(status) !== 0
+      ? `, but the run exited with status ${status}`
+      : '';
   if (problem !== '' && counts.failed === 0) counts.failed = 1;
   console.log(`${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${problem}`);
   passed += counts.passed;

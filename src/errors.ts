@@ -48,7 +48,10 @@ export class UnknownTaskError extends ViscoseError {
   constructor(task: unknown, known: readonly string[]) {
     const list = known.length === 0 ? 'the module exports no functions' : `known tasks: ${known.join(', ')}`;
     const what = typeof task === 'string' ? undefined : describeNonString(task);
-    super('VISCOSE_UNKNOWN_TASK', what === undefined ? `unknown task ${JSON.stringify(task)}: ${list}` : `a task name is a string, got ${what}: ${list}`);
+    super(
+      'VISCOSE_UNKNOWN_TASK',
+      what === undefined ? `unknown task ${JSON.stringify(task)}: ${list}` : `a task name is a string, got ${what}: ${list}`,
+    );
     this.task = what ?? (task as string);
   }
 }
@@ -93,7 +96,8 @@ export class InvalidOptionError extends ViscoseError {
  */
 export class NotATaskError extends ViscoseError {
   constructor(where: string, fn: unknown) {
-    const name = typeof fn === 'function' && fn.name !== '' ? `function ${fn.name}` : typeof fn === 'function' ? 'an anonymous function' : String(fn);
+    const name =
+      typeof fn === 'function' && fn.name !== '' ? `function ${fn.name}` : typeof fn === 'function' ? 'an anonymous function' : String(fn);
     super(
       'VISCOSE_NOT_A_TASK',
       `${where}: ${name} is not a task exported by the task module. Only exported tasks can run on ` +
@@ -168,7 +172,10 @@ export class StartTimeoutError extends ViscoseError {
   readonly timeoutMs: number;
 
   constructor(module: string, worker: string, timeoutMs: number) {
-    super('VISCOSE_START_TIMEOUT', `worker ${worker} did not load ${module} and run its start handler within ${timeoutMs} ms (startTimeout)`);
+    super(
+      'VISCOSE_START_TIMEOUT',
+      `worker ${worker} did not load ${module} and run its start handler within ${timeoutMs} ms (startTimeout)`,
+    );
     this.module = module;
     this.worker = worker;
     this.timeoutMs = timeoutMs;

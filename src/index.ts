@@ -7,7 +7,17 @@ export { ThreadPool } from './pool/thread-pool.js';
 export type { CloseOptions } from './pool/thread-pool.js';
 export { ThreadPoolBuilder } from './pool/builder.js';
 export type { ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
-export type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './pool/types.js';
+export type {
+  CallOptions,
+  PoolCall,
+  PoolCalls,
+  PoolScope,
+  TaskArgs,
+  TaskModule,
+  TaskName,
+  TaskResult,
+  UntypedModule,
+} from './pool/types.js';
 export type { Priority } from './queue/priority.js';
 export type { LatencySummary, PoolStatistics, QueueDepths, WorkerStatistics } from './pool/statistics.js';
 export type { SlotCensus, SlotCounts } from './pool/slot-census.js';

@@ -18,7 +18,7 @@ export type { Scope } from './worker/fork.js';
 export type { ItemOf, IterSource, ParIter, Range } from './iter/par-iter.js';
 export { range } from './iter/par-iter.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
 type AnyFunction = (...args: any[]) => unknown;
 
 /** A call of `task` with its arguments: `[fib, n - 1]`. */

@@ -2,6 +2,7 @@
 // to the maximum over rounds, the value written beside it. One chart per workload column. With a
 // logarithmic axis when the values span more than two decades (the main thread's rates next to
 // the pools'), since a linear one would flatten every pool to nothing.
+import { escapeXml, svgOpening } from './svg.mjs';
 
 const ROW = 26;
 const RIGHT = 110;
@@ -22,28 +23,30 @@ export function barChart({ title, unit, better, bars }) {
   const floor = logarithmic ? 10 ** Math.floor(Math.log10(min)) : 0;
   const top = logarithmic ? 10 ** Math.ceil(Math.log10(max)) : max * 1.05;
   const x = (value) =>
-    LEFT + (logarithmic ? (Math.log10(Math.max(value, floor)) - Math.log10(floor)) / (Math.log10(top) - Math.log10(floor)) : value / top) * plotWidth;
+    LEFT +
+    (logarithmic ? (Math.log10(Math.max(value, floor)) - Math.log10(floor)) / (Math.log10(top) - Math.log10(floor)) : value / top) *
+      plotWidth;
   const height = TOP + bars.length * ROW + 30;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="12">`,
+    ...svgOpening(WIDTH, height, title),
     '<rect width="100%" height="100%" fill="white"/>',
-    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${escape(title)}</text>`,
-    `<text x="${WIDTH / 2}" y="34" text-anchor="middle" fill="#555">${escape(`${unit}, ${better} is better; median of the rounds, whiskers min–max${logarithmic ? '; logarithmic axis' : ''}`)}</text>`,
+    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
+    `<text x="${WIDTH / 2}" y="34" text-anchor="middle" fill="#555">${escapeXml(`${unit}, ${better} is better; median of the rounds, whiskers min–max${logarithmic ? '; logarithmic axis' : ''}`)}</text>`,
   ];
   bars.forEach((bar, i) => {
     const y = TOP + i * ROW;
     const colour = bar.highlight ? '#d62728' : '#1f77b4';
     parts.push(
-      `<text x="${LEFT - 8}" y="${y + 16}" text-anchor="end">${escape(bar.name)}</text>`,
+      `<text x="${LEFT - 8}" y="${y + 16}" text-anchor="end">${escapeXml(bar.name)}</text>`,
       `<rect x="${LEFT}" y="${y + 4}" width="${Math.max(1, x(bar.median) - LEFT).toFixed(1)}" height="${ROW - 10}" fill="${colour}" opacity="0.8"/>`,
       `<line x1="${x(bar.min).toFixed(1)}" x2="${x(bar.max).toFixed(1)}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#222"/>`,
-      `<text x="${(x(bar.max) + 6).toFixed(1)}" y="${y + 16}">${escape(format(bar.median))}</text>`,
+      `<text x="${(x(bar.max) + 6).toFixed(1)}" y="${y + 16}">${escapeXml(format(bar.median))}</text>`,
     );
   });
   const axisY = TOP + bars.length * ROW + 4;
   parts.push(`<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${axisY}" y2="${axisY}" stroke="#888"/>`);
   for (const tick of ticks(floor, top, logarithmic)) {
-    parts.push(`<text x="${x(tick).toFixed(1)}" y="${axisY + 16}" text-anchor="middle" fill="#555">${escape(format(tick))}</text>`);
+    parts.push(`<text x="${x(tick).toFixed(1)}" y="${axisY + 16}" text-anchor="middle" fill="#555">${escapeXml(format(tick))}</text>`);
   }
   parts.push('</svg>');
   return parts.join('\n');
@@ -63,8 +66,4 @@ function format(value) {
   if (value >= 1e4) return `${Math.round(value / 1e3)}k`;
   if (value >= 100) return String(Math.round(value));
   return value >= 1 ? value.toFixed(1) : value.toPrecision(2);
-}
-
-function escape(text) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }

@@ -25,5 +25,10 @@ export function judgeContamination(results) {
     return { checked: false, contaminated: false, otherCpuMs: null, phases: [] };
   }
   const over = read.filter((phase) => phase.otherCpuMs > phase.limitMs);
-  return { checked: true, contaminated: over.length > 0, otherCpuMs: read.length === 0 ? null : Math.max(...read.map((phase) => phase.otherCpuMs)), phases: over };
+  return {
+    checked: true,
+    contaminated: over.length > 0,
+    otherCpuMs: read.length === 0 ? null : Math.max(...read.map((phase) => phase.otherCpuMs)),
+    phases: over,
+  };
 }

@@ -31,10 +31,15 @@ function viscose(queue) {
         task: (name) => ({
           run: (...args) => pool.run(name, ...args),
           // runBatch takes one argument list per call; building them is part of using the call.
-          runBatch: (args) => pool.runBatch(name, args.map((arg) => [arg])),
+          runBatch: (args) =>
+            pool.runBatch(
+              name,
+              args.map((arg) => [arg]),
+            ),
         }),
         // Workload H: a ParallelProcessor with a pool of its own (one handler for the whole run).
-        processor: (handler) => (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads, pool: { queue } })),
+        processor: (handler) =>
+          (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads, pool: { queue } })),
         close: async () => {
           if (processor !== undefined) await (await processor).close();
           await pool.close();
@@ -199,9 +204,16 @@ export const contenders = {
           async runAll(args) {
             if (name !== 'cpu') throw new Error(`the ideal split runs cpu tasks only, not ${name}`);
             const shares = balancedShares(args, threads);
-            const answers = await Promise.all(shares.map((share, i) => runShare(workers[i], share.map((index) => args[index]))));
+            const answers = await Promise.all(
+              shares.map((share, i) =>
+                runShare(
+                  workers[i],
+                  share.map((index) => args[index]),
+                ),
+              ),
+            );
             const results = new Array(args.length);
-            shares.forEach((share, i) => share.forEach((index, k) => (results[index] = answers[i][k])));
+            for (const [i, share] of shares.entries()) for (const [k, index] of share.entries()) results[index] = answers[i][k];
             return results;
           },
         }),

@@ -38,7 +38,8 @@ export function describeEnvironment(packageNames) {
  * version of their own in `process.version`, so that alone does not say what ran.
  */
 export function describeRuntime() {
-  if (process.versions.bun !== undefined) return { name: 'bun', version: process.versions.bun, engine: `JavaScriptCore ${process.versions.webkit}` };
+  if (process.versions.bun !== undefined)
+    return { name: 'bun', version: process.versions.bun, engine: `JavaScriptCore ${process.versions.webkit}` };
   const deno = globalThis.Deno?.version.deno ?? process.versions.deno;
   if (deno !== undefined) return { name: 'deno', version: deno, engine: `V8 ${process.versions.v8}` };
   return { name: 'node', version: process.version.slice(1), engine: `V8 ${process.versions.v8}` };

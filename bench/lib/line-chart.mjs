@@ -1,5 +1,6 @@
 // A small SVG line chart: one x axis, one y axis, a few named series. Enough for a memory curve;
 // no dependency.
+import { escapeXml, svgOpening } from './svg.mjs';
 
 const WIDTH = 720;
 const HEIGHT = 360;
@@ -19,9 +20,9 @@ export function lineChart({ title, xLabel, yLabel, series }) {
   const sx = (x) => MARGIN.left + (x / xMax) * plotWidth;
   const sy = (y) => MARGIN.top + plotHeight - (y / yMax) * plotHeight;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    ...svgOpening(WIDTH, HEIGHT, title),
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
   ];
   for (let k = 0; k <= 4; k++) {
     const y = (yMax * k) / 4;
@@ -33,15 +34,15 @@ export function lineChart({ title, xLabel, yLabel, series }) {
     parts.push(`<text x="${sx(x)}" y="${MARGIN.top + plotHeight + 16}" text-anchor="middle">${format(x)}</text>`);
   }
   parts.push(
-    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escape(xLabel)}</text>`,
-    `<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
+    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    `<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
   );
   series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length];
     const path = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     parts.push(
       `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${path}"/>`,
-      `<text x="${MARGIN.left + plotWidth + 10}" y="${MARGIN.top + 14 + i * 18}" fill="${colour}">${escape(s.name)}</text>`,
+      `<text x="${MARGIN.left + plotWidth + 10}" y="${MARGIN.top + 14 + i * 18}" fill="${colour}">${escapeXml(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
@@ -58,8 +59,4 @@ function format(value) {
   if (value >= 1e6) return `${(value / 1e6).toFixed(value % 1e6 === 0 ? 0 : 1)}M`;
   if (value >= 1e3) return `${(value / 1e3).toFixed(0)}k`;
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
-
-function escape(text) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }

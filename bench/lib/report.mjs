@@ -17,7 +17,15 @@ export function renderReport(record, { contenderNames, baselineName, columns, wo
     '',
     `## Results (median of ${record.rounds.length} rounds)${on}`,
     '',
-    ...table(record, columns, contenderNames, others, lacks, (stat) => formatValue(stat.median, stat.unit), (stat) => formatRatio(stat.median)),
+    ...table(
+      record,
+      columns,
+      contenderNames,
+      others,
+      lacks,
+      (stat) => formatValue(stat.median, stat.unit),
+      (stat) => formatRatio(stat.median),
+    ),
     ...fallbackNotes(record, others, columns),
     '',
     ...missingNotes(contenderNames, workloads, lacks),
@@ -25,7 +33,15 @@ export function renderReport(record, { contenderNames, baselineName, columns, wo
     '',
     `## Min–max over rounds${on}`,
     '',
-    ...table(record, columns, contenderNames, others, lacks, (stat) => `${formatValue(stat.min, stat.unit)}–${formatValue(stat.max, stat.unit)}`, (stat) => `${formatRatio(stat.min)}–${formatRatio(stat.max)}`),
+    ...table(
+      record,
+      columns,
+      contenderNames,
+      others,
+      lacks,
+      (stat) => `${formatValue(stat.min, stat.unit)}–${formatValue(stat.max, stat.unit)}`,
+      (stat) => `${formatRatio(stat.min)}–${formatRatio(stat.max)}`,
+    ),
     '',
     `## Per round (the attempt each round used)${on}`,
     '',
@@ -67,7 +83,7 @@ function cleanRoundsLine(record, contenderNames) {
   const counts = contenderNames.map((name) => {
     const clean = record.rounds.filter((round) => {
       const attempt = acceptedAttempt(round.runs[name].attempts);
-      return attempt !== undefined && attempt.contamination.checked && !attempt.contamination.contaminated;
+      return attempt?.contamination.checked === true && !attempt.contamination.contaminated;
     });
     return `${name} ${clean.length}/${record.rounds.length}`;
   });
@@ -127,9 +143,12 @@ function perRoundTable(record, columns, contenderNames) {
         return value === undefined ? '—' : formatValue(value, column.unit);
       });
       const other = attempt?.contamination.otherCpuMs;
-      const clean = attempt === undefined ? 'failed' : !attempt.contamination.checked ? 'unchecked' : attempt.contamination.contaminated ? 'no' : 'yes';
+      const clean =
+        attempt === undefined ? 'failed' : !attempt.contamination.checked ? 'unchecked' : attempt.contamination.contaminated ? 'no' : 'yes';
       const position = round.order.indexOf(name) + 1;
-      rows.push(`| ${round.round} | ${name} | ${position} | ${attempts.length} | ${values.join(' | ')} | ${other == null ? '—' : formatValue(other, 'ms')} | ${clean} |`);
+      rows.push(
+        `| ${round.round} | ${name} | ${position} | ${attempts.length} | ${values.join(' | ')} | ${other == null ? '—' : formatValue(other, 'ms')} | ${clean} |`,
+      );
     }
   }
   return [header, align, ...rows];
@@ -153,7 +172,9 @@ function configurationTable(record, contenderNames) {
     const resolved = Object.entries(configuration.resolved)
       .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
       .join(', ');
-    lines.push(`| ${name} | ${childRuntime(record, name)} | \`${configuration.construction}\` | \`${configuration.calls}\` | ${escapePipes(resolved)} |`);
+    lines.push(
+      `| ${name} | ${childRuntime(record, name)} | \`${configuration.construction}\` | \`${configuration.calls}\` | ${escapePipes(resolved)} |`,
+    );
   }
   return lines;
 }
@@ -192,7 +213,12 @@ function environmentTable(environment) {
     ['CPU', `${environment.cpuModel}, ${environment.cpus} CPUs (availableParallelism ${environment.availableParallelism})`],
     ['memory', `${environment.memoryGiB} GiB`],
     ['OS', environment.os],
-    ['runner', environment.runtime === undefined ? `Node ${environment.node} (V8 ${environment.v8})` : formatRuntime(environment.runtime, { engine: true })],
+    [
+      'runner',
+      environment.runtime === undefined
+        ? `Node ${environment.node} (V8 ${environment.v8})`
+        : formatRuntime(environment.runtime, { engine: true }),
+    ],
     ...Object.entries(environment.packages).map(([name, version]) => [name, version]),
     ['source', `${environment.source.commit ?? 'unknown'}${dirtySuffix(environment.source.uncommittedSrcChanges)}`],
     ['load average at start', environment.loadAverageAtStart.join(', ')],
@@ -210,7 +236,9 @@ function healthLines(record, contenderNames) {
   const attempts = allAttempts(record);
   const idleCount = attempts.filter((attempt) => attempt.idle.idle).length;
   const longestWait = Math.max(...attempts.map((attempt) => attempt.idle.waitedMs));
-  lines.push(`- Idle wait (${record.rules.idle}, up to ${formatDuration(record.settings.idleTimeoutMs)}): ${idleCount} of ${attempts.length} children started on an idle machine; longest wait ${formatDuration(longestWait)}.`);
+  lines.push(
+    `- Idle wait (${record.rules.idle}, up to ${formatDuration(record.settings.idleTimeoutMs)}): ${idleCount} of ${attempts.length} children started on an idle machine; longest wait ${formatDuration(longestWait)}.`,
+  );
   const retryPolicy =
     record.settings.attempts > 1
       ? `a contaminated child is re-run, up to ${record.settings.attempts} attempts, and the round keeps the least contaminated one`
@@ -220,8 +248,12 @@ function healthLines(record, contenderNames) {
     for (const name of contenderNames) {
       round.runs[name].attempts.forEach((attempt, index) => {
         const label = `round ${round.round}, ${name}, attempt ${index + 1}`;
-        if (!attempt.child.ok) lines.push(`- **Failed**: ${label}: ${attempt.child.failure}. stderr: \`${oneLine(attempt.child.stderrTail)}\``);
-        else if (attempt.contamination.contaminated) lines.push(`- Contaminated: ${label}: ${attempt.contamination.phases.map((phase) => `${phase.workload} ${Math.round(phase.otherCpuMs)} ms > ${Math.round(phase.limitMs)} ms`).join(', ')}.`);
+        if (!attempt.child.ok)
+          lines.push(`- **Failed**: ${label}: ${attempt.child.failure}. stderr: \`${oneLine(attempt.child.stderrTail)}\``);
+        else if (attempt.contamination.contaminated)
+          lines.push(
+            `- Contaminated: ${label}: ${attempt.contamination.phases.map((phase) => `${phase.workload} ${Math.round(phase.otherCpuMs)} ms > ${Math.round(phase.limitMs)} ms`).join(', ')}.`,
+          );
         if (attempt.child.ok && !attempt.child.result.close.settled) lines.push(`- close() did not settle: ${label}.`);
         if (!attempt.child.exit.onItsOwn) lines.push(`- Killed: ${label}: ${attempt.child.exit.killedBecause}.`);
       });

@@ -23,7 +23,9 @@ export function cellValue(attempt, cell) {
  * the cell itself.
  */
 export function summarize(rounds, contenderNames, baselineName, columns) {
-  const accepted = rounds.map((round) => Object.fromEntries(contenderNames.map((name) => [name, acceptedAttempt(round.runs[name].attempts)])));
+  const accepted = rounds.map((round) =>
+    Object.fromEntries(contenderNames.map((name) => [name, acceptedAttempt(round.runs[name].attempts)])),
+  );
   const cells = {};
   for (const name of contenderNames) {
     cells[name] = {};

@@ -4,7 +4,7 @@
 /** `{ id: i, msg: 'test-message-' + i }` for i in [0, count). */
 export function trivialRequests(count) {
   const requests = new Array(count);
-  for (let i = 0; i < count; i++) requests[i] = { id: i, msg: 'test-message-' + i };
+  for (let i = 0; i < count; i++) requests[i] = { id: i, msg: `test-message-${i}` };
   return requests;
 }
 

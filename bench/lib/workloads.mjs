@@ -52,7 +52,10 @@ export const workloads = [
         label: 'A batch',
         unit: 'tasks/s',
         better: 'higher',
-        baselineFallback: { cell: 'A.single/tasksPerSecond', why: 'the baseline has no batch call, so this divides by its single-call rate' },
+        baselineFallback: {
+          cell: 'A.single/tasksPerSecond',
+          why: 'the baseline has no batch call, so this divides by its single-call rate',
+        },
       },
     ],
     async measure(pool, count) {
@@ -108,7 +111,8 @@ export const workloads = [
   },
   {
     id: 'D',
-    title: 'skewed CPU-bound tasks: 10 % of them cost 20 units, the rest 1 (a unit is the 2 ms task), in a fixed shuffled order: where balancing the load matters',
+    title:
+      'skewed CPU-bound tasks: 10 % of them cost 20 units, the rest 1 (a unit is the 2 ms task), in a fixed shuffled order: where balancing the load matters',
     needs: 'parallel',
     sizes: { full: { count: 200, warmup: 20 }, quick: { count: 60, warmup: 20 } },
     warmupMs: { full: 500, quick: 200 },
@@ -143,7 +147,7 @@ export const workloads = [
   {
     id: 'H',
     title:
-      'a stream of JSON-RPC-like requests through viscose\'s ParallelProcessor (chunks of 64): 90 % pings, 10 % of 2 ms work: throughput, worker utilisation and batch efficiency (the processor\'s own statistics); then 1,000 pings one at a time: dispatch latency',
+      "a stream of JSON-RPC-like requests through viscose's ParallelProcessor (chunks of 64): 90 % pings, 10 % of 2 ms work: throughput, worker utilisation and batch efficiency (the processor's own statistics); then 1,000 pings one at a time: dispatch latency",
     needs: 'processor',
     sizes: { full: { count: 20_000, warmup: 2_000 }, quick: { count: 5_000, warmup: 1_000 } },
     // Longer than the others: a request loop keeps improving for several thousand pings (the
@@ -174,7 +178,8 @@ export const workloads = [
       for (let i = 0; i < count; i++) {
         const result = results[i];
         const expected = handleRequest(requests[i]);
-        if (!result.ok || result.value.id !== expected.id || result.value.hash !== expected.hash) throw new Error(`request ${i} came back wrong`);
+        if (!result.ok || result.value.id !== expected.id || result.value.hash !== expected.hash)
+          throw new Error(`request ${i} came back wrong`);
       }
       return {
         requestsPerSecond: count / (ms / 1000),
@@ -207,7 +212,13 @@ async function measureCpuBound(pool, units) {
   for (let i = 0; i < requests.length; i++) {
     if (results[i] !== expected[i]) throw new Error(`cpu task ${i} returned ${results[i]}, expected ${expected[i]}`);
   }
-  return { efficiency: (100 * sequentialMs) / (THREADS * ms), ms, sequentialMs, units: units.reduce((a, b) => a + b, 0), unitIterations: iterations };
+  return {
+    efficiency: (100 * sequentialMs) / (THREADS * ms),
+    ms,
+    sequentialMs,
+    units: units.reduce((a, b) => a + b, 0),
+    unitIterations: iterations,
+  };
 }
 
 /** `count` costs, a tenth of them 20 and the rest 1, shuffled by a fixed seed (Fisher–Yates, mulberry32). */

@@ -55,14 +55,22 @@ const samples = {};
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? IMPLS : [...IMPLS].reverse();
   for (const [name, measure] of Object.entries(measurements)) {
-    for (const queue of order) ((samples[name] ??= { js: [], native: [] })[queue]).push(await measure(pools[queue]));
+    samples[name] ??= { js: [], native: [] };
+    for (const queue of order) samples[name][queue].push(await measure(pools[queue]));
   }
   log(`fork-join: round ${round + 1}/${ROUNDS}`);
 }
 const steals = {};
 for (const queue of IMPLS) steals[queue] = (await pools[queue].two.snapshot()).reduce((sum, worker) => sum + worker.steals, 0);
 for (const queue of IMPLS) for (const pool of Object.values(pools[queue])) await pool.close();
-console.log(JSON.stringify({ rounds: ROUNDS, samples, medians: mapValues(samples, (byImpl) => mapValues(byImpl, median)), stealsOnTwoThreads: steals }));
+console.log(
+  JSON.stringify({
+    rounds: ROUNDS,
+    samples,
+    medians: mapValues(samples, (byImpl) => mapValues(byImpl, median)),
+    stealsOnTwoThreads: steals,
+  }),
+);
 
 function mapValues(object, f) {
   return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, f(value)]));

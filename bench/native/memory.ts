@@ -28,7 +28,13 @@ export function claimTable(memory: BenchMemory): ClaimTable {
 }
 
 /** Worker `index`'s deque in implementation `impl`, and a claim for taker `taker`. */
-export function open(memory: BenchMemory, impl: QueueBackend, index: number, taker: number, table = claimTable(memory)): { deque: WorkQueue; claim: SlotClaim } {
+export function open(
+  memory: BenchMemory,
+  impl: QueueBackend,
+  index: number,
+  taker: number,
+  table = claimTable(memory),
+): { deque: WorkQueue; claim: SlotClaim } {
   const deque = workerDeque(new Int32Array(memory.buffer), memory.layout, index, { backend: impl, claims: table });
   return { deque, claim: new SlotClaim(table, taker) };
 }

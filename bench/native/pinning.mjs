@@ -33,10 +33,15 @@ async function roundTrips(pinThreads) {
 
 const samples = { unpinned: [], pinned: [] };
 for (let round = 0; round < ROUNDS; round++) {
-  for (const pinned of round % 2 === 0 ? [false, true] : [true, false]) samples[pinned ? 'pinned' : 'unpinned'].push(await roundTrips(pinned));
+  for (const pinned of round % 2 === 0 ? [false, true] : [true, false])
+    samples[pinned ? 'pinned' : 'unpinned'].push(await roundTrips(pinned));
   process.stderr.write(`pinning: round ${round + 1}/${ROUNDS}\n`);
 }
-const summary = (runs, key) => ({ median: median(runs.map((run) => run[key])), min: Math.min(...runs.map((run) => run[key])), max: Math.max(...runs.map((run) => run[key])) });
+const summary = (runs, key) => ({
+  median: median(runs.map((run) => run[key])),
+  min: Math.min(...runs.map((run) => run[key])),
+  max: Math.max(...runs.map((run) => run[key])),
+});
 console.log(
   JSON.stringify({
     rounds: ROUNDS,

@@ -103,10 +103,13 @@ async function stealContended(impl: QueueBackend): Promise<{ ns: number; retries
         workerData: { entry: new URL('./steal-thread.ts', import.meta.url).href, data: { memory, impl, taker, start: start.buffer } },
       }),
   );
-  const reports = thieves.map((thief) => new Promise<{ ms: number; stolen: number; retries: number }>((resolve, reject) => {
-    thief.once('message', resolve);
-    thief.once('error', reject);
-  }));
+  const reports = thieves.map(
+    (thief) =>
+      new Promise<{ ms: number; stolen: number; retries: number }>((resolve, reject) => {
+        thief.once('message', resolve);
+        thief.once('error', reject);
+      }),
+  );
   while (Atomics.load(start, 1) < thieves.length) await new Promise((resolve) => setTimeout(resolve, 5));
   Atomics.store(start, 0, 1);
   Atomics.notify(start, 0);

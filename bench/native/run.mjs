@@ -40,7 +40,14 @@ const pools = spawnSync(
 );
 if (pools.status !== 0) process.exitCode = 1;
 
-const record = { profile: quick ? 'quick' : 'full', environment: describeEnvironment(['msgpackr', 'node-addon-api']), queueOps, forkJoin, pinning, atomics };
+const record = {
+  profile: quick ? 'quick' : 'full',
+  environment: describeEnvironment(['msgpackr', 'node-addon-api']),
+  queueOps,
+  forkJoin,
+  pinning,
+  atomics,
+};
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(new URL(`native${suffix}.json`, RESULTS), JSON.stringify(record, null, 1));
 const report = render(record);
@@ -55,7 +62,10 @@ function measureQueueOps(rounds) {
   for (let round = 0; round < rounds; round++) {
     for (const impl of round % 2 === 0 ? ['js', 'native'] : ['native', 'js']) {
       const result = runPart(['--import', 'tsx', here('./queue-ops.ts'), impl, ...(quick ? ['--quick'] : [])]);
-      for (const [name, ns] of Object.entries(result.nsPerOp)) ((samples[name] ??= { js: [], native: [] })[impl]).push(ns);
+      for (const [name, ns] of Object.entries(result.nsPerOp)) {
+        samples[name] ??= { js: [], native: [] };
+        samples[name][impl].push(ns);
+      }
       contendedRetries[impl].push(result.contendedRetries);
       sizes = { ops: result.ops, contendedItems: result.contendedItems };
     }

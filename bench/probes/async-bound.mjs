@@ -20,7 +20,10 @@ console.log('| asyncTasksPerWorker | I/O-bound tasks/s | mixed: time ÷ ideal | 
 console.log('| ---: | ---: | ---: | ---: |');
 for (const bound of bounds) {
   const pool = await ThreadPool.create({ module, threads: 2, asyncTasksPerWorker: bound });
-  await pool.runBatch('waitThenWork', Array.from({ length: 50 }, () => [1, 0.05])); // warm-up
+  await pool.runBatch(
+    'waitThenWork',
+    Array.from({ length: 50 }, () => [1, 0.05]),
+  ); // warm-up
   const ioMs = await timed(() => Promise.all(Array.from({ length: 400 }, () => pool.run('waitThenWork', 20, 0.05))));
   const mixedMs = await timed(() => Promise.all(Array.from({ length: 200 }, () => pool.run('waitThenWork', 5, 1))));
   const ideal = (200 * 1) / 2;
@@ -28,6 +31,8 @@ for (const bound of bounds) {
   await new Promise((resolve) => setTimeout(resolve, 20));
   const syncMs = await timed(() => pool.run('add', 1, 2));
   await Promise.all(pending);
-  console.log(`| ${bound} | ${Math.round(400 / (ioMs / 1000)).toLocaleString('en-US')} | ${(mixedMs / ideal).toFixed(2)} | ${syncMs.toFixed(1)} |`);
+  console.log(
+    `| ${bound} | ${Math.round(400 / (ioMs / 1000)).toLocaleString('en-US')} | ${(mixedMs / ideal).toFixed(2)} | ${syncMs.toFixed(1)} |`,
+  );
   await pool.close();
 }

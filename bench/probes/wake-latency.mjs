@@ -37,5 +37,7 @@ for (let i = 0; i < samples; i++) {
 }
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const describe = (values) => `median ${median(values).toFixed(0)} µs, max ${Math.max(...values).toFixed(0)} µs`;
-console.log(`after ${idleMs} ms asleep, ${samples} samples: notify call ${describe(notifyCosts)}; until the sleeper ran ${describe(latencies)}`);
+console.log(
+  `after ${idleMs} ms asleep, ${samples} samples: notify call ${describe(notifyCosts)}; until the sleeper ran ${describe(latencies)}`,
+);
 await worker.terminate();

@@ -41,7 +41,8 @@ async function main() {
   await stream.send('d', 'nope', {});
   stream.end();
   for await (const response of stream.responses) {
-    const outcome = response.outcome === 'result' ? `result ${response.result.contentJson}` : `error ${response.error.kind}: ${response.error.message}`;
+    const outcome =
+      response.outcome === 'result' ? `result ${response.result.contentJson}` : `error ${response.error.kind}: ${response.error.message}`;
     console.log(`${response.requestId}: ${outcome}`);
   }
   client.close();

@@ -72,7 +72,9 @@ export async function drive({ address, streams, requestsPerStream, inFlight, req
     const { tool } = sent.call;
     const failedExpected = tool === 'fail';
     if ((response.outcome === 'error') !== failedExpected) {
-      mismatches.push(`stream ${s} request ${sent.i} (${tool}): got ${response.outcome} ${JSON.stringify(response.error ?? response.result)}`);
+      mismatches.push(
+        `stream ${s} request ${sent.i} (${tool}): got ${response.outcome} ${JSON.stringify(response.error ?? response.result)}`,
+      );
       return;
     }
     if (sent.i % verifyEvery !== 0) return;

@@ -38,7 +38,13 @@ for (const mode of ['inline', 'viscose']) {
   const server = await startServerProcess(mode);
   // A short warm-up (JIT, workers), then the measured run.
   await drive({ address: server.address, streams: 2, requestsPerStream: 50, inFlight: IN_FLIGHT, verifyEvery: 10 });
-  const run = await drive({ address: server.address, streams: STREAMS, requestsPerStream: REQUESTS_PER_STREAM, inFlight: IN_FLIGHT, verifyEvery: 10 });
+  const run = await drive({
+    address: server.address,
+    streams: STREAMS,
+    requestsPerStream: REQUESTS_PER_STREAM,
+    inFlight: IN_FLIGHT,
+    verifyEvery: 10,
+  });
   server.child.kill('SIGTERM');
   const [code] = await once(server.child, 'exit');
   const sorted = Float64Array.from(run.latencies).sort();
@@ -56,7 +62,9 @@ for (const mode of ['inline', 'viscose']) {
   for (const mismatch of run.mismatches.slice(0, 5)) console.error(`${mode}: ${mismatch}`);
 }
 
-console.log(`\n${STREAMS} streams × ${REQUESTS_PER_STREAM} requests, ${IN_FLIGHT} in flight per stream; 85 % hash (about 3 ms of CPU each), 10 % echo, 5 % failing; ${availableParallelism()} CPUs, the load generator on the same machine\n`);
+console.log(
+  `\n${STREAMS} streams × ${REQUESTS_PER_STREAM} requests, ${IN_FLIGHT} in flight per stream; 85 % hash (about 3 ms of CPU each), 10 % echo, 5 % failing; ${availableParallelism()} CPUs, the load generator on the same machine\n`,
+);
 console.log('| server | requests | requests/s | p50 ms | p90 ms | p99 ms | max ms | wrong responses | shutdown |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const row of rows) {

@@ -35,7 +35,9 @@ export async function startServer({ host = '127.0.0.1', port = 0, mode = 'viscos
     Stream: processor === undefined ? (call) => serveInline(call, counters) : (call) => serveWithProcessor(call, processor, counters),
   });
   const bound = await new Promise((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) => (error ? reject(error) : resolve(actual))),
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) =>
+      error ? reject(error) : resolve(actual),
+    ),
   );
   return {
     port: bound,
@@ -107,7 +109,10 @@ async function serveInline(call, counters) {
       try {
         response = { requestId: message.requestId, result: { contentJson: handleToolCall(toolCallOf(message)) } };
       } catch (error) {
-        response = { requestId: message.requestId, error: { kind: 'tool-failed', message: error instanceof Error ? error.message : String(error) } };
+        response = {
+          requestId: message.requestId,
+          error: { kind: 'tool-failed', message: error instanceof Error ? error.message : String(error) },
+        };
       }
       await send(call, response);
       counters.answered++;
@@ -161,10 +166,20 @@ function grpcError(error) {
 
 async function main() {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '50051' }, host: { type: 'string', default: '127.0.0.1' }, mode: { type: 'string', default: 'viscose' }, threads: { type: 'string' } },
+    options: {
+      port: { type: 'string', default: '50051' },
+      host: { type: 'string', default: '127.0.0.1' },
+      mode: { type: 'string', default: 'viscose' },
+      threads: { type: 'string' },
+    },
   });
   if (values.mode !== 'viscose' && values.mode !== 'inline') throw new Error('--mode must be viscose or inline');
-  const server = await startServer({ host: values.host, port: Number(values.port), mode: values.mode, threads: values.threads === undefined ? undefined : Number(values.threads) });
+  const server = await startServer({
+    host: values.host,
+    port: Number(values.port),
+    mode: values.mode,
+    threads: values.threads === undefined ? undefined : Number(values.threads),
+  });
   console.log(`listening on ${values.host}:${server.port} (${values.mode})`);
   for (const signal of ['SIGTERM', 'SIGINT']) {
     process.once(signal, async () => {

@@ -16,7 +16,13 @@ const IDS_PER_REQUEST = 1000;
  * Client side: removes the jobs still waiting and asks the nodes to stop the others. A job that
  * finished meanwhile is removed too (its record goes; its caller no longer wants it).
  */
-export async function withdrawJobs(queue: Queue<TaskJobData>, publisher: Redis, channel: string, ids: string[], reason: string): Promise<void> {
+export async function withdrawJobs(
+  queue: Queue<TaskJobData>,
+  publisher: Redis,
+  channel: string,
+  ids: string[],
+  reason: string,
+): Promise<void> {
   const removed = await Promise.all(ids.map((id) => queue.remove(id)));
   const running = ids.filter((_, index) => removed[index] === 0);
   for (let start = 0; start < running.length; start += IDS_PER_REQUEST) {
@@ -41,7 +47,12 @@ export class CancelListener {
   private constructor() {}
 
   /** Subscribes `subscriber` (a connection of its own: a subscribed connection does nothing else). */
-  static async listen(subscriber: Redis, channel: string, worker: Worker<TaskJobData>, onError: (error: Error) => void): Promise<CancelListener> {
+  static async listen(
+    subscriber: Redis,
+    channel: string,
+    worker: Worker<TaskJobData>,
+    onError: (error: Error) => void,
+  ): Promise<CancelListener> {
     const listener = new CancelListener();
     subscriber.on('message', (from: string, message: string) => {
       if (from !== channel) return;

@@ -123,7 +123,11 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       // Read from the stream's present end, fixed now: from '$' (the default) the events of jobs
       // that finish before the first read reaches Redis would be missed.
       const [newest] = await connections[0].xrevrange(queue.keys.events, '+', '-', 'COUNT', 1);
-      events = new QueueEvents(options.queue, { prefix: queueOptions.prefix, connection: connections[1], lastEventId: newest?.[0] ?? '0-0' });
+      events = new QueueEvents(options.queue, {
+        prefix: queueOptions.prefix,
+        connection: connections[1],
+        lastEventId: newest?.[0] ?? '0-0',
+      });
       events.on('error', onError);
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     } catch (error) {
@@ -209,7 +213,13 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
    * Adds one job per argument list and returns each call's promise once they are in the queue.
    * Every waiter is registered before the add, so no completion can come unheard.
    */
-  private async submit(name: string, argsList: unknown[][], jobOptions: JobsOptions, batch: boolean, signal?: AbortSignal): Promise<Promise<unknown>[]> {
+  private async submit(
+    name: string,
+    argsList: unknown[][],
+    jobOptions: JobsOptions,
+    batch: boolean,
+    signal?: AbortSignal,
+  ): Promise<Promise<unknown>[]> {
     if (this.closing !== undefined) throw new ClusterClientClosedError();
     if (signal?.aborted) throw new AbortError(signal.reason);
     const calls = argsList.map((_, index) => this.expect(name, batch ? index : undefined));
@@ -224,7 +234,9 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
             if (added) this.withdraw(abortedCalls, signal.reason);
           });
     try {
-      await this.queue.addBulk(argsList.map((args, index) => ({ name, data: { task: name, args }, opts: { ...jobOptions, jobId: calls[index].id } })));
+      await this.queue.addBulk(
+        argsList.map((args, index) => ({ name, data: { task: name, args }, opts: { ...jobOptions, jobId: calls[index].id } })),
+      );
     } catch (error) {
       forgetAbort?.();
       for (const { id } of calls) this.watch.forget(id);
@@ -295,13 +307,19 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       // The failure is still reported, with BullMQ's failed reason only.
       this.onError(new Error(`viscose: could not read the error details of job ${id}`, { cause: error }));
     }
-    return new TaskError(task, details?.node ?? 'a cluster node', details === undefined ? new Error(failedReason) : errorFromDetails(details), index);
+    return new TaskError(
+      task,
+      details?.node ?? 'a cluster node',
+      details === undefined ? new Error(failedReason) : errorFromDetails(details),
+      index,
+    );
   }
 }
 
 function checkedJobOptions(option: string, jobOptions: JobsOptions | undefined): JobsOptions {
   if (jobOptions === undefined) return {};
-  if (jobOptions === null || typeof jobOptions !== 'object') throw new InvalidOptionError(option, 'expected an object of BullMQ job options');
+  if (jobOptions === null || typeof jobOptions !== 'object')
+    throw new InvalidOptionError(option, 'expected an object of BullMQ job options');
   for (const key of RESERVED_JOB_OPTIONS) {
     if (key in jobOptions) {
       const instead = key === 'priority' ? "set a call's priority with client.with({ priority })" : 'the client names its jobs';

@@ -85,9 +85,10 @@ export async function closeOver(connections: Redis[], close: (reachable: boolean
     clearTimeout(grace);
     for (const connection of connections) connection.off('close', giveUp);
     // quit() would wait for a reply from a server that is not there.
-    await Promise.allSettled(connections.map((connection) => (connection.status === 'ready' ? connection.quit() : connection.disconnect())));
+    await Promise.allSettled(
+      connections.map((connection) => (connection.status === 'ready' ? connection.quit() : connection.disconnect())),
+    );
   }
 }
 
 function ignoreError(): void {}
-

@@ -42,7 +42,10 @@ export class JobsInHand {
 
   private check(): void {
     if (this.whenDrained.length === 0) return;
-    if (this.unrecorded.size === 0) return this.release();
+    if (this.unrecorded.size === 0) {
+      this.release();
+      return;
+    }
     if (this.running === 0) this.grace ??= setTimeout(() => this.release(), RECORDING_GRACE_MS);
   }
 

@@ -113,7 +113,9 @@ export class ResultWatch {
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return undefined;
     const job = await Job.fromId<TaskJobData>(this.queue, id);
     if (job === undefined) {
-      return new Error(`job ${id} was removed from the queue before its outcome was read (by its removeOnComplete or removeOnFail age, or by hand)`);
+      return new Error(
+        `job ${id} was removed from the queue before its outcome was read (by its removeOnComplete or removeOnFail age, or by hand)`,
+      );
     }
     return state === 'completed' ? { completed: true, value: job.returnvalue } : { completed: false, failedReason: job.failedReason };
   }

@@ -38,7 +38,8 @@ function writeError(error: Error): EncodedError {
   let props: Record<string, unknown> | undefined;
   for (const key of Object.keys(error)) {
     if (STANDARD_FIELDS.has(key)) continue;
-    (props ??= {})[key] = (error as unknown as Record<string, unknown>)[key];
+    props ??= {};
+    props[key] = (error as unknown as Record<string, unknown>)[key];
   }
   const withCode = error as Error & { code?: unknown };
   const errors = error instanceof AggregateError ? [...error.errors] : undefined;

@@ -152,9 +152,7 @@ const UNSENDABLE: [new (...args: never[]) => object, string][] = [
 
 /** Prototypes shared by every built-in iterator and generator, sync and async. */
 const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-const ASYNC_ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(
-  Object.getPrototypeOf(Object.getPrototypeOf((async function* () {})())),
-);
+const ASYNC_ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf((async function* () {})())));
 
 /** Why `value` cannot be sent, or undefined. */
 function refusal(value: object): string | undefined {

@@ -180,7 +180,8 @@ export class PassedBuffers {
       if (--lent.holds !== 0) continue;
       this.lent.delete(lent.buffer);
       this.lentBySerial.delete(serial);
-      (dropped ??= []).push(serial);
+      dropped ??= [];
+      dropped.push(serial);
     }
     if (dropped === undefined) return;
     this.arrive(this.origin, { drop: dropped });

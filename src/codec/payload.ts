@@ -74,7 +74,10 @@ export class PayloadCodec {
     startPayload(root, -1, this.maxPayloadBytes);
     for (let i = 0; i < values.length; i++) {
       const valueFlags = inspectValue(values[i], root, firstIndex + i);
-      if (valueFlags & MARKED) (marked ??= [...values])[i] = takeMarkedCopy();
+      if (valueFlags & MARKED) {
+        marked ??= [...values];
+        marked[i] = takeMarkedCopy();
+      }
       flags |= valueFlags;
     }
     return this.packedPayload(marked ?? values, flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
@@ -107,7 +110,10 @@ export class PayloadCodec {
     let marked: unknown[][] | undefined;
     for (let i = 0; i < calls.length; i++) {
       startPayload(root, i, this.maxPayloadBytes);
-      if (inspectValue(calls[i], root, i, -1) & MARKED) (marked ??= [...calls])[i] = takeMarkedCopy() as unknown[];
+      if (inspectValue(calls[i], root, i, -1) & MARKED) {
+        marked ??= [...calls];
+        marked[i] = takeMarkedCopy() as unknown[];
+      }
     }
     return marked ?? calls;
   }
@@ -231,9 +237,7 @@ export class PayloadCodec {
     }
     const length = packed.end - packed.start;
     if (length > this.maxPayloadBytes) {
-      throw new PayloadTooLargeError(
-        `${root} encodes to ${length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
-      );
+      throw new PayloadTooLargeError(`${root} encodes to ${length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`);
     }
     const encoded = this.encoded;
     encoded.kind = kind;

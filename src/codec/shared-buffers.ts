@@ -145,7 +145,10 @@ export class SharedBufferRegistry {
     if (buffer === undefined) {
       throw new Error(`a shared buffer (id ${id}) was released by the main thread while a payload named it`);
     }
-    if (this.receiveNext !== undefined) (this.taskIds ??= new Set()).add(id);
+    if (this.receiveNext !== undefined) {
+      this.taskIds ??= new Set();
+      this.taskIds.add(id);
+    }
     return buffer;
   }
 

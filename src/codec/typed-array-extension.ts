@@ -84,7 +84,9 @@ function unpackView(data: Uint8Array): View {
   if (data[0] !== COPY) {
     const fields = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const passed = data[0] === PASSED;
-    const buffer = passed ? sharedBuffers.passed.bufferFrom(fields.readUInt32LE(2), fields.readUInt32LE(6)) : sharedBuffers.bufferFor(fields.readUInt32LE(2));
+    const buffer = passed
+      ? sharedBuffers.passed.bufferFrom(fields.readUInt32LE(2), fields.readUInt32LE(6))
+      : sharedBuffers.bufferFor(fields.readUInt32LE(2));
     const at = passed ? 10 : 6;
     const byteOffset = fields.readDoubleLE(at);
     const length = fields.readDoubleLE(at + 8);

@@ -55,11 +55,7 @@ export interface PeerPort {
  * (worker/buffer-inbox.ts): shared buffers to know by id, ids to forget, a port to a worker
  * started later, or the origin of a worker that exited.
  */
-export type BufferMessage =
-  | { share: [number, SharedArrayBuffer][] }
-  | { forget: number[] }
-  | { peer: PeerPort }
-  | { gone: number };
+export type BufferMessage = { share: [number, SharedArrayBuffer][] } | { forget: number[] } | { peer: PeerPort } | { gone: number };
 
 /**
  * What a worker posts to a thread that will decode a payload naming buffers it passes by itself

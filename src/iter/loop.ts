@@ -65,7 +65,8 @@ function loopValues(pipeline: Pipeline, task: TaskLookup): [string[], unknown[]]
 
 function shapeKey(pipeline: Pipeline): string {
   const { source } = pipeline;
-  const sourceType = source.kind === 'range' ? 'range' : Array.isArray(source.items) ? 'array' : Object.prototype.toString.call(source.items);
+  const sourceType =
+    source.kind === 'range' ? 'range' : Array.isArray(source.items) ? 'array' : Object.prototype.toString.call(source.items);
   const steps = pipeline.steps.map(([step, id, extra]) => `${step}:${id}:${extra.length}`).join(',');
   const terminalArity = pipeline.terminal === Terminal.FOR_EACH ? (pipeline.terminalArgument as unknown[]).length : 0;
   return `${sourceType}|${pipeline.chunk > 0}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${terminalArity}`;

@@ -12,7 +12,7 @@ export type { IterSource, Range } from './spec.js';
 export { range } from './spec.js';
 
 // `any` is required: a function with `unknown` extra parameters would not accept specific ones.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
 type StepFunction<T> = (item: T, ...extra: any[]) => unknown;
 
 /** The parameters of a step function after the item. */

@@ -68,15 +68,15 @@ export function notSynchronous(value: PromiseLike<unknown>): never {
  * items gives the sequential answer.
  */
 export function lesser(left: unknown, right: unknown): unknown {
-  if (left === undefined || right !== right) return right;
-  if (right === undefined || left !== left) return left;
+  if (left === undefined || Number.isNaN(right)) return right;
+  if (right === undefined || Number.isNaN(left)) return left;
   return (right as number) < (left as number) ? right : left;
 }
 
 /** The larger of two items by `>`, for `max`, with the rules of `lesser`. */
 export function greater(left: unknown, right: unknown): unknown {
-  if (left === undefined || right !== right) return right;
-  if (right === undefined || left !== left) return left;
+  if (left === undefined || Number.isNaN(right)) return right;
+  if (right === undefined || Number.isNaN(left)) return left;
   return (right as number) > (left as number) ? right : left;
 }
 

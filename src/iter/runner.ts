@@ -96,7 +96,15 @@ export type PieceArguments = [
 /** The root piece's stopSlot: it is the root's own slot, which only the worker running it knows. */
 export const NO_SLOT = -1;
 
-export function pieceArguments(id: number, ref: BlockRef, lo: number, hi: number, splits: number, pusher: number, stopSlot = NO_SLOT): PieceArguments {
+export function pieceArguments(
+  id: number,
+  ref: BlockRef,
+  lo: number,
+  hi: number,
+  splits: number,
+  pusher: number,
+  stopSlot = NO_SLOT,
+): PieceArguments {
   return [id, ref.arena, ref.offset, ref.length, ref.kind, lo, hi, splits, pusher, stopSlot];
 }
 
@@ -158,7 +166,16 @@ export class ParIterRunner {
    * CHECK_STRIDE units it looks at the cancel flag of slot `stop`, which stays claimed until every
    * piece is done (the root joins them all), and throws AbortError once it is raised.
    */
-  private piece(prepared: Prepared, id: number, ref: BlockRef, lo: number, hi: number, splits: number, migrated: boolean, stop: number): unknown {
+  private piece(
+    prepared: Prepared,
+    id: number,
+    ref: BlockRef,
+    lo: number,
+    hi: number,
+    splits: number,
+    migrated: boolean,
+    stop: number,
+  ): unknown {
     const { threads, self, pieceTask } = this.parts;
     this.checkStop(stop);
     const half = trySplit(hi - lo, splits, migrated, threads, prepared.pipeline);

@@ -101,7 +101,6 @@ export class PipelineSpec {
   }
 }
 
-
 /** A typed array whose memory every worker can write. */
 function isSharedTypedArray(value: unknown): value is ArrayLike<unknown> {
   return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.buffer instanceof SharedArrayBuffer;

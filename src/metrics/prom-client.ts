@@ -9,8 +9,7 @@ import type { MetricFamily } from './prometheus.js';
 
 /** What viscose needs of a prom-client `Registry` (prom-client 12 to 15 have it). */
 export interface MetricsRegistry {
-  // prom-client types the parameter as its own metric classes; what its registry reads of them is
-  // what RegisteredFamily has, so the parameter stays open here.
+  // biome-ignore lint/suspicious/noExplicitAny: prom-client types the parameter as its own metric classes; what its registry reads of them is what RegisteredFamily has, so the parameter stays open here.
   registerMetric(metric: any): void;
   removeSingleMetric(name: string): void;
   getSingleMetric(name: string): unknown;
@@ -51,29 +50,31 @@ export function registerFamilies(registry: MetricsRegistry, read: () => MetricFa
   for (const { name } of families) {
     if (registry.getSingleMetric(name) !== undefined) throw new Error(`a metric named ${name} is registered already`);
   }
-  const registered = families.map(({ name, help, type }): RegisteredFamily => ({
-    // prom-client renames counters for OpenMetrics (it drops `_total` and appends it to each
-    // sample), so the reported name is read back from the registered object.
-    name,
-    help,
-    type,
-    aggregator: 'sum',
-    async get() {
-      return {
-        name: this.name,
-        help,
-        type,
-        aggregator: 'sum',
-        values: (current().get(name)?.samples ?? []).map((sample) => ({
-          ...(sample.suffix === undefined ? {} : { metricName: this.name + sample.suffix }),
-          labels: { ...sample.labels },
-          value: sample.value,
-        })),
-      };
-    },
-    // The values are read from the pool, not accumulated here: there is nothing to reset.
-    reset: () => {},
-  }));
+  const registered = families.map(
+    ({ name, help, type }): RegisteredFamily => ({
+      // prom-client renames counters for OpenMetrics (it drops `_total` and appends it to each
+      // sample), so the reported name is read back from the registered object.
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      async get() {
+        return {
+          name: this.name,
+          help,
+          type,
+          aggregator: 'sum',
+          values: (current().get(name)?.samples ?? []).map((sample) => ({
+            ...(sample.suffix === undefined ? {} : { metricName: this.name + sample.suffix }),
+            labels: { ...sample.labels },
+            value: sample.value,
+          })),
+        };
+      },
+      // The values are read from the pool, not accumulated here: there is nothing to reset.
+      reset: () => {},
+    }),
+  );
   for (const family of registered) registry.registerMetric(family);
   return () => {
     for (const { name } of families) registry.removeSingleMetric(name);

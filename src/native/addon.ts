@@ -72,7 +72,9 @@ export function nativeAddon(purpose: string): NativeAddon {
   if (loaded !== undefined) return loaded;
   const file = findAddon();
   if (file === undefined) {
-    throw new ThreadPoolError(`${purpose} needs the native addon: there is no prebuilt addon for ${PLATFORM} and none built; ${BUILD_HINT}`);
+    throw new ThreadPoolError(
+      `${purpose} needs the native addon: there is no prebuilt addon for ${PLATFORM} and none built; ${BUILD_HINT}`,
+    );
   }
   try {
     // process.dlopen, not require: require goes through whatever loader hooks a preload

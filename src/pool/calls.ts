@@ -99,7 +99,10 @@ export class BatchCall {
       this.abort(error);
       return;
     }
-    this.fill(start, Array.from({ length: count }, () => ({ status: 'rejected', reason: error })));
+    this.fill(
+      start,
+      Array.from({ length: count }, () => ({ status: 'rejected', reason: error })),
+    );
   }
 }
 

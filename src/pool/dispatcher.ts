@@ -449,7 +449,8 @@ export class Dispatcher {
       if (work === undefined) continue;
       this.pending[slot] = undefined;
       this.inUse--;
-      if (this.recorder !== undefined && !(work instanceof Dropped) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0) this.recorder.cancelled++;
+      if (this.recorder !== undefined && !(work instanceof Dropped) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0)
+        this.recorder.cancelled++;
       work.abandon(error);
     }
   }

@@ -46,7 +46,10 @@ function options(argv: readonly string[]): Option[] {
     const arg = argv[i]!;
     const name = arg.startsWith('--') ? arg.split('=', 1)[0]! : arg;
     const next = argv[i + 1];
-    const takesValue = !arg.includes('=') && next !== undefined && (MAIN_PROGRAM_FLAGS.get(name) === true || VALUE_ALWAYS.has(name) || !next.startsWith('-'));
+    const takesValue =
+      !arg.includes('=') &&
+      next !== undefined &&
+      (MAIN_PROGRAM_FLAGS.get(name) === true || VALUE_ALWAYS.has(name) || !next.startsWith('-'));
     parsed.push({ name, args: takesValue ? [arg, argv[++i]!] : [arg] });
   }
   return parsed;

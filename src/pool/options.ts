@@ -309,7 +309,9 @@ function nameOf(namer: (index: number) => string, index: number): unknown {
   try {
     return namer(index);
   } catch (error) {
-    throw new InvalidOptionError('threadName', `threw for index ${index}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new InvalidOptionError('threadName', `threw for index ${index}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -322,12 +324,12 @@ function moduleUrl(module: unknown): string {
   if (isAbsolute(module)) return pathToFileURL(module).href;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(module)?.[1];
   if (scheme !== undefined) {
-    throw new InvalidOptionError('module', `"${module}" is a ${scheme}: URL; a worker loads its task module from a file: or data: URL, or an absolute path`);
+    throw new InvalidOptionError(
+      'module',
+      `"${module}" is a ${scheme}: URL; a worker loads its task module from a file: or data: URL, or an absolute path`,
+    );
   }
-  throw new InvalidOptionError(
-    'module',
-    `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`,
-  );
+  throw new InvalidOptionError('module', `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`);
 }
 
 function preloads(value: unknown): string[] {

@@ -38,7 +38,8 @@ export class SharedBufferAnnouncer {
       const id = referenced[i];
       if (this.known.has(id)) continue;
       this.known.add(id);
-      (entries ??= []).push([id, sharedBuffers.live(id)!]);
+      entries ??= [];
+      entries.push([id, sharedBuffers.live(id)!]);
     }
     if (entries === undefined) return;
     for (const host of this.hosts()) host.postBuffers({ share: entries });

@@ -156,7 +156,13 @@ export interface StatisticsSources {
 /** Stands in for the recorder of a pool that keeps no per-call statistics: zeros, empty histograms. */
 const NO_CALLS = new CallRecorder();
 
-const COUNTERS = [WorkerCounter.TASKS_RUN, WorkerCounter.STEALS, WorkerCounter.STEAL_ATTEMPTS, WorkerCounter.INJECTOR_TAKES, WorkerCounter.PARKS];
+const COUNTERS = [
+  WorkerCounter.TASKS_RUN,
+  WorkerCounter.STEALS,
+  WorkerCounter.STEAL_ATTEMPTS,
+  WorkerCounter.INJECTOR_TAKES,
+  WorkerCounter.PARKS,
+];
 
 /** Assembles PoolStatistics; `reset()` starts a new interval. */
 export class StatisticsReader {
@@ -276,23 +282,43 @@ export function poolMetricFamilies(stats: PoolStatistics, prefix = 'viscose'): M
       type: 'gauge',
       samples: [...perLevel('waiting'), ...perLevel('injector')],
     },
-    { name: `${prefix}_worker_deque_depth`, help: "Entries in a worker's own deque.", type: 'gauge', samples: perWorker((w) => w.dequeDepth) },
+    {
+      name: `${prefix}_worker_deque_depth`,
+      help: "Entries in a worker's own deque.",
+      type: 'gauge',
+      samples: perWorker((w) => w.dequeDepth),
+    },
     { name: `${prefix}_worker_tasks_total`, help: 'Tasks a worker ran.', type: 'counter', samples: perWorker((w) => w.tasksRun) },
-    { name: `${prefix}_worker_steals_total`, help: "Tasks a worker took from another worker's deque.", type: 'counter', samples: perWorker((w) => w.steals) },
+    {
+      name: `${prefix}_worker_steals_total`,
+      help: "Tasks a worker took from another worker's deque.",
+      type: 'counter',
+      samples: perWorker((w) => w.steals),
+    },
     {
       name: `${prefix}_worker_steal_attempts_total`,
       help: "Looks into another worker's deque.",
       type: 'counter',
       samples: perWorker((w) => w.stealAttempts),
     },
-    { name: `${prefix}_worker_parks_total`, help: 'Times a worker parked for lack of work.', type: 'counter', samples: perWorker((w) => w.parks) },
+    {
+      name: `${prefix}_worker_parks_total`,
+      help: 'Times a worker parked for lack of work.',
+      type: 'counter',
+      samples: perWorker((w) => w.parks),
+    },
     {
       name: `${prefix}_worker_busy_seconds_total`,
       help: 'Time a worker spent running tasks.',
       type: 'counter',
       samples: perWorker((w) => w.busyMs / 1000),
     },
-    { name: `${prefix}_worker_utilisation`, help: 'Busy time over the interval, 0 to 1.', type: 'gauge', samples: perWorker((w) => w.utilisation) },
+    {
+      name: `${prefix}_worker_utilisation`,
+      help: 'Busy time over the interval, 0 to 1.',
+      type: 'gauge',
+      samples: perWorker((w) => w.utilisation),
+    },
     latencyFamily(`${prefix}_dispatch_latency_seconds`, 'From a call accepted to its task started.', stats.dispatchLatency),
     latencyFamily(`${prefix}_run_time_seconds`, 'From a task started to finished.', stats.runTime),
     latencyFamily(`${prefix}_end_to_end_latency_seconds`, 'From a call accepted to its promise settled.', stats.endToEndLatency),

@@ -192,7 +192,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const level = priorityLevel(options.priority);
     const { signal, timeout, terminateAfter, retries = 0 } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
-    if (!Number.isSafeInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `expected a whole number of 0 or more, got ${String(retries)}`);
+    if (!Number.isSafeInteger(retries) || retries < 0)
+      throw new InvalidOptionError('retries', `expected a whole number of 0 or more, got ${String(retries)}`);
     const timeoutMs = timeout === undefined ? Infinity : positiveMilliseconds('timeout', timeout);
     const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
     if (terminateAfter !== undefined) {
@@ -209,7 +210,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
         limit !== undefined
           ? noBatchLimit()
-          : (this.runBatchAt(level, name, argsList, { settleEach: true, signal, retries }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>),
+          : (this.runBatchAt(level, name, argsList, { settleEach: true, signal, retries }) as Promise<
+              PromiseSettledResult<TaskResult<M, K>>[]
+            >),
       parIter: (source) => this.parIterAt(level, source, signal, limit),
     };
   }
@@ -306,13 +309,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const check = (): void => {
       timer = undefined;
       const running = dispatcher.running(this.dispatched(call));
+      let left: number;
       // Not started yet: it cannot time out within the next timeout (and a start in between is
       // seen then, with its exact time left).
-      if (running === undefined) return watch(limit.timeoutMs);
+      if (running === undefined) left = limit.timeoutMs;
       // Claimed a moment ago: the worker has not stamped its start yet.
-      if (running.startedAt === 0) return watch(1);
-      const left = running.startedAt + limit.timeoutMs - sharedNow();
-      if (left > 0) return watch(left);
+      else if (running.startedAt === 0) left = 1;
+      else left = running.startedAt + limit.timeoutMs - sharedNow();
+      if (running === undefined || left > 0) {
+        watch(left);
+        return;
+      }
       this.cancel(call);
       reject(new TaskTimeoutError(task, limit.timeoutMs));
       // Not `timer`: the call has settled now, and settling stops only the watch above.
@@ -394,7 +401,12 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       for (let start = 0; start < calls.length && !batch.settled; ) {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch, retries);
       }
-      if (signal !== undefined) stopListening = this.withdrawOnAbort(signal, () => batch.chunks, (reason) => batch.abort(reason));
+      if (signal !== undefined)
+        stopListening = this.withdrawOnAbort(
+          signal,
+          () => batch.chunks,
+          (reason) => batch.abort(reason),
+        );
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
@@ -491,7 +503,12 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.parIterAt(NORMAL_LEVEL, source);
   }
 
-  private parIterAt<S extends IterSource<unknown>>(level: number, source: S, signal?: AbortSignal, limit?: RunLimit): PoolParIter<M, ItemOf<S>> {
+  private parIterAt<S extends IterSource<unknown>>(
+    level: number,
+    source: S,
+    signal?: AbortSignal,
+    limit?: RunLimit,
+  ): PoolParIter<M, ItemOf<S>> {
     const chain = ParIterChain.over(
       source,
       (name) => this.accept(name as string),
@@ -620,7 +637,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     // recover() has put the replacement in place by now: it runs, synchronously, in the reaction
     // watchExit registered on the same promise when the worker was spawned, before this await.
     if (this.hosts[index] === host) {
-      throw this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${host.name} was not replaced`) : new PoolClosedError());
+      throw (
+        this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${host.name} was not replaced`) : new PoolClosedError())
+      );
     }
     await this.hosts[index].starting;
   }
@@ -634,7 +653,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   close(options: CloseOptions = {}): Promise<void> {
     let timeout: number;
     try {
-      if (options === null || typeof options !== 'object') throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
+      if (options === null || typeof options !== 'object')
+        throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
       timeout = options.timeout === undefined ? Infinity : millisecondsOrZero('timeout', options.timeout);
     } catch (error) {
       return Promise.reject(error);
@@ -697,13 +717,22 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * chunk whose encoding exceeds maxPayloadBytes is halved until it fits. A single call too large
    * fails the batch (chunks already queued still run; their results are dropped).
    */
-  private submitChunk(task: number, level: number, calls: unknown[][], start: number, count: number, batch: BatchCall, retries: number): number {
+  private submitChunk(
+    task: number,
+    level: number,
+    calls: unknown[][],
+    start: number,
+    count: number,
+    batch: BatchCall,
+    retries: number,
+  ): number {
     let payload: EncodedPayload;
     const encode = () => this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
     try {
       payload = encode();
     } catch (error) {
-      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(task, level, calls, start, count >> 1, batch, retries);
+      if (error instanceof PayloadTooLargeError && count > 1)
+        return this.submitChunk(task, level, calls, start, count >> 1, batch, retries);
       batch.fail(error, start, count);
       return count;
     }
@@ -849,7 +878,11 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
     if (!this.plane.loopStarted(host.index)) {
       const reason = host.startFailure === undefined ? describeExit(exit) : errorMessage(host.startFailure);
-      this.report(new ThreadPoolError(`worker ${host.name} could not be restarted (${reason}); it is not replaced`, { cause: host.startFailure ?? crash }));
+      this.report(
+        new ThreadPoolError(`worker ${host.name} could not be restarted (${reason}); it is not replaced`, {
+          cause: host.startFailure ?? crash,
+        }),
+      );
       this.failIfNoWorkerLeft();
       return;
     }
@@ -858,14 +891,12 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    replacement.starting = this.plane.start(replacement, this.announcer.entries(), this.hosts).catch(
-      (error: unknown) => {
-        // Its exit comes back to recover(), which replaces it only if its loop had started.
-        replacement.startFailure = error;
-        void replacement.terminate();
-        throw error;
-      },
-    );
+    replacement.starting = this.plane.start(replacement, this.announcer.entries(), this.hosts).catch((error: unknown) => {
+      // Its exit comes back to recover(), which replaces it only if its loop had started.
+      replacement.startFailure = error;
+      void replacement.terminate();
+      throw error;
+    });
     replacement.starting.catch(() => {});
   }
 
@@ -924,4 +955,3 @@ function errorMessage(error: unknown): string {
 function toInjector(task: number, batch: number, level: number): Submission {
   return { task, batch, flags: 0, scope: -1, target: -1, level };
 }
-

@@ -8,7 +8,7 @@ import type { Priority } from '../queue/priority.js';
 
 // `any` is required here: a function type with `unknown` parameters would not accept tasks that
 // declare specific parameter types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
 export type AnyFunction = (...args: any[]) => unknown;
 
 /** A module namespace, or any object whose function properties are the tasks. */

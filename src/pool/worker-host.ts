@@ -3,7 +3,14 @@
  * exit. Comlink calls never settle when the worker dies, so every control call is raced against the
  * worker's exit and rejects with WorkerCrashedError instead of hanging.
  */
-import { MessageChannel, type MessagePort, type ResourceLimits, type SHARE_ENV, type Worker, receiveMessageOnPort } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  type ResourceLimits,
+  type SHARE_ENV,
+  type Worker,
+  receiveMessageOnPort,
+} from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
 import type { BufferMessage, PassMessage, WorkerBootData, WorkerControl } from '../control/protocol.js';

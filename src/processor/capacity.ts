@@ -91,7 +91,9 @@ export class Capacity {
           reject(error);
         },
       };
-      timer = startTimer(timeoutMs, () => giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index })));
+      timer = startTimer(timeoutMs, () =>
+        giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index })),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting++;
       this.waiters.push(waiter, level);

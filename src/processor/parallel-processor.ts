@@ -336,7 +336,12 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * waited for them, or with the ProcessingError of the refusal (counted for every request it
    * covers).
    */
-  private async admit(permits: number, route: Route, mode: 'wait' | 'reject', index: number | undefined): Promise<number | ProcessingError> {
+  private async admit(
+    permits: number,
+    route: Route,
+    mode: 'wait' | 'reject',
+    index: number | undefined,
+  ): Promise<number | ProcessingError> {
     this.recorder.submitted(permits);
     if (this.capacity.tryAcquire(permits)) return 0;
     let failure: ProcessingError;
@@ -367,7 +372,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   ): Promise<ProcessingResult<R>[]> {
     if (!this.batchTurns.tryAcquire(1)) {
       if (this.settings.backpressure === 'reject') {
-        throw this.refuseBatch(size, new ProcessingError('backpressure-exceeded', `${this.settings.maxConcurrentBatches} batches are running already`));
+        throw this.refuseBatch(
+          size,
+          new ProcessingError('backpressure-exceeded', `${this.settings.maxConcurrentBatches} batches are running already`),
+        );
       }
       try {
         await this.batchTurns.acquire(1, route.level, Infinity, undefined, route.signal);
@@ -377,7 +385,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     }
     try {
       if (this.settings.backpressure === 'reject' && this.capacity.needsDrain) {
-        throw this.refuseBatch(size, new ProcessingError('backpressure-exceeded', `no capacity: ${this.settings.maxPendingTasks} requests in flight`));
+        throw this.refuseBatch(
+          size,
+          new ProcessingError('backpressure-exceeded', `no capacity: ${this.settings.maxPendingTasks} requests in flight`),
+        );
       }
       const started = performance.now();
       const results = new Array<ProcessingResult<R>>(size);
@@ -432,7 +443,13 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     try {
       for (;;) {
         try {
-          const timed = await this.pool[RUN_TIMED](route.level, this.settings.handler as K, [request] as TaskArgs<M, K>, route.signal, route.timeoutMs);
+          const timed = await this.pool[RUN_TIMED](
+            route.level,
+            this.settings.handler as K,
+            [request] as TaskArgs<M, K>,
+            route.signal,
+            route.timeoutMs,
+          );
           this.recorder.succeeded();
           return timed;
         } catch (error) {
@@ -457,7 +474,12 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * long its handlers ran. A chunk the pool refuses as a whole (a request that cannot be encoded)
    * is retried one request at a time, so that only the bad request fails.
    */
-  private async handleChunk(chunk: RequestOf<M, K>[], route: Route, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
+  private async handleChunk(
+    chunk: RequestOf<M, K>[],
+    route: Route,
+    start: number,
+    results: ProcessingResult<TaskResult<M, K>>[],
+  ): Promise<number> {
     if (route.timeoutMs !== Infinity) {
       // A time limit is counted per request from its own start, which only a call of its own has.
       return this.handleOneByOne(chunk, route, start, results);
@@ -495,8 +517,15 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   }
 
   /** Runs the requests of an admitted chunk each on its own, filling `results` from `start`. */
-  private async handleOneByOne(chunk: RequestOf<M, K>[], route: Route, start: number, results: ProcessingResult<TaskResult<M, K>>[]): Promise<number> {
-    return sum(await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, route, start + i, 0)))));
+  private async handleOneByOne(
+    chunk: RequestOf<M, K>[],
+    route: Route,
+    start: number,
+    results: ProcessingResult<TaskResult<M, K>>[],
+  ): Promise<number> {
+    return sum(
+      await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, route, start + i, 0)))),
+    );
   }
 
   /** Keeps `promise` in the set close() waits for while it runs. */
@@ -529,7 +558,9 @@ function sum(values: number[]): number {
 /** Says why a request failed, in the processor's terms. */
 export function toProcessingError(error: unknown, index: number | undefined): ProcessingError {
   if (error instanceof ProcessingError) {
-    return error.index === index || index === undefined ? error : new ProcessingError(error.kind, error.message, { cause: error.cause, index });
+    return error.index === index || index === undefined
+      ? error
+      : new ProcessingError(error.kind, error.message, { cause: error.cause, index });
   }
   const make = (kind: ProcessingErrorKind, message: string) => new ProcessingError(kind, message, { cause: error, index });
   if (error instanceof TaskError) return make('task-failed', error.message);

@@ -145,12 +145,7 @@ export class ProcessorRecorder {
     e.last = report.efficiency;
   }
 
-  read(
-    inFlight: number,
-    waiting: number,
-    batches: { running: number; waiting: number },
-    pool: PoolStatistics,
-  ): ProcessorStatistics {
+  read(inFlight: number, waiting: number, batches: { running: number; waiting: number }, pool: PoolStatistics): ProcessorStatistics {
     const e = this.efficiency;
     const none = summary(createHistogram());
     const busyMs = e.busyMs + (this.running > 0 ? performance.now() - this.runningSince : 0);
@@ -199,14 +194,24 @@ export function processorMetricFamilies(stats: ProcessorStatistics, prefix = 'vi
     ),
   });
   return [
-    { name: `${prefix}_requests_submitted_total`, help: 'Requests handed to the processor.', type: 'counter', samples: [{ value: requests.submitted }] },
+    {
+      name: `${prefix}_requests_submitted_total`,
+      help: 'Requests handed to the processor.',
+      type: 'counter',
+      samples: [{ value: requests.submitted }],
+    },
     {
       name: `${prefix}_requests_total`,
       help: 'Requests that ended, by outcome.',
       type: 'counter',
       samples: outcomes.map((outcome) => ({ labels: { outcome }, value: requests[outcome] })),
     },
-    { name: `${prefix}_retries_total`, help: 'Requests run again after their worker crashed.', type: 'counter', samples: [{ value: requests.retried }] },
+    {
+      name: `${prefix}_retries_total`,
+      help: 'Requests run again after their worker crashed.',
+      type: 'counter',
+      samples: [{ value: requests.retried }],
+    },
     { name: `${prefix}_requests_in_flight`, help: 'Requests holding capacity.', type: 'gauge', samples: [{ value: requests.inFlight }] },
     { name: `${prefix}_requests_waiting`, help: 'Requests waiting for capacity.', type: 'gauge', samples: [{ value: requests.waiting }] },
     { name: `${prefix}_batches_completed_total`, help: 'Batches finished.', type: 'counter', samples: [{ value: batches.completed }] },

@@ -57,7 +57,10 @@ type End = { kind: 'exhausted' } | { kind: 'source-failed'; error: unknown } | {
 /** What a wait for progress resolves with when a request finished or the processor stopped. */
 const WOKEN = Symbol('woken');
 
-export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<Q>, driver: StreamDriver<Q, R>): AsyncGenerator<R, void, undefined> {
+export async function* orderedResults<Q, R>(
+  source: AsyncIterable<Q> | Iterable<Q>,
+  driver: StreamDriver<Q, R>,
+): AsyncGenerator<R, void, undefined> {
   const { order, window, start } = driver;
   const iterator = iteratorOf(source);
   /** Started and not yet yielded, in input order (order 'input' only). */
@@ -94,7 +97,8 @@ export async function* orderedResults<Q, R>(source: AsyncIterable<Q> | Iterable<
       if (end !== undefined && unyielded === 0 && reading === undefined) {
         await returned;
         if (end.kind === 'source-failed') throw end.error;
-        if (end.kind === 'stopped') throw new PoolClosedError(`${end.reason}: stream() stopped reading its source after ${taken} requests, all of them yielded`);
+        if (end.kind === 'stopped')
+          throw new PoolClosedError(`${end.reason}: stream() stopped reading its source after ${taken} requests, all of them yielded`);
         if (end.kind === 'aborted') throw new AbortError(abortSignal!.reason);
         return;
       }

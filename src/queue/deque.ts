@@ -171,6 +171,6 @@ export class ChaseLevDeque implements WorkQueue {
   /** Any thread. A snapshot of the number of entries. */
   size(): number {
     const n = (Atomics.load(this.words, this.bottomWord) - Atomics.load(this.words, this.topWord)) | 0;
-    return n > 0 ? n : 0;
+    return Math.max(n, 0);
   }
 }

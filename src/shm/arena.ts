@@ -77,9 +77,7 @@ export class ArenaAllocator {
   /** Returns the data offset of a block of at least `length` bytes, marked LIVE. */
   allocate(length: number): number {
     if (length + BLOCK_HEADER > this.arena.buffer.maxByteLength - DATA_START) {
-      throw new PayloadTooLargeError(
-        `a payload of ${length} bytes cannot fit a shared arena of ${this.arena.buffer.maxByteLength} bytes`,
-      );
+      throw new PayloadTooLargeError(`a payload of ${length} bytes cannot fit a shared arena of ${this.arena.buffer.maxByteLength} bytes`);
     }
     const k = sizeClassFor(length + BLOCK_HEADER);
     let block = this.free[k].pop();
@@ -112,9 +110,7 @@ export class ArenaAllocator {
     const buffer = this.arena.buffer;
     if (end > buffer.byteLength) {
       if (end > buffer.maxByteLength) {
-        throw new PayloadTooLargeError(
-          `the shared arena has no room for ${2 ** k} more bytes (${buffer.maxByteLength} reserved)`,
-        );
+        throw new PayloadTooLargeError(`the shared arena has no room for ${2 ** k} more bytes (${buffer.maxByteLength} reserved)`);
       }
       buffer.grow(Math.min(buffer.maxByteLength, Math.max(end, buffer.byteLength * 2)));
     }

@@ -99,7 +99,6 @@ export const WorkerBlock = {
   FIXED_WORDS: 8 * LINE_WORDS,
 } as const;
 
-
 export const InjectorBlock = {
   TOP: 0,
   BOTTOM: 1 * LINE_WORDS,

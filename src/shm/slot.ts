@@ -60,7 +60,7 @@ export function generationOf(word: number): number {
 }
 
 export function makeStateWord(generation: number, owner: number, state: number): number {
-  return ((generation << GEN_SHIFT) | (owner << OWNER_SHIFT) | state) | 0;
+  return (generation << GEN_SHIFT) | (owner << OWNER_SHIFT) | state | 0;
 }
 
 /**
@@ -83,7 +83,7 @@ export function claimEncodingWords(): Int32Array {
 
 /** The same word with another state and owner, generation unchanged. */
 export function withState(word: number, owner: number, state: number): number {
-  return ((word & ~((OWNER_MASK << OWNER_SHIFT) | STATE_MASK)) | (owner << OWNER_SHIFT) | state) | 0;
+  return (word & ~((OWNER_MASK << OWNER_SHIFT) | STATE_MASK)) | (owner << OWNER_SHIFT) | state | 0;
 }
 
 /** Word offsets inside a slot header. */
@@ -245,7 +245,7 @@ export class SlotTable implements ClaimTable {
 
   /** The queue entry that names this incarnation of a slot. */
   entryFor(slot: number, stateWord: number): number {
-    return (((generationOf(stateWord) & this.entryGenerationMask) << this.slotBits) | slot) | 0;
+    return ((generationOf(stateWord) & this.entryGenerationMask) << this.slotBits) | slot | 0;
   }
 
   slotOfEntry(entry: number): number {

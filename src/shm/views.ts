@@ -8,14 +8,7 @@ import { NativeDeque } from '../queue/native-deque.js';
 import type { QueueBackend, WorkQueue } from '../queue/work-queue.js';
 import { CompletionRing } from '../queue/completion-ring.js';
 import { Mailbox } from '../queue/mailbox.js';
-import {
-  InjectorBlock,
-  type Layout,
-  PRIORITY_LEVELS,
-  WorkerBlock,
-  injectorWord,
-  workerWord,
-} from './layout.js';
+import { InjectorBlock, type Layout, PRIORITY_LEVELS, WorkerBlock, injectorWord, workerWord } from './layout.js';
 
 /** Views of the pool's shared buffer. */
 export interface SharedViews {
@@ -75,12 +68,7 @@ export function injectorLevels(words: Int32Array, layout: Layout, choice: QueueC
 }
 
 /** Worker i's completion ring, from the producer's (worker) or the consumer's (main) side. */
-export function completionRing(
-  words: Int32Array,
-  layout: Layout,
-  worker: number,
-  side: 'producer' | 'consumer',
-): CompletionRing {
+export function completionRing(words: Int32Array, layout: Layout, worker: number, side: 'producer' | 'consumer'): CompletionRing {
   return new CompletionRing(
     words,
     workerWord(layout, worker, WorkerBlock.RING_HEAD),

@@ -275,8 +275,7 @@ export class Sleep {
   wokeUp(idle: IdleState, woken: boolean): void {
     const slept = (performance.now() - idle.parkedAt) * 1000;
     const ceiling = this.spinMicros * MAX_SPIN_FACTOR;
-    idle.spinMicros =
-      woken && slept < ceiling ? Math.min(ceiling, idle.spinMicros * 2) : Math.max(this.spinMicros, idle.spinMicros / 2);
+    idle.spinMicros = woken && slept < ceiling ? Math.min(ceiling, idle.spinMicros * 2) : Math.max(this.spinMicros, idle.spinMicros / 2);
     this.restartSpin(idle);
   }
 

@@ -50,5 +50,6 @@ let cachedForkJoin: ForkJoin | undefined;
 
 export function forkJoin(): ForkJoin | undefined {
   // A worker sets its operations once, before any task runs; the main thread never does.
-  return (cachedForkJoin ??= (globalThis as WithContext)[FORK_JOIN]);
+  cachedForkJoin ??= (globalThis as WithContext)[FORK_JOIN];
+  return cachedForkJoin;
 }

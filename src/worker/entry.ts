@@ -77,10 +77,27 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   // Built-in tasks follow the module's: their ids are known to the main thread the same way.
   const runner = new ParIterRunner({ codec, tasks, pieceTask: tasks.length, threads: layout.threads, self: index });
   tasks.push(runner.task);
-  const runtime = new WorkerRuntime({ config, words, slots, sleep, deques, mailboxes, injectors: injectorLevels(words, layout, queues), controlMessages, buffers });
+  const runtime = new WorkerRuntime({
+    config,
+    words,
+    slots,
+    sleep,
+    deques,
+    mailboxes,
+    injectors: injectorLevels(words, layout, queues),
+    controlMessages,
+    buffers,
+  });
   const ring = completionRing(words, layout, index, 'producer');
   let executor: Executor | undefined;
-  const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), (slot) => executor!.publishToMain(slot));
+  const scopes = new ScopeRecords(
+    slots,
+    layout,
+    codec,
+    index,
+    (worker) => sleep.wake(worker),
+    (slot) => executor!.publishToMain(slot),
+  );
   executor = new Executor({
     index,
     layout,
@@ -110,7 +127,11 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   setForkJoin(forks);
   setCancellation(executor.cancellation);
   // An idle worker lets go of what its finished spawns lent to the others.
-  runtime.start(executor, () => nested.returnLent(), () => stopped.resolve());
+  runtime.start(
+    executor,
+    () => nested.returnLent(),
+    () => stopped.resolve(),
+  );
   return runtime;
 }
 

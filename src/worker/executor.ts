@@ -150,7 +150,10 @@ export class Executor {
       }
       if (isThenable(result)) {
         const rest = this.continueBatchAsync(task, calls, results, failures, settleEach, i, result);
-        this.settleWhenDone(slot, rest.then(() => (settleEach ? [results, failures] : results)));
+        this.settleWhenDone(
+          slot,
+          rest.then(() => (settleEach ? [results, failures] : results)),
+        );
         return;
       }
       results[i] = result;

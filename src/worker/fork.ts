@@ -235,7 +235,11 @@ export class ForkJoin {
 
   /** A parallel iterator over `source`, run by this worker's pipeline runner. */
   parIter(source: IterSource<unknown>): ParIterChain {
-    return ParIterChain.over(source, (task, where) => this.taskId(task, where), (finish) => this.parts.runner.run(finish()));
+    return ParIterChain.over(
+      source,
+      (task, where) => this.taskId(task, where),
+      (finish) => this.parts.runner.run(finish()),
+    );
   }
 
   /** Runs one job if there is one; returns whether it did. */
@@ -423,4 +427,3 @@ function callSync(fn: TaskFunction, args: unknown[], where: string): unknown {
   }
   return result;
 }
-

@@ -255,7 +255,8 @@ export class WorkerRuntime {
     if (done()) return;
     const depth = ++this.depth;
     if (depth > this.deepestWait) this.deepestWait = depth;
-    const idle = (this.waitIdle[depth] ??= new IdleState());
+    this.waitIdle[depth] ??= new IdleState();
+    const idle = this.waitIdle[depth];
     // Stolen work runs on top of the waiting task's frames. Past the bound, or when tasks that
     // recurse deeply left little stack (probed from the second nested wait on, where waits pile
     // up; the first is a task started from the loop), only this worker's own forks run here.
@@ -426,7 +427,6 @@ export class WorkerRuntime {
       return slot;
     }
   }
-
 
   /**
    * The final check before sleeping. Besides queued work it covers every other reason the main

@@ -19,7 +19,16 @@ import type { PayloadCodec } from '../codec/payload.js';
 import { Destination } from '../codec/passed-buffers.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type Layout, WorkerBlock, nestedOwner, workerWord } from '../shm/layout.js';
-import { BODY_PART, NO_PART, beginChange, completeMainRecord, endChange, openCount, scopeComplete, workerFinisher } from '../shm/scope-count.js';
+import {
+  BODY_PART,
+  NO_PART,
+  beginChange,
+  completeMainRecord,
+  endChange,
+  openCount,
+  scopeComplete,
+  workerFinisher,
+} from '../shm/scope-count.js';
 import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, withState } from '../shm/slot.js';
 import { plainError } from './outcomes.js';
 

@@ -175,7 +175,11 @@ describe.skipIf(!hasRedis)('cluster calls with options, on a node that runs one 
   });
 
   it('settles every call of runBatchSettled, failures included', async () => {
-    const settled = await client.runBatchSettled('failAt', [[0, 1], [1, 1], [2, 1]]);
+    const settled = await client.runBatchSettled('failAt', [
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
     expect(settled.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(settled[0]).toEqual({ status: 'fulfilled', value: 0 });
     expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(TaskError);
@@ -262,7 +266,12 @@ describe.skipIf(!hasRedis)('a node started with a key prefix and metrics', () =>
     const dir = mkdtempSync(join(tmpdir(), 'viscose-cluster-'));
     try {
       await node.serving();
-      expect(await client.runBatch('add', [[1, 2], [3, 4]])).toEqual([3, 7]);
+      expect(
+        await client.runBatch('add', [
+          [1, 2],
+          [3, 4],
+        ]),
+      ).toEqual([3, 7]);
       const file = join(dir, 'trace.txt');
       const controller = new AbortController();
       const call = client.with({ signal: controller.signal }).run('recordUntilCancelled', file, 'long', 30_000);
@@ -345,7 +354,9 @@ describe.skipIf(!hasRedis)('aborts racing with the jobs on two nodes', () => {
       }
       // Every job ended: none left waiting, running or held by a lost request.
       await waitFor(async () => {
-        const counts = await withQueue(redis.url, queue, (inspected) => inspected.getJobCounts('waiting', 'prioritized', 'active', 'delayed'));
+        const counts = await withQueue(redis.url, queue, (inspected) =>
+          inspected.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+        );
         return Object.values(counts).every((count) => count === 0);
       }, 30_000);
     } finally {
@@ -362,7 +373,10 @@ describe('a Redis that is not there, or goes away', () => {
 
   /** Runs `node args` to its end; what it printed and how it ended. */
   async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, args, { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -407,7 +421,18 @@ describe('a Redis that is not there, or goes away', () => {
   });
 
   it('makes `viscose worker` exit with an error, its pool closed', async () => {
-    const { code, stderr } = await runToEnd([CLI, 'worker', '--module', CLUSTER_TASKS, '--queue', 'q', '--redis', NOWHERE, '--connect-timeout', '300']);
+    const { code, stderr } = await runToEnd([
+      CLI,
+      'worker',
+      '--module',
+      CLUSTER_TASKS,
+      '--queue',
+      'q',
+      '--redis',
+      NOWHERE,
+      '--connect-timeout',
+      '300',
+    ]);
     expect(code).toBe(2);
     expect(stderr).toContain('could not reach Redis at redis://***@127.0.0.1:1 within 300 ms: connect ECONNREFUSED');
   });

@@ -62,7 +62,14 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
   });
 
   it('fails a batch call by its index and still runs the others', async () => {
-    const failure = await client.runBatch('failAt', [[0, 2], [1, 2], [2, 2], [3, 2]]).catch((error: unknown) => error);
+    const failure = await client
+      .runBatch('failAt', [
+        [0, 2],
+        [1, 2],
+        [2, 2],
+        [3, 2],
+      ])
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TaskError);
     expect((failure as TaskError).index).toBe(2);
   });
@@ -78,7 +85,10 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     const name = await extra.serving();
     const values = Array.from({ length: 30 }, (_, i) => i);
     // 500 ms each: the jobs found in the node's hands are still running when it gets SIGTERM.
-    const batch = client.runBatch('delayedEcho', values.map((i): [number, number] => [i, 500]));
+    const batch = client.runBatch(
+      'delayedEcho',
+      values.map((i): [number, number] => [i, 500]),
+    );
     let held: string[] = [];
     await waitFor(async () => {
       const active = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['active'], 0, 1000));
@@ -107,7 +117,10 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     const completedBefore = await withQueue(redis.url, QUEUE, (queue) => queue.getCompletedCount());
     const values = Array.from({ length: 10_000 }, (_, i) => i);
     // `add(i, -1)`: these jobs are told apart from the other tests' by their second argument.
-    const batch = client.runBatch('add', values.map((i): [number, number] => [i, -1]));
+    const batch = client.runBatch(
+      'add',
+      values.map((i): [number, number] => [i, -1]),
+    );
     // In the middle: a fifth of the batch done, and the doomed node holding jobs.
     await waitFor(async () => {
       const done = (await withQueue(redis.url, QUEUE, (queue) => queue.getCompletedCount())) - completedBefore;

@@ -40,13 +40,30 @@ describe('functions and symbols are rejected with the exact path', () => {
     ['a function as a Map value under a string key', [new Map([['onDone', fn]])], 'args[0].onDone'],
     ['a function as a Map value under a number key', [new Map([[7, fn]])], 'args[0][7]'],
     ['a function as a Map value under an object key', [new Map([[{}, fn]])], 'args[0]["<value 0>"]'],
-    ['a function as a Map key', [new Map<unknown, unknown>([['a', 1], [fn, 2]])], 'args[0]["<key 1>"]'],
+    [
+      'a function as a Map key',
+      [
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [fn, 2],
+        ]),
+      ],
+      'args[0]["<key 1>"]',
+    ],
     ['a symbol as a Map key', [new Map([[sym, 1]])], 'args[0]["<key 0>"]'],
     ['a function in a Set', [new Set([1, fn])], 'args[0]["<entry 1>"]'],
     ['a symbol in a Set', [new Set([sym])], 'args[0]["<entry 0>"]'],
     ['a function as an Error property', [Object.assign(new Error('e'), { retry: fn })], 'args[0].retry'],
     ['a function as an Error cause', [new Error('e', { cause: fn })], 'args[0].cause'],
-    ['a function in a class instance', [new (class Job { run = fn })()], 'args[0].run'],
+    [
+      'a function in a class instance',
+      [
+        new (class Job {
+          run = fn;
+        })(),
+      ],
+      'args[0].run',
+    ],
     // A long path keeps its first and last 8 segments.
     ['a function 100 levels deep', [nested(100, fn)], `args[0]${'.d'.repeat(7)}…(85 more)…${'.d'.repeat(8)}`],
   ];
@@ -108,7 +125,10 @@ describe('circular structures are rejected where the cycle closes', () => {
   function longCycle(): unknown {
     const first: Record<string, unknown> = {};
     let last = first;
-    for (let i = 1; i < 100; i++) last = (last.d = {}) as Record<string, unknown>;
+    for (let i = 1; i < 100; i++) {
+      last.d = {};
+      last = last.d as Record<string, unknown>;
+    }
     last.d = first;
     return first;
   }
@@ -168,7 +188,12 @@ describe('HAS_MAP is reported exactly when a Map is present', () => {
     ['a Map 100 levels deep', nested(100, new Map())],
     ['a Map as an Error cause', new Error('e', { cause: new Map() })],
     ['a Map as an Error property', Object.assign(new Error('e'), { details: new Map() })],
-    ['a Map in a class instance', new (class Holder { index = new Map() })()],
+    [
+      'a Map in a class instance',
+      new (class Holder {
+        index = new Map();
+      })(),
+    ],
   ];
   const withoutMap: [string, unknown][] = [
     ['a number', 1],
@@ -180,7 +205,12 @@ describe('HAS_MAP is reported exactly when a Map is present', () => {
     ['a Set', new Set([1, { a: 2 }])],
     ['a Date, a RegExp and binary data', [new Date(0), /x/, new Uint8Array(2), new ArrayBuffer(2)]],
     ['an Error with a cause', new Error('e', { cause: new TypeError('t') })],
-    ['a class instance', new (class Plain { a = 1 })()],
+    [
+      'a class instance',
+      new (class Plain {
+        a = 1;
+      })(),
+    ],
     ['an object 100 levels deep', nested(100, 'leaf')],
   ];
 

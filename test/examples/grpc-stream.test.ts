@@ -98,7 +98,10 @@ describe('the gRPC streaming example', () => {
         return n;
       })();
       for (let i = 0; i < count; i++) {
-        const ok = stream.call.write({ requestId: String(i), call: { tool: 'hash', argumentsJson: JSON.stringify({ text: padding, rounds: 1_000_000 }) } });
+        const ok = stream.call.write({
+          requestId: String(i),
+          call: { tool: 'hash', argumentsJson: JSON.stringify({ text: padding, rounds: 1_000_000 }) },
+        });
         if (!ok) {
           held++;
           await once(stream.call, 'drain');
@@ -145,7 +148,13 @@ describe('the gRPC streaming example', () => {
       const slots = after.pool.slots.main;
       expect(slots.free).toBe(slots.capacity);
       // The stream is still usable for everyone else.
-      const run = await drive({ address, streams: 1, requestsPerStream: 5, inFlight: 2, request: (s: number, i: number) => mixedRequest(s, i, 1000) });
+      const run = await drive({
+        address,
+        streams: 1,
+        requestsPerStream: 5,
+        inFlight: 2,
+        request: (s: number, i: number) => mixedRequest(s, i, 1000),
+      });
       expect(run.mismatches).toEqual([]);
     } finally {
       client.close();
@@ -181,9 +190,13 @@ describe('the gRPC streaming example', () => {
 describe('the example server as a program', () => {
   // The SIGTERM path of server.mjs: a request in flight is still answered, then the process exits.
   it('shuts down gracefully on SIGTERM', async () => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../examples/grpc-stream/server.mjs', import.meta.url)), '--port', '0', '--threads', '1'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../../examples/grpc-stream/server.mjs', import.meta.url)), '--port', '0', '--threads', '1'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     await waitFor(() => /listening on (\S+)/.test(output), 15_000);

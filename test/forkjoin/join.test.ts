@@ -12,7 +12,6 @@ function fibSequential(n: number): number {
   return n < 2 ? n : fibSequential(n - 1) + fibSequential(n - 2);
 }
 
-
 describe.each([1, 2, 4])('recursive fib with join on %i thread(s)', (threads) => {
   let pool: ThreadPool<typeof ForkJoin>;
   beforeAll(async () => {

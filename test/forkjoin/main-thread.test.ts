@@ -10,7 +10,6 @@ function sharedCounts(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * length));
 }
 
-
 describe('from the main thread', () => {
   let pool: ThreadPool<typeof ForkJoin>;
   beforeAll(async () => {
@@ -100,6 +99,6 @@ describe('from the main thread', () => {
 
   it('broadcasts many at once, more than a mailbox holds', async () => {
     const all = await Promise.all(Array.from({ length: 150 }, (_, i) => pool.broadcast('whoAreYou', `m${i}`)));
-    all.forEach((results, i) => expect(results).toEqual([`m${i}:0/2`, `m${i}:1/2`]));
+    for (const [i, results] of all.entries()) expect(results).toEqual([`m${i}:0/2`, `m${i}:1/2`]);
   });
 });

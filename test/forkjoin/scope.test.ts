@@ -10,7 +10,6 @@ function sharedCounts(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * length));
 }
 
-
 describe('scope inside a task', () => {
   let pool: ThreadPool<typeof ForkJoin>;
   beforeAll(async () => {
@@ -69,7 +68,7 @@ describe.each([2, 4])('broadcast inside a task, %i threads', (threads) => {
 
   it('runs from several tasks at once', async () => {
     const all = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run('broadcastFromTask', `t${i}`)));
-    all.forEach((results, i) => expect(results).toEqual(Array.from({ length: threads }, (_, w) => `t${i}:${w}/${threads}`)));
+    for (const [i, results] of all.entries()) expect(results).toEqual(Array.from({ length: threads }, (_, w) => `t${i}:${w}/${threads}`));
   });
 
   it('throws the error of the lowest worker that failed', async () => {

@@ -30,9 +30,13 @@ describe('fork-join under load', () => {
       const forEachCounts = sharedCounts(n);
       const scopeCounts = sharedCounts(n);
       const work: Promise<void>[] = [
-        pool.parIter(range(0, n)).maxLen(16).forEach('visit', forEachCounts).then(() => {
-          expect(forEachCounts.every((count) => count === 1)).toBe(true);
-        }),
+        pool
+          .parIter(range(0, n))
+          .maxLen(16)
+          .forEach('visit', forEachCounts)
+          .then(() => {
+            expect(forEachCounts.every((count) => count === 1)).toBe(true);
+          }),
         pool.run('visitInScope', scopeCounts).then(() => {
           expect(scopeCounts.every((count) => count === 1)).toBe(true);
         }),

@@ -7,7 +7,6 @@ import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
-
 function sharedFloat64(values: number[]): Float64Array {
   const array = new Float64Array(new SharedArrayBuffer(8 * values.length));
   array.set(values);
@@ -63,7 +62,14 @@ describe('parallel iterators', () => {
   });
 
   it('run many pipelines at once', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, k) => pool.parIter(range(0, 1000 + k)).map('square').sum()));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, k) =>
+        pool
+          .parIter(range(0, 1000 + k))
+          .map('square')
+          .sum(),
+      ),
+    );
     results.forEach((result, k) => {
       const n = 1000 + k;
       expect(result).toBe(((n - 1) * n * (2 * n - 1)) / 6);

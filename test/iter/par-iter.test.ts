@@ -110,7 +110,14 @@ const plan: fc.Arbitrary<Plan> = fc
     // A chunk is folded to a number first (or counted, or collected as it is).
     const chunkStep: Step[] = chunks ? [['map', terminal[0] === 'count' ? 'length' : 'sumOf']] : [];
     // Pairs can only be collected or counted.
-    if (enumerate) return { chunks, steps: [...chunkStep, ...steps, ['enumerate']], minLen, maxLen, terminal: terminal[0] === 'count' ? terminal : ['collect'] };
+    if (enumerate)
+      return {
+        chunks,
+        steps: [...chunkStep, ...steps, ['enumerate']],
+        minLen,
+        maxLen,
+        terminal: terminal[0] === 'count' ? terminal : ['collect'],
+      };
     return { chunks, steps: [...chunkStep, ...steps], minLen, maxLen, terminal };
   });
 

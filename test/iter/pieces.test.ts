@@ -8,7 +8,6 @@ import { type Piece, expectTiling } from '../support/pieces.js';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
-
 describe('pieces of parallel iterators on 2 threads', () => {
   let pool: ThreadPool<typeof Fixture>;
   beforeAll(async () => {

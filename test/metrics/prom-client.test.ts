@@ -26,7 +26,9 @@ describe('prom-client registry', () => {
     expect(Number(families.get('app_requests_total')!.metrics[0].value)).toBe(3);
     expect(families.has('process_cpu_user_seconds_total')).toBe(true);
     const outcomes = (found: typeof families) =>
-      Object.fromEntries(found.get('viscose_processor_requests_total')!.metrics.map((metric) => [metric.labels!.outcome, Number(metric.value)]));
+      Object.fromEntries(
+        found.get('viscose_processor_requests_total')!.metrics.map((metric) => [metric.labels!.outcome, Number(metric.value)]),
+      );
     expect(outcomes(families)).toMatchObject({ completed: 9, failed: 1 });
 
     await processor.executeParallelBatch(Array.from({ length: 5 }, (_, id) => ({ id })));

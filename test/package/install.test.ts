@@ -31,7 +31,8 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 
 async function succeed(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<string> {
   const outcome = await run(command, args, cwd, env);
-  if (outcome.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${outcome.code}:\n${outcome.stdout}\n${outcome.stderr}`);
+  if (outcome.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited with ${outcome.code}:\n${outcome.stdout}\n${outcome.stderr}`);
   return outcome.stdout;
 }
 
@@ -52,7 +53,9 @@ function nodeHeaders(): NodeJS.ProcessEnv {
  */
 function writeProject(project: string, tarball: string): void {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-  const checkoutPackages = (JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> }).packages;
+  const checkoutPackages = (
+    JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> }
+  ).packages;
   const dependencies = { viscose: `file:${tarball}` };
   const packages: Record<string, Record<string, unknown>> = {
     '': { name: 'app', dependencies },
@@ -174,7 +177,16 @@ describe('the installed package', () => {
         expect(outcome.code).toBe(0);
         expect(outcome.stdout).toMatch(/^usage: viscose worker --module <task module> --queue <name> --redis <url>/);
       }
-      const worker = await node(['node_modules/.bin/viscose', 'worker', '--module', 'tasks.mjs', '--queue', 'q', '--redis', 'redis://127.0.0.1:1']);
+      const worker = await node([
+        'node_modules/.bin/viscose',
+        'worker',
+        '--module',
+        'tasks.mjs',
+        '--queue',
+        'q',
+        '--redis',
+        'redis://127.0.0.1:1',
+      ]);
       expect(worker.stderr.trim()).toBe('viscose worker needs bullmq and ioredis: npm install bullmq ioredis');
       expect(worker.code).toBe(2);
     },

@@ -34,20 +34,49 @@ describe('ThreadPool.run', () => {
   it('passes any number of arguments', async () => {
     expect(await pool.run('echo')).toEqual([]);
     expect(await pool.run('echo', 1, 'two', [3], { four: 4 }, null, undefined, true, 8, 9, 10)).toEqual([
-      1, 'two', [3], { four: 4 }, null, undefined, true, 8, 9, 10,
+      1,
+      'two',
+      [3],
+      { four: 4 },
+      null,
+      undefined,
+      true,
+      8,
+      9,
+      10,
     ]);
   });
 
   it('round-trips the types msgpack carries, as themselves', async () => {
     const values: unknown[] = [
-      0, -1.5, 2 ** 53 - 1, NaN, Infinity, 'text', 'é✓🙂'.repeat(40), true, false, null, undefined,
-      { nested: { deep: [1, { x: 'y' }] } }, [1, [2, [3]]],
-      new Uint8Array([1, 2, 3]), new Int32Array([-1, 7]), new Float64Array([1.5, -0.25]), new BigInt64Array([-5n]),
-      new Date(1_700_000_000_000), new Map<unknown, unknown>([[1, 'one'], ['k', new Map([['inner', true]])]]),
-      new Set([1, 'a']), /ab+c/gi, 12345678901234567890n,
+      0,
+      -1.5,
+      2 ** 53 - 1,
+      NaN,
+      Infinity,
+      'text',
+      'é✓🙂'.repeat(40),
+      true,
+      false,
+      null,
+      undefined,
+      { nested: { deep: [1, { x: 'y' }] } },
+      [1, [2, [3]]],
+      new Uint8Array([1, 2, 3]),
+      new Int32Array([-1, 7]),
+      new Float64Array([1.5, -0.25]),
+      new BigInt64Array([-5n]),
+      new Date(1_700_000_000_000),
+      new Map<unknown, unknown>([
+        [1, 'one'],
+        ['k', new Map([['inner', true]])],
+      ]),
+      new Set([1, 'a']),
+      /ab+c/gi,
+      12345678901234567890n,
     ];
     const results = await Promise.all(values.map((value) => pool.run('echo', value)));
-    results.forEach((result, i) => expect(result).toEqual(values[i]));
+    for (const [i, result] of results.entries()) expect(result).toEqual(values[i]);
     expect(await pool.run('typeOf', new Map())).toBe('Map');
     expect(await pool.run('typeOf', new Float64Array(2))).toBe('Float64Array');
     expect(await pool.run('typeOf', new Date())).toBe('Date');
@@ -62,7 +91,12 @@ describe('ThreadPool.run', () => {
     const made = await pool.run('bytes', 5 * 1024 * 1024);
     expect(made.length).toBe(5 * 1024 * 1024);
     expect(made[1234567]).toBe(1234567 & 255);
-    expect(await pool.run('sum', Array.from({ length: 50_000 }, (_, i) => i))).toBe((50_000 * 49_999) / 2);
+    expect(
+      await pool.run(
+        'sum',
+        Array.from({ length: 50_000 }, (_, i) => i),
+      ),
+    ).toBe((50_000 * 49_999) / 2);
   });
 
   // The bound: 64 MiB arguments and results work under the default maxPayloadBytes (128 MiB).
@@ -107,7 +141,10 @@ describe('ThreadPool.run', () => {
         const value = {
           i,
           at: new Date(1_700_000_000_000 + i),
-          tags: new Map<string, unknown>([['n', i], ['nested', new Map([[i, [null, undefined]]])]]),
+          tags: new Map<string, unknown>([
+            ['n', i],
+            ['nested', new Map([[i, [null, undefined]]])],
+          ]),
           samples: new Float64Array([i, i / 2]),
           nothing: null,
           missing: undefined,
@@ -162,12 +199,18 @@ describe('ThreadPool.runBatch', () => {
   });
 
   it('runs async tasks in a batch', async () => {
-    const results = await pool.runBatch('asyncEcho', Array.from({ length: 300 }, (_, i): [unknown] => [i]));
+    const results = await pool.runBatch(
+      'asyncEcho',
+      Array.from({ length: 300 }, (_, i): [unknown] => [i]),
+    );
     expect(results).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 
   it('streams a batch far larger than the slot count through the slots', async () => {
-    const results = await pool.runBatch('trivial', Array.from({ length: 50_000 }, (_, i): [{ id: number; msg: string }] => [{ id: i, msg: 'x'.repeat(i % 7) }]));
+    const results = await pool.runBatch(
+      'trivial',
+      Array.from({ length: 50_000 }, (_, i): [{ id: number; msg: string }] => [{ id: i, msg: 'x'.repeat(i % 7) }]),
+    );
     expect(results[49_999]).toEqual({ id: 49_999, len: 49_999 % 7 });
     expect(results.length).toBe(50_000);
     expect(pool.pending).toBe(0);

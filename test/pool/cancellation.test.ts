@@ -10,7 +10,6 @@ import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/tasks.mjs', import.meta.url);
 
-
 /** A pool of one worker, busy until the returned function is called. */
 async function busyPool(options: { maxPendingTasks?: number } = {}) {
   const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, statistics: true, ...options });
@@ -106,7 +105,10 @@ describe('cancellation', () => {
     const { pool, counter, held, release } = await busyPool();
     await using _ = pool;
     const controller = new AbortController();
-    const batch = pool.with({ signal: controller.signal }).runBatch('ticket', Array.from({ length: 40 }, () => [counter] as [Int32Array]));
+    const batch = pool.with({ signal: controller.signal }).runBatch(
+      'ticket',
+      Array.from({ length: 40 }, () => [counter] as [Int32Array]),
+    );
     const settled = pool.with({ signal: controller.signal }).runBatchSettled('ticket', [[counter], [counter]]);
     controller.abort();
     expect(await rejection(batch)).toBeInstanceOf(AbortError);
@@ -186,6 +188,11 @@ describe('cancellation', () => {
     expect(stats.inFlight).toBe(0);
     expect(stats.completed + stats.failed + stats.cancelled).toBe(stats.submitted);
     expect(pool.pending).toBe(0);
-    expect(await pool.runBatch('add', Array.from({ length: 50 }, (_, i) => [i, 1] as [number, number]))).toHaveLength(50);
+    expect(
+      await pool.runBatch(
+        'add',
+        Array.from({ length: 50 }, (_, i) => [i, 1] as [number, number]),
+      ),
+    ).toHaveLength(50);
   });
 });

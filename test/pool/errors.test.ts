@@ -16,7 +16,6 @@ import { rejection } from '../support/rejection.js';
 
 const tasksUrl = new URL('../fixtures/tasks.mjs', import.meta.url);
 
-
 describe('task failures', () => {
   let pool: ThreadPool;
   beforeAll(async () => {

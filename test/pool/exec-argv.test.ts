@@ -43,8 +43,15 @@ describe('the flags a worker inherits', () => {
   it('leave out the main program’s source, run mode and input type, with their values', () => {
     expect(workerExecArgv(undefined, ['--input-type=module', '-e', 'console.log(1)'])).toEqual([]);
     expect(workerExecArgv(undefined, ['--input-type', 'module', '--enable-source-maps', '--eval', '-1'])).toEqual(['--enable-source-maps']);
-    expect(workerExecArgv(undefined, ['-p', '1 + 1', '--stack-size', '2000', '--import', './setup.mjs'])).toEqual(['--stack-size', '2000', '--import', './setup.mjs']);
-    expect(workerExecArgv(undefined, ['--watch', '--watch-path', 'src', '--watch-preserve-output', '--conditions=dev'])).toEqual(['--conditions=dev']);
+    expect(workerExecArgv(undefined, ['-p', '1 + 1', '--stack-size', '2000', '--import', './setup.mjs'])).toEqual([
+      '--stack-size',
+      '2000',
+      '--import',
+      './setup.mjs',
+    ]);
+    expect(workerExecArgv(undefined, ['--watch', '--watch-path', 'src', '--watch-preserve-output', '--conditions=dev'])).toEqual([
+      '--conditions=dev',
+    ]);
     expect(workerExecArgv(undefined, ['--test', '--check', '-i', '--no-warnings'])).toEqual(['--no-warnings']);
   });
 
@@ -57,7 +64,14 @@ describe('the flags a worker inherits', () => {
 // Node's command line: Bun and Deno take other flags (and have no --input-type).
 describe.runIf(runtime === 'node')('a pool started from', () => {
   it('a `node --input-type=module -e` one-liner, keeping the other flags', async () => {
-    const { sums, workerArgv } = await node(['--input-type=module', '--enable-source-maps', '--expose-gc', '--stack-size=2000', '-e', PROGRAM]);
+    const { sums, workerArgv } = await node([
+      '--input-type=module',
+      '--enable-source-maps',
+      '--expose-gc',
+      '--stack-size=2000',
+      '-e',
+      PROGRAM,
+    ]);
     expect(sums).toEqual([3, 7]);
     // --expose-gc and --stack-size are V8's, process-wide: an explicit list may not carry them.
     expect(workerArgv).toEqual(['--enable-source-maps']);
@@ -79,14 +93,20 @@ describe.runIf(runtime === 'node')('a pool started from', () => {
       file,
       `import { test } from 'node:test';\nimport assert from 'node:assert';\ntest('pool', async () => {\n${PROGRAM.replace("import { ThreadPool } from 'viscose';", "const { ThreadPool } = await import('viscose');").replace('console.log(JSON.stringify({ sums, workerArgv, preloaded }));', 'assert.deepStrictEqual(sums, [3, 7]);\nassert.deepStrictEqual(workerArgv, process.execArgv);')}\n});\n`,
     );
-    const { stdout } = await promisify(execFile)(process.execPath, ['--test', '--test-reporter=tap', file], { cwd: scratch, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--test', '--test-reporter=tap', file], {
+      cwd: scratch,
+      timeout: 60_000,
+    });
     expect(stdout).toMatch(/^# pass 1$/m);
     expect(stdout).toMatch(/^# fail 0$/m);
   });
 
   it('a process whose NODE_OPTIONS preloads a module, which its workers load too', async () => {
     const preload = join(scratch, 'preload.mjs');
-    writeFileSync(preload, "import { isMainThread } from 'node:worker_threads';\nglobalThis.viscoseTestPreloaded = true;\nif (isMainThread) console.log('preloaded');\n");
+    writeFileSync(
+      preload,
+      "import { isMainThread } from 'node:worker_threads';\nglobalThis.viscoseTestPreloaded = true;\nif (isMainThread) console.log('preloaded');\n",
+    );
     const program = join(scratch, 'program.mjs');
     writeFileSync(program, PROGRAM);
     const { stdout } = await promisify(execFile)(process.execPath, [program], {

@@ -66,7 +66,12 @@ function roundWorkload(pool: Pool, counts: Int32Array, random: Random): Expectat
   const items = Array.from({ length: 400 }, (_, i) => [i] as [number]);
   const squares = items.map(([i]) => i * i);
   for (let b = 0; b < 2; b++) {
-    calls.push({ label: `batch ${b}`, promise: pool.runBatch('square', items), check: (value) => expect(value).toEqual(squares), mayCrash: true });
+    calls.push({
+      label: `batch ${b}`,
+      promise: pool.runBatch('square', items),
+      check: (value) => expect(value).toEqual(squares),
+      mayCrash: true,
+    });
   }
   calls.push({
     label: 'retried batch',
@@ -145,55 +150,59 @@ describe('fault injection', () => {
   });
 
   // Deno: see the test above.
-  it.skipIf(runtime === 'deno')(`a mixed workload survives workers terminated at random moments (${ROUNDS} rounds)`, { timeout: 120_000 + ROUNDS * 20_000 }, async () => {
-    const reported: Error[] = [];
-    const pool = await ThreadPool.create<typeof Faults>({
-      module: faultsUrl,
-      threads: THREADS,
-      maxPendingTasks: 256,
-      nestedTasksPerWorker: 64,
-      onError: (error) => reported.push(error),
-    });
-    const random = new Random(Number(process.env.VISCOSE_FAULT_SEED ?? 20261129));
-    const figures: Figures = { rounds: 0, kills: 0, calls: 0, succeeded: 0, crashed: 0, retriedCallsSucceeded: 0 };
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        const counts = new Int32Array(new SharedArrayBuffer((SCOPES + 1) * SPAWNS * 4));
-        const calls = roundWorkload(pool, counts, random);
-        let done = false;
-        const killer = killAtRandom(pool, random, () => done);
-        const outcomes = await settleAll(calls);
-        done = true;
-        figures.kills += await killer;
-        outcomes.forEach((outcome, i) => {
-          const call = calls[i];
-          figures.calls++;
-          if (outcome.status === 'fulfilled') {
-            figures.succeeded++;
-            if (!call.mayCrash) figures.retriedCallsSucceeded++;
-            call.check(outcome.value);
-          } else {
-            expect.soft(isCrash(outcome.reason), `${call.label} failed with ${String(outcome.reason)}`).toBe(true);
-            expect.soft(call.mayCrash, `${call.label} was allowed ${RETRIES} retries`).toBe(true);
-            figures.crashed++;
-          }
-        });
-        // Whatever crashed, no spawned task ever ran twice.
-        expect(Math.max(...counts)).toBeLessThanOrEqual(1);
-        await expectSlotTableWhole(pool);
-        figures.rounds++;
+  it.skipIf(runtime === 'deno')(
+    `a mixed workload survives workers terminated at random moments (${ROUNDS} rounds)`,
+    { timeout: 120_000 + ROUNDS * 20_000 },
+    async () => {
+      const reported: Error[] = [];
+      const pool = await ThreadPool.create<typeof Faults>({
+        module: faultsUrl,
+        threads: THREADS,
+        maxPendingTasks: 256,
+        nestedTasksPerWorker: 64,
+        onError: (error) => reported.push(error),
+      });
+      const random = new Random(Number(process.env.VISCOSE_FAULT_SEED ?? 20261129));
+      const figures: Figures = { rounds: 0, kills: 0, calls: 0, succeeded: 0, crashed: 0, retriedCallsSucceeded: 0 };
+      try {
+        for (let round = 0; round < ROUNDS; round++) {
+          const counts = new Int32Array(new SharedArrayBuffer((SCOPES + 1) * SPAWNS * 4));
+          const calls = roundWorkload(pool, counts, random);
+          let done = false;
+          const killer = killAtRandom(pool, random, () => done);
+          const outcomes = await settleAll(calls);
+          done = true;
+          figures.kills += await killer;
+          outcomes.forEach((outcome, i) => {
+            const call = calls[i];
+            figures.calls++;
+            if (outcome.status === 'fulfilled') {
+              figures.succeeded++;
+              if (!call.mayCrash) figures.retriedCallsSucceeded++;
+              call.check(outcome.value);
+            } else {
+              expect.soft(isCrash(outcome.reason), `${call.label} failed with ${String(outcome.reason)}`).toBe(true);
+              expect.soft(call.mayCrash, `${call.label} was allowed ${RETRIES} retries`).toBe(true);
+              figures.crashed++;
+            }
+          });
+          // Whatever crashed, no spawned task ever ran twice.
+          expect(Math.max(...counts)).toBeLessThanOrEqual(1);
+          await expectSlotTableWhole(pool);
+          figures.rounds++;
+        }
+        // Still serving, fork-join included.
+        const { lo, hi, grain } = JOIN_SUM;
+        expect(await pool.run('joinSum', lo, hi, grain)).toBe(((hi - 1) * hi) / 2);
+        expect(await pool.runBatch('square', [[3], [4]])).toEqual([9, 16]);
+        console.log(`fault injection: ${JSON.stringify(figures)}`);
+        expect(figures.kills).toBeGreaterThan(0);
+        expect(figures.crashed).toBeGreaterThan(0);
+        // Restarts are deliberate: nothing is reported as an unexpected crash.
+        expect(reported).toEqual([]);
+      } finally {
+        await pool.close();
       }
-      // Still serving, fork-join included.
-      const { lo, hi, grain } = JOIN_SUM;
-      expect(await pool.run('joinSum', lo, hi, grain)).toBe(((hi - 1) * hi) / 2);
-      expect(await pool.runBatch('square', [[3], [4]])).toEqual([9, 16]);
-      console.log(`fault injection: ${JSON.stringify(figures)}`);
-      expect(figures.kills).toBeGreaterThan(0);
-      expect(figures.crashed).toBeGreaterThan(0);
-      // Restarts are deliberate: nothing is reported as an unexpected crash.
-      expect(reported).toEqual([]);
-    } finally {
-      await pool.close();
-    }
-  });
+    },
+  );
 });

@@ -82,10 +82,16 @@ describe('naming and sizing', () => {
   });
 
   it('defaults to the available parallelism, overridden by VISCOSE_NUM_THREADS', async () => {
-    const plain = await run(process.execPath, [script('default-threads.mjs')], { timeout: 20_000, env: { ...process.env, VISCOSE_NUM_THREADS: '' } });
+    const plain = await run(process.execPath, [script('default-threads.mjs')], {
+      timeout: 20_000,
+      env: { ...process.env, VISCOSE_NUM_THREADS: '' },
+    });
     const { availableParallelism } = await import('node:os');
     expect(plain.stdout).toBe(`threads ${availableParallelism()}\n`);
-    const overridden = await run(process.execPath, [script('default-threads.mjs')], { timeout: 20_000, env: { ...process.env, VISCOSE_NUM_THREADS: '3' } });
+    const overridden = await run(process.execPath, [script('default-threads.mjs')], {
+      timeout: 20_000,
+      env: { ...process.env, VISCOSE_NUM_THREADS: '3' },
+    });
     expect(overridden.stdout).toBe('threads 3\n');
   });
 
@@ -158,7 +164,10 @@ describe('the control plane stays off the task path', () => {
       const before = pool.controlMessages;
       expect(before.sent).toBeGreaterThan(0); // start-up went over it
       await Promise.all(Array.from({ length: 5000 }, (_, i) => pool.run('add', i, i)));
-      await pool.runBatch('add', Array.from({ length: 5000 }, (_, i): [number, number] => [i, 1]));
+      await pool.runBatch(
+        'add',
+        Array.from({ length: 5000 }, (_, i): [number, number] => [i, 1]),
+      );
       expect(pool.controlMessages).toEqual(before);
       // A control call does use it, which shows the counter is live.
       expect(await pool.ping()).toEqual([0, 1]);

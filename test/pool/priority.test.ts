@@ -35,8 +35,8 @@ async function startOrder(pool: ThreadPool<typeof Tasks>, lows: number, highs: n
   Atomics.store(flag, 0, 1);
   await Promise.all([held, filler]);
   const order: string[] = [];
-  (await Promise.all(low)).forEach((ticket) => (order[ticket] = 'low'));
-  (await Promise.all(high)).forEach((ticket) => (order[ticket] = 'high'));
+  for (const ticket of await Promise.all(low)) order[ticket] = 'low';
+  for (const ticket of await Promise.all(high)) order[ticket] = 'high';
   return order;
 }
 
@@ -102,7 +102,12 @@ describe('priorities', () => {
       expect(() => pool.with({ priority: 'urgent' as never })).toThrow(InvalidOptionError);
       expect(() => pool.with({ deadline: 5 } as never)).toThrow(InvalidOptionError);
       expect(await pool.with({}).run('add', 1, 2)).toBe(3);
-      expect(await pool.with({ priority: 'low' }).runBatch('add', [[1, 2], [3, 4]])).toEqual([3, 7]);
+      expect(
+        await pool.with({ priority: 'low' }).runBatch('add', [
+          [1, 2],
+          [3, 4],
+        ]),
+      ).toEqual([3, 7]);
     } finally {
       await pool.close();
     }

@@ -126,8 +126,12 @@ describe('queue', () => {
         }`;
       const lines = (await runScript(script, { VISCOSE_QUEUE: '' })).trim().split('\n');
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(/^InvalidOptionError: invalid option queue: the native queue needs the native addon: there is no prebuilt addon for \S+ and none built; build it from the project with `npm install --no-save node-addon-api node-gyp && npx node-gyp rebuild --directory node_modules\/viscose\/native-queue`/);
-      expect(lines[1]).toMatch(/^InvalidOptionError: invalid option pinThreads: thread pinning needs the native addon: there is no prebuilt addon for \S+ and none built/);
+      expect(lines[0]).toMatch(
+        /^InvalidOptionError: invalid option queue: the native queue needs the native addon: there is no prebuilt addon for \S+ and none built; build it from the project with `npm install --no-save node-addon-api node-gyp && npx node-gyp rebuild --directory node_modules\/viscose\/native-queue`/,
+      );
+      expect(lines[1]).toMatch(
+        /^InvalidOptionError: invalid option pinThreads: thread pinning needs the native addon: there is no prebuilt addon for \S+ and none built/,
+      );
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }

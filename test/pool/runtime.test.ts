@@ -11,5 +11,7 @@ it.runIf(expected !== undefined)('runs the tests and the pool’s workers on the
   expect(runtime).toBe(expected);
   await using pool = await ThreadPool.create<typeof Tasks>({ module: new URL('../fixtures/tasks.mjs', import.meta.url), threads: 2 });
   expect(await pool.runBatch('runtimeName', [[], []])).toEqual([expected, expected]);
-  console.log(`runtime: ${runtime} ${process.versions.bun ?? (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno ?? process.version}`);
+  console.log(
+    `runtime: ${runtime} ${process.versions.bun ?? (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno ?? process.version}`,
+  );
 });

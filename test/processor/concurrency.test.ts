@@ -68,10 +68,20 @@ describe('a processor used every way at once', () => {
           refused++;
           seen.set(sent.id, 1);
         } else {
-          work.push(accepted.then((value) => check(sent.id, { ok: true, value }), (error: Error) => check(sent.id, { ok: false, error })));
+          work.push(
+            accepted.then(
+              (value) => check(sent.id, { ok: true, value }),
+              (error: Error) => check(sent.id, { ok: false, error }),
+            ),
+          );
         }
       } else {
-        work.push(processor.process(sent, { priority }).then((value) => check(sent.id, { ok: true, value }), (error: Error) => check(sent.id, { ok: false, error })));
+        work.push(
+          processor.process(sent, { priority }).then(
+            (value) => check(sent.id, { ok: true, value }),
+            (error: Error) => check(sent.id, { ok: false, error }),
+          ),
+        );
       }
       if (i % 25 === 0) await new Promise((resolve) => setImmediate(resolve));
     }

@@ -9,7 +9,6 @@ const module = new URL('../fixtures/requests.mjs', import.meta.url);
 
 type Processor = ParallelProcessor<typeof Requests, 'handle'>;
 
-
 /** A shared ticket counter the worker already knows (announced by a first request), at 0. */
 async function ticketCounter(processor: ParallelProcessor<typeof Requests, 'ticketed'>): Promise<Int32Array> {
   const counter = new Int32Array(new SharedArrayBuffer(4));
@@ -25,7 +24,12 @@ function requests(count: number, failEvery = 0): { id: number; fail?: boolean }[
 describe('batches', () => {
   let processor: Processor;
   beforeAll(async () => {
-    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, maxPendingTasks: 10 });
+    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxPendingTasks: 10,
+    });
   });
   afterAll(() => processor.close());
 
@@ -103,7 +107,12 @@ describe('single requests and backpressure', () => {
   });
 
   it("in 'wait' mode, a producer can wait for drain", async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 2 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      maxPendingTasks: 2,
+    });
     const first = [processor.process({ id: 1, spinMs: 20 }), processor.process({ id: 2, spinMs: 20 })];
     expect(processor.needsDrain).toBe(true);
     await processor.drain();
@@ -128,7 +137,12 @@ describe('single requests and backpressure', () => {
   });
 
   it("reports a request whose worker died as 'worker-crashed', and keeps serving", async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, pool: { onError: () => {} } });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      pool: { onError: () => {} },
+    });
     const results = await processor.executeParallelBatch([{ id: 1 }, { id: 2, exit: true } as { id: number }, { id: 3 }]);
     expect(results[1].ok).toBe(false);
     expect((results[1] as { error: ProcessingError }).error.kind).toBe('worker-crashed');
@@ -152,7 +166,9 @@ describe('single requests and backpressure', () => {
     expect(await processor.process({ id: 0, runs })).toEqual({ id: 0 });
     const parallel = await processor.executeParallelBatch(batch([1, 2, 3]));
     const chunked = await processor.executeChunkedParallel(batch([4, 5, 6, 7, 8, 9]));
-    expect([...parallel, ...chunked].map((result) => (result.ok ? result.value.id : result.error.message))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...parallel, ...chunked].map((result) => (result.ok ? result.value.id : result.error.message))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     // Each request ran once to crash and once to answer; the requests of a chunk cut short by the
     // crash of another were not run until their own retry.
     expect([...runs.subarray(0, 10)]).toEqual(Array(10).fill(2));
@@ -174,8 +190,13 @@ describe('single requests and backpressure', () => {
     expect(processor.statistics().requests).toMatchObject({ submitted: 1, failed: 1, retried: 2 });
   });
 
-  it("cancels what waits when terminated", async () => {
-    const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 1 });
+  it('cancels what waits when terminated', async () => {
+    const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      maxPendingTasks: 1,
+    });
     const running = processor.process({ id: 1, spinMs: 100 });
     const waiting = processor.process({ id: 2 });
     await processor.terminate();
@@ -194,7 +215,9 @@ describe('turns and priorities', () => {
       maxConcurrentBatches: 1,
     });
     const finished: string[] = [];
-    const first = processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 20 }))).then(() => finished.push('first'));
+    const first = processor
+      .executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 20 })))
+      .then(() => finished.push('first'));
     const second = processor.executeParallelBatch([{ id: 9 }]).then(() => finished.push('second'));
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(processor.statistics().batches).toMatchObject({ running: 1, waiting: 1 });
@@ -203,7 +226,12 @@ describe('turns and priorities', () => {
   });
 
   it('admits waiting requests by priority, without starving the low ones', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({ module, handler: 'ticketed', threadCount: 1, maxPendingTasks: 1 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
+      module,
+      handler: 'ticketed',
+      threadCount: 1,
+      maxPendingTasks: 1,
+    });
     const counter = await ticketCounter(processor);
     // The one permit is held while ten low- and ten high-priority requests queue for it.
     const hold = processor.process({ id: 0, counter, spinMs: 50 });
@@ -219,7 +247,12 @@ describe('turns and priorities', () => {
   });
 
   it('keeps low-priority requests progressing under a constant stream of high-priority ones', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({ module, handler: 'ticketed', threadCount: 1, maxPendingTasks: 1 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
+      module,
+      handler: 'ticketed',
+      threadCount: 1,
+      maxPendingTasks: 1,
+    });
     const counter = await ticketCounter(processor);
     const hold = processor.process({ id: 0, counter, spinMs: 30 });
     // Four producers each keep one high-priority request waiting at all times.
@@ -234,14 +267,19 @@ describe('turns and priorities', () => {
     lowsDone = true;
     await Promise.all([hold, ...producers]);
     // Each low request waits for at most STARVATION_BOUND + 1 (9) high ones after the one before.
-    lowTickets.forEach((ticket, k) => expect(ticket).toBeLessThanOrEqual(1 + 9 * (k + 1)));
+    for (const [k, ticket] of lowTickets.entries()) expect(ticket).toBeLessThanOrEqual(1 + 9 * (k + 1));
     expect(highTickets.filter((ticket) => ticket < lowTickets[2]).length).toBeGreaterThanOrEqual(3 * 8);
   });
 });
 
 describe('cancellation', () => {
   it('cancels a request waiting for capacity, and one running, when their signal aborts', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, maxPendingTasks: 1 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      maxPendingTasks: 1,
+    });
     const controller = new AbortController();
     const running = processor.process({ id: 1, spinMs: 100 }, { signal: controller.signal });
     const waiting = processor.process({ id: 2 }, { signal: controller.signal });
@@ -306,7 +344,12 @@ describe('cancellation', () => {
 
 describe('time limits', () => {
   it('fails a request whose handler runs past its time limit, counted from its start', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, taskTimeoutMs: 100 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      taskTimeoutMs: 100,
+    });
     const slow = processor.process({ id: 1, spinMs: 400 });
     // Queued behind the slow one for longer than the limit, then quick: its own run is what counts.
     const quick = processor.process({ id: 2 });
@@ -318,10 +361,24 @@ describe('time limits', () => {
   });
 
   it('applies to each request of a chunked batch and of a stream', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, batchSize: 4 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      batchSize: 4,
+    });
     const list = Array.from({ length: 8 }, (_, id) => (id === 5 ? { id, spinMs: 400 } : { id }));
     const chunked = await processor.executeChunkedParallel(list, { timeout: 100 });
-    expect(chunked.map((result) => (result.ok ? 'ok' : result.error.kind))).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'timed-out', 'ok', 'ok']);
+    expect(chunked.map((result) => (result.ok ? 'ok' : result.error.kind))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'timed-out',
+      'ok',
+      'ok',
+    ]);
     const kinds: string[] = [];
     for await (const result of processor.stream(list, { timeout: 100 })) kinds.push(result.ok ? 'ok' : result.error.kind);
     expect(kinds).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'timed-out', 'ok', 'ok']);

@@ -45,7 +45,17 @@ describe('processor statistics', () => {
     Atomics.notify(hold, 0);
     await Promise.all(held);
     const { requests } = processor.statistics();
-    expect(requests).toEqual({ submitted: 202, completed: 195, failed: 5, rejected: 1, cancelled: 0, timedOut: 1, retried: 0, inFlight: 0, waiting: 0 });
+    expect(requests).toEqual({
+      submitted: 202,
+      completed: 195,
+      failed: 5,
+      rejected: 1,
+      cancelled: 0,
+      timedOut: 1,
+      retried: 0,
+      inFlight: 0,
+      waiting: 0,
+    });
   });
 
   // Near 1, not exactly: the gaps between tasks count against it, and on a shared machine a thread
@@ -82,7 +92,9 @@ describe('processor statistics', () => {
     expect(efficiency.count).toBe(2);
     expect(efficiency.overall).toBeGreaterThan(0.8);
     expect(efficiency.overall).toBeLessThanOrEqual(1);
-    expect(parsePrometheus(processor.metrics()).find((family) => family.name === 'viscose_processor_batch_efficiency')!.metrics).toHaveLength(2);
+    expect(
+      parsePrometheus(processor.metrics()).find((family) => family.name === 'viscose_processor_batch_efficiency')!.metrics,
+    ).toHaveLength(2);
   });
 
   it('start again from zero after resetStatistics()', async () => {
@@ -102,7 +114,12 @@ describe('processor statistics', () => {
   });
 
   it('keep only counts with enableStatistics: false', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1, enableStatistics: false });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 1,
+      enableStatistics: false,
+    });
     await processor.executeParallelBatch([{ id: 1 }, { id: 2 }]);
     const stats = processor.statistics();
     expect(stats.requests.completed).toBe(2);

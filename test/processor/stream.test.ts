@@ -11,7 +11,12 @@ const module = new URL('../fixtures/requests.mjs', import.meta.url);
 describe('streams', () => {
   let processor: ParallelProcessor<typeof Requests, 'handle'>;
   beforeAll(async () => {
-    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, maxPendingTasks: 16 });
+    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxPendingTasks: 16,
+    });
   });
   afterAll(() => processor.close());
 

@@ -259,9 +259,7 @@ const starts = [
 
 /** Every pairing of implementations, with the start positions; mixed pairings run more items. */
 const runs = IMPLS.flatMap((producer) =>
-  IMPLS.flatMap((takers) =>
-    starts.map((at) => ({ ...at, mix: { producer, takers }, items: producer === takers ? ITEMS : MIXED_ITEMS })),
-  ),
+  IMPLS.flatMap((takers) => starts.map((at) => ({ ...at, mix: { producer, takers }, items: producer === takers ? ITEMS : MIXED_ITEMS }))),
 );
 
 describe(`the deque as a worker deque: 1 owner mixing push and pop, ${THIEVES} thieves`, () => {
@@ -298,7 +296,11 @@ const batchMixes: { owner: QueueBackend; thieves: QueueBackend[] }[] = [
 ];
 
 describe(`batch steal: 1 owner mixing push and pop, ${THIEVES} thieves moving entries into their own deques`, () => {
-  it.each(batchMixes.flatMap((mix) => starts.map((at) => ({ ...at, mix, label: `${mix.owner} owner, ${mix.thieves.join('/')} thieves, ${at.label}` }))))(
+  it.each(
+    batchMixes.flatMap((mix) =>
+      starts.map((at) => ({ ...at, mix, label: `${mix.owner} owner, ${mix.thieves.join('/')} thieves, ${at.label}` })),
+    ),
+  )(
     `takes each of ${ITEMS} items exactly once ($label)`,
     async ({ start, mix }) => {
       const deques = 1 + THIEVES;
@@ -384,7 +386,8 @@ describe(`withdrawn items in the injector: 1 producer withdrawing some of what i
           withdrawals[item] === 1
             ? returned[item] === 1 && taken[item] === 0 && state === SlotState.RETURNED
             : returned[item] === 0 && taken[item] === 1 && state === SlotState.RUNNING;
-        if (!ok) wrong.push(`item ${item}: withdrawn ${withdrawals[item]}, run ${taken[item]}, handed back ${returned[item]}, state ${state}`);
+        if (!ok)
+          wrong.push(`item ${item}: withdrawn ${withdrawals[item]}, run ${taken[item]}, handed back ${returned[item]}, state ${state}`);
       }
       expect(wrong).toEqual([]);
       // Guards against a vacuous pass: withdrawals really happened, and so did runs.

@@ -50,7 +50,10 @@ describe('priorities', () => {
     // Random arrivals on every level, random emptiness: the longest run of choices that skipped a
     // level while it had work must stay within the bound.
     let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) | 0) >>> 0) / 2 ** 32;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 0) / 2 ** 32;
+    };
     const queue = new WaitQueue<number>();
     const skippedInARow = [0, 0, 0];
     let longest = 0;

@@ -29,7 +29,20 @@ export interface NodeSettings {
 export function startNode(redis: string, { queue, shortLocks = true, concurrency, options = [] }: NodeSettings): NodeProcess {
   const locks = shortLocks ? ['--lock-duration', '2000', '--stalled-interval', '1000'] : [];
   const jobsAtOnce = concurrency === undefined ? [] : ['--concurrency', String(concurrency)];
-  const args = ['worker', '--module', CLUSTER_TASKS, '--queue', queue, '--redis', redis, '--threads', '1', ...locks, ...jobsAtOnce, ...options];
+  const args = [
+    'worker',
+    '--module',
+    CLUSTER_TASKS,
+    '--queue',
+    queue,
+    '--redis',
+    redis,
+    '--threads',
+    '1',
+    ...locks,
+    ...jobsAtOnce,
+    ...options,
+  ];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -11,7 +11,9 @@ import { connect } from 'node:net';
 export async function startRedis() {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     const failed = new Promise((resolve) => {
       server.once('error', resolve); // ENOENT: not installed
       server.once('exit', (code) => resolve(new Error(`redis-server exited with code ${code}`)));

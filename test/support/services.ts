@@ -9,7 +9,12 @@ import type { TestProject } from 'vitest/node';
 
 /** What each service is for, and how to get it. */
 const SERVICES = {
-  redis: { command: 'redis-server', args: ['--version'], tests: 'the cluster tests (test/bullmq)', install: 'apt-get install redis-server' },
+  redis: {
+    command: 'redis-server',
+    args: ['--version'],
+    tests: 'the cluster tests (test/bullmq)',
+    install: 'apt-get install redis-server',
+  },
   spin: { command: 'spin', args: ['-V'], tests: 'the protocol model checks (test/models)', install: 'apt-get install spin gcc' },
 } as const;
 
@@ -37,7 +42,8 @@ export default function setup(project: TestProject): void {
   for (const [name, service] of Object.entries(SERVICES) as [Service, (typeof SERVICES)[Service]][]) {
     services[name] = found(service.command, service.args);
     if (services[name]) continue;
-    if (required) throw new Error(`${service.command} is not installed, and VISCOSE_REQUIRE_SERVICES=1 requires ${service.tests} (${service.install})`);
+    if (required)
+      throw new Error(`${service.command} is not installed, and VISCOSE_REQUIRE_SERVICES=1 requires ${service.tests} (${service.install})`);
     // Once per run, not once per project.
     if (project.name === project.vitest.projects[0]!.name) {
       console.log(`skipped: ${service.tests}: ${service.command} is not on the PATH (${service.install} to run them)`);

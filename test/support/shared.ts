@@ -11,7 +11,15 @@ export interface PoolMemory {
 }
 
 export function allocatePoolMemory(params: Partial<LayoutParams>): PoolMemory {
-  const layout = computeLayout({ threads: 1, slots: 1, nestedSlots: 1, inlinePayloadBytes: 0, dequeCapacity: 1, mailboxCapacity: 1, ...params });
+  const layout = computeLayout({
+    threads: 1,
+    slots: 1,
+    nestedSlots: 1,
+    inlinePayloadBytes: 0,
+    dequeCapacity: 1,
+    mailboxCapacity: 1,
+    ...params,
+  });
   return { buffer: new SharedArrayBuffer(layout.totalBytes), layout };
 }
 

@@ -149,7 +149,7 @@ describe('Sleep protocol steps, on one thread', () => {
     expect(workerState(memory, 0).state).toBe(AWAKE);
   });
 
-  it('wakes a sleeper when the busy worker\'s current task has run longer than a wake', () => {
+  it("wakes a sleeper when the busy worker's current task has run longer than a wake", () => {
     const { memory, sleep } = setup();
     sleep.taskFinished(1, 2_000); // short on average...
     const idle = getSleepy(sleep, 0);

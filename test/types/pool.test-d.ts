@@ -17,7 +17,9 @@ describe('ThreadPool<typeof import(module)>', () => {
     const pool = {} as Pool;
     expectTypeOf(pool.run('scale', { width: 1, height: 2 }, 3)).toEqualTypeOf<Promise<TypedTasks.Size>>();
     expectTypeOf(pool.runBatch('describeSize', [[{ width: 1, height: 2 }]])).toEqualTypeOf<Promise<string[]>>();
-    expectTypeOf(pool.runBatchSettled('describeSize', [[{ width: 1, height: 2 }]])).toEqualTypeOf<Promise<PromiseSettledResult<string>[]>>();
+    expectTypeOf(pool.runBatchSettled('describeSize', [[{ width: 1, height: 2 }]])).toEqualTypeOf<
+      Promise<PromiseSettledResult<string>[]>
+    >();
     expectTypeOf(pool.with({ priority: 'low' }).run('scale', { width: 1, height: 2 }, 3)).toEqualTypeOf<Promise<TypedTasks.Size>>();
   });
 

@@ -14,7 +14,13 @@ function nested(levels: number): unknown {
 }
 
 const thrown = new RangeError('no reading today');
-const withGetter = () => ({ a: { get b(): never { throw thrown; } } });
+const withGetter = () => ({
+  a: {
+    get b(): never {
+      throw thrown;
+    },
+  },
+});
 const revoked = () => {
   const { proxy, revoke } = Proxy.revocable({}, {});
   revoke();

@@ -1,7 +1,15 @@
 // Errors that sent the user the wrong way: each one now names what was really wrong, and is a
 // ViscoseError (with the original error as `cause` where one came from elsewhere).
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, PoolClosedError, ThreadPool, ThreadPoolBuilder, ThreadPoolError, UnknownTaskError, ViscoseError } from 'viscose';
+import {
+  InvalidOptionError,
+  PoolClosedError,
+  ThreadPool,
+  ThreadPoolBuilder,
+  ThreadPoolError,
+  UnknownTaskError,
+  ViscoseError,
+} from 'viscose';
 import type * as Tasks from '../../fixtures/tasks.mjs';
 import { rejection } from '../../support/rejection.js';
 import { runtime } from '../../support/runtime.js';
@@ -44,7 +52,11 @@ describe('task names', () => {
       const asArray = await rejection(pool.run(['echo'] as unknown as 'echo'));
       expect(asArray).toBeInstanceOf(UnknownTaskError);
       expect((asArray as Error).message).toMatch(/^a task name is a string, got an array: known tasks: .*echo/);
-      const throwing = { toString: () => { throw new Error('toString was called'); } };
+      const throwing = {
+        toString: () => {
+          throw new Error('toString was called');
+        },
+      };
       const asObject = await rejection(pool.run(throwing as unknown as 'echo'));
       expect(asObject).toBeInstanceOf(UnknownTaskError);
       expect((asObject as Error).message).toMatch(/got an object/);
@@ -82,7 +94,15 @@ describe('options', () => {
 
   it('a threadName function that throws: InvalidOptionError with the error as cause', async () => {
     const thrown = new Error('no names today');
-    const error = await rejection(ThreadPool.create({ module, threads: 1, threadName: () => { throw thrown; } }));
+    const error = await rejection(
+      ThreadPool.create({
+        module,
+        threads: 1,
+        threadName: () => {
+          throw thrown;
+        },
+      }),
+    );
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect(error).toMatchObject({ option: 'threadName', cause: thrown });
     expect((error as Error).message).toContain('no names today');
@@ -114,7 +134,14 @@ describe('options', () => {
     const errors = await Promise.all([
       rejection(ThreadPool.create({ module: 'http://example.com/tasks.js' })),
       rejection(ThreadPool.create({ module, threads: -1 })),
-      rejection(ThreadPool.create({ module, threadName: () => { throw 'a string'; } })),
+      rejection(
+        ThreadPool.create({
+          module,
+          threadName: () => {
+            throw 'a string';
+          },
+        }),
+      ),
     ]);
     for (const error of errors) expect(error).toBeInstanceOf(ViscoseError);
   });

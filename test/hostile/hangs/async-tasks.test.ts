@@ -34,7 +34,9 @@ describe('asynchronous tasks that wait', () => {
       await waitFor(async () => (await pool.snapshot())[0].asyncInFlight === 2);
       // These calls must run beside the awaiting tasks, before those are released.
       expect(await pool.run('add', 2, 3)).toBe(5);
-      expect(await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run('add', i, 1)))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run('add', i, 1)))).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
       Atomics.store(hold, 0, 1);
       expect(await Promise.all(waiting)).toEqual(['released', 'released']);
     } finally {
@@ -49,7 +51,10 @@ describe('asynchronous tasks that wait', () => {
     try {
       const waiting = [pool.run('awaitFlag', hold), pool.run('awaitFlag', hold)];
       let third = false;
-      const beyond = pool.run('add', 1, 1).then((value) => ((third = true), value));
+      const beyond = pool.run('add', 1, 1).then((value) => {
+        third = true;
+        return value;
+      });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(third).toBe(false);
       Atomics.store(hold, 0, 1);
@@ -65,10 +70,18 @@ describe('asynchronous tasks that wait', () => {
 describe('asynchronous tasks whose caller gave up', () => {
   it('never-settling tasks that timed out do not wedge the pool', async () => {
     const errors: Error[] = [];
-    const pool = await ThreadPool.create<typeof AsyncTasks>({ module, threads: 2, asyncTasksPerWorker: 1, onError: (error) => errors.push(error) });
+    const pool = await ThreadPool.create<typeof AsyncTasks>({
+      module,
+      threads: 2,
+      asyncTasksPerWorker: 1,
+      onError: (error) => errors.push(error),
+    });
     try {
       for (let round = 0; round < 3; round++) {
-        const timedOut = await Promise.all([rejection(pool.with({ timeout: 20 }).run('never')), rejection(pool.with({ timeout: 20 }).run('never'))]);
+        const timedOut = await Promise.all([
+          rejection(pool.with({ timeout: 20 }).run('never')),
+          rejection(pool.with({ timeout: 20 }).run('never')),
+        ]);
         for (const error of timedOut) expect(error).toBeInstanceOf(TaskTimeoutError);
         expect(await pool.run('add', round, 1)).toBe(round + 1);
       }

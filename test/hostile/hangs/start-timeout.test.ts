@@ -68,7 +68,20 @@ describe('a task module that never finishes loading', () => {
     const run = promisify(execFile);
     const failure = await run(
       process.execPath,
-      [CLI, 'worker', '--module', fileURLToPath(hanging), '--queue', 'q', '--redis', 'redis://127.0.0.1:1', '--threads', '1', '--start-timeout', '300'],
+      [
+        CLI,
+        'worker',
+        '--module',
+        fileURLToPath(hanging),
+        '--queue',
+        'q',
+        '--redis',
+        'redis://127.0.0.1:1',
+        '--threads',
+        '1',
+        '--start-timeout',
+        '300',
+      ],
       { timeout: 20_000 },
     ).then(
       () => expect.fail('viscose worker should have failed'),

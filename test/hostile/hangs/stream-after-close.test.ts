@@ -100,34 +100,37 @@ describe.each(STOPS)('stream() over an endless source, then $name', ({ stop, inF
 // an endless source, each request failing as cancelled. Now an abort stops it like a close does,
 // and it throws an AbortError.
 describe.each(['input', 'completion'] as const)('stream() over an endless source whose signal is aborted, in %s order', (order) => {
-  it.each(['sync', 'async'] as const)('from a %s iterator: stops reading, yields what it read as cancelled, throws AbortError', async (kind) => {
-    const processor = await create();
-    try {
-      const hold = shared();
-      const source = endlessSource(kind, hold);
-      const controller = new AbortController();
-      const consumed = drain(processor.stream(source.iterable, { order, signal: controller.signal }), LIMIT);
-      await source.windowRead;
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const reason = new Error('enough');
-      controller.abort(reason);
-      const readAtAbort = source.nexts;
-      release(hold);
-      const { results, error } = await consumed;
+  it.each(['sync', 'async'] as const)(
+    'from a %s iterator: stops reading, yields what it read as cancelled, throws AbortError',
+    async (kind) => {
+      const processor = await create();
+      try {
+        const hold = shared();
+        const source = endlessSource(kind, hold);
+        const controller = new AbortController();
+        const consumed = drain(processor.stream(source.iterable, { order, signal: controller.signal }), LIMIT);
+        await source.windowRead;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const reason = new Error('enough');
+        controller.abort(reason);
+        const readAtAbort = source.nexts;
+        release(hold);
+        const { results, error } = await consumed;
 
-      expect(readAtAbort).toBe(WINDOW);
-      expect(source.nexts).toBe(readAtAbort);
-      expect(error).toBeInstanceOf(AbortError);
-      expect((error as Error).cause).toBe(reason);
-      expect(source.returns).toBe(1);
-      expect(results.map((result) => result.index).sort((a, b) => a - b)).toEqual(range(WINDOW));
-      for (const result of results) expect(result.ok ? 'ok' : result.error.kind).toBe('cancelled');
-      // The processor itself goes on.
-      expect(await processor.process({ id: 7 })).toEqual({ id: 7, doubled: 14 });
-    } finally {
-      await processor.terminate();
-    }
-  });
+        expect(readAtAbort).toBe(WINDOW);
+        expect(source.nexts).toBe(readAtAbort);
+        expect(error).toBeInstanceOf(AbortError);
+        expect((error as Error).cause).toBe(reason);
+        expect(source.returns).toBe(1);
+        expect(results.map((result) => result.index).sort((a, b) => a - b)).toEqual(range(WINDOW));
+        for (const result of results) expect(result.ok ? 'ok' : result.error.kind).toBe('cancelled');
+        // The processor itself goes on.
+        expect(await processor.process({ id: 7 })).toEqual({ id: 7, doubled: 14 });
+      } finally {
+        await processor.terminate();
+      }
+    },
+  );
 
   it('with a signal aborted already: throws AbortError without reading the source', async () => {
     const processor = await create();

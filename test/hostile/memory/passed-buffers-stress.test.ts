@@ -14,7 +14,9 @@ const CALLS = 48;
 const N = 256;
 const SUM = (N * (N + 1)) / 2;
 
-it('join trees, iterators and scopes passing worker-created buffers, workers exiting at random', { timeout: STRESS ? 600_000 : 60_000 }, async () => {
+it('join trees, iterators and scopes passing worker-created buffers, workers exiting at random', {
+  timeout: STRESS ? 600_000 : 60_000,
+}, async () => {
   const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 4 });
   try {
     let crashes = 0;
@@ -36,7 +38,9 @@ it('join trees, iterators and scopes passing worker-created buffers, workers exi
         if ('error' in outcome) {
           // A worker exited under the call, or under work it forked (the forker's task then fails
           // with the crash as its error).
-          const crashed = outcome.error instanceof WorkerCrashedError || /WorkerCrashedError: worker \S+ crashed: exited with code 1/.test(String(outcome.error));
+          const crashed =
+            outcome.error instanceof WorkerCrashedError ||
+            /WorkerCrashedError: worker \S+ crashed: exited with code 1/.test(String(outcome.error));
           expect(crashed, String(outcome.error)).toBe(true);
           crashes++;
           continue;

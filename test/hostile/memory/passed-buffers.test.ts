@@ -60,7 +60,7 @@ describe('a buffer created in a worker, passed to the work it forks', () => {
     }
   });
 
-  it('scope: spawns, and spawns of spawns wherever they run, write the creator\'s memory', async () => {
+  it("scope: spawns, and spawns of spawns wherever they run, write the creator's memory", async () => {
     const pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
     try {
       const length = 16;

@@ -21,7 +21,10 @@ async function blockingOf(call: () => Promise<unknown>): Promise<{ longestBlock:
     last = now;
   }, 10);
   last = performance.now();
-  const outcome = await call().then((value) => value, (error: unknown) => error);
+  const outcome = await call().then(
+    (value) => value,
+    (error: unknown) => error,
+  );
   longestBlock = Math.max(longestBlock, performance.now() - last);
   clearInterval(timer);
   return { longestBlock, outcome };
@@ -67,11 +70,15 @@ describe('payloads that cannot fit are refused before they are encoded', () => {
     ['an array of 2^24 floats', () => new Array(2 ** 24).fill(1.5)],
     // The refusal comes once the size counted so far passes the limit: with a small one, early in
     // the Map (on Bun, walking all of it took over a second).
-    ['a Map of 8 million integers over a 1 MiB limit', () => {
-      const map = new Map<number, number>();
-      for (let i = 0; i < 8e6; i++) map.set(i, i);
-      return map;
-    }, 1 << 20],
+    [
+      'a Map of 8 million integers over a 1 MiB limit',
+      () => {
+        const map = new Map<number, number>();
+        for (let i = 0; i < 8e6; i++) map.set(i, i);
+        return map;
+      },
+      1 << 20,
+    ],
   ];
   for (const [name, make, maxPayloadBytes] of cases) {
     it(`${name}: PayloadTooLargeError without blocking the event loop for seconds`, async () => {

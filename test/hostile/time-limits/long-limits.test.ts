@@ -129,9 +129,9 @@ describe('what a time limit accepts', () => {
       expect(() => pool.with({ timeout: Infinity, terminateAfter: 10 })).toThrow(/terminateAfter: needs a finite timeout/);
       await expect(pool.close({ timeout: -1 })).rejects.toThrow(InvalidOptionError);
       await expect(pool.close({ timeout: Number.NaN })).rejects.toThrow(/timeout/);
-      await expect(
-        ParallelProcessor.create({ module: requests, handler: 'handle', threadCount: 1, queueTimeoutMs: 0 }),
-      ).rejects.toThrow(/queueTimeoutMs/);
+      await expect(ParallelProcessor.create({ module: requests, handler: 'handle', threadCount: 1, queueTimeoutMs: 0 })).rejects.toThrow(
+        /queueTimeoutMs/,
+      );
     } finally {
       await pool.close({ timeout: Infinity });
     }

@@ -170,7 +170,12 @@ describe('parallel iterators past 2^31 items, on 2 threads', () => {
     expect(await pool.parIter(range(MAX - 10, MAX - 1)).count()).toBe(9);
     expect(await pool.parIter(range(2 ** 32 - 2, 2 ** 32 + 2)).sum()).toBe(4 * 2 ** 32 - 2);
     expect(await pool.parIter(range(MAX - 3, MAX)).collect()).toEqual([MAX - 3, MAX - 2, MAX - 1]);
-    expect(await pool.parIter(range(-MAX, -MAX + 2)).enumerate().collect()).toEqual([
+    expect(
+      await pool
+        .parIter(range(-MAX, -MAX + 2))
+        .enumerate()
+        .collect(),
+    ).toEqual([
       [0, -MAX],
       [1, -MAX + 1],
     ]);
@@ -235,7 +240,11 @@ describe('shared-memory offsets past 2^31', () => {
     expect(mailbox.post(largest)).toBe(true);
     expect(mailbox.entries()).toEqual([largest]);
     const claimed: number[] = [];
-    expect(mailbox.take({ claim: (entry) => (claimed.push(entry), 0) })).toBe(0);
+    const claim = (entry: number): number => {
+      claimed.push(entry);
+      return 0;
+    };
+    expect(mailbox.take({ claim })).toBe(0);
     expect(claimed).toEqual([largest]);
   });
 

@@ -37,7 +37,12 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 describe('stream() over a source that throws', () => {
   let processor: ParallelProcessor<typeof Requests, 'handle'>;
   beforeAll(async () => {
-    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, maxPendingTasks: WINDOW });
+    processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      threadCount: 2,
+      maxPendingTasks: WINDOW,
+    });
   });
   afterAll(() => processor.close());
 

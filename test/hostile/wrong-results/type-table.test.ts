@@ -35,7 +35,15 @@ const ROWS: Row[] = [
   {
     value: 'numbers (NaN, ±Infinity and -0 included), booleans, `null`',
     back: 'themselves, wherever they are in the value',
-    examples: [{ kind: 'number' }, { kind: 'nan' }, { kind: 'infinity' }, { kind: 'negativeZero' }, { kind: 'negativeZeroNested' }, { kind: 'boolean' }, { kind: 'null' }],
+    examples: [
+      { kind: 'number' },
+      { kind: 'nan' },
+      { kind: 'infinity' },
+      { kind: 'negativeZero' },
+      { kind: 'negativeZeroNested' },
+      { kind: 'boolean' },
+      { kind: 'null' },
+    ],
   },
   {
     value: 'strings',
@@ -62,7 +70,11 @@ const ROWS: Row[] = [
   {
     value: 'plain objects (any number of keys), arrays (nested)',
     back: 'plain objects, arrays; a hole in a sparse array stays a hole (as `structuredClone` keeps it), and an array of length 2^26 holding one item costs one item',
-    examples: [{ kind: 'plainObject' }, { kind: 'manyKeys' }, { kind: 'sparseArray', check: (out) => expect(Object.keys(out as unknown[])).toEqual(['0', '2']) }],
+    examples: [
+      { kind: 'plainObject' },
+      { kind: 'manyKeys' },
+      { kind: 'sparseArray', check: (out) => expect(Object.keys(out as unknown[])).toEqual(['0', '2']) },
+    ],
   },
   {
     value: 'an own property named `"__proto__"`',
@@ -88,13 +100,18 @@ const ROWS: Row[] = [
         kind: 'regexp',
         check: (out, original) => {
           expect(out).toBeInstanceOf(RegExp);
-          expect([(out as RegExp).source, (out as RegExp).flags, (out as RegExp).lastIndex]).toEqual([(original as RegExp).source, (original as RegExp).flags, 0]);
+          expect([(out as RegExp).source, (out as RegExp).flags, (out as RegExp).lastIndex]).toEqual([
+            (original as RegExp).source,
+            (original as RegExp).flags,
+            0,
+          ]);
         },
       },
     ],
   },
   {
-    value: 'typed arrays (`Uint8Array` ... `BigInt64Array`, and `Float16Array` where the runtime has it), `ArrayBuffer`, `DataView`, `Buffer`',
+    value:
+      'typed arrays (`Uint8Array` ... `BigInt64Array`, and `Float16Array` where the runtime has it), `ArrayBuffer`, `DataView`, `Buffer`',
     back: 'the same type, copied; a view over part of a buffer comes back as just that part',
     examples: [
       { kind: 'typedArray' },
@@ -138,7 +155,11 @@ const ROWS: Row[] = [
         // The stack of the thread that made it, not of the one that decoded it.
         if (wasSent) expect(error.stack).toBe((original as Error).stack);
         else expect(error.stack).not.toMatch(/type-table\.test/);
-        expect({ ...error, message: error.message, cause: error.cause }).toStrictEqual({ ...(original as Error), message: (original as Error).message, cause: (original as Error).cause });
+        expect({ ...error, message: error.message, cause: error.cause }).toStrictEqual({
+          ...(original as Error),
+          message: (original as Error).message,
+          cause: (original as Error).cause,
+        });
         if (original instanceof AggregateError) expect((error as AggregateError).errors).toEqual(original.errors);
       },
     })),
@@ -203,7 +224,10 @@ function readmeRows(): [string, string][] {
   const rows: [string, string][] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break;
-    const cells = line.slice(1, -1).split(' | ').map((cell) => cell.trim());
+    const cells = line
+      .slice(1, -1)
+      .split(' | ')
+      .map((cell) => cell.trim());
     expect(cells).toHaveLength(2);
     rows.push([cells[0], cells[1]]);
   }
@@ -220,7 +244,6 @@ beforeAll(async () => {
 });
 afterAll(() => pool.close());
 const { sent, returned } = crossings(() => pool);
-
 
 describe.each(ROWS.map((row) => [row.value, row] as const))('%s', (_, row) => {
   describe.each(['run', 'runBatch'] as const)('through %s', (way) => {

@@ -79,7 +79,9 @@ describe.each(WAYS)('through %s', (way) => {
     expect(isNegativeZero(await sent(way, -0))).toBe(true);
     const mixed = way === 'run' ? await pool.run('echo', [-0, 'x']) : (await pool.runBatch('echo', [[[-0, 'x']]]))[0];
     expect(isNegativeZero((mixed as unknown[])[0])).toBe(true);
-    const list = (way === 'run' ? await pool.run('makeInList', 'number') : (await pool.runBatch('makeInList', [['number']]))[0]) as unknown[];
+    const list = (
+      way === 'run' ? await pool.run('makeInList', 'number') : (await pool.runBatch('makeInList', [['number']]))[0]
+    ) as unknown[];
     expect(isNegativeZero(list[1])).toBe(true);
   });
 

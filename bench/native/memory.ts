@@ -1,10 +1,11 @@
 // Shared memory for the queue benchmarks: the pool's real layout, one state word per item for the
 // claims, and the queues opened as the pool opens them, in either implementation.
-import { SlotClaim, type ClaimTable } from '../../src/queue/claim.js';
+import { SlotClaim } from '../../src/queue/claim.js';
+import type { ClaimTable } from '../../src/shm/slot.js';
 import type { QueueBackend, WorkQueue } from '../../src/queue/work-queue.js';
 import { type Layout, computeLayout } from '../../src/shm/layout.js';
 import { SlotState, makeStateWord } from '../../src/shm/slot.js';
-import { workerDeque } from '../../src/shm/views.js';
+import { workerDeque } from '../../src/queue/open.js';
 
 export interface BenchMemory {
   buffer: SharedArrayBuffer;

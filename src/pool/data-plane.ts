@@ -11,15 +11,8 @@ import { Arena, ArenaAllocator, MAX_ARENA_BYTES, createArenaBuffer } from '../sh
 import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, nextPowerOfTwo, workerWord } from '../shm/layout.js';
 import { SlotTable } from '../shm/slot.js';
 import type { WorkQueue } from '../queue/work-queue.js';
-import {
-  type QueueChoice,
-  type SharedViews,
-  completionRing,
-  injectorLevels,
-  sharedViews,
-  workerDeque,
-  workerMailbox,
-} from '../shm/views.js';
+import { type SharedViews, sharedViews } from '../shm/views.js';
+import { type QueueChoice, completionRing, injectorLevels, workerDeque, workerMailbox } from '../queue/open.js';
 import { Sleep } from '../sync/sleep.js';
 import { startTimer } from '../time/timer.js';
 import { CompletionWatcher } from './completion-watcher.js';

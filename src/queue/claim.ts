@@ -10,18 +10,7 @@
  * The native queue (native-queue/src/slot_claim.h) makes the same claim in C++ from a `ClaimTable`
  * and the state encoding below, so a `SlotClaim` is both the JS claim and its description.
  */
-import { SlotState, generationOf, stateOf, withState } from '../shm/slot.js';
-
-/** Where the state words of the slots that entries name are, and how entries encode a slot. */
-export interface ClaimTable {
-  readonly words: Int32Array;
-  /** Word index of slot 0's state word. */
-  readonly baseWord: number;
-  /** Words from one slot's state word to the next one's. */
-  readonly strideWords: number;
-  /** Low bits of an entry that hold the slot index; the generation's low bits are above them. */
-  readonly slotBits: number;
-}
+import { type ClaimTable, SlotState, generationOf, stateOf, withState } from '../shm/slot.js';
 
 /** What a queue written in JS needs of a claim (tests give their own). */
 export interface EntryClaim {

@@ -5,8 +5,8 @@
  * itself, so that a steal is one call across the boundary.
  */
 import { type NativeDequeHandle, WITHDRAWN_BASE, nativeAddon } from '../native/addon.js';
-import { claimEncodingWords } from '../shm/slot.js';
-import type { ClaimTable, SlotClaim } from './claim.js';
+import { type ClaimTable, claimEncodingWords } from '../shm/slot.js';
+import type { SlotClaim } from './claim.js';
 import { RETRY, type WorkQueue } from './work-queue.js';
 
 export class NativeDeque implements WorkQueue {

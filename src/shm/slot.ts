@@ -15,7 +15,6 @@
  * generation above them (bit 31 stays clear, so entries are non-negative). A stale entry, whose
  * slot was freed and reused since, is recognised by its generation and skipped.
  */
-import type { ClaimTable } from '../queue/claim.js';
 import { type Layout, SLOT_HEADER_BYTES, WORD_BYTES } from './layout.js';
 
 export const SlotState = {
@@ -186,6 +185,20 @@ export const PayloadKind = {
 } as const;
 
 export const INLINE = -1;
+
+/**
+ * Where the state words of the slots that entries name are, and how entries encode a slot: the slot
+ * table as the queues' claims (queue/claim.ts, and the native queue's slot_claim.h) see it.
+ */
+export interface ClaimTable {
+  readonly words: Int32Array;
+  /** Word index of slot 0's state word. */
+  readonly baseWord: number;
+  /** Words from one slot's state word to the next one's. */
+  readonly strideWords: number;
+  /** Low bits of an entry that hold the slot index; the generation's low bits are above them. */
+  readonly slotBits: number;
+}
 
 /** Precomputed address arithmetic for the slot table of one layout. */
 export class SlotTable implements ClaimTable {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompletionRing } from '../../src/queue/completion-ring.js';
 import { WorkerBlock, workerWord } from '../../src/shm/layout.js';
-import { completionRing } from '../../src/shm/views.js';
+import { completionRing } from '../../src/queue/open.js';
 import { type PoolMemory, allocatePoolMemory, nearInt32Wrap } from '../support/shared.js';
 import { logStats, scaled } from '../support/stress.js';
 import { runThreads } from '../support/threads.js';

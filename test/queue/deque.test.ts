@@ -11,7 +11,7 @@ import { ChaseLevDeque } from '../../src/queue/deque.js';
 import { NativeDeque } from '../../src/queue/native-deque.js';
 import { EMPTY, type QueueBackend, RETRY, type WorkQueue } from '../../src/queue/work-queue.js';
 import { SlotState, makeStateWord, stateOf } from '../../src/shm/slot.js';
-import { workerDeque } from '../../src/shm/views.js';
+import { workerDeque } from '../../src/queue/open.js';
 import { claimOwners, itemClaim, itemClaimTable, itemClaimsBuffer } from '../support/claims.js';
 import { allocatePoolMemory, nearInt32Wrap, sharedWords } from '../support/shared.js';
 import { logStats, scaled } from '../support/stress.js';

@@ -3,7 +3,7 @@
  * QUEUED until a taker claims it, read as a slot table with one-word slots and no generation bits.
  * The pool's claim (src/queue/claim.ts) runs on it unchanged, in TypeScript or in the native queue.
  */
-import type { ClaimTable } from '../../src/queue/claim.js';
+import type { ClaimTable } from '../../src/shm/slot.js';
 import { SlotClaim } from '../../src/queue/claim.js';
 import { SlotState, makeStateWord, ownerOf, stateOf } from '../../src/shm/slot.js';
 

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY } from '../../src/queue/work-queue.js';
 import { WorkerBlock, workerWord } from '../../src/shm/layout.js';
-import { injectorLevels } from '../../src/shm/views.js';
+import { injectorLevels } from '../../src/queue/open.js';
 import { itemClaim, itemClaimTable, itemClaimsBuffer } from '../support/claims.js';
 import { sharedNow } from '../../src/sync/clock.js';
 import { AWAKE, BLOCKED, IdleState, PARK, SEARCH, Sleep } from '../../src/sync/sleep.js';

@@ -6,7 +6,7 @@ import { EMPTY } from '../../src/queue/work-queue.js';
 import { nestedSlotBase } from '../../src/shm/layout.js';
 import { ONE_PART } from '../../src/shm/scope-count.js';
 import { SlotField, SlotFlag, SlotState, makeStateWord } from '../../src/shm/slot.js';
-import { workerDeque, workerMailbox } from '../../src/shm/views.js';
+import { workerDeque, workerMailbox } from '../../src/queue/open.js';
 import { NestedSlots } from '../../src/worker/nested-slots.js';
 import { makeCodec } from '../support/codec.js';
 

@@ -6,7 +6,7 @@
  * puts entries into its own deque).
  */
 import { EMPTY } from '../../../src/queue/work-queue.js';
-import { workerDeque } from '../../../src/shm/views.js';
+import { workerDeque } from '../../../src/queue/open.js';
 import { Random } from '../../support/random.js';
 import { recordTake } from '../../support/tally.js';
 import { threadMain } from '../../support/thread-main.js';

@@ -1,8 +1,9 @@
 /** What the queue tests and their worker threads agree on. */
-import { type ClaimTable, SlotClaim } from '../../../src/queue/claim.js';
+import { SlotClaim } from '../../../src/queue/claim.js';
+import type { ClaimTable } from '../../../src/shm/slot.js';
 import type { QueueBackend, WorkQueue } from '../../../src/queue/work-queue.js';
 import { InjectorBlock, WorkerBlock, injectorWord, workerWord } from '../../../src/shm/layout.js';
-import { injectorLevels, workerDeque } from '../../../src/shm/views.js';
+import { injectorLevels, workerDeque } from '../../../src/queue/open.js';
 import { itemClaimTable } from '../../support/claims.js';
 import { recordTake } from '../../support/tally.js';
 import type { PoolMemory } from '../../support/shared.js';

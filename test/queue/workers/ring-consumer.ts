@@ -5,7 +5,7 @@
  * Now and then it dawdles before draining, so that the ring fills up, the producer has to wait
  * for room, and single drains cross the end of the ring.
  */
-import { completionRing } from '../../../src/shm/views.js';
+import { completionRing } from '../../../src/queue/open.js';
 import { busyWait } from '../../support/busy-wait.js';
 import { Backoff } from '../../support/backoff.js';
 import { Random } from '../../support/random.js';

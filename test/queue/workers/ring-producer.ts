@@ -4,7 +4,7 @@
  * producer waits for the consumer's `head` to leave room, as the test's stand-in for that bound.
  */
 import { WorkerBlock, workerWord } from '../../../src/shm/layout.js';
-import { completionRing } from '../../../src/shm/views.js';
+import { completionRing } from '../../../src/queue/open.js';
 import { Backoff } from '../../support/backoff.js';
 import { threadMain } from '../../support/thread-main.js';
 import type { RingProducerStats, RingThreadData } from './protocol.js';

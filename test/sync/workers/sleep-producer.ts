@@ -8,7 +8,7 @@
  * unnoticed; with no new post coming, it shows up as jobs that never run, reported here by name.
  */
 import { Sleep } from '../../../src/sync/sleep.js';
-import { injectorLevels } from '../../../src/shm/views.js';
+import { injectorLevels } from '../../../src/queue/open.js';
 import { itemClaimTable } from '../../support/claims.js';
 import { Backoff } from '../../support/backoff.js';
 import { Random } from '../../support/random.js';

@@ -11,7 +11,7 @@
 import { EMPTY, RETRY } from '../../../src/queue/work-queue.js';
 import { sharedNow } from '../../../src/sync/clock.js';
 import { IdleState, PARK, Sleep } from '../../../src/sync/sleep.js';
-import { injectorLevels } from '../../../src/shm/views.js';
+import { injectorLevels } from '../../../src/queue/open.js';
 import { itemClaim, itemClaimTable } from '../../support/claims.js';
 import { busyWait } from '../../support/busy-wait.js';
 import { Random } from '../../support/random.js';

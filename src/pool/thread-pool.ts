@@ -176,7 +176,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * `close()`, and TaskError (the original error as `cause`) when the task throws.
    */
   run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
-    return this.runAt(NORMAL_LEVEL, name, args);
+    return this.runAt(name, args, PLAIN_RUN);
   }
 
   /**
@@ -203,8 +203,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       limit.terminateAfterMs = positiveMilliseconds('terminateAfter', terminateAfter);
     }
     const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
+    const how: RunHow = { level, signal, limit, retries };
     return {
-      run: (name, ...args) => this.runAt(level, name, args, false, signal, limit, retries),
+      run: (name, ...args) => this.runAt(name, args, how),
       runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
         limit !== undefined ? noBatchLimit() : (this.runBatchAt(level, name, argsList, { signal, retries }) as Promise<TaskResult<M, K>[]>),
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
@@ -229,7 +230,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     timeoutMs = Infinity,
   ): Promise<Timed<TaskResult<M, K>>> {
     const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
-    return this.runAt(level, name, args, true, signal, limit) as Promise<Timed<TaskResult<M, K>>>;
+    return this.runAt(name, args, { level, timed: true, signal, limit }) as Promise<Timed<TaskResult<M, K>>>;
   }
 
   /**
@@ -248,15 +249,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     >;
   }
 
-  private runAt<K extends TaskName<M>>(
-    level: number,
-    name: K,
-    args: TaskArgs<M, K>,
-    timed = false,
-    signal?: AbortSignal,
-    limit?: RunLimit,
-    retries = 0,
-  ): Promise<TaskResult<M, K>> {
+  private runAt<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
+    const { level, timed = false, signal, limit, retries = 0 } = how;
     let task: number;
     let payload: EncodedPayload;
     try {
@@ -917,6 +911,21 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 }
 
 /** A call's run-time limit (CallOptions `timeout` and `terminateAfter`). */
+/** How `runAt` runs a call. */
+interface RunHow {
+  /** Priority level (0 is the highest). */
+  level: number;
+  /** Resolve with the task's run time too (the processor's statistics). */
+  timed?: boolean;
+  signal?: AbortSignal;
+  limit?: RunLimit;
+  /** Runs again after its worker crashed, at most this many times. */
+  retries?: number;
+}
+
+/** A plain `run`: normal priority, nothing else. */
+const PLAIN_RUN: RunHow = { level: NORMAL_LEVEL };
+
 interface RunLimit {
   timeoutMs: number;
   terminateAfterMs: number;

@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ThreadPool } from './pool/thread-pool.js';
+import { messageOf } from './errors.js';
 
 const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
                       [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]
@@ -80,7 +81,7 @@ async function worker(args: string[]): Promise<void> {
         .then(
           () => console.log('stopped'),
           (error: unknown) => {
-            console.error(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+            console.error(`stopping failed: ${messageOf(error)}`);
             process.exitCode = 1;
           },
         );
@@ -118,6 +119,6 @@ try {
   else throw new Error(USAGE);
 } catch (error) {
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  console.error(`${error instanceof Error ? error.message : String(error)}${cause}`);
+  console.error(`${messageOf(error)}${cause}`);
   process.exitCode = 2;
 }

@@ -229,3 +229,8 @@ export class ProcessingError extends ViscoseError {
     this.index = options?.index;
   }
 }
+
+/** The message of a thrown value, whatever was thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -10,7 +10,7 @@
  * scratch buffer first. msgpackr's native string extractor rejects SharedArrayBuffer sources and
  * pays an exception per message (6-8 µs) otherwise, and decoded binary data would alias the slot.
  */
-import { EncodeError, PayloadTooLargeError } from '../errors.js';
+import { EncodeError, PayloadTooLargeError, messageOf } from '../errors.js';
 import type { Arena, ArenaAllocator } from '../shm/arena.js';
 import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
@@ -233,7 +233,7 @@ export class PayloadCodec {
     try {
       packed = pack(value, kind);
     } catch (error) {
-      throw new EncodeError(root, error instanceof Error ? error.message : String(error), error);
+      throw new EncodeError(root, messageOf(error), error);
     }
     const length = packed.end - packed.start;
     if (length > this.maxPayloadBytes) {

@@ -32,7 +32,7 @@ import {
   stateOf,
   withState,
 } from '../shm/slot.js';
-import { ThreadPoolError } from '../errors.js';
+import { ThreadPoolError, messageOf } from '../errors.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { Layout } from '../shm/layout.js';
@@ -314,7 +314,7 @@ export class Dispatcher {
         outcome = this.codec.loadValue(slot);
       } catch (error) {
         // Every error a caller sees is a ViscoseError: this one names where it happened.
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = messageOf(error);
         decodeError = new ThreadPoolError(`the outcome of a task could not be decoded on the main thread: ${reason}`, { cause: error });
       }
       this.codec.release(slot);

@@ -20,7 +20,7 @@ import {
   TaskTimeoutError,
   ThreadPoolError,
   UnknownTaskError,
-  WorkerCrashedError,
+  messageOf,
 } from '../errors.js';
 import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
@@ -41,7 +41,7 @@ import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from 
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { terminationUnavailable } from './termination.js';
 import { type Timer, millisecondsOrZero, positiveMilliseconds, startTimer } from '../time/timer.js';
-import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
+import { WorkerSet } from './worker-set.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
 const CHUNKS_PER_THREAD = 8;
@@ -73,8 +73,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   private state: State = 'running';
   private readonly taskIds: Map<string, number>;
-  private readonly hosts: WorkerHost[];
-  private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
+  private readonly workers: WorkerSet;
   private closing: Promise<void> | undefined;
   /** Set when close() finished by itself, not cut short by terminate(). */
   private closedGracefully = false;
@@ -87,7 +86,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private drainedWaiters: (() => void)[] = [];
   /** Parallel iterators started from this thread, for their ids. */
   private pipelines = 0;
-  private readonly announcer = new SharedBufferAnnouncer(() => this.hosts);
+  private readonly announcer = new SharedBufferAnnouncer(() => this.workers.all);
   /** Calls in flight that keep shared buffers alive, by the work their caller knows. */
   private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] }>();
   private readonly statisticsReader: StatisticsReader;
@@ -96,16 +95,25 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     /** The options in effect, every default filled in. */
     readonly settings: Readonly<ThreadPoolSettings>,
     private readonly plane: DataPlane,
-    hosts: WorkerHost[],
+    workers: WorkerSet,
     report: StartReport,
   ) {
-    this.hosts = hosts;
+    this.workers = workers;
     this.tasks = report.tasks;
     this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
     this.statisticsReader = new StatisticsReader({ ...plane.statisticsSources(), inFlight: () => this.pending });
     plane.onIdle = () => this.notifyDrained();
-    for (const host of hosts) this.watchExit(host);
+    workers.watch({
+      recovers: () => !(this.state === 'closed' || (this.state === 'closing' && this.plane.stopping)),
+      report: (error) => this.report(error),
+      settled: () => this.notifyDrained(),
+      allGone: (failure) => {
+        this.failure = failure;
+        this.plane.dispatcher.abandonAll(failure);
+      },
+      knownBuffers: () => this.announcer.entries(),
+    });
   }
 
   /**
@@ -120,28 +128,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const resolved = resolveOptions(options);
     installErrorTransfer();
     const plane = new DataPlane(resolved);
-    const hosts: WorkerHost[] = [];
     try {
-      for (let index = 0; index < resolved.threads; index++) hosts.push(plane.spawn(index));
-      const reports = await Promise.all(hosts.map((host, index) => plane.start(host, [], hosts.slice(0, index))));
-      const report = reports[0];
-      if (report.tasks.length === 0) {
-        throw new ThreadPoolError(`the task module ${resolved.moduleUrl} exports no function: there is no task to run`);
-      }
-      for (let i = 1; i < reports.length; i++) {
-        if (reports[i].tasks.join('\0') !== report.tasks.join('\0')) {
-          throw new ThreadPoolError(
-            `workers disagree on the exports of ${resolved.moduleUrl}: ${hosts[0].name} sees [${report.tasks}], ${hosts[i].name} sees [${reports[i].tasks}]`,
-          );
-        }
-      }
-      return new ThreadPool<M>(resolved, plane, hosts, report);
+      const { workers, report } = await WorkerSet.start(plane, resolved.threads, resolved.moduleUrl);
+      return new ThreadPool<M>(resolved, plane, workers, report);
     } catch (error) {
-      await Promise.allSettled(hosts.map((host) => host.terminate()));
-      for (const host of hosts) host.closeBufferPort();
       plane.dispose();
       if (error instanceof ThreadPoolError || error instanceof StartTimeoutError || error instanceof InvalidOptionError) throw error;
-      throw new ThreadPoolError(`the pool could not start: ${errorMessage(error)}`, { cause: error });
+      throw new ThreadPoolError(`the pool could not start: ${messageOf(error)}`, { cause: error });
     }
   }
 
@@ -160,13 +153,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * any: these only move for start-up, `ping`, `snapshot` and shutdown.
    */
   get controlMessages(): MessageCounts {
-    let sent = this.retiredMessages.sent;
-    let received = this.retiredMessages.received;
-    for (const host of this.hosts) {
-      sent += host.messages.sent;
-      received += host.messages.received;
-    }
-    return { sent, received };
+    return this.workers.controlMessages;
   }
 
   /**
@@ -319,9 +306,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       // Not `timer`: the call has settled now, and settling stops only the watch above.
       const terminate = (): void => {
         if (!dispatcher.stillRunning(running.slot, running.stateWord)) return;
-        const host = this.hosts[ownerOf(running.stateWord)];
-        host.retired = true;
-        void host.terminate();
+        this.workers.retire(ownerOf(running.stateWord));
       };
       startTimer(limit.terminateAfterMs, terminate, { keepsProcessAlive: false });
     };
@@ -606,7 +591,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** A control call to every worker; a closed pool has none to ask. */
   private askEveryWorker<T>(ask: (control: Remote<WorkerControl>) => Promise<T>): Promise<T[]> {
     if (this.state === 'closed') return Promise.reject(new PoolClosedError());
-    return Promise.all(this.hosts.map((host) => host.call(ask)));
+    return this.workers.ask(ask);
   }
 
   /**
@@ -624,18 +609,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
     if (this.failure !== undefined) throw this.failure;
     if (this.state !== 'running') throw new PoolClosedError();
-    const host = this.hosts[index];
-    host.retired = true;
-    await host.terminate();
-    await host.exited;
-    // recover() has put the replacement in place by now: it runs, synchronously, in the reaction
-    // watchExit registered on the same promise when the worker was spawned, before this await.
-    if (this.hosts[index] === host) {
-      throw (
-        this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${host.name} was not replaced`) : new PoolClosedError())
-      );
+    const name = this.threadNames[index];
+    if (!(await this.workers.restart(index))) {
+      throw this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${name} was not replaced`) : new PoolClosedError());
     }
-    await this.hosts[index].starting;
   }
 
   /**
@@ -684,7 +661,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.plane.dispatcher.abandonAll(new PoolClosedError('the pool was terminated before the task finished'));
     this.notifyDrained();
     this.releaseSharedBuffers();
-    this.terminating = Promise.allSettled(this.hosts.map((host) => host.terminate())).then(() => this.plane.dispose());
+    this.terminating = this.workers.terminateAll().then(() => this.plane.dispose());
     return this.terminating;
   }
 
@@ -761,7 +738,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.plane.sleep.wakeAll();
     const failures: unknown[] = [];
     await Promise.all(
-      this.hosts.map(async (host) => {
+      this.workers.all.map(async (host) => {
         try {
           await host.call((control) => control.shutdown());
         } catch (error) {
@@ -833,7 +810,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     for (const { held } of this.holders.values()) sharedBuffers.unhold(held);
     this.holders.clear();
     this.announcer.dispose();
-    for (const host of this.hosts) host.closeBufferPort();
+    this.workers.closeBufferPorts();
   }
 
   private drained(): Promise<void> {
@@ -848,69 +825,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     for (const resolve of waiters) resolve();
   }
 
-  private watchExit(host: WorkerHost): void {
-    void host.exited.then((exit) => {
-      if (this.state === 'closed' || (this.state === 'closing' && this.plane.stopping)) return;
-      this.recover(host, exit);
-    });
-  }
-
-  /**
-   * A worker exited while the pool runs: settle what it held, then replace it — unless it died
-   * while starting (a replacement whose task module or start handler now fails): replacing that one
-   * would only start a loop of workers dying at birth, so the pool goes on with fewer workers, and
-   * fails what is pending once none is left.
-   */
-  private recover(host: WorkerHost, exit: WorkerExit): void {
-    const crash = new WorkerCrashedError(host.name, describeExit(exit), { cause: exit.error, exitCode: exit.code });
-    this.retiredMessages.sent += host.messages.sent;
-    this.retiredMessages.received += host.messages.received;
-    const abandoned = this.plane.recoverFrom(host.index, crash);
-    host.closeBufferPort();
-    // Buffers it passed can no longer be read: a task naming one fails instead of waiting for it.
-    for (const other of this.hosts) other.postBuffers({ gone: host.bufferOrigin });
-    // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
-    if (!this.plane.loopStarted(host.index)) {
-      const reason = host.startFailure === undefined ? describeExit(exit) : errorMessage(host.startFailure);
-      this.report(
-        new ThreadPoolError(`worker ${host.name} could not be restarted (${reason}); it is not replaced`, {
-          cause: host.startFailure ?? crash,
-        }),
-      );
-      this.failIfNoWorkerLeft();
-      return;
-    }
-    if (abandoned === 0 && !host.retired) this.report(crash);
-    this.notifyDrained();
-    const replacement = this.plane.spawn(host.index);
-    this.hosts[host.index] = replacement;
-    this.watchExit(replacement);
-    replacement.starting = this.plane.start(replacement, this.announcer.entries(), this.hosts).catch((error: unknown) => {
-      // Its exit comes back to recover(), which replaces it only if its loop had started.
-      replacement.startFailure = error;
-      void replacement.terminate();
-      throw error;
-    });
-    replacement.starting.catch(() => {});
-  }
-
-  /** With no worker left, fails what is pending, and every later call. */
-  private failIfNoWorkerLeft(): void {
-    if (!this.hosts.some((candidate) => candidate.alive)) {
-      this.failure = new ThreadPoolError('every worker of the pool has died');
-      this.plane.dispatcher.abandonAll(this.failure);
-    }
-    this.notifyDrained();
-  }
-
   private report(error: unknown): void {
     const onError = this.settings.onError;
-    const failure = error instanceof Error ? error : new ThreadPoolError(errorMessage(error), { cause: error });
+    const failure = error instanceof Error ? error : new ThreadPoolError(messageOf(error), { cause: error });
     queueMicrotask(() => onError(failure));
   }
 }
 
-/** A call's run-time limit (CallOptions `timeout` and `terminateAfter`). */
 /** How `runAt` runs a call. */
 interface RunHow {
   /** Priority level (0 is the highest). */
@@ -926,6 +847,7 @@ interface RunHow {
 /** A plain `run`: normal priority, nothing else. */
 const PLAIN_RUN: RunHow = { level: NORMAL_LEVEL };
 
+/** A call's run-time limit (CallOptions `timeout` and `terminateAfter`). */
 interface RunLimit {
   timeoutMs: number;
   terminateAfterMs: number;
@@ -954,10 +876,6 @@ function argumentLists(argsList: Iterable<unknown>): unknown[][] {
 
 function invalidArgument(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A call queued on the injector, for any worker. */

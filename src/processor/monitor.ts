@@ -6,6 +6,7 @@
 import { channel } from 'node:diagnostics_channel';
 import type { ProcessorStatistics } from './statistics.js';
 import { type Timer, startTimer } from '../time/timer.js';
+import { messageOf } from '../errors.js';
 
 /** One finished batch (`executeParallelBatch` or `executeChunkedParallel`). */
 export interface BatchReport {
@@ -69,7 +70,7 @@ export class MonitorHub {
     try {
       callback();
     } catch (error) {
-      process.emitWarning(`viscose: a PerformanceMonitor callback threw: ${error instanceof Error ? error.message : String(error)}`);
+      process.emitWarning(`viscose: a PerformanceMonitor callback threw: ${messageOf(error)}`);
     }
   }
 }

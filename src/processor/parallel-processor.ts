@@ -21,6 +21,7 @@ import {
   ThreadPoolError,
   UnknownTaskError,
   WorkerCrashedError,
+  messageOf,
 } from '../errors.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from '../pool/internal.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
@@ -570,5 +571,5 @@ export function toProcessingError(error: unknown, index: number | undefined): Pr
   if (error instanceof EncodeError || error instanceof PayloadTooLargeError || error instanceof ThreadPoolError) {
     return make('thread-pool-error', error.message);
   }
-  return make('thread-pool-error', error instanceof Error ? error.message : String(error));
+  return make('thread-pool-error', messageOf(error));
 }

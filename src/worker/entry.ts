@@ -9,7 +9,7 @@ import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
-import { ThreadPoolError } from '../errors.js';
+import { ThreadPoolError, messageOf } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
 import { WorkerBlock, nestedSlotBase, workerWord } from '../shm/layout.js';
 import { WorkerCounter } from '../shm/worker-counters.js';
@@ -39,7 +39,7 @@ async function importModule(what: string, url: string): Promise<Record<string, u
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     throw new ThreadPoolError(`${what} ${url} failed to load on ${boot.name}: ${reason}`, { cause: error });
   }
 }
@@ -52,7 +52,7 @@ async function runHandler(kind: string, name: string): Promise<void> {
   try {
     await handler(boot.index);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     throw new ThreadPoolError(`${kind} "${name}" failed on ${boot.name}: ${reason}`, { cause: error });
   }
 }

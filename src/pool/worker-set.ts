@@ -1,0 +1,168 @@
+/**
+ * The pool's worker threads: starting them, asking them over the control plane, and replacing one
+ * that exits while the pool runs. A worker that exits is recovered (crash-recovery.ts settles what
+ * it held), the others are told its passed buffers are gone, and a new worker takes its index —
+ * unless it died while starting: replacing that one would only start a loop of workers dying at
+ * birth, so the pool goes on with fewer workers and fails what is pending once none is left.
+ */
+import type { Remote } from 'comlink';
+import type { MessageCounts } from '../control/endpoint.js';
+import type { StartReport, WorkerControl } from '../control/protocol.js';
+import { ThreadPoolError, WorkerCrashedError, messageOf } from '../errors.js';
+import type { DataPlane } from './data-plane.js';
+import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
+
+/** What the set asks of its pool. */
+export interface WorkerSetOwner {
+  /** Whether a worker's exit is news: not while the pool stops its workers on purpose. */
+  recovers(): boolean;
+  /** Tells the user of a failure nobody awaits (the pool's `onError`). */
+  report(error: unknown): void;
+  /** Calls may have settled: the pool checks whether it drained. */
+  settled(): void;
+  /** Every worker is gone and none could be replaced: the pool fails with `failure`. */
+  allGone(failure: ThreadPoolError): void;
+  /** The shared buffers a new worker must know from the start. */
+  knownBuffers(): [number, SharedArrayBuffer][];
+}
+
+export class WorkerSet {
+  /** Control messages of the workers that exited, so that the totals never go back. */
+  private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
+  private owner: WorkerSetOwner | undefined;
+
+  private constructor(
+    private readonly plane: DataPlane,
+    private readonly hosts: WorkerHost[],
+  ) {}
+
+  /**
+   * Starts `threads` workers, each knowing the ones started before it, and resolves with their
+   * start report once all are ready. Throws if one cannot start or they disagree on the module's
+   * exports; the workers are then terminated.
+   */
+  static async start(plane: DataPlane, threads: number, moduleUrl: string): Promise<{ workers: WorkerSet; report: StartReport }> {
+    const hosts: WorkerHost[] = [];
+    try {
+      for (let index = 0; index < threads; index++) hosts.push(plane.spawn(index));
+      const reports = await Promise.all(hosts.map((host, index) => plane.start(host, [], hosts.slice(0, index))));
+      const report = reports[0];
+      if (report.tasks.length === 0) {
+        throw new ThreadPoolError(`the task module ${moduleUrl} exports no function: there is no task to run`);
+      }
+      for (let i = 1; i < reports.length; i++) {
+        if (reports[i].tasks.join('\0') !== report.tasks.join('\0')) {
+          throw new ThreadPoolError(
+            `workers disagree on the exports of ${moduleUrl}: ${hosts[0].name} sees [${report.tasks}], ${hosts[i].name} sees [${reports[i].tasks}]`,
+          );
+        }
+      }
+      return { workers: new WorkerSet(plane, hosts), report };
+    } catch (error) {
+      await Promise.allSettled(hosts.map((host) => host.terminate()));
+      for (const host of hosts) host.closeBufferPort();
+      throw error;
+    }
+  }
+
+  /** From now on, a worker that exits is recovered and replaced for `owner`. */
+  watch(owner: WorkerSetOwner): void {
+    this.owner = owner;
+    for (const host of this.hosts) this.watchExit(host);
+  }
+
+  /** The current worker of each index. */
+  get all(): readonly WorkerHost[] {
+    return this.hosts;
+  }
+
+  /** Control-plane messages exchanged with every worker the pool has had. */
+  get controlMessages(): MessageCounts {
+    let sent = this.retiredMessages.sent;
+    let received = this.retiredMessages.received;
+    for (const host of this.hosts) {
+      sent += host.messages.sent;
+      received += host.messages.received;
+    }
+    return { sent, received };
+  }
+
+  /** A control call to every worker, results by index. */
+  ask<T>(ask: (control: Remote<WorkerControl>) => Promise<T>): Promise<T[]> {
+    return Promise.all(this.hosts.map((host) => host.call(ask)));
+  }
+
+  /**
+   * Terminates worker `index` as if it had crashed, without reporting its exit. Resolves with
+   * whether it was replaced, once the replacement started.
+   */
+  async restart(index: number): Promise<boolean> {
+    const host = this.hosts[index];
+    host.retired = true;
+    await host.terminate();
+    await host.exited;
+    // recover() has put the replacement in place by now: it runs, synchronously, in the reaction
+    // watchExit registered on the same promise when the worker was spawned, before this await.
+    if (this.hosts[index] === host) return false;
+    await this.hosts[index].starting;
+    return true;
+  }
+
+  /** Terminates the worker of `index` now (a task past its `terminateAfter`); it is replaced. */
+  retire(index: number): void {
+    const host = this.hosts[index];
+    host.retired = true;
+    void host.terminate();
+  }
+
+  /** Stops every worker at once. */
+  terminateAll(): Promise<unknown> {
+    return Promise.allSettled(this.hosts.map((host) => host.terminate()));
+  }
+
+  /** The pool stopped: no buffer port is read any more. */
+  closeBufferPorts(): void {
+    for (const host of this.hosts) host.closeBufferPort();
+  }
+
+  private watchExit(host: WorkerHost): void {
+    void host.exited.then((exit) => {
+      if (this.owner?.recovers() === true) this.recover(host, exit);
+    });
+  }
+
+  private recover(host: WorkerHost, exit: WorkerExit): void {
+    const owner = this.owner!;
+    const crash = new WorkerCrashedError(host.name, describeExit(exit), { cause: exit.error, exitCode: exit.code });
+    this.retiredMessages.sent += host.messages.sent;
+    this.retiredMessages.received += host.messages.received;
+    const abandoned = this.plane.recoverFrom(host.index, crash);
+    host.closeBufferPort();
+    // Buffers it passed can no longer be read: a task naming one fails instead of waiting for it.
+    for (const other of this.hosts) other.postBuffers({ gone: host.bufferOrigin });
+    // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
+    if (!this.plane.loopStarted(host.index)) {
+      const reason = host.startFailure === undefined ? describeExit(exit) : messageOf(host.startFailure);
+      owner.report(
+        new ThreadPoolError(`worker ${host.name} could not be restarted (${reason}); it is not replaced`, {
+          cause: host.startFailure ?? crash,
+        }),
+      );
+      if (!this.hosts.some((candidate) => candidate.alive)) owner.allGone(new ThreadPoolError('every worker of the pool has died'));
+      owner.settled();
+      return;
+    }
+    if (abandoned === 0 && !host.retired) owner.report(crash);
+    owner.settled();
+    const replacement = this.plane.spawn(host.index);
+    this.hosts[host.index] = replacement;
+    this.watchExit(replacement);
+    replacement.starting = this.plane.start(replacement, owner.knownBuffers(), this.hosts).catch((error: unknown) => {
+      // Its exit comes back to recover(), which replaces it only if its loop had started.
+      replacement.startFailure = error;
+      void replacement.terminate();
+      throw error;
+    });
+    replacement.starting.catch(() => {});
+  }
+}

@@ -3,7 +3,7 @@
  * the scalar fast path against msgpack, where payloads are stored, that decoded values never alias
  * shared memory or the codec's scratch buffer, size limits and detach().
  *
- * Test titles in the "type fidelity" blocks are written to be copied into the README's table:
+ * Test titles in the "type fidelity" blocks are written to be copied into the table in docs/guide/pool.md:
  * "X comes back as itself" or "X → what comes back".
  */
 import fc from 'fast-check';

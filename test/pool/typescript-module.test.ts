@@ -1,5 +1,5 @@
 // Task modules written in TypeScript run when each worker registers a TypeScript loader before
-// importing them: the `preload` option, with a file that registers tsx (as the README documents).
+// importing them: the `preload` option, with a file that registers tsx (as docs/guide/typescript.md documents).
 import { describe, expect, it } from 'vitest';
 import { ThreadPool } from 'viscose';
 import type * as TypedTasks from '../fixtures/typed-tasks.js';

@@ -1,7 +1,8 @@
-// The README's "What crosses threads" table, checked against the pool. Each row below is a row of
-// that table, word for word, with sample values (test/fixtures/values.mjs) and what must come back;
-// the README must list exactly these rows, and every sample goes through `run` and `runBatch`, as
-// an argument and as a worker's result. Change the README's claims here, where they are tested.
+// The pool guide's "What crosses threads" table (docs/guide/pool.md), checked against the pool. Each
+// row below is a row of that table, word for word, with sample values (test/fixtures/values.mjs) and
+// what must come back; the guide must list exactly these rows, and every sample goes through `run`
+// and `runBatch`, as an argument and as a worker's result. Change the guide's claims here, where
+// they are tested.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncodeError, TaskError, ThreadPool } from 'viscose';
@@ -215,10 +216,10 @@ const ROWS: Row[] = [
   },
 ];
 
-/** The rows of the README's table under "### What crosses threads", as [value, comes back as]. */
-function readmeRows(): [string, string][] {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### What crosses threads'));
+/** The rows of the pool guide's table under "## What crosses threads", as [value, comes back as]. */
+function guideRows(): [string, string][] {
+  const guide = readFileSync(new URL('../../../docs/guide/pool.md', import.meta.url), 'utf8');
+  const section = guide.slice(guide.indexOf('\n## What crosses threads\n'));
   const lines = section.split('\n');
   const first = lines.findIndex((line) => line.startsWith('| value |'));
   const rows: [string, string][] = [];
@@ -234,8 +235,8 @@ function readmeRows(): [string, string][] {
   return rows;
 }
 
-it('the README lists exactly the rows tested here', () => {
-  expect(readmeRows()).toEqual(ROWS.map((row) => [row.value, row.back]));
+it('the pool guide lists exactly the rows tested here', () => {
+  expect(guideRows()).toEqual(ROWS.map((row) => [row.value, row.back]));
 });
 
 let pool: ThreadPool<typeof Values>;

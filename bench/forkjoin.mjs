@@ -44,7 +44,7 @@ const CONTENDERS = [SEQUENTIAL, ...Object.keys(pools), BARE];
  * Each workload: `prepare()` makes the input of one run (not timed), `contenders` maps a name to a
  * run, and `check` compares a run's output, right after it, with `expected()`, computed once
  * before any timing. Inputs reuse one set of shared buffers rather than allocate per run: viscose
- * keeps every SharedArrayBuffer it has sent to workers (see the README's limits on shared memory),
+ * keeps every SharedArrayBuffer it has sent to workers (see docs/guide/pool.md, "Shared memory travels by reference"),
  * and the map workload's output alone is 160 MB.
  */
 const workloads = [

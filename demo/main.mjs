@@ -2,7 +2,7 @@
 // side in the same run, by piscina; then the specification's four criteria for both.
 //
 // Every number is measured the same way for both engines, from what the shared handler reports
-// (when it started, how long it ran) and from the wall clock; README "The main job" explains each.
+// (when it started, how long it ran) and from the wall clock; demo/README.md explains each.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { createHistogram } from 'node:perf_hooks';

@@ -10,7 +10,7 @@
  * unless that was the dead thief; no take returns a ring position that holds no live entry; and
  * each thief takes tasks in the order they were pushed (its takes are increasing).
  *
- * Correspondence to the code (ARCHITECTURE.md, "The deque"): one Promela statement per Atomics
+ * Correspondence to the code (docs/internals/deque.md, "The deque"): one Promela statement per Atomics
  * operation of the code, in the code's order, so spin interleaves the threads at exactly the
  * points where JavaScript can, and the killer can stop the mortal thief at any of them. JavaScript
  * Atomics are sequentially consistent and a plain ring write is published by the SC store of

@@ -1,6 +1,6 @@
 /*
- * The sleep protocol of src/sync/sleep.ts and src/sync/sleep-counters.ts (ARCHITECTURE.md, "Sleep
- * and wake"): idle workers get sleepy, register as sleeping and park; the main thread posts jobs,
+ * The sleep protocol of src/sync/sleep.ts and src/sync/sleep-counters.ts (docs/internals/sleep.md,
+ * "Sleep and wake"): idle workers get sleepy, register as sleeping and park; the main thread posts jobs,
  * workers fork more while they run one, and whoever posts wakes sleepers by the code's rules.
  * Checked: no lost wake-up. Once nothing can move any more, no job is left queued: a job is never
  * stranded while every worker sleeps. Parked workers here wait only for a wake, never for the

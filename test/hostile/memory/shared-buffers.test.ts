@@ -1,6 +1,6 @@
 // Shared buffers have a lifetime: a worker keeps a buffer while calls in flight name it, then among
 // the 64 most recently used, or until `pool.release` says otherwise; a replacement worker starts
-// with the buffers its pool knows (ARCHITECTURE.md). Before, every buffer ever sent stayed on every
+// with the buffers its pool knows (docs/internals/shared-buffers.md). Before, every buffer ever sent stayed on every
 // worker and on the main thread for good, and a fresh buffer cost a control-plane round trip.
 // Buffers created inside a worker travel back to the main thread in a result (and to other
 // workers: passed-buffers.test.ts).

@@ -17,22 +17,21 @@ import {
   PayloadTooLargeError,
   PoolClosedError,
   StartTimeoutError,
-  TaskTimeoutError,
   ThreadPoolError,
   UnknownTaskError,
   messageOf,
 } from '../errors.js';
 import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
-import { SlotFlag, ownerOf } from '../shm/slot.js';
-import { sharedNow } from '../sync/clock.js';
+import { SlotFlag } from '../shm/slot.js';
 import { AbortListeners } from './abort-listeners.js';
 import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import { retryingOnCrash } from './retry.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
-import { SharedBufferAnnouncer } from './shared-announcer.js';
+import { Submitter } from './submitter.js';
+import { CallWatch, type RunLimit } from './call-watch.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
@@ -40,7 +39,7 @@ import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.j
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { terminationUnavailable } from './termination.js';
-import { type Timer, millisecondsOrZero, positiveMilliseconds, startTimer } from '../time/timer.js';
+import { millisecondsOrZero, positiveMilliseconds, startTimer } from '../time/timer.js';
 import { WorkerSet } from './worker-set.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
@@ -86,9 +85,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private drainedWaiters: (() => void)[] = [];
   /** Parallel iterators started from this thread, for their ids. */
   private pipelines = 0;
-  private readonly announcer = new SharedBufferAnnouncer(() => this.workers.all);
-  /** Calls in flight that keep shared buffers alive, by the work their caller knows. */
-  private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] }>();
+  private readonly submitter: Submitter;
+  private readonly calls: CallWatch;
   private readonly statisticsReader: StatisticsReader;
 
   private constructor(
@@ -99,6 +97,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     report: StartReport,
   ) {
     this.workers = workers;
+    this.submitter = new Submitter(plane.dispatcher, () => workers.all);
+    this.calls = new CallWatch(plane.dispatcher, this.submitter, this.abortListeners, (worker) => workers.retire(worker));
     this.tasks = report.tasks;
     this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
@@ -112,7 +112,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         this.failure = failure;
         this.plane.dispatcher.abandonAll(failure);
       },
-      knownBuffers: () => this.announcer.entries(),
+      knownBuffers: () => this.submitter.knownBuffers(),
     });
   }
 
@@ -251,81 +251,11 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
       let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
       if (retries > 0) call = this.retrying(call, retries, () => this.plane.codec.encodeList(args, 'args'), toInjector(task, 0, level));
-      this.submit(toInjector(task, 0, level), payload, call);
-      stopListening = this.watchCall(name, call, signal, limit, reject);
+      this.submitter.submit(toInjector(task, 0, level), payload, call);
+      stopListening = this.calls.watch(name, call, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
-  }
-
-  /**
-   * Gives a submitted call its signal and run-time limit, if any. Returns what stops watching,
-   * for once the call settles.
-   */
-  private watchCall(
-    name: string,
-    call: PendingWork,
-    signal: AbortSignal | undefined,
-    limit: RunLimit | undefined,
-    reject: (reason: unknown) => void,
-  ): (() => void) | undefined {
-    const stopSignal = signal === undefined ? undefined : this.withdrawOnAbort(signal, () => [call], reject);
-    if (limit === undefined) return stopSignal;
-    const stopTimer = this.limitRunTime(name, call, limit, reject);
-    return () => {
-      stopTimer();
-      stopSignal?.();
-    };
-  }
-
-  /**
-   * Watches a call's run time: once a worker has run it for `timeoutMs`, raises its cancel flag,
-   * drops its outcome and rejects it with TaskTimeoutError; if it still runs `terminateAfterMs`
-   * later, terminates its worker (recover() replaces it). The start is read from the slot, where
-   * the worker stamps it. Returns what stops the watch, for when the call settles first.
-   */
-  private limitRunTime(task: string, call: PendingWork, limit: RunLimit, reject: (reason: unknown) => void): () => void {
-    const { dispatcher } = this.plane;
-    let timer: Timer | undefined;
-    const check = (): void => {
-      timer = undefined;
-      const running = dispatcher.running(this.dispatched(call));
-      let left: number;
-      // Not started yet: it cannot time out within the next timeout (and a start in between is
-      // seen then, with its exact time left).
-      if (running === undefined) left = limit.timeoutMs;
-      // Claimed a moment ago: the worker has not stamped its start yet.
-      else if (running.startedAt === 0) left = 1;
-      else left = running.startedAt + limit.timeoutMs - sharedNow();
-      if (running === undefined || left > 0) {
-        watch(left);
-        return;
-      }
-      this.cancel(call);
-      reject(new TaskTimeoutError(task, limit.timeoutMs));
-      // Not `timer`: the call has settled now, and settling stops only the watch above.
-      const terminate = (): void => {
-        if (!dispatcher.stillRunning(running.slot, running.stateWord)) return;
-        this.workers.retire(ownerOf(running.stateWord));
-      };
-      startTimer(limit.terminateAfterMs, terminate, { keepsProcessAlive: false });
-    };
-    const watch = (ms: number): void => {
-      timer = startTimer(ms, check, { keepsProcessAlive: false });
-    };
-    watch(limit.timeoutMs);
-    return () => timer?.cancel();
-  }
-
-  /**
-   * Makes an abort of `signal` withdraw the call's pending works from the dispatcher and reject it
-   * with AbortError. Returns what forgets the call, to be called once it settles.
-   */
-  private withdrawOnAbort(signal: AbortSignal, works: () => PendingWork[], reject: (reason: unknown) => void): () => void {
-    return this.abortListeners.add(signal, () => {
-      for (const work of works()) this.cancel(work);
-      reject(new AbortError(signal.reason));
-    });
   }
 
   /**
@@ -381,7 +311,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch, retries);
       }
       if (signal !== undefined)
-        stopListening = this.withdrawOnAbort(
+        stopListening = this.calls.withdrawOnAbort(
           signal,
           () => batch.chunks,
           (reason) => batch.abort(reason),
@@ -433,7 +363,11 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
             settle: () => {},
             abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
           };
-          this.submit({ task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1, level: NORMAL_LEVEL }, payload, spawned);
+          this.submitter.submit(
+            { task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1, level: NORMAL_LEVEL },
+            payload,
+            spawned,
+          );
         },
       };
       Promise.resolve()
@@ -465,7 +399,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return new Promise((resolve, reject) => {
       const call = new BroadcastCall(name, this.threadNames, this.threads, resolve as (value: unknown[]) => void, reject);
       for (let worker = 0; worker < this.threads; worker++) {
-        this.submit({ task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL }, payload, call.part(worker));
+        this.submitter.submit({ task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL }, payload, call.part(worker));
       }
     });
   }
@@ -512,8 +446,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       if (signal?.aborted) throw new AbortError(signal.reason);
       const pipeline = finish();
       ref = codec.storeBlock(pipeline, 'parIter');
-      this.announcer.announceReferenced();
-      held = sharedBuffers.holdReferenced();
+      held = this.submitter.holdReferenced();
       const units = unitCount(pipeline);
       const id = pipelineId(++this.pipelines, MAIN_CREATOR);
       payload = codec.encodeList(pieceArguments(id, ref, 0, units, initialSplits(this.threads, units, pipeline), ROOT_PIECE), 'args');
@@ -534,8 +467,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         abandon: (error) => call.abandon(error),
         dropped: () => codec.releaseBlock(ref),
       };
-      this.submit(toInjector(this.tasks.length, 0, level), payload, work, held);
-      stopListening = this.watchCall(PAR_ITER_TASK, work, signal, limit, reject);
+      this.submitter.submit(toInjector(this.tasks.length, 0, level), payload, work, held);
+      stopListening = this.calls.watch(PAR_ITER_TASK, work, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
@@ -710,7 +643,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const submission = toInjector(task, count, level);
     if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
     const wrap = retries > 0 ? (chunk: PendingWork) => this.retrying(chunk, retries, encode, submission) : undefined;
-    this.submit(submission, payload, batch.chunk(start, count, wrap));
+    this.submitter.submit(submission, payload, batch.chunk(start, count, wrap));
     return count;
   }
 
@@ -724,7 +657,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         again.abandon(this.failure ?? new PoolClosedError('the pool was terminated before the task could run again'));
         return;
       }
-      this.submit(submission, encode(), again);
+      this.submitter.submit(submission, encode(), again);
     });
   }
 
@@ -754,62 +687,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     for (const failure of failures) this.report(failure);
   }
 
-  /**
-   * Queues an encoded call, after posting the shared buffers it refers to that the workers do not
-   * know yet. Must run right after the encode, whose referenced buffers it looks at (or be given
-   * what that encode holds).
-   */
-  private submit(submission: Submission, payload: EncodedPayload, pending: PendingWork, held?: readonly number[]): void {
-    if (held === undefined) {
-      this.announcer.announceReferenced();
-      held = sharedBuffers.holdReferenced();
-    }
-    this.plane.dispatcher.submit(submission, payload, held === undefined ? pending : this.holding(pending, held));
-  }
-
-  /**
-   * `work`, keeping the shared buffers its payload names known to the workers until no worker
-   * reads the payload any more: it settled, was abandoned, or — cancelled — its task returned or
-   * never started (codec/shared-buffers.ts). The dispatcher knows the returned work; `dispatched`
-   * maps back.
-   */
-  private holding(work: PendingWork, held: readonly number[]): PendingWork {
-    const done = (): void => {
-      if (this.holders.delete(work)) sharedBuffers.unhold(held);
-    };
-    const holder: PendingWork = {
-      settle(state, outcome, worker, runMs) {
-        done();
-        work.settle(state, outcome, worker, runMs);
-      },
-      abandon(error) {
-        done();
-        work.abandon(error);
-      },
-      dropped() {
-        done();
-        work.dropped?.();
-      },
-    };
-    this.holders.set(work, { holder, held });
-    return holder;
-  }
-
-  /** What the dispatcher knows `work` as. */
-  private dispatched(work: PendingWork): PendingWork {
-    return this.holders.get(work)?.holder ?? work;
-  }
-
-  /** Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it. */
-  private cancel(work: PendingWork): void {
-    this.plane.dispatcher.cancel(this.dispatched(work));
-  }
-
   /** The pool stopped: nothing it ran refers to a shared buffer any more. */
   private releaseSharedBuffers(): void {
-    for (const { held } of this.holders.values()) sharedBuffers.unhold(held);
-    this.holders.clear();
-    this.announcer.dispose();
+    this.submitter.stop();
     this.workers.closeBufferPorts();
   }
 
@@ -846,12 +726,6 @@ interface RunHow {
 
 /** A plain `run`: normal priority, nothing else. */
 const PLAIN_RUN: RunHow = { level: NORMAL_LEVEL };
-
-/** A call's run-time limit (CallOptions `timeout` and `terminateAfter`). */
-interface RunLimit {
-  timeoutMs: number;
-  terminateAfterMs: number;
-}
 
 const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter', 'retries']);
 

@@ -1,0 +1,87 @@
+/**
+ * Queues the main thread's encoded calls with the dispatcher, and keeps the shared buffers each
+ * names known to the workers until no worker reads its payload any more: it settled, was
+ * abandoned, or — cancelled — its task returned or never started (codec/shared-buffers.ts). The
+ * buffers a call names that the workers do not know yet are posted before it is queued
+ * (shared-announcer.ts).
+ */
+import type { EncodedPayload } from '../codec/payload.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
+import type { Dispatcher, PendingWork, Submission } from './dispatcher.js';
+import { SharedBufferAnnouncer } from './shared-announcer.js';
+import type { WorkerHost } from './worker-host.js';
+
+export class Submitter {
+  private readonly announcer: SharedBufferAnnouncer;
+  /** Calls in flight that keep shared buffers alive, by the work their caller knows. */
+  private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] }>();
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    hosts: () => readonly WorkerHost[],
+  ) {
+    this.announcer = new SharedBufferAnnouncer(hosts);
+  }
+
+  /**
+   * Right after an encode whose payload is queued later (`submit`'s `held`): posts the buffers it
+   * names that the workers do not know yet, and holds them. Undefined when it names none.
+   */
+  holdReferenced(): number[] | undefined {
+    this.announcer.announceReferenced();
+    return sharedBuffers.holdReferenced();
+  }
+
+  /**
+   * Queues an encoded call. Must run right after the encode, whose referenced buffers it looks at,
+   * or be given what `holdReferenced` returned for it.
+   */
+  submit(submission: Submission, payload: EncodedPayload, pending: PendingWork, held = this.holdReferenced()): void {
+    this.dispatcher.submit(submission, payload, held === undefined ? pending : this.holding(pending, held));
+  }
+
+  /** Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it. */
+  cancel(work: PendingWork): void {
+    this.dispatcher.cancel(this.dispatched(work));
+  }
+
+  /** What the dispatcher knows `work` as. */
+  dispatched(work: PendingWork): PendingWork {
+    return this.holders.get(work)?.holder ?? work;
+  }
+
+  /** Every buffer a worker starting now must know. */
+  knownBuffers(): [number, SharedArrayBuffer][] {
+    return this.announcer.entries();
+  }
+
+  /** The pool stopped: nothing it ran refers to a shared buffer any more. */
+  stop(): void {
+    for (const { held } of this.holders.values()) sharedBuffers.unhold(held);
+    this.holders.clear();
+    this.announcer.dispose();
+  }
+
+  /** `work`, letting go of `held` when it is over; the dispatcher knows the returned work. */
+  private holding(work: PendingWork, held: readonly number[]): PendingWork {
+    const done = (): void => {
+      if (this.holders.delete(work)) sharedBuffers.unhold(held);
+    };
+    const holder: PendingWork = {
+      settle(state, outcome, worker, runMs) {
+        done();
+        work.settle(state, outcome, worker, runMs);
+      },
+      abandon(error) {
+        done();
+        work.abandon(error);
+      },
+      dropped() {
+        done();
+        work.dropped?.();
+      },
+    };
+    this.holders.set(work, { holder, held });
+    return holder;
+  }
+}

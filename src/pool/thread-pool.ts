@@ -2,11 +2,8 @@
  * The pool: worker threads that share one SharedArrayBuffer of task slots and queues, run the
  * exported functions of a task module, and hand results back without a message per task.
  */
-import type { BlockRef, EncodedPayload } from '../codec/payload.js';
-import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
-import { type Pipeline, unitCount } from '../iter/pipeline.js';
-import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
-import { initialSplits } from '../iter/splitter.js';
+import type { EncodedPayload } from '../codec/payload.js';
+import type { IterSource, ItemOf, PoolParIter } from '../iter/par-iter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
@@ -25,7 +22,8 @@ import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
 import { SlotFlag } from '../shm/slot.js';
 import { AbortListeners } from './abort-listeners.js';
-import { BatchCall, BroadcastCall, ScopeCall, SingleCall } from './calls.js';
+import { BatchCall, SingleCall } from './calls.js';
+import { MainForkJoin } from './main-fork-join.js';
 import { DataPlane } from './data-plane.js';
 import { retryingOnCrash } from './retry.js';
 import type { PendingWork, Submission } from './dispatcher.js';
@@ -83,10 +81,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** Set when every worker has died and none could be replaced: every call fails with it. */
   private failure: ThreadPoolError | undefined;
   private drainedWaiters: (() => void)[] = [];
-  /** Parallel iterators started from this thread, for their ids. */
-  private pipelines = 0;
   private readonly submitter: Submitter;
   private readonly calls: CallWatch;
+  private readonly forks: MainForkJoin<M>;
   private readonly statisticsReader: StatisticsReader;
 
   private constructor(
@@ -99,6 +96,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.workers = workers;
     this.submitter = new Submitter(plane.dispatcher, () => workers.all);
     this.calls = new CallWatch(plane.dispatcher, this.submitter, this.abortListeners, (worker) => workers.retire(worker));
+    const gate = { accept: (name: string) => this.accept(name), running: () => this.state === 'running' };
+    this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
     this.tasks = report.tasks;
     this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
@@ -201,7 +200,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
           : (this.runBatchAt(level, name, argsList, { settleEach: true, signal, retries }) as Promise<
               PromiseSettledResult<TaskResult<M, K>>[]
             >),
-      parIter: (source) => this.parIterAt(level, source, signal, limit),
+      parIter: (source) => this.forks.parIter(level, source, signal, limit),
     };
   }
 
@@ -345,42 +344,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * through `currentScope()` — have finished. Rejects with the first error: the body's own, or a
    * TaskError for the first task that failed; always after everything finished.
    */
-  async scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
-    if (this.state !== 'running') throw new PoolClosedError();
-    const dispatcher = this.plane.dispatcher;
-    const record = await dispatcher.acquireSlot();
-    return new Promise<R>((resolve, reject) => {
-      const call = new ScopeCall<R>(this.tasks, this.threadNames, resolve, reject);
-      dispatcher.openRecord(record, call);
-      let open = true;
-      const scope: PoolScope<M> = {
-        spawn: (name, ...args) => {
-          if (!open) throw new PoolClosedError("the scope's body has returned: spawn from within the scope");
-          const task = this.accept(name);
-          const payload = this.plane.codec.encodeList(args, 'args');
-          dispatcher.addRecordPart(record);
-          const spawned: PendingWork = {
-            settle: () => {},
-            abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
-          };
-          this.submitter.submit(
-            { task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1, level: NORMAL_LEVEL },
-            payload,
-            spawned,
-          );
-        },
-      };
-      Promise.resolve()
-        .then(() => body(scope))
-        .then(
-          (value) => call.bodyReturned(value),
-          (error: unknown) => call.bodyFailed(error, dispatcher.claimRecordForBody(record)),
-        )
-        .finally(() => {
-          open = false;
-          dispatcher.finishRecordPart(record);
-        });
-    });
+  scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
+    return this.forks.scope(body);
   }
 
   /**
@@ -388,20 +353,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * any part fails, rejects with the failure of the lowest worker, after every part finished.
    */
   broadcast<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>[]> {
-    let task: number;
-    let payload: EncodedPayload;
-    try {
-      task = this.accept(name);
-      payload = this.plane.codec.encodeList(args, 'args');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => {
-      const call = new BroadcastCall(name, this.threadNames, this.threads, resolve as (value: unknown[]) => void, reject);
-      for (let worker = 0; worker < this.threads; worker++) {
-        this.submitter.submit({ task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL }, payload, call.part(worker));
-      }
-    });
+    return this.forks.broadcast(name, args) as Promise<TaskResult<M, K>[]>;
   }
 
   /**
@@ -413,65 +365,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * @example `const total = await pool.parIter(range(0, 1_000_000)).map('square').sum();`
    */
   parIter<S extends IterSource<unknown>>(source: S): PoolParIter<M, ItemOf<S>> {
-    return this.parIterAt(NORMAL_LEVEL, source);
-  }
-
-  private parIterAt<S extends IterSource<unknown>>(
-    level: number,
-    source: S,
-    signal?: AbortSignal,
-    limit?: RunLimit,
-  ): PoolParIter<M, ItemOf<S>> {
-    const chain = ParIterChain.over(
-      source,
-      (name) => this.accept(name as string),
-      (finish) => this.runPipeline(finish, level, signal, limit),
-    );
-    return chain as unknown as PoolParIter<M, ItemOf<S>>;
-  }
-
-  /**
-   * Stores a pipeline's description in shared memory and sends its root piece to a worker, which
-   * splits it from there. The description is released once the root piece is done, or at once if
-   * it is withdrawn before it ran. An abort or a timeout raises the root slot's cancel flag, which
-   * every piece of the pipeline watches (src/iter/runner.ts).
-   */
-  private runPipeline(finish: () => Pipeline, level: number, signal?: AbortSignal, limit?: RunLimit): Promise<unknown> {
-    const { codec } = this.plane;
-    let ref: BlockRef;
-    let payload: EncodedPayload;
-    let held: number[] | undefined;
-    try {
-      if (this.state !== 'running') throw new PoolClosedError();
-      if (signal?.aborted) throw new AbortError(signal.reason);
-      const pipeline = finish();
-      ref = codec.storeBlock(pipeline, 'parIter');
-      held = this.submitter.holdReferenced();
-      const units = unitCount(pipeline);
-      const id = pipelineId(++this.pipelines, MAIN_CREATOR);
-      payload = codec.encodeList(pieceArguments(id, ref, 0, units, initialSplits(this.threads, units, pipeline), ROOT_PIECE), 'args');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let stopListening: (() => void) | undefined;
-    const promise = new Promise((resolve, reject) => {
-      const call = new SingleCall(PAR_ITER_TASK, this.threadNames, resolve, reject);
-      const work: PendingWork = {
-        // The root piece is done only once every piece is: nobody reads the description any more.
-        settle: (state, outcome, worker, runMs) => {
-          codec.releaseBlock(ref);
-          call.settle(state, outcome, worker, runMs);
-        },
-        // Not released: pieces of the pipeline may still wait in the queues of a worker that
-        // died, and would read the block after it was reused. A leaked block is the lesser harm.
-        abandon: (error) => call.abandon(error),
-        dropped: () => codec.releaseBlock(ref),
-      };
-      this.submitter.submit(toInjector(this.tasks.length, 0, level), payload, work, held);
-      stopListening = this.calls.watch(PAR_ITER_TASK, work, signal, limit, reject);
-    });
-    if (stopListening !== undefined) promise.then(stopListening, stopListening);
-    return promise;
+    return this.forks.parIter(NORMAL_LEVEL, source);
   }
 
   /**

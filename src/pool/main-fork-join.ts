@@ -1,0 +1,160 @@
+/**
+ * Fork-join from the main thread: a scope whose spawns any worker runs, a broadcast to every
+ * worker, and parallel iterators whose root piece a worker splits from there. The pool's facade
+ * delegates here; calls go through its submitter and call watch like any other.
+ */
+import type { BlockRef, EncodedPayload } from '../codec/payload.js';
+import { AbortError, PoolClosedError } from '../errors.js';
+import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
+import { type Pipeline, unitCount } from '../iter/pipeline.js';
+import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
+import { initialSplits } from '../iter/splitter.js';
+import { NORMAL_LEVEL } from '../queue/priority.js';
+import { SlotFlag } from '../shm/slot.js';
+import type { CallWatch, RunLimit } from './call-watch.js';
+import { BroadcastCall, ScopeCall, SingleCall } from './calls.js';
+import type { DataPlane } from './data-plane.js';
+import type { PendingWork } from './dispatcher.js';
+import type { Submitter } from './submitter.js';
+import type { PoolScope, TaskModule, TaskName } from './types.js';
+
+/** What the pool's facade answers for these calls. */
+export interface CallGate {
+  /** Task `name`'s id; throws why the pool takes no call now (closed, failed, no such task). */
+  accept(name: string): number;
+  /** Whether the pool still runs (not closing or closed). */
+  running(): boolean;
+}
+
+export class MainForkJoin<M extends TaskModule> {
+  /** Parallel iterators started from this thread, for their ids. */
+  private pipelines = 0;
+
+  constructor(
+    private readonly gate: CallGate,
+    private readonly plane: DataPlane,
+    private readonly submitter: Submitter,
+    private readonly calls: CallWatch,
+    private readonly names: { readonly tasks: readonly string[]; readonly threadNames: readonly string[] },
+  ) {}
+
+  /** ThreadPool.scope. */
+  async scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
+    if (!this.gate.running()) throw new PoolClosedError();
+    const dispatcher = this.plane.dispatcher;
+    const record = await dispatcher.acquireSlot();
+    return new Promise<R>((resolve, reject) => {
+      const call = new ScopeCall<R>(this.names.tasks, this.names.threadNames, resolve, reject);
+      dispatcher.openRecord(record, call);
+      let open = true;
+      const scope: PoolScope<M> = {
+        spawn: (name, ...args) => {
+          if (!open) throw new PoolClosedError("the scope's body has returned: spawn from within the scope");
+          const task = this.gate.accept(name);
+          const payload = this.plane.codec.encodeList(args, 'args');
+          dispatcher.addRecordPart(record);
+          const spawned: PendingWork = {
+            settle: () => {},
+            abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
+          };
+          this.submitter.submit(
+            { task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1, level: NORMAL_LEVEL },
+            payload,
+            spawned,
+          );
+        },
+      };
+      Promise.resolve()
+        .then(() => body(scope))
+        .then(
+          (value) => call.bodyReturned(value),
+          (error: unknown) => call.bodyFailed(error, dispatcher.claimRecordForBody(record)),
+        )
+        .finally(() => {
+          open = false;
+          dispatcher.finishRecordPart(record);
+        });
+    });
+  }
+
+  /** ThreadPool.broadcast. */
+  broadcast(name: TaskName<M>, args: unknown[]): Promise<unknown[]> {
+    let task: number;
+    let payload: EncodedPayload;
+    try {
+      task = this.gate.accept(name);
+      payload = this.plane.codec.encodeList(args, 'args');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      const call = new BroadcastCall(
+        name,
+        this.names.threadNames,
+        this.names.threadNames.length,
+        resolve as (value: unknown[]) => void,
+        reject,
+      );
+      for (let worker = 0; worker < this.names.threadNames.length; worker++) {
+        this.submitter.submit({ task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL }, payload, call.part(worker));
+      }
+    });
+  }
+
+  /** ThreadPool.parIter at a priority level, with an optional signal and run-time limit. */
+  parIter<S extends IterSource<unknown>>(level: number, source: S, signal?: AbortSignal, limit?: RunLimit): PoolParIter<M, ItemOf<S>> {
+    const chain = ParIterChain.over(
+      source,
+      (name) => this.gate.accept(name as string),
+      (finish) => this.runPipeline(finish, level, signal, limit),
+    );
+    return chain as unknown as PoolParIter<M, ItemOf<S>>;
+  }
+
+  /**
+   * Stores a pipeline's description in shared memory and sends its root piece to a worker, which
+   * splits it from there. The description is released once the root piece is done, or at once if
+   * it is withdrawn before it ran. An abort or a timeout raises the root slot's cancel flag, which
+   * every piece of the pipeline watches (src/iter/runner.ts).
+   */
+  private runPipeline(finish: () => Pipeline, level: number, signal?: AbortSignal, limit?: RunLimit): Promise<unknown> {
+    const { codec } = this.plane;
+    let ref: BlockRef;
+    let payload: EncodedPayload;
+    let held: number[] | undefined;
+    try {
+      if (!this.gate.running()) throw new PoolClosedError();
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      const pipeline = finish();
+      ref = codec.storeBlock(pipeline, 'parIter');
+      held = this.submitter.holdReferenced();
+      const units = unitCount(pipeline);
+      const id = pipelineId(++this.pipelines, MAIN_CREATOR);
+      payload = codec.encodeList(
+        pieceArguments(id, ref, 0, units, initialSplits(this.names.threadNames.length, units, pipeline), ROOT_PIECE),
+        'args',
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let stopListening: (() => void) | undefined;
+    const promise = new Promise((resolve, reject) => {
+      const call = new SingleCall(PAR_ITER_TASK, this.names.threadNames, resolve, reject);
+      const work: PendingWork = {
+        // The root piece is done only once every piece is: nobody reads the description any more.
+        settle: (state, outcome, worker, runMs) => {
+          codec.releaseBlock(ref);
+          call.settle(state, outcome, worker, runMs);
+        },
+        // Not released: pieces of the pipeline may still wait in the queues of a worker that
+        // died, and would read the block after it was reused. A leaked block is the lesser harm.
+        abandon: (error) => call.abandon(error),
+        dropped: () => codec.releaseBlock(ref),
+      };
+      this.submitter.submit({ task: this.names.tasks.length, batch: 0, flags: 0, scope: -1, target: -1, level }, payload, work, held);
+      stopListening = this.calls.watch(PAR_ITER_TASK, work, signal, limit, reject);
+    });
+    if (stopListening !== undefined) promise.then(stopListening, stopListening);
+    return promise;
+  }
+}

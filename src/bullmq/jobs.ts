@@ -2,7 +2,7 @@
  * What a job of a viscose queue holds and how its failure is described: shared by the nodes that
  * run jobs and the clients that add them. BullMQ stores a job's data and its return value as JSON,
  * so a task's arguments and result must survive `JSON.stringify` (a local pool takes more: see the
- * README's *Scale-out*).
+ * docs/guide/cluster.md).
  */
 import type { Priority } from '../queue/priority.js';
 

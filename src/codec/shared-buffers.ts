@@ -12,7 +12,7 @@
  * (passed-buffers.ts): one it created, one another worker passed it, one whose id the main thread
  * already released.
  *
- * Lifetime (ARCHITECTURE.md, "Shared buffers by reference"): the main thread's registry holds a
+ * Lifetime (docs/internals/shared-buffers.md): the main thread's registry holds a
  * buffer strongly while calls in flight name it (`holdReferenced` / `unhold`), then keeps it among
  * the few most recently used idle buffers, so that a buffer sent again and again is announced
  * once. A buffer pushed out of those, or released explicitly, is reported to the release

@@ -4,7 +4,7 @@
  * running, or had finished without publishing — are the dispatcher's part of the recovery; the
  * dead worker's deque and region are repaired by its successor, worker/region.ts.)
  *
- * What a worker can leave behind, and what is done with it (ARCHITECTURE.md, "Worker death"):
+ * What a worker can leave behind, and what is done with it (docs/internals/shutdown.md):
  * - its mark on a scope record's COUNT word (scope-count.ts), with its CHANGING word naming the
  *   part: the change it had begun is finished — an added spawn is kept if its slot became QUEUED
  *   and taken back if not, a count-out has its slot marked DONE (or its body flagged counted) and

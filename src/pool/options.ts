@@ -83,7 +83,7 @@ export interface ThreadPoolOptions {
    * Modules every worker imports, in order, before the task module: `file:` URLs, absolute paths or
    * bare package specifiers (resolved from where viscose is installed). This is how a TypeScript
    * task module gets its loader on Node 20, whose workers ignore `--import` in `execArgv`: preload a
-   * file that calls `register()` from `tsx/esm/api` (see the README).
+   * file that calls `register()` from `tsx/esm/api` (see docs/guide/typescript.md).
    */
   preload?: (string | URL)[];
   /**

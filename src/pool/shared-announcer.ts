@@ -1,7 +1,7 @@
 /**
  * Makes the shared buffers a payload refers to known to this pool's workers before the payload is
  * queued, and makes them forget the buffers the main thread released (codec/shared-buffers.ts
- * explains the references, ARCHITECTURE.md the lifetime). A buffer is posted once to each worker's
+ * explains the references, docs/internals/shared-buffers.md the lifetime). A buffer is posted once to each worker's
  * buffer port, which the worker reads when it meets the id; nothing waits for an answer. A worker
  * that starts later receives every buffer its pool knows with its configuration. Releases are
  * batched: one message per worker for all the ids released in one run of completions.

@@ -168,7 +168,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /**
    * The pool's calls with options: `pool.with({ priority: 'high' }).run('resize', image, 200)`.
    * Queued work of a higher priority is taken first, within a starvation bound: a waiting call
-   * of a lower priority is passed over at most 8 times in a row (README, "Priorities").
+   * of a lower priority is passed over at most 8 times in a row (docs/guide/pool.md, "Calls").
    */
   with(options: CallOptions): PoolCalls<M> {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');

@@ -15,7 +15,7 @@
  * the next taker skips), never a task that is queued nowhere. The owner's `pop` takes first and
  * claims after; a dead owner's deque is repaired by its successor (WorkerRuntime.adoptQueues).
  *
- * ARCHITECTURE.md ("The deque") has the word-by-word protocol and why each step is safe.
+ * docs/internals/deque.md has the word-by-word protocol and why each step is safe.
  */
 
 import type { EntryClaim } from './claim.js';

@@ -1,7 +1,7 @@
 /**
  * The work-stealing deque as the scheduler uses it, whichever implementation is behind it: the
  * TypeScript one (ChaseLevDeque, the default) or the C++ one from native-queue/ (NativeDeque).
- * Both work on the same shared words with the same protocol (ARCHITECTURE.md, "The deque"), so
+ * Both work on the same shared words with the same protocol (docs/internals/deque.md), so
  * threads using different implementations can share one deque.
  */
 import type { SlotClaim } from './claim.js';

@@ -16,7 +16,7 @@
  * would stop producers from waking the real sleepers. Producers count the flags only when someone
  * sleeps, which is also the only time they pay for a wake.
  *
- * ARCHITECTURE.md ("Sleep and wake") has the order of operations and why no wake is lost.
+ * docs/internals/sleep.md has the order of operations and why no wake is lost.
  */
 import { Header, type Layout, WorkerBlock, workerWord } from '../shm/layout.js';
 import { sharedNow } from './clock.js';

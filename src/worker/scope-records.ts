@@ -3,7 +3,7 @@
  * the unfinished parts of a scope — its body and every task spawned into it, transitively — and
  * whose ERROR word and payload keep the first error.
  *
- * Protocol (ARCHITECTURE.md, "Scopes"; the COUNT word in scope-count.ts):
+ * Protocol (docs/internals/scopes.md; the COUNT word in scope-count.ts):
  * - a spawn adds one part to COUNT before its task is queued; the body holds one until it returns;
  * - a part that failed claims ERROR with one compare-exchange (0 → WRITING), stores
  *   `[task id, worker index, error]` in the record's payload, then stores WRITTEN;

@@ -29,6 +29,7 @@ import { retryingOnCrash } from './retry.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { Submitter } from './submitter.js';
+import { Lifecycle } from './lifecycle.js';
 import { CallWatch, type RunLimit } from './call-watch.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
@@ -37,15 +38,13 @@ import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.j
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { terminationUnavailable } from './termination.js';
-import { millisecondsOrZero, positiveMilliseconds, startTimer } from '../time/timer.js';
+import { millisecondsOrZero, positiveMilliseconds } from '../time/timer.js';
 import { WorkerSet } from './worker-set.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
 const CHUNKS_PER_THREAD = 8;
 /** ...of at most this many calls, so that the workers start while the rest is being encoded. */
 const MAX_CHUNK = 512;
-
-type State = 'running' | 'closing' | 'closed';
 
 /**
  * A pool of worker threads running the tasks of one module.
@@ -68,19 +67,11 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** Names of the worker threads, by index. */
   readonly threadNames: readonly string[];
 
-  private state: State = 'running';
   private readonly taskIds: Map<string, number>;
   private readonly workers: WorkerSet;
-  private closing: Promise<void> | undefined;
-  /** Set when close() finished by itself, not cut short by terminate(). */
-  private closedGracefully = false;
-  /** terminate()'s work, once it was called. */
-  private terminating: Promise<void> | undefined;
   /** Withdraws calls whose signal aborts. */
-  private readonly abortListeners = new AbortListeners(() => this.notifyDrained());
-  /** Set when every worker has died and none could be replaced: every call fails with it. */
-  private failure: ThreadPoolError | undefined;
-  private drainedWaiters: (() => void)[] = [];
+  private readonly abortListeners = new AbortListeners(() => this.life.settled());
+  private readonly life: Lifecycle;
   private readonly submitter: Submitter;
   private readonly calls: CallWatch;
   private readonly forks: MainForkJoin<M>;
@@ -94,23 +85,32 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     report: StartReport,
   ) {
     this.workers = workers;
+    this.life = new Lifecycle({
+      pending: () => this.pending,
+      stopWorkers: () => this.stopWorkers(),
+      abandonAll: (error) => plane.dispatcher.abandonAll(error),
+      terminateWorkers: () => workers.terminateAll(),
+      releaseBuffers: () => {
+        this.submitter.stop();
+        workers.closeBufferPorts();
+      },
+      dispose: () => plane.dispose(),
+      report: (error) => this.report(error),
+    });
     this.submitter = new Submitter(plane.dispatcher, () => workers.all);
     this.calls = new CallWatch(plane.dispatcher, this.submitter, this.abortListeners, (worker) => workers.retire(worker));
-    const gate = { accept: (name: string) => this.accept(name), running: () => this.state === 'running' };
+    const gate = { accept: (name: string) => this.accept(name), running: () => this.life.open };
     this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
     this.tasks = report.tasks;
     this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
     this.statisticsReader = new StatisticsReader({ ...plane.statisticsSources(), inFlight: () => this.pending });
-    plane.onIdle = () => this.notifyDrained();
+    plane.onIdle = () => this.life.settled();
     workers.watch({
-      recovers: () => !(this.state === 'closed' || (this.state === 'closing' && this.plane.stopping)),
+      recovers: () => !(this.life.stopped || (this.life.phase === 'closing' && this.plane.stopping)),
       report: (error) => this.report(error),
-      settled: () => this.notifyDrained(),
-      allGone: (failure) => {
-        this.failure = failure;
-        this.plane.dispatcher.abandonAll(failure);
-      },
+      settled: () => this.life.settled(),
+      allGone: (failure) => this.life.fail(failure),
       knownBuffers: () => this.submitter.knownBuffers(),
     });
   }
@@ -417,7 +417,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /** A control call to every worker; a closed pool has none to ask. */
   private askEveryWorker<T>(ask: (control: Remote<WorkerControl>) => Promise<T>): Promise<T[]> {
-    if (this.state === 'closed') return Promise.reject(new PoolClosedError());
+    if (this.life.stopped) return Promise.reject(new PoolClosedError());
     return this.workers.ask(ask);
   }
 
@@ -434,11 +434,13 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
     const unavailable = terminationUnavailable('restartWorker');
     if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
-    if (this.failure !== undefined) throw this.failure;
-    if (this.state !== 'running') throw new PoolClosedError();
+    this.life.assertAccepting();
     const name = this.threadNames[index];
     if (!(await this.workers.restart(index))) {
-      throw this.failure ?? (this.state === 'running' ? new ThreadPoolError(`worker ${name} was not replaced`) : new PoolClosedError());
+      throw (
+        this.life.failure ??
+        (this.life.phase === 'running' ? new ThreadPoolError(`worker ${name} was not replaced`) : new PoolClosedError())
+      );
     }
   }
 
@@ -457,39 +459,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.closing ??= this.closeGracefully();
-    if (timeout === Infinity) return this.closing;
-    const closing = this.closing;
-    return new Promise<void>((resolve, reject) => {
-      const timer = startTimer(timeout, () => void this.terminate().then(resolve, reject));
-      closing.then(
-        () => {
-          // Cut short by terminate() (this timeout's or the caller's): done when that is.
-          if (this.closedGracefully || this.terminating !== undefined) {
-            timer.cancel();
-            void (this.terminating ?? closing).then(resolve, reject);
-          }
-        },
-        (error: unknown) => {
-          timer.cancel();
-          reject(error);
-        },
-      );
-    });
+    return this.life.close(timeout);
   }
 
   /**
    * Stops the workers now. Every call not yet settled rejects with PoolClosedError.
    */
   terminate(): Promise<void> {
-    if (this.terminating !== undefined) return this.terminating;
-    if (this.state === 'closed') return Promise.resolve();
-    this.state = 'closed';
-    this.plane.dispatcher.abandonAll(new PoolClosedError('the pool was terminated before the task finished'));
-    this.notifyDrained();
-    this.releaseSharedBuffers();
-    this.terminating = this.workers.terminateAll().then(() => this.plane.dispose());
-    return this.terminating;
+    return this.life.terminate();
   }
 
   /** `await using pool = await ThreadPool.create(...)` closes the pool at the end of the scope. */
@@ -497,14 +474,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return this.close();
   }
 
-  /** Set by terminate(); checked after every await of a graceful close. */
-  private get terminated(): boolean {
-    return this.state === 'closed';
-  }
-
   private accept(name: string): number {
-    if (this.failure !== undefined) throw this.failure;
-    if (this.state !== 'running') throw new PoolClosedError();
+    this.life.assertAccepting();
     const task = typeof name === 'string' ? this.taskIds.get(name) : undefined;
     if (task === undefined) throw new UnknownTaskError(name, this.tasks);
     return task;
@@ -547,21 +518,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    */
   private retrying(work: PendingWork, retries: number, encode: () => EncodedPayload, submission: Submission): PendingWork {
     return retryingOnCrash(work, retries, (again) => {
-      if (this.failure !== undefined || this.terminated) {
-        again.abandon(this.failure ?? new PoolClosedError('the pool was terminated before the task could run again'));
+      if (this.life.failure !== undefined || this.life.stopped) {
+        again.abandon(this.life.failure ?? new PoolClosedError('the pool was terminated before the task could run again'));
         return;
       }
       this.submitter.submit(submission, encode(), again);
     });
   }
 
-  private async closeGracefully(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closing';
-    await this.drained();
-    if (this.terminated) return;
-    const words = this.plane.views.words;
-    Atomics.store(words, Header.POOL_STATE, PoolState.STOPPING);
+  /** Every call settled: the workers stop, run their exit handlers and end; returns what failed. */
+  private async stopWorkers(): Promise<unknown[]> {
+    Atomics.store(this.plane.views.words, Header.POOL_STATE, PoolState.STOPPING);
     this.plane.sleep.wakeAll();
     const failures: unknown[] = [];
     await Promise.all(
@@ -574,29 +541,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
         await host.terminate();
       }),
     );
-    this.state = 'closed';
-    this.closedGracefully = true;
-    this.releaseSharedBuffers();
-    this.plane.dispose();
-    for (const failure of failures) this.report(failure);
-  }
-
-  /** The pool stopped: nothing it ran refers to a shared buffer any more. */
-  private releaseSharedBuffers(): void {
-    this.submitter.stop();
-    this.workers.closeBufferPorts();
-  }
-
-  private drained(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainedWaiters.push(resolve));
-  }
-
-  private notifyDrained(): void {
-    if (this.pending !== 0 && this.state !== 'closed') return;
-    const waiters = this.drainedWaiters;
-    this.drainedWaiters = [];
-    for (const resolve of waiters) resolve();
+    return failures;
   }
 
   private report(error: unknown): void {

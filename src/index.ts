@@ -12,6 +12,7 @@ export type {
   PoolCall,
   PoolCalls,
   PoolScope,
+  AnyFunction,
   TaskArgs,
   TaskModule,
   TaskName,
@@ -22,7 +23,8 @@ export type { Priority } from './queue/priority.js';
 export type { LatencySummary, PoolStatistics, QueueDepths, WorkerStatistics } from './pool/statistics.js';
 export type { SlotCensus, SlotCounts } from './pool/slot-census.js';
 export type { WorkerSnapshot } from './control/protocol.js';
-export type { ItemOf, IterSource, PoolParIter, Range } from './iter/par-iter.js';
+export type { ChunkOf, ExtraArgs, ItemOf, IterSource, PoolParIter, Range, Unchecked } from './iter/par-iter.js';
+export type { QueueBackend } from './queue/work-queue.js';
 export { range } from './iter/par-iter.js';
 export type { MessageCounts } from './control/endpoint.js';
 export { ParallelProcessor } from './processor/parallel-processor.js';

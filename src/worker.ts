@@ -13,13 +13,13 @@ import { abortedError } from './worker/cancellation.js';
 import { cancellation, forkJoin, workerIdentity } from './worker/context.js';
 import type { ForkJoin, Scope } from './worker/fork.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
+import type { AnyFunction } from './pool/types.js';
 
 export type { Scope } from './worker/fork.js';
-export type { ItemOf, IterSource, ParIter, Range } from './iter/par-iter.js';
+export type { ChunkOf, ExtraParameters, ItemOf, IterSource, ParIter, Range, StepFunction } from './iter/par-iter.js';
+export type { TaskFunction } from './worker/executor.js';
+export type { AnyFunction } from './pool/types.js';
 export { range } from './iter/par-iter.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
-type AnyFunction = (...args: any[]) => unknown;
 
 /** A call of `task` with its arguments: `[fib, n - 1]`. */
 export type Call<F extends AnyFunction> = readonly [task: F, ...args: Parameters<F>];

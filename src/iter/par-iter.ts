@@ -11,15 +11,15 @@ import { type IterSource, PipelineSpec } from './spec.js';
 export type { IterSource, Range } from './spec.js';
 export { range } from './spec.js';
 
-// `any` is required: a function with `unknown` extra parameters would not accept specific ones.
+/** A step of a parallel iterator inside a task: a task function taking an item, then extra arguments. */
 // biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
-type StepFunction<T> = (item: T, ...extra: any[]) => unknown;
+export type StepFunction<T> = (item: T, ...extra: any[]) => unknown;
 
 /** The parameters of a step function after the item. */
-type ExtraParameters<F> = F extends (item: never, ...extra: infer Rest) => unknown ? Rest : never;
+export type ExtraParameters<F> = F extends (item: never, ...extra: infer Rest) => unknown ? Rest : never;
 
 /** Whether task `K` takes a list of unknown length (an untyped module): nothing to check. */
-type Unchecked<M, K extends TaskName<M>> = number extends TaskArgs<M, K>['length'] ? true : false;
+export type Unchecked<M, K extends TaskName<M>> = number extends TaskArgs<M, K>['length'] ? true : false;
 
 // Parameters are read by index, not matched as `[First, ...Rest]`: the parameters of a JavaScript
 // module's functions are optional, and `[x?: any]` does not match `[infer First, ...unknown[]]`.
@@ -30,7 +30,7 @@ type StepName<M, T> = {
 }[TaskName<M>];
 
 /** The arguments of task `K` after the item. */
-type ExtraArgs<M, K extends TaskName<M>> =
+export type ExtraArgs<M, K extends TaskName<M>> =
   Unchecked<M, K> extends true ? unknown[] : TaskArgs<M, K> extends [unknown?, ...infer Rest] ? Rest : never;
 
 /** Tasks of module `M` that fold two `T` into a `T`. */
@@ -46,7 +46,7 @@ type FoldName<M, T> = {
 export type ItemOf<S> = S extends { kind: 'range' } ? number : S extends ArrayLike<infer T> ? T : never;
 
 /** What `chunks` yields for items of type `T`: views of a typed array, slices otherwise. */
-type ChunkOf<T> = T extends number ? ArrayLike<number> : T[];
+export type ChunkOf<T> = T extends number ? ArrayLike<number> : T[];
 
 /**
  * A parallel iterator inside a task (`parIter` from `viscose/worker`): terminals return values.

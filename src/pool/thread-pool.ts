@@ -207,6 +207,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /**
    * `run` at a priority level for the ParallelProcessor, resolving with the task's run time too,
    * with a run-time limit of `timeoutMs` if finite.
+   *
+   * @internal
    */
   [RUN_TIMED]<K extends TaskName<M>>(
     level: number,
@@ -223,6 +225,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * `runBatchSettled` at a priority level for the ParallelProcessor, with the chunk's run time. The
    * processor has cut its batch into chunks already: the calls travel as one chunk (one slot, one
    * encoding, one wake) unless their encoding exceeds maxPayloadBytes.
+   *
+   * @internal
    */
   [RUN_BATCH_SETTLED_TIMED]<K extends TaskName<M>>(
     level: number,

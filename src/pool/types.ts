@@ -8,6 +8,7 @@ import type { Priority } from '../queue/priority.js';
 
 // `any` is required here: a function type with `unknown` parameters would not accept tasks that
 // declare specific parameter types.
+/** Any function: what a task module exports as tasks. */
 // biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
 export type AnyFunction = (...args: any[]) => unknown;
 

@@ -11,20 +11,13 @@ import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } f
 import { initialSplits } from '../iter/splitter.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
+import type { CallGate } from './call-runner.js';
 import type { CallWatch, RunLimit } from './call-watch.js';
 import { BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import type { DataPlane } from './data-plane.js';
 import type { PendingWork } from './dispatcher.js';
 import type { Submitter } from './submitter.js';
 import type { PoolScope, TaskModule, TaskName } from './types.js';
-
-/** What the pool's facade answers for these calls. */
-export interface CallGate {
-  /** Task `name`'s id; throws why the pool takes no call now (closed, failed, no such task). */
-  accept(name: string): number;
-  /** Whether the pool still runs (not closing or closed). */
-  running(): boolean;
-}
 
 export class MainForkJoin<M extends TaskModule> {
   /** Parallel iterators started from this thread, for their ids. */
@@ -40,7 +33,7 @@ export class MainForkJoin<M extends TaskModule> {
 
   /** ThreadPool.scope. */
   async scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
-    if (!this.gate.running()) throw new PoolClosedError();
+    if (!this.gate.open()) throw new PoolClosedError();
     const dispatcher = this.plane.dispatcher;
     const record = await dispatcher.acquireSlot();
     return new Promise<R>((resolve, reject) => {
@@ -123,7 +116,7 @@ export class MainForkJoin<M extends TaskModule> {
     let payload: EncodedPayload;
     let held: number[] | undefined;
     try {
-      if (!this.gate.running()) throw new PoolClosedError();
+      if (!this.gate.open()) throw new PoolClosedError();
       if (signal?.aborted) throw new AbortError(signal.reason);
       const pipeline = finish();
       ref = codec.storeBlock(pipeline, 'parIter');

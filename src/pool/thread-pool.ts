@@ -2,35 +2,22 @@
  * The pool: worker threads that share one SharedArrayBuffer of task slots and queues, run the
  * exported functions of a task module, and hand results back without a message per task.
  */
-import type { EncodedPayload } from '../codec/payload.js';
 import type { IterSource, ItemOf, PoolParIter } from '../iter/par-iter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import type { Remote } from 'comlink';
-import {
-  AbortError,
-  InvalidOptionError,
-  PayloadTooLargeError,
-  PoolClosedError,
-  StartTimeoutError,
-  ThreadPoolError,
-  UnknownTaskError,
-  messageOf,
-} from '../errors.js';
+import { InvalidOptionError, PoolClosedError, StartTimeoutError, ThreadPoolError, UnknownTaskError, messageOf } from '../errors.js';
 import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
-import { SlotFlag } from '../shm/slot.js';
 import { AbortListeners } from './abort-listeners.js';
-import { BatchCall, SingleCall } from './calls.js';
 import { MainForkJoin } from './main-fork-join.js';
+import { type CallGate, CallRunner, PLAIN_RUN, type RunHow } from './call-runner.js';
 import { DataPlane } from './data-plane.js';
-import { retryingOnCrash } from './retry.js';
-import type { PendingWork, Submission } from './dispatcher.js';
 import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { Submitter } from './submitter.js';
 import { Lifecycle } from './lifecycle.js';
-import { CallWatch, type RunLimit } from './call-watch.js';
+import { CallWatch } from './call-watch.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
@@ -40,11 +27,6 @@ import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule,
 import { terminationUnavailable } from './termination.js';
 import { millisecondsOrZero, positiveMilliseconds } from '../time/timer.js';
 import { WorkerSet } from './worker-set.js';
-
-/** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
-const CHUNKS_PER_THREAD = 8;
-/** ...of at most this many calls, so that the workers start while the rest is being encoded. */
-const MAX_CHUNK = 512;
 
 /**
  * A pool of worker threads running the tasks of one module.
@@ -75,6 +57,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly submitter: Submitter;
   private readonly calls: CallWatch;
   private readonly forks: MainForkJoin<M>;
+  private readonly runner: CallRunner<M>;
   private readonly statisticsReader: StatisticsReader;
 
   private constructor(
@@ -99,7 +82,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     });
     this.submitter = new Submitter(plane.dispatcher, () => workers.all);
     this.calls = new CallWatch(plane.dispatcher, this.submitter, this.abortListeners, (worker) => workers.retire(worker));
-    const gate = { accept: (name: string) => this.accept(name), running: () => this.life.open };
+    const gate: CallGate = {
+      accept: (name) => this.accept(name),
+      open: () => this.life.open,
+      refusesRetries: () =>
+        this.life.failure ??
+        (this.life.stopped ? new PoolClosedError('the pool was terminated before the task could run again') : undefined),
+    };
+    this.runner = new CallRunner<M>(gate, plane.codec, this.submitter, this.calls, settings.names);
     this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
     this.tasks = report.tasks;
     this.threadNames = settings.names;
@@ -162,7 +152,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * `close()`, and TaskError (the original error as `cause`) when the task throws.
    */
   run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>> {
-    return this.runAt(name, args, PLAIN_RUN);
+    return this.runner.run(name, args, PLAIN_RUN);
   }
 
   /**
@@ -191,13 +181,15 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
     const how: RunHow = { level, signal, limit, retries };
     return {
-      run: (name, ...args) => this.runAt(name, args, how),
+      run: (name, ...args) => this.runner.run(name, args, how),
       runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        limit !== undefined ? noBatchLimit() : (this.runBatchAt(level, name, argsList, { signal, retries }) as Promise<TaskResult<M, K>[]>),
+        limit !== undefined
+          ? noBatchLimit()
+          : (this.runner.batch(level, name, argsList, { signal, retries }) as Promise<TaskResult<M, K>[]>),
       runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
         limit !== undefined
           ? noBatchLimit()
-          : (this.runBatchAt(level, name, argsList, { settleEach: true, signal, retries }) as Promise<
+          : (this.runner.batch(level, name, argsList, { settleEach: true, signal, retries }) as Promise<
               PromiseSettledResult<TaskResult<M, K>>[]
             >),
       parIter: (source) => this.forks.parIter(level, source, signal, limit),
@@ -218,7 +210,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     timeoutMs = Infinity,
   ): Promise<Timed<TaskResult<M, K>>> {
     const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
-    return this.runAt(name, args, { level, timed: true, signal, limit }) as Promise<Timed<TaskResult<M, K>>>;
+    return this.runner.run(name, args, { level, timed: true, signal, limit }) as Promise<Timed<TaskResult<M, K>>>;
   }
 
   /**
@@ -234,31 +226,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     argsList: Iterable<TaskArgs<M, K>>,
     signal?: AbortSignal,
   ): Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>> {
-    return this.runBatchAt(level, name, argsList, { settleEach: true, timed: true, oneChunk: true, signal }) as Promise<
+    return this.runner.batch(level, name, argsList, { settleEach: true, timed: true, oneChunk: true, signal }) as Promise<
       Timed<PromiseSettledResult<TaskResult<M, K>>[]>
     >;
-  }
-
-  private runAt<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
-    const { level, timed = false, signal, limit, retries = 0 } = how;
-    let task: number;
-    let payload: EncodedPayload;
-    try {
-      if (signal?.aborted) throw new AbortError(signal.reason);
-      task = this.accept(name);
-      payload = this.plane.codec.encodeList(args, 'args');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let stopListening: (() => void) | undefined;
-    const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
-      let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
-      if (retries > 0) call = this.retrying(call, retries, () => this.plane.codec.encodeList(args, 'args'), toInjector(task, 0, level));
-      this.submitter.submit(toInjector(task, 0, level), payload, call);
-      stopListening = this.calls.watch(name, call, signal, limit, reject);
-    });
-    if (stopListening !== undefined) promise.then(stopListening, stopListening);
-    return promise;
   }
 
   /**
@@ -271,7 +241,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * Nothing is queued if an argument list holds something that cannot be sent (EncodeError).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
-    return this.runBatchAt(NORMAL_LEVEL, name, argsList, {}) as Promise<TaskResult<M, K>[]>;
+    return this.runner.batch(NORMAL_LEVEL, name, argsList, {}) as Promise<TaskResult<M, K>[]>;
   }
 
   /**
@@ -281,47 +251,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * before anything is queued: an unknown task, an argument list that cannot be sent, a closed pool.
    */
   runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]> {
-    return this.runBatchAt(NORMAL_LEVEL, name, argsList, { settleEach: true }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
-  }
-
-  private runBatchAt<K extends TaskName<M>>(
-    level: number,
-    name: K,
-    argsList: Iterable<TaskArgs<M, K>>,
-    {
-      settleEach = false,
-      timed = false,
-      oneChunk = false,
-      signal,
-      retries = 0,
-    }: { settleEach?: boolean; timed?: boolean; oneChunk?: boolean; signal?: AbortSignal; retries?: number },
-  ): Promise<unknown> {
-    let task: number;
-    let calls: unknown[][];
-    try {
-      if (signal?.aborted) throw new AbortError(signal.reason);
-      task = this.accept(name);
-      calls = this.plane.codec.inspectCalls(argumentLists(argsList), 'argsList');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (calls.length === 0) return Promise.resolve(timed ? { value: [], runMs: 0 } : []);
-    let stopListening: (() => void) | undefined;
-    const promise = new Promise((resolve, reject) => {
-      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, timed);
-      const size = oneChunk ? calls.length : Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.settings.threads * CHUNKS_PER_THREAD)));
-      for (let start = 0; start < calls.length && !batch.settled; ) {
-        start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch, retries);
-      }
-      if (signal !== undefined)
-        stopListening = this.calls.withdrawOnAbort(
-          signal,
-          () => batch.chunks,
-          (reason) => batch.abort(reason),
-        );
-    });
-    if (stopListening !== undefined) promise.then(stopListening, stopListening);
-    return promise;
+    return this.runner.batch(NORMAL_LEVEL, name, argsList, { settleEach: true }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
   }
 
   /**
@@ -485,51 +415,6 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return task;
   }
 
-  /**
-   * Queues calls [start, start + count) of a batch as one chunk and returns how many it queued: a
-   * chunk whose encoding exceeds maxPayloadBytes is halved until it fits. A single call too large
-   * fails the batch (chunks already queued still run; their results are dropped).
-   */
-  private submitChunk(
-    task: number,
-    level: number,
-    calls: unknown[][],
-    start: number,
-    count: number,
-    batch: BatchCall,
-    retries: number,
-  ): number {
-    let payload: EncodedPayload;
-    const encode = () => this.plane.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
-    try {
-      payload = encode();
-    } catch (error) {
-      if (error instanceof PayloadTooLargeError && count > 1)
-        return this.submitChunk(task, level, calls, start, count >> 1, batch, retries);
-      batch.fail(error, start, count);
-      return count;
-    }
-    const submission = toInjector(task, count, level);
-    if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
-    const wrap = retries > 0 ? (chunk: PendingWork) => this.retrying(chunk, retries, encode, submission) : undefined;
-    this.submitter.submit(submission, payload, batch.chunk(start, count, wrap));
-    return count;
-  }
-
-  /**
-   * `work`, run again up to `retries` times if its worker dies under it: re-encoded with `encode`
-   * (the first encoding is gone by then) and queued as `submission` again.
-   */
-  private retrying(work: PendingWork, retries: number, encode: () => EncodedPayload, submission: Submission): PendingWork {
-    return retryingOnCrash(work, retries, (again) => {
-      if (this.life.failure !== undefined || this.life.stopped) {
-        again.abandon(this.life.failure ?? new PoolClosedError('the pool was terminated before the task could run again'));
-        return;
-      }
-      this.submitter.submit(submission, encode(), again);
-    });
-  }
-
   /** Every call settled: the workers stop, run their exit handlers and end; returns what failed. */
   private async stopWorkers(): Promise<unknown[]> {
     Atomics.store(this.plane.views.words, Header.POOL_STATE, PoolState.STOPPING);
@@ -555,47 +440,10 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 }
 
-/** How `runAt` runs a call. */
-interface RunHow {
-  /** Priority level (0 is the highest). */
-  level: number;
-  /** Resolve with the task's run time too (the processor's statistics). */
-  timed?: boolean;
-  signal?: AbortSignal;
-  limit?: RunLimit;
-  /** Runs again after its worker crashed, at most this many times. */
-  retries?: number;
-}
-
-/** A plain `run`: normal priority, nothing else. */
-const PLAIN_RUN: RunHow = { level: NORMAL_LEVEL };
-
 const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter', 'retries']);
 
 /** Options of `close()`. */
 export interface CloseOptions {
   /** Milliseconds to wait for the calls accepted to settle; past them the pool is terminated. Default: no limit. */
   timeout?: number;
-}
-
-function argumentLists(argsList: Iterable<unknown>): unknown[][] {
-  if (argsList === null || typeof argsList !== 'object' || typeof (argsList as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    throw invalidArgument('argsList must be an iterable of argument lists');
-  }
-  const calls = Array.isArray(argsList) ? (argsList as unknown[]) : [...argsList];
-  for (let i = 0; i < calls.length; i++) {
-    if (!Array.isArray(calls[i])) {
-      throw invalidArgument(`argsList[${i}] must be an array of arguments, got ${typeof calls[i]}`);
-    }
-  }
-  return calls as unknown[][];
-}
-
-function invalidArgument(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
-}
-
-/** A call queued on the injector, for any worker. */
-function toInjector(task: number, batch: number, level: number): Submission {
-  return { task, batch, flags: 0, scope: -1, target: -1, level };
 }

@@ -8,6 +8,9 @@ export default defineConfig({
     // Thread-heavy suites share two cores: running files one at a time keeps them from starving
     // each other into timeouts.
     fileParallelism: false,
+    // Every slot state change is checked against the protocol's table (src/shm/slot-protocol.ts),
+    // in the test processes and in the pools' workers, which inherit the environment.
+    env: { VISCOSE_CHECK_SLOTS: '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Looks for redis-server and spin once: their tests skip without them, or fail the run when
@@ -34,7 +37,7 @@ export default defineConfig({
           name: 'native queue',
           include: POOL_SUITES,
           // The pools' default backend (src/pool/options.ts); the addon is built by `npm test`.
-          env: { VISCOSE_QUEUE: 'native' },
+          env: { VISCOSE_QUEUE: 'native', VISCOSE_CHECK_SLOTS: '1' },
         },
       },
     ],

@@ -22,8 +22,9 @@
 import type { PayloadCodec } from '../codec/payload.js';
 import { type Layout, WorkerBlock, nestedOwner, nestedSlotBase, workerWord } from '../shm/layout.js';
 import { BODY_PART, ONE_PART, finisherOf, partsLeft, workerFinisher } from '../shm/scope-count.js';
-import { SlotField, SlotFlag, SlotState, type SlotTable, ownerOf, stateOf, withState } from '../shm/slot.js';
+import { SlotField, SlotFlag, SlotState, type SlotTable, ownerOf, stateOf } from '../shm/slot.js';
 import type { MainRecords } from './main-records.js';
+import { countedOut, finish } from '../shm/slot-protocol.js';
 
 export class CrashRecovery {
   private readonly words: Int32Array;
@@ -108,8 +109,7 @@ export class CrashRecovery {
   /** A counted-out task's slot becomes DONE; a main-thread one is then settled and freed. */
   private markCounted(slot: number): void {
     const state = this.slots.word(slot, SlotField.STATE);
-    const word = Atomics.load(this.words, state);
-    Atomics.store(this.words, state, withState(word, ownerOf(word), SlotState.DONE));
+    countedOut(this.words, state, ownerOf(Atomics.load(this.words, state)));
     if (slot < this.slots.mainSlots) this.completeMain(slot);
   }
 
@@ -125,8 +125,7 @@ export class CrashRecovery {
     // before the death) is given back; release() forgets it, so it cannot be given back twice.
     this.codec.release(slot);
     this.codec.store(slot, this.codec.encodeValue(crash, 'error'));
-    const state = this.slots.word(slot, SlotField.STATE);
-    Atomics.store(this.words, state, withState(Atomics.load(this.words, state), dead, SlotState.FAILED));
+    finish(this.words, this.slots.word(slot, SlotField.STATE), dead, SlotState.FAILED);
     const waiter = nestedOwner(this.layout, slot);
     if (waiter !== dead) this.wake(waiter);
   }

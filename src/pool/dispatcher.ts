@@ -20,18 +20,7 @@ import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import type { Mailbox } from '../queue/mailbox.js';
-import {
-  SlotField,
-  SlotFlag,
-  SlotState,
-  type SlotTable,
-  SlotTime,
-  generationOf,
-  makeStateWord,
-  ownerOf,
-  stateOf,
-  withState,
-} from '../shm/slot.js';
+import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, ownerOf, stateOf } from '../shm/slot.js';
 import { ThreadPoolError, messageOf } from '../errors.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
@@ -41,6 +30,7 @@ import { MainRecords } from './main-records.js';
 import type { CallRecorder } from './statistics.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { WaitQueue } from './wait-queue.js';
+import { free, publishQueued, tryWithdraw } from '../shm/slot-protocol.js';
 
 /** Whoever waits for the outcome of a slot: a call, a chunk of a batch, a part of a scope... */
 export interface PendingWork {
@@ -214,9 +204,8 @@ export class Dispatcher {
     words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = submission.scope;
     words[slots.word(slot, SlotField.ROOT)] = slot;
     const stateIndex = slots.word(slot, SlotField.STATE);
-    const queued = makeStateWord(generationOf(Atomics.load(words, stateIndex)), 0, SlotState.QUEUED);
     // This store publishes the header and payload written above to whichever worker claims the slot.
-    Atomics.store(words, stateIndex, queued);
+    const queued = publishQueued(words, stateIndex);
     this.pending[slot] = work;
     this.inUse++;
     const entry = slots.entryFor(slot, queued);
@@ -301,7 +290,7 @@ export class Dispatcher {
     const state = stateOf(stateWord);
     if (state === SlotState.RETURNED) {
       // A withdrawn call's slot, returned by the worker that found its entry: nothing ran.
-      this.freeSlot(slot, stateWord);
+      this.freeSlot(slot);
       return;
     }
     const finished = this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)];
@@ -323,7 +312,7 @@ export class Dispatcher {
     // A cancelled call was counted when it was cancelled.
     if (this.recorder !== undefined && !(work instanceof Dropped)) this.record(slot, state);
     const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
-    this.freeSlot(slot, stateWord);
+    this.freeSlot(slot);
     if (decodeError !== undefined) work.abandon(decodeError);
     else work.settle(state, outcome, ownerOf(stateWord), runMs);
   };
@@ -341,10 +330,10 @@ export class Dispatcher {
   }
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
-  private freeSlot(slot: number, stateWord: number): void {
+  private freeSlot(slot: number): void {
     this.pending[slot] = undefined;
     this.inUse--;
-    Atomics.store(this.words, this.slots.word(slot, SlotField.STATE), makeStateWord(generationOf(stateWord) + 1, 0, SlotState.FREE));
+    free(this.words, this.slots.word(slot, SlotField.STATE));
     this.handOn(slot);
   }
 
@@ -398,8 +387,7 @@ export class Dispatcher {
     const stateWord = Atomics.load(this.words, stateIndex);
     this.pending[slot] = work.dropped === undefined ? DROPPED : new Dropped(work.dropped);
     if (stateOf(stateWord) === SlotState.QUEUED) {
-      const withdrawn = withState(stateWord, 0, SlotState.CANCELLED);
-      if (Atomics.compareExchange(this.words, stateIndex, stateWord, withdrawn) === stateWord) {
+      if (tryWithdraw(this.words, stateIndex, stateWord) === stateWord) {
         // No worker can claim it now, so none reads the payload. The slot itself stays taken
         // until the worker that finds its queue entry returns it (one entry per slot in use keeps
         // the injector within its capacity).
@@ -432,7 +420,7 @@ export class Dispatcher {
         this.complete(slot);
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
-        this.freeSlot(slot, stateWord);
+        this.freeSlot(slot);
         if (this.recorder !== undefined && !(work instanceof Dropped)) this.recorder.failed++;
         work.abandon(crash);
         if (!(work instanceof Dropped)) abandoned++;

@@ -11,7 +11,8 @@
 import type { PayloadCodec } from '../codec/payload.js';
 import { type Layout, nestedOwner } from '../shm/layout.js';
 import { MAIN_FINISHER, addPart, completeMainRecord, endChange, openCount, tryBeginChange } from '../shm/scope-count.js';
-import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotState, type SlotTable, stateOf, withState } from '../shm/slot.js';
+import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
+import { openRecord } from '../shm/slot-protocol.js';
 
 export class MainRecords {
   private readonly words: Int32Array;
@@ -36,8 +37,7 @@ export class MainRecords {
     openCount(words, slots.word(record, SlotField.COUNT));
     words[slots.word(record, SlotField.FLAGS)] = 0;
     words[slots.word(record, SlotField.ERROR)] = 0;
-    const state = slots.word(record, SlotField.STATE);
-    Atomics.store(words, state, withState(Atomics.load(words, state), 0, SlotState.RECORD));
+    openRecord(words, slots.word(record, SlotField.STATE), 0);
   }
 
   /** One more part (a spawn from the main thread), counted before its task is queued. */

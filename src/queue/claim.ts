@@ -10,7 +10,8 @@
  * The native queue (native-queue/src/slot_claim.h) makes the same claim in C++ from a `ClaimTable`
  * and the state encoding below, so a `SlotClaim` is both the JS claim and its description.
  */
-import { type ClaimTable, SlotState, generationOf, stateOf, withState } from '../shm/slot.js';
+import { type ClaimTable, SlotState, generationOf, stateOf } from '../shm/slot.js';
+import { tryClaim, tryTakeTombstone } from '../shm/slot-protocol.js';
 
 /** What a queue written in JS needs of a claim (tests give their own). */
 export interface EntryClaim {
@@ -56,11 +57,11 @@ export class SlotClaim implements EntryClaim {
       if ((generationOf(current) & this.generationMask) !== entry >>> this.table.slotBits) return -1;
       const state = stateOf(current);
       if (state === SlotState.QUEUED) {
-        const seen = Atomics.compareExchange(words, index, current, withState(current, this.worker, SlotState.RUNNING));
+        const seen = tryClaim(words, index, current, this.worker);
         if (seen === current) return slot;
         current = seen;
       } else if (state === SlotState.CANCELLED && this.withdrawn !== undefined) {
-        const seen = Atomics.compareExchange(words, index, current, withState(current, this.worker, SlotState.RETURNED));
+        const seen = tryTakeTombstone(words, index, current, this.worker);
         if (seen === current) {
           this.withdrawn(slot);
           return -1;

@@ -20,7 +20,8 @@
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import { ThreadPoolError } from '../errors.js';
-import { ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotState, type SlotTable, withState } from './slot.js';
+import { ERROR_WRITING, ERROR_WRITTEN, SlotField, type SlotTable } from './slot.js';
+import { completeRecord } from './slot-protocol.js';
 
 const FINISHER_BITS = 11;
 /** One part, in COUNT word units. */
@@ -113,6 +114,5 @@ export function completeMainRecord(slots: SlotTable, codec: PayloadCodec, record
   if (error === ERROR_WRITING) codec.store(record, codec.encodeValue([-1, -1, lostScopeError()], 'error'));
   else if (error !== ERROR_WRITTEN) codec.store(record, codec.encodeValue(undefined, 'result'));
   const failed = error === ERROR_WRITING || error === ERROR_WRITTEN;
-  const state = slots.word(record, SlotField.STATE);
-  Atomics.store(words, state, withState(Atomics.load(words, state), owner, failed ? SlotState.FAILED : SlotState.DONE));
+  completeRecord(words, slots.word(record, SlotField.STATE), owner, failed);
 }

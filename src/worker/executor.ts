@@ -16,12 +16,13 @@ import { Destination } from '../codec/passed-buffers.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import { Header, type Layout, nestedOwner } from '../shm/layout.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
-import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, withState } from '../shm/slot.js';
+import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
 import { Cancellation, abortedError } from './cancellation.js';
 import { isThenable, plainError } from './outcomes.js';
 import type { ScopeRecords } from './scope-records.js';
+import { finish } from '../shm/slot-protocol.js';
 
 export type TaskFunction = (...args: unknown[]) => unknown;
 
@@ -270,8 +271,7 @@ export class Executor {
   };
 
   private setState(slot: number, state: number): void {
-    const index = this.slots.word(slot, SlotField.STATE);
-    Atomics.store(this.words, index, withState(Atomics.load(this.words, index), this.parts.index, state));
+    finish(this.words, this.slots.word(slot, SlotField.STATE), this.parts.index, state);
   }
 
   /**

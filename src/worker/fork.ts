@@ -17,17 +17,7 @@ import { NotATaskError, ThreadPoolError } from '../errors.js';
 import { EMPTY, type WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { type Layout, nestedOwner } from '../shm/layout.js';
-import {
-  ERROR_WRITING,
-  ERROR_WRITTEN,
-  SlotField,
-  SlotFlag,
-  SlotState,
-  type SlotTable,
-  generationOf,
-  makeStateWord,
-  stateOf,
-} from '../shm/slot.js';
+import { ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
 import { lostScopeError } from '../shm/scope-count.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { Executor, TaskFunction } from './executor.js';
@@ -37,6 +27,7 @@ import type { ScopeRecords } from './scope-records.js';
 import type { WorkerRuntime } from './runtime.js';
 import { type IterSource, ParIterChain } from '../iter/par-iter.js';
 import type { ParIterRunner } from '../iter/runner.js';
+import { publishQueued } from '../shm/slot-protocol.js';
 
 export interface ForkParts {
   layout: Layout;
@@ -291,11 +282,7 @@ export class ForkJoin {
   /** Makes a slot whose task is written QUEUED; returns its queue entry. */
   private enqueue(slot: number): number {
     const { slots } = this.parts;
-    const stateIndex = slots.word(slot, SlotField.STATE);
-    // A plain read: the slot came from this worker's free list, and nobody else writes the state
-    // word of a FREE slot.
-    const queued = makeStateWord(generationOf(this.words[stateIndex]), 0, SlotState.QUEUED);
-    Atomics.store(this.words, stateIndex, queued);
+    const queued = publishQueued(this.words, slots.word(slot, SlotField.STATE));
     return slots.entryFor(slot, queued);
   }
 

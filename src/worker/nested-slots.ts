@@ -18,7 +18,8 @@ import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { scopeComplete } from '../shm/scope-count.js';
-import { ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, generationOf, makeStateWord, stateOf } from '../shm/slot.js';
+import { ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
+import { free } from '../shm/slot-protocol.js';
 
 export class NestedSlots {
   private readonly free: number[] = [];
@@ -88,9 +89,7 @@ export class NestedSlots {
 
   /** Returns a slot to the free list with a new generation. */
   release(slot: number): void {
-    const index = this.slots.word(slot, SlotField.STATE);
-    const word = Atomics.load(this.slots.words, index);
-    Atomics.store(this.slots.words, index, makeStateWord(generationOf(word) + 1, 0, SlotState.FREE));
+    free(this.slots.words, this.slots.word(slot, SlotField.STATE));
     this.free.push(slot);
     const lent = this.lent.get(slot);
     if (lent !== undefined) {

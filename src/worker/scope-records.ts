@@ -29,8 +29,9 @@ import {
   scopeComplete,
   workerFinisher,
 } from '../shm/scope-count.js';
-import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, withState } from '../shm/slot.js';
+import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
 import { plainError } from './outcomes.js';
+import { countedOut, openRecord } from '../shm/slot-protocol.js';
 
 export class ScopeRecords {
   constructor(
@@ -55,8 +56,7 @@ export class ScopeRecords {
     openCount(words, this.slots.word(record, SlotField.COUNT));
     words[this.slots.word(record, SlotField.ERROR)] = 0;
     words[this.slots.word(record, SlotField.FLAGS)] = 0;
-    const state = this.slots.word(record, SlotField.STATE);
-    Atomics.store(words, state, withState(Atomics.load(words, state), this.self, SlotState.RECORD));
+    openRecord(words, this.slots.word(record, SlotField.STATE), this.self);
   }
 
   /**
@@ -103,8 +103,7 @@ export class ScopeRecords {
     const owner = nestedOwner(this.layout, record);
     const left = this.startChange(record, part >= 0 ? part : BODY_PART, -1);
     if (part >= 0) {
-      const state = slots.word(part, SlotField.STATE);
-      Atomics.store(words, state, withState(Atomics.load(words, state), self, SlotState.DONE));
+      countedOut(words, slots.word(part, SlotField.STATE), self);
     } else {
       Atomics.or(words, slots.word(record, SlotField.FLAGS), SlotFlag.BODY_COUNTED);
     }

@@ -10,7 +10,7 @@
  * The native queue (native-queue/src/slot_claim.h) makes the same claim in C++ from a `ClaimTable`
  * and the state encoding below, so a `SlotClaim` is both the JS claim and its description.
  */
-import { type ClaimTable, SlotState, generationOf, stateOf } from '../shm/slot.js';
+import { type ClaimTable, EntryCodec, SlotState, stateOf } from '../shm/slot.js';
 import { tryClaim, tryTakeTombstone } from '../shm/slot-protocol.js';
 
 /** What a queue written in JS needs of a claim (tests give their own). */
@@ -21,8 +21,7 @@ export interface EntryClaim {
 
 /** One worker's claims on the entries of one slot table. */
 export class SlotClaim implements EntryClaim {
-  private readonly slotMask: number;
-  private readonly generationMask: number;
+  private readonly entries: EntryCodec;
 
   /**
    * @param withdrawn Given for takers of the injector, where the main thread's calls wait: an entry
@@ -35,8 +34,7 @@ export class SlotClaim implements EntryClaim {
     readonly worker: number,
     private readonly withdrawn?: (slot: number) => void,
   ) {
-    this.slotMask = table.slotBits >= 31 ? 0x7fffffff : (1 << table.slotBits) - 1;
-    this.generationMask = table.slotBits >= 31 ? 0 : (1 << (31 - table.slotBits)) - 1;
+    this.entries = new EntryCodec(table.slotBits);
   }
 
   /** Whether entries of withdrawn calls are taken (see the constructor). */
@@ -46,7 +44,7 @@ export class SlotClaim implements EntryClaim {
 
   claim(entry: number): number {
     const { words } = this.table;
-    const slot = entry & this.slotMask;
+    const slot = this.entries.slotOf(entry);
     const index = this.table.baseWord + slot * this.table.strideWords;
     let current = Atomics.load(words, index);
     // A lost compare-exchange is looked at again: the main thread may have withdrawn the call
@@ -54,7 +52,7 @@ export class SlotClaim implements EntryClaim {
     // taken, or its slot would never go back to the main thread. States only move forward, so this
     // ends within a few rounds.
     for (;;) {
-      if ((generationOf(current) & this.generationMask) !== entry >>> this.table.slotBits) return -1;
+      if (!this.entries.names(entry, current)) return -1;
       const state = stateOf(current);
       if (state === SlotState.QUEUED) {
         const seen = tryClaim(words, index, current, this.worker);

@@ -200,6 +200,36 @@ export interface ClaimTable {
   readonly slotBits: number;
 }
 
+/**
+ * Queue entries of a table whose slot indices take `slotBits` bits: the one place that splits an
+ * entry into slot and generation (the native queue's slot_claim.h does the same in C++, from the
+ * same `slotBits`). With 31 slot bits (tests' item tables) no generation fits.
+ */
+export class EntryCodec {
+  readonly slotMask: number;
+  /** The generation bits that fit in an entry. */
+  readonly generationMask: number;
+
+  constructor(readonly slotBits: number) {
+    this.slotMask = slotBits >= 31 ? 0x7fffffff : (1 << slotBits) - 1;
+    this.generationMask = slotBits >= 31 ? 0 : (1 << (31 - slotBits)) - 1;
+  }
+
+  /** The entry that names this incarnation of `slot` (`stateWord` gives its generation). */
+  encode(slot: number, stateWord: number): number {
+    return ((generationOf(stateWord) & this.generationMask) << this.slotBits) | slot | 0;
+  }
+
+  slotOf(entry: number): number {
+    return entry & this.slotMask;
+  }
+
+  /** Whether `entry` names the incarnation of its slot whose state word is `stateWord`. */
+  names(entry: number, stateWord: number): boolean {
+    return (generationOf(stateWord) & this.generationMask) === entry >>> this.slotBits;
+  }
+}
+
 /** Precomputed address arithmetic for the slot table of one layout. */
 export class SlotTable implements ClaimTable {
   /** All slots: the main thread's, then every worker's nested region. */
@@ -207,9 +237,7 @@ export class SlotTable implements ClaimTable {
   /** The main thread's slots, [0, mainSlots). */
   readonly mainSlots: number;
   readonly slotBits: number;
-  readonly slotMask: number;
-  /** Mask for the generation bits that fit in a queue entry. */
-  readonly entryGenerationMask: number;
+  readonly entries: EntryCodec;
   /** Word index of slot 0's state word (the slot table as a ClaimTable). */
   readonly baseWord: number;
   readonly strideWords: number;
@@ -222,8 +250,7 @@ export class SlotTable implements ClaimTable {
     this.count = layout.totalSlots;
     this.mainSlots = layout.slots;
     this.slotBits = layout.slotBits;
-    this.slotMask = (1 << layout.slotBits) - 1;
-    this.entryGenerationMask = (1 << (31 - layout.slotBits)) - 1;
+    this.entries = new EntryCodec(layout.slotBits);
     this.baseWord = layout.slotBase / WORD_BYTES;
     this.strideWords = layout.slotStride / WORD_BYTES;
     this.inlineBytes = layout.slotStride - SLOT_HEADER_BYTES;
@@ -258,10 +285,10 @@ export class SlotTable implements ClaimTable {
 
   /** The queue entry that names this incarnation of a slot. */
   entryFor(slot: number, stateWord: number): number {
-    return ((generationOf(stateWord) & this.entryGenerationMask) << this.slotBits) | slot | 0;
+    return this.entries.encode(slot, stateWord);
   }
 
   slotOfEntry(entry: number): number {
-    return entry & this.slotMask;
+    return this.entries.slotOf(entry);
   }
 }

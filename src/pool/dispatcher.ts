@@ -28,8 +28,8 @@ import type { Layout } from '../shm/layout.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { MainRecords } from './main-records.js';
 import type { CallRecorder } from './statistics.js';
-import { NORMAL_LEVEL } from '../queue/priority.js';
-import { WaitQueue } from './wait-queue.js';
+import { SlotWaiters } from './slot-waiters.js';
+import { SlotWorks, isDropped } from './slot-works.js';
 import { free, publishQueued, tryWithdraw } from '../shm/slot-protocol.js';
 
 /** Whoever waits for the outcome of a slot: a call, a chunk of a batch, a part of a scope... */
@@ -63,39 +63,17 @@ export interface Submission {
   level: number;
 }
 
-/** Someone waiting for a free slot: a call (with a private copy of its payload) or a scope. */
-interface SlotWaiter {
-  grant(slot: number): void;
-  abandon(error: unknown): void;
-}
-
-/**
- * What takes the place of a call that was cancelled while its task runs: the outcome is dropped,
- * and the call's `dropped` hook, if any, runs once the task returns.
- */
-class Dropped implements PendingWork {
-  constructor(private readonly done: () => void = () => {}) {}
-  settle(): void {
-    this.done();
-  }
-  abandon(): void {}
-}
-const DROPPED = new Dropped();
-
 export class Dispatcher {
   private readonly free: number[] = [];
-  /** Whoever waits for a slot, by priority level, oldest first within a level. */
-  private readonly waiting = new WaitQueue<SlotWaiter>();
-  private readonly pending: (PendingWork | undefined)[];
+  /** Whoever waits for a slot. */
+  private readonly waiters: SlotWaiters;
+  /** Whoever waits for each slot in use. */
+  private readonly pending: SlotWorks;
   private readonly words: Int32Array;
   private readonly f64: Float64Array;
   /** Broadcast parts whose worker's mailbox was full, retried on every drain. */
   private deferredPosts: [worker: number, entry: number][] = [];
   private inUse = 0;
-  /** Calls waiting for a slot, so that a cancelled one can be found; its entry says whether it was. */
-  private readonly waitingCalls = new Map<PendingWork, { cancelled: boolean }>();
-  /** Cancelled calls still in `waiting` (they give their slot back when their turn comes). */
-  private cancelledWaiting = 0;
   /** Completions consumed since the pool started. */
   completed = 0;
   /** Latest finishing time (shared clock) among the completions consumed. */
@@ -120,11 +98,12 @@ export class Dispatcher {
   ) {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
-    this.pending = new Array<PendingWork | undefined>(slots.mainSlots);
+    this.pending = new SlotWorks(slots.mainSlots);
+    this.waiters = new SlotWaiters(recorder);
     const wake = (worker: number): void => {
       sleep.wake(worker);
     };
-    this.records = new MainRecords(slots, layout, codec, (slot) => this.pending[slot] !== undefined, this.complete, wake);
+    this.records = new MainRecords(slots, layout, codec, (slot) => this.pending.at(slot) !== undefined, this.complete, wake);
     this.crashRecovery = new CrashRecovery(slots, layout, codec, this.records, wake, this.complete);
     // Lowest slot on top: a lightly loaded pool keeps reusing the same few slots and cache lines.
     for (let slot = slots.mainSlots - 1; slot >= 0; slot--) this.free.push(slot);
@@ -132,7 +111,7 @@ export class Dispatcher {
 
   /** Slots in use plus calls waiting for one. */
   get outstanding(): number {
-    return this.inUse + this.waiting.length - this.cancelledWaiting;
+    return this.inUse + this.waiters.waiting;
   }
 
   /**
@@ -149,34 +128,10 @@ export class Dispatcher {
       this.recorder.submitted++;
       accepted = sharedNow();
     }
-    const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
+    const slot = this.waiters.queued === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
       const copy = this.codec.detach(payload);
-      const entry = { cancelled: false };
-      this.waitingCalls.set(work, entry);
-      this.waiting.push(
-        {
-          grant: (granted) => {
-            this.waitingCalls.delete(work);
-            if (!entry.cancelled) {
-              this.publish(granted, submission, copy, work, accepted);
-              return;
-            }
-            this.cancelledWaiting--;
-            this.handOn(granted);
-          },
-          abandon: (error) => {
-            this.waitingCalls.delete(work);
-            if (entry.cancelled) {
-              this.cancelledWaiting--;
-              return;
-            }
-            if (this.recorder !== undefined) this.recorder.cancelled++;
-            work.abandon(error);
-          },
-        },
-        submission.level,
-      );
+      this.waiters.addCall(work, submission.level, (granted) => this.publish(granted, submission, copy, work, accepted));
       return;
     }
     this.publish(slot, submission, payload, work, accepted);
@@ -206,7 +161,7 @@ export class Dispatcher {
     const stateIndex = slots.word(slot, SlotField.STATE);
     // This store publishes the header and payload written above to whichever worker claims the slot.
     const queued = publishQueued(words, stateIndex);
-    this.pending[slot] = work;
+    this.pending.set(slot, work);
     this.inUse++;
     const entry = slots.entryFor(slot, queued);
     if (submission.target >= 0) {
@@ -226,9 +181,9 @@ export class Dispatcher {
 
   /** Takes a slot for a scope record, waiting for one if every slot is taken. */
   acquireSlot(): Promise<number> {
-    const slot = this.waiting.length === 0 ? this.free.pop() : undefined;
+    const slot = this.waiters.queued === 0 ? this.free.pop() : undefined;
     if (slot !== undefined) return Promise.resolve(slot);
-    return new Promise((resolve, reject) => this.waiting.push({ grant: resolve, abandon: reject }, NORMAL_LEVEL));
+    return this.waiters.addScope();
   }
 
   /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */
@@ -236,7 +191,7 @@ export class Dispatcher {
     // Not a task: no times to record.
     this.f64[this.slots.timeIndex(record, SlotTime.ACCEPTED)] = 0;
     this.records.open(record);
-    this.pending[record] = work;
+    this.pending.set(record, work);
     this.inUse++;
     this.onSubmit();
   }
@@ -256,7 +211,7 @@ export class Dispatcher {
    * counts it out, and completes the scope if it was the last part.
    */
   finishRecordPart(record: number, error?: { error: unknown; task: number }): void {
-    if (this.pending[record] === undefined) return; // the pool was terminated
+    if (this.pending.at(record) === undefined) return; // the pool was terminated
     if (error !== undefined) this.records.recordError(record, error.error, error.task);
     this.records.countOut(record);
   }
@@ -284,7 +239,7 @@ export class Dispatcher {
   /** Settles the caller of a finished main-thread slot and frees the slot. */
   readonly complete = (slot: number): void => {
     // terminate() abandoned every call and told its caller; the slots go away with the pool.
-    if (this.pending[slot] === undefined) return;
+    if (this.pending.at(slot) === undefined) return;
     this.completed++;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     const state = stateOf(stateWord);
@@ -308,9 +263,9 @@ export class Dispatcher {
       }
       this.codec.release(slot);
     }
-    const work = this.pending[slot];
+    const work = this.pending.at(slot)!;
     // A cancelled call was counted when it was cancelled.
-    if (this.recorder !== undefined && !(work instanceof Dropped)) this.record(slot, state);
+    if (this.recorder !== undefined && !isDropped(work)) this.record(slot, state);
     const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
     this.freeSlot(slot);
     if (decodeError !== undefined) work.abandon(decodeError);
@@ -331,7 +286,7 @@ export class Dispatcher {
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
   private freeSlot(slot: number): void {
-    this.pending[slot] = undefined;
+    this.pending.clear(slot);
     this.inUse--;
     free(this.words, this.slots.word(slot, SlotField.STATE));
     this.handOn(slot);
@@ -339,9 +294,7 @@ export class Dispatcher {
 
   /** Gives a free slot to the most urgent waiter, or back to the free list. */
   private handOn(slot: number): void {
-    const next = this.waiting.shift();
-    if (next === undefined) this.free.push(slot);
-    else next.grant(slot);
+    if (!this.waiters.grant(slot)) this.free.push(slot);
   }
 
   /**
@@ -350,7 +303,7 @@ export class Dispatcher {
    * or in the queue) and once it has finished.
    */
   running(work: PendingWork): { slot: number; stateWord: number; startedAt: number } | undefined {
-    const slot = this.pending.indexOf(work);
+    const slot = this.pending.find(work);
     if (slot < 0) return undefined;
     const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
     if (stateOf(stateWord) !== SlotState.RUNNING) return undefined;
@@ -370,22 +323,13 @@ export class Dispatcher {
    * CANCEL_REQUESTED flag raised and its outcome dropped. Returns whether the call will not run.
    */
   cancel(work: PendingWork): boolean {
-    const waiting = this.waitingCalls.get(work);
-    if (waiting !== undefined) {
-      if (!waiting.cancelled) {
-        waiting.cancelled = true;
-        this.cancelledWaiting++;
-        if (this.recorder !== undefined) this.recorder.cancelled++;
-        work.dropped?.();
-      }
-      return true;
-    }
-    const slot = this.pending.indexOf(work);
+    if (this.waiters.cancel(work)) return true;
+    const slot = this.pending.find(work);
     if (slot < 0) return false;
     if (this.recorder !== undefined) this.recorder.cancelled++;
     const stateIndex = this.slots.word(slot, SlotField.STATE);
     const stateWord = Atomics.load(this.words, stateIndex);
-    this.pending[slot] = work.dropped === undefined ? DROPPED : new Dropped(work.dropped);
+    this.pending.drop(slot);
     if (stateOf(stateWord) === SlotState.QUEUED) {
       if (tryWithdraw(this.words, stateIndex, stateWord) === stateWord) {
         // No worker can claim it now, so none reads the payload. The slot itself stays taken
@@ -408,8 +352,8 @@ export class Dispatcher {
   recoverFrom(worker: number, crash: unknown): number {
     this.rings[worker].drain(this.complete);
     let abandoned = this.crashRecovery.recover(worker, crash);
-    for (let slot = 0; slot < this.pending.length; slot++) {
-      const work = this.pending[slot];
+    for (let slot = 0; slot < this.pending.size; slot++) {
+      const work = this.pending.at(slot);
       if (work === undefined) continue;
       const stateWord = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
       if (ownerOf(stateWord) !== worker) continue;
@@ -421,9 +365,9 @@ export class Dispatcher {
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
         this.freeSlot(slot);
-        if (this.recorder !== undefined && !(work instanceof Dropped)) this.recorder.failed++;
+        if (this.recorder !== undefined && !isDropped(work)) this.recorder.failed++;
         work.abandon(crash);
-        if (!(work instanceof Dropped)) abandoned++;
+        if (!isDropped(work)) abandoned++;
       }
     }
     return abandoned;
@@ -431,13 +375,13 @@ export class Dispatcher {
 
   /** Abandons everything: calls waiting for a slot and tasks in slots. For terminate(). */
   abandonAll(error: unknown): void {
-    for (const waiter of this.waiting.drain()) waiter.abandon(error);
-    for (let slot = 0; slot < this.pending.length; slot++) {
-      const work = this.pending[slot];
+    this.waiters.abandonAll(error);
+    for (let slot = 0; slot < this.pending.size; slot++) {
+      const work = this.pending.at(slot);
       if (work === undefined) continue;
-      this.pending[slot] = undefined;
+      this.pending.clear(slot);
       this.inUse--;
-      if (this.recorder !== undefined && !(work instanceof Dropped) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0)
+      if (this.recorder !== undefined && !isDropped(work) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0)
         this.recorder.cancelled++;
       work.abandon(error);
     }
@@ -445,6 +389,6 @@ export class Dispatcher {
 
   /** Calls waiting for a slot at priority `level`. */
   waitingAt(level: number): number {
-    return this.waiting.lengthAt(level);
+    return this.waiters.queuedAt(level);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * What may cross threads, and what it costs at least: the objects msgpack would silently turn into
- * something else (refused instead), the values it encodes whole, how the careful walk of
- * inspect.ts treats each kind of object, and the fewest bytes a value encodes to (for the early
- * PayloadTooLargeError).
+ * something else (refused instead), the values it encodes whole, how the careful walk
+ * (careful-walk.ts) treats each kind of object, and the fewest bytes a value encodes to (for the
+ * early PayloadTooLargeError).
  */
 
 /** The fewest bytes msgpackr writes for a number (pack.js): small integers take one byte, non-integers nine. */

@@ -64,29 +64,6 @@ function stealUncontended(impl: QueueBackend): number {
   return (elapsed * 1e6) / (passes * CAPACITY);
 }
 
-/** Moving half of a full deque into another with stealBatch, per entry moved. */
-function stealBatch(impl: QueueBackend): number {
-  const memory = allocate(2, CAPACITY, CAPACITY);
-  const victim = open(memory, impl, 0, 0).deque;
-  const thief = open(memory, impl, 1, 1).deque;
-  let elapsed = 0;
-  let moved = 0;
-  const passes = Math.ceil(OPS / (CAPACITY / 2));
-  for (let pass = 0; pass < 2 * passes; pass++) {
-    while (victim.pop() !== EMPTY);
-    while (thief.pop() !== EMPTY);
-    for (let i = 0; i < CAPACITY; i++) victim.push(i);
-    const start = performance.now();
-    const n = victim.stealBatch(thief, CAPACITY);
-    if (pass >= passes) {
-      elapsed += performance.now() - start;
-      moved += n;
-    }
-  }
-  if (moved !== passes * (CAPACITY / 2)) throw new Error(`stealBatch moved ${moved}`);
-  return (elapsed * 1e6) / moved;
-}
-
 /**
  * Two threads stealing one prefilled deque empty at the same time: every steal races the other
  * thief for `top`. Per steal = the slower thread's time / items; retries are the races lost.
@@ -124,7 +101,6 @@ const operations = {
   'size (crossing cost)': size,
   'push + pop (owner)': pushPop,
   'steal, uncontended (with claim)': stealUncontended,
-  'stealBatch, per entry moved': stealBatch,
 } as const;
 
 const nsPerOp: Record<string, number> = {};

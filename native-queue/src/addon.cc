@@ -110,7 +110,6 @@ class NativeDeque : public Napi::ObjectWrap<NativeDeque> {
                            InstanceMethod<&NativeDeque::Push>("push"),
                            InstanceMethod<&NativeDeque::Pop>("pop"),
                            InstanceMethod<&NativeDeque::Steal>("steal"),
-                           InstanceMethod<&NativeDeque::StealBatch>("stealBatch"),
                            InstanceMethod<&NativeDeque::HasRoom>("hasRoom"),
                            InstanceMethod<&NativeDeque::Size>("size"),
                            InstanceMethod<&NativeDeque::Reset>("reset"),
@@ -154,20 +153,6 @@ class NativeDeque : public Napi::ObjectWrap<NativeDeque> {
     }
   }
 
-  Napi::Value StealBatch(const Napi::CallbackInfo& info) {
-    const Napi::Value target = info[0];
-    if (!target.IsObject() || !target.As<Napi::Object>().InstanceOf(info.Env().GetInstanceData<Napi::FunctionReference>()->Value())) {
-      Napi::TypeError::New(info.Env(), "stealBatch needs a NativeDeque to move entries into").ThrowAsJavaScriptException();
-      return info.Env().Undefined();
-    }
-    NativeDeque* into = Unwrap(target.As<Napi::Object>());
-    if (into == this) {
-      Napi::Error::New(info.Env(), "a deque cannot steal from itself").ThrowAsJavaScriptException();
-      return info.Env().Undefined();
-    }
-    return Napi::Number::New(info.Env(), deque_->steal_batch(*into->deque_, info[1].As<Napi::Number>().Uint32Value()));
-  }
-
   Napi::Value HasRoom(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), deque_->has_room()); }
 
   Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deque_->size()); }
@@ -208,10 +193,7 @@ Napi::Value PinThread(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function deque = NativeDeque::Define(env);
-  // Kept per environment (each worker thread has its own) to recognise NativeDeque arguments.
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(deque)));
-  exports.Set("NativeDeque", deque);
+  exports.Set("NativeDeque", NativeDeque::Define(env));
   exports.Set("canPinThreads", Napi::Boolean::New(env, viscose::can_pin_threads()));
   exports.Set("allowedCpus", Napi::Function::New<AllowedCpus>(env, "allowedCpus"));
   exports.Set("pinThread", Napi::Function::New<PinThread>(env, "pinThread"));

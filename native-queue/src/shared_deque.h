@@ -137,34 +137,6 @@ class SharedDeque {
     }
   }
 
-  // Any thread but `into`'s owner being the caller. Moves up to `limit` of the oldest entries, and
-  // at most half of what is queued, to the caller's own deque, one at a time: the owner pops without
-  // a compare-exchange while more than one entry is left, so a block of entries cannot be taken
-  // with one exchange of `top`. Each entry is copied before `top` moves past it: a caller that
-  // stops in between leaves the entry in both deques, and the claim lets only one copy run.
-  uint32_t steal_batch(SharedDeque& into, uint32_t limit) {
-    uint32_t moved = 0;
-    while (moved < limit) {
-      int32_t t;
-      int32_t entry;
-      if (!read_oldest(t, entry) || entry < 0) break;
-      if (moved == 0) {
-        const uint32_t half = (static_cast<uint32_t>(wrapping_sub(atomic(at_.bottom).load(std::memory_order_acquire), t)) + 1) / 2;
-        if (half < limit) limit = half;
-      }
-      if (!into.push(entry)) break;
-      int32_t expected = t;
-      if (!atomic(at_.top).compare_exchange_strong(expected, wrapping_add(t, 1), std::memory_order_seq_cst,
-                                                   std::memory_order_relaxed)) {
-        // Someone else took entry t; our copy is now a second entry of the same task, which the
-        // claim of whoever comes first makes stale for the other.
-        break;
-      }
-      moved++;
-    }
-    return moved;
-  }
-
   // The new owner of a dead owner's deque; see ChaseLevDeque.adoptOwnership.
   std::vector<int32_t> adopt_ownership() {
     const int32_t t = atomic(at_.top).load(std::memory_order_seq_cst);

@@ -37,7 +37,6 @@ export interface NativeDequeHandle {
   pop(): number;
   /** A claimed slot, EMPTY, RETRY, or `WITHDRAWN_BASE - slot` for a withdrawn call taken back. */
   steal(worker: number, takeWithdrawn: boolean): number;
-  stealBatch(into: NativeDequeHandle, limit: number): number;
   hasRoom(): boolean;
   size(): number;
   reset(start?: number): void;

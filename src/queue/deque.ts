@@ -13,7 +13,7 @@
  * A thief claims the task an entry names *before* it moves `top` past the entry, so that a thief
  * that dies between the two leaves a claimed task (whose owner is known) and a stale entry (which
  * the next taker skips), never a task that is queued nowhere. The owner's `pop` takes first and
- * claims after; a dead owner's deque is repaired by its successor (WorkerRuntime.adoptQueues).
+ * claims after; a dead owner's deque is repaired by its successor (its adoptOwnership, called by NestedSlots.requeueLost).
  *
  * docs/internals/deque.md has the word-by-word protocol and why each step is safe.
  */
@@ -104,30 +104,6 @@ export class ChaseLevDeque implements WorkQueue {
     const slot = claim.claim(entry);
     Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0);
     return slot >= 0 ? slot : RETRY;
-  }
-
-  /**
-   * Any thread that owns `into`. Moves up to `limit` of the oldest entries, at most half of those
-   * queued, into `into` without claiming them; returns how many moved. One entry at a time: the
-   * owner pops without a compare-exchange while more than one entry is left, so a block of entries
-   * cannot be taken with one exchange of `top`. Each entry is pushed to `into` before `top` moves
-   * past it: a caller that stops in between leaves the task queued twice, and the claim lets only
-   * one copy run (the other is a stale entry, skipped).
-   */
-  stealBatch(into: WorkQueue, limit: number): number {
-    let moved = 0;
-    while (moved < limit) {
-      const t = Atomics.load(this.words, this.topWord);
-      const entry = this.oldestAt(t);
-      if (entry < 0) break;
-      if (moved === 0) limit = Math.min(limit, (this.size() + 1) >>> 1);
-      if (!into.push(entry)) break;
-      // Lost: someone else took entry t, and our copy is a second entry of a task that only one
-      // claim can win.
-      if (Atomics.compareExchange(this.words, this.topWord, t, (t + 1) | 0) !== t) break;
-      moved++;
-    }
-    return moved;
   }
 
   /**

@@ -57,11 +57,6 @@ export class NativeDeque implements WorkQueue {
     return RETRY;
   }
 
-  stealBatch(into: WorkQueue, limit: number): number {
-    if (!(into instanceof NativeDeque)) throw new TypeError('a native deque moves entries only into another native deque');
-    return this.handle.stealBatch(into.handle, limit);
-  }
-
   hasRoom(): boolean {
     return this.handle.hasRoom();
   }

@@ -26,11 +26,6 @@ export interface WorkQueue {
    * skipped.
    */
   steal(claim: SlotClaim): number;
-  /**
-   * Any thread that owns `into`. Moves up to `limit` of the oldest entries, at most half of those
-   * queued, into `into` (the caller's own deque) without claiming them; returns how many moved.
-   */
-  stealBatch(into: WorkQueue, limit: number): number;
   /** Owner only. Whether a push would succeed (thieves can only make more room). */
   hasRoom(): boolean;
   /** Any thread. A snapshot that may be stale by the time it returns. */

@@ -11,7 +11,6 @@ import { ChaseLevDeque } from '../../src/queue/deque.js';
 import { NativeDeque } from '../../src/queue/native-deque.js';
 import { EMPTY, type QueueBackend, RETRY, type WorkQueue } from '../../src/queue/work-queue.js';
 import { SlotState, makeStateWord, stateOf } from '../../src/shm/slot.js';
-import { workerDeque } from '../../src/queue/open.js';
 import { claimOwners, itemClaim, itemClaimTable, itemClaimsBuffer } from '../support/claims.js';
 import { allocatePoolMemory, nearInt32Wrap, sharedWords } from '../support/shared.js';
 import { logStats, scaled } from '../support/stress.js';
@@ -26,7 +25,6 @@ import {
   openQueue,
   queueIndexWords,
 } from './workers/protocol.js';
-import type { BatchThiefData, BatchThiefStats } from './workers/batch-thief.js';
 
 const CAPACITY = 16;
 const THIEVES = 3;
@@ -159,27 +157,6 @@ describe.each(IMPLS)('the %s deque on one thread', (impl) => {
     expect(successor.steal(claim)).toBe(7);
   });
 
-  // Batch steal moves the oldest entries, at most half of them, into the thief's own deque, in
-  // their order, unclaimed: the thief then pops them (newest of the batch first) or others steal.
-  it.each([0, nearInt32Wrap(3)])('moves up to half of the oldest entries to another deque (indices from %i)', (start) => {
-    const memory = allocatePoolMemory({ threads: 2, dequeCapacity: CAPACITY });
-    const table = itemClaimTable(itemClaimsBuffer(ENTRIES), ENTRY_SLOT_BITS);
-    const words = new Int32Array(memory.buffer);
-    const victim = openQueue(memory, 'deque', impl, table);
-    const thief = workerDeque(words, memory.layout, 1, { backend: impl, claims: table });
-    victim.reset(start);
-    thief.reset(start);
-    for (const entry of [20, 21, 22, 23, 24, 25, 26]) victim.push(entry);
-    expect(victim.stealBatch(thief, 100)).toBe(4); // (7 + 1) / 2
-    expect(victim.stealBatch(thief, 1)).toBe(1);
-    expect(victim.size()).toBe(2);
-    expect(popAll(thief)).toEqual([24, 23, 22, 21, 20]);
-    expect(popAll(victim)).toEqual([26, 25]);
-    expect(victim.stealBatch(thief, 4)).toBe(0);
-    // Five entries left through `top` by steals, and the owner's last pop won it too.
-    expect(Atomics.load(words, queueIndexWords(memory, 'deque').top)).toBe((start + 6) | 0);
-  });
-
   it('rejects a capacity that is not a power of two', () => {
     const table = itemClaimTable(itemClaimsBuffer(1));
     const make = () =>
@@ -282,59 +259,6 @@ describe(`the deque as the injector: 1 producer that only pushes, ${THIEVES} con
       const { top } = await runStealing('injector', start, mix, items);
       // Every item left through `top`, so it advanced by exactly the item count, wrapping if it started high.
       expect(top).toBe((start + items) | 0);
-    },
-    TIMEOUT_MS + 10_000,
-  );
-});
-
-/** Thieves of each implementation in one run: they share the owner's deque and each other's. */
-const batchMixes: { owner: QueueBackend; thieves: QueueBackend[] }[] = [
-  { owner: 'js', thieves: ['js', 'js', 'js'] },
-  { owner: 'js', thieves: ['native', 'js', 'native'] },
-  { owner: 'native', thieves: ['js', 'native', 'js'] },
-  { owner: 'native', thieves: ['native', 'native', 'native'] },
-];
-
-describe(`batch steal: 1 owner mixing push and pop, ${THIEVES} thieves moving entries into their own deques`, () => {
-  it.each(
-    batchMixes.flatMap((mix) =>
-      starts.map((at) => ({ ...at, mix, label: `${mix.owner} owner, ${mix.thieves.join('/')} thieves, ${at.label}` })),
-    ),
-  )(
-    `takes each of ${ITEMS} items exactly once ($label)`,
-    async ({ start, mix }) => {
-      const deques = 1 + THIEVES;
-      const memory = allocatePoolMemory({ threads: deques, dequeCapacity: CAPACITY });
-      const claims = itemClaimsBuffer(ITEMS);
-      const table = itemClaimTable(claims);
-      const words = new Int32Array(memory.buffer);
-      for (let i = 0; i < deques; i++) workerDeque(words, memory.layout, i, { backend: 'js', claims: table }).reset(start);
-      const common = { ...memory, queue: 'deque' as const, control: sharedWords(Control.WORDS), taken: tallyBuffer(ITEMS), claims };
-      const owner: ThreadSpec = {
-        script: new URL('./workers/deque-owner.ts', import.meta.url),
-        name: 'owner',
-        data: { ...common, impl: mix.owner, taker: 0, seed: 1, items: ITEMS },
-      };
-      const thieves = mix.thieves.map(
-        (impl, i): ThreadSpec<BatchThiefData> => ({
-          script: new URL('./workers/batch-thief.ts', import.meta.url),
-          name: `batch thief ${i + 1} (${impl})`,
-          data: { ...common, impl, taker: i + 1, seed: i + 2, deques },
-        }),
-      );
-      const [ownerStats, ...thiefStats] = (await runThreads(
-        [owner, ...thieves],
-        TIMEOUT_MS,
-        `batch stealing of ${ITEMS} items did not finish (an item lost, or a thread stuck)`,
-      )) as [ProducerStats, ...BatchThiefStats[]];
-      logStats(`batch ${mix.owner}/${mix.thieves.join('/')} from ${start}`, { ownerStats, thiefStats });
-
-      expect(tallyAnomalies(new Int32Array(common.taken))).toEqual(NO_ANOMALIES);
-      expect(claimOwners(claims).filter((taker) => taker < 0)).toEqual([]);
-      for (let i = 0; i < deques; i++) expect(workerDeque(words, memory.layout, i, { backend: 'js', claims: table }).size()).toBe(0);
-      // Guards against a vacuous pass: entries really moved in batches, and were taken from them.
-      expect(thiefStats.reduce((sum, stats) => sum + stats.moved, 0)).toBeGreaterThan(0);
-      expect(thiefStats.reduce((sum, stats) => sum + stats.taken, 0)).toBeGreaterThan(0);
     },
     TIMEOUT_MS + 10_000,
   );

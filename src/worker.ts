@@ -11,20 +11,21 @@
 import { ThreadPoolError } from './errors.js';
 import { abortedError } from './worker/cancellation.js';
 import { cancellation, forkJoin, workerIdentity } from './worker/context.js';
-import type { ForkJoin, Scope } from './worker/fork.js';
+import type { ForkJoinOperations } from './worker/fork-join.js';
+import type { Scope } from './worker/scope.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
 import type { AnyFunction } from './pool/types.js';
 
-export type { Scope } from './worker/fork.js';
+export type { Scope } from './worker/scope.js';
 export type { ChunkOf, ExtraParameters, ItemOf, IterSource, ParIter, Range, StepFunction } from './iter/par-iter.js';
-export type { TaskFunction } from './worker/executor.js';
+export type { TaskFunction } from './worker/task-table.js';
 export type { AnyFunction } from './pool/types.js';
 export { range } from './iter/par-iter.js';
 
 /** A call of `task` with its arguments: `[fib, n - 1]`. */
 export type Call<F extends AnyFunction> = readonly [task: F, ...args: Parameters<F>];
 
-function runtime(operation: string): ForkJoin {
+function workerOperations(operation: string): ForkJoinOperations {
   const forkJoinOperations = forkJoin();
   if (forkJoinOperations === undefined) {
     throw new ThreadPoolError(
@@ -54,7 +55,7 @@ function runtime(operation: string): ForkJoin {
 export function join<A extends AnyFunction, B extends AnyFunction>(a: Call<A>, b: Call<B>): [ReturnType<A>, ReturnType<B>] {
   // slice, not `[f, ...args] = call`: a rest pattern runs the iterator protocol, which was a fifth
   // of the cost of a join that nobody steals.
-  return runtime('join').join(a[0], a.slice(1), b[0], b.slice(1)) as [ReturnType<A>, ReturnType<B>];
+  return workerOperations('join').join(a[0], a.slice(1), b[0], b.slice(1)) as [ReturnType<A>, ReturnType<B>];
 }
 
 /**
@@ -64,7 +65,7 @@ export function join<A extends AnyFunction, B extends AnyFunction>(a: Call<A>, b
  * thrown after all of them finished.
  */
 export function scope<R>(body: (scope: Scope) => R): R {
-  return runtime('scope').scope(body);
+  return workerOperations('scope').scope(body);
 }
 
 /**
@@ -78,7 +79,7 @@ export function currentScope(): Scope | undefined {
 
 /** Runs `task(...args)` once on every worker of the pool and returns the results by worker index. */
 export function broadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>): ReturnType<F>[] {
-  return runtime('broadcast').broadcast(task as AnyFunction, args) as ReturnType<F>[];
+  return workerOperations('broadcast').broadcast(task as AnyFunction, args) as ReturnType<F>[];
 }
 
 /**
@@ -89,7 +90,7 @@ export function broadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>
  * @example `const total = parIter(range(0, 1_000_000)).map(square).sum();`
  */
 export function parIter<S extends IterSource<unknown>>(source: S): ParIter<ItemOf<S>> {
-  return runtime('parIter').parIter(source) as unknown as ParIter<ItemOf<S>>;
+  return workerOperations('parIter').parIter(source) as unknown as ParIter<ItemOf<S>>;
 }
 
 /**

@@ -9,8 +9,9 @@ import { Destination } from '../codec/passed-buffers.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { channel } from 'node:diagnostics_channel';
 import type { BlockRef, PayloadCodec } from '../codec/payload.js';
-import type { TaskFunction } from '../worker/executor.js';
-import type { ForkJoin } from '../worker/fork.js';
+import { forkJoin } from '../worker/join.js';
+import type { TaskFunction } from '../worker/task-table.js';
+import type { WorkerThread } from '../worker/worker-thread.js';
 import { type PieceLoop, compileLoop } from './loop.js';
 import { abortedError } from '../worker/cancellation.js';
 import { type Pipeline, combine, unitCount } from './pipeline.js';
@@ -55,24 +56,16 @@ interface Prepared {
  */
 const CHECK_STRIDE = 1 << 16;
 
-/** How a piece learns that its pipeline was given up: the worker's slots and their cancel flags. */
-export interface PieceStops {
-  /** The slot whose task the current code belongs to, or -1. */
-  readonly currentSlot: number;
-  /** Whether the caller of the task of `slot` gave up on it (CANCEL_REQUESTED). */
-  requested(slot: number): boolean;
-}
-
 /** How many prepared pipelines a worker keeps. */
 const CACHED_PIPELINES = 4;
 
 export interface RunnerParts {
   codec: PayloadCodec;
-  tasks: TaskFunction[];
+  /** The task module's exported functions by task id: the pipelines' steps. */
+  exported: readonly TaskFunction[];
   /** Task id of PAR_ITER_TASK. */
   pieceTask: number;
   threads: number;
-  self: number;
 }
 
 /**
@@ -115,18 +108,17 @@ export function pipelineId(sequence: number, creator: number): number {
 export class ParIterRunner {
   private readonly cache = new Map<number, Prepared>();
   private sequence = 0;
-  private forks!: ForkJoin;
-  private stops!: PieceStops;
   private readonly lookup: (id: number) => TaskFunction;
 
-  constructor(private readonly parts: RunnerParts) {
-    this.lookup = (id) => parts.tasks[id];
-  }
-
-  /** Connects the fork-join operations, which are built after the runner's task exists. */
-  attach(forks: ForkJoin, stops: PieceStops): void {
-    this.forks = forks;
-    this.stops = stops;
+  /**
+   * `worker` is the one this runner belongs to: pieces split with its join, and stop when the
+   * caller of the task they belong to gives up (its cancellation).
+   */
+  constructor(
+    private readonly worker: WorkerThread,
+    private readonly parts: RunnerParts,
+  ) {
+    this.lookup = (id) => parts.exported[id];
   }
 
   /** PAR_ITER_TASK: a piece of a pipeline, stolen from another worker or sent by the main thread. */
@@ -134,25 +126,25 @@ export class ParIterRunner {
     const [id, arena, offset, length, kind, lo, hi, splits, pusher, stopSlot] = args as PieceArguments;
     const ref: BlockRef = { arena, offset, length, kind };
     // Run by a worker other than the one that offered it: stolen, so some worker is idle.
-    const migrated = pusher !== ROOT_PIECE && pusher !== this.parts.self;
-    const stop = stopSlot === NO_SLOT ? this.stops.currentSlot : stopSlot;
+    const migrated = pusher !== ROOT_PIECE && pusher !== this.worker.index;
+    const stop = stopSlot === NO_SLOT ? this.worker.running.current : stopSlot;
     return this.piece(this.prepared(id, ref), id, ref, lo, hi, splits, migrated, stop);
   };
 
   /** Runs a whole pipeline from task code on this worker, and returns its result. */
   run(pipeline: Pipeline): unknown {
-    const { codec, self, threads } = this.parts;
+    const { codec, threads } = this.parts;
     const passed = sharedBuffers.passed;
     // Any worker may decode the pipeline, while it runs: the buffers it names are lent until then.
     const ref = passed.encodingFor(Destination.EVERY_WORKER, () => codec.storeBlock(pipeline, 'parIter'));
     const lent = passed.send(Destination.EVERY_WORKER);
     if (lent !== undefined) passed.hold(lent);
-    const id = pipelineId(++this.sequence, self);
+    const id = pipelineId(++this.sequence, this.worker.index);
     try {
       const prepared = this.remember(id, pipeline);
       const units = unitCount(pipeline);
       // The calling task's slot: cancelling that call stops the pipeline (-1 outside any task).
-      const stop = this.stops.currentSlot;
+      const stop = this.worker.running.current;
       return this.piece(prepared, id, ref, 0, units, initialSplits(threads, units, pipeline), false, stop);
     } finally {
       this.cache.delete(id);
@@ -176,7 +168,8 @@ export class ParIterRunner {
     migrated: boolean,
     stop: number,
   ): unknown {
-    const { threads, self, pieceTask } = this.parts;
+    const { threads, pieceTask } = this.parts;
+    const self = this.worker.index;
     this.checkStop(stop);
     const half = trySplit(hi - lo, splits, migrated, threads, prepared.pipeline);
     if (half < 0) {
@@ -184,7 +177,8 @@ export class ParIterRunner {
       return this.loop(prepared, lo, hi, stop);
     }
     const mid = midpoint(lo, hi);
-    const [left, right] = this.forks.forkJoin(
+    const [left, right] = forkJoin(
+      this.worker,
       () => this.piece(prepared, id, ref, lo, mid, half, false, stop),
       pieceTask,
       pieceArguments(id, ref, mid, hi, half, self, stop),
@@ -205,7 +199,7 @@ export class ParIterRunner {
   }
 
   private checkStop(stop: number): void {
-    if (stop >= 0 && this.stops.requested(stop)) throw abortedError();
+    if (stop >= 0 && this.worker.cancellation.requested(stop)) throw abortedError();
   }
 
   private prepared(id: number, ref: BlockRef): Prepared {

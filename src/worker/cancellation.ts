@@ -10,6 +10,7 @@
  * watched.
  */
 import { SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
+import type { RunningTasks } from './running-tasks.js';
 
 /** How often the flags of tasks holding a signal are looked at. */
 const POLL_MS = 2;
@@ -29,18 +30,14 @@ export class Cancellation {
   constructor(
     private readonly words: Int32Array,
     private readonly slots: SlotTable,
-    /** Slots whose tasks run on this thread's stack, innermost last. */
-    private readonly running: readonly number[],
+    private readonly running: RunningTasks,
   ) {}
 
-  readonly isCancelled = (): boolean => {
-    for (let i = this.running.length - 1; i >= 0; i--) if (this.requested(this.running[i])) return true;
-    return false;
-  };
+  readonly isCancelled = (): boolean => this.running.some(this.requested);
 
   /** The running task's signal; from its synchronous part only (after an await it is not "running" here). */
   readonly signal = (): AbortSignal => {
-    const slot = this.running.length === 0 ? -1 : this.running[this.running.length - 1];
+    const slot = this.running.current;
     if (slot < 0) throw new Error('taskSignal() must be called from a running task, before its first await');
     let controller = this.signals.get(slot);
     if (controller === undefined) {
@@ -89,8 +86,8 @@ export class Cancellation {
   }
 
   /** Whether the caller of the task of `slot` gave up on it: the flag of its root call (ROOT). */
-  requested(slot: number): boolean {
+  readonly requested = (slot: number): boolean => {
     const root = this.words[this.slots.word(slot, SlotField.ROOT)];
     return (Atomics.load(this.words, this.slots.word(root, SlotField.FLAGS)) & SlotFlag.CANCEL_REQUESTED) !== 0;
-  }
+  };
 }

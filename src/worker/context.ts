@@ -1,10 +1,10 @@
 /**
  * What task code reaches through `viscose/worker`: the identity of the worker thread it runs on and
- * the fork-join operations of its runtime. Both live on `globalThis` under registered symbols, so
+ * the fork-join operations of its worker. Both live on `globalThis` under registered symbols, so
  * that a task module that resolves its own copy of the package still sees the runtime that loaded
  * it.
  */
-import type { ForkJoin } from './fork.js';
+import type { ForkJoinOperations } from './fork-join.js';
 
 export interface WorkerIdentity {
   readonly index: number;
@@ -22,7 +22,7 @@ export interface TaskCancellation {
   signal(): AbortSignal;
 }
 
-type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoin; [CANCELLATION]?: TaskCancellation };
+type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoinOperations; [CANCELLATION]?: TaskCancellation };
 
 export function setCancellation(cancellation: TaskCancellation): void {
   (globalThis as WithContext)[CANCELLATION] = cancellation;
@@ -41,14 +41,14 @@ export function workerIdentity(): WorkerIdentity | undefined {
   return (globalThis as WithContext)[IDENTITY];
 }
 
-export function setForkJoin(forkJoin: ForkJoin): void {
+export function setForkJoin(forkJoin: ForkJoinOperations): void {
   (globalThis as WithContext)[FORK_JOIN] = forkJoin;
 }
 
 /** This module's copy of the thread's operations, once found: a global lookup costs a hash probe. */
-let cachedForkJoin: ForkJoin | undefined;
+let cachedForkJoin: ForkJoinOperations | undefined;
 
-export function forkJoin(): ForkJoin | undefined {
+export function forkJoin(): ForkJoinOperations | undefined {
   // A worker sets its operations once, before any task runs; the main thread never does.
   cachedForkJoin ??= (globalThis as WithContext)[FORK_JOIN];
   return cachedForkJoin;

@@ -12,23 +12,28 @@ import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSn
 import { ThreadPoolError, messageOf } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
 import { WorkerBlock, nestedSlotBase, workerWord } from '../shm/layout.js';
-import { WorkerCounter } from '../shm/worker-counters.js';
+import { WorkerCounter, WorkerCounters } from '../shm/worker-counters.js';
 import { SlotTable } from '../shm/slot.js';
 import { sharedViews } from '../shm/views.js';
 import { completionRing, injectorLevels, workerDeque, workerMailbox } from '../queue/open.js';
 import { nativeAddon } from '../native/addon.js';
 import { Sleep } from '../sync/sleep.js';
-import { setCancellation, setForkJoin, setWorkerIdentity } from './context.js';
-import { Executor, type TaskFunction } from './executor.js';
-import { ForkJoin } from './fork.js';
-import { NestedSlots } from './nested-slots.js';
 import { BufferInbox } from './buffer-inbox.js';
-import { WorkerRuntime } from './runtime.js';
+import { Cancellation } from './cancellation.js';
+import { setCancellation, setForkJoin, setWorkerIdentity } from './context.js';
+import { forkJoinOperations } from './fork-join.js';
+import { ForkedTasks } from './forked-tasks.js';
+import { MainCompletions } from './main-completions.js';
+import { NestedSlots } from './nested-slots.js';
+import { RunningTasks } from './running-tasks.js';
 import { ScopeRecords } from './scope-records.js';
-import { PAR_ITER_TASK, ParIterRunner } from '../iter/runner.js';
+import { VisibleScopes } from './scope.js';
+import type { TaskFunction } from './task-table.js';
+import { WorkFinder } from './work-finder.js';
+import { WorkerThread } from './worker-thread.js';
 
 const boot = workerData as WorkerBootData;
-let runtime: WorkerRuntime | undefined;
+let worker: WorkerThread | undefined;
 let taskModule: Record<string, unknown> = {};
 let exitHandler: string | undefined;
 let buffers: BufferInbox;
@@ -57,8 +62,11 @@ async function runHandler(kind: string, name: string): Promise<void> {
   }
 }
 
-/** Builds the runtime, its executor and the fork-join operations over the shared memory. */
-function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
+/**
+ * Builds the worker over the shared memory, each part after what it needs: the shared views, the
+ * queues, what runs and forks tasks, then the worker that owns them and the thread.
+ */
+function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
   const { layout, index } = config;
   const views = sharedViews(config.shared);
   const words = views.words;
@@ -67,6 +75,7 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
   const ownArena = 1 + index;
   const codec = new PayloadCodec(views, slots, arenas, new ArenaAllocator(arenas[ownArena]), ownArena, config.maxPayloadBytes);
   const sleep = new Sleep(words, layout, config.spinMicros);
+  const counters = new WorkerCounters(words, layout, index);
   const queues = { backend: config.queue, claims: slots };
   const deques = [];
   const mailboxes = [];
@@ -74,66 +83,35 @@ function buildRuntime(config: WorkerConfig, names: string[]): WorkerRuntime {
     deques.push(workerDeque(words, layout, i, queues));
     mailboxes.push(workerMailbox(words, layout, i));
   }
-  const tasks = names.map((name) => taskModule[name] as TaskFunction);
-  // Built-in tasks follow the module's: their ids are known to the main thread the same way.
-  const runner = new ParIterRunner({ codec, tasks, pieceTask: tasks.length, threads: layout.threads, self: index });
-  tasks.push(runner.task);
-  const runtime = new WorkerRuntime({
-    config,
-    words,
-    slots,
-    sleep,
-    deques,
-    mailboxes,
-    injectors: injectorLevels(words, layout, queues),
-    controlMessages,
-    buffers,
-  });
-  const ring = completionRing(words, layout, index, 'producer');
-  let executor: Executor | undefined;
-  const scopes = new ScopeRecords(
-    slots,
-    layout,
-    codec,
-    index,
-    (worker) => sleep.wake(worker),
-    (slot) => executor!.publishToMain(slot),
-  );
-  executor = new Executor({
-    index,
-    layout,
-    words,
-    slots,
-    codec,
-    sleep,
-    ring,
-    scopes,
-    tasks,
-    taskNames: [...names, PAR_ITER_TASK],
-    counters: runtime.counters,
-    asyncStarted: runtime.asyncStarted,
-    asyncSettled: runtime.asyncSettled,
-  });
+  const completions = new MainCompletions(words, completionRing(words, layout, index, 'producer'));
+  const finder = new WorkFinder(index, slots, deques, mailboxes, injectorLevels(words, layout, queues), counters, completions.publish);
   const nested = new NestedSlots(slots, codec, nestedSlotBase(layout, index), layout.nestedSlots);
   nested.requeueLost(deques[index], mailboxes);
-  const taskIds = new Map<unknown, number>(tasks.slice(0, names.length).map((task, id) => [task, id]));
-  const forks = new ForkJoin({ layout, slots, codec, sleep, runtime, executor, nested, scopes, mailboxes, taskIds, runner });
-  const cancellation = executor.cancellation;
-  runner.attach(forks, {
-    get currentSlot() {
-      return executor.currentSlot;
-    },
-    requested: (slot) => cancellation.requested(slot),
+  const running = new RunningTasks();
+  const cancellation = new Cancellation(words, slots, running);
+  const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), completions.publish);
+  const worker = new WorkerThread({
+    config,
+    sleep,
+    finder,
+    counters,
+    codec,
+    running,
+    cancellation,
+    scopes,
+    visible: new VisibleScopes(running, slots),
+    forked: new ForkedTasks(slots, codec, nested, deques[index], mailboxes, sleep, running),
+    execution: { index, layout, slots, codec, sleep, running, cancellation, scopes, completions, counters },
+    exported: names.map((name) => taskModule[name] as TaskFunction),
+    names,
+    controlMessages,
+    buffers,
+    onStopped: () => stopped.resolve(),
   });
-  setForkJoin(forks);
-  setCancellation(executor.cancellation);
-  // An idle worker lets go of what its finished spawns lent to the others.
-  runtime.start(
-    executor,
-    () => nested.returnLent(),
-    () => stopped.resolve(),
-  );
-  return runtime;
+  setForkJoin(forkJoinOperations(worker));
+  setCancellation(cancellation);
+  worker.start();
+  return worker;
 }
 
 /** What the control port carried: the loop keeps its event loop free while messages are on the way. */
@@ -151,7 +129,7 @@ const control: WorkerControl = {
     exitHandler = config.exitHandler;
     if (config.startHandler !== undefined) await runHandler('startHandler', config.startHandler);
     if (config.pinCpu !== undefined) nativeAddon('thread pinning').pinThread(config.pinCpu);
-    runtime = buildRuntime(config, names);
+    worker = buildWorker(config, names);
     return { tasks: names };
   },
 
@@ -163,18 +141,18 @@ const control: WorkerControl = {
     return {
       index: boot.index,
       name: boot.name,
-      tasksRun: runtime?.counters.read(WorkerCounter.TASKS_RUN) ?? 0,
-      steals: runtime?.counters.read(WorkerCounter.STEALS) ?? 0,
-      injectorTakes: runtime?.counters.read(WorkerCounter.INJECTOR_TAKES) ?? 0,
-      parks: runtime?.counters.read(WorkerCounter.PARKS) ?? 0,
-      deepestWait: runtime?.deepestWait ?? 0,
-      asyncInFlight: runtime?.asyncTasksInFlight ?? 0,
+      tasksRun: worker?.counters.read(WorkerCounter.TASKS_RUN) ?? 0,
+      steals: worker?.counters.read(WorkerCounter.STEALS) ?? 0,
+      injectorTakes: worker?.counters.read(WorkerCounter.INJECTOR_TAKES) ?? 0,
+      parks: worker?.counters.read(WorkerCounter.PARKS) ?? 0,
+      deepestWait: worker?.deepestWait ?? 0,
+      asyncInFlight: worker?.asyncTasksInFlight ?? 0,
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
   },
 
   async shutdown(): Promise<void> {
-    if (runtime !== undefined) await stopped.promise;
+    if (worker !== undefined) await stopped.promise;
     if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);
   },
 };

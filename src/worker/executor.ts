@@ -13,36 +13,36 @@
 import type { PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { Destination } from '../codec/passed-buffers.js';
-import type { CompletionRing } from '../queue/completion-ring.js';
-import { Header, type Layout, nestedOwner } from '../shm/layout.js';
+import { type Layout, nestedOwner } from '../shm/layout.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
 import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
-import { Cancellation, abortedError } from './cancellation.js';
+import { type Cancellation, abortedError } from './cancellation.js';
+import type { MainCompletions } from './main-completions.js';
 import { isThenable, plainError } from './outcomes.js';
+import type { RunningTasks } from './running-tasks.js';
 import type { ScopeRecords } from './scope-records.js';
+import type { TaskFunction, TaskTable } from './task-table.js';
 import { finish } from '../shm/slot-protocol.js';
 
-export type TaskFunction = (...args: unknown[]) => unknown;
-
 export interface ExecutorParts {
+  /** This worker's index. */
   index: number;
   layout: Layout;
-  words: Int32Array;
   slots: SlotTable;
   codec: PayloadCodec;
   sleep: Sleep;
-  ring: CompletionRing;
+  tasks: TaskTable;
+  /** Where the tasks running on this thread's stack are kept. */
+  running: RunningTasks;
+  /** Watches asynchronous tasks for their caller giving up. */
+  cancellation: Cancellation;
   scopes: ScopeRecords;
-  /** The task module's functions by task id, then the built-in tasks. */
-  tasks: TaskFunction[];
-  /** Names of the tasks, for messages. */
-  taskNames: string[];
+  completions: MainCompletions;
   counters: WorkerCounters;
   /** An asynchronous task started / settled: the scheduling loop tracks how many are in flight. */
-  asyncStarted(): void;
-  asyncSettled(): void;
+  asyncTasks: { started(): void; settled(): void };
 }
 
 export class Executor {
@@ -50,27 +50,12 @@ export class Executor {
   private readonly f64: Float64Array;
   private readonly slots: SlotTable;
   private readonly codec: PayloadCodec;
-  /** Slots whose task runs on this thread's stack right now, innermost last. */
-  private readonly running: number[] = [];
-  /** What task code asks to learn that its caller aborted it. */
-  readonly cancellation: Cancellation;
 
   constructor(private readonly parts: ExecutorParts) {
-    this.words = parts.words;
-    this.f64 = new Float64Array(parts.words.buffer as SharedArrayBuffer);
+    this.words = parts.slots.words;
+    this.f64 = new Float64Array(this.words.buffer as SharedArrayBuffer);
     this.slots = parts.slots;
     this.codec = parts.codec;
-    this.cancellation = new Cancellation(this.words, this.slots, this.running);
-  }
-
-  /** The slot whose task the current synchronous code belongs to, or -1. */
-  get currentSlot(): number {
-    return this.running.length === 0 ? -1 : this.running[this.running.length - 1];
-  }
-
-  /** How many slots' tasks are running on this thread's stack. */
-  get runningDepth(): number {
-    return this.running.length;
   }
 
   /** Runs the task of a slot this worker claimed. */
@@ -89,7 +74,7 @@ export class Executor {
     const started = sharedNow();
     this.parts.sleep.taskStarted(this.parts.index, started);
     this.f64[slots.timeIndex(slot, SlotTime.STARTED)] = started;
-    const task = this.parts.tasks[words[slots.word(slot, SlotField.TASK)]];
+    const task = this.parts.tasks.task(words[slots.word(slot, SlotField.TASK)]);
     const batch = words[slots.word(slot, SlotField.BATCH)];
     let args: unknown[];
     try {
@@ -100,12 +85,12 @@ export class Executor {
       return;
     }
     this.codec.release(slot);
-    this.running.push(slot);
+    this.parts.running.enter(slot);
     try {
       if (batch === 0) this.runSingle(slot, task, args);
       else this.runBatch(slot, task, args as unknown[][]);
     } finally {
-      this.running.pop();
+      this.parts.running.leave();
     }
   }
 
@@ -201,12 +186,12 @@ export class Executor {
       } finally {
         sharedBuffers.endTask(outer);
       }
-      this.parts.asyncSettled();
+      this.parts.asyncTasks.settled();
     };
-    this.parts.asyncStarted();
+    this.parts.asyncTasks.started();
     // A batch chunk's failure names the call: none in particular here.
     const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
-    this.cancellation.watch(slot, () => settle(SlotState.FAILED, batch ? [-1, abortedError()] : abortedError()));
+    this.parts.cancellation.watch(slot, () => settle(SlotState.FAILED, batch ? [-1, abortedError()] : abortedError()));
     outcome.then(
       (value) => settle(SlotState.DONE, value),
       (error: unknown) => settle(SlotState.FAILED, error),
@@ -214,7 +199,7 @@ export class Executor {
   }
 
   private promiseNotAllowed(slot: number): TypeError {
-    const name = this.parts.taskNames[this.words[this.slots.word(slot, SlotField.TASK)]];
+    const name = this.parts.tasks.name(this.words[this.slots.word(slot, SlotField.TASK)]);
     return new TypeError(
       `task "${name}" returned a promise, but it was started by join, scope or broadcast inside a task, ` +
         'which wait for it synchronously: tasks started that way must be synchronous',
@@ -227,7 +212,7 @@ export class Executor {
     const slots = this.slots;
     const { index, layout } = this.parts;
     this.recordTimes(slot);
-    this.cancellation.finished(slot);
+    this.parts.cancellation.finished(slot);
     this.parts.counters.increment(WorkerCounter.TASKS_RUN);
     const scope = words[slots.word(slot, SlotField.SCOPE)];
     const owner = nestedOwner(layout, slot);
@@ -236,7 +221,7 @@ export class Executor {
       // COUNTING tells recovery, should this worker die now, that the task ran to its end.
       this.setState(slot, SlotState.COUNTING);
       this.parts.scopes.finishPart(scope, slot);
-      if (owner < 0) this.publishToMain(slot);
+      if (owner < 0) this.parts.completions.publish(slot);
       return;
     }
     // A batch's results are an array of similar values: the RECORDS encoding decodes them fastest.
@@ -256,19 +241,9 @@ export class Executor {
       sharedBuffers.passed.destination = Destination.NOWHERE;
     }
     this.setState(slot, state);
-    if (owner < 0) this.publishToMain(slot);
+    if (owner < 0) this.parts.completions.publish(slot);
     else if (owner !== index) this.parts.sleep.wake(owner);
   }
-
-  /** Publishes a finished main-thread slot to this worker's ring and wakes the main thread if it waits. */
-  readonly publishToMain = (slot: number): void => {
-    this.parts.ring.push(slot);
-    const words = this.words;
-    if (Atomics.load(words, Header.MAIN_PARKED) === 0) return;
-    if (Atomics.exchange(words, Header.MAIN_PARKED, 0) === 0) return;
-    Atomics.add(words, Header.MAIN_DOORBELL, 1);
-    Atomics.notify(words, Header.MAIN_DOORBELL);
-  };
 
   private setState(slot: number, state: number): void {
     finish(this.words, this.slots.word(slot, SlotField.STATE), this.parts.index, state);

@@ -1,4 +1,4 @@
-/** Small helpers for task outcomes: promises, and errors that must always be encodable. */
+/** Small helpers for task outcomes: promises, synchronous calls, and errors that must always be encodable. */
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -32,4 +32,14 @@ function safeString(value: unknown): string {
   } catch {
     return Object.prototype.toString.call(value);
   }
+}
+
+/** Calls a function that must not return a promise (its caller waits for it synchronously). */
+export function callSync(fn: (...args: unknown[]) => unknown, args: unknown[], where: string): unknown {
+  const result = fn(...args);
+  if (isThenable(result)) {
+    result.then(undefined, () => {});
+    throw new TypeError(`${where}: the task returned a promise; tasks started inside a task must be synchronous`);
+  }
+  return result;
 }

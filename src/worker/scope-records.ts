@@ -25,6 +25,7 @@ import {
   beginChange,
   completeMainRecord,
   endChange,
+  lostScopeError,
   openCount,
   scopeComplete,
   workerFinisher,
@@ -69,6 +70,11 @@ export class ScopeRecords {
     const entry = enqueue();
     this.finishChange(record);
     return entry;
+  }
+
+  /** Whether a worker opened the scope of `record` (and waits for it synchronously), not the main thread. */
+  openedByWorker(record: number): boolean {
+    return nestedOwner(this.layout, record) >= 0;
   }
 
   /** Records `error` as the scope's first error if none was; `task` is the failing task's id. */
@@ -134,7 +140,19 @@ export class ScopeRecords {
     return scopeComplete(this.slots.words, this.slots.word(record, SlotField.COUNT));
   }
 
-  errorState(record: number): number {
-    return Atomics.load(this.slots.words, this.slots.word(record, SlotField.ERROR));
+  /**
+   * The first error of a complete scope this worker opened, if it failed: its body's (`bodyError`,
+   * when the body claimed the first error), the one a part stored in the record (released here),
+   * or, if that part died while writing it, one that says so.
+   */
+  firstError(record: number, bodyError: unknown): { error: unknown } | undefined {
+    const state = Atomics.load(this.slots.words, this.slots.word(record, SlotField.ERROR));
+    if (state === 0) return undefined;
+    if (state === ERROR_WRITING) return { error: lostScopeError() };
+    if (state !== ERROR_WRITTEN) return { error: bodyError };
+    // [task id, worker index, error] of the first task that failed.
+    const error = (this.codec.loadValue(record) as [number, number, unknown])[2];
+    this.codec.release(record);
+    return { error };
   }
 }

@@ -5,7 +5,7 @@
  * JavaScript cannot read the stack pointer, so this descends PROBE_FRAMES frames and sees whether
  * V8 throws its RangeError on the way. At about 100 bytes a frame that is roughly 100 KB: room for
  * the scheduler's own work with a margin, and for a task of modest depth. The probe costs a few
- * microseconds, so it is taken only where nested waits pile up (see WorkerRuntime.waitUntil).
+ * microseconds, so it is taken only where nested waits pile up (see WorkerThread.waitUntil).
  */
 const PROBE_FRAMES = 1000;
 

@@ -1,5 +1,5 @@
 /**
- * A worker's scheduling loop reduced to the sleep protocol, modelled on src/worker/runtime.ts:
+ * A worker's scheduling loop reduced to the sleep protocol, modelled on src/worker/worker-thread.ts:
  * take a job from the injector; when there is none, startLooking, then noWorkFound until it says
  * PARK, then parkSync; workFound when a job turns up; taskStarted/taskFinished around each job.
  *

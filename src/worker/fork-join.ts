@@ -1,0 +1,37 @@
+/**
+ * The fork-join operations task code reaches through `viscose/worker` (context.ts keeps them for
+ * the thread): Rayon's `join` and `broadcast` (join.ts), `scope` and `currentScope` (scope.ts),
+ * parallel iterators and `yieldNow`, each over this thread's worker.
+ */
+import { type IterSource, ParIterChain } from '../iter/par-iter.js';
+import { broadcast, join } from './join.js';
+import { type Scope, currentScope, scope } from './scope.js';
+import type { TaskFunction } from './task-table.js';
+import type { WorkerThread } from './worker-thread.js';
+
+export interface ForkJoinOperations {
+  join(fa: TaskFunction, argsA: unknown[], fb: TaskFunction, argsB: unknown[]): [unknown, unknown];
+  scope<R>(body: (scope: Scope) => R): R;
+  currentScope(): Scope | undefined;
+  broadcast(fn: TaskFunction, args: unknown[]): unknown[];
+  /** A parallel iterator over `source`, run by this worker's pipeline runner. */
+  parIter(source: IterSource<unknown>): ParIterChain;
+  /** Runs one job if there is one; returns whether it did. */
+  yieldNow(): 'executed' | 'idle';
+}
+
+export function forkJoinOperations(worker: WorkerThread): ForkJoinOperations {
+  return {
+    join: (fa, argsA, fb, argsB) => join(worker, fa, argsA, fb, argsB),
+    scope: (body) => scope(worker, body),
+    currentScope: () => currentScope(worker),
+    broadcast: (fn, args) => broadcast(worker, fn, args),
+    parIter: (source) =>
+      ParIterChain.over(
+        source,
+        (task, where) => worker.tasks.idOf(task, where),
+        (finish) => worker.pieces.run(finish()),
+      ),
+    yieldNow: () => (worker.runOne() ? 'executed' : 'idle'),
+  };
+}

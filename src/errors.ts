@@ -116,11 +116,14 @@ export class PoolClosedError extends ViscoseError {
 /**
  * The call was cancelled through its AbortSignal: a queued task was withdrawn before any worker
  * took it, or a running task's caller stopped waiting (the task saw `isCancelled()` turn true).
- * `cause` is the signal's reason.
+ * `cause` is the signal's reason. Inside a task (`throwIfCancelled()`, the reason of
+ * `taskSignal()`, a stopped parallel iterator) it has no `cause`: the worker only sees that the
+ * caller gave up.
  */
 export class AbortError extends ViscoseError {
-  constructor(reason: unknown) {
-    super('VISCOSE_ABORTED', 'the call was aborted', { cause: reason });
+  /** `reason`: the signal's reason, when known; `message` says what was aborted. */
+  constructor(reason?: unknown, message = 'the call was aborted') {
+    super('VISCOSE_ABORTED', message, reason === undefined ? undefined : { cause: reason });
   }
 }
 

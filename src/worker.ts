@@ -110,7 +110,7 @@ export function isCancelled(): boolean {
   return cancellation()?.isCancelled() ?? false;
 }
 
-/** Throws an `Error` named `AbortError` (code `VISCOSE_ABORTED`) if `isCancelled()`. */
+/** Throws viscose's `AbortError` (code `VISCOSE_ABORTED`) if `isCancelled()`. */
 export function throwIfCancelled(): void {
   if (isCancelled()) throw abortedError();
 }

@@ -9,15 +9,16 @@
  * of one whose caller gave up (`watch`). The flags are looked at every POLL_MS while anything is
  * watched.
  */
+import { AbortError, ThreadPoolError } from '../errors.js';
 import { SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
 import type { RunningTasks } from './running-tasks.js';
 
 /** How often the flags of tasks holding a signal are looked at. */
 const POLL_MS = 2;
 
-/** What a cancelled task is told: an Error named AbortError, as Node's own APIs use. */
-export function abortedError(): Error {
-  return Object.assign(new Error('the task was aborted by its caller'), { name: 'AbortError', code: 'VISCOSE_ABORTED' });
+/** What a cancelled task is told: an AbortError, the name Node's own APIs use too. */
+export function abortedError(): AbortError {
+  return new AbortError(undefined, 'the task was aborted by its caller');
 }
 
 export class Cancellation {
@@ -38,7 +39,7 @@ export class Cancellation {
   /** The running task's signal; from its synchronous part only (after an await it is not "running" here). */
   readonly signal = (): AbortSignal => {
     const slot = this.running.current;
-    if (slot < 0) throw new Error('taskSignal() must be called from a running task, before its first await');
+    if (slot < 0) throw new ThreadPoolError('taskSignal() must be called from a running task, before its first await');
     let controller = this.signals.get(slot);
     if (controller === undefined) {
       controller = new AbortController();

@@ -4,7 +4,8 @@
 // listener.
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { AbortError, InvalidOptionError, ThreadPool } from 'viscose';
+import { AbortError, InvalidOptionError, TaskError, ThreadPool } from 'viscose';
+import type * as CancelErrors from '../fixtures/cancel-errors.mjs';
 import type * as Tasks from '../fixtures/tasks.mjs';
 import { rejection } from '../support/rejection.js';
 
@@ -99,6 +100,25 @@ describe('cancellation', () => {
       expect(state[0]).toBe(2);
     }
     expect(await pool.run('add', 1, 1)).toBe(2);
+  });
+
+  it("tells a task what it does wrong or that it was cancelled with viscose's errors", async () => {
+    await using pool = await ThreadPool.create<typeof CancelErrors>({
+      module: new URL('../fixtures/cancel-errors.mjs', import.meta.url),
+      threads: 1,
+    });
+    const state = new Int32Array(new SharedArrayBuffer(8));
+    const controller = new AbortController();
+    const running = pool.with({ signal: controller.signal }).run('throwWhenCancelled', state, 20_000);
+    while (Atomics.load(state, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    controller.abort();
+    expect(await rejection(running)).toBeInstanceOf(AbortError);
+    const deadline = performance.now() + 5_000;
+    while (Atomics.load(state, 1) === 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(state[1]).toBe(1);
+    const misuse = await rejection(pool.run('signalAfterAwait'));
+    expect(misuse).toBeInstanceOf(TaskError);
+    expect(misuse.cause).toMatchObject({ name: 'ThreadPoolError', code: 'VISCOSE_THREAD_POOL' });
   });
 
   it('withdraws a whole batch', async () => {

@@ -1,7 +1,8 @@
 /*
- * The sleep protocol of src/sync/sleep.ts and src/sync/sleep-counters.ts (docs/internals/sleep.md,
- * "Sleep and wake"): idle workers get sleepy, register as sleeping and park; the main thread posts jobs,
- * workers fork more while they run one, and whoever posts wakes sleepers by the code's rules.
+ * The sleep protocol of src/sync/sleep-protocol.ts and src/sync/sleep-counters.ts, as the Sleep
+ * class of src/sync/sleep.ts drives it (docs/internals/sleep.md, "Sleep and wake"): idle workers
+ * get sleepy, register as sleeping and park; the main thread posts jobs, workers fork more while
+ * they run one, and whoever posts wakes sleepers by the code's rules.
  * Checked: no lost wake-up. Once nothing can move any more, no job is left queued: a job is never
  * stranded while every worker sleeps. Parked workers here wait only for a wake, never for the
  * code's 100 ms timeout, so the property holds without relying on timeouts.
@@ -10,12 +11,13 @@
  *
  *   counters word          jec + sleeping, read together and changed by compare-exchange together
  *   bumpJecIf(sleepy?)     inline bump_jec
- *   newJobs / forkedJob    the main thread's post and a worker's fork
- *   wakeForBacklog         inline wake_for_backlog; the code's "awake workers keep up" estimate
- *                          depends on timing, so here it may answer yes whenever some worker is
- *                          not parked (the code answers yes in fewer cases: fewer skipped wakes)
+ *   newJobs / forkedJob    the main thread's post and a worker's fork (Sleep; workPosted)
+ *   wakeForBacklog         inline wake_for_backlog (in SleepHeuristics); the code's "awake
+ *                          workers keep up" estimate depends on timing, so here it may answer
+ *                          yes whenever some worker is not parked (the code answers yes in fewer
+ *                          cases: fewer skipped wakes)
  *   awakeSearching, wakeAny, wake, cancelSleep     inlines of the same names
- *   noWorkFound / tryRegisterSleep / parkSync      the idle part of Worker
+ *   noWorkFound (Sleep) / tryRegisterSleep / parkSync      the idle part of Worker
  *   workVisible            `queue > 0`: every queue a producer can fill, as one count
  *
  * The JEC wraps after 2^20 values in the code; here after JEC_MOD (4), so that an ABA on it can

@@ -44,7 +44,7 @@ export const PoolState = {
 
 /** Word offsets inside one worker's block, relative to its base. */
 export const WorkerBlock = {
-  /** The word this worker parks on (AWAKE / BLOCKED); see sync/sleep.ts. */
+  /** The word this worker parks on (AWAKE / BLOCKED); see sync/sleep-protocol.ts. */
   SLEEP_STATE: 0,
   /** 1 while the worker searches for work (or sleeps); written by the worker only. */
   SEARCHING: 1,

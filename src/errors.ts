@@ -192,6 +192,20 @@ export class PayloadTooLargeError extends ViscoseError {
   }
 }
 
+/**
+ * `registerMetrics(registry)` found one of its metric names taken in that registry already (the
+ * same pool or processor registered twice, or another metric of that name). Nothing was registered.
+ */
+export class MetricNameTakenError extends ViscoseError {
+  /** The name that is taken. */
+  readonly metric: string;
+
+  constructor(metric: string) {
+    super('VISCOSE_METRIC_NAME_TAKEN', `a metric named ${metric} is registered already`);
+    this.metric = metric;
+  }
+}
+
 /** `Name: message` of a thrown value, or its text; never throws. */
 export function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

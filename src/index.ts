@@ -39,6 +39,7 @@ export {
   AbortError,
   EncodeError,
   InvalidOptionError,
+  MetricNameTakenError,
   NotATaskError,
   PayloadTooLargeError,
   PoolClosedError,

@@ -18,7 +18,7 @@
  * A worker that forwards a buffer it received passes it under its own origin again: a reader only
  * ever needs the port of the thread that sent it the payload.
  */
-import { EncodeError, WorkerCrashedError } from '../errors.js';
+import { EncodeError, ThreadPoolError, WorkerCrashedError } from '../errors.js';
 import type { PassMessage } from '../control/protocol.js';
 
 /** Where the value being encoded goes (worker side), or a worker's index. */
@@ -250,7 +250,7 @@ export class PassedBuffers {
     if (arrival === undefined) {
       const gone = this.gone.get(origin);
       if (gone !== undefined) throw new WorkerCrashedError(gone, 'it exited, and work it forked names a shared buffer only it could pass');
-      throw new Error(`a shared buffer a thread passed (serial ${serial}) never arrived`);
+      throw new ThreadPoolError(`a shared buffer a thread passed (serial ${serial}) never arrived`);
     }
     if (arrival.once) this.readOnce.push([origin, serial]);
     return arrival.buffer;

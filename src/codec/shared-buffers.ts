@@ -20,6 +20,7 @@
  * reference is involved: V8 keeps weakly referenced objects alive until a full collection, which
  * a small heap with much shared memory hanging off it rarely runs.
  */
+import { ThreadPoolError } from '../errors.js';
 import { PassedBuffers } from './passed-buffers.js';
 
 /** Idle buffers the main thread keeps known to the workers: at most this many, */
@@ -143,7 +144,7 @@ export class SharedBufferRegistry {
     // Announced before the payload was queued: if it is not here yet, it waits on the port.
     while (buffer === undefined && this.receiveNext?.() === true) buffer = this.announced.get(id);
     if (buffer === undefined) {
-      throw new Error(`a shared buffer (id ${id}) was released by the main thread while a payload named it`);
+      throw new ThreadPoolError(`a shared buffer (id ${id}) was released by the main thread while a payload named it`);
     }
     if (this.receiveNext !== undefined) {
       this.taskIds ??= new Set();

@@ -5,6 +5,7 @@
  * `get()` with the family's current samples (the shape of `MetricObjectWithValues`), which keeps
  * summaries whose quantiles viscose computed itself — prom-client's own Summary can only observe.
  */
+import { MetricNameTakenError } from '../errors.js';
 import type { MetricFamily } from './prometheus.js';
 
 /** What viscose needs of a prom-client `Registry` (prom-client 12 to 15 have it). */
@@ -35,7 +36,7 @@ export interface RegisteredFamily {
  * Registers the families `read()` returns (their names must not change between reads) and returns
  * a function that unregisters them. A scrape reads the families once, however many there are: the
  * registry asks every family in the same tick, so one read is cached until the next microtask.
- * Throws, having registered nothing, if a name is taken already.
+ * Throws MetricNameTakenError, having registered nothing, if a name is taken already.
  */
 export function registerFamilies(registry: MetricsRegistry, read: () => MetricFamily[]): () => void {
   let cached: Map<string, MetricFamily> | undefined;
@@ -48,7 +49,7 @@ export function registerFamilies(registry: MetricsRegistry, read: () => MetricFa
   };
   const families = [...current().values()];
   for (const { name } of families) {
-    if (registry.getSingleMetric(name) !== undefined) throw new Error(`a metric named ${name} is registered already`);
+    if (registry.getSingleMetric(name) !== undefined) throw new MetricNameTakenError(name);
   }
   const registered = families.map(
     ({ name, help, type }): RegisteredFamily => ({

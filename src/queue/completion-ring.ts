@@ -6,6 +6,8 @@
  * publishing needs no read-modify-write and that a worker dying between two operations can never
  * leave a reserved-but-unwritten position that would block the consumer.
  */
+import { ThreadPoolError } from '../errors.js';
+
 export class CompletionRing {
   readonly capacity: number;
   private readonly mask: number;
@@ -42,7 +44,7 @@ export class CompletionRing {
   push(entry: number): void {
     const tail = this.position;
     if (((tail - Atomics.load(this.words, this.headWord)) | 0) >= this.capacity) {
-      throw new Error('viscose internal error: completion ring overflow');
+      throw new ThreadPoolError('viscose internal error: completion ring overflow');
     }
     this.words[this.ringWord + (tail & this.mask)] = entry;
     const next = (tail + 1) | 0;

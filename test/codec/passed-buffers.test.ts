@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Destination, PassedBuffers, type PassTransport } from '../../src/codec/passed-buffers.js';
 import type { PassMessage } from '../../src/control/protocol.js';
-import { EncodeError, WorkerCrashedError } from '../../src/errors.js';
+import { EncodeError, ThreadPoolError, WorkerCrashedError } from '../../src/errors.js';
 
 /** Worker `index` of a pool of `threads`, its origin 100 + index, with queues to every thread. */
 class Rig {
@@ -204,5 +204,6 @@ describe('refusals and exits', () => {
     reader.finishDecoding();
     reader.addSource(8, { receiveNext: () => false, waitForMore: () => false });
     expect(() => reader.bufferFrom(8, 1)).toThrow(/never arrived/);
+    expect(() => reader.bufferFrom(8, 1)).toThrow(ThreadPoolError);
   });
 });

@@ -3,7 +3,7 @@
 import parsePrometheus from 'parse-prometheus-text-format';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ParallelProcessor, ThreadPool } from 'viscose';
+import { MetricNameTakenError, ParallelProcessor, ThreadPool, ViscoseError } from 'viscose';
 import type * as Requests from '../fixtures/requests.mjs';
 
 const module = new URL('../fixtures/requests.mjs', import.meta.url);
@@ -52,7 +52,19 @@ describe('prom-client registry', () => {
     const unregister = pool.registerMetrics(registry);
     const names = registry.getMetricsAsArray().map((metric) => metric.name);
     expect(names.length).toBeGreaterThan(5);
-    expect(() => pool.registerMetrics(registry)).toThrow(/registered already/);
+    let taken: unknown;
+    try {
+      pool.registerMetrics(registry);
+    } catch (error) {
+      taken = error;
+    }
+    expect(taken).toBeInstanceOf(MetricNameTakenError);
+    expect(taken).toBeInstanceOf(ViscoseError);
+    expect(taken).toMatchObject({
+      code: 'VISCOSE_METRIC_NAME_TAKEN',
+      metric: names[0],
+      message: `a metric named ${names[0]} is registered already`,
+    });
     expect(registry.getMetricsAsArray()).toHaveLength(names.length);
     unregister();
     expect(registry.getMetricsAsArray()).toHaveLength(0);

@@ -6,6 +6,7 @@
  * once and in order, also with positions that wrap past 2^31.
  */
 import { describe, expect, it } from 'vitest';
+import { ThreadPoolError } from '../../src/errors.js';
 import { CompletionRing } from '../../src/queue/completion-ring.js';
 import { WorkerBlock, workerWord } from '../../src/shm/layout.js';
 import { completionRing } from '../../src/queue/open.js';
@@ -51,6 +52,7 @@ describe('CompletionRing on one thread', () => {
     const { producer, consumer } = ringAt(0);
     for (let i = 0; i < CAPACITY; i++) producer.push(i);
     expect(() => producer.push(CAPACITY)).toThrow(/completion ring overflow/);
+    expect(() => producer.push(CAPACITY)).toThrow(ThreadPoolError);
     expect(drainAll(consumer)).toEqual(Array.from({ length: CAPACITY }, (_, i) => i));
   });
 

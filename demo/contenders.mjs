@@ -44,7 +44,7 @@ export async function viscose({ threads, batchSize, window }) {
   const processor = await ParallelProcessor.create({
     module,
     handler: HANDLER,
-    threadCount: threads,
+    threads,
     threadNamePrefix: 'rpc',
     batchSize,
     maxConcurrentBatches,

@@ -228,7 +228,7 @@ export type ProcessingErrorKind =
   | 'worker-crashed'
   /** The processor was terminated, or the stream abandoned, before the request ran. */
   | 'cancelled'
-  /** The request waited for capacity longer than `queueTimeoutMs`. */
+  /** The request waited for capacity longer than `queueTimeout`. */
   | 'timed-out';
 
 /**

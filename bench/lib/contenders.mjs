@@ -39,7 +39,7 @@ function viscose(queue) {
         }),
         // Workload H: a ParallelProcessor with a pool of its own (one handler for the whole run).
         processor: (handler) =>
-          (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threadCount: threads, pool: { queue } })),
+          (processor ??= ParallelProcessor.create({ module: worker('viscose-tasks.mjs'), handler, threads, pool: { queue } })),
         close: async () => {
           if (processor !== undefined) await (await processor).close();
           await pool.close();

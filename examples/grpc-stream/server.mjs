@@ -23,7 +23,7 @@ export async function startServer({ host = '127.0.0.1', port = 0, mode = 'viscos
       ? await ParallelProcessor.create({
           module: new URL('./tools.mjs', import.meta.url),
           handler: 'handleToolCall',
-          threadCount: threads,
+          threads,
           maxPendingTasks,
         })
       : undefined;

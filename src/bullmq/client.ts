@@ -5,14 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import { type JobsOptions, Queue, QueueEvents, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AbortError, InvalidOptionError, TaskError, ViscoseError } from '../errors.js';
+import { AbortError, TaskError, ViscoseError } from '../errors.js';
+import { resolveTable } from '../options/table.js';
 import { AbortListeners } from '../pool/abort-listeners.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
-import { type Priority, priorityLevel } from '../queue/priority.js';
+import type { Priority } from '../queue/priority.js';
 import { withdrawJobs } from './cancellation.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel, errorFromDetails } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
+import { CLIENT_OPTIONS, CLUSTER_CALL_OPTIONS } from './options.js';
 
 export interface ClusterClientOptions extends RedisLocation {
   /** The BullMQ queue's name, the one the nodes serve. */
@@ -73,8 +75,6 @@ export class ClusterClientClosedError extends ViscoseError {
 }
 
 const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } };
-const CALL_OPTIONS = new Set(['priority', 'signal', 'job']);
-const RESERVED_JOB_OPTIONS = ['priority', 'jobId'];
 
 /** One call: its job's id and what settles its promise. */
 interface ClusterCall {
@@ -106,16 +106,13 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
 
   /** Connects to the queue; resolves once calls can be made (their outcomes are then all heard). */
   static async connect<M extends TaskModule = UntypedModule>(options: ClusterClientOptions): Promise<ClusterClient<M>> {
-    const jobOptions = { ...DEFAULT_JOB_OPTIONS, ...checkedJobOptions('jobOptions', options.jobOptions) };
-    const checkInterval = options.resultCheckInterval ?? 15_000;
-    if (!Number.isFinite(checkInterval) || checkInterval <= 0) {
-      throw new InvalidOptionError('resultCheckInterval', `expected a positive number of milliseconds, got ${String(checkInterval)}`);
-    }
-    const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
+    const settings = resolveTable(CLIENT_OPTIONS, options, 'an object with at least `redis` and `queue`');
+    const jobOptions = { ...DEFAULT_JOB_OPTIONS, ...settings.jobOptions };
+    const { onError, resultCheckInterval: checkInterval } = settings;
     // The queue's connection fails a command after a while without Redis; the events' one blocks.
-    const connections = await openConnections(options, [false, true]);
-    const queueOptions = options.queueOptions ?? {};
-    const queue = new Queue<TaskJobData>(options.queue, { ...queueOptions, connection: connections[0] });
+    const connections = await openConnections(settings, [false, true]);
+    const queueOptions = settings.queueOptions ?? {};
+    const queue = new Queue<TaskJobData>(settings.queue, { ...queueOptions, connection: connections[0] });
     // A lost connection is retried by ioredis; what it reports goes to onError.
     queue.on('error', onError);
     let events: QueueEvents | undefined;
@@ -123,7 +120,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       // Read from the stream's present end, fixed now: from '$' (the default) the events of jobs
       // that finish before the first read reaches Redis would be missed.
       const [newest] = await connections[0].xrevrange(queue.keys.events, '+', '-', 'COUNT', 1);
-      events = new QueueEvents(options.queue, {
+      events = new QueueEvents(settings.queue, {
         prefix: queueOptions.prefix,
         connection: connections[1],
         lastEventId: newest?.[0] ?? '0-0',
@@ -135,7 +132,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       throw error;
     }
     const watch = new ResultWatch(queue, events, checkInterval, onError);
-    const channel = cancelChannel(options.queue, queueOptions.prefix);
+    const channel = cancelChannel(settings.queue, queueOptions.prefix);
     return new ClusterClient<M>(queue, events, connections, jobOptions, channel, watch, onError);
   }
 
@@ -160,18 +157,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
 
   /** The client's calls with options: `client.with({ priority: 'high', signal }).run('resize', image, 200)`. */
   with(options: ClusterCallOptions): ClusterCalls<M> {
-    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
-    for (const key of Object.keys(options)) {
-      if (!CALL_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown call option');
-    }
-    priorityLevel(options.priority); // validates it
-    const { signal } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
-    const jobOptions: JobsOptions = {
-      ...this.jobOptions,
-      ...checkedJobOptions('job', options.job),
-      priority: JOB_PRIORITY[options.priority ?? 'normal'],
-    };
+    const { priority, signal, job } = resolveTable(CLUSTER_CALL_OPTIONS, options, 'an object of call options');
+    const jobOptions: JobsOptions = { ...this.jobOptions, ...job, priority: JOB_PRIORITY[priority] };
     const submit = <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>, batch: boolean) =>
       this.submit(name, Array.from(argsList) as unknown[][], jobOptions, batch, signal);
     return {
@@ -314,17 +301,4 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       index,
     );
   }
-}
-
-function checkedJobOptions(option: string, jobOptions: JobsOptions | undefined): JobsOptions {
-  if (jobOptions === undefined) return {};
-  if (jobOptions === null || typeof jobOptions !== 'object')
-    throw new InvalidOptionError(option, 'expected an object of BullMQ job options');
-  for (const key of RESERVED_JOB_OPTIONS) {
-    if (key in jobOptions) {
-      const instead = key === 'priority' ? "set a call's priority with client.with({ priority })" : 'the client names its jobs';
-      throw new InvalidOptionError(`${option}.${key}`, instead);
-    }
-  }
-  return jobOptions;
 }

@@ -3,7 +3,7 @@
  * them, and ended after BullMQ's close even when Redis cannot be reached.
  */
 import { Redis } from 'ioredis';
-import { type Timer, positiveMilliseconds, startTimer } from '../time/timer.js';
+import { type Timer, startTimer } from '../time/timer.js';
 
 /** Where the queue's Redis is, and how long to wait for it at start. */
 export interface RedisLocation {
@@ -24,8 +24,7 @@ export interface RedisLocation {
  * the promise rejects with the last connection error as the cause. Connections are opened before
  * any BullMQ object exists, so that nothing is left retrying after such a failure.
  */
-export async function openConnections({ redis, connectTimeout = 10_000 }: RedisLocation, blocking: boolean[]): Promise<Redis[]> {
-  positiveMilliseconds('connectTimeout', connectTimeout);
+export async function openConnections({ redis, connectTimeout }: Required<RedisLocation>, blocking: boolean[]): Promise<Redis[]> {
   const connections = blocking.map((blocks) => (blocks ? new Redis(redis, { maxRetriesPerRequest: null }) : new Redis(redis)));
   // Kept for the failure's cause, not reported one by one: ioredis reports every reconnection attempt.
   let lastError: Error | undefined;

@@ -12,6 +12,8 @@ import type { ThreadPool } from '../pool/thread-pool.js';
 import { CancelListener } from './cancellation.js';
 import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
+import { NODE_OPTIONS } from './options.js';
+import { resolveTable } from '../options/table.js';
 import { ERROR_LOG_PREFIX, type RemoteErrorDetails, type TaskJobData, cancelChannel, errorFromDetails, poolPriorityOf } from './jobs.js';
 
 export interface QueueNodeOptions extends RedisLocation {
@@ -43,9 +45,10 @@ export interface QueueNode {
 
 /** Starts serving `options.queue` with `pool`. Resolves once the worker is connected. */
 export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): Promise<QueueNode> {
+  const settings = resolveTable(NODE_OPTIONS, options, 'an object with at least `redis` and `queue`');
   const name = `${hostname()}:${process.pid}`;
   const onError = (error: Error) => pool.settings.onError(error);
-  const [connection, subscriber] = await openConnections(options, [true, true]);
+  const [connection, subscriber] = await openConnections(settings, [true, true]);
   let cancels: CancelListener | undefined;
   const inHand = new JobsInHand();
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
@@ -53,10 +56,10 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     inHand.started(job.id!);
     return runJob(pool, job, signal, name, cancels!).finally(() => inHand.ended());
   };
-  const worker = new Worker<TaskJobData>(options.queue, processor, {
-    ...options.worker,
+  const worker = new Worker<TaskJobData>(settings.queue, processor, {
+    ...settings.worker,
     connection,
-    concurrency: options.concurrency ?? 2 * pool.settings.threads,
+    concurrency: settings.concurrency ?? 2 * pool.settings.threads,
     // Recorded on each job it takes (`processedBy`).
     name,
     // Started once the cancel listener exists (the processor needs it).
@@ -69,7 +72,7 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   worker.on('failed', (job) => job !== undefined && inHand.recorded(job.id!));
   subscriber.on('error', onError);
   try {
-    cancels = await CancelListener.listen(subscriber, cancelChannel(options.queue, options.worker?.prefix), worker, onError);
+    cancels = await CancelListener.listen(subscriber, cancelChannel(settings.queue, settings.worker?.prefix), worker, onError);
     await worker.waitUntilReady();
   } catch (error) {
     await closeOver([connection, subscriber], () => worker.close(true));

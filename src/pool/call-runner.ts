@@ -1,9 +1,11 @@
 /**
  * The pool's single calls and batches: encoding, queueing through the submitter, watching through
- * the call watch, and running again after a crash when a call asks for `retries`.
+ * the call watch, running again after a crash when a call asks for `retries`, and telling the
+ * caller's observer what ran.
  *
- * A batch travels in chunks (sized below), so that it costs a few slots and encodings rather than
- * one per call; a chunk whose encoding exceeds maxPayloadBytes is halved until it fits.
+ * A batch travels in chunks (sized below unless the caller says), so that it costs a few slots and
+ * encodings rather than one per call; a chunk whose encoding exceeds maxPayloadBytes is halved
+ * until it fits.
  */
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import { AbortError, PayloadTooLargeError } from '../errors.js';
@@ -14,7 +16,7 @@ import { BatchCall, SingleCall } from './calls.js';
 import type { PendingWork, Submission } from './dispatcher.js';
 import { retryingOnCrash } from './retry.js';
 import type { Submitter } from './submitter.js';
-import type { TaskArgs, TaskModule, TaskName, TaskResult } from './types.js';
+import type { CallObserver, TaskArgs, TaskModule, TaskName, TaskResult } from './types.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
 const CHUNKS_PER_THREAD = 8;
@@ -25,12 +27,11 @@ const MAX_CHUNK = 512;
 export interface RunHow {
   /** Priority level (0 is the highest). */
   level: number;
-  /** Resolve with the task's run time too (the processor's statistics). */
-  timed?: boolean;
   signal?: AbortSignal;
   limit?: RunLimit;
   /** Runs again after its worker crashed, at most this many times. */
   retries?: number;
+  observer?: CallObserver;
 }
 
 /** A plain `run`: normal priority, nothing else. */
@@ -44,19 +45,33 @@ export interface CallGate {
   open(): boolean;
   /** Why a call whose worker crashed cannot run again (the pool failed or was terminated), if so. */
   refusesRetries(): Error | undefined;
+  /** Reports what a caller's observer threw to the pool's `onError`. */
+  report(error: unknown): void;
 }
 
-/** How a batch runs (`runBatch`, `runBatchSettled`, the processor's chunks). */
+/** How a batch runs (`runBatch`, `runBatchSettled`). */
 export interface BatchHow {
+  level: number;
   /** Every call runs whatever happens to the others; results are PromiseSettledResults. */
   settleEach?: boolean;
-  /** Resolve with the chunks' run time too (the processor's statistics). */
-  timed?: boolean;
-  /** The calls travel as one chunk unless their encoding is too large (the processor chunks). */
-  oneChunk?: boolean;
+  /** Calls per chunk; by default from the batch's length and the thread count. */
+  chunkSize?: number;
   signal?: AbortSignal;
   /** Chunks run again after their worker crashed, at most this many times. */
   retries?: number;
+  observer?: CallObserver;
+}
+
+/** A plain `runBatch` and `runBatchSettled`. */
+export const PLAIN_BATCH: BatchHow = { level: NORMAL_LEVEL };
+export const SETTLED_BATCH: BatchHow = { level: NORMAL_LEVEL, settleEach: true };
+
+/** A batch being queued: what every chunk of it shares. */
+interface BatchRun {
+  task: number;
+  calls: unknown[][];
+  batch: BatchCall;
+  how: BatchHow;
 }
 
 export class CallRunner<M extends TaskModule> {
@@ -70,7 +85,7 @@ export class CallRunner<M extends TaskModule> {
 
   /** A single call of task `name`, run as `how` says. */
   run<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
-    const { level, timed = false, signal, limit, retries = 0 } = how;
+    const { level, signal, limit, retries = 0, observer } = how;
     let task: number;
     let payload: EncodedPayload;
     try {
@@ -82,18 +97,20 @@ export class CallRunner<M extends TaskModule> {
     }
     let stopListening: (() => void) | undefined;
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
-      let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, timed);
-      if (retries > 0) call = this.retrying(call, retries, () => this.codec.encodeList(args, 'args'), toInjector(task, 0, level));
-      this.submitter.submit(toInjector(task, 0, level), payload, call);
+      let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
+      if (observer !== undefined) call = this.observed(call, observer, 1);
+      const submission = toInjector(task, 0, level);
+      if (retries > 0) call = this.retrying(call, retries, 1, () => this.codec.encodeList(args, 'args'), submission, observer);
+      this.submitter.submit(submission, payload, call);
       stopListening = this.calls.watch(name, call, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
   }
 
-  /** A batch of calls of task `name` at priority `level`, cut into chunks (see the file comment). */
-  batch<K extends TaskName<M>>(level: number, name: K, argsList: Iterable<TaskArgs<M, K>>, how: BatchHow): Promise<unknown> {
-    const { settleEach = false, timed = false, oneChunk = false, signal, retries = 0 } = how;
+  /** A batch of calls of task `name`, cut into chunks (see the file comment). */
+  batch(name: TaskName<M>, argsList: Iterable<unknown[]>, how: BatchHow): Promise<unknown> {
+    const { settleEach = false, signal, retries = 0 } = how;
     let task: number;
     let calls: unknown[][];
     try {
@@ -103,13 +120,14 @@ export class CallRunner<M extends TaskModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (calls.length === 0) return Promise.resolve(timed ? { value: [], runMs: 0 } : []);
+    if (calls.length === 0) return Promise.resolve([]);
     let stopListening: (() => void) | undefined;
     const promise = new Promise((resolve, reject) => {
-      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, timed);
-      const size = oneChunk ? calls.length : Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.threadNames.length * CHUNKS_PER_THREAD)));
+      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach);
+      const run: BatchRun = { task, calls, batch, how };
+      const size = how.chunkSize ?? Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.threadNames.length * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
-        start += this.submitChunk(task, level, calls, start, Math.min(size, calls.length - start), batch, retries);
+        start += this.submitChunk(run, start, Math.min(size, calls.length - start), retries);
       }
       if (signal !== undefined)
         stopListening = this.calls.withdrawOnAbort(
@@ -123,32 +141,32 @@ export class CallRunner<M extends TaskModule> {
   }
 
   /**
-   * Queues calls [start, start + count) of a batch as one chunk and returns how many it queued: a
-   * chunk whose encoding exceeds maxPayloadBytes is halved until it fits. A single call too large
-   * fails the batch (chunks already queued still run; their results are dropped).
+   * Queues calls [start, start + count) of a batch as one chunk, which runs again up to `retries`
+   * times if its worker dies under it, and returns how many it queued: a chunk whose encoding
+   * exceeds maxPayloadBytes is halved until it fits. A single call too large fails the batch
+   * (chunks already queued still run; their results are dropped).
    */
-  private submitChunk(
-    task: number,
-    level: number,
-    calls: unknown[][],
-    start: number,
-    count: number,
-    batch: BatchCall,
-    retries: number,
-  ): number {
+  private submitChunk(run: BatchRun, start: number, count: number, retries: number): number {
+    const { task, calls, batch, how } = run;
     let payload: EncodedPayload;
     const encode = () => this.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
     try {
       payload = encode();
     } catch (error) {
-      if (error instanceof PayloadTooLargeError && count > 1)
-        return this.submitChunk(task, level, calls, start, count >> 1, batch, retries);
+      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(run, start, count >> 1, retries);
       batch.fail(error, start, count);
       return count;
     }
-    const submission = toInjector(task, count, level);
+    const submission = toInjector(task, count, how.level);
     if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
-    const wrap = retries > 0 ? (chunk: PendingWork) => this.retrying(chunk, retries, encode, submission) : undefined;
+    const wrap = (chunk: PendingWork): PendingWork => {
+      const observed = how.observer === undefined ? chunk : this.observed(chunk, how.observer, count);
+      if (retries === 0) return observed;
+      // In a settled batch, the calls of a chunk whose worker died run again one per slot, so that
+      // a call that kills its worker takes only itself down.
+      if (batch.settleEach && count > 1) return this.splitOnCrash(observed, run, start, count, retries);
+      return this.retrying(observed, retries, count, encode, submission, how.observer);
+    };
     this.submitter.submit(submission, payload, batch.chunk(start, count, wrap));
     return count;
   }
@@ -157,15 +175,60 @@ export class CallRunner<M extends TaskModule> {
    * `work`, run again up to `retries` times if its worker dies under it: re-encoded with `encode`
    * (the first encoding is gone by then) and queued as `submission` again.
    */
-  private retrying(work: PendingWork, retries: number, encode: () => EncodedPayload, submission: Submission): PendingWork {
+  private retrying(
+    work: PendingWork,
+    retries: number,
+    calls: number,
+    encode: () => EncodedPayload,
+    submission: Submission,
+    observer: CallObserver | undefined,
+  ): PendingWork {
     return retryingOnCrash(work, retries, (again) => {
       const refused = this.gate.refusesRetries();
       if (refused !== undefined) {
         again.abandon(refused);
         return;
       }
+      this.notify(() => observer?.retrying?.(calls));
       this.submitter.submit(submission, encode(), again);
     });
+  }
+
+  /**
+   * A settled batch's chunk of `count` calls from `start` that, if its worker dies under it, is
+   * queued again as `count` chunks of one call; that counts as one of each call's retries.
+   */
+  private splitOnCrash(work: PendingWork, run: BatchRun, start: number, count: number, retries: number): PendingWork {
+    return retryingOnCrash(work, 1, (again) => {
+      const refused = this.gate.refusesRetries();
+      if (refused !== undefined) {
+        again.abandon(refused);
+        return;
+      }
+      if (run.batch.settled) return; // aborted: nobody wants these results any more
+      this.notify(() => run.how.observer?.retrying?.(count));
+      for (let i = 0; i < count; i++) this.submitChunk(run, start + i, 1, retries - 1);
+    });
+  }
+
+  /** `work`, telling `observer` how long it ran before it settles. */
+  private observed(work: PendingWork, observer: CallObserver, calls: number): PendingWork {
+    return {
+      settle: (state, outcome, worker, runMs) => {
+        this.notify(() => observer.ran?.(runMs, calls));
+        work.settle(state, outcome, worker, runMs);
+      },
+      abandon: (error) => work.abandon(error),
+    };
+  }
+
+  /** Calls a caller's observer; what it throws goes to the pool's `onError`, not into the pool. */
+  private notify(hook: () => void): void {
+    try {
+      hook();
+    } catch (error) {
+      this.gate.report(error);
+    }
   }
 }
 

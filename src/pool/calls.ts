@@ -4,7 +4,6 @@
 import { TaskError } from '../errors.js';
 import { SlotState } from '../shm/slot.js';
 import type { PendingWork } from './dispatcher.js';
-import type { Timed } from './internal.js';
 
 type Resolve<T> = (value: T) => void;
 type Reject = (reason: unknown) => void;
@@ -15,12 +14,10 @@ export class SingleCall implements PendingWork {
     private readonly workerNames: readonly string[],
     private readonly resolve: Resolve<unknown>,
     private readonly reject: Reject,
-    /** Resolve with `{ value, runMs }` (internal.ts) instead of the value alone. */
-    private readonly timed = false,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
-    if (state === SlotState.DONE) this.resolve(this.timed ? ({ value: outcome, runMs } satisfies Timed<unknown>) : outcome);
+  settle(state: number, outcome: unknown, worker: number): void {
+    if (state === SlotState.DONE) this.resolve(outcome);
     else this.reject(new TaskError(this.task, this.workerNames[worker], outcome));
   }
 
@@ -43,8 +40,6 @@ export class BatchCall {
    * earlier ones already complete, so "no chunk outstanding" can happen before the last is queued.
    */
   private filled = 0;
-  /** Milliseconds the chunks that finished ran on their workers. */
-  private runMs = 0;
   /** Resolved or rejected: later outcomes are dropped. */
   settled = false;
 
@@ -55,8 +50,6 @@ export class BatchCall {
     private readonly resolve: Resolve<unknown>,
     private readonly reject: Reject,
     readonly settleEach = false,
-    /** Resolve with `{ value, runMs }` (internal.ts) instead of the results alone. */
-    private readonly timed = false,
   ) {
     this.results = new Array<unknown>(total);
   }
@@ -74,15 +67,14 @@ export class BatchCall {
     return chunk;
   }
 
-  fill(start: number, values: unknown[], runMs = 0): void {
+  fill(start: number, values: unknown[]): void {
     if (this.settled) return;
     const results = this.results;
     for (let i = 0; i < values.length; i++) results[start + i] = values[i];
     this.filled += values.length;
-    this.runMs += runMs;
     if (this.filled === results.length) {
       this.settled = true;
-      this.resolve(this.timed ? ({ value: results, runMs: this.runMs } satisfies Timed<unknown[]>) : results);
+      this.resolve(results);
     }
   }
 
@@ -113,11 +105,11 @@ class BatchChunk implements PendingWork {
     private readonly count: number,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
+  settle(state: number, outcome: unknown, worker: number): void {
     const { batch, start } = this;
     if (state === SlotState.DONE) {
       const values = batch.settleEach ? this.settledEntries(outcome as [unknown[], [number, unknown][]], worker) : (outcome as unknown[]);
-      batch.fill(start, values, runMs);
+      batch.fill(start, values);
       return;
     }
     // A failed chunk reports [index within the chunk, error]; -1 when no call is to blame.

@@ -1,13 +1,28 @@
 /**
- * Pool options: what callers may set, the defaults, and their validation. Every invalid option is
- * reported when the pool is created, naming the option.
+ * Pool options: what callers may set (the interface, with each option's documentation), and the
+ * table of their defaults and checks from which the pool's settings, the builder and the docs'
+ * option table are derived. Every invalid option is reported when the pool is created, naming it.
  */
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
-import { InvalidOptionError } from '../errors.js';
-import { positiveMilliseconds } from '../time/timer.js';
+import { InvalidOptionError, messageOf } from '../errors.js';
+import { type OptionTable, resolveTable } from '../options/table.js';
+import {
+  type Validator,
+  describe,
+  errorHandler,
+  flag,
+  integer,
+  nonEmptyString,
+  number,
+  optionalExportName,
+  optionalFunction,
+  optionalObject,
+  optionalStrings,
+  positiveMilliseconds,
+} from '../options/validators.js';
 import { MAX_SLOTS, MAX_THREADS } from '../shm/layout.js';
 import { MAX_SCALARS } from '../codec/scalars.js';
 import { MAX_ARENA_BYTES } from '../shm/arena.js';
@@ -149,48 +164,38 @@ export interface ThreadPoolSettings {
   onError: (error: Error) => void;
 }
 
-const KNOWN_OPTIONS = new Set([
-  'module',
-  'threads',
-  'threadNamePrefix',
-  'threadName',
-  'startTimeout',
-  'maxPendingTasks',
-  'inlinePayloadBytes',
-  'maxPayloadBytes',
-  'spinMicros',
-  'asyncTasksPerWorker',
-  'nestedTasksPerWorker',
-  'maxNestedWaits',
-  'statistics',
-  'queue',
-  'pinThreads',
-  'preload',
-  'resourceLimits',
-  'execArgv',
-  'env',
-  'startHandler',
-  'exitHandler',
-  'onError',
-]);
-
 /** The largest payload whose arena block (a power of two with a header) fits an arena. */
 export const MAX_PAYLOAD_LIMIT = (MAX_ARENA_BYTES + 1) / 4;
 
-/** See `asyncTasksPerWorker`. */
-const DEFAULT_ASYNC_TASKS_PER_WORKER = 16;
+/** Every pool option: its default and its check (the prose is the TSDoc of ThreadPoolOptions). */
+export const POOL_OPTIONS = {
+  module: { validate: moduleUrl },
+  threads: { validate: threadCount, defaultDoc: '`VISCOSE_NUM_THREADS`, else `os.availableParallelism()`' },
+  threadNamePrefix: { validate: nonEmptyString, default: 'viscose' },
+  threadName: { validate: optionalFunction<(index: number) => string>('(index) => string') },
+  startTimeout: { validate: positiveMilliseconds, default: 60_000 },
+  maxPendingTasks: { validate: integer(1, MAX_SLOTS), default: 1024 },
+  inlinePayloadBytes: { validate: integer(MAX_SCALARS * 8, 1 << 20), default: 448 },
+  maxPayloadBytes: { validate: integer(1, MAX_PAYLOAD_LIMIT), default: 128 * 1024 * 1024, defaultDoc: '128 MiB' },
+  spinMicros: { validate: number(0, 1_000_000), default: 50 },
+  asyncTasksPerWorker: { validate: integer(1, 1 << 16), default: 16 },
+  nestedTasksPerWorker: { validate: integer(1, 1 << 14), default: 256 },
+  maxNestedWaits: { validate: integer(1, 1 << 16), default: 32 },
+  statistics: { validate: flag, default: false },
+  preload: { validate: preloads, defaultDoc: 'none' },
+  queue: { validate: queueBackend, defaultDoc: "`VISCOSE_QUEUE`, else `'js'`" },
+  pinThreads: { validate: flag, default: false },
+  resourceLimits: { validate: optionalObject<ResourceLimits>(), defaultDoc: "Node's" },
+  execArgv: { validate: optionalStrings, defaultDoc: "the main thread's, less the flags that start a program" },
+  env: { validate: environment, defaultDoc: 'a copy of `process.env`' },
+  startHandler: { validate: optionalExportName },
+  exitHandler: { validate: optionalExportName },
+  onError: { validate: errorHandler, defaultDoc: 'a process warning' },
+} as const satisfies OptionTable<ThreadPoolOptions>;
 
 export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'expected an object with at least a `module`');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown option');
-  }
-  const threads = threadCount(options.threads);
-  const names = threadNames(options, threads);
-  const maxPendingTasks = integer('maxPendingTasks', options.maxPendingTasks ?? 1024, 1, MAX_SLOTS);
-  const nestedTasksPerWorker = integer('nestedTasksPerWorker', options.nestedTasksPerWorker ?? 256, 1, 1 << 14);
+  const given = resolveTable(POOL_OPTIONS, options, 'an object with at least a `module`');
+  const { threads, maxPendingTasks, nestedTasksPerWorker } = given;
   // Every slot can hold a part of one scope (scope-count.ts counts parts in 21 bits), and a queue
   // entry keeps the bits above the slot index for its generation: the whole table stays within
   // MAX_SLOTS.
@@ -201,35 +206,35 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     );
   }
   return {
-    moduleUrl: moduleUrl(options.module),
+    moduleUrl: given.module,
     threads,
-    names,
-    startTimeoutMs: positiveMilliseconds('startTimeout', options.startTimeout ?? 60_000),
+    names: threadNames(given.threadNamePrefix, given.threadName, threads),
+    startTimeoutMs: given.startTimeout,
     maxPendingTasks,
-    inlinePayloadBytes: integer('inlinePayloadBytes', options.inlinePayloadBytes ?? 448, MAX_SCALARS * 8, 1 << 20),
-    maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes ?? 128 * 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
-    spinMicros: number('spinMicros', options.spinMicros ?? 50, 0, 1_000_000),
-    asyncTasksPerWorker: integer('asyncTasksPerWorker', options.asyncTasksPerWorker ?? DEFAULT_ASYNC_TASKS_PER_WORKER, 1, 1 << 16),
+    inlinePayloadBytes: given.inlinePayloadBytes,
+    maxPayloadBytes: given.maxPayloadBytes,
+    spinMicros: given.spinMicros,
+    asyncTasksPerWorker: given.asyncTasksPerWorker,
     nestedTasksPerWorker,
-    maxNestedWaits: integer('maxNestedWaits', options.maxNestedWaits ?? 32, 1, 1 << 16),
-    statistics: flag('statistics', options.statistics ?? false),
-    queue: queueBackend(options.queue ?? queueFromEnvironment()),
-    pinCpus: pinning(flag('pinThreads', options.pinThreads ?? false), threads),
-    preload: preloads(options.preload),
-    resourceLimits: optionalObject('resourceLimits', options.resourceLimits),
-    execArgv: stringArray('execArgv', options.execArgv),
-    env: environment(options.env),
-    startHandler: exportName('startHandler', options.startHandler),
-    exitHandler: exportName('exitHandler', options.exitHandler),
-    onError: errorHandler(options.onError),
+    maxNestedWaits: given.maxNestedWaits,
+    statistics: given.statistics,
+    queue: given.queue,
+    pinCpus: pinning(given.pinThreads, threads),
+    preload: given.preload,
+    resourceLimits: given.resourceLimits,
+    execArgv: given.execArgv,
+    env: given.env,
+    startHandler: given.startHandler,
+    exitHandler: given.exitHandler,
+    onError: given.onError,
   };
 }
 
 /** `threads`: absent or 0 means the default, as `numThreads(0)` and `VISCOSE_NUM_THREADS=0` do. */
-function threadCount(value: unknown): number {
+function threadCount(option: string, value: unknown): number {
   if (value === undefined || value === 0) return threadsFromEnvironment() ?? availableParallelism();
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
-    throw new InvalidOptionError('threads', `expected an integer from 1 to ${MAX_THREADS}, or 0 for the default, got ${String(value)}`);
+    throw new InvalidOptionError(option, `expected an integer from 1 to ${MAX_THREADS}, or 0 for the default, got ${describe(value)}`);
   }
   return value;
 }
@@ -244,22 +249,21 @@ function threadsFromEnvironment(): number | undefined {
   return value;
 }
 
-function queueFromEnvironment(): QueueBackend {
-  const raw = process.env.VISCOSE_QUEUE;
-  if (raw === undefined || raw.trim() === '') return 'js';
-  if (raw !== 'js' && raw !== 'native') {
-    throw new InvalidOptionError('VISCOSE_QUEUE', `expected "js" or "native", got ${JSON.stringify(raw)}`);
-  }
-  return raw;
-}
-
-function queueBackend(value: unknown): QueueBackend {
-  if (value !== 'js' && value !== 'native') {
-    throw new InvalidOptionError('queue', `expected "js" or "native", got ${JSON.stringify(value)}`);
-  }
-  // Fail here, naming the option, rather than in every worker as it starts.
-  if (value === 'native') withAddon('queue', 'the native queue');
+const backend: Validator<QueueBackend> = (option, value) => {
+  if (value !== 'js' && value !== 'native') throw new InvalidOptionError(option, `expected "js" or "native", got ${describe(value)}`);
   return value;
+};
+
+/** `queue`: absent means `VISCOSE_QUEUE`, else 'js'. */
+function queueBackend(option: string, value: unknown): QueueBackend {
+  if (value === undefined) {
+    const raw = process.env.VISCOSE_QUEUE;
+    return raw === undefined || raw.trim() === '' ? 'js' : backend('VISCOSE_QUEUE', raw);
+  }
+  const queue = backend(option, value);
+  // Fail here, naming the option, rather than in every worker as it starts.
+  if (queue === 'native') withAddon(option, 'the native queue');
+  return queue;
 }
 
 function pinning(pin: boolean, threads: number): number[] | undefined {
@@ -281,19 +285,11 @@ function withAddon(option: string, purpose: string): NativeAddon {
   try {
     return nativeAddon(purpose);
   } catch (error) {
-    throw new InvalidOptionError(option, error instanceof Error ? error.message : String(error));
+    throw new InvalidOptionError(option, messageOf(error));
   }
 }
 
-function threadNames(options: ThreadPoolOptions, threads: number): string[] {
-  const prefix = options.threadNamePrefix ?? 'viscose';
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new InvalidOptionError('threadNamePrefix', 'expected a non-empty string');
-  }
-  const namer = options.threadName;
-  if (namer !== undefined && typeof namer !== 'function') {
-    throw new InvalidOptionError('threadName', 'expected a function (index) => string');
-  }
+function threadNames(prefix: string, namer: ((index: number) => string) | undefined, threads: number): string[] {
   const names: string[] = [];
   for (let i = 0; i < threads; i++) {
     const name = namer === undefined ? `${prefix}-${i}` : nameOf(namer, i);
@@ -309,91 +305,41 @@ function nameOf(namer: (index: number) => string, index: number): unknown {
   try {
     return namer(index);
   } catch (error) {
-    throw new InvalidOptionError('threadName', `threw for index ${index}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new InvalidOptionError('threadName', `threw for index ${index}: ${messageOf(error)}`, { cause: error });
   }
 }
 
-function moduleUrl(module: unknown): string {
+function moduleUrl(option: string, module: unknown): string {
   if (module instanceof URL) return module.href;
   if (typeof module !== 'string' || module === '') {
-    throw new InvalidOptionError('module', 'expected a file URL or an absolute path of the task module');
+    throw new InvalidOptionError(option, 'expected a file URL or an absolute path of the task module');
   }
   if (module.startsWith('file:') || module.startsWith('data:')) return module;
   if (isAbsolute(module)) return pathToFileURL(module).href;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(module)?.[1];
   if (scheme !== undefined) {
     throw new InvalidOptionError(
-      'module',
+      option,
       `"${module}" is a ${scheme}: URL; a worker loads its task module from a file: or data: URL, or an absolute path`,
     );
   }
-  throw new InvalidOptionError('module', `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`);
+  throw new InvalidOptionError(option, `"${module}" is relative; pass new URL('./tasks.js', import.meta.url) or an absolute path`);
 }
 
-function preloads(value: unknown): string[] {
+function preloads(option: string, value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new InvalidOptionError('preload', 'expected an array of module URLs, paths or specifiers');
+  if (!Array.isArray(value)) throw new InvalidOptionError(option, 'expected an array of module URLs, paths or specifiers');
   return value.map((entry: unknown) => {
     if (entry instanceof URL) return entry.href;
     if (typeof entry !== 'string' || entry === '' || entry.startsWith('.')) {
-      throw new InvalidOptionError('preload', `expected URLs, absolute paths or package specifiers, got ${JSON.stringify(entry)}`);
+      throw new InvalidOptionError(option, `expected URLs, absolute paths or package specifiers, got ${JSON.stringify(entry)}`);
     }
     return isAbsolute(entry) ? pathToFileURL(entry).href : entry;
   });
 }
 
-function integer(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, `expected an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function number(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !(value >= min && value <= max)) {
-    throw new InvalidOptionError(name, `expected a number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function optionalObject<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && (value === null || typeof value !== 'object')) {
-    throw new InvalidOptionError(name, 'expected an object');
-  }
-  return value;
-}
-
-function stringArray(name: string, value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new InvalidOptionError(name, 'expected an array of strings');
-  }
-  return [...value];
-}
-
-function environment(value: unknown): NodeJS.Dict<string> | typeof SHARE_ENV | undefined {
+function environment(option: string, value: unknown): NodeJS.Dict<string> | typeof SHARE_ENV | undefined {
   if (value === undefined || typeof value === 'symbol') return value as typeof SHARE_ENV | undefined;
-  if (value === null || typeof value !== 'object') throw new InvalidOptionError('env', 'expected an object or SHARE_ENV');
+  if (value === null || typeof value !== 'object') throw new InvalidOptionError(option, 'expected an object or SHARE_ENV');
   return value as NodeJS.Dict<string>;
-}
-
-function exportName(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(name, 'expected the name of a function exported by the task module');
-  }
-  return value;
-}
-
-function errorHandler(value: unknown): (error: Error) => void {
-  if (value === undefined) return (error) => process.emitWarning(error);
-  if (typeof value !== 'function') throw new InvalidOptionError('onError', 'expected a function (error) => void');
-  return value as (error: Error) => void;
-}
-
-function flag(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `expected true or false, got ${typeof value}`);
-  return value;
 }

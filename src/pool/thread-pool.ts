@@ -8,13 +8,13 @@ import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import type { Remote } from 'comlink';
 import { InvalidOptionError, PoolClosedError, StartTimeoutError, ThreadPoolError, UnknownTaskError, messageOf } from '../errors.js';
-import { NORMAL_LEVEL, priorityLevel } from '../queue/priority.js';
+import { NORMAL_LEVEL } from '../queue/priority.js';
 import { Header, PoolState } from '../shm/layout.js';
 import { AbortListeners } from './abort-listeners.js';
 import { MainForkJoin } from './main-fork-join.js';
-import { type CallGate, CallRunner, PLAIN_RUN, type RunHow } from './call-runner.js';
+import { type CallGate, CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
+import { resolveCallOptions } from './call-options.js';
 import { DataPlane } from './data-plane.js';
-import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from './internal.js';
 import { Submitter } from './submitter.js';
 import { Lifecycle } from './lifecycle.js';
 import { CallWatch } from './call-watch.js';
@@ -25,7 +25,7 @@ import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.j
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { terminationUnavailable } from './termination.js';
-import { millisecondsOrZero, positiveMilliseconds } from '../time/timer.js';
+import { millisecondsOrZero } from '../options/validators.js';
 import { WorkerSet } from './worker-set.js';
 
 /**
@@ -88,6 +88,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
       refusesRetries: () =>
         this.life.failure ??
         (this.life.stopped ? new PoolClosedError('the pool was terminated before the task could run again') : undefined),
+      report: (error) => this.report(error),
     };
     this.runner = new CallRunner<M>(gate, plane.codec, this.submitter, this.calls, settings.names);
     this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
@@ -161,74 +162,17 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * of a lower priority is passed over at most 8 times in a row (docs/guide/pool.md, "Calls").
    */
   with(options: CallOptions): PoolCalls<M> {
-    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
-    for (const key of Object.keys(options)) {
-      if (!CALL_OPTIONS.has(key)) throw new InvalidOptionError(key, 'unknown call option');
-    }
-    const level = priorityLevel(options.priority);
-    const { signal, timeout, terminateAfter, retries = 0 } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
-    if (!Number.isSafeInteger(retries) || retries < 0)
-      throw new InvalidOptionError('retries', `expected a whole number of 0 or more, got ${String(retries)}`);
-    const timeoutMs = timeout === undefined ? Infinity : positiveMilliseconds('timeout', timeout);
-    const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
-    if (terminateAfter !== undefined) {
-      if (limit === undefined) throw new InvalidOptionError('terminateAfter', 'needs a finite timeout');
-      const unavailable = terminationUnavailable('terminateAfter');
-      if (unavailable !== undefined) throw new InvalidOptionError('terminateAfter', unavailable);
-      limit.terminateAfterMs = positiveMilliseconds('terminateAfter', terminateAfter);
-    }
-    const noBatchLimit = () => Promise.reject(new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'));
-    const how: RunHow = { level, signal, limit, retries };
+    const plans = resolveCallOptions(options);
+    const batch = <R>(name: TaskName<M>, argsList: Iterable<unknown[]>, settleEach: boolean): Promise<R> =>
+      plans.batch instanceof InvalidOptionError
+        ? Promise.reject(plans.batch)
+        : (this.runner.batch(name, argsList, { ...plans.batch, settleEach }) as Promise<R>);
     return {
-      run: (name, ...args) => this.runner.run(name, args, how),
-      runBatch: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        limit !== undefined
-          ? noBatchLimit()
-          : (this.runner.batch(level, name, argsList, { signal, retries }) as Promise<TaskResult<M, K>[]>),
-      runBatchSettled: <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        limit !== undefined
-          ? noBatchLimit()
-          : (this.runner.batch(level, name, argsList, { settleEach: true, signal, retries }) as Promise<
-              PromiseSettledResult<TaskResult<M, K>>[]
-            >),
-      parIter: (source) => this.forks.parIter(level, source, signal, limit),
+      run: (name, ...args) => this.runner.run(name, args, plans.run),
+      runBatch: (name, argsList) => batch(name, argsList, false),
+      runBatchSettled: (name, argsList) => batch(name, argsList, true),
+      parIter: (source) => this.forks.parIter(plans.run.level, source, plans.run.signal, plans.run.limit),
     };
-  }
-
-  /**
-   * `run` at a priority level for the ParallelProcessor, resolving with the task's run time too,
-   * with a run-time limit of `timeoutMs` if finite.
-   *
-   * @internal
-   */
-  [RUN_TIMED]<K extends TaskName<M>>(
-    level: number,
-    name: K,
-    args: TaskArgs<M, K>,
-    signal?: AbortSignal,
-    timeoutMs = Infinity,
-  ): Promise<Timed<TaskResult<M, K>>> {
-    const limit = timeoutMs === Infinity ? undefined : { timeoutMs, terminateAfterMs: Infinity };
-    return this.runner.run(name, args, { level, timed: true, signal, limit }) as Promise<Timed<TaskResult<M, K>>>;
-  }
-
-  /**
-   * `runBatchSettled` at a priority level for the ParallelProcessor, with the chunk's run time. The
-   * processor has cut its batch into chunks already: the calls travel as one chunk (one slot, one
-   * encoding, one wake) unless their encoding exceeds maxPayloadBytes.
-   *
-   * @internal
-   */
-  [RUN_BATCH_SETTLED_TIMED]<K extends TaskName<M>>(
-    level: number,
-    name: K,
-    argsList: Iterable<TaskArgs<M, K>>,
-    signal?: AbortSignal,
-  ): Promise<Timed<PromiseSettledResult<TaskResult<M, K>>[]>> {
-    return this.runner.batch(level, name, argsList, { settleEach: true, timed: true, oneChunk: true, signal }) as Promise<
-      Timed<PromiseSettledResult<TaskResult<M, K>>[]>
-    >;
   }
 
   /**
@@ -241,7 +185,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * Nothing is queued if an argument list holds something that cannot be sent (EncodeError).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
-    return this.runner.batch(NORMAL_LEVEL, name, argsList, {}) as Promise<TaskResult<M, K>[]>;
+    return this.runner.batch(name, argsList, PLAIN_BATCH) as Promise<TaskResult<M, K>[]>;
   }
 
   /**
@@ -251,7 +195,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * before anything is queued: an unknown task, an argument list that cannot be sent, a closed pool.
    */
   runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]> {
-    return this.runner.batch(NORMAL_LEVEL, name, argsList, { settleEach: true }) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
+    return this.runner.batch(name, argsList, SETTLED_BATCH) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
   }
 
   /**
@@ -439,8 +383,6 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     queueMicrotask(() => onError(failure));
   }
 }
-
-const CALL_OPTIONS = new Set(['priority', 'signal', 'timeout', 'terminateAfter', 'retries']);
 
 /** Options of `close()`. */
 export interface CloseOptions {

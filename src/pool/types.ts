@@ -77,6 +77,34 @@ export interface CallOptions {
    * attempt counts in the statistics (a crashed attempt as failed). Default: 0.
    */
   retries?: number;
+  /**
+   * `runBatch` and `runBatchSettled` only: calls per chunk, each chunk taking one slot, one
+   * encoding and one wake. Default: chosen from the batch's length and the thread count, so that
+   * every worker finds several chunks (at most 512 calls each). A chunk whose encoding exceeds
+   * `maxPayloadBytes` is halved until it fits, whatever this says.
+   */
+  chunkSize?: number;
+  /** Told what happens to the calls on the workers, for statistics of the caller's own. */
+  observer?: CallObserver;
+}
+
+/**
+ * Hooks that `pool.with({ observer })` calls as its calls run. They are called on the main thread,
+ * synchronously, before the promise of the call concerned settles; an exception they throw is
+ * reported to the pool's `onError` and changes nothing else.
+ */
+export interface CallObserver {
+  /**
+   * A call, or a batch chunk of `calls` calls, ran to its end on a worker, with a result or an
+   * error its task threw, for `runMs` milliseconds (from a worker starting it to its outcome being
+   * stored). Not called for work that never ran, or whose worker died under it.
+   */
+  ran?(runMs: number, calls: number): void;
+  /**
+   * A call, or a batch chunk of `calls` calls, is run again because its worker died under it
+   * (option `retries`).
+   */
+  retrying?(calls: number): void;
 }
 
 /** A pool's calls made with particular options (`pool.with(options)`). */

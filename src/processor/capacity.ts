@@ -92,7 +92,7 @@ export class Capacity {
         },
       };
       timer = startTimer(timeoutMs, () =>
-        giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeoutMs)`, { index })),
+        giveUp(new ProcessingError('timed-out', `waited ${timeoutMs} ms for capacity (queueTimeout)`, { index })),
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting++;

@@ -28,7 +28,7 @@ export interface BatchReport {
 /** Implemented by the caller to watch a processor. Every method is optional. */
 export interface PerformanceMonitor {
   batchCompleted?(report: BatchReport): void;
-  /** Called every `monitorIntervalMs` while the processor is open. */
+  /** Called every `monitorInterval` while the processor is open. */
   statistics?(statistics: ProcessorStatistics): void;
 }
 

@@ -1,12 +1,16 @@
 /**
- * The ParallelProcessor's configuration: the specification's options (thread count and names,
+ * The ParallelProcessor's configuration: the specification's options (threads and their names,
  * batch size, concurrent batches, pending-task capacity, statistics), the task module and its
- * handler, and how to behave under load.
+ * handler, and how to behave under load; the per-request options. The options the processor shares
+ * with the pool are the pool's entries of its table, under the same names.
  */
 import { InvalidOptionError } from '../errors.js';
-import type { ThreadPoolOptions } from '../pool/options.js';
+import { type OptionTable, type Resolved, resolveTable } from '../options/table.js';
+import { flag, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
+import { PRIORITY_OPTION, SIGNAL_OPTION, TIMEOUT_OPTION } from '../pool/call-options.js';
+import { POOL_OPTIONS, type ThreadPoolOptions } from '../pool/options.js';
+import type { Priority } from '../queue/priority.js';
 import type { PerformanceMonitor } from './monitor.js';
-import { positiveMilliseconds } from '../time/timer.js';
 
 /** What a request does when no capacity is free: wait for it, or fail at once. */
 export type BackpressureMode = 'wait' | 'reject';
@@ -16,130 +20,110 @@ export interface ProcessorOptions {
   module: string | URL;
   /** Export of the module that handles one request: `handler(request)` → response (or a promise). */
   handler: string;
-  /** Worker threads. Default: `VISCOSE_NUM_THREADS`, else the number of CPUs. */
-  threadCount?: number;
-  /** Workers are named `prefix-0`, `prefix-1`, ... Default `viscose`. */
+  /** Worker threads. */
+  threads?: number;
+  /** Workers are named `prefix-0`, `prefix-1`, ... */
   threadNamePrefix?: string;
-  /** Requests per chunk in `executeChunkedParallel`. Default 64. */
+  /** Requests per chunk in `executeChunkedParallel`. */
   batchSize?: number;
-  /** Batches that run at once; further batches wait their turn. Default 4. */
+  /** Batches that run at once; further batches wait their turn. */
   maxConcurrentBatches?: number;
-  /** Requests in flight at most (the capacity); more wait, or are refused. Default 1024. */
+  /** The capacity: requests admitted and not finished; more wait, or are refused. The pool gets as many slots. */
   maxPendingTasks?: number;
-  /** Keep counts, latency histograms and batch efficiencies. Default true. */
-  enableStatistics?: boolean;
-  /** `'wait'` (default): a request waits for capacity; `'reject'`: it fails at once. */
+  /** Latency histograms and batch efficiencies; counts are kept either way. */
+  statistics?: boolean;
+  /** What a request does when the capacity is used up: `'wait'` for it, or `'reject'` at once. */
   backpressure?: BackpressureMode;
-  /** A request that waited this long for capacity fails with a `timed-out` error. Default: no limit. */
-  queueTimeoutMs?: number;
+  /** A request that waited this many milliseconds for capacity fails with `timed-out`. */
+  queueTimeout?: number;
   /**
    * Milliseconds a request's handler may run, counted from when a worker starts it; past it the
-   * request fails with a `timed-out` error and the handler sees `isCancelled()` turn true (its
-   * result is dropped). A request can set its own (`timeout` in the options of each method). In
+   * request fails with `timed-out` and the handler sees `isCancelled()` turn true (its result is
+   * dropped). A request can set its own (`timeout` in the options of each method). In
    * `executeChunkedParallel`, requests with a time limit travel one by one, since the limit is
-   * counted from each request's own start. Default: no limit.
+   * counted from each request's own start.
    */
-  taskTimeoutMs?: number;
+  timeout?: number;
   /**
    * Runs a request again, up to this many times, when the worker running it crashed (a
-   * `worker-crashed` failure). Only for handlers that are safe to run twice. A chunk of
-   * `executeChunkedParallel` fails as a whole when its worker crashes, and which of its requests had
-   * run is not known: each of them is run again on its own, and that counts as one of its retries.
-   * Default 0.
+   * `worker-crashed` failure), through the pool's `retries`. Only for handlers that are safe to run
+   * twice. When the worker running a chunk of `executeChunkedParallel` crashes, which of its
+   * requests had run is not known: each of them runs again on its own, and that counts as one of
+   * its retries.
    */
   retries?: number;
-  /** Told of every batch and, every `monitorIntervalMs`, of the statistics. */
+  /** A `PerformanceMonitor`: told of every batch and, every `monitorInterval`, of the statistics. */
   monitor?: PerformanceMonitor;
-  /** Period of the monitor's statistics snapshots, in ms. Default 1000. */
-  monitorIntervalMs?: number;
-  /** Any other option of the underlying pool (`resourceLimits`, `execArgv`, `preload`, ...). */
+  /** Milliseconds between the monitor's statistics snapshots. */
+  monitorInterval?: number;
+  /** Any other pool option (`resourceLimits`, `execArgv`, `preload`, `spinMicros`, ...). */
   pool?: Omit<ThreadPoolOptions, 'module' | 'threads' | 'threadNamePrefix' | 'threadName' | 'maxPendingTasks' | 'statistics'>;
 }
 
-export interface ProcessorSettings {
-  handler: string;
-  batchSize: number;
-  maxConcurrentBatches: number;
-  maxPendingTasks: number;
-  enableStatistics: boolean;
-  backpressure: BackpressureMode;
-  queueTimeoutMs: number;
-  taskTimeoutMs: number;
-  retries: number;
-  monitor: PerformanceMonitor | undefined;
-  monitorIntervalMs: number;
-  /** The options the processor creates its pool with. */
-  pool: ThreadPoolOptions;
-}
+export const PROCESSOR_OPTIONS = {
+  module: POOL_OPTIONS.module,
+  handler: { validate: handlerName },
+  threads: { ...POOL_OPTIONS.threads, deprecatedName: 'threadCount' },
+  threadNamePrefix: POOL_OPTIONS.threadNamePrefix,
+  batchSize: { validate: integer(1), default: 64 },
+  maxConcurrentBatches: { validate: integer(1), default: 4 },
+  maxPendingTasks: POOL_OPTIONS.maxPendingTasks,
+  statistics: { validate: flag, default: true, deprecatedName: 'enableStatistics' },
+  backpressure: { validate: oneOf<BackpressureMode>('wait', 'reject'), default: 'wait' },
+  queueTimeout: { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'none', deprecatedName: 'queueTimeoutMs' },
+  timeout: { ...TIMEOUT_OPTION, deprecatedName: 'taskTimeoutMs' },
+  retries: { validate: integer(0), default: 0 },
+  monitor: { validate: optionalObject<PerformanceMonitor>('an object with batchCompleted and/or statistics methods') },
+  monitorInterval: { validate: positiveMilliseconds, default: 1000, deprecatedName: 'monitorIntervalMs' },
+  pool: { validate: optionalObject<ProcessorOptions['pool']>('an object of pool options'), defaultDoc: 'none' },
+} as const satisfies OptionTable<ProcessorOptions>;
 
-const KNOWN = new Set([
-  'module',
-  'handler',
-  'threadCount',
-  'threadNamePrefix',
-  'batchSize',
-  'maxConcurrentBatches',
-  'maxPendingTasks',
-  'enableStatistics',
-  'backpressure',
-  'queueTimeoutMs',
-  'taskTimeoutMs',
-  'retries',
-  'monitor',
-  'monitorIntervalMs',
-  'pool',
-]);
+/** The processor's options in effect, with the options it creates its pool with. */
+export type ProcessorSettings = Resolved<typeof PROCESSOR_OPTIONS> & { poolOptions: ThreadPoolOptions };
 
 export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSettings {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('options', 'expected an object with at least `module` and `handler`');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new InvalidOptionError(key, 'unknown option');
-  }
-  if (typeof options.handler !== 'string' || options.handler === '') {
-    throw new InvalidOptionError('handler', 'expected the export name of the function that handles a request');
-  }
-  const maxPendingTasks = integerAtLeast(1, 'maxPendingTasks', options.maxPendingTasks ?? 1024);
-  const enableStatistics = options.enableStatistics ?? true;
-  if (typeof enableStatistics !== 'boolean') throw new InvalidOptionError('enableStatistics', 'expected true or false');
-  const backpressure = options.backpressure ?? 'wait';
-  if (backpressure !== 'wait' && backpressure !== 'reject') {
-    throw new InvalidOptionError('backpressure', `expected 'wait' or 'reject', got ${JSON.stringify(backpressure)}`);
-  }
-  const monitor = options.monitor;
-  if (monitor !== undefined && (monitor === null || typeof monitor !== 'object')) {
-    throw new InvalidOptionError('monitor', 'expected an object with batchCompleted and/or statistics methods');
-  }
-  const pool = options.pool ?? {};
-  if (pool === null || typeof pool !== 'object') throw new InvalidOptionError('pool', 'expected an object of pool options');
+  const settings = resolveTable(PROCESSOR_OPTIONS, options, 'an object with at least `module` and `handler`');
   return {
-    handler: options.handler,
-    batchSize: integerAtLeast(1, 'batchSize', options.batchSize ?? 64),
-    maxConcurrentBatches: integerAtLeast(1, 'maxConcurrentBatches', options.maxConcurrentBatches ?? 4),
-    maxPendingTasks,
-    enableStatistics,
-    backpressure,
-    queueTimeoutMs: positiveMilliseconds('queueTimeoutMs', options.queueTimeoutMs ?? Infinity),
-    taskTimeoutMs: positiveMilliseconds('taskTimeoutMs', options.taskTimeoutMs ?? Infinity),
-    retries: integerAtLeast(0, 'retries', options.retries ?? 0),
-    monitor,
-    monitorIntervalMs: positiveMilliseconds('monitorIntervalMs', options.monitorIntervalMs ?? 1000),
-    pool: {
-      ...pool,
+    ...settings,
+    poolOptions: {
+      ...settings.pool,
       module: options.module,
-      ...(options.threadCount === undefined ? {} : { threads: options.threadCount }),
-      ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }),
+      threads: settings.threads,
+      threadNamePrefix: settings.threadNamePrefix,
       // As many slots as requests in flight: a request the processor admitted never waits again.
-      maxPendingTasks,
-      statistics: enableStatistics,
+      maxPendingTasks: settings.maxPendingTasks,
+      statistics: settings.statistics,
     },
   };
 }
 
-function integerAtLeast(least: number, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < least) {
-    throw new InvalidOptionError(name, `expected an integer of at least ${least}, got ${String(value)}`);
+/** The options of one request (`process`, `executeParallelBatch`, ...). */
+export interface RequestOptions {
+  /** `'high'`, `'normal'` (default) or `'low'`: the order among waiting requests (and in the pool). */
+  priority?: Priority;
+  /**
+   * Aborting it cancels the requests: those waiting for capacity or queued in the pool never run,
+   * running ones are told (`isCancelled()`, `taskSignal()` in the handler) and their results
+   * dropped; each fails with a `cancelled` ProcessingError.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds each request's handler may run, counted from when a worker starts it; past it the
+   * request fails with a `timed-out` ProcessingError and the handler sees `isCancelled()` turn
+   * true. Default: the processor's `timeout`.
+   */
+  timeout?: number;
+}
+
+export const REQUEST_OPTIONS = {
+  priority: PRIORITY_OPTION,
+  signal: SIGNAL_OPTION,
+  timeout: { validate: optional(positiveMilliseconds), defaultDoc: "the processor's `timeout`" },
+} as const satisfies OptionTable<RequestOptions>;
+
+function handlerName(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionError(option, 'expected the export name of the function that handles a request');
   }
   return value;
 }

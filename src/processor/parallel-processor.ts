@@ -8,62 +8,31 @@
  * request never waits again. A batch takes its permits one request (or one chunk) at a time, so a
  * batch larger than the capacity streams through it.
  */
-import {
-  AbortError,
-  EncodeError,
-  InvalidOptionError,
-  PayloadTooLargeError,
-  PoolClosedError,
-  ProcessingError,
-  type ProcessingErrorKind,
-  TaskError,
-  TaskTimeoutError,
-  ThreadPoolError,
-  UnknownTaskError,
-  WorkerCrashedError,
-  messageOf,
-} from '../errors.js';
-import { RUN_BATCH_SETTLED_TIMED, RUN_TIMED, type Timed } from '../pool/internal.js';
+import { PoolClosedError, ProcessingError, UnknownTaskError } from '../errors.js';
+import { resolveTable } from '../options/table.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { poolMetricFamilies } from '../pool/statistics.js';
 import { ThreadPool } from '../pool/thread-pool.js';
-import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
-import { type Priority, priorityLevel } from '../queue/priority.js';
+import type { CallObserver, PoolCalls, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
+import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
 import { Capacity } from './capacity.js';
 import { type BatchReport, MonitorHub } from './monitor.js';
-import { type ProcessorOptions, type ProcessorSettings, resolveProcessorOptions } from './options.js';
-import { positiveMilliseconds } from '../time/timer.js';
+import { type ProcessorOptions, type ProcessorSettings, REQUEST_OPTIONS, type RequestOptions, resolveProcessorOptions } from './options.js';
+import { type ProcessingResult, settleInto, toProcessingError } from './results.js';
 import { Shutdown } from './shutdown.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
-import { type StreamOptions, orderedResults } from './stream.js';
+import { STREAM_OPTIONS, type StreamOptions, orderedResults } from './stream.js';
 
-/** The outcome of one request of a batch or stream: its response, or why it failed. */
-export type ProcessingResult<R> = { ok: true; value: R; index: number } | { ok: false; error: ProcessingError; index: number };
+export type { ProcessingResult } from './results.js';
+export type { RequestOptions } from './options.js';
 
-export interface RequestOptions {
-  /** `'high'`, `'normal'` (default) or `'low'`: the order among waiting requests (and in the pool). */
-  priority?: Priority;
-  /**
-   * Aborting it cancels the requests: those waiting for capacity or queued in the pool never run,
-   * running ones are told (`isCancelled()`, `taskSignal()` in the handler) and their results
-   * dropped; each fails with a `cancelled` ProcessingError.
-   */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds each request's handler may run, counted from when a worker starts it; past it the
-   * request fails with a `timed-out` ProcessingError and the handler sees `isCancelled()` turn
-   * true. Default: the processor's `taskTimeoutMs`.
-   */
-  timeout?: number;
-}
-
-/** How the requests of one call travel: their priority level, their caller's signal, their run-time limit. */
+/** How the requests of one call travel: their priority, their caller's signal, their run-time limit. */
 interface Route {
-  level: number;
+  priority: Priority;
   signal: AbortSignal | undefined;
   /** Infinity for none. */
-  timeoutMs: number;
+  timeout: number;
 }
 
 /** The request type of handler `K`: its first parameter. */
@@ -80,6 +49,11 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   private readonly shutdown = new Shutdown();
   /** Requests and batches under way, for close(). */
   private readonly underWay = new Set<Promise<unknown>>();
+  /** The route and pool calls of requests made without options, made once. */
+  private readonly plainRoute: Route;
+  private readonly plainCalls: PoolCalls<M>;
+  /** Counts the requests run again because their worker crashed. */
+  private readonly countRetries = (requests: number) => this.recorder.retried(requests);
 
   private constructor(
     /** The pool the requests run on (its statistics, its own calls). */
@@ -88,8 +62,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   ) {
     this.capacity = new Capacity(settings.maxPendingTasks);
     this.batchTurns = new Capacity(settings.maxConcurrentBatches);
-    this.recorder = new ProcessorRecorder(settings.enableStatistics);
-    this.hub = new MonitorHub(settings.monitor, settings.monitorIntervalMs, () => this.statistics());
+    this.recorder = new ProcessorRecorder(settings.statistics);
+    this.hub = new MonitorHub(settings.monitor, settings.monitorInterval, () => this.statistics());
+    this.plainRoute = { priority: 'normal', signal: undefined, timeout: settings.timeout };
+    this.plainCalls = this.callsOf(this.plainRoute);
   }
 
   /**
@@ -108,7 +84,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     options: ProcessorOptions & { handler: K },
   ): Promise<ParallelProcessor<M, K>> {
     const settings = resolveProcessorOptions(options);
-    const pool = await ThreadPool.create<M>(settings.pool);
+    const pool = await ThreadPool.create<M>(settings.poolOptions);
     if (!pool.tasks.includes(settings.handler)) {
       await pool.close();
       throw new UnknownTaskError(settings.handler, pool.tasks);
@@ -134,25 +110,25 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * Handles one request. Waits for capacity (or fails at once with a `backpressure-exceeded`
    * ProcessingError in `backpressure: 'reject'` mode); rejects with a ProcessingError saying why.
    */
-  process(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> {
+  process(request: RequestOf<M, K>, options?: RequestOptions): Promise<TaskResult<M, K>> {
     const route = this.routeOf(options);
     return this.track(
       this.admit(1, route, this.settings.backpressure, undefined).then((admitted) => {
         if (admitted instanceof ProcessingError) throw admitted;
-        return this.handle(request, route, undefined, admitted);
+        return this.handle(request, this.callsFor(route), undefined, admitted);
       }),
     );
   }
 
   /** Handles one request if capacity is free right now; `undefined` (nothing queued) otherwise. */
-  tryProcess(request: RequestOf<M, K>, options: RequestOptions = {}): Promise<TaskResult<M, K>> | undefined {
+  tryProcess(request: RequestOf<M, K>, options?: RequestOptions): Promise<TaskResult<M, K>> | undefined {
     const route = this.routeOf(options);
     this.recorder.submitted();
     if (this.terminated || !this.capacity.tryAcquire(1)) {
       this.recorder.failedWith('backpressure-exceeded');
       return undefined;
     }
-    return this.track(this.handle(request, route, undefined, 0));
+    return this.track(this.handle(request, this.callsFor(route), undefined, 0));
   }
 
   /**
@@ -161,21 +137,21 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * `maxConcurrentBatches` others; in `backpressure: 'reject'` mode it is refused instead (the
    * promise rejects with a `backpressure-exceeded` ProcessingError, nothing having run).
    */
-  executeParallelBatch(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
+  executeParallelBatch(requests: Iterable<RequestOf<M, K>>, options?: RequestOptions): Promise<ProcessingResult<TaskResult<M, K>>[]> {
     const route = this.routeOf(options);
     const list = Array.from(requests);
     return this.track(
-      this.inTurn(route, 'parallel', list.length, async (results) => {
-        const runTimes: Promise<number>[] = [];
+      this.inTurn(route, 'parallel', list.length, async (results, calls) => {
+        const handled: Promise<void>[] = [];
         for (let index = 0; index < list.length; index++) {
           const admitted = await this.admit(1, route, 'wait', index);
           if (admitted instanceof ProcessingError) {
             results[index] = { ok: false, error: admitted, index };
             continue;
           }
-          runTimes.push(settleInto(results, index, this.handleTimed(list[index], route, index, admitted)));
+          handled.push(settleInto(results, index, this.handle(list[index], calls, index, admitted)));
         }
-        return sum(await Promise.all(runTimes));
+        await Promise.all(handled);
       }),
     );
   }
@@ -185,25 +161,25 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    * slot, one encoding and one wake per chunk instead of per request, which is what makes small
    * requests cheap. Every request of a chunk runs whatever happens to the others.
    */
-  executeChunkedParallel(requests: Iterable<RequestOf<M, K>>, options: RequestOptions = {}): Promise<ProcessingResult<TaskResult<M, K>>[]> {
+  executeChunkedParallel(requests: Iterable<RequestOf<M, K>>, options?: RequestOptions): Promise<ProcessingResult<TaskResult<M, K>>[]> {
     const route = this.routeOf(options);
     const list = Array.from(requests);
-    const { batchSize, maxPendingTasks } = this.settings;
+    // A chunk never asks for more permits than exist (callsOf sends it as one pool chunk).
+    const chunkSize = Math.min(this.settings.batchSize, this.settings.maxPendingTasks);
     return this.track(
-      this.inTurn(route, 'chunked', list.length, async (results) => {
-        const runTimes: Promise<number>[] = [];
+      this.inTurn(route, 'chunked', list.length, async (results, calls) => {
+        const handled: Promise<void>[] = [];
         for (let start = 0; start < list.length; ) {
-          // A chunk never asks for more permits than exist.
-          const count = Math.min(batchSize, maxPendingTasks, list.length - start);
+          const count = Math.min(chunkSize, list.length - start);
           const admitted = await this.admit(count, route, 'wait', start);
           if (admitted instanceof ProcessingError) {
             for (let i = 0; i < count; i++) results[start + i] = { ok: false, error: admitted, index: start + i };
           } else {
-            runTimes.push(this.handleChunk(list.slice(start, start + count), route, start, results));
+            handled.push(this.handleChunk(list.slice(start, start + count), calls, route, start, results));
           }
           start += count;
         }
-        return sum(await Promise.all(runTimes));
+        await Promise.all(handled);
       }),
     );
   }
@@ -227,19 +203,21 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
     options: StreamOptions = {},
   ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
-    const route = this.routeOf(options);
+    const { priority, signal, timeout, order } = resolveTable(STREAM_OPTIONS, options, 'an object of stream options');
+    const route: Route = { priority, signal, timeout: timeout ?? this.settings.timeout };
+    const calls = this.callsFor(route);
     return orderedResults(source, {
-      order: options.order ?? 'input',
+      order,
       window: this.settings.maxPendingTasks,
       stopped: () => this.shutdown.reason,
-      signal: options.signal,
+      signal,
       watch: (wake) => this.shutdown.watch(wake),
       unwatch: (wake) => this.shutdown.unwatch(wake),
       start: (request, index) =>
         this.track(
           this.admit(1, route, 'wait', index).then((admitted) => {
             if (admitted instanceof ProcessingError) return { ok: false, error: admitted, index };
-            return this.handle(request, route, index, admitted).then(
+            return this.handle(request, calls, index, admitted).then(
               (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
               (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => {
                 // The pool was closed under the processor: it will run nothing more.
@@ -322,12 +300,29 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     return this.close();
   }
 
-  private routeOf(options: RequestOptions): Route {
-    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'expected an object');
-    const { signal, timeout } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'expected an AbortSignal');
-    const timeoutMs = timeout === undefined ? this.settings.taskTimeoutMs : positiveMilliseconds('timeout', timeout);
-    return { level: priorityLevel(options.priority), signal, timeoutMs };
+  private routeOf(options: RequestOptions | undefined): Route {
+    if (options === undefined) return this.plainRoute;
+    const { priority, signal, timeout } = resolveTable(REQUEST_OPTIONS, options, 'an object of request options');
+    return { priority, signal, timeout: timeout ?? this.settings.timeout };
+  }
+
+  /**
+   * The pool calls that run the requests of `route`, crashed ones again up to `retries` times, and
+   * a chunk of `executeChunkedParallel` as one pool chunk; `ran` adds up a batch's run time.
+   */
+  private callsOf(route: Route, ran?: CallObserver['ran']): PoolCalls<M> {
+    return this.pool.with({
+      priority: route.priority,
+      signal: route.signal,
+      timeout: route.timeout,
+      retries: this.settings.retries,
+      chunkSize: Math.min(this.settings.batchSize, this.settings.maxPendingTasks),
+      observer: { retrying: this.countRetries, ran },
+    });
+  }
+
+  private callsFor(route: Route): PoolCalls<M> {
+    return route === this.plainRoute ? this.plainCalls : this.callsOf(route);
   }
 
   // ---- admission -------------------------------------------------------------------------------
@@ -351,7 +346,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     } else {
       const started = performance.now();
       try {
-        await this.capacity.acquire(permits, route.level, this.settings.queueTimeoutMs, index, route.signal);
+        await this.capacity.acquire(permits, PRIORITY_LEVEL[route.priority], this.settings.queueTimeout, index, route.signal);
         return performance.now() - started;
       } catch (error) {
         failure = toProcessingError(error, index);
@@ -363,13 +358,14 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   /**
    * Runs `body` when the batch's turn comes (at most `maxConcurrentBatches` at once), then reports
-   * the batch. `body` fills the results and returns the milliseconds its handlers ran.
+   * the batch. `body` fills the results, running the requests through the pool calls it is given,
+   * which add up how long the handlers ran.
    */
   private async inTurn<R>(
     route: Route,
     kind: BatchReport['kind'],
     size: number,
-    body: (results: ProcessingResult<R>[]) => Promise<number>,
+    body: (results: ProcessingResult<R>[], calls: PoolCalls<M>) => Promise<void>,
   ): Promise<ProcessingResult<R>[]> {
     if (!this.batchTurns.tryAcquire(1)) {
       if (this.settings.backpressure === 'reject') {
@@ -379,7 +375,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
         );
       }
       try {
-        await this.batchTurns.acquire(1, route.level, Infinity, undefined, route.signal);
+        await this.batchTurns.acquire(1, PRIORITY_LEVEL[route.priority], Infinity, undefined, route.signal);
       } catch (error) {
         throw this.refuseBatch(size, toProcessingError(error, undefined));
       }
@@ -394,9 +390,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       const started = performance.now();
       const results = new Array<ProcessingResult<R>>(size);
       this.recorder.batchStarted(started);
-      let runMs: number;
+      let runMs = 0;
+      const calls = this.callsOf(route, (ms) => (runMs += ms));
       try {
-        runMs = await body(results);
+        await body(results, calls);
       } finally {
         this.recorder.batchEnded(performance.now());
       }
@@ -428,42 +425,22 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   // ---- handling ----------------------------------------------------------------------------------
 
-  /** Runs one admitted request (its permit is held) and gives the permit back. */
-  private async handle(request: RequestOf<M, K>, route: Route, index: number | undefined, waitMs: number): Promise<TaskResult<M, K>> {
-    return (await this.handleTimed(request, route, index, waitMs)).value;
-  }
-
-  private async handleTimed(
+  /** Runs one admitted request through `calls` (its permit is held) and gives the permit back. */
+  private async handle(
     request: RequestOf<M, K>,
-    route: Route,
+    calls: PoolCalls<M>,
     index: number | undefined,
     waitMs: number,
-    retriesLeft = this.settings.retries,
-  ): Promise<Timed<TaskResult<M, K>>> {
+  ): Promise<TaskResult<M, K>> {
     const started = this.recorder.detailed ? performance.now() : 0;
     try {
-      for (;;) {
-        try {
-          const timed = await this.pool[RUN_TIMED](
-            route.level,
-            this.settings.handler as K,
-            [request] as TaskArgs<M, K>,
-            route.signal,
-            route.timeoutMs,
-          );
-          this.recorder.succeeded();
-          return timed;
-        } catch (error) {
-          if (error instanceof WorkerCrashedError && retriesLeft > 0) {
-            retriesLeft--;
-            this.recorder.retried();
-            continue;
-          }
-          const failure = toProcessingError(error, index);
-          this.recorder.failedWith(failure.kind);
-          throw failure;
-        }
-      }
+      const value = await calls.run(this.settings.handler as K, ...([request] as TaskArgs<M, K>));
+      this.recorder.succeeded();
+      return value;
+    } catch (error) {
+      const failure = toProcessingError(error, index);
+      this.recorder.failedWith(failure.kind);
+      throw failure;
     } finally {
       this.capacity.release(1);
       if (started !== 0) this.recorder.timed(performance.now() - started + waitMs, waitMs);
@@ -471,62 +448,46 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   }
 
   /**
-   * Runs an admitted chunk (its permits are held), filling `results` from `start`; returns how
-   * long its handlers ran. A chunk the pool refuses as a whole (a request that cannot be encoded)
-   * is retried one request at a time, so that only the bad request fails.
+   * Runs an admitted chunk (its permits are held) as one pool chunk, filling `results` from
+   * `start`. A chunk the pool refuses as a whole (a request that cannot be encoded) runs one request
+   * at a time, so that only the bad request fails; so does a chunk with a time limit, which is
+   * counted per request from its own start.
    */
   private async handleChunk(
     chunk: RequestOf<M, K>[],
+    calls: PoolCalls<M>,
     route: Route,
     start: number,
     results: ProcessingResult<TaskResult<M, K>>[],
-  ): Promise<number> {
-    if (route.timeoutMs !== Infinity) {
-      // A time limit is counted per request from its own start, which only a call of its own has.
-      return this.handleOneByOne(chunk, route, start, results);
+  ): Promise<void> {
+    const oneByOne = () =>
+      Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handle(request, calls, start + i, 0))));
+    if (route.timeout !== Infinity) {
+      await oneByOne();
+      return;
     }
-    let outcome: Timed<PromiseSettledResult<TaskResult<M, K>>[]>;
+    let outcomes: PromiseSettledResult<TaskResult<M, K>>[];
     try {
-      outcome = await this.pool[RUN_BATCH_SETTLED_TIMED](
-        route.level,
+      outcomes = await calls.runBatchSettled(
         this.settings.handler as K,
         chunk.map((request) => [request] as TaskArgs<M, K>),
-        route.signal,
       );
     } catch {
-      return this.handleOneByOne(chunk, route, start, results);
+      await oneByOne();
+      return;
     }
-    const reruns: Promise<number>[] = [];
-    outcome.value.forEach((entry, i) => {
+    this.capacity.release(chunk.length);
+    outcomes.forEach((outcome, i) => {
       const index = start + i;
-      if (entry.status === 'fulfilled') {
-        this.capacity.release(1);
+      if (outcome.status === 'fulfilled') {
         this.recorder.succeeded();
-        results[index] = { ok: true, value: entry.value, index };
-      } else if (entry.reason instanceof WorkerCrashedError && this.settings.retries > 0) {
-        // Runs again on its own, keeping its permit until then.
-        this.recorder.retried();
-        reruns.push(settleInto(results, index, this.handleTimed(chunk[i], route, index, 0, this.settings.retries - 1)));
+        results[index] = { ok: true, value: outcome.value, index };
       } else {
-        this.capacity.release(1);
-        const error = toProcessingError(entry.reason, index);
+        const error = toProcessingError(outcome.reason, index);
         this.recorder.failedWith(error.kind);
         results[index] = { ok: false, error, index };
       }
     });
-    return outcome.runMs + sum(await Promise.all(reruns));
-  }
-
-  /** Runs the requests of an admitted chunk each on its own, filling `results` from `start`. */
-  private async handleOneByOne(
-    chunk: RequestOf<M, K>[],
-    route: Route,
-    start: number,
-    results: ProcessingResult<TaskResult<M, K>>[],
-  ): Promise<number> {
-    return sum(
-      await Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handleTimed(request, route, start + i, 0)))),
-    );
   }
 
   /** Keeps `promise` in the set close() waits for while it runs. */
@@ -536,40 +497,4 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     promise.then(forget, forget);
     return promise;
   }
-}
-
-/** Stores the outcome of a handled request at `index`; resolves with how long it ran (0 if it failed). */
-function settleInto<R>(results: ProcessingResult<R>[], index: number, handled: Promise<Timed<R>>): Promise<number> {
-  return handled.then(
-    ({ value, runMs }) => {
-      results[index] = { ok: true, value, index };
-      return runMs;
-    },
-    (error: ProcessingError) => {
-      results[index] = { ok: false, error, index };
-      return 0;
-    },
-  );
-}
-
-function sum(values: number[]): number {
-  return values.reduce((total, value) => total + value, 0);
-}
-
-/** Says why a request failed, in the processor's terms. */
-export function toProcessingError(error: unknown, index: number | undefined): ProcessingError {
-  if (error instanceof ProcessingError) {
-    return error.index === index || index === undefined
-      ? error
-      : new ProcessingError(error.kind, error.message, { cause: error.cause, index });
-  }
-  const make = (kind: ProcessingErrorKind, message: string) => new ProcessingError(kind, message, { cause: error, index });
-  if (error instanceof TaskError) return make('task-failed', error.message);
-  if (error instanceof WorkerCrashedError) return make('worker-crashed', error.message);
-  if (error instanceof TaskTimeoutError) return make('timed-out', error.message);
-  if (error instanceof PoolClosedError || error instanceof AbortError) return make('cancelled', error.message);
-  if (error instanceof EncodeError || error instanceof PayloadTooLargeError || error instanceof ThreadPoolError) {
-    return make('thread-pool-error', error.message);
-  }
-  return make('thread-pool-error', messageOf(error));
 }

@@ -19,7 +19,7 @@ export interface RequestCounts {
   rejected: number;
   /** Dropped before they ran: the processor was terminated. */
   cancelled: number;
-  /** Waited for capacity longer than `queueTimeoutMs`. */
+  /** Waited for capacity longer than `queueTimeout`. */
   timedOut: number;
   /** Runs again after their worker crashed (option `retries`); a request can count more than once. */
   retried: number;
@@ -49,9 +49,9 @@ export interface EfficiencySummary {
 export interface ProcessorStatistics {
   requests: RequestCounts;
   batches: { completed: number; running: number; waiting: number; efficiency: EfficiencySummary };
-  /** Request handed to the processor to settled (empty with `enableStatistics: false`). */
+  /** Request handed to the processor to settled (empty with `statistics: false`). */
   latency: LatencySummary;
-  /** Time requests waited for capacity (empty with `enableStatistics: false`). */
+  /** Time requests waited for capacity (empty with `statistics: false`). */
   queueWait: LatencySummary;
   pool: PoolStatistics;
 }
@@ -111,8 +111,8 @@ export class ProcessorRecorder {
     this.counts.completed++;
   }
 
-  retried(): void {
-    this.counts.retried++;
+  retried(requests: number): void {
+    this.counts.retried += requests;
   }
 
   failedWith(kind: ProcessingErrorKind): void {

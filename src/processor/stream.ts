@@ -11,7 +11,10 @@
  * AbortError).
  */
 import { AbortError, PoolClosedError } from '../errors.js';
+import type { OptionTable } from '../options/table.js';
+import { oneOf } from '../options/validators.js';
 import type { Priority } from '../queue/priority.js';
+import { REQUEST_OPTIONS } from './options.js';
 
 export interface StreamOptions {
   /** `'high'`, `'normal'` (default) or `'low'`. */
@@ -27,6 +30,11 @@ export interface StreamOptions {
   /** `'input'` (default): results in the order of the requests; `'completion'`: as they finish. */
   order?: 'input' | 'completion';
 }
+
+export const STREAM_OPTIONS = {
+  ...REQUEST_OPTIONS,
+  order: { validate: oneOf<'input' | 'completion'>('input', 'completion'), default: 'input' },
+} as const satisfies OptionTable<StreamOptions>;
 
 /** What a stream needs of its processor. */
 export interface StreamDriver<Q, R> {

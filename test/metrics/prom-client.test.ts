@@ -14,7 +14,7 @@ async function scrape(registry: Registry) {
 
 describe('prom-client registry', () => {
   it("serves the processor's and the pool's families, current at every scrape, beside the application's", async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threads: 2 });
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const own = new Counter({ name: 'app_requests_total', help: 'The application’s own counter.', registers: [registry] });

@@ -1,7 +1,7 @@
 // The pool's main contract: every call runs once, on a worker, and its result comes back intact and
 // in the right place — for sync and async tasks, small and large payloads, single calls and batches.
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TaskError, ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/tasks.mjs';
 
@@ -188,6 +188,33 @@ describe('ThreadPool.runBatch', () => {
     const argsList = Array.from({ length: 20_001 }, (_, i): [number, number] => [i, i * 2]);
     const results = await pool.runBatch('add', argsList);
     expect(results).toEqual(argsList.map(([a, b]) => a + b));
+  });
+
+  it('cuts a batch into chunks of chunkSize calls, and tells an observer what each ran', async () => {
+    const ran: { calls: number; runMs: number }[] = [];
+    const observer = { ran: (runMs: number, calls: number) => ran.push({ calls, runMs }) };
+    const argsList = Array.from({ length: 10 }, (_, i): [number, number] => [i, 1]);
+    expect(await pool.with({ chunkSize: 4, observer }).runBatch('add', argsList)).toEqual(argsList.map(([a]) => a + 1));
+    expect(ran.map(({ calls }) => calls).sort()).toEqual([2, 4, 4]);
+    for (const { runMs } of ran) expect(runMs).toBeGreaterThanOrEqual(0);
+    ran.length = 0;
+    await expect(pool.with({ observer }).run('fail', 'no')).rejects.toThrow('no');
+    expect(ran.map(({ calls }) => calls)).toEqual([1]);
+    for (const chunkSize of [0, 1.5, '4']) {
+      expect(() => pool.with({ chunkSize: chunkSize as number })).toThrow(/chunkSize: expected an integer of at least 1/);
+    }
+  });
+
+  it('reports an observer that throws to onError, and the call still resolves', async () => {
+    const errors: Error[] = [];
+    await using own = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 1, onError: (error) => errors.push(error) });
+    const observer = {
+      ran: () => {
+        throw new Error('observer broke');
+      },
+    };
+    expect(await own.with({ observer }).run('add', 1, 2)).toBe(3);
+    await vi.waitFor(() => expect(errors.map((error) => error.message)).toEqual(['observer broke']));
   });
 
   it('accepts any iterable and an empty batch', async () => {

@@ -151,6 +151,23 @@ describe('retries for idempotent tasks', () => {
     });
   });
 
+  it('runs again one call per slot the chunk of a settled batch whose worker died, so a poison call fails alone', async () => {
+    await withPool(async (pool) => {
+      const retrying: number[] = [];
+      const ran: number[] = [];
+      const observer = { retrying: (calls: number) => retrying.push(calls), ran: (_ms: number, calls: number) => ran.push(calls) };
+      const items = Array.from({ length: 10 }, (_, i) => [i, 3] as [number, number]);
+      const settled = await pool.with({ retries: 2, chunkSize: 5, observer }).runBatchSettled('doubleOrAlwaysCrash', items);
+      settled.forEach((result, i) => {
+        if (i === 3) expect(result).toMatchObject({ status: 'rejected', reason: expect.any(WorkerCrashedError) });
+        else expect(result).toEqual({ status: 'fulfilled', value: 2 * i });
+      });
+      // The chunk [0, 5) crashed and ran again as five calls; call 3 crashed again and ran once more.
+      expect(retrying).toEqual([5, 1]);
+      expect(ran.sort()).toEqual([1, 1, 1, 1, 5]);
+    });
+  });
+
   it('refuses a retry count that is not a whole number of 0 or more', async () => {
     await withPool(async (pool) => {
       for (const retries of [-1, 1.5, Number.NaN, '2']) {

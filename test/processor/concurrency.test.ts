@@ -18,7 +18,7 @@ describe('a processor used every way at once', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: 8,
       batchSize: 5,
       maxConcurrentBatches: 2,

@@ -27,7 +27,7 @@ describe('batches', () => {
     processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: 10,
     });
   });
@@ -73,7 +73,7 @@ describe('batches', () => {
 
 describe('single requests and backpressure', () => {
   it('process resolves with the response, or rejects with a ProcessingError', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threads: 1 });
     expect(await processor.process({ id: 21 })).toEqual({ id: 21, doubled: 42 });
     const error = await rejection(processor.process({ id: 4, fail: true }));
     expect(error).toBeInstanceOf(ProcessingError);
@@ -84,7 +84,7 @@ describe('single requests and backpressure', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: 4,
       backpressure: 'reject',
     });
@@ -110,7 +110,7 @@ describe('single requests and backpressure', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 2,
     });
     const first = [processor.process({ id: 1, spinMs: 20 }), processor.process({ id: 2, spinMs: 20 })];
@@ -120,13 +120,13 @@ describe('single requests and backpressure', () => {
     await Promise.all(first);
   });
 
-  it('times out a request that waits for capacity longer than queueTimeoutMs', async () => {
+  it('times out a request that waits for capacity longer than queueTimeout', async () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 1,
-      queueTimeoutMs: 20,
+      queueTimeout: 20,
     });
     const running = processor.process({ id: 1, spinMs: 200 });
     const waiting = await rejection(processor.process({ id: 2 }));
@@ -140,7 +140,7 @@ describe('single requests and backpressure', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       pool: { onError: () => {} },
     });
     const results = await processor.executeParallelBatch([{ id: 1 }, { id: 2, exit: true } as { id: number }, { id: 3 }]);
@@ -154,7 +154,7 @@ describe('single requests and backpressure', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'crashOnce'>({
       module,
       handler: 'crashOnce',
-      threadCount: 2,
+      threads: 2,
       batchSize: 4,
       // A crash in a chunk costs each of its requests a retry, ran or not: one for the chunk,
       // one for the crash of its own first run.
@@ -181,7 +181,7 @@ describe('single requests and backpressure', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
+      threads: 1,
       retries: 2,
       pool: { onError: () => {} },
     });
@@ -194,7 +194,7 @@ describe('single requests and backpressure', () => {
     const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 1,
     });
     const running = processor.process({ id: 1, spinMs: 100 });
@@ -211,7 +211,7 @@ describe('turns and priorities', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxConcurrentBatches: 1,
     });
     const finished: string[] = [];
@@ -229,7 +229,7 @@ describe('turns and priorities', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
       module,
       handler: 'ticketed',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 1,
     });
     const counter = await ticketCounter(processor);
@@ -250,7 +250,7 @@ describe('turns and priorities', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'ticketed'>({
       module,
       handler: 'ticketed',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 1,
     });
     const counter = await ticketCounter(processor);
@@ -277,7 +277,7 @@ describe('cancellation', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 1,
     });
     const controller = new AbortController();
@@ -297,7 +297,7 @@ describe('cancellation', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: 8,
       batchSize: 4,
     });
@@ -347,8 +347,8 @@ describe('time limits', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
-      taskTimeoutMs: 100,
+      threads: 1,
+      timeout: 100,
     });
     const slow = processor.process({ id: 1, spinMs: 400 });
     // Queued behind the slow one for longer than the limit, then quick: its own run is what counts.
@@ -364,7 +364,7 @@ describe('time limits', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       batchSize: 4,
     });
     const list = Array.from({ length: 8 }, (_, id) => (id === 5 ? { id, spinMs: 400 } : { id }));
@@ -385,8 +385,8 @@ describe('time limits', () => {
   });
 
   it('are checked', async () => {
-    await expect(ParallelProcessor.create({ module, handler: 'handle', taskTimeoutMs: 0 })).rejects.toThrow(/taskTimeoutMs/);
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
+    await expect(ParallelProcessor.create({ module, handler: 'handle', timeout: 0 })).rejects.toThrow(/timeout/);
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threads: 1 });
     expect(() => processor.process({ id: 1 }, { timeout: -5 })).toThrow(InvalidOptionError);
   });
 });
@@ -397,6 +397,6 @@ describe('options', () => {
     await expect(ParallelProcessor.create({ module, handler: 'handle', batchSize: 0 })).rejects.toThrow(/batchSize/);
     await expect(ParallelProcessor.create({ module, handler: 'handle', backpressure: 'drop' as never })).rejects.toThrow(/backpressure/);
     await expect(ParallelProcessor.create({ module, handler: 'handle', wrong: 1 } as never)).rejects.toThrow(/wrong/);
-    await expect(ParallelProcessor.create({ module, handler: 'nope', threadCount: 1 })).rejects.toThrow(UnknownTaskError);
+    await expect(ParallelProcessor.create({ module, handler: 'nope', threads: 1 })).rejects.toThrow(UnknownTaskError);
   });
 });

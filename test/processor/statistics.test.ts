@@ -12,7 +12,7 @@ async function warmedUp(reports: BatchReport[]): Promise<ParallelProcessor<typeo
   const processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
     module,
     handler: 'handle',
-    threadCount: 2,
+    threads: 2,
     monitor: { batchCompleted: (report) => reports.push(report) },
   });
   await processor.executeParallelBatch(Array.from({ length: 4 }, (_, id) => ({ id, spinMs: 5 })));
@@ -28,9 +28,9 @@ describe('processor statistics', () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: capacity,
-      queueTimeoutMs: 10,
+      queueTimeout: 10,
     });
     await Promise.all([
       processor.executeParallelBatch(Array.from({ length: 50 }, (_, id) => ({ id, fail: id % 10 === 0 }))),
@@ -98,7 +98,7 @@ describe('processor statistics', () => {
   });
 
   it('start again from zero after resetStatistics()', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 1 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threads: 1 });
     await processor.executeChunkedParallel(Array.from({ length: 8 }, (_, id) => ({ id, fail: id === 1 })));
     processor.resetStatistics();
     let stats = processor.statistics();
@@ -113,12 +113,12 @@ describe('processor statistics', () => {
     expect(stats.latency.count).toBe(2);
   });
 
-  it('keep only counts with enableStatistics: false', async () => {
+  it('keep only counts with statistics: false', async () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 1,
-      enableStatistics: false,
+      threads: 1,
+      statistics: false,
     });
     await processor.executeParallelBatch([{ id: 1 }, { id: 2 }]);
     const stats = processor.statistics();
@@ -139,8 +139,8 @@ describe('processor statistics', () => {
       await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
         module,
         handler: 'handle',
-        threadCount: 1,
-        monitorIntervalMs: 10,
+        threads: 1,
+        monitorInterval: 10,
         monitor: {
           statistics: (stats) => snapshots.push(stats),
           batchCompleted: () => {
@@ -164,7 +164,7 @@ describe('processor statistics', () => {
   });
 
   it('render the Prometheus format with the pool and processor metrics, which parses back', async () => {
-    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2 });
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threads: 2 });
     await processor.executeParallelBatch(Array.from({ length: 20 }, (_, id) => ({ id, fail: id === 3 })));
     const families = new Map(parsePrometheus(processor.metrics()).map((family) => [family.name, family]));
     const outcomes = families.get('viscose_processor_requests_total')!;

@@ -14,7 +14,7 @@ describe('streams', () => {
     processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: 16,
     });
   });

@@ -80,7 +80,7 @@ describe('a throwing getter or a revoked Proxy', () => {
   });
 
   it('in a processor request: ProcessingError with the EncodeError as cause', async () => {
-    await using processor = await ParallelProcessor.create<typeof Values, 'echo'>({ module, handler: 'echo', threadCount: 1 });
+    await using processor = await ParallelProcessor.create<typeof Values, 'echo'>({ module, handler: 'echo', threads: 1 });
     const error = await rejection(processor.process(withGetter()));
     expect(error).toBeInstanceOf(ProcessingError);
     expect(error).toBeInstanceOf(ViscoseError);

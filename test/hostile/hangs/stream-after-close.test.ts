@@ -42,7 +42,7 @@ function shared(): Int32Array {
 }
 
 function create(): Promise<Processor> {
-  return ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threadCount: 2, maxPendingTasks: WINDOW });
+  return ParallelProcessor.create<typeof Requests, 'handle'>({ module, handler: 'handle', threads: 2, maxPendingTasks: WINDOW });
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -1,6 +1,6 @@
 // Time limits past what one setTimeout can wait (2^31−1 ms, about 24.8 days) and Infinity. Given
 // more, setTimeout fires after 1 ms: `close({ timeout: 2 ** 31 })` terminated the pool at once and
-// rejected the calls in flight, `queueTimeoutMs: 2 ** 31` failed waiting requests within a few
+// rejected the calls in flight, `queueTimeout: 2 ** 31` failed waiting requests within a few
 // milliseconds, and `with({ timeout: Infinity })` re-armed a 1 ms timer (with a
 // TimeoutOverflowWarning each time) for as long as the call ran. Each case below lets well over
 // 1 ms pass before it releases the work it holds, so that a limit which fired early is seen.
@@ -82,14 +82,14 @@ describe('time limits longer than a timer can wait', () => {
     }
   });
 
-  it('a processor’s queueTimeoutMs and taskTimeoutMs of 2 ** 31 let requests wait and run', async () => {
+  it('a processor’s queueTimeout and timeout of 2 ** 31 let requests wait and run', async () => {
     await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module: requests,
       handler: 'handle',
-      threadCount: 1,
+      threads: 1,
       maxPendingTasks: 1,
-      queueTimeoutMs: LONG,
-      taskTimeoutMs: LONG,
+      queueTimeout: LONG,
+      timeout: LONG,
     });
     const hold = flag();
     const running = processor.process({ id: 1, hold });
@@ -102,14 +102,14 @@ describe('time limits longer than a timer can wait', () => {
   });
 
   it('a monitor period of 2 ** 31 or Infinity does not report every millisecond', async () => {
-    for (const monitorIntervalMs of [LONG, Infinity]) {
+    for (const monitorInterval of [LONG, Infinity]) {
       let reports = 0;
       await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
         module: requests,
         handler: 'handle',
-        threadCount: 1,
+        threads: 1,
         monitor: { statistics: () => reports++ },
-        monitorIntervalMs,
+        monitorInterval,
       });
       expect(await processor.process({ id: 1 })).toEqual({ id: 1, doubled: 2 });
       await moment();
@@ -129,8 +129,8 @@ describe('what a time limit accepts', () => {
       expect(() => pool.with({ timeout: Infinity, terminateAfter: 10 })).toThrow(/terminateAfter: needs a finite timeout/);
       await expect(pool.close({ timeout: -1 })).rejects.toThrow(InvalidOptionError);
       await expect(pool.close({ timeout: Number.NaN })).rejects.toThrow(/timeout/);
-      await expect(ParallelProcessor.create({ module: requests, handler: 'handle', threadCount: 1, queueTimeoutMs: 0 })).rejects.toThrow(
-        /queueTimeoutMs/,
+      await expect(ParallelProcessor.create({ module: requests, handler: 'handle', threads: 1, queueTimeout: 0 })).rejects.toThrow(
+        /queueTimeout/,
       );
     } finally {
       await pool.close({ timeout: Infinity });

@@ -40,7 +40,7 @@ describe('stream() over a source that throws', () => {
     processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
       module,
       handler: 'handle',
-      threadCount: 2,
+      threads: 2,
       maxPendingTasks: WINDOW,
     });
   });

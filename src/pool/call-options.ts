@@ -1,0 +1,56 @@
+/**
+ * The options of `pool.with(options)`: their table (shared in part with the processor's requests
+ * and the cluster's calls) and how they resolve into the way a call and a batch run.
+ */
+import { InvalidOptionError } from '../errors.js';
+import { type OptionTable, resolveTable } from '../options/table.js';
+import { abortSignal, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
+import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
+import type { BatchHow, RunHow } from './call-runner.js';
+import { terminationUnavailable } from './termination.js';
+import type { CallObserver, CallOptions } from './types.js';
+
+/** `priority`, as every facade takes it. */
+export const PRIORITY_OPTION = { validate: oneOf<Priority>('high', 'normal', 'low'), default: 'normal' } as const;
+/** `signal`, as every facade takes it. */
+export const SIGNAL_OPTION = { validate: abortSignal } as const;
+/** A task's run-time limit (`timeout`), as the pool and the processor take it. */
+export const TIMEOUT_OPTION = { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'none' } as const;
+
+export const CALL_OPTIONS = {
+  priority: PRIORITY_OPTION,
+  signal: SIGNAL_OPTION,
+  timeout: TIMEOUT_OPTION,
+  terminateAfter: { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'never' },
+  retries: { validate: integer(0), default: 0 },
+  chunkSize: { validate: optional(integer(1)), defaultDoc: 'from the batch length and the threads' },
+  observer: { validate: optionalObject<CallObserver>('an object with `ran` and/or `retrying` methods') },
+} as const satisfies OptionTable<CallOptions>;
+
+/** How the calls made with some options run: a single call, and a batch (or why batches refuse them). */
+export interface CallPlans {
+  run: RunHow;
+  batch: BatchHow | InvalidOptionError;
+}
+
+export function resolveCallOptions(options: CallOptions): CallPlans {
+  const { priority, signal, timeout, terminateAfter, retries, chunkSize, observer } = resolveTable(
+    CALL_OPTIONS,
+    options,
+    'an object of call options',
+  );
+  const level = PRIORITY_LEVEL[priority];
+  if (terminateAfter !== Infinity) {
+    if (timeout === Infinity) throw new InvalidOptionError('terminateAfter', 'needs a finite timeout');
+    const unavailable = terminationUnavailable('terminateAfter');
+    if (unavailable !== undefined) throw new InvalidOptionError('terminateAfter', unavailable);
+  }
+  const limit = timeout === Infinity ? undefined : { timeoutMs: timeout, terminateAfterMs: terminateAfter };
+  return {
+    run: { level, signal, limit, retries, observer },
+    batch:
+      limit === undefined
+        ? { level, signal, retries, chunkSize, observer }
+        : new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'),
+  };
+}

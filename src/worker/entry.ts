@@ -33,7 +33,7 @@ import { WorkFinder } from './work-finder.js';
 import { WorkerThread } from './worker-thread.js';
 
 const boot = workerData as WorkerBootData;
-let worker: WorkerThread | undefined;
+let thread: WorkerThread | undefined;
 let taskModule: Record<string, unknown> = {};
 let exitHandler: string | undefined;
 let buffers: BufferInbox;
@@ -89,19 +89,13 @@ function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
   nested.requeueLost(deques[index], mailboxes);
   const running = new RunningTasks();
   const cancellation = new Cancellation(words, slots, running);
-  const scopes = new ScopeRecords(slots, layout, codec, index, (worker) => sleep.wake(worker), completions.publish);
+  const scopes = new ScopeRecords(slots, layout, codec, index, (other) => sleep.wake(other), completions.publish);
   const worker = new WorkerThread({
     config,
-    sleep,
+    execution: { index, layout, slots, codec, sleep, running, cancellation, scopes, completions, counters },
     finder,
-    counters,
-    codec,
-    running,
-    cancellation,
-    scopes,
     visible: new VisibleScopes(running, slots),
     forked: new ForkedTasks(slots, codec, nested, deques[index], mailboxes, sleep, running),
-    execution: { index, layout, slots, codec, sleep, running, cancellation, scopes, completions, counters },
     exported: names.map((name) => taskModule[name] as TaskFunction),
     names,
     controlMessages,
@@ -129,7 +123,7 @@ const control: WorkerControl = {
     exitHandler = config.exitHandler;
     if (config.startHandler !== undefined) await runHandler('startHandler', config.startHandler);
     if (config.pinCpu !== undefined) nativeAddon('thread pinning').pinThread(config.pinCpu);
-    worker = buildWorker(config, names);
+    thread = buildWorker(config, names);
     return { tasks: names };
   },
 
@@ -141,18 +135,18 @@ const control: WorkerControl = {
     return {
       index: boot.index,
       name: boot.name,
-      tasksRun: worker?.counters.read(WorkerCounter.TASKS_RUN) ?? 0,
-      steals: worker?.counters.read(WorkerCounter.STEALS) ?? 0,
-      injectorTakes: worker?.counters.read(WorkerCounter.INJECTOR_TAKES) ?? 0,
-      parks: worker?.counters.read(WorkerCounter.PARKS) ?? 0,
-      deepestWait: worker?.deepestWait ?? 0,
-      asyncInFlight: worker?.asyncTasksInFlight ?? 0,
+      tasksRun: thread?.counters.read(WorkerCounter.TASKS_RUN) ?? 0,
+      steals: thread?.counters.read(WorkerCounter.STEALS) ?? 0,
+      injectorTakes: thread?.counters.read(WorkerCounter.INJECTOR_TAKES) ?? 0,
+      parks: thread?.counters.read(WorkerCounter.PARKS) ?? 0,
+      deepestWait: thread?.deepestWait ?? 0,
+      asyncInFlight: thread?.asyncTasksInFlight ?? 0,
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
   },
 
   async shutdown(): Promise<void> {
-    if (worker !== undefined) await stopped.promise;
+    if (thread !== undefined) await stopped.promise;
     if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);
   },
 };

@@ -91,11 +91,14 @@ export class ForkedTasks {
     this.sleep.forkedJob(this.own);
   }
 
-  /** Posts an entry to `worker`'s mailbox and wakes it; false when the mailbox is full. */
+  /** Posts an entry to `worker`'s mailbox; false when the mailbox is full. */
   post(worker: number, entry: number): boolean {
-    if (!this.mailboxes[worker].post(entry)) return false;
+    return this.mailboxes[worker].post(entry);
+  }
+
+  /** Wakes `worker` if it is parked: something was posted to it. */
+  wake(worker: number): void {
     this.sleep.wake(worker);
-    return true;
   }
 
   /** Frees a forked slot taken back before anyone ran it. */

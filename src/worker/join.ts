@@ -93,8 +93,11 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
     for (const slot of parts) nested.release(slot);
     throw error;
   }
-  // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
-  for (let i = 0; i < workers; i++) worker.waitUntil(() => forked.post(i, entries[i]));
+  for (let i = 0; i < workers; i++) {
+    // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
+    worker.waitUntil(() => forked.post(i, entries[i]));
+    forked.wake(i);
+  }
   worker.waitUntil(() => parts.every((slot) => forked.finished(slot)));
   let failure: { error: unknown } | undefined;
   const results = parts.map((slot) => {

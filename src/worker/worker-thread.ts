@@ -11,10 +11,10 @@
  * instead; at most `asyncTasksPerWorker` are in flight, after which it takes no new work from the
  * injector until one settles.
  */
-import type { PayloadCodec } from '../codec/payload.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import type { WorkerConfig } from '../control/protocol.js';
 import { PAR_ITER_TASK, ParIterRunner } from '../iter/runner.js';
+import { EMPTY } from '../queue/work-queue.js';
 import { Header, PoolState, WorkerBlock, workerWord } from '../shm/layout.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
 import { BLOCKED, IdleState, PARK, type Sleep } from '../sync/sleep.js';
@@ -28,7 +28,6 @@ import type { ScopeRecords } from './scope-records.js';
 import type { VisibleScopes } from './scope.js';
 import { stackHasRoom } from './stack-room.js';
 import { type TaskFunction, TaskTable } from './task-table.js';
-import { EMPTY } from '../queue/work-queue.js';
 import type { WorkFinder } from './work-finder.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
@@ -39,17 +38,14 @@ const WAIT_PARK_MS = 100;
 /** What the worker is built from, all built before it by the worker entry. */
 export interface WorkerThreadParts {
   config: WorkerConfig;
-  sleep: Sleep;
+  /**
+   * What its executor needs besides the tasks and the worker's accounting of asynchronous ones;
+   * the worker uses some of it too.
+   */
+  execution: Omit<ExecutorParts, 'tasks' | 'asyncTasks'>;
   finder: WorkFinder;
-  counters: WorkerCounters;
-  codec: PayloadCodec;
-  running: RunningTasks;
-  cancellation: Cancellation;
-  scopes: ScopeRecords;
   visible: VisibleScopes;
   forked: ForkedTasks;
-  /** What its executor needs besides the tasks and the worker's accounting of asynchronous ones. */
-  execution: Omit<ExecutorParts, 'tasks' | 'asyncTasks'>;
   /** The task module's exported functions, and their names, by task id. */
   exported: TaskFunction[];
   names: string[];
@@ -111,17 +107,17 @@ export class WorkerThread {
   deepestWait = 0;
 
   constructor(parts: WorkerThreadParts) {
-    const { config } = parts;
+    const { config, execution } = parts;
     this.index = config.index;
-    this.running = parts.running;
-    this.cancellation = parts.cancellation;
-    this.scopes = parts.scopes;
+    this.running = execution.running;
+    this.cancellation = execution.cancellation;
+    this.scopes = execution.scopes;
     this.visible = parts.visible;
     this.forked = parts.forked;
-    this.counters = parts.counters;
+    this.counters = execution.counters;
     this.finder = parts.finder;
-    this.words = parts.execution.slots.words;
-    this.sleep = parts.sleep;
+    this.words = execution.slots.words;
+    this.sleep = execution.sleep;
     this.asyncLimit = config.asyncTasksPerWorker;
     this.maxWaitDepth = config.maxNestedWaits;
     this.eventLoop = new EventLoopWatch(this.words, config.layout, config.index, parts.controlMessages);
@@ -130,10 +126,10 @@ export class WorkerThread {
     this.onStopped = parts.onStopped;
     const { exported } = parts;
     // Pieces of parallel iterators split with this worker's join: the runner works over the worker.
-    this.pieces = new ParIterRunner(this, { codec: parts.codec, exported, pieceTask: exported.length, threads: config.layout.threads });
+    this.pieces = new ParIterRunner(this, { codec: execution.codec, exported, pieceTask: exported.length, threads: config.layout.threads });
     // Built-in tasks follow the module's: their ids are known to the main thread the same way.
     this.tasks = new TaskTable(exported, parts.names, [[PAR_ITER_TASK, this.pieces.task]]);
-    this.executor = new Executor({ ...parts.execution, tasks: this.tasks, asyncTasks: this.asyncTasks });
+    this.executor = new Executor({ ...execution, tasks: this.tasks, asyncTasks: this.asyncTasks });
   }
 
   /** Starts taking work. */

@@ -15,11 +15,12 @@ import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.j
 import { poolMetricFamilies } from '../pool/statistics.js';
 import { ThreadPool } from '../pool/thread-pool.js';
 import type { CallObserver, PoolCalls, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
-import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
-import { Capacity } from './capacity.js';
+import type { Priority } from '../queue/priority.js';
+import { Admission } from './admission.js';
+import { RequestHandler } from './handling.js';
 import { type BatchReport, MonitorHub } from './monitor.js';
 import { type ProcessorOptions, type ProcessorSettings, REQUEST_OPTIONS, type RequestOptions, resolveProcessorOptions } from './options.js';
-import { type ProcessingResult, settleInto, toProcessingError } from './results.js';
+import { type ProcessingResult, settleInto } from './results.js';
 import { Shutdown } from './shutdown.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
 import { STREAM_OPTIONS, type StreamOptions, orderedResults } from './stream.js';
@@ -39,9 +40,8 @@ interface Route {
 export type RequestOf<M, K extends TaskName<M>> = TaskArgs<M, K> extends [infer First, ...unknown[]] ? First : TaskArgs<M, K>[0];
 
 export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends TaskName<M> = TaskName<M>> {
-  private readonly capacity: Capacity;
-  /** One permit per batch allowed to run at once. */
-  private readonly batchTurns: Capacity;
+  private readonly admission: Admission;
+  private readonly handler: RequestHandler<M, K>;
   private readonly recorder: ProcessorRecorder;
   private readonly hub: MonitorHub;
   private terminated = false;
@@ -60,9 +60,9 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     readonly pool: ThreadPool<M>,
     private readonly settings: ProcessorSettings,
   ) {
-    this.capacity = new Capacity(settings.maxPendingTasks);
-    this.batchTurns = new Capacity(settings.maxConcurrentBatches);
     this.recorder = new ProcessorRecorder(settings.statistics);
+    this.admission = new Admission(settings, this.recorder);
+    this.handler = new RequestHandler<M, K>(settings.handler as K, this.admission, this.recorder);
     this.hub = new MonitorHub(settings.monitor, settings.monitorInterval, () => this.statistics());
     this.plainRoute = { priority: 'normal', signal: undefined, timeout: settings.timeout };
     this.plainCalls = this.callsOf(this.plainRoute);
@@ -98,12 +98,12 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   /** Whether a producer should hold back: the capacity is used up, or requests wait for it. */
   get needsDrain(): boolean {
-    return this.capacity.needsDrain;
+    return this.admission.needsDrain;
   }
 
   /** Resolves once `needsDrain` is false. */
   drain(): Promise<void> {
-    return this.capacity.drain();
+    return this.admission.drain();
   }
 
   /**
@@ -113,9 +113,9 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   process(request: RequestOf<M, K>, options?: RequestOptions): Promise<TaskResult<M, K>> {
     const route = this.routeOf(options);
     return this.track(
-      this.admit(1, route, this.settings.backpressure, undefined).then((admitted) => {
+      this.admission.admit(1, route, this.settings.backpressure, undefined).then((admitted) => {
         if (admitted instanceof ProcessingError) throw admitted;
-        return this.handle(request, this.callsFor(route), undefined, admitted);
+        return this.handler.handle(request, this.callsFor(route), undefined, admitted);
       }),
     );
   }
@@ -124,11 +124,11 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
   tryProcess(request: RequestOf<M, K>, options?: RequestOptions): Promise<TaskResult<M, K>> | undefined {
     const route = this.routeOf(options);
     this.recorder.submitted();
-    if (this.terminated || !this.capacity.tryAcquire(1)) {
+    if (this.terminated || !this.admission.tryAdmitOne()) {
       this.recorder.failedWith('backpressure-exceeded');
       return undefined;
     }
-    return this.track(this.handle(request, this.callsFor(route), undefined, 0));
+    return this.track(this.handler.handle(request, this.callsFor(route), undefined, 0));
   }
 
   /**
@@ -144,12 +144,12 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       this.inTurn(route, 'parallel', list.length, async (results, calls) => {
         const handled: Promise<void>[] = [];
         for (let index = 0; index < list.length; index++) {
-          const admitted = await this.admit(1, route, 'wait', index);
+          const admitted = await this.admission.admit(1, route, 'wait', index);
           if (admitted instanceof ProcessingError) {
             results[index] = { ok: false, error: admitted, index };
             continue;
           }
-          handled.push(settleInto(results, index, this.handle(list[index], calls, index, admitted)));
+          handled.push(settleInto(results, index, this.handler.handle(list[index], calls, index, admitted)));
         }
         await Promise.all(handled);
       }),
@@ -171,11 +171,11 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
         const handled: Promise<void>[] = [];
         for (let start = 0; start < list.length; ) {
           const count = Math.min(chunkSize, list.length - start);
-          const admitted = await this.admit(count, route, 'wait', start);
+          const admitted = await this.admission.admit(count, route, 'wait', start);
           if (admitted instanceof ProcessingError) {
             for (let i = 0; i < count; i++) results[start + i] = { ok: false, error: admitted, index: start + i };
           } else {
-            handled.push(this.handleChunk(list.slice(start, start + count), calls, route, start, results));
+            handled.push(this.handler.handleChunk(list.slice(start, start + count), calls, route.timeout !== Infinity, start, results));
           }
           start += count;
         }
@@ -215,9 +215,9 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       unwatch: (wake) => this.shutdown.unwatch(wake),
       start: (request, index) =>
         this.track(
-          this.admit(1, route, 'wait', index).then((admitted) => {
+          this.admission.admit(1, route, 'wait', index).then((admitted) => {
             if (admitted instanceof ProcessingError) return { ok: false, error: admitted, index };
-            return this.handle(request, calls, index, admitted).then(
+            return this.handler.handle(request, calls, index, admitted).then(
               (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
               (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => {
                 // The pool was closed under the processor: it will run nothing more.
@@ -232,12 +232,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   /** Counts, batch efficiencies, latencies, and the pool's own statistics. */
   statistics(): ProcessorStatistics {
-    return this.recorder.read(
-      this.settings.maxPendingTasks - this.capacity.free,
-      this.capacity.queued,
-      { running: this.settings.maxConcurrentBatches - this.batchTurns.free, waiting: this.batchTurns.queued },
-      this.pool.statistics(),
-    );
+    return this.recorder.read(this.admission.occupancy, this.pool.statistics());
   }
 
   /**
@@ -274,8 +269,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
    */
   async close(): Promise<void> {
     this.shutdown.begin('the processor was closed');
-    this.capacity.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
-    this.batchTurns.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
+    this.admission.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
     while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
     this.hub.stop();
     await this.pool.close();
@@ -289,8 +283,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     this.terminated = true;
     this.shutdown.begin('the processor was terminated');
     const cancelled = new ProcessingError('cancelled', 'the processor was terminated before the request ran');
-    this.capacity.close(cancelled);
-    this.batchTurns.close(cancelled);
+    this.admission.close(cancelled);
     this.hub.stop();
     await this.pool.terminate();
     await Promise.allSettled([...this.underWay]);
@@ -325,36 +318,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     return route === this.plainRoute ? this.plainCalls : this.callsOf(route);
   }
 
-  // ---- admission -------------------------------------------------------------------------------
-
-  /**
-   * Takes `permits` for the request (or chunk) at `index`: resolves with the milliseconds it
-   * waited for them, or with the ProcessingError of the refusal (counted for every request it
-   * covers).
-   */
-  private async admit(
-    permits: number,
-    route: Route,
-    mode: 'wait' | 'reject',
-    index: number | undefined,
-  ): Promise<number | ProcessingError> {
-    this.recorder.submitted(permits);
-    if (this.capacity.tryAcquire(permits)) return 0;
-    let failure: ProcessingError;
-    if (mode === 'reject') {
-      failure = new ProcessingError('backpressure-exceeded', `no capacity: ${this.settings.maxPendingTasks} requests in flight`, { index });
-    } else {
-      const started = performance.now();
-      try {
-        await this.capacity.acquire(permits, PRIORITY_LEVEL[route.priority], this.settings.queueTimeout, index, route.signal);
-        return performance.now() - started;
-      } catch (error) {
-        failure = toProcessingError(error, index);
-      }
-    }
-    for (let i = 0; i < permits; i++) this.recorder.failedWith(failure.kind);
-    return failure;
-  }
+  // ---- batches ---------------------------------------------------------------------------------
 
   /**
    * Runs `body` when the batch's turn comes (at most `maxConcurrentBatches` at once), then reports
@@ -367,26 +331,8 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     size: number,
     body: (results: ProcessingResult<R>[], calls: PoolCalls<M>) => Promise<void>,
   ): Promise<ProcessingResult<R>[]> {
-    if (!this.batchTurns.tryAcquire(1)) {
-      if (this.settings.backpressure === 'reject') {
-        throw this.refuseBatch(
-          size,
-          new ProcessingError('backpressure-exceeded', `${this.settings.maxConcurrentBatches} batches are running already`),
-        );
-      }
-      try {
-        await this.batchTurns.acquire(1, PRIORITY_LEVEL[route.priority], Infinity, undefined, route.signal);
-      } catch (error) {
-        throw this.refuseBatch(size, toProcessingError(error, undefined));
-      }
-    }
+    await this.admission.takeTurn(size, route);
     try {
-      if (this.settings.backpressure === 'reject' && this.capacity.needsDrain) {
-        throw this.refuseBatch(
-          size,
-          new ProcessingError('backpressure-exceeded', `no capacity: ${this.settings.maxPendingTasks} requests in flight`),
-        );
-      }
       const started = performance.now();
       const results = new Array<ProcessingResult<R>>(size);
       this.recorder.batchStarted(started);
@@ -412,82 +358,8 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       this.hub.batchCompleted(report);
       return results;
     } finally {
-      this.batchTurns.release(1);
+      this.admission.endTurn();
     }
-  }
-
-  /** Counts every request of a batch that never started as refused, and returns the reason. */
-  private refuseBatch(size: number, error: ProcessingError): ProcessingError {
-    this.recorder.submitted(size);
-    for (let i = 0; i < size; i++) this.recorder.failedWith(error.kind);
-    return error;
-  }
-
-  // ---- handling ----------------------------------------------------------------------------------
-
-  /** Runs one admitted request through `calls` (its permit is held) and gives the permit back. */
-  private async handle(
-    request: RequestOf<M, K>,
-    calls: PoolCalls<M>,
-    index: number | undefined,
-    waitMs: number,
-  ): Promise<TaskResult<M, K>> {
-    const started = this.recorder.detailed ? performance.now() : 0;
-    try {
-      const value = await calls.run(this.settings.handler as K, ...([request] as TaskArgs<M, K>));
-      this.recorder.succeeded();
-      return value;
-    } catch (error) {
-      const failure = toProcessingError(error, index);
-      this.recorder.failedWith(failure.kind);
-      throw failure;
-    } finally {
-      this.capacity.release(1);
-      if (started !== 0) this.recorder.timed(performance.now() - started + waitMs, waitMs);
-    }
-  }
-
-  /**
-   * Runs an admitted chunk (its permits are held) as one pool chunk, filling `results` from
-   * `start`. A chunk the pool refuses as a whole (a request that cannot be encoded) runs one request
-   * at a time, so that only the bad request fails; so does a chunk with a time limit, which is
-   * counted per request from its own start.
-   */
-  private async handleChunk(
-    chunk: RequestOf<M, K>[],
-    calls: PoolCalls<M>,
-    route: Route,
-    start: number,
-    results: ProcessingResult<TaskResult<M, K>>[],
-  ): Promise<void> {
-    const oneByOne = () =>
-      Promise.all(chunk.map((request, i) => settleInto(results, start + i, this.handle(request, calls, start + i, 0))));
-    if (route.timeout !== Infinity) {
-      await oneByOne();
-      return;
-    }
-    let outcomes: PromiseSettledResult<TaskResult<M, K>>[];
-    try {
-      outcomes = await calls.runBatchSettled(
-        this.settings.handler as K,
-        chunk.map((request) => [request] as TaskArgs<M, K>),
-      );
-    } catch {
-      await oneByOne();
-      return;
-    }
-    this.capacity.release(chunk.length);
-    outcomes.forEach((outcome, i) => {
-      const index = start + i;
-      if (outcome.status === 'fulfilled') {
-        this.recorder.succeeded();
-        results[index] = { ok: true, value: outcome.value, index };
-      } else {
-        const error = toProcessingError(outcome.reason, index);
-        this.recorder.failedWith(error.kind);
-        results[index] = { ok: false, error, index };
-      }
-    });
   }
 
   /** Keeps `promise` in the set close() waits for while it runs. */

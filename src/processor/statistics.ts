@@ -145,7 +145,11 @@ export class ProcessorRecorder {
     e.last = report.efficiency;
   }
 
-  read(inFlight: number, waiting: number, batches: { running: number; waiting: number }, pool: PoolStatistics): ProcessorStatistics {
+  /** The statistics, with the admission's occupancy now and the pool's own. */
+  read(
+    { inFlight, waiting, batches }: { inFlight: number; waiting: number; batches: { running: number; waiting: number } },
+    pool: PoolStatistics,
+  ): ProcessorStatistics {
     const e = this.efficiency;
     const none = summary(createHistogram());
     const busyMs = e.busyMs + (this.running > 0 ? performance.now() - this.runningSince : 0);

@@ -8,6 +8,7 @@ export type { CloseOptions } from './pool/thread-pool.js';
 export { ThreadPoolBuilder } from './pool/builder.js';
 export type { ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
 export type {
+  CallObserver,
   CallOptions,
   PoolCall,
   PoolCalls,

@@ -53,4 +53,20 @@ describe('ThreadPool<typeof import(module)>', () => {
     // @ts-expect-error not an export
     builder.startHandler('warmUp');
   });
+
+  it('types every builder method as its option, chained', () => {
+    const builder = {} as ThreadPoolBuilder<typeof TypedTasks>;
+    expectTypeOf(builder.threads(2).statistics(true).queue('js')).toEqualTypeOf<ThreadPoolBuilder<typeof TypedTasks>>();
+    // @ts-expect-error threads is a number
+    builder.threads('2');
+    // @ts-expect-error no such queue
+    builder.queue('rust');
+  });
+
+  it('types the call observer and chunkSize', () => {
+    const pool = {} as ThreadPool<typeof TypedTasks>;
+    pool.with({ chunkSize: 8, observer: { ran: (runMs: number, calls: number) => runMs * calls } });
+    // @ts-expect-error ran is told numbers
+    pool.with({ observer: { ran: (runMs: string) => runMs } });
+  });
 });

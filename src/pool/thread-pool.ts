@@ -267,7 +267,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
 
   /**
    * Adds the metrics of `metrics()` to a prom-client `Registry`, read afresh at every scrape.
-   * Returns a function that removes them again. Throws if one of their names is taken.
+   * Returns a function that removes them again. Throws MetricNameTakenError, registering nothing,
+   * if one of their names is taken.
    */
   registerMetrics(registry: MetricsRegistry): () => void {
     return registerFamilies(registry, () => poolMetricFamilies(this.statistics()));

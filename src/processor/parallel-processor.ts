@@ -251,7 +251,8 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
 
   /**
    * Adds the metrics of `metrics()` to a prom-client `Registry`, read afresh at every scrape.
-   * Returns a function that removes them again. Throws if one of their names is taken.
+   * Returns a function that removes them again. Throws MetricNameTakenError, registering nothing,
+   * if one of their names is taken.
    */
   registerMetrics(registry: MetricsRegistry): () => void {
     return registerFamilies(registry, () => this.metricFamilies());

@@ -83,6 +83,9 @@ export class CallRunner<M extends TaskModule> {
     private readonly threadNames: readonly string[],
   ) {}
 
+  /** Reports what a caller's observer threw to the pool's `onError`. */
+  private readonly report = (error: unknown): void => this.gate.report(error);
+
   /** A single call of task `name`, run as `how` says. */
   run<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
     const { level, signal, limit, retries = 0, observer } = how;
@@ -98,8 +101,9 @@ export class CallRunner<M extends TaskModule> {
     let stopListening: (() => void) | undefined;
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
       let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
-      if (observer !== undefined) call = this.observed(call, observer, 1);
+      call = observed(call, observer, 1, this.report);
       const submission = toInjector(task, 0, level);
+      submission.findable = signal !== undefined || limit !== undefined;
       if (retries > 0) call = this.retrying(call, retries, 1, () => this.codec.encodeList(args, 'args'), submission, observer);
       this.submitter.submit(submission, payload, call);
       stopListening = this.calls.watch(name, call, signal, limit, reject);
@@ -159,13 +163,14 @@ export class CallRunner<M extends TaskModule> {
     }
     const submission = toInjector(task, count, how.level);
     if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
+    submission.findable = how.signal !== undefined;
     const wrap = (chunk: PendingWork): PendingWork => {
-      const observed = how.observer === undefined ? chunk : this.observed(chunk, how.observer, count);
-      if (retries === 0) return observed;
+      const work = observed(chunk, how.observer, count, this.report);
+      if (retries === 0) return work;
       // In a settled batch, the calls of a chunk whose worker died run again one per slot, so that
       // a call that kills its worker takes only itself down.
-      if (batch.settleEach && count > 1) return this.splitOnCrash(observed, run, start, count, retries);
-      return this.retrying(observed, retries, count, encode, submission, how.observer);
+      if (batch.settleEach && count > 1) return this.splitOnCrash(work, run, start, count, retries);
+      return this.retrying(work, retries, count, encode, submission, how.observer);
     };
     this.submitter.submit(submission, payload, batch.chunk(start, count, wrap));
     return count;
@@ -189,7 +194,7 @@ export class CallRunner<M extends TaskModule> {
         again.abandon(refused);
         return;
       }
-      this.notify(() => observer?.retrying?.(calls));
+      this.notifyRetrying(observer, calls);
       this.submitter.submit(submission, encode(), again);
     });
   }
@@ -206,32 +211,48 @@ export class CallRunner<M extends TaskModule> {
         return;
       }
       if (run.batch.settled) return; // aborted: nobody wants these results any more
-      this.notify(() => run.how.observer?.retrying?.(count));
+      this.notifyRetrying(run.how.observer, count);
       for (let i = 0; i < count; i++) this.submitChunk(run, start + i, 1, retries - 1);
     });
   }
 
-  /** `work`, telling `observer` how long it ran before it settles. */
-  private observed(work: PendingWork, observer: CallObserver, calls: number): PendingWork {
-    return {
-      settle: (state, outcome, worker, runMs) => {
-        this.notify(() => observer.ran?.(runMs, calls));
-        work.settle(state, outcome, worker, runMs);
-      },
-      abandon: (error) => work.abandon(error),
-    };
-  }
-
-  /** Calls a caller's observer; what it throws goes to the pool's `onError`, not into the pool. */
-  private notify(hook: () => void): void {
+  /** Tells `observer` that calls are run again; what it throws goes to the pool's `onError`. */
+  private notifyRetrying(observer: CallObserver | undefined, calls: number): void {
     try {
-      hook();
+      observer?.retrying?.(calls);
     } catch (error) {
       this.gate.report(error);
     }
   }
 }
 
+/** Pending work that tells its caller's observer how long it ran, before it settles. */
+class ObservedWork implements PendingWork {
+  constructor(
+    private readonly work: PendingWork,
+    private readonly observer: CallObserver,
+    private readonly calls: number,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
+    try {
+      this.observer.ran?.(runMs, this.calls);
+    } catch (error) {
+      this.report(error);
+    }
+    this.work.settle(state, outcome, worker, runMs);
+  }
+
+  abandon(error: unknown): void {
+    this.work.abandon(error);
+  }
+}
+
+/** `work`, observed if the caller asked for run times. */
+function observed(work: PendingWork, observer: CallObserver | undefined, calls: number, report: (error: unknown) => void): PendingWork {
+  return observer?.ran === undefined ? work : new ObservedWork(work, observer, calls, report);
+}
 function argumentLists(argsList: Iterable<unknown>): unknown[][] {
   if (argsList === null || typeof argsList !== 'object' || typeof (argsList as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw invalidArgument('argsList must be an iterable of argument lists');
@@ -251,5 +272,5 @@ function invalidArgument(message: string): TypeError {
 
 /** A call queued on the injector, for any worker. */
 function toInjector(task: number, batch: number, level: number): Submission {
-  return { task, batch, flags: 0, scope: -1, target: -1, level };
+  return { task, batch, flags: 0, scope: -1, target: -1, level, findable: false };
 }

@@ -61,6 +61,11 @@ export interface Submission {
   target: number;
   /** Priority level (queue/priority.ts): which injector level, and the order among waiting calls. */
   level: number;
+  /**
+   * Its caller may withdraw it or check on it (it has a signal or a run-time limit): the
+   * dispatcher keeps the way back from the work to its slot. Other calls skip that cost.
+   */
+  findable?: boolean;
 }
 
 export class Dispatcher {
@@ -161,7 +166,7 @@ export class Dispatcher {
     const stateIndex = slots.word(slot, SlotField.STATE);
     // This store publishes the header and payload written above to whichever worker claims the slot.
     const queued = publishQueued(words, stateIndex);
-    this.pending.set(slot, work);
+    this.pending.set(slot, work, submission.findable === true);
     this.inUse++;
     const entry = slots.entryFor(slot, queued);
     if (submission.target >= 0) {
@@ -191,7 +196,7 @@ export class Dispatcher {
     // Not a task: no times to record.
     this.f64[this.slots.timeIndex(record, SlotTime.ACCEPTED)] = 0;
     this.records.open(record);
-    this.pending.set(record, work);
+    this.pending.set(record, work, false);
     this.inUse++;
     this.onSubmit();
   }

@@ -144,7 +144,13 @@ export class MainForkJoin<M extends TaskModule> {
         abandon: (error) => call.abandon(error),
         dropped: () => codec.releaseBlock(ref),
       };
-      this.submitter.submit({ task: this.names.tasks.length, batch: 0, flags: 0, scope: -1, target: -1, level }, payload, work, held);
+      const findable = signal !== undefined || limit !== undefined;
+      this.submitter.submit(
+        { task: this.names.tasks.length, batch: 0, flags: 0, scope: -1, target: -1, level, findable },
+        payload,
+        work,
+        held,
+      );
       stopListening = this.calls.watch(PAR_ITER_TASK, work, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);

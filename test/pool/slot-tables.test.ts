@@ -21,8 +21,8 @@ describe('SlotWorks', () => {
     const works = new SlotWorks(4);
     const a = work();
     const b = work();
-    works.set(2, a);
-    works.set(0, b);
+    works.set(2, a, true);
+    works.set(0, b, true);
     expect(works.find(a)).toBe(2);
     expect(works.find(b)).toBe(0);
     works.clear(2);
@@ -31,15 +31,34 @@ describe('SlotWorks', () => {
     expect(works.find(b)).toBe(0);
   });
 
+  it('finds only the works set as findable', () => {
+    const works = new SlotWorks(4);
+    const plain = work();
+    const watched = work();
+    works.set(0, plain, false);
+    works.set(1, watched, true);
+    expect(works.find(plain)).toBe(-1);
+    expect(works.find(watched)).toBe(1);
+    expect(works.at(0)).toBe(plain);
+    works.clear(0);
+    works.clear(1);
+    expect(works.find(watched)).toBe(-1);
+  });
+
   it('follows a work queued again in another slot (a retried call)', () => {
     const works = new SlotWorks(4);
     const retried = work();
-    works.set(1, retried);
+    works.set(1, retried, true);
     works.clear(1);
-    works.set(3, retried);
+    works.set(3, retried, true);
     expect(works.find(retried)).toBe(3);
+    // Queued again before its old slot was cleared: clearing the old one keeps the new entry.
+    works.set(2, retried, true);
+    works.clear(3);
+    expect(works.find(retried)).toBe(2);
+    works.set(3, retried, true);
     // The old slot taken by someone else does not disturb the new entry.
-    works.set(1, work());
+    works.set(1, work(), true);
     works.clear(1);
     expect(works.find(retried)).toBe(3);
   });
@@ -49,9 +68,9 @@ describe('SlotWorks', () => {
     const works = new SlotWorks(4);
     const withHook = work(log, 'a');
     const withoutHook: PendingWork = { settle: () => log.push('b settled'), abandon: () => log.push('b abandoned') };
-    works.set(0, withHook);
-    works.set(1, withoutHook);
-    works.set(2, work(log, 'c'));
+    works.set(0, withHook, true);
+    works.set(1, withoutHook, true);
+    works.set(2, work(log, 'c'), true);
     works.drop(0);
     works.drop(1);
     expect(works.find(withHook)).toBe(-1);

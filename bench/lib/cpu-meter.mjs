@@ -59,3 +59,26 @@ function readMachineTicks() {
   const busy = user + nice + system + irq + softirq;
   return { busy, steal, total: busy + idle + iowait + steal };
 }
+
+/**
+ * A reader of the CPU time the calling (main) thread has used, in microseconds: what a pool takes
+ * from its embedder's event loop, workers excluded. `process.threadCpuUsage()` (Node 23.9+) reads
+ * it exactly; elsewhere the main thread's event-loop active time stands in (the loop is active
+ * while it runs JavaScript, the pool's included, and it never blocks here), and where neither
+ * exists the reader is null.
+ */
+export function mainThreadCpu() {
+  if (typeof process.threadCpuUsage === 'function') {
+    return {
+      method: 'process.threadCpuUsage',
+      read: () => {
+        const { user, system } = process.threadCpuUsage();
+        return user + system;
+      },
+    };
+  }
+  if (typeof performance.eventLoopUtilization === 'function') {
+    return { method: 'event-loop active time', read: () => performance.eventLoopUtilization().active * 1000 };
+  }
+  return null;
+}

@@ -2,6 +2,7 @@
 // contenders' `lacks`), in this order, each in the same child process after a warm-up of its own.
 import { performance } from 'node:perf_hooks';
 import { unitIterations } from './calibrate.mjs';
+import { mainThreadCpu } from './cpu-meter.mjs';
 import { FIB_CUTOFF, fibSequential } from './kernels.mjs';
 import { THREADS } from './profiles.mjs';
 import { percentile } from './stats.mjs';
@@ -28,17 +29,27 @@ export const workloads = [
     needs: 'calls',
     title: 'trivial tasks, one call each, all submitted in one synchronous loop, then Promise.all',
     sizes: { full: { count: 100_000, warmup: 20_000 }, quick: { count: 20_000, warmup: 5_000 } },
-    columns: [{ key: 'tasksPerSecond', label: 'A single', unit: 'tasks/s', better: 'higher' }],
+    columns: [
+      { key: 'tasksPerSecond', label: 'A single', unit: 'tasks/s', better: 'higher' },
+      { key: 'mainCpuMicrosPerCall', label: 'A main CPU/call', unit: 'µs', better: 'lower' },
+    ],
     async measure(pool, count) {
       const trivial = pool.task('trivial');
       const requests = trivialRequests(count);
       const pending = new Array(count);
+      const mainCpu = mainThreadCpu();
+      const cpuBefore = mainCpu?.read();
       const start = performance.now();
       for (let i = 0; i < count; i++) pending[i] = trivial.run(requests[i]);
       const results = await Promise.all(pending);
       const ms = performance.now() - start;
+      const mainCpuMicros = mainCpu === null ? undefined : mainCpu.read() - cpuBefore;
       checkTrivialResults(requests, results);
-      return { tasksPerSecond: count / (ms / 1000), ms };
+      return {
+        tasksPerSecond: count / (ms / 1000),
+        ms,
+        ...(mainCpuMicros === undefined ? {} : { mainCpuMicrosPerCall: mainCpuMicros / count, mainCpuMethod: mainCpu.method }),
+      };
     },
   },
   {
@@ -76,6 +87,7 @@ export const workloads = [
     columns: [
       { key: 'p50Micros', label: 'B p50', unit: 'µs', better: 'lower' },
       { key: 'p99Micros', label: 'B p99', unit: 'µs', better: 'lower' },
+      { key: 'p999Micros', label: 'B p99.9', unit: 'µs', better: 'lower' },
       { key: 'maxMicros', label: 'B max', unit: 'µs', better: 'lower' },
     ],
     async measure(pool, count) {
@@ -92,6 +104,7 @@ export const workloads = [
       return {
         p50Micros: percentile(samples, 50),
         p99Micros: percentile(samples, 99),
+        p999Micros: percentile(samples, 99.9),
         maxMicros: percentile(samples, 100),
         meanMicros: samples.reduce((sum, value) => sum + value, 0) / count,
       };

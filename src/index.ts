@@ -30,7 +30,7 @@ export { range } from './iter/par-iter.js';
 export type { MessageCounts } from './control/endpoint.js';
 export { ParallelProcessor } from './processor/parallel-processor.js';
 export type { ProcessingResult, RequestOf, RequestOptions } from './processor/parallel-processor.js';
-export type { BackpressureMode, ProcessorOptions } from './processor/options.js';
+export type { BackpressureMode, DeprecatedProcessorOptions, ProcessorOptions } from './processor/options.js';
 export type { BatchReport, PerformanceMonitor } from './processor/monitor.js';
 export type { EfficiencySummary, ProcessorStatistics, RequestCounts } from './processor/statistics.js';
 export type { StreamOptions } from './processor/stream.js';

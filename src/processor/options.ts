@@ -15,7 +15,24 @@ import type { PerformanceMonitor } from './monitor.js';
 /** What a request does when no capacity is free: wait for it, or fail at once. */
 export type BackpressureMode = 'wait' | 'reject';
 
-export interface ProcessorOptions {
+/**
+ * The names some of the processor's options had before they were unified with the pool's. Still
+ * accepted, each with one DeprecationWarning per process, until the next minor version.
+ */
+export interface DeprecatedProcessorOptions {
+  /** @deprecated Use `threads`. */
+  threadCount?: number;
+  /** @deprecated Use `statistics`. */
+  enableStatistics?: boolean;
+  /** @deprecated Use `queueTimeout`. */
+  queueTimeoutMs?: number;
+  /** @deprecated Use `timeout`. */
+  taskTimeoutMs?: number;
+  /** @deprecated Use `monitorInterval`. */
+  monitorIntervalMs?: number;
+}
+
+export interface ProcessorOptions extends DeprecatedProcessorOptions {
   /** The task module every worker imports: a `file:` URL or an absolute path. */
   module: string | URL;
   /** Export of the module that handles one request: `handler(request)` → response (or a promise). */
@@ -76,7 +93,7 @@ export const PROCESSOR_OPTIONS = {
   monitor: { validate: optionalObject<PerformanceMonitor>('an object with batchCompleted and/or statistics methods') },
   monitorInterval: { validate: positiveMilliseconds, default: 1000, deprecatedName: 'monitorIntervalMs' },
   pool: { validate: optionalObject<ProcessorOptions['pool']>('an object of pool options'), defaultDoc: 'none' },
-} as const satisfies OptionTable<ProcessorOptions>;
+} as const satisfies OptionTable<Omit<ProcessorOptions, keyof DeprecatedProcessorOptions>>;
 
 /** The processor's options in effect, with the options it creates its pool with. */
 export type ProcessorSettings = Resolved<typeof PROCESSOR_OPTIONS> & { poolOptions: ThreadPoolOptions };

@@ -1,6 +1,6 @@
 // The client is typed from the task module: names, arguments and results are checked by tsc.
 import { describe, expectTypeOf, it } from 'vitest';
-import type { TaskArgs, TaskName, TaskResult, ThreadPool, ThreadPoolBuilder } from 'viscose';
+import type { ProcessorOptions, TaskArgs, TaskName, TaskResult, ThreadPool, ThreadPoolBuilder } from 'viscose';
 import type * as TypedTasks from '../fixtures/typed-tasks.js';
 
 type Pool = ThreadPool<typeof TypedTasks>;
@@ -61,6 +61,15 @@ describe('ThreadPool<typeof import(module)>', () => {
     builder.threads('2');
     // @ts-expect-error no such queue
     builder.queue('rust');
+  });
+
+  it('still types the processor options under their deprecated names', () => {
+    const current: ProcessorOptions = { module: 'file:///tasks.js', handler: 'handle', threads: 2, statistics: false, timeout: 5 };
+    const deprecated: ProcessorOptions = { module: 'file:///tasks.js', handler: 'handle', threadCount: 2, enableStatistics: false };
+    void [current, deprecated];
+    // @ts-expect-error threadCount is a number
+    const wrong: ProcessorOptions = { module: 'file:///tasks.js', handler: 'handle', threadCount: '2' };
+    void wrong;
   });
 
   it('types the call observer and chunkSize', () => {

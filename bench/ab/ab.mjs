@@ -20,7 +20,10 @@ const ratios = {};
 for (let pair = 0; pair < pairs; pair++) {
   const [first, second] = pair % 2 === 0 ? [distA, distB] : [distB, distA];
   const results = { [first]: measure(first), [second]: measure(second) };
-  for (const key of Object.keys(results[distA])) (ratios[key] ??= []).push(results[distB][key] / results[distA][key]);
+  for (const key of Object.keys(results[distA])) {
+    ratios[key] ??= [];
+    ratios[key].push(results[distB][key] / results[distA][key]);
+  }
 }
 for (const [key, values] of Object.entries(ratios)) {
   values.sort((x, y) => x - y);

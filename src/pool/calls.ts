@@ -30,8 +30,9 @@ export class SingleCall implements PendingWork {
  * A `runBatch` call: resolves with every result in order once every call's result arrived, or
  * rejects with the first failure reported (later outcomes are dropped; chunks already queued still
  * run). With `settleEach` (`runBatchSettled`) every call runs and resolves to a
- * PromiseSettledResult; a failure only rejects its own entry, and a chunk that failed as a whole
- * (its worker crashed, its results could not be encoded) rejects the entries of its calls.
+ * PromiseSettledResult; a failure only rejects its own entry (a result or error that cannot cross
+ * threads included: the worker fails that entry alone), and a chunk that failed as a whole (its
+ * worker crashed, its results were too large together) rejects the entries of its calls.
  */
 export class BatchCall {
   private readonly results: unknown[];

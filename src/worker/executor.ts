@@ -230,19 +230,66 @@ export class Executor {
     const reader = owner < 0 ? Destination.MAIN_THREAD : owner;
     sharedBuffers.passed.destination = reader;
     try {
-      this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
-      // Posted before the slot is published, so the reader finds them when it decodes it.
-      sharedBuffers.passed.send(reader);
+      this.storeOutcome(slot, state, outcome, batch, reader);
     } catch (encodeError) {
-      // A plain error of strings: no buffer in it, whatever the destination says.
-      this.storeUnencodable(slot, state, outcome, encodeError);
-      state = SlotState.FAILED;
+      if (!this.storeSalvaged(slot, state, outcome, reader)) {
+        // A plain error of strings: no buffer in it, whatever the destination says.
+        this.storeUnencodable(slot, state, outcome, encodeError);
+        state = SlotState.FAILED;
+      }
     } finally {
       sharedBuffers.passed.destination = Destination.NOWHERE;
     }
     this.setState(slot, state);
     if (owner < 0) this.parts.completions.publish(slot);
     else if (owner !== index) this.parts.sleep.wake(owner);
+  }
+
+  private storeOutcome(slot: number, state: number, outcome: unknown, batch: boolean, reader: number): void {
+    this.codec.store(slot, this.codec.encodeValue(outcome, state === SlotState.DONE ? 'result' : 'error', batch));
+    // Posted before the slot is published, so the reader finds them when it decodes it.
+    sharedBuffers.passed.send(reader);
+  }
+
+  /**
+   * A settled batch (SETTLE_EACH) whose results could not be encoded as a whole: each result that
+   * cannot cross threads becomes its own call's failure (the encoding error, naming where), and
+   * each failure that cannot is reduced to a plain error, so that only the calls concerned fail, as
+   * they would have on their own. Returns whether that outcome was stored. Trial encodes leave
+   * nothing behind: each encode starts afresh (shared buffers included).
+   */
+  private storeSalvaged(slot: number, state: number, outcome: unknown, reader: number): boolean {
+    if (state !== SlotState.DONE || (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.SETTLE_EACH) === 0) return false;
+    const [results, failures] = outcome as [unknown[], [number, unknown][]];
+    const failed = new Set(failures.map(([index]) => index));
+    const kept = results.slice();
+    const salvaged: [number, unknown][] = failures.map(([index, error]) => [
+      index,
+      this.encodingError(error, 'error') === undefined ? error : plainError(error),
+    ]);
+    for (let i = 0; i < results.length; i++) {
+      if (failed.has(i)) continue;
+      const error = this.encodingError(results[i], 'result');
+      if (error === undefined) continue;
+      kept[i] = undefined;
+      salvaged.push([i, error]);
+    }
+    try {
+      this.storeOutcome(slot, state, [kept, salvaged], true, reader);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Why `value` cannot be encoded, or undefined if it can. */
+  private encodingError(value: unknown, root: string): unknown {
+    try {
+      this.codec.encodeValue(value, root);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
   }
 
   private setState(slot: number, state: number): void {

@@ -70,6 +70,28 @@ describe('task failures', () => {
     expect(error.cause.message).toContain('result.f');
   });
 
+  it('fails only the calls of a settled batch whose result or error cannot be encoded', async () => {
+    const argsList = Array.from({ length: 10 }, (_, i): [number, number, number] => [i, 3, 7]);
+    // One chunk of ten: the bad outcomes share a slot with good ones.
+    const settled = await pool.with({ chunkSize: 10 }).runBatchSettled('badOutcomeAt', argsList);
+    settled.forEach((result, i) => {
+      if (i === 3) {
+        expect(result.status).toBe('rejected');
+        const error = (result as PromiseRejectedResult).reason;
+        expect(error).toBeInstanceOf(TaskError);
+        expect(error).toMatchObject({ index: 3, cause: { code: 'VISCOSE_UNENCODABLE' } });
+        expect(error.cause.message).toContain('result.f');
+      } else if (i === 7) {
+        expect(result.status).toBe('rejected');
+        const error = (result as PromiseRejectedResult).reason;
+        expect(error).toBeInstanceOf(TaskError);
+        expect(error).toMatchObject({ index: 7, cause: { message: 'bad error 7' } });
+      } else {
+        expect(result).toEqual({ status: 'fulfilled', value: i });
+      }
+    });
+  });
+
   it('names the failing call of a batch', async () => {
     const argsList = Array.from({ length: 1000 }, (_, i): [number, number] => [i, 642]);
     const error = await rejection(pool.runBatch('failAt', argsList));

@@ -6,7 +6,7 @@
 export { ThreadPool } from './pool/thread-pool.js';
 export type { CloseOptions } from './pool/thread-pool.js';
 export { ThreadPoolBuilder } from './pool/builder.js';
-export type { ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
+export type { CoalesceMode, ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
 export type {
   CallObserver,
   CallOptions,

@@ -5,13 +5,16 @@
 // median over pairs of B / A and the spread of the pair ratios: on a noisy VM only the paired ratio
 // means something.
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const [distA, distB, pairsArg] = process.argv.slice(2);
-if (distA === undefined || distB === undefined) {
+const [givenA, givenB, pairsArg] = process.argv.slice(2);
+if (givenA === undefined || givenB === undefined) {
   console.error('usage: node bench/ab/ab.mjs <distA/index.js> <distB/index.js> [pairs]');
   process.exit(2);
 }
+// The child imports them: as URLs of absolute paths, whatever directory they were named from.
+const [distA, distB] = [givenA, givenB].map((path) => pathToFileURL(resolve(path)).href);
 const pairs = Number(pairsArg ?? 8);
 const child = fileURLToPath(new URL('./ab-child.mjs', import.meta.url));
 const measure = (dist) => JSON.parse(execFileSync(process.execPath, [child, dist], { encoding: 'utf8' }));

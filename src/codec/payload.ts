@@ -84,6 +84,56 @@ export class PayloadCodec {
   }
 
   /**
+   * Encodes a call's arguments as `encodeList` does, but always as a self-contained PLAIN msgpack
+   * list, copied out: one part of a chunk that `chunkOf` assembles later from calls made one by
+   * one. Undefined when the arguments need the RECORDS encoding (they hold a `Map`) or encode to
+   * more than `maxBytes`: such a call travels alone. Throws as `encodeList` does.
+   */
+  encodePart(values: readonly unknown[], root: string, maxBytes: number): Uint8Array | undefined {
+    let flags = 0;
+    let marked: unknown[] | undefined;
+    startPayload(root, -1, this.maxPayloadBytes);
+    for (let i = 0; i < values.length; i++) {
+      const valueFlags = inspectValue(values[i], root, i);
+      if (valueFlags & MARKED) {
+        marked ??= [...values];
+        marked[i] = takeMarkedCopy();
+      }
+      flags |= valueFlags;
+    }
+    if (flags & HAS_MAP) return undefined;
+    const encoded = this.packedPayload(marked ?? values, PayloadKind.PLAIN, root);
+    if (encoded.length > maxBytes) return undefined;
+    return encoded.bytes!.slice(encoded.start, encoded.start + encoded.length);
+  }
+
+  /**
+   * The payload of a chunk whose calls' arguments are `parts` (from `encodePart`), `bytes` long
+   * together: a msgpack array header followed by the parts, which is the PLAIN encoding of the list
+   * of argument lists the worker's batch path decodes.
+   */
+  chunkOf(parts: readonly Uint8Array[], bytes: number): EncodedPayload {
+    const count = parts.length;
+    const header = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
+    const chunk = new Uint8Array(header + bytes);
+    const view = new DataView(chunk.buffer);
+    if (header === 1) chunk[0] = 0x90 | count;
+    else if (header === 3) {
+      chunk[0] = 0xdc;
+      view.setUint16(1, count);
+    } else {
+      chunk[0] = 0xdd;
+      view.setUint32(1, count);
+    }
+    let offset = header;
+    for (const part of parts) {
+      chunk.set(part, offset);
+      offset += part.length;
+    }
+    return { kind: PayloadKind.PLAIN, tags: 0, length: chunk.length, bytes: chunk, start: 0, scalars: undefined };
+  }
+
+  /**
    * Encodes a single value (a result or an error); see `encodeList`. `results` says the value is a
    * batch's list of results: it gets the RECORDS encoding whatever it holds (the better one for
    * arrays of similar objects), and its items count as the first level of nesting.

@@ -14,7 +14,10 @@ import { SlotFlag } from '../shm/slot.js';
 import type { CallWatch, RunLimit } from './call-watch.js';
 import { BatchCall, SingleCall } from './calls.js';
 import type { PendingWork, Submission } from './dispatcher.js';
+import { Coalescer, MAX_SHARED_ARGUMENT_BYTES } from './coalescer.js';
+import type { CoalesceMode } from './options.js';
 import { retryingOnCrash } from './retry.js';
+import { TaskCosts } from './task-costs.js';
 import type { Submitter } from './submitter.js';
 import type { CallObserver, TaskArgs, TaskModule, TaskName, TaskResult } from './types.js';
 
@@ -43,8 +46,11 @@ export interface CallGate {
   accept(name: string): number;
   /** Whether close() and terminate() were not called yet. */
   open(): boolean;
-  /** Why a call whose worker crashed cannot run again (the pool failed or was terminated), if so. */
-  refusesRetries(): Error | undefined;
+  /**
+   * Why an accepted call can no longer be queued (the pool failed or was terminated), if so: for
+   * a call run again after a crash, or calls of a turn that travel together at its end.
+   */
+  refusesLateQueueing(): Error | undefined;
   /** Reports what a caller's observer threw to the pool's `onError`. */
   report(error: unknown): void;
 }
@@ -75,18 +81,29 @@ interface BatchRun {
 }
 
 export class CallRunner<M extends TaskModule> {
+  private readonly costs: TaskCosts;
+  private readonly coalescer: Coalescer;
+
   constructor(
     private readonly gate: CallGate,
     private readonly codec: PayloadCodec,
     private readonly submitter: Submitter,
     private readonly calls: CallWatch,
     private readonly threadNames: readonly string[],
-  ) {}
+    tasks: number,
+    coalesce: CoalesceMode,
+  ) {
+    this.costs = new TaskCosts(tasks);
+    this.coalescer = new Coalescer(codec, submitter, this.costs, threadNames, coalesce, () => gate.refusesLateQueueing());
+  }
 
   /** Reports what a caller's observer threw to the pool's `onError`. */
   private readonly report = (error: unknown): void => this.gate.report(error);
 
-  /** A single call of task `name`, run as `how` says. */
+  /**
+   * A single call of task `name`, run as `how` says; it may travel with others made in the same
+   * turn (coalescer.ts) when nothing in `how` asks for it to be watched on its own.
+   */
   run<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
     const { level, signal, limit, retries = 0, observer } = how;
     let task: number;
@@ -94,13 +111,23 @@ export class CallRunner<M extends TaskModule> {
     try {
       if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.gate.accept(name);
+      const alone = signal !== undefined || limit !== undefined || retries > 0 || observer?.ran !== undefined;
+      if (!alone && this.coalescer.shares(task)) {
+        const part = this.codec.encodePart(args, 'args', MAX_SHARED_ARGUMENT_BYTES);
+        if (part !== undefined) {
+          const held = this.submitter.holdReferenced();
+          return new Promise((resolve, reject) =>
+            this.coalescer.add(task, level, name, part, held, resolve as (value: unknown) => void, reject),
+          );
+        }
+      }
       payload = this.codec.encodeList(args, 'args');
     } catch (error) {
       return Promise.reject(error);
     }
     let stopListening: (() => void) | undefined;
     const promise = new Promise<TaskResult<M, K>>((resolve, reject) => {
-      let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject);
+      let call: PendingWork = new SingleCall(name, this.threadNames, resolve as (value: unknown) => void, reject, this.costs, task);
       call = observed(call, observer, 1, this.report);
       const submission = toInjector(task, 0, level);
       submission.findable = signal !== undefined || limit !== undefined;
@@ -189,7 +216,7 @@ export class CallRunner<M extends TaskModule> {
     observer: CallObserver | undefined,
   ): PendingWork {
     return retryingOnCrash(work, retries, (again) => {
-      const refused = this.gate.refusesRetries();
+      const refused = this.gate.refusesLateQueueing();
       if (refused !== undefined) {
         again.abandon(refused);
         return;
@@ -205,7 +232,7 @@ export class CallRunner<M extends TaskModule> {
    */
   private splitOnCrash(work: PendingWork, run: BatchRun, start: number, count: number, retries: number): PendingWork {
     return retryingOnCrash(work, 1, (again) => {
-      const refused = this.gate.refusesRetries();
+      const refused = this.gate.refusesLateQueueing();
       if (refused !== undefined) {
         again.abandon(refused);
         return;

@@ -1,9 +1,10 @@
 /**
  * The callers waiting on slots: a single `run`, or a `runBatch` split into chunks, one per slot.
  */
-import { TaskError } from '../errors.js';
+import { TaskError, WorkerCrashedError } from '../errors.js';
 import { SlotState } from '../shm/slot.js';
 import type { PendingWork } from './dispatcher.js';
+import type { TaskCosts } from './task-costs.js';
 
 type Resolve<T> = (value: T) => void;
 type Reject = (reason: unknown) => void;
@@ -14,14 +15,19 @@ export class SingleCall implements PendingWork {
     private readonly workerNames: readonly string[],
     private readonly resolve: Resolve<unknown>,
     private readonly reject: Reject,
+    /** Where what the call cost is learned (a call of the task module), with its task id. */
+    private readonly costs?: TaskCosts,
+    private readonly taskId = -1,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number): void {
+  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
+    this.costs?.ran(this.taskId, runMs, 1);
     if (state === SlotState.DONE) this.resolve(outcome);
     else this.reject(new TaskError(this.task, this.workerNames[worker], outcome));
   }
 
   abandon(error: unknown): void {
+    if (error instanceof WorkerCrashedError) this.costs?.crashedOn(this.taskId);
     this.reject(error);
   }
 }

@@ -66,6 +66,11 @@ export interface Submission {
    * dispatcher keeps the way back from the work to its slot. Other calls skip that cost.
    */
   findable?: boolean;
+  /**
+   * The slot holds `batch` calls of one turn that travel together (coalescer.ts): each counts as a
+   * call, in `outstanding` and in the statistics, as it would have alone.
+   */
+  shared?: boolean;
 }
 
 export class Dispatcher {
@@ -104,6 +109,7 @@ export class Dispatcher {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
     this.pending = new SlotWorks(slots.mainSlots);
+    this.sharedCalls = new Uint32Array(slots.mainSlots);
     this.waiters = new SlotWaiters(recorder);
     const wake = (worker: number): void => {
       sleep.wake(worker);
@@ -114,9 +120,14 @@ export class Dispatcher {
     for (let slot = slots.mainSlots - 1; slot >= 0; slot--) this.free.push(slot);
   }
 
-  /** Slots in use plus calls waiting for one. */
+  /** Calls in the shared slots in use or waiting for one, beyond one per slot. */
+  private sharedExtra = 0;
+  /** The calls each shared slot in use holds; 0 for any other slot. */
+  private readonly sharedCalls: Uint32Array;
+
+  /** Slots in use plus calls waiting for one, each call of a shared slot counted. */
   get outstanding(): number {
-    return this.inUse + this.waiters.waiting;
+    return this.inUse + this.waiters.waiting + this.sharedExtra;
   }
 
   /**
@@ -128,15 +139,17 @@ export class Dispatcher {
     // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
     // loop is busy with the burst.
     this.drain();
+    const calls = submission.shared === true ? submission.batch : 1;
+    this.sharedExtra += calls - 1;
     let accepted = 0;
     if (this.recorder !== undefined) {
-      this.recorder.submitted++;
+      this.recorder.submitted += calls;
       accepted = sharedNow();
     }
     const slot = this.waiters.queued === 0 ? this.free.pop() : undefined;
     if (slot === undefined) {
       const copy = this.codec.detach(payload);
-      this.waiters.addCall(work, submission.level, (granted) => this.publish(granted, submission, copy, work, accepted));
+      this.waiters.addCall(work, submission.level, (granted) => this.publish(granted, submission, copy, work, accepted), calls);
       return;
     }
     this.publish(slot, submission, payload, work, accepted);
@@ -148,10 +161,13 @@ export class Dispatcher {
     } catch (error) {
       // The arena had no room for the payload: nothing was queued.
       this.free.push(slot);
-      if (this.recorder !== undefined) this.recorder.failed++;
+      const calls = submission.shared === true ? submission.batch : 1;
+      this.sharedExtra -= calls - 1;
+      if (this.recorder !== undefined) this.recorder.failed += calls;
       work.abandon(error);
       return;
     }
+    if (submission.shared === true) this.sharedCalls[slot] = submission.batch;
     const words = this.words;
     const slots = this.slots;
     this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)] = accepted;
@@ -270,27 +286,38 @@ export class Dispatcher {
     }
     const work = this.pending.at(slot)!;
     // A cancelled call was counted when it was cancelled.
-    if (this.recorder !== undefined && !isDropped(work)) this.record(slot, state);
+    if (this.recorder !== undefined && !isDropped(work)) this.record(slot, decodeError === undefined ? state : SlotState.FAILED, outcome);
     const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
     this.freeSlot(slot);
     if (decodeError !== undefined) work.abandon(decodeError);
     else work.settle(state, outcome, ownerOf(stateWord), runMs);
   };
 
-  /** Counts a finished slot and records its times, unless it was not submitted as a call. */
-  private record(slot: number, state: number): void {
+  /**
+   * Counts a finished slot (each call of a shared one, by its own outcome) and records its times,
+   * unless it was not submitted as a call.
+   */
+  private record(slot: number, state: number, outcome: unknown): void {
     const recorder = this.recorder!;
     const slots = this.slots;
     const accepted = this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)];
     if (accepted === 0) return;
-    if (state === SlotState.DONE) recorder.completed++;
-    else recorder.failed++;
+    const calls = this.callsIn(slot);
+    const shared = this.sharedCalls[slot] !== 0;
+    const failed = state !== SlotState.DONE ? calls : shared ? (outcome as [unknown[], unknown[]])[1].length : 0;
+    recorder.completed += calls - failed;
+    recorder.failed += failed;
     const started = this.f64[slots.timeIndex(slot, SlotTime.STARTED)];
     recorder.finished(accepted, started, this.f64[slots.timeIndex(slot, SlotTime.FINISHED)], sharedNow());
   }
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
   private freeSlot(slot: number): void {
+    const shared = this.sharedCalls[slot];
+    if (shared !== 0) {
+      this.sharedExtra -= shared - 1;
+      this.sharedCalls[slot] = 0;
+    }
     this.pending.clear(slot);
     this.inUse--;
     free(this.words, this.slots.word(slot, SlotField.STATE));
@@ -369,8 +396,9 @@ export class Dispatcher {
         this.complete(slot);
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
+        const calls = this.callsIn(slot);
         this.freeSlot(slot);
-        if (this.recorder !== undefined && !isDropped(work)) this.recorder.failed++;
+        if (this.recorder !== undefined && !isDropped(work)) this.recorder.failed += calls;
         work.abandon(crash);
         if (!isDropped(work)) abandoned++;
       }
@@ -384,12 +412,20 @@ export class Dispatcher {
     for (let slot = 0; slot < this.pending.size; slot++) {
       const work = this.pending.at(slot);
       if (work === undefined) continue;
+      const calls = this.callsIn(slot);
       this.pending.clear(slot);
+      this.sharedCalls[slot] = 0;
       this.inUse--;
       if (this.recorder !== undefined && !isDropped(work) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0)
-        this.recorder.cancelled++;
+        this.recorder.cancelled += calls;
       work.abandon(error);
     }
+    this.sharedExtra = 0;
+  }
+
+  /** The calls `slot` holds as the statistics count them: those of a shared slot, else one. */
+  private callsIn(slot: number): number {
+    return this.sharedCalls[slot] || 1;
   }
 
   /** Calls waiting for a slot at priority `level`. */

@@ -43,14 +43,17 @@ export class SlotWaiters {
     return this.queue.lengthAt(level);
   }
 
-  /** Puts `call` in line at `level`; `publish` stores it in the slot it gets. */
-  addCall(call: PendingWork, level: number, publish: (slot: number) => void): void {
+  /**
+   * Puts `call` in line at `level`; `publish` stores it in the slot it gets. `calls`: how many
+   * calls it counts for in the statistics (those of a shared slot).
+   */
+  addCall(call: PendingWork, level: number, publish: (slot: number) => void, calls = 1): void {
     const waiter: SlotWaiter = {
       call,
       cancelled: false,
       grant: publish,
       abandon: (error) => {
-        if (this.recorder !== undefined) this.recorder.cancelled++;
+        if (this.recorder !== undefined) this.recorder.cancelled += calls;
         call.abandon(error);
       },
     };

@@ -40,6 +40,11 @@ export class Submitter {
     this.dispatcher.submit(submission, payload, held === undefined ? pending : this.holding(pending, held));
   }
 
+  /** Lets go of buffers `holdReferenced` held for calls that will not be queued after all. */
+  letGo(held: readonly number[]): void {
+    if (held.length > 0) sharedBuffers.unhold(held);
+  }
+
   /** Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it. */
   cancel(work: PendingWork): void {
     this.dispatcher.cancel(this.dispatched(work));

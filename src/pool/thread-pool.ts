@@ -85,12 +85,12 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     const gate: CallGate = {
       accept: (name) => this.accept(name),
       open: () => this.life.open,
-      refusesRetries: () =>
+      refusesLateQueueing: () =>
         this.life.failure ??
-        (this.life.stopped ? new PoolClosedError('the pool was terminated before the task could run again') : undefined),
+        (this.life.stopped ? new PoolClosedError('the pool was terminated before the task could be queued') : undefined),
       report: (error) => this.report(error),
     };
-    this.runner = new CallRunner<M>(gate, plane.codec, this.submitter, this.calls, settings.names);
+    this.runner = new CallRunner<M>(gate, plane.codec, this.submitter, this.calls, settings.names, report.tasks.length, settings.coalesce);
     this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
     this.tasks = report.tasks;
     this.threadNames = settings.names;

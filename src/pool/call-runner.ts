@@ -13,7 +13,7 @@ import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
 import type { CallWatch, RunLimit } from './call-watch.js';
 import { BatchCall, SingleCall } from './calls.js';
-import type { PendingWork, Submission } from './dispatcher.js';
+import type { PendingWork, Submission } from './work.js';
 import { Coalescer, MAX_SHARED_ARGUMENT_BYTES } from './coalescer.js';
 import type { CoalesceMode } from './options.js';
 import { retryingOnCrash } from './retry.js';

@@ -7,7 +7,8 @@ import { ownerOf } from '../shm/slot.js';
 import { sharedNow } from '../sync/clock.js';
 import { type Timer, startTimer } from '../time/timer.js';
 import type { AbortListeners } from './abort-listeners.js';
-import type { Dispatcher, PendingWork } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 import type { Submitter } from './submitter.js';
 
 /** A call's run-time limit (CallOptions `timeout` and `terminateAfter`). */

@@ -3,7 +3,7 @@
  */
 import { TaskError, WorkerCrashedError } from '../errors.js';
 import { SlotState } from '../shm/slot.js';
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 import type { TaskCosts } from './task-costs.js';
 
 type Resolve<T> = (value: T) => void;

@@ -16,7 +16,7 @@ import type { PayloadCodec } from '../codec/payload.js';
 import { TaskError, WorkerCrashedError } from '../errors.js';
 import { PRIORITY_LEVELS } from '../shm/layout.js';
 import { SlotFlag, SlotState } from '../shm/slot.js';
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 import type { CoalesceMode } from './options.js';
 import type { Submitter } from './submitter.js';
 import type { TaskCosts } from './task-costs.js';

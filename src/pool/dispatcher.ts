@@ -28,50 +28,12 @@ import type { Layout } from '../shm/layout.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { MainRecords } from './main-records.js';
 import type { CallRecorder } from './statistics.js';
+import { MailboxPosts } from './mailbox-posts.js';
+import { SharedSlots } from './shared-slots.js';
 import { SlotWaiters } from './slot-waiters.js';
+import type { PendingWork, Submission } from './work.js';
 import { SlotWorks, isDropped } from './slot-works.js';
 import { free, publishQueued, tryWithdraw } from '../shm/slot-protocol.js';
-
-/** Whoever waits for the outcome of a slot: a call, a chunk of a batch, a part of a scope... */
-export interface PendingWork {
-  /**
-   * The slot finished: `state` is DONE or FAILED, `outcome` the decoded result or error, `runMs`
-   * how long its task ran on `worker` (meaningless for a scope record, which runs no task).
-   */
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void;
-  /** It will not finish (pool terminated, worker crashed, payload could not be stored). */
-  abandon(error: unknown): void;
-  /**
-   * Cancelled: called once no worker runs it any more (at once if it never ran, else when its
-   * task returns), for what must outlive the task but not the call (a pipeline's description).
-   */
-  dropped?(): void;
-}
-
-/** How a call is to be queued. */
-export interface Submission {
-  task: number;
-  /** Calls in a batch chunk; 0 for a single call. */
-  batch: number;
-  /** SlotFlag bits. */
-  flags: number;
-  /** The scope record the call is spawned into, or -1. */
-  scope: number;
-  /** A worker whose mailbox receives the call (a broadcast part), or -1 for the injector. */
-  target: number;
-  /** Priority level (queue/priority.ts): which injector level, and the order among waiting calls. */
-  level: number;
-  /**
-   * Its caller may withdraw it or check on it (it has a signal or a run-time limit): the
-   * dispatcher keeps the way back from the work to its slot. Other calls skip that cost.
-   */
-  findable?: boolean;
-  /**
-   * The slot holds `batch` calls of one turn that travel together (coalescer.ts): each counts as a
-   * call, in `outstanding` and in the statistics, as it would have alone.
-   */
-  shared?: boolean;
-}
 
 export class Dispatcher {
   private readonly free: number[] = [];
@@ -79,10 +41,11 @@ export class Dispatcher {
   private readonly waiters: SlotWaiters;
   /** Whoever waits for each slot in use. */
   private readonly pending: SlotWorks;
+  /** How many calls each slot counts for. */
+  private readonly shared: SharedSlots;
   private readonly words: Int32Array;
   private readonly f64: Float64Array;
-  /** Broadcast parts whose worker's mailbox was full, retried on every drain. */
-  private deferredPosts: [worker: number, entry: number][] = [];
+  private readonly posts: MailboxPosts;
   private inUse = 0;
   /** Completions consumed since the pool started. */
   completed = 0;
@@ -98,7 +61,7 @@ export class Dispatcher {
     layout: Layout,
     private readonly codec: PayloadCodec,
     private readonly injectors: WorkQueue[],
-    private readonly mailboxes: Mailbox[],
+    mailboxes: Mailbox[],
     private readonly rings: CompletionRing[],
     private readonly sleep: Sleep,
     /** Called whenever work was handed to the workers. */
@@ -109,7 +72,8 @@ export class Dispatcher {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
     this.pending = new SlotWorks(slots.mainSlots);
-    this.sharedCalls = new Uint32Array(slots.mainSlots);
+    this.shared = new SharedSlots(slots.mainSlots);
+    this.posts = new MailboxPosts(mailboxes, sleep);
     this.waiters = new SlotWaiters(recorder);
     const wake = (worker: number): void => {
       sleep.wake(worker);
@@ -120,14 +84,9 @@ export class Dispatcher {
     for (let slot = slots.mainSlots - 1; slot >= 0; slot--) this.free.push(slot);
   }
 
-  /** Calls in the shared slots in use or waiting for one, beyond one per slot. */
-  private sharedExtra = 0;
-  /** The calls each shared slot in use holds; 0 for any other slot. */
-  private readonly sharedCalls: Uint32Array;
-
   /** Slots in use plus calls waiting for one, each call of a shared slot counted. */
   get outstanding(): number {
-    return this.inUse + this.waiters.waiting + this.sharedExtra;
+    return this.inUse + this.waiters.waiting + this.shared.extra;
   }
 
   /**
@@ -139,8 +98,7 @@ export class Dispatcher {
     // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
     // loop is busy with the burst.
     this.drain();
-    const calls = submission.shared === true ? submission.batch : 1;
-    this.sharedExtra += calls - 1;
+    const calls = this.shared.accepted(submission);
     let accepted = 0;
     if (this.recorder !== undefined) {
       this.recorder.submitted += calls;
@@ -162,12 +120,12 @@ export class Dispatcher {
       // The arena had no room for the payload: nothing was queued.
       this.free.push(slot);
       const calls = submission.shared === true ? submission.batch : 1;
-      this.sharedExtra -= calls - 1;
+      this.shared.refused(calls);
       if (this.recorder !== undefined) this.recorder.failed += calls;
       work.abandon(error);
       return;
     }
-    if (submission.shared === true) this.sharedCalls[slot] = submission.batch;
+    this.shared.stored(slot, submission);
     const words = this.words;
     const slots = this.slots;
     this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)] = accepted;
@@ -186,18 +144,13 @@ export class Dispatcher {
     this.inUse++;
     const entry = slots.entryFor(slot, queued);
     if (submission.target >= 0) {
-      this.post(submission.target, entry);
+      this.posts.post(submission.target, entry);
     } else {
       const injector = this.injectors[submission.level];
       injector.push(entry);
       this.sleep.newJobs(injector);
     }
     this.onSubmit();
-  }
-
-  private post(worker: number, entry: number): void {
-    if (this.mailboxes[worker].post(entry)) this.sleep.wake(worker);
-    else this.deferredPosts.push([worker, entry]);
   }
 
   /** Takes a slot for a scope record, waiting for one if every slot is taken. */
@@ -239,7 +192,7 @@ export class Dispatcher {
 
   /** Consumes every completion the workers published; returns how many. */
   drain(): number {
-    if (this.deferredPosts.length > 0) this.retryPosts();
+    this.posts.retry();
     let consumed = 0;
     for (let i = 0; i < this.rings.length; i++) consumed += this.rings[i].drain(this.complete);
     return consumed;
@@ -249,12 +202,6 @@ export class Dispatcher {
   hasCompletions(): boolean {
     for (let i = 0; i < this.rings.length; i++) if (this.rings[i].hasEntries()) return true;
     return false;
-  }
-
-  private retryPosts(): void {
-    const posts = this.deferredPosts;
-    this.deferredPosts = [];
-    for (const [worker, entry] of posts) this.post(worker, entry);
   }
 
   /** Settles the caller of a finished main-thread slot and frees the slot. */
@@ -302,9 +249,8 @@ export class Dispatcher {
     const slots = this.slots;
     const accepted = this.f64[slots.timeIndex(slot, SlotTime.ACCEPTED)];
     if (accepted === 0) return;
-    const calls = this.callsIn(slot);
-    const shared = this.sharedCalls[slot] !== 0;
-    const failed = state !== SlotState.DONE ? calls : shared ? (outcome as [unknown[], unknown[]])[1].length : 0;
+    const calls = this.shared.in(slot);
+    const failed = this.shared.failedIn(slot, state, outcome);
     recorder.completed += calls - failed;
     recorder.failed += failed;
     const started = this.f64[slots.timeIndex(slot, SlotTime.STARTED)];
@@ -313,11 +259,7 @@ export class Dispatcher {
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
   private freeSlot(slot: number): void {
-    const shared = this.sharedCalls[slot];
-    if (shared !== 0) {
-      this.sharedExtra -= shared - 1;
-      this.sharedCalls[slot] = 0;
-    }
+    this.shared.freed(slot);
     this.pending.clear(slot);
     this.inUse--;
     free(this.words, this.slots.word(slot, SlotField.STATE));
@@ -396,7 +338,7 @@ export class Dispatcher {
         this.complete(slot);
       } else if (state === SlotState.RUNNING) {
         this.codec.release(slot);
-        const calls = this.callsIn(slot);
+        const calls = this.shared.in(slot);
         this.freeSlot(slot);
         if (this.recorder !== undefined && !isDropped(work)) this.recorder.failed += calls;
         work.abandon(crash);
@@ -412,20 +354,14 @@ export class Dispatcher {
     for (let slot = 0; slot < this.pending.size; slot++) {
       const work = this.pending.at(slot);
       if (work === undefined) continue;
-      const calls = this.callsIn(slot);
+      const calls = this.shared.in(slot);
       this.pending.clear(slot);
-      this.sharedCalls[slot] = 0;
       this.inUse--;
       if (this.recorder !== undefined && !isDropped(work) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0)
         this.recorder.cancelled += calls;
       work.abandon(error);
     }
-    this.sharedExtra = 0;
-  }
-
-  /** The calls `slot` holds as the statistics count them: those of a shared slot, else one. */
-  private callsIn(slot: number): number {
-    return this.sharedCalls[slot] || 1;
+    this.shared.clear();
   }
 
   /** Calls waiting for a slot at priority `level`. */

@@ -15,7 +15,7 @@ import type { CallGate } from './call-runner.js';
 import type { CallWatch, RunLimit } from './call-watch.js';
 import { BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import type { DataPlane } from './data-plane.js';
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 import type { Submitter } from './submitter.js';
 import type { PoolScope, TaskModule, TaskName } from './types.js';
 

@@ -4,7 +4,7 @@
  * its run-time limit still finds it wherever it is.
  */
 import { WorkerCrashedError } from '../errors.js';
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 
 export function retryingOnCrash(work: PendingWork, retries: number, resubmit: (again: PendingWork) => void): PendingWork {
   let left = retries;

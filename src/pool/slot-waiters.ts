@@ -5,7 +5,7 @@
  * middle of its level's FIFO would cost a scan.
  */
 import { NORMAL_LEVEL } from '../queue/priority.js';
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 import type { CallRecorder } from './statistics.js';
 import { WaitQueue } from './wait-queue.js';
 

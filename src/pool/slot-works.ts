@@ -3,7 +3,7 @@
  * in, found without scanning the table when its caller aborts or its run-time limit checks on it.
  * A call cancelled while its task runs leaves a stand-in in its slot until the task returns.
  */
-import type { PendingWork } from './dispatcher.js';
+import type { PendingWork } from './work.js';
 
 /**
  * What takes the place of a call that was cancelled while its task runs: the outcome is dropped,

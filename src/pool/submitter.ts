@@ -7,7 +7,8 @@
  */
 import type { EncodedPayload } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
-import type { Dispatcher, PendingWork, Submission } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { PendingWork, Submission } from './work.js';
 import { SharedBufferAnnouncer } from './shared-announcer.js';
 import type { WorkerHost } from './worker-host.js';
 

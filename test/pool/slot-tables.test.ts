@@ -3,7 +3,7 @@
  * slot (slot-waiters.ts), including a call cancelled while it waits and a call queued again.
  */
 import { describe, expect, it } from 'vitest';
-import type { PendingWork } from '../../src/pool/dispatcher.js';
+import type { PendingWork } from '../../src/pool/work.js';
 import { SlotWaiters } from '../../src/pool/slot-waiters.js';
 import { SlotWorks, isDropped } from '../../src/pool/slot-works.js';
 import { NORMAL_LEVEL } from '../../src/queue/priority.js';

@@ -170,6 +170,13 @@ describe('a shared slot', () => {
     }
   });
 
+  it('is run before a close made in the same turn ends', async () => {
+    const pool = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 2, coalesce: 'always' });
+    const calls = [pool.run('add', 1, 1), pool.run('add', 2, 2), pool.run('add', 3, 3)];
+    await pool.close();
+    expect(await Promise.all(calls)).toEqual([2, 4, 6]);
+  });
+
   it('rejects its calls with PoolClosedError when the pool is terminated before the turn ends', async () => {
     const pool = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 1, coalesce: 'always' });
     const calls = [pool.run('add', 1, 1), pool.run('add', 2, 2), pool.run('add', 3, 3)];

@@ -254,7 +254,7 @@ export class Dispatcher {
     recorder.completed += calls - failed;
     recorder.failed += failed;
     const started = this.f64[slots.timeIndex(slot, SlotTime.STARTED)];
-    recorder.finished(accepted, started, this.f64[slots.timeIndex(slot, SlotTime.FINISHED)], sharedNow());
+    recorder.finished(accepted, started, this.f64[slots.timeIndex(slot, SlotTime.FINISHED)], sharedNow(), calls);
   }
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */

@@ -96,11 +96,19 @@ export class CallRecorder {
   private readonly run: RecordableHistogram = createHistogram();
   private readonly endToEnd: RecordableHistogram = createHistogram();
 
-  /** The times of one finished slot, in milliseconds of the shared clock. */
-  finished(accepted: number, started: number, finished: number, settled: number): void {
-    this.dispatch.record(nanos(started - accepted));
-    this.run.record(nanos(finished - started));
-    this.endToEnd.record(nanos(settled - accepted));
+  /**
+   * The times of one finished slot, in milliseconds of the shared clock, for each of its `calls`
+   * (the calls of one turn that shared it had these times each).
+   */
+  finished(accepted: number, started: number, finished: number, settled: number, calls = 1): void {
+    const dispatch = nanos(started - accepted);
+    const run = nanos(finished - started);
+    const endToEnd = nanos(settled - accepted);
+    for (let i = 0; i < calls; i++) {
+      this.dispatch.record(dispatch);
+      this.run.record(run);
+      this.endToEnd.record(endToEnd);
+    }
   }
 
   reset(): void {

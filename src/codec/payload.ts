@@ -58,7 +58,8 @@ export class PayloadCodec {
     /** This thread's own arena, where it stores the payloads it encodes. */
     private readonly allocator: ArenaAllocator,
     private readonly arenaId: number,
-    private readonly maxPayloadBytes: number,
+    /** The largest encoded payload accepted (the pool option of the same name). */
+    readonly maxPayloadBytes: number,
   ) {}
 
   /**

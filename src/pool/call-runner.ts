@@ -93,7 +93,7 @@ export class CallRunner<M extends TaskModule> {
     tasks: number,
     coalesce: CoalesceMode,
   ) {
-    this.costs = new TaskCosts(tasks);
+    this.costs = new TaskCosts(tasks, codec.maxPayloadBytes);
     this.coalescer = new Coalescer(codec, submitter, this.costs, threadNames, coalesce, () => gate.refusesLateQueueing());
   }
 
@@ -113,7 +113,8 @@ export class CallRunner<M extends TaskModule> {
       task = this.gate.accept(name);
       const alone = signal !== undefined || limit !== undefined || retries > 0 || observer?.ran !== undefined;
       if (!alone && this.coalescer.shares(task)) {
-        const part = this.codec.encodePart(args, 'args', MAX_SHARED_ARGUMENT_BYTES);
+        // A chunk holds its parts behind a header of at most 5 bytes, within maxPayloadBytes.
+        const part = this.codec.encodePart(args, 'args', Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - 5));
         if (part !== undefined) {
           const held = this.submitter.holdReferenced();
           return new Promise((resolve, reject) =>
@@ -262,13 +263,13 @@ class ObservedWork implements PendingWork {
     private readonly report: (error: unknown) => void,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
+  settle(state: number, outcome: unknown, worker: number, runMs: number, outcomeBytes: number): void {
     try {
       this.observer.ran?.(runMs, this.calls);
     } catch (error) {
       this.report(error);
     }
-    this.work.settle(state, outcome, worker, runMs);
+    this.work.settle(state, outcome, worker, runMs, outcomeBytes);
   }
 
   abandon(error: unknown): void {

@@ -20,8 +20,8 @@ export class SingleCall implements PendingWork {
     private readonly taskId = -1,
   ) {}
 
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
-    this.costs?.ran(this.taskId, runMs, 1);
+  settle(state: number, outcome: unknown, worker: number, runMs: number, outcomeBytes: number): void {
+    this.costs?.ran(this.taskId, runMs, 1, outcomeBytes);
     if (state === SlotState.DONE) this.resolve(outcome);
     else this.reject(new TaskError(this.task, this.workerNames[worker], outcome));
   }

@@ -94,6 +94,12 @@ export class Coalescer {
   ): void {
     const key = task * PRIORITY_LEVELS + level;
     let group = this.groups.get(key);
+    // The chunk (parts and a header of at most 5 bytes) must fit maxPayloadBytes like any payload.
+    if (group !== undefined && group.bytes + part.length + 5 > this.codec.maxPayloadBytes) {
+      this.groups.delete(key);
+      this.send(group);
+      group = undefined;
+    }
     if (group === undefined) {
       const capacity = this.costs.sharedCalls(task, this.mode === 'always');
       group = { task, level, name, capacity, parts: [], bytes: 0, held: [], resolves: [], rejects: [] };
@@ -154,9 +160,9 @@ class SharedSlotCalls implements PendingWork {
     this.rejects = group.rejects;
   }
 
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void {
+  settle(state: number, outcome: unknown, worker: number, runMs: number, outcomeBytes: number): void {
     const count = this.resolves.length;
-    this.costs.ran(this.task, runMs, count);
+    this.costs.ran(this.task, runMs, count, outcomeBytes);
     const workerName = this.workerNames[worker];
     if (state !== SlotState.DONE) {
       // The slot failed as a whole (its results were too large together): every call with it.

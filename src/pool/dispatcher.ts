@@ -235,9 +235,10 @@ export class Dispatcher {
     // A cancelled call was counted when it was cancelled.
     if (this.recorder !== undefined && !isDropped(work)) this.record(slot, decodeError === undefined ? state : SlotState.FAILED, outcome);
     const runMs = finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)];
+    const outcomeBytes = this.words[this.slots.word(slot, SlotField.LENGTH)];
     this.freeSlot(slot);
     if (decodeError !== undefined) work.abandon(decodeError);
-    else work.settle(state, outcome, ownerOf(stateWord), runMs);
+    else work.settle(state, outcome, ownerOf(stateWord), runMs, outcomeBytes);
   };
 
   /**

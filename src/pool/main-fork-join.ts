@@ -135,9 +135,9 @@ export class MainForkJoin<M extends TaskModule> {
       const call = new SingleCall(PAR_ITER_TASK, this.names.threadNames, resolve, reject);
       const work: PendingWork = {
         // The root piece is done only once every piece is: nobody reads the description any more.
-        settle: (state, outcome, worker, runMs) => {
+        settle: (state, outcome, worker, runMs, outcomeBytes) => {
           codec.releaseBlock(ref);
-          call.settle(state, outcome, worker, runMs);
+          call.settle(state, outcome, worker, runMs, outcomeBytes);
         },
         // Not released: pieces of the pipeline may still wait in the queues of a worker that
         // died, and would read the block after it was reused. A leaked block is the lesser harm.

@@ -9,7 +9,7 @@ import type { PendingWork } from './work.js';
 export function retryingOnCrash(work: PendingWork, retries: number, resubmit: (again: PendingWork) => void): PendingWork {
   let left = retries;
   const retrying: PendingWork = {
-    settle: (state, outcome, worker, runMs) => work.settle(state, outcome, worker, runMs),
+    settle: (state, outcome, worker, runMs, outcomeBytes) => work.settle(state, outcome, worker, runMs, outcomeBytes),
     abandon: (error) => {
       if (!(error instanceof WorkerCrashedError) || left === 0) {
         work.abandon(error);

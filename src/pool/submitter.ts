@@ -74,9 +74,9 @@ export class Submitter {
       if (this.holders.delete(work)) sharedBuffers.unhold(held);
     };
     const holder: PendingWork = {
-      settle(state, outcome, worker, runMs) {
+      settle(state, outcome, worker, runMs, outcomeBytes) {
         done();
-        work.settle(state, outcome, worker, runMs);
+        work.settle(state, outcome, worker, runMs, outcomeBytes);
       },
       abandon(error) {
         done();

@@ -1,7 +1,8 @@
 /**
  * What the main thread has learned of each task from the calls it made: how long one call runs on
- * a worker (a moving average), and whether a worker ever died running it. The coalescer asks it
- * whether calls of a task may share a slot, and how many.
+ * a worker (a moving average), how large one call's outcome is (the largest seen lately), and
+ * whether a worker ever died running it. The coalescer asks it whether calls of a task may share a
+ * slot, and how many: their outcomes travel back together and must fit maxPayloadBytes.
  */
 
 /** Calls seen before a task's cost is trusted. */
@@ -26,20 +27,32 @@ const MAX_SAMPLE_MICROS = 200;
 const CHUNK_MICROS = 200;
 /** Calls one shared slot holds at most. */
 export const MAX_SHARED_CALLS = 128;
+/** What a call's outcome is taken to weigh before one was seen, in bytes. */
+const UNSEEN_OUTCOME_BYTES = 1024;
+/** How fast the largest outcome seen is forgotten, per call. */
+const OUTCOME_DECAY = 0.98;
 
 export class TaskCosts {
   private readonly micros: Float64Array;
   private readonly samples: Uint32Array;
   private readonly crashed: Uint8Array;
+  /** Bytes of one call's outcome: the largest seen, slowly forgotten; 0 before any. */
+  private readonly outcomeBytes: Float64Array;
 
-  constructor(tasks: number) {
+  constructor(
+    tasks: number,
+    /** The pool's maxPayloadBytes, which a shared slot's outcomes must fit together. */
+    private readonly maxPayloadBytes: number,
+  ) {
     this.micros = new Float64Array(tasks);
     this.samples = new Uint32Array(tasks);
     this.crashed = new Uint8Array(tasks);
+    this.outcomeBytes = new Float64Array(tasks);
   }
 
-  /** `calls` calls of `task` ran in `runMs` on a worker (one slot). */
-  ran(task: number, runMs: number, calls: number): void {
+  /** `calls` calls of `task` ran in `runMs` on a worker (one slot), their outcome `bytes` long. */
+  ran(task: number, runMs: number, calls: number, bytes: number): void {
+    this.outcomeBytes[task] = Math.max(bytes / calls, this.outcomeBytes[task] * OUTCOME_DECAY);
     const perCall = (runMs * 1000) / calls;
     const seen = this.samples[task];
     const typical = this.micros[task];
@@ -60,10 +73,14 @@ export class TaskCosts {
    */
   sharedCalls(task: number, always: boolean): number {
     if (this.crashed[task] === 1) return 1;
-    if (always) return MAX_SHARED_CALLS;
+    // Outcomes of up to twice the size seen must fit together (a few bytes of framing each).
+    const perCall = 2 * (this.outcomeBytes[task] || UNSEEN_OUTCOME_BYTES) + 16;
+    const fit = Math.min(MAX_SHARED_CALLS, Math.floor(this.maxPayloadBytes / perCall));
+    if (fit < 2) return 1;
+    if (always) return fit;
     if (this.samples[task] < SAMPLES_NEEDED) return 1;
     const micros = this.micros[task];
     if (micros > SHORT_CALL_MICROS) return 1;
-    return Math.max(2, Math.min(MAX_SHARED_CALLS, Math.floor(CHUNK_MICROS / Math.max(micros, 1))));
+    return Math.max(2, Math.min(fit, Math.floor(CHUNK_MICROS / Math.max(micros, 1))));
   }
 }

@@ -7,9 +7,10 @@
 export interface PendingWork {
   /**
    * The slot finished: `state` is DONE or FAILED, `outcome` the decoded result or error, `runMs`
-   * how long its task ran on `worker` (meaningless for a scope record, which runs no task).
+   * how long its task ran on `worker` (meaningless for a scope record, which runs no task), and
+   * `outcomeBytes` how long its outcome's encoding was.
    */
-  settle(state: number, outcome: unknown, worker: number, runMs: number): void;
+  settle(state: number, outcome: unknown, worker: number, runMs: number, outcomeBytes: number): void;
   /** It will not finish (pool terminated, worker crashed, payload could not be stored). */
   abandon(error: unknown): void;
   /**

@@ -119,6 +119,39 @@ describe('calls of one turn', () => {
   });
 });
 
+describe('shared slots and maxPayloadBytes', () => {
+  it('keep the arguments of a chunk within the limit, the calls still right', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({
+      module: tasksUrl,
+      threads: 2,
+      coalesce: 'always',
+      statistics: true,
+      maxPayloadBytes: 1024,
+    });
+    for (let i = 0; i < 10; i++) await pool.run('echo', `warm-${i}`);
+    const slots = slotsRun(pool);
+    const text = (i: number) => `call-${i}-${'x'.repeat(i % 40)}`;
+    const calls = Array.from({ length: 60 }, (_, i) => pool.run('echo', text(i)));
+    expect(await Promise.all(calls)).toEqual(Array.from({ length: 60 }, (_, i) => text(i)));
+    expect(slotsRun(pool) - slots).toBeLessThan(60);
+  });
+
+  it('share no slot between calls whose results could not travel back together', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({
+      module: tasksUrl,
+      threads: 2,
+      coalesce: 'always',
+      statistics: true,
+      maxPayloadBytes: 2048,
+    });
+    for (let i = 0; i < 10; i++) await pool.run('grow', 900);
+    const slots = slotsRun(pool);
+    const results = await Promise.all(Array.from({ length: 20 }, () => pool.run('grow', 900)));
+    expect(results.every((result) => result === 'x'.repeat(900))).toBe(true);
+    expect(slotsRun(pool) - slots).toBe(20);
+  });
+});
+
 describe('the coalesce option', () => {
   it('auto: shares slots between the calls of a short task, never between those of a long one', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module: tasksUrl, threads: 2, statistics: true });

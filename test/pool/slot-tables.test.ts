@@ -79,8 +79,8 @@ describe('SlotWorks', () => {
     expect(isDropped(standIn)).toBe(true);
     expect(isDropped(works.at(1)!)).toBe(true);
     expect(isDropped(works.at(2)!)).toBe(false);
-    standIn.settle(0, undefined, 0, 0);
-    works.at(1)!.settle(0, undefined, 0, 0);
+    standIn.settle(0, undefined, 0, 0, 0);
+    works.at(1)!.settle(0, undefined, 0, 0, 0);
     expect(log).toEqual(['a dropped']);
     works.clear(0);
     works.clear(1);

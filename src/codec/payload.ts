@@ -85,27 +85,19 @@ export class PayloadCodec {
   }
 
   /**
-   * Encodes a call's arguments as `encodeList` does, but always as a self-contained PLAIN msgpack
-   * list, copied out: one part of a chunk that `chunkOf` assembles later from calls made one by
-   * one. Undefined when the arguments need the RECORDS encoding (they hold a `Map`) or encode to
-   * more than `maxBytes`: such a call travels alone. Throws as `encodeList` does.
+   * The arguments `encodeList` just encoded as `payload`, as one part of a chunk that `chunkOf`
+   * assembles later from calls made one by one: a self-contained PLAIN msgpack list, copied out
+   * (scalars are packed now). Undefined when they need the RECORDS encoding (they hold a `Map`) or
+   * the part passes `maxBytes`: such a call travels alone, with `payload` as it is.
    */
-  encodePart(values: readonly unknown[], root: string, maxBytes: number): Uint8Array | undefined {
-    let flags = 0;
-    let marked: unknown[] | undefined;
-    startPayload(root, -1, this.maxPayloadBytes);
-    for (let i = 0; i < values.length; i++) {
-      const valueFlags = inspectValue(values[i], root, i);
-      if (valueFlags & MARKED) {
-        marked ??= [...values];
-        marked[i] = takeMarkedCopy();
-      }
-      flags |= valueFlags;
+  partOf(payload: EncodedPayload, maxBytes: number): Uint8Array | undefined {
+    if (payload.kind === PayloadKind.SCALARS) {
+      // Numbers, booleans and the like: nothing to inspect, and `payload` stays as it is.
+      const packed = pack(payload.scalars, PayloadKind.PLAIN);
+      return packed.end - packed.start > maxBytes ? undefined : packed.bytes.slice(packed.start, packed.end);
     }
-    if (flags & HAS_MAP) return undefined;
-    const encoded = this.packedPayload(marked ?? values, PayloadKind.PLAIN, root);
-    if (encoded.length > maxBytes) return undefined;
-    return encoded.bytes!.slice(encoded.start, encoded.start + encoded.length);
+    if (payload.kind !== PayloadKind.PLAIN || payload.length > maxBytes) return undefined;
+    return payload.bytes!.slice(payload.start, payload.start + payload.length);
   }
 
   /**

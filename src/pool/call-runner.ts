@@ -108,21 +108,22 @@ export class CallRunner<M extends TaskModule> {
     const { level, signal, limit, retries = 0, observer } = how;
     let task: number;
     let payload: EncodedPayload;
+    let held: number[] | undefined;
     try {
       if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.gate.accept(name);
+      payload = this.codec.encodeList(args, 'args');
+      held = this.submitter.holdReferenced();
       const alone = signal !== undefined || limit !== undefined || retries > 0 || observer?.ran !== undefined;
       if (!alone && this.coalescer.shares(task)) {
         // A chunk holds its parts behind a header of at most 5 bytes, within maxPayloadBytes.
-        const part = this.codec.encodePart(args, 'args', Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - 5));
+        const part = this.codec.partOf(payload, Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - 5));
         if (part !== undefined) {
-          const held = this.submitter.holdReferenced();
           return new Promise((resolve, reject) =>
             this.coalescer.add(task, level, name, part, held, resolve as (value: unknown) => void, reject),
           );
         }
       }
-      payload = this.codec.encodeList(args, 'args');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -133,7 +134,7 @@ export class CallRunner<M extends TaskModule> {
       const submission = toInjector(task, 0, level);
       submission.findable = signal !== undefined || limit !== undefined;
       if (retries > 0) call = this.retrying(call, retries, 1, () => this.codec.encodeList(args, 'args'), submission, observer);
-      this.submitter.submit(submission, payload, call);
+      this.submitter.submit(submission, payload, call, held);
       stopListening = this.calls.watch(name, call, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);

@@ -111,6 +111,15 @@ describe('calls of one turn', () => {
     expect(await Promise.all([first, second])).toEqual([{ v: 1 }, { v: 1 }]);
   });
 
+  it('share a buffer first sent in a shared slot with the workers, by reference', async () => {
+    const slots = slotsRun(pool);
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const tickets = await Promise.all(Array.from({ length: 40 }, () => pool.run('ticket', counter)));
+    expect(tickets.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(counter[0]).toBe(40);
+    expect(slotsRun(pool) - slots).toBeLessThan(40);
+  });
+
   it('send alone, and right, a call whose arguments hold a Map', async () => {
     const calls = [pool.run('echo', 1), pool.run('echo', new Map([[1, { a: 2 }]])), pool.run('echo', 3)];
     const [, map, three] = await Promise.all(calls);

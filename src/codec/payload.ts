@@ -131,16 +131,25 @@ export class PayloadCodec {
    * batch's list of results: it gets the RECORDS encoding whatever it holds (the better one for
    * arrays of similar objects), and its items count as the first level of nesting.
    */
-  encodeValue(value: unknown, root: string, results = false): EncodedPayload {
+  encodeValue(value: unknown, root: string, results = false, limit = this.maxPayloadBytes): EncodedPayload {
     const tag = tagOf(value);
     if (tag >= 0) {
       this.single[0] = value;
       return this.scalarPayload(tag, this.single);
     }
-    startPayload(root, -1, this.maxPayloadBytes);
+    startPayload(root, -1, limit);
     const flags = inspectValue(value, root, -1, results ? -1 : 0);
     const encoded = flags & MARKED ? takeMarkedCopy() : value;
-    return this.packedPayload(encoded, results || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root);
+    return this.packedPayload(encoded, results || flags & HAS_MAP ? PayloadKind.RECORDS : PayloadKind.PLAIN, root, limit);
+  }
+
+  /**
+   * Encodes a failure report (a reduced error), which may take a slot's whole inline area even when
+   * maxPayloadBytes is smaller: stored inline it takes no arena memory, so a report small enough can
+   * always be stored.
+   */
+  encodeReport(value: unknown, root: string): EncodedPayload {
+    return this.encodeValue(value, root, false, Math.max(this.maxPayloadBytes, this.slots.inlineBytes));
   }
 
   /**
@@ -270,7 +279,7 @@ export class PayloadCodec {
     return encoded;
   }
 
-  private packedPayload(value: unknown, kind: number, root: string): EncodedPayload {
+  private packedPayload(value: unknown, kind: number, root: string, limit = this.maxPayloadBytes): EncodedPayload {
     let packed: Packed;
     sharedBuffers.startEncoding();
     try {
@@ -279,8 +288,10 @@ export class PayloadCodec {
       throw new EncodeError(root, messageOf(error), error);
     }
     const length = packed.end - packed.start;
-    if (length > this.maxPayloadBytes) {
-      throw new PayloadTooLargeError(`${root} encodes to ${length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`);
+    if (length > limit) {
+      throw new PayloadTooLargeError(
+        `${root} encodes to ${length} bytes, more than ${limit === this.maxPayloadBytes ? 'maxPayloadBytes' : "a slot's inline area"} (${limit})`,
+      );
     }
     const encoded = this.encoded;
     encoded.kind = kind;

@@ -20,7 +20,8 @@ import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
 import { type Cancellation, abortedError } from './cancellation.js';
 import type { MainCompletions } from './main-completions.js';
-import { isThenable, plainError } from './outcomes.js';
+import { crossableError, storeFailure } from './failure-report.js';
+import { isThenable } from './outcomes.js';
 import type { RunningTasks } from './running-tasks.js';
 import type { ScopeRecords } from './scope-records.js';
 import type { TaskFunction, TaskTable } from './task-table.js';
@@ -254,7 +255,7 @@ export class Executor {
   /**
    * A settled batch (SETTLE_EACH) whose results could not be encoded as a whole: each result that
    * cannot cross threads becomes its own call's failure (the encoding error, naming where), and
-   * each failure that cannot is reduced to a plain error, so that only the calls concerned fail, as
+   * each failure that cannot is reduced until it can (failure-report.ts), so that only the calls concerned fail, as
    * they would have on their own. Returns whether that outcome was stored. Trial encodes leave
    * nothing behind: each encode starts afresh (shared buffers included).
    */
@@ -263,16 +264,13 @@ export class Executor {
     const [results, failures] = outcome as [unknown[], [number, unknown][]];
     const failed = new Set(failures.map(([index]) => index));
     const kept = results.slice();
-    const salvaged: [number, unknown][] = failures.map(([index, error]) => [
-      index,
-      this.encodingError(error, 'error') === undefined ? error : plainError(error),
-    ]);
+    const salvaged: [number, unknown][] = failures.map(([index, error]) => [index, crossableError(this.codec, error)]);
     for (let i = 0; i < results.length; i++) {
       if (failed.has(i)) continue;
       const error = this.encodingError(results[i], 'result');
       if (error === undefined) continue;
       kept[i] = undefined;
-      salvaged.push([i, error]);
+      salvaged.push([i, crossableError(this.codec, error)]);
     }
     try {
       this.storeOutcome(slot, state, [kept, salvaged], true, reader);
@@ -298,8 +296,8 @@ export class Executor {
 
   /**
    * The outcome could not be encoded. A result that cannot cross threads fails the task with the
-   * encoding error; an error that cannot (it holds a function, say) is reduced to its name, message,
-   * stack and code.
+   * encoding error; an error that cannot (it holds a function, say, or is over maxPayloadBytes) is
+   * reduced until it fits (see failure-report.ts).
    */
   private storeUnencodable(slot: number, state: number, outcome: unknown, encodeError: unknown): void {
     const batch = this.words[this.slots.word(slot, SlotField.BATCH)] !== 0;
@@ -309,8 +307,7 @@ export class Executor {
       if (batch) [index, failure] = outcome as [number, unknown];
       else failure = outcome;
     }
-    const error = plainError(failure);
-    this.codec.store(slot, this.codec.encodeValue(batch ? [index, error] : error, 'error'));
+    storeFailure(this.codec, slot, failure, batch ? (error) => [index, error] : (error) => error);
   }
 
   /**

@@ -31,7 +31,7 @@ import {
   workerFinisher,
 } from '../shm/scope-count.js';
 import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
-import { plainError } from './outcomes.js';
+import { storeFailure } from './failure-report.js';
 import { countedOut, openRecord } from '../shm/slot-protocol.js';
 
 export class ScopeRecords {
@@ -85,12 +85,11 @@ export class ScopeRecords {
     // Read once, by whoever waits for the scope.
     const owner = nestedOwner(this.layout, record);
     const reader = owner < 0 ? Destination.MAIN_THREAD : owner;
-    try {
-      sharedBuffers.passed.encodingFor(reader, () => this.codec.store(record, this.codec.encodeValue([task, this.self, error], 'error')));
+    const frame = (failure: unknown) => [task, this.self, failure];
+    storeFailure(this.codec, record, error, frame, () => {
+      sharedBuffers.passed.encodingFor(reader, () => this.codec.store(record, this.codec.encodeValue(frame(error), 'error')));
       sharedBuffers.passed.send(reader);
-    } catch {
-      this.codec.store(record, this.codec.encodeValue([task, this.self, plainError(error)], 'error'));
-    }
+    });
     Atomics.store(words, errorWord, ERROR_WRITTEN);
   }
 

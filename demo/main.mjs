@@ -10,11 +10,13 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { FRAME, StreamOutcome, piscina, viscose } from './contenders.mjs';
 import { makePings, makeToolCalls } from './requests.mjs';
+import { idealSplit } from './ideal-split.mjs';
 import { handleToolCall } from './rpc.mjs';
 
 const USAGE = `usage: npm start -- [options]
-  --requests N          tool calls in the stream (default 20000)
-  --pings N             MCP pings, for the engines' own cost per request (default 150000)
+  --requests N          tool calls in each round's stream (default 8000)
+  --pings N             MCP pings in each round, for the engines' own cost per request (default 50000)
+  --rounds N            rounds; each engine runs every stream once a round (default 3)
   --threads N           worker threads of each engine (default: the CPUs, ${availableParallelism()})
   --batch-size N        requests per chunk for viscose (default 64)
   --workload W          tools, pings or both (default both)
@@ -22,8 +24,9 @@ const USAGE = `usage: npm start -- [options]
 
 const { values: flags } = parseArgs({
   options: {
-    requests: { type: 'string', default: '20000' },
-    pings: { type: 'string', default: '150000' },
+    requests: { type: 'string', default: '8000' },
+    pings: { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: String(availableParallelism()) },
     'batch-size': { type: 'string', default: '64' },
     workload: { type: 'string', default: 'both' },
@@ -47,6 +50,7 @@ const settings = {
   // Requests in flight at most, for both engines: sixteen frames of the stream.
   window: 16 * FRAME,
 };
+const rounds = count('rounds');
 const runTools = flags.workload !== 'pings';
 /** How long each engine handles pings before anything is measured. */
 const WARM_UP_MS = 2_000;
@@ -80,18 +84,24 @@ async function phase(label, total, body) {
 
 // ---- measurements --------------------------------------------------------------------------------
 
-/** The stream handled on the main thread alone: the reference responses and the sequential time. */
+/**
+ * The stream handled on the main thread alone: the reference responses, the sequential time, and
+ * each request's handler time (what the ideal split balances its shares by).
+ */
 function sequential(requests, progress) {
   const outcome = new StreamOutcome(requests.length);
+  const costs = new Float64Array(requests.length);
   requests.forEach((raw, index) => {
+    const started = performance.now();
     try {
       outcome.succeeded(index, handleToolCall(raw));
     } catch {
       outcome.failedAt(index);
     }
+    costs[index] = performance.now() - started;
     if (index % FRAME === 0) progress(index);
   });
-  return outcome;
+  return { outcome, costs };
 }
 
 function digest(responses) {
@@ -123,24 +133,41 @@ async function dispatchLatency(engine, requests, progress) {
   return { p50Us: histogram.percentile(50) / 1000, p99Us: histogram.percentile(99) / 1000, skewed };
 }
 
-async function measure(make) {
+/** Opens an engine and warms it up, the same for every engine. */
+async function open(make) {
   const engine = await make(settings);
-  const row = { name: engine.name };
-  // Warm-up, the same for both engines: every tool and path once, then pings for WARM_UP_MS (the
-  // JIT keeps improving the hot paths of the main thread for a second or two).
-  await engine.stream(tools.slice(0, 2_000), () => {});
+  // The whole tool-call stream once (the workers' JIT optimises the handler over thousands of
+  // calls, as the main thread's does in the sequential warm-up), then pings for WARM_UP_MS (the JIT
+  // keeps improving the engine's hot paths on the main thread for a second or two).
+  await engine.stream(tools, () => {});
   for (const until = performance.now() + WARM_UP_MS; performance.now() < until; ) await engine.stream(pings.slice(0, 20_000), () => {});
+  return engine;
+}
+
+/** One round of the tool-call stream through `engine`: its wall time, utilisation and answers. */
+async function toolRound(engine, round, row) {
+  engine.processor?.resetStatistics();
+  const { result, wallMs } = await phase(
+    `${engine.name}: ${number(tools.length)} tool calls, round ${round + 1}`,
+    tools.length,
+    (progress) => engine.stream(tools, progress),
+  );
+  if (digest(result.responses) !== references.digest)
+    throw new Error(`${engine.name} answered the tool calls differently from the main thread`);
+  row.tools.push({ wallMs, utilisation: result.handlerMs / (settings.threads * wallMs), own: engine.processor?.statistics() });
+}
+
+async function pingRound(engine, round, row) {
+  const { result, wallMs } = await phase(`${engine.name}: ${number(pings.length)} pings, round ${round + 1}`, pings.length, (progress) =>
+    engine.stream(pings, progress),
+  );
+  if (digest(result.responses) !== references.pingDigest)
+    throw new Error(`${engine.name} answered the pings differently from the main thread`);
+  row.pingRates.push(pings.length / (wallMs / 1000));
+}
+
+async function dispatchRow(engine, row) {
   if (runTools) {
-    engine.processor?.resetStatistics();
-    const { result, wallMs } = await phase(`${engine.name}: ${tools.length.toLocaleString('en-US')} tool calls`, tools.length, (progress) =>
-      engine.stream(tools, progress),
-    );
-    row.toolsWallMs = wallMs;
-    row.toolsRate = tools.length / (wallMs / 1000);
-    row.utilisation = result.handlerMs / (settings.threads * wallMs);
-    row.toolsDigest = digest(result.responses);
-    row.failed = result.failed;
-    if (engine.processor) row.own = engine.processor.statistics();
     row.toolsDispatch = (
       await phase(`${engine.name}: tool calls one at a time`, latencyCount, (progress) =>
         dispatchLatency(engine, tools.slice(0, latencyCount), progress),
@@ -148,118 +175,157 @@ async function measure(make) {
     ).result;
   }
   if (runPings) {
-    const { result, wallMs } = await phase(`${engine.name}: ${pings.length.toLocaleString('en-US')} pings`, pings.length, (progress) =>
-      engine.stream(pings, progress),
-    );
-    row.pingRate = pings.length / (wallMs / 1000);
-    row.pingDigest = digest(result.responses);
     row.pingDispatch = (
       await phase(`${engine.name}: pings one at a time`, latencyCount, (progress) =>
         dispatchLatency(engine, pings.slice(0, latencyCount), progress),
       )
     ).result;
   }
-  await engine.close();
-  return row;
 }
 
 // ---- the run -------------------------------------------------------------------------------------
 
+const number = (value, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const tools = makeToolCalls(runTools ? count('requests') : 2_000);
 const pings = makePings(runPings ? count('pings') : 20_000);
 console.error(
-  `\nviscose demo: JSON-RPC tool calls through viscose and piscina, ${settings.threads} worker threads each, Node ${process.version}\n`,
+  `\nviscose demo: JSON-RPC tool calls through viscose and piscina, ${settings.threads} worker threads each, ` +
+    `${rounds} round${rounds === 1 ? '' : 's'}, Node ${process.version}\n`,
 );
 
-/** The tool calls on the main thread alone: the reference responses and the sequential time. */
-async function reference(when) {
-  const { result, wallMs } = await phase(
-    `main thread alone (${when}): ${tools.length.toLocaleString('en-US')} tool calls`,
-    tools.length,
-    (progress) => sequential(tools, progress),
+/** The tool calls on the main thread alone: the sequential time (and the reference answers). */
+async function reference(label) {
+  const { result, wallMs } = await phase(`main thread alone: ${number(tools.length)} tool calls, ${label}`, tools.length, (progress) =>
+    sequential(tools, progress),
   );
-  return {
-    wallMs,
-    digest: digest(result.responses),
-    failed: result.failed,
-    errors: result.responses.filter((response) => response.error).length,
-  };
+  return { wallMs, ...result };
 }
 
 const references = {};
+/** Sequential times: before the first round and after each. */
 const sequentialMs = [];
+let costs;
 if (runTools) {
-  sequential(tools.slice(0, 500), () => {}); // JIT warm-up on the main thread
-  Object.assign(references, await reference('before'));
-  sequentialMs.push(references.wallMs);
+  // JIT warm-up: a handler run a few thousand times keeps getting faster, and a reference measured
+  // cold would flatter every engine measured after it.
+  sequential(tools, () => {});
+  const first = await reference('before round 1');
+  references.digest = digest(first.outcome.responses);
+  references.failed = first.outcome.failed;
+  references.errors = first.outcome.responses.filter((response) => response.error).length;
+  sequentialMs.push(first.wallMs);
+  costs = first.costs;
 }
-if (runPings) references.pingDigest = digest(sequential(pings, () => {}).responses);
+if (runPings) references.pingDigest = digest(sequential(pings, () => {}).outcome.responses);
 
-const rows = [];
-for (const make of [viscose, piscina]) rows.push(await measure(make));
-if (runTools) {
-  // A shared machine's speed drifts: the sequential time is measured before and after the engines,
-  // and the efficiency is shown against both; the mark goes by the faster reference (the lower
-  // efficiency).
-  sequentialMs.push((await reference('after')).wallMs);
-  for (const row of rows) {
-    const [low, high] = [Math.min(...sequentialMs), Math.max(...sequentialMs)].map((ms) => ms / (settings.threads * row.toolsWallMs));
-    row.efficiency = { low, high };
+const engines = [];
+for (const make of [viscose, piscina]) engines.push(await open(make));
+const rows = engines.map((engine) => ({ name: engine.name, tools: [], pingRates: [] }));
+const split = runTools ? await idealSplit(settings) : undefined;
+const splitRounds = [];
+if (split !== undefined) await split.run(tools, costs); // JIT warm-up, like the engines'
+for (let round = 0; round < rounds; round++) {
+  if (runTools) {
+    const { result, wallMs } = await phase(`ideal split: ${number(tools.length)} tool calls, round ${round + 1}`, tools.length, () =>
+      split.run(tools, costs),
+    );
+    if (digest(result.responses) !== references.digest)
+      throw new Error('the ideal split answered the tool calls differently from the main thread');
+    splitRounds.push({ wallMs, utilisation: result.handlerMs / (settings.threads * wallMs) });
+    for (const [i, engine] of engines.entries()) await toolRound(engine, round, rows[i]);
+    sequentialMs.push((await reference(`after round ${round + 1}`)).wallMs);
   }
+  if (runPings) for (const [i, engine] of engines.entries()) await pingRound(engine, round, rows[i]);
+}
+for (const [i, engine] of engines.entries()) {
+  await dispatchRow(engine, rows[i]);
+  await engine.close();
+}
+await split?.close();
+
+/** The middle value (the mean of the middle two for an even count). */
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/**
+ * A shared machine's speed drifts: each round's efficiency is against the mean of the sequential
+ * runs just before and just after it, and a figure is the median of the rounds' (their range shown).
+ */
+const summary = (values) => ({ median: median(values), low: Math.min(...values), high: Math.max(...values) });
+function toolFigures(measured) {
+  const efficiencies = measured.map(
+    ({ wallMs }, round) => (sequentialMs[round] + sequentialMs[round + 1]) / 2 / (settings.threads * wallMs),
+  );
+  return {
+    rate: summary(measured.map(({ wallMs }) => tools.length / (wallMs / 1000))),
+    utilisation: summary(measured.map(({ utilisation }) => utilisation)),
+    efficiency: summary(efficiencies),
+  };
+}
+if (runTools) {
+  for (const row of rows) Object.assign(row, toolFigures(row.tools));
+  Object.assign(split, toolFigures(splitRounds));
 }
 
 // ---- the table -----------------------------------------------------------------------------------
 
-for (const row of rows) {
-  if (runTools && row.toolsDigest !== references.digest)
-    throw new Error(`${row.name} answered the tool calls differently from the main thread`);
-  if (runPings && row.pingDigest !== references.pingDigest)
-    throw new Error(`${row.name} answered the pings differently from the main thread`);
-}
 const [ours, theirs] = rows;
-const number = (value, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const percent = (value) => `${number(value * 100, 1)} %`;
-const percentRange = (low, high) => (high - low < 0.0005 ? percent(low) : `${number(low * 100, 1)}–${percent(high)}`);
+/** A median with the rounds' range: `96.1 % (94.0–97.2)`. */
+const spread = (figure, format, unit = '') =>
+  rounds === 1 ? `${format(figure.median)}${unit}` : `${format(figure.median)}${unit} (${format(figure.low)}–${format(figure.high)})`;
+const percentSpread = (figure) => spread(figure, (value) => number(value * 100, 1), ' %');
 /** ✓✓ meets the target, ✓ meets the floor, ✗ below the floor. */
 const mark = (meetsTarget, meetsFloor) => (meetsTarget ? '✓✓' : meetsFloor ? '✓' : '✗');
+const pingRatios = runPings ? summary(ours.pingRates.map((rate, round) => rate / theirs.pingRates[round])) : undefined;
 
-const lines = [['criterion', 'floor', 'target', 'viscose', 'piscina']];
+const lines = [['criterion', 'floor', 'target', 'viscose', 'piscina', ...(runTools ? ['ideal split (the machine)'] : [])]];
+const none = runTools ? ['—'] : [];
 const dispatchLines = (what, of) => [
   [
     `dispatch latency p99, ${what}`,
     '< 1,000 µs',
     '≤ 50 µs',
     ...rows.map((r) => `${number(of(r).p99Us, 1)} µs ${mark(of(r).p99Us <= 50, of(r).p99Us < 1000)}`),
+    ...none,
   ],
-  ['  (p50)', '', '', ...rows.map((r) => `${number(of(r).p50Us, 1)} µs`)],
+  ['  (p50)', '', '', ...rows.map((r) => `${number(of(r).p50Us, 1)} µs`), ...none],
 ];
 if (runTools) {
   lines.push(
-    ['throughput, tool calls', '≥ 2,000 req/s', '', ...rows.map((r) => `${number(r.toolsRate)} req/s ${mark(false, r.toolsRate >= 2000)}`)],
+    [
+      'throughput, tool calls',
+      '≥ 2,000 req/s',
+      '',
+      ...[...rows, split].map((r) => `${spread(r.rate, number, ' req/s')}${r === split ? '' : ` ${mark(false, r.rate.median >= 2000)}`}`),
+    ],
     ...dispatchLines('tool calls', (r) => r.toolsDispatch),
     [
       'worker utilisation',
       '> 80 %',
       '≥ 95 %',
-      ...rows.map((r) => `${percent(r.utilisation)} ${mark(r.utilisation >= 0.95, r.utilisation > 0.8)}`),
+      ...[...rows, split].map((r) => `${percentSpread(r.utilisation)} ${mark(r.utilisation.median >= 0.95, r.utilisation.median > 0.8)}`),
     ],
     [
       'batch efficiency',
       '> 90 %',
       '≥ 95 %',
-      ...rows.map(({ efficiency: { low, high } }) => `${percentRange(low, high)} ${mark(low >= 0.95, low > 0.9)}`),
+      ...[...rows, split].map((r) => `${percentSpread(r.efficiency)} ${mark(r.efficiency.median >= 0.95, r.efficiency.median > 0.9)}`),
     ],
   );
 }
 if (runPings) {
-  const ratio = ours.pingRate / theirs.pingRate;
   lines.push(
     [
       'throughput, pings',
       '',
       '≥ 20× piscina',
-      `${number(ours.pingRate)} req/s = ${number(ratio, 1)}× ${mark(ratio >= 20, true)}`,
-      `${number(theirs.pingRate)} req/s`,
+      `${spread(summary(ours.pingRates), number, ' req/s')} = ${spread(pingRatios, (value) => number(value, 1), '×')} ${mark(pingRatios.median >= 20, true)}`,
+      spread(summary(theirs.pingRates), number, ' req/s'),
+      ...none,
     ],
     ...dispatchLines('pings', (r) => r.pingDispatch),
   );
@@ -269,21 +335,32 @@ const render = (line) => `| ${line.map((cell, column) => cell.padEnd(widths[colu
 console.log(`\n${render(lines[0])}\n|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
 for (const line of lines.slice(1)) console.log(render(line));
 
-console.log('\n✓✓ meets the target, ✓ meets the floor, ✗ below the floor.');
+console.log(
+  `\n✓✓ meets the target, ✓ meets the floor, ✗ below the floor, judged by the median of ${rounds} round${rounds === 1 ? '' : 's'} ` +
+    '(the range of the rounds in brackets).',
+);
 if (runTools) {
-  const { own } = ours;
   console.log(
-    `${number(tools.length)} tool calls (${references.errors} answered with a JSON-RPC error, ${references.failed} whose tool broke): ` +
-      "every response of both engines equals the main thread's.",
+    `${number(tools.length)} tool calls a round (${references.errors} answered with a JSON-RPC error, ${references.failed} whose tool broke): ` +
+      "every response of both engines, every round, equals the main thread's.",
   );
   console.log(
-    `Main thread alone: ${sequentialMs.map((ms) => `${number(ms)} ms`).join(' before, ')} after the engines. ` +
-      'Efficiency = each of the two / (threads × wall time), marked by the lower; utilisation = time in the handler / (threads × wall time).',
+    `Main thread alone: ${sequentialMs.map((ms) => `${number(ms)} ms`).join(', ')}, before the first round and after each. ` +
+      "Efficiency = the mean of the sequential runs around a round / (threads × the round's wall time); " +
+      'utilisation = time in the handler / (threads × wall time).',
   );
   console.log(
-    `viscose's own statistics for the stream: pool utilisation ${percent(own.pool.utilisation)}, ` +
-      `batch efficiency ${percent(own.batches.efficiency.overall)} (${own.batches.completed} frames, overlapping), ` +
-      `${number(own.pool.submitted)} chunks of up to ${settings.batchSize} requests, ${number(own.pool.steals)} stolen.`,
+    'The ideal split is no engine: each thread is handed, in one message, a share of the requests balanced by their measured ' +
+      'handler times, and runs it alone. What it misses of 100 % is the machine: threads that slow each other down, and the ' +
+      "machine's drift between the sequential runs and the round.",
+  );
+  console.log(machineVerdict());
+  const own = ours.tools.map((round) => round.own);
+  console.log(
+    `viscose's own statistics for the same rounds: pool utilisation ${percentSpread(summary(own.map((o) => o.pool.utilisation)))}, ` +
+      `batch efficiency ${percentSpread(summary(own.map((o) => o.batches.efficiency.overall)))} (frames overlapping), ` +
+      `${number(median(own.map((o) => o.pool.submitted)))} chunks of up to ${settings.batchSize} requests a round, ` +
+      `${number(median(own.map((o) => o.pool.steals)))} stolen.`,
   );
 }
 const skewed = rows.reduce((sum, r) => sum + (r.toolsDispatch?.skewed ?? 0) + (r.pingDispatch?.skewed ?? 0), 0);
@@ -292,3 +369,21 @@ console.log(
     (skewed > 0 ? ` (${skewed} readings below 0 from clock skew between threads, counted as 0).` : '.'),
 );
 console.log('One run on a shared machine: npm run bench measures the engines with rounds and ranges.');
+
+/**
+ * Says whose a batch-efficiency shortfall is: the points by which the ideal split misses the mark
+ * too are the machine's; the points by which viscose falls below the ideal split are viscose's.
+ */
+function machineVerdict() {
+  const ideal = split.efficiency.median;
+  const reached = ours.efficiency.median;
+  const points = (value) => number(value * 100, 1);
+  const [mark, what] = reached < 0.9 ? [0.9, 'floor'] : [0.95, 'target'];
+  if (reached >= mark) return `Batch efficiency: viscose ${percent(reached)}, the ideal split ${percent(ideal)}.`;
+  const machine = Math.min(mark - reached, Math.max(0, mark - ideal));
+  return (
+    `Batch efficiency: viscose ${percent(reached)}, below the ${what} (${percent(mark)}) by ${points(mark - reached)} points: ` +
+    `${points(machine)} of them the machine's (the ideal split, with no engine at all, reached ${percent(ideal)}), ` +
+    `${points(mark - reached - machine)} viscose's.`
+  );
+}

@@ -157,13 +157,21 @@ async function toolRound(engine, round, row) {
   row.tools.push({ wallMs, utilisation: result.handlerMs / (settings.threads * wallMs), own: engine.processor?.statistics() });
 }
 
+/** The main thread's CPU time so far in microseconds, where the runtime can tell it apart (Node ≥ 23.9). */
+const mainThreadCpu = () => {
+  const usage = process.threadCpuUsage?.();
+  return usage === undefined ? Number.NaN : usage.user + usage.system;
+};
+
 async function pingRound(engine, round, row) {
+  const cpuBefore = mainThreadCpu();
   const { result, wallMs } = await phase(`${engine.name}: ${number(pings.length)} pings, round ${round + 1}`, pings.length, (progress) =>
     engine.stream(pings, progress),
   );
   if (digest(result.responses) !== references.pingDigest)
     throw new Error(`${engine.name} answered the pings differently from the main thread`);
   row.pingRates.push(pings.length / (wallMs / 1000));
+  row.pingCpu.push((mainThreadCpu() - cpuBefore) / pings.length);
 }
 
 async function dispatchRow(engine, row) {
@@ -220,7 +228,7 @@ if (runPings) references.pingDigest = digest(sequential(pings, () => {}).outcome
 
 const engines = [];
 for (const make of [viscose, piscina]) engines.push(await open(make));
-const rows = engines.map((engine) => ({ name: engine.name, tools: [], pingRates: [] }));
+const rows = engines.map((engine) => ({ name: engine.name, tools: [], pingRates: [], pingCpu: [] }));
 const split = runTools ? await idealSplit(settings) : undefined;
 const splitRounds = [];
 if (split !== undefined) await split.run(tools, costs); // JIT warm-up, like the engines'
@@ -361,6 +369,12 @@ if (runTools) {
       `batch efficiency ${percentSpread(summary(own.map((o) => o.batches.efficiency.overall)))} (frames overlapping), ` +
       `${number(median(own.map((o) => o.pool.submitted)))} chunks of up to ${settings.batchSize} requests a round, ` +
       `${number(median(own.map((o) => o.pool.steals)))} stolen.`,
+  );
+}
+if (runPings && !Number.isNaN(ours.pingCpu[0])) {
+  console.log(
+    `Pings: main-thread CPU per request ${rows.map((r) => `${r.name} ${number(median(r.pingCpu), 2)} µs`).join(', ')} ` +
+      "(process.threadCpuUsage over each round): the main thread's own work per request is what bounds the ratio.",
   );
 }
 const skewed = rows.reduce((sum, r) => sum + (r.toolsDispatch?.skewed ?? 0) + (r.pingDispatch?.skewed ?? 0), 0);

@@ -1,5 +1,6 @@
 // One A/B measurement of one build (bench/ab/ab.mjs): the single-call rate of a pool (100,000
-// concurrent trivial calls after three warm-up bursts) and a processor's executeParallelBatch rate
+// concurrent trivial calls after three warm-up bursts), its runBatch rate (the same calls as one
+// batch, after three warm-up batches) and a processor's executeParallelBatch rate
 // (50,000 requests after a warm-up batch), every result checked. Prints one JSON line of rates per
 // second.
 import { checkTrivialResults, trivialRequests } from '../lib/trivial-requests.mjs';
@@ -16,6 +17,12 @@ let start = performance.now();
 const results = await Promise.all(calls.map((request) => pool.run('trivial', request)));
 const runPerSecond = rate(calls.length, start);
 checkTrivialResults(calls, results);
+const argsList = calls.map((request) => [request]);
+for (let burst = 0; burst < 3; burst++) await pool.runBatch('trivial', argsList);
+start = performance.now();
+const batchResults = await pool.runBatch('trivial', argsList);
+const runBatchPerSecond = rate(calls.length, start);
+checkTrivialResults(calls, batchResults);
 await pool.close();
 
 // `threadCount` was the processor's name for `threads` before they were unified; both builds take it.
@@ -31,4 +38,4 @@ checkTrivialResults(
 );
 await processor.close();
 
-console.log(JSON.stringify({ runPerSecond, parallelBatchPerSecond }));
+console.log(JSON.stringify({ runPerSecond, runBatchPerSecond, parallelBatchPerSecond }));

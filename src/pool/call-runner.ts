@@ -94,7 +94,7 @@ export class CallRunner<M extends TaskModule> {
     coalesce: CoalesceMode,
   ) {
     this.costs = new TaskCosts(tasks, codec.maxPayloadBytes);
-    this.coalescer = new Coalescer(codec, submitter, this.costs, threadNames, coalesce, () => gate.refusesLateQueueing());
+    this.coalescer = new Coalescer(codec, submitter, this.costs, threadNames, coalesce, () => gate.refusesLateQueueing(), this.report);
   }
 
   /** Reports what a caller's observer threw to the pool's `onError`. */
@@ -114,13 +114,13 @@ export class CallRunner<M extends TaskModule> {
       task = this.gate.accept(name);
       payload = this.codec.encodeList(args, 'args');
       held = this.submitter.holdReferenced();
-      const alone = signal !== undefined || limit !== undefined || retries > 0 || observer?.ran !== undefined;
+      const alone = signal !== undefined || limit !== undefined || retries > 0;
       if (!alone && this.coalescer.shares(task)) {
         // A chunk holds its parts behind a header of at most 5 bytes, within maxPayloadBytes.
         const part = this.codec.partOf(payload, Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - 5));
         if (part !== undefined) {
           return new Promise((resolve, reject) =>
-            this.coalescer.add(task, level, name, part, held, resolve as (value: unknown) => void, reject),
+            this.coalescer.add(task, level, name, part, held, resolve as (value: unknown) => void, reject, observer?.ran),
           );
         }
       }

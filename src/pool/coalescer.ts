@@ -6,9 +6,9 @@
  * `Promise.all(items.map((x) => pool.run('f', x)))` burst costs comes close to a `runBatch`.
  *
  * Each call keeps its own promise, its own result or error, and its priority. Its arguments are
- * encoded when it is made, as a lone call's are (a caller may change them right after). Calls
- * with a signal, a run-time limit, retries or a run-time observer always go alone, as do calls
- * whose arguments hold a `Map` or are large. A worker that dies while it runs a shared slot fails
+ * encoded when it is made, as a lone call's are (a caller may change them right after), and its
+ * observer is told its share of the slot's run time. Calls with a signal, a run-time limit or
+ * retries always go alone, as do calls whose arguments hold a `Map` or are large. A worker that dies while it runs a shared slot fails
  * every call of that slot with WorkerCrashedError (their results died with it), and the task's
  * calls never share a slot again.
  */
@@ -20,6 +20,7 @@ import type { PendingWork } from './work.js';
 import type { CoalesceMode } from './options.js';
 import type { Submitter } from './submitter.js';
 import type { TaskCosts } from './task-costs.js';
+import type { CallObserver } from './types.js';
 
 /** Arguments that encode to more than this travel alone. */
 export const MAX_SHARED_ARGUMENT_BYTES = 1024;
@@ -41,6 +42,8 @@ interface Group {
   held: number[];
   resolves: Resolve[];
   rejects: Reject[];
+  /** Each call's run-time hook (`observer.ran`), if any call has one. */
+  observers: (CallObserver['ran'] | undefined)[] | undefined;
 }
 
 export class Coalescer {
@@ -63,6 +66,8 @@ export class Coalescer {
     private readonly mode: CoalesceMode,
     /** Why nothing more can be queued (the pool was terminated or failed), if so. */
     private readonly refuses: () => Error | undefined,
+    /** Reports what a caller's observer threw to the pool's `onError`. */
+    private readonly report: (error: unknown) => void,
   ) {}
 
   /**
@@ -81,7 +86,8 @@ export class Coalescer {
 
   /**
    * Adds a call whose arguments are encoded as `part` (`held`: the shared buffers they name) to
-   * its group, which goes when full or at the end of the turn.
+   * its group, which goes when full or at the end of the turn; `ran` is told the call's share of
+   * the slot's run time before it settles.
    */
   add(
     task: number,
@@ -91,6 +97,7 @@ export class Coalescer {
     held: readonly number[] | undefined,
     resolve: Resolve,
     reject: Reject,
+    ran: CallObserver['ran'],
   ): void {
     const key = task * PRIORITY_LEVELS + level;
     let group = this.groups.get(key);
@@ -102,12 +109,14 @@ export class Coalescer {
     }
     if (group === undefined) {
       const capacity = this.costs.sharedCalls(task, this.mode === 'always');
-      group = { task, level, name, capacity, parts: [], bytes: 0, held: [], resolves: [], rejects: [] };
+      group = { task, level, name, capacity, parts: [], bytes: 0, held: [], resolves: [], rejects: [], observers: undefined };
       this.groups.set(key, group);
     }
     group.parts.push(part);
     group.bytes += part.length;
     if (held !== undefined) group.held.push(...held);
+    if (ran !== undefined) group.observers ??= new Array(group.resolves.length).fill(undefined);
+    group.observers?.push(ran);
     group.resolves.push(resolve);
     group.rejects.push(reject);
     if (group.parts.length >= group.capacity || group.bytes >= MAX_GROUP_BYTES) {
@@ -123,7 +132,7 @@ export class Coalescer {
       for (const reject of group.rejects) reject(refused);
       return;
     }
-    const calls = new SharedSlotCalls(group, this.workerNames, this.costs);
+    const calls = new SharedSlotCalls(group, this.workerNames, this.costs, this.report);
     const submission = {
       task: group.task,
       batch: group.parts.length,
@@ -148,21 +157,25 @@ class SharedSlotCalls implements PendingWork {
   private readonly name: string;
   private readonly resolves: Resolve[];
   private readonly rejects: Reject[];
+  private readonly observers: (CallObserver['ran'] | undefined)[] | undefined;
 
   constructor(
     group: Group,
     private readonly workerNames: readonly string[],
     private readonly costs: TaskCosts,
+    private readonly report: (error: unknown) => void,
   ) {
     this.task = group.task;
     this.name = group.name;
     this.resolves = group.resolves;
     this.rejects = group.rejects;
+    this.observers = group.observers;
   }
 
   settle(state: number, outcome: unknown, worker: number, runMs: number, outcomeBytes: number): void {
     const count = this.resolves.length;
     this.costs.ran(this.task, runMs, count, outcomeBytes);
+    if (this.observers !== undefined) this.tellObservers(runMs / count);
     const workerName = this.workerNames[worker];
     if (state !== SlotState.DONE) {
       // The slot failed as a whole (its results were too large together): every call with it.
@@ -177,6 +190,26 @@ class SharedSlotCalls implements PendingWork {
       this.rejects[index](new TaskError(this.name, workerName, error));
     }
     for (let i = 0; i < count; i++) if (failed[i] === 0) this.resolves[i](results[i]);
+  }
+
+  /**
+   * Tells each observer the run time of its calls, `perCallMs` each: once for a run of consecutive
+   * calls with the same hook (the calls of one processor batch come together), as a lone chunk's
+   * observer is told once for the chunk.
+   */
+  private tellObservers(perCallMs: number): void {
+    const observers = this.observers!;
+    for (let start = 0; start < observers.length; ) {
+      const ran = observers[start];
+      let end = start + 1;
+      while (end < observers.length && observers[end] === ran) end++;
+      try {
+        ran?.(perCallMs * (end - start), end - start);
+      } catch (error) {
+        this.report(error);
+      }
+      start = end;
+    }
   }
 
   abandon(error: unknown): void {

@@ -94,8 +94,8 @@ export interface ThreadPoolOptions {
    * "Calls made together"). `'auto'`: the first call of a turn goes at once, and later calls of a
    * task measured to be short (about 25 µs a call or less) travel together, as a batch would.
    * `'always'`: later calls of a turn share slots whatever their task costs. `'never'`: every call
-   * takes a slot of its own. Calls with a signal, a time limit, retries or a run-time observer
-   * always go alone, and so do the calls of a task a worker died running.
+   * takes a slot of its own. Calls with a signal, a time limit or retries always go alone, and so
+   * do the calls of a task a worker died running.
    */
   coalesce?: CoalesceMode;
   /**

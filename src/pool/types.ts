@@ -97,7 +97,9 @@ export interface CallObserver {
   /**
    * A call, or a batch chunk of `calls` calls, ran to its end on a worker, with a result or an
    * error its task threw, for `runMs` milliseconds (from a worker starting it to its outcome being
-   * stored). Not called for work that never ran, or whose worker died under it.
+   * stored). Calls of one turn that shared a slot (option `coalesce`) are told together, each
+   * observer once for its calls, with their share of the slot's time. Not called for work that
+   * never ran, or whose worker died under it.
    */
   ran?(runMs: number, calls: number): void;
   /**

@@ -59,13 +59,23 @@ export class Admission {
   }
 
   /**
+   * Takes `permits`, counted as submitted, if they are free now; false, with nothing counted,
+   * otherwise. A loop that admits this way makes its calls in one turn, where they can share slots.
+   */
+  admitAtOnce(permits: number): boolean {
+    if (!this.capacity.tryAcquire(permits)) return false;
+    this.recorder.submitted(permits);
+    return true;
+  }
+
+  /**
    * Takes `permits` for the request (or chunk) at `index`: resolves with the milliseconds it
    * waited for them, or with the ProcessingError of the refusal (counted for every request it
    * covers).
    */
   async admit(permits: number, waiting: Waiting, mode: BackpressureMode, index: number | undefined): Promise<number | ProcessingError> {
+    if (this.admitAtOnce(permits)) return 0;
     this.recorder.submitted(permits);
-    if (this.capacity.tryAcquire(permits)) return 0;
     let failure: ProcessingError;
     if (mode === 'reject') {
       failure = this.noCapacity(index);

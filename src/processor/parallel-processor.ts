@@ -144,7 +144,7 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
       this.inTurn(route, 'parallel', list.length, async (results, calls) => {
         const handled: Promise<void>[] = [];
         for (let index = 0; index < list.length; index++) {
-          const admitted = await this.admission.admit(1, route, 'wait', index);
+          const admitted = this.admission.admitAtOnce(1) ? 0 : await this.admission.admit(1, route, 'wait', index);
           if (admitted instanceof ProcessingError) {
             results[index] = { ok: false, error: admitted, index };
             continue;

@@ -103,6 +103,28 @@ describe('calls of one turn', () => {
     expect(statistics.completed + statistics.failed + statistics.cancelled).toBe(count);
   });
 
+  it('tell each observer the run time of its calls in a shared slot, once for them all', async () => {
+    const told: [string, number, number][] = [];
+    const watched = (tag: string) => pool.with({ observer: { ran: (runMs, calls) => told.push([tag, runMs, calls]) } });
+    const slots = slotsRun(pool);
+    const [a, b] = [watched('a'), watched('b')];
+    const burst = [a.run('add', 0, 0), a.run('add', 1, 1), a.run('add', 2, 2), b.run('add', 3, 3), b.run('add', 4, 4)];
+    expect(await Promise.all(burst)).toEqual([0, 2, 4, 6, 8]);
+    // The first call went alone; the other four shared one slot, 'a's one call and 'b's two.
+    expect(slotsRun(pool) - slots).toBe(2);
+    // The two slots may finish in either order, on two workers.
+    const byTag = (tag: string) => told.filter(([told]) => told === tag).map(([, runMs, calls]) => ({ runMs, calls }));
+    expect(
+      byTag('a')
+        .map(({ calls }) => calls)
+        .sort(),
+    ).toEqual([1, 2]);
+    expect(byTag('b').map(({ calls }) => calls)).toEqual([2]);
+    for (const [, runMs] of told) expect(runMs).toBeGreaterThanOrEqual(0);
+    // A shared slot's time is split by calls: 'a's two shared calls were told as long as 'b's two.
+    expect(byTag('a').find(({ calls }) => calls === 2)?.runMs).toBeCloseTo(byTag('b')[0].runMs, 9);
+  });
+
   it('encode a call’s arguments when it is made, as a lone call’s', async () => {
     const argument = { v: 1 };
     const first = pool.run('echo', argument);

@@ -86,8 +86,10 @@ describe('processor statistics', () => {
     reports.length = 0;
     const batch = () => processor.executeParallelBatch(Array.from({ length: 20 }, (_, id) => ({ id, spinMs: 10 })));
     await Promise.all([batch(), batch()]);
-    // Each batch had the two threads only half of the time.
-    for (const report of reports) expect(report.efficiency).toBeLessThan(0.75);
+    // The two batches ran in the same 200 ms of two threads: however they were interleaved, one
+    // of them had the threads for at most half of its time.
+    expect(reports).toHaveLength(2);
+    expect(Math.min(...reports.map((report) => report.efficiency))).toBeLessThan(0.75);
     const { efficiency } = processor.statistics().batches;
     expect(efficiency.count).toBe(2);
     expect(efficiency.overall).toBeGreaterThan(0.8);

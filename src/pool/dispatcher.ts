@@ -119,8 +119,7 @@ export class Dispatcher {
     } catch (error) {
       // The arena had no room for the payload: nothing was queued.
       this.free.push(slot);
-      const calls = submission.shared === true ? submission.batch : 1;
-      this.shared.refused(calls);
+      const calls = this.shared.refused(submission);
       if (this.recorder !== undefined) this.recorder.failed += calls;
       work.abandon(error);
       return;

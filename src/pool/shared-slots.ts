@@ -17,14 +17,16 @@ export class SharedSlots {
 
   /** `submission` was accepted: returns how many calls it counts for. */
   accepted(submission: Submission): number {
-    const calls = submission.shared === true ? submission.batch : 1;
+    const calls = callsOf(submission);
     this.extra += calls - 1;
     return calls;
   }
 
-  /** An accepted submission of `calls` calls was not queued after all. */
-  refused(calls: number): void {
+  /** An accepted `submission` was not queued after all: returns how many calls it counted for. */
+  refused(submission: Submission): number {
+    const calls = callsOf(submission);
     this.extra -= calls - 1;
+    return calls;
   }
 
   /** `submission` is in `slot` now. */
@@ -57,4 +59,8 @@ export class SharedSlots {
     this.calls.fill(0);
     this.extra = 0;
   }
+}
+
+function callsOf(submission: Submission): number {
+  return submission.shared === true ? submission.batch : 1;
 }

@@ -274,7 +274,6 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return registerFamilies(registry, () => poolMetricFamilies(this.statistics()));
   }
 
-  /** Asks every worker to answer; resolves with their indices. Useful as a health check. */
   /**
    * Makes every pool's workers forget a shared buffer now, rather than once the main thread's last
    * reference to it is collected (which releases it too). Throws a TypeError while a call in flight
@@ -285,6 +284,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     sharedBuffers.release(buffer);
   }
 
+  /** Asks every worker to answer; resolves with their indices. Useful as a health check. */
   ping(): Promise<number[]> {
     return this.askEveryWorker((control) => control.ping());
   }

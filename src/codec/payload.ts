@@ -241,13 +241,23 @@ export class PayloadCodec {
 
   /**
    * Encodes an object into a block of this thread's arena, for a description that many tasks read
-   * (a parallel iterator's pipeline). The block stays until `releaseBlock`.
+   * (a parallel iterator's pipeline), with `extraWords` int32 words of shared state after it
+   * (`wordsAfter`), left for the caller to initialise. The block stays until `releaseBlock`.
    */
-  storeBlock(value: object, root: string): BlockRef {
+  storeBlock(value: object, root: string, extraWords = 0): BlockRef {
     const payload = this.encodeValue(value, root);
-    const offset = this.allocator.allocate(payload.length);
+    // Room for `extraWords` int32 words after the bytes, at the next 4-byte boundary (wordsAfter).
+    const offset = this.allocator.allocate(payload.length + (extraWords > 0 ? 3 + extraWords * 4 : 0));
     this.arenas[this.arenaId].bytes.set(payload.bytes!.subarray(payload.start, payload.start + payload.length), offset);
     return { arena: this.arenaId, offset, length: payload.length, kind: payload.kind };
+  }
+
+  /**
+   * The int32 words reserved after a block's bytes by `storeBlock(value, root, extraWords)`, as
+   * `words[index]`, `words[index + 1]`, ...: shared state that lives and dies with the block.
+   */
+  wordsAfter(ref: BlockRef): { words: Int32Array; index: number } {
+    return { words: this.arenas[ref.arena].words, index: (ref.offset + ref.length + 3) >> 2 };
   }
 
   loadBlock(ref: BlockRef): unknown {

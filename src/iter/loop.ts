@@ -6,7 +6,8 @@
  * type, steps, terminal, task ids), compiled once per shape and thread, and bound to the
  * pipeline's values. Keying by task ids too keeps every call site in a loop monomorphic.
  */
-import { type Pipeline, Step, type TaskLookup, Terminal, greater, lesser, notSynchronous } from './pipeline.js';
+import { CALLBACK_TERMINALS, type Pipeline, Step, type TaskLookup, Terminal, greater, lesser, notSynchronous } from './pipeline.js';
+import { CHECK_EVERY, type Cell, recordMatch, settledFor, shortCircuits } from './short-circuit.js';
 
 /** Runs the pipeline over units [lo, hi) and returns that range's partial result. */
 export type PieceLoop = (lo: number, hi: number) => unknown;
@@ -20,9 +21,10 @@ type CompiledLoop = (...valuesThenRange: unknown[]) => unknown;
 /** Loops by shape; a program has few distinct pipelines, so the cache stays small. */
 const loops = new Map<string, CompiledLoop>();
 
-export function compileLoop(pipeline: Pipeline, task: TaskLookup): PieceLoop {
+/** `cell`: the pipeline's short-circuit cell, for a terminal that stops early (short-circuit.ts). */
+export function compileLoop(pipeline: Pipeline, task: TaskLookup, cell?: Cell): PieceLoop {
   const key = shapeKey(pipeline);
-  const [parameters, values] = loopValues(pipeline, task);
+  const [parameters, values] = loopValues(pipeline, task, cell);
   let loop = loops.get(key);
   if (loop === undefined) {
     loop = new Function(...parameters, 'lo', 'hi', loopSource(pipeline)) as CompiledLoop;
@@ -32,9 +34,20 @@ export function compileLoop(pipeline: Pipeline, task: TaskLookup): PieceLoop {
 }
 
 /** The names and values of the parameters a loop reads, in the order of its parameter list. */
-function loopValues(pipeline: Pipeline, task: TaskLookup): [string[], unknown[]] {
-  const { source } = pipeline;
-  const parameters = ['items', 'start', 'chunkAt', 'lesser', 'greater', 'notSynchronous', 'terminalFunction', 'terminalArgument'];
+function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined): [string[], unknown[]] {
+  const { source, terminal } = pipeline;
+  const parameters = [
+    'items',
+    'start',
+    'chunkAt',
+    'lesser',
+    'greater',
+    'notSynchronous',
+    'terminalFunction',
+    'terminalArgument',
+    'settled',
+    'matched',
+  ];
   const values: unknown[] = [
     source.kind === 'items' ? source.items : undefined,
     source.kind === 'range' ? source.start : 0,
@@ -44,6 +57,8 @@ function loopValues(pipeline: Pipeline, task: TaskLookup): [string[], unknown[]]
     notSynchronous,
     pipeline.terminalTask >= 0 ? task(pipeline.terminalTask) : undefined,
     pipeline.terminalArgument,
+    cell === undefined ? undefined : (lo: number, hi: number) => settledFor(cell, terminal, lo, hi),
+    cell === undefined ? undefined : (unit: number) => recordMatch(cell, terminal, unit),
   ];
   pipeline.steps.forEach(([step, id, extra], s) => {
     if (step === Step.ENUMERATE) return;
@@ -54,7 +69,7 @@ function loopValues(pipeline: Pipeline, task: TaskLookup): [string[], unknown[]]
       values.push(value);
     });
   });
-  if (pipeline.terminal === Terminal.FOR_EACH) {
+  if (CALLBACK_TERMINALS.has(terminal)) {
     (pipeline.terminalArgument as unknown[]).forEach((value, k) => {
       parameters.push(`t_${k}`);
       values.push(value);
@@ -68,8 +83,7 @@ function shapeKey(pipeline: Pipeline): string {
   const sourceType =
     source.kind === 'range' ? 'range' : Array.isArray(source.items) ? 'array' : Object.prototype.toString.call(source.items);
   const steps = pipeline.steps.map(([step, id, extra]) => `${step}:${id}:${extra.length}`).join(',');
-  const terminalArity = pipeline.terminal === Terminal.FOR_EACH ? (pipeline.terminalArgument as unknown[]).length : 0;
-  return `${sourceType}|${pipeline.chunk > 0}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${terminalArity}`;
+  return `${sourceType}|${pipeline.chunk > 0}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
 }
 
 /** A unit of a chunked source: a view (typed array) or a slice (array or range) of `chunk` items. */
@@ -99,6 +113,18 @@ function checked(variable: string): string {
   return `if (typeof ${variable} === 'object' && ${variable} !== null && typeof ${variable}.then === 'function') notSynchronous(${variable});`;
 }
 
+/** How many extra arguments a callback terminal passes after the item (0 for the others). */
+function callbackArity(pipeline: Pipeline): number {
+  return CALLBACK_TERMINALS.has(pipeline.terminal) ? (pipeline.terminalArgument as unknown[]).length : 0;
+}
+
+/** `terminalFunction(item, t_0, ...)` as source text. */
+function callbackCall(arity: number): string {
+  const args = ['item'];
+  for (let k = 0; k < arity; k++) args.push(`t_${k}`);
+  return `terminalFunction(${args.join(', ')})`;
+}
+
 function loopSource(pipeline: Pipeline): string {
   const unit = pipeline.chunk > 0 ? 'chunkAt(i)' : pipeline.source.kind === 'range' ? 'start + i' : 'items[i]';
   const body: string[] = [`let item = ${unit};`];
@@ -111,8 +137,8 @@ function loopSource(pipeline: Pipeline): string {
       body.push('item = [i, item];');
     }
   });
-  const forEachArity = pipeline.terminal === Terminal.FOR_EACH ? (pipeline.terminalArgument as unknown[]).length : 0;
-  const [initial, accumulate] = terminalSource(pipeline.terminal, forEachArity);
+  if (shortCircuits(pipeline.terminal)) return shortCircuitSource(pipeline.terminal, body, callbackArity(pipeline));
+  const [initial, accumulate] = terminalSource(pipeline.terminal, callbackArity(pipeline));
   return [
     "'use strict';",
     `let acc = ${initial};`,
@@ -123,8 +149,41 @@ function loopSource(pipeline: Pipeline): string {
   ].join('\n');
 }
 
+/**
+ * A loop that returns at the first match of its piece (at the last, walking backwards, for
+ * `findLast`), and gives up every CHECK_EVERY units once the cell says the rest of the piece
+ * cannot change the answer.
+ */
+function shortCircuitSource(terminal: number, body: string[], arity: number): string {
+  const backwards = terminal === Terminal.FIND_LAST;
+  const [onMatch, none] = matchSource(terminal);
+  return [
+    "'use strict';",
+    backwards ? 'for (let i = hi - 1; i >= lo; i--) {' : 'for (let i = lo; i < hi; i++) {',
+    `  if ((i & ${CHECK_EVERY - 1}) === 0 && ${backwards ? 'settled(lo, i + 1)' : 'settled(i, hi)'}) break;`,
+    ...[...body, `const hit = ${callbackCall(arity)};`, checked('hit'), onMatch].map((line) => `  ${line}`),
+    '}',
+    `return ${none};`,
+  ].join('\n');
+}
+
+/** What a short-circuit loop does on a match, and what it returns without one (short-circuit.ts). */
+function matchSource(terminal: number): [string, string] {
+  switch (terminal) {
+    case Terminal.ANY:
+      return ['if (hit) { matched(i); return true; }', 'false'];
+    case Terminal.ALL:
+      return ['if (!hit) { matched(i); return false; }', 'true'];
+    case Terminal.POSITION_ANY:
+    case Terminal.POSITION_FIRST:
+      return ['if (hit) { matched(i); return i; }', '-1'];
+    default:
+      return ['if (hit) { matched(i); return [item]; }', '[]'];
+  }
+}
+
 /** The accumulator's initial value and the statements that fold `item` into it. */
-function terminalSource(terminal: number, forEachArity: number): [string, string[]] {
+function terminalSource(terminal: number, callbackArity: number): [string, string[]] {
   switch (terminal) {
     case Terminal.COLLECT:
       return ['[]', ['acc.push(item);']];
@@ -132,6 +191,8 @@ function terminalSource(terminal: number, forEachArity: number): [string, string
       return ['terminalArgument', ['acc = terminalFunction(acc, item);', checked('acc')]];
     case Terminal.SUM:
       return ['0', ['acc += item;']];
+    case Terminal.PRODUCT:
+      return ['1', ['acc *= item;']];
     case Terminal.MIN:
       return ['undefined', ['acc = lesser(acc, item);']];
     case Terminal.MAX:
@@ -140,11 +201,8 @@ function terminalSource(terminal: number, forEachArity: number): [string, string
       return ['0', ['acc++;']];
     case Terminal.COLLECT_INTO:
       return ['undefined', ['terminalArgument[i] = item;']];
-    case Terminal.FOR_EACH: {
-      const args = ['item'];
-      for (let k = 0; k < forEachArity; k++) args.push(`t_${k}`);
-      return ['undefined', [`const done = terminalFunction(${args.join(', ')});`, checked('done')]];
-    }
+    case Terminal.FOR_EACH:
+      return ['undefined', [`const done = ${callbackCall(callbackArity)};`, checked('done')]];
     default:
       throw new Error(`unknown terminal operation ${terminal}`);
   }

@@ -62,9 +62,9 @@ export interface ParIter<T> {
   enumerate(): ParIter<[number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): ParIter<ChunkOf<T>>;
-  /** Pieces are never split below `length` items. */
+  /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): ParIter<T>;
-  /** Pieces are split until they are no longer than `length` items. */
+  /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
   maxLen(length: number): ParIter<T>;
   /** Calls `task(item, ...extra)` for every item. */
   forEach<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): void;
@@ -75,6 +75,25 @@ export interface ParIter<T> {
   reduce(task: (left: T, right: T) => T, identity: T): T;
   /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): number;
+  /** The product of numbers, multiplied in a tree order; 1 over nothing. */
+  product(): number;
+  /**
+   * Whether `task(item, ...extra)` is truthy for some item. Stops early: once a match is found,
+   * pieces not started are skipped and running ones stop within 1,024 items.
+   */
+  any<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): boolean;
+  /** Whether `task(item, ...extra)` is truthy for every item (true over nothing). Stops early, as `any`. */
+  all<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): boolean;
+  /** Some item for which `task(item, ...extra)` is truthy, not necessarily the first; undefined if none. Stops early. */
+  findAny<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): T | undefined;
+  /** The first item, in source order, for which `task(item, ...extra)` is truthy; undefined if none. Stops early. */
+  findFirst<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): T | undefined;
+  /** The last such item in source order; undefined if none. Stops early. */
+  findLast<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): T | undefined;
+  /** The index of some item for which `task(item, ...extra)` is truthy, or -1. No filter may come before it. Stops early. */
+  positionAny<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): number;
+  /** The index of the first such item, or -1. No filter may come before it. Stops early. */
+  positionFirst<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): number;
   /** The smallest item by `<`, the first of equals; NaN if any item is NaN; undefined if none. */
   min(): T | undefined;
   /** The largest item by `>`, with the rules of `min`. */
@@ -103,9 +122,9 @@ export interface PoolParIter<M, T> {
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): PoolParIter<M, ChunkOf<T>>;
-  /** Pieces are never split below `length` items. */
+  /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): PoolParIter<M, T>;
-  /** Pieces are split until they are no longer than `length` items. */
+  /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
   maxLen(length: number): PoolParIter<M, T>;
   /** Calls `name(item, ...extra)` for every item. */
   forEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
@@ -113,6 +132,22 @@ export interface PoolParIter<M, T> {
   reduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
   /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): Promise<number>;
+  /** The product of numbers, multiplied in a tree order; 1 over nothing. */
+  product(): Promise<number>;
+  /** Whether `name(item, ...extra)` is truthy for some item; stops early, as {@link ParIter.any}. */
+  any<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<boolean>;
+  /** Whether `name(item, ...extra)` is truthy for every item; stops early. */
+  all<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<boolean>;
+  /** Some item for which `name(item, ...extra)` is truthy, or undefined; stops early. */
+  findAny<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The first such item in source order, or undefined; stops early. */
+  findFirst<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The last such item in source order, or undefined; stops early. */
+  findLast<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The index of some such item, or -1; no filter may come before it; stops early. */
+  positionAny<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<number>;
+  /** The index of the first such item, or -1; no filter may come before it; stops early. */
+  positionFirst<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<number>;
   /** The smallest item by `<`, the first of equals; NaN if any item is NaN; undefined if none. */
   min(): Promise<T | undefined>;
   /** The largest item by `>`, with the rules of `min`. */
@@ -174,7 +209,12 @@ export class ParIterChain {
   }
 
   forEach(task: unknown, ...extra: unknown[]): unknown {
-    return this.runPipeline(() => this.spec.finish(Terminal.FOR_EACH, this.resolve(task, 'forEach'), extra));
+    return this.callback(Terminal.FOR_EACH, 'forEach', task, extra);
+  }
+
+  /** A terminal that calls `task(item, ...extra)` per item. */
+  private callback(terminal: number, where: string, task: unknown, extra: unknown[]): unknown {
+    return this.runPipeline(() => this.spec.finish(terminal, this.resolve(task, where), extra));
   }
 
   reduce(task: unknown, identity: unknown): unknown {
@@ -183,6 +223,38 @@ export class ParIterChain {
 
   sum(): unknown {
     return this.runPipeline(() => this.spec.finish(Terminal.SUM));
+  }
+
+  product(): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.PRODUCT));
+  }
+
+  any(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.ANY, 'any', task, extra);
+  }
+
+  all(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.ALL, 'all', task, extra);
+  }
+
+  findAny(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.FIND_ANY, 'findAny', task, extra);
+  }
+
+  findFirst(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.FIND_FIRST, 'findFirst', task, extra);
+  }
+
+  findLast(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.FIND_LAST, 'findLast', task, extra);
+  }
+
+  positionAny(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.POSITION_ANY, 'positionAny', task, extra);
+  }
+
+  positionFirst(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.POSITION_FIRST, 'positionFirst', task, extra);
   }
 
   min(): unknown {

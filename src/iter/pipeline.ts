@@ -26,7 +26,28 @@ export const Terminal = {
   FOR_EACH: 6,
   /** Writes the item of source unit i to `target[i]` of a shared typed array. */
   COLLECT_INTO: 7,
+  PRODUCT: 8,
+  // The terminals that stop early (short-circuit.ts); each takes a predicate task and extras.
+  ANY: 9,
+  ALL: 10,
+  FIND_ANY: 11,
+  FIND_FIRST: 12,
+  FIND_LAST: 13,
+  POSITION_ANY: 14,
+  POSITION_FIRST: 15,
 } as const;
+
+/** Terminals whose task is a predicate or callback taking the item and extra arguments. */
+export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
+  Terminal.FOR_EACH,
+  Terminal.ANY,
+  Terminal.ALL,
+  Terminal.FIND_ANY,
+  Terminal.FIND_FIRST,
+  Terminal.FIND_LAST,
+  Terminal.POSITION_ANY,
+  Terminal.POSITION_FIRST,
+]);
 
 /** The items a pipeline iterates over. */
 export type Source =
@@ -41,9 +62,9 @@ export interface Pipeline extends SplitLimits {
   /** [step, task id, extra arguments] */
   steps: [number, number, unknown[]][];
   terminal: number;
-  /** REDUCE and FOR_EACH: the task; -1 otherwise. */
+  /** REDUCE and the callback terminals: the task; -1 otherwise. */
   terminalTask: number;
-  /** REDUCE: its identity; FOR_EACH: its extra arguments; COLLECT_INTO: the target array. */
+  /** REDUCE: its identity; a callback terminal: its extra arguments; COLLECT_INTO: the target array. */
   terminalArgument: unknown;
 }
 
@@ -92,6 +113,21 @@ export function combine(pipeline: Pipeline, left: unknown, right: unknown, task:
     case Terminal.SUM:
     case Terminal.COUNT:
       return (left as number) + (right as number);
+    case Terminal.PRODUCT:
+      return (left as number) * (right as number);
+    case Terminal.ANY:
+      return (left as boolean) || (right as boolean);
+    case Terminal.ALL:
+      return (left as boolean) && (right as boolean);
+    // A find's piece result is [item] or [] (short-circuit.ts); a position's, an index or -1.
+    case Terminal.FIND_ANY:
+    case Terminal.FIND_FIRST:
+      return (left as unknown[]).length > 0 ? left : right;
+    case Terminal.FIND_LAST:
+      return (right as unknown[]).length > 0 ? right : left;
+    case Terminal.POSITION_ANY:
+    case Terminal.POSITION_FIRST:
+      return (left as number) >= 0 ? left : right;
     case Terminal.MIN:
       return lesser(left, right);
     case Terminal.MAX:

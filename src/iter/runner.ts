@@ -14,7 +14,8 @@ import type { TaskFunction } from '../worker/task-table.js';
 import type { WorkerThread } from '../worker/worker-thread.js';
 import { type PieceLoop, compileLoop } from './loop.js';
 import { abortedError } from '../worker/cancellation.js';
-import { type Pipeline, combine, unitCount } from './pipeline.js';
+import { type Pipeline, Terminal, combine, unitCount } from './pipeline.js';
+import { CELL_WORDS, type Cell, conclude, initCell, noMatch, settledFor, shortCircuits } from './short-circuit.js';
 import { initialSplits, midpoint, trySplit } from './splitter.js';
 
 /** Name of the built-in task that runs a piece of a pipeline (its id follows the module's tasks). */
@@ -46,6 +47,8 @@ export interface PieceEvent {
 interface Prepared {
   pipeline: Pipeline;
   loop: PieceLoop;
+  /** Its short-circuit cell, for a terminal that stops early. */
+  cell: Cell | undefined;
   /** The main-thread buffer ids its decode met: every piece of it may send them (shared-buffers.ts). */
   ids: Set<number> | undefined;
 }
@@ -136,16 +139,19 @@ export class ParIterRunner {
     const { codec, threads } = this.parts;
     const passed = sharedBuffers.passed;
     // Any worker may decode the pipeline, while it runs: the buffers it names are lent until then.
-    const ref = passed.encodingFor(Destination.EVERY_WORKER, () => codec.storeBlock(pipeline, 'parIter'));
+    const cellWords = shortCircuits(pipeline.terminal) ? CELL_WORDS : 0;
+    const ref = passed.encodingFor(Destination.EVERY_WORKER, () => codec.storeBlock(pipeline, 'parIter', cellWords));
     const lent = passed.send(Destination.EVERY_WORKER);
     if (lent !== undefined) passed.hold(lent);
     const id = pipelineId(++this.sequence, this.worker.index);
     try {
-      const prepared = this.remember(id, pipeline);
+      if (cellWords > 0) initCell(codec.wordsAfter(ref), pipeline.terminal);
+      const prepared = this.remember(id, pipeline, ref);
       const units = unitCount(pipeline);
       // The calling task's slot: cancelling that call stops the pipeline (-1 outside any task).
       const stop = this.worker.running.current;
-      return this.piece(prepared, id, ref, 0, units, initialSplits(threads, units, pipeline), false, stop);
+      const result = this.piece(prepared, id, ref, 0, units, initialSplits(threads, units, pipeline), false, stop);
+      return conclude(pipeline.terminal, result);
     } finally {
       this.cache.delete(id);
       codec.releaseBlock(ref);
@@ -171,29 +177,50 @@ export class ParIterRunner {
     const { threads, pieceTask } = this.parts;
     const self = this.worker.index;
     this.checkStop(stop);
+    const { cell, pipeline } = prepared;
+    // The answer is known, and this piece cannot change it.
+    if (cell !== undefined && settledFor(cell, pipeline.terminal, lo, hi)) return noMatch(pipeline.terminal);
     const half = trySplit(hi - lo, splits, migrated, threads, prepared.pipeline);
     if (half < 0) {
       if (pieceChannel.hasSubscribers) pieceChannel.publish({ pipeline: id, lo, hi, worker: self } satisfies PieceEvent);
       return this.loop(prepared, lo, hi, stop);
     }
     const mid = midpoint(lo, hi);
-    const [left, right] = forkJoin(
+    // The half that runs here first is the left one, except for `findLast`, whose answer is
+    // likelier on the right: found there first, it lets the offered left half be skipped.
+    const fromRight = pipeline.terminal === Terminal.FIND_LAST;
+    const [hereLo, hereHi, awayLo, awayHi] = fromRight ? [mid, hi, lo, mid] : [lo, mid, mid, hi];
+    const [here, away] = forkJoin(
       this.worker,
-      () => this.piece(prepared, id, ref, lo, mid, half, false, stop),
+      () => this.piece(prepared, id, ref, hereLo, hereHi, half, false, stop),
       pieceTask,
-      pieceArguments(id, ref, mid, hi, half, self, stop),
-      () => this.piece(prepared, id, ref, mid, hi, half, false, stop),
+      pieceArguments(id, ref, awayLo, awayHi, half, self, stop),
+      () => this.piece(prepared, id, ref, awayLo, awayHi, half, false, stop),
     );
-    return combine(prepared.pipeline, left, right, this.lookup);
+    return fromRight ? combine(pipeline, away, here, this.lookup) : combine(pipeline, here, away, this.lookup);
   }
 
-  /** The compiled loop over [lo, hi) in strides, combined in order, with a look at the flag between. */
+  /**
+   * The compiled loop over [lo, hi) in strides, combined in order, with a look at the flag between
+   * and, for a terminal that stops early, at its cell: `findLast` takes the strides from the right.
+   */
   private loop(prepared: Prepared, lo: number, hi: number, stop: number): unknown {
     if (stop < 0 || hi - lo <= CHECK_STRIDE) return prepared.loop(lo, hi);
-    let result = prepared.loop(lo, lo + CHECK_STRIDE);
-    for (let from = lo + CHECK_STRIDE; from < hi; from += CHECK_STRIDE) {
-      this.checkStop(stop);
-      result = combine(prepared.pipeline, result, prepared.loop(from, Math.min(hi, from + CHECK_STRIDE)), this.lookup);
+    const { pipeline, cell } = prepared;
+    const backwards = pipeline.terminal === Terminal.FIND_LAST;
+    const strides = Math.ceil((hi - lo) / CHECK_STRIDE);
+    let result: unknown;
+    for (let k = 0; k < strides; k++) {
+      const from = lo + (backwards ? strides - 1 - k : k) * CHECK_STRIDE;
+      const to = Math.min(hi, from + CHECK_STRIDE);
+      if (k > 0) {
+        this.checkStop(stop);
+        // What is left of the piece: [from, hi) going forwards, [lo, to) going backwards.
+        if (cell !== undefined && settledFor(cell, pipeline.terminal, backwards ? lo : from, backwards ? to : hi)) break;
+      }
+      const part = prepared.loop(from, to);
+      if (k === 0) result = part;
+      else result = backwards ? combine(pipeline, part, result, this.lookup) : combine(pipeline, result, part, this.lookup);
     }
     return result;
   }
@@ -208,7 +235,7 @@ export class ParIterRunner {
       const outer = sharedBuffers.beginTask();
       let ids: Set<number> | undefined;
       try {
-        prepared = this.remember(id, this.parts.codec.loadBlock(ref) as Pipeline);
+        prepared = this.remember(id, this.parts.codec.loadBlock(ref) as Pipeline, ref);
       } finally {
         ids = sharedBuffers.runningTaskIds;
         sharedBuffers.endTask(outer);
@@ -220,9 +247,10 @@ export class ParIterRunner {
     return prepared;
   }
 
-  private remember(id: number, pipeline: Pipeline): Prepared {
+  private remember(id: number, pipeline: Pipeline, ref: BlockRef): Prepared {
     if (this.cache.size >= CACHED_PIPELINES) this.cache.delete(this.cache.keys().next().value!);
-    const prepared: Prepared = { pipeline, loop: compileLoop(pipeline, this.lookup), ids: undefined };
+    const cell = shortCircuits(pipeline.terminal) ? this.parts.codec.wordsAfter(ref) : undefined;
+    const prepared: Prepared = { pipeline, loop: compileLoop(pipeline, this.lookup, cell), cell, ids: undefined };
     this.cache.set(id, prepared);
     return prepared;
   }

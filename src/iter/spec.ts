@@ -46,13 +46,17 @@ export class PipelineSpec {
     if (!isSharedTypedArray(target)) {
       throw new TypeError('collectInto needs a typed array over a SharedArrayBuffer, which every worker can write');
     }
-    if (this.steps.some(([step]) => step === Step.FILTER)) {
+    if (this.hasFilter()) {
       throw new TypeError('collectInto writes item i to target[i]: it cannot follow a filter, which removes items');
     }
     const units = unitCount({ source: this.source, chunk: this.chunk });
     if (target.length < units) {
       throw new RangeError(`collectInto: the target holds ${target.length} items, the iterator yields ${units}`);
     }
+  }
+
+  private hasFilter(): boolean {
+    return this.steps.some(([step]) => step === Step.FILTER);
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
@@ -77,17 +81,22 @@ export class PipelineSpec {
     return new PipelineSpec(this.source, this.chunk, [...this.steps, [step, task, extra]], this.minLen, this.maxLen);
   }
 
+  /** As Rayon's `with_min_len`: 0 sets no minimum, like 1. */
   withMinLen(minLen: number): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, this.steps, positive('minLen', minLen), this.maxLen);
+    return new PipelineSpec(this.source, this.chunk, this.steps, length('minLen', minLen), this.maxLen);
   }
 
+  /** As Rayon's `with_max_len`: 0 acts as 1 (pieces split down to single items). */
   withMaxLen(maxLen: number): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, this.steps, this.minLen, positive('maxLen', maxLen));
+    return new PipelineSpec(this.source, this.chunk, this.steps, this.minLen, length('maxLen', maxLen));
   }
 
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
   finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
     if (terminal === Terminal.COLLECT_INTO) this.checkTarget(terminalArgument);
+    if ((terminal === Terminal.POSITION_ANY || terminal === Terminal.POSITION_FIRST) && this.hasFilter()) {
+      throw new TypeError('a position counts the items of the source: it cannot follow a filter, which removes items');
+    }
     return {
       source: this.source,
       chunk: this.chunk,
@@ -110,7 +119,7 @@ function isRange(source: unknown): source is Range {
   return source !== null && typeof source === 'object' && (source as Range).kind === 'range';
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name}(${value}): expected a positive integer`);
+function length(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name}(${value}): expected a non-negative integer`);
   return value;
 }

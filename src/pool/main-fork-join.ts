@@ -9,6 +9,7 @@ import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '..
 import { type Pipeline, unitCount } from '../iter/pipeline.js';
 import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
 import { initialSplits } from '../iter/splitter.js';
+import { CELL_WORDS, conclude, initCell, shortCircuits } from '../iter/short-circuit.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
 import type { CallGate } from './call-runner.js';
@@ -112,14 +113,17 @@ export class MainForkJoin<M extends TaskModule> {
    */
   private runPipeline(finish: () => Pipeline, level: number, signal?: AbortSignal, limit?: RunLimit): Promise<unknown> {
     const { codec } = this.plane;
+    let pipeline: Pipeline;
     let ref: BlockRef;
     let payload: EncodedPayload;
     let held: number[] | undefined;
     try {
       if (!this.gate.open()) throw new PoolClosedError();
       if (signal?.aborted) throw new AbortError(signal.reason);
-      const pipeline = finish();
-      ref = codec.storeBlock(pipeline, 'parIter');
+      pipeline = finish();
+      const cellWords = shortCircuits(pipeline.terminal) ? CELL_WORDS : 0;
+      ref = codec.storeBlock(pipeline, 'parIter', cellWords);
+      if (cellWords > 0) initCell(codec.wordsAfter(ref), pipeline.terminal);
       held = this.submitter.holdReferenced();
       const units = unitCount(pipeline);
       const id = pipelineId(++this.pipelines, MAIN_CREATOR);
@@ -132,7 +136,8 @@ export class MainForkJoin<M extends TaskModule> {
     }
     let stopListening: (() => void) | undefined;
     const promise = new Promise((resolve, reject) => {
-      const call = new SingleCall(PAR_ITER_TASK, this.names.threadNames, resolve, reject);
+      const answer = (result: unknown) => resolve(conclude(pipeline.terminal, result));
+      const call = new SingleCall(PAR_ITER_TASK, this.names.threadNames, answer, reject);
       const work: PendingWork = {
         // The root piece is done only once every piece is: nobody reads the description any more.
         settle: (state, outcome, worker, runMs, outcomeBytes) => {

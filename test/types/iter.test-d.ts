@@ -27,6 +27,19 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(new Int32Array(4)).chunks(2).collect()).toEqualTypeOf<Promise<ArrayLike<number>[]>>();
   });
 
+  it('types the terminals that stop early from their predicate', () => {
+    expectTypeOf(pool.parIter(range(0, 10)).any('isEven')).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(pool.parIter(range(0, 10)).all('isEven')).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(pool.parIter(['a']).findFirst('shout')).toEqualTypeOf<Promise<string | undefined>>();
+    expectTypeOf(pool.parIter(range(0, 10)).map('label', '#').findLast('shout')).toEqualTypeOf<Promise<string | undefined>>();
+    expectTypeOf(pool.parIter(range(0, 10)).positionFirst('isEven')).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pool.parIter(range(0, 10)).product()).toEqualTypeOf<Promise<number>>();
+    // @ts-expect-error shout takes a string, the items are numbers
+    void pool.parIter(range(0, 10)).findAny('shout');
+    // @ts-expect-error label needs its prefix
+    void pool.parIter(range(0, 10)).any('label');
+  });
+
   it('rejects steps that do not fit', () => {
     // @ts-expect-error shout takes a string, the items are numbers
     void pool.parIter(range(0, 10)).map('shout');
@@ -51,6 +64,9 @@ describe('parIter and join inside a task', () => {
     expectTypeOf(parIter(range(0, 10))).toEqualTypeOf<ParIter<number>>();
     expectTypeOf(parIter(range(0, 10)).map(label, '#').collect()).toEqualTypeOf<string[]>();
     expectTypeOf(parIter(range(0, 10)).map(square).reduce(add, 0)).toEqualTypeOf<number>();
+    expectTypeOf(parIter(range(0, 10)).findFirst(isEven)).toEqualTypeOf<number | undefined>();
+    expectTypeOf(parIter(range(0, 10)).map(label, '#').any(shout)).toEqualTypeOf<boolean>();
+    expectTypeOf(parIter(range(0, 10)).positionAny(isEven)).toEqualTypeOf<number>();
   });
 
   it('rejects steps that do not fit', () => {

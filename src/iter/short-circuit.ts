@@ -1,0 +1,115 @@
+/**
+ * Terminals that can stop early (Rayon's `full()` consumers): `any`, `all`, the finds and the
+ * positions. Once the answer is known, pieces not started return at once and running ones stop
+ * within CHECK_EVERY items, on whichever worker they run.
+ *
+ * What is known travels through a cell of two words beside the pipeline's description in shared
+ * memory (payload.ts `storeBlock`), written by the thread that stores the description before any
+ * piece can read it:
+ *   word 0  FOUND: 0, then 1 once any piece found what `any`, `all` (a counterexample), `findAny`
+ *           and `positionAny` look for; set with a plain atomic store, never cleared.
+ *   word 1  BEST: the unit index of the leftmost match found so far for `findFirst` and
+ *           `positionFirst` (lowered by compare-exchange), the rightmost for `findLast` (raised),
+ *           or NONE_FIRST / NONE_LAST. Indices past the largest int32 are not recorded: they only
+ *           prune less.
+ * A piece only ever reads the cell to skip work that cannot change the answer; which pieces it
+ * skips never changes the answer, only how much is visited.
+ */
+import { Terminal } from './pipeline.js';
+
+/** Words of a short-circuit cell. */
+export const CELL_WORDS = 2;
+const FOUND = 0;
+const BEST = 1;
+const NONE_FIRST = 0x7fffffff;
+const NONE_LAST = -1;
+
+/** How many units a piece's loop runs between two looks at the cell. */
+export const CHECK_EVERY = 1024;
+
+/** A pipeline's cell: `words[index]` and `words[index + 1]`. */
+export interface Cell {
+  words: Int32Array;
+  index: number;
+}
+
+const SHORT_CIRCUITS: ReadonlySet<number> = new Set([
+  Terminal.ANY,
+  Terminal.ALL,
+  Terminal.FIND_ANY,
+  Terminal.FIND_FIRST,
+  Terminal.FIND_LAST,
+  Terminal.POSITION_ANY,
+  Terminal.POSITION_FIRST,
+]);
+
+/** Whether `terminal` stops early, and so needs a cell. */
+export function shortCircuits(terminal: number): boolean {
+  return SHORT_CIRCUITS.has(terminal);
+}
+
+/** Writes a fresh cell for `terminal`; the creator calls it before the description is shared. */
+export function initCell({ words, index }: Cell, terminal: number): void {
+  Atomics.store(words, index + FOUND, 0);
+  Atomics.store(words, index + BEST, terminal === Terminal.FIND_LAST ? NONE_LAST : NONE_FIRST);
+}
+
+/** Whether units [lo, hi) can no longer change the answer. */
+export function settledFor({ words, index }: Cell, terminal: number, lo: number, hi: number): boolean {
+  switch (terminal) {
+    case Terminal.FIND_FIRST:
+    case Terminal.POSITION_FIRST:
+      return Atomics.load(words, index + BEST) < lo;
+    case Terminal.FIND_LAST:
+      return Atomics.load(words, index + BEST) >= hi;
+    default:
+      return Atomics.load(words, index + FOUND) !== 0;
+  }
+}
+
+/** A piece found what `terminal` looks for at unit `unit`. */
+export function recordMatch({ words, index }: Cell, terminal: number, unit: number): void {
+  if (terminal === Terminal.FIND_FIRST || terminal === Terminal.POSITION_FIRST) {
+    if (unit >= NONE_FIRST) return;
+    for (let best = Atomics.load(words, index + BEST); unit < best; ) {
+      const seen = Atomics.compareExchange(words, index + BEST, best, unit);
+      if (seen === best) return;
+      best = seen;
+    }
+  } else if (terminal === Terminal.FIND_LAST) {
+    if (unit >= NONE_FIRST) return;
+    for (let best = Atomics.load(words, index + BEST); unit > best; ) {
+      const seen = Atomics.compareExchange(words, index + BEST, best, unit);
+      if (seen === best) return;
+      best = seen;
+    }
+  } else {
+    Atomics.store(words, index + FOUND, 1);
+  }
+}
+
+/**
+ * What a piece that contributes nothing returns for `terminal`: `any` false, `all` true, a find
+ * `[]` (a match is `[item]`, so that an item `undefined` stays a match), a position -1.
+ */
+export function noMatch(terminal: number): unknown {
+  switch (terminal) {
+    case Terminal.ANY:
+      return false;
+    case Terminal.ALL:
+      return true;
+    case Terminal.POSITION_ANY:
+    case Terminal.POSITION_FIRST:
+      return -1;
+    default:
+      return [];
+  }
+}
+
+/** The caller's answer from the root piece's result: a find's item, or undefined. */
+export function conclude(terminal: number, result: unknown): unknown {
+  if (terminal === Terminal.FIND_ANY || terminal === Terminal.FIND_FIRST || terminal === Terminal.FIND_LAST) {
+    return (result as unknown[]).length > 0 ? (result as unknown[])[0] : undefined;
+  }
+  return result;
+}

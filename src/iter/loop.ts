@@ -129,10 +129,15 @@ function loopSource(pipeline: Pipeline): string {
   const unit = pipeline.chunk > 0 ? 'chunkAt(i)' : pipeline.source.kind === 'range' ? 'start + i' : 'items[i]';
   const body: string[] = [`let item = ${unit};`];
   pipeline.steps.forEach(([step, , extra], s) => {
+    const call = `f${s}(${argumentList('item', s, extra.length)})`;
     if (step === Step.MAP) {
-      body.push(`item = f${s}(${argumentList('item', s, extra.length)});`, checked('item'));
+      body.push(`item = ${call};`, checked('item'));
     } else if (step === Step.FILTER) {
-      body.push(`const keep${s} = f${s}(${argumentList('item', s, extra.length)});`, checked(`keep${s}`), `if (!keep${s}) continue;`);
+      body.push(`const keep${s} = ${call};`, checked(`keep${s}`), `if (!keep${s}) continue;`);
+    } else if (step === Step.FILTER_MAP) {
+      body.push(`item = ${call};`, checked('item'), 'if (item === undefined) continue;');
+    } else if (step === Step.INSPECT) {
+      body.push(`const seen${s} = ${call};`, checked(`seen${s}`));
     } else {
       body.push('item = [i, item];');
     }
@@ -203,6 +208,30 @@ function terminalSource(terminal: number, callbackArity: number): [string, strin
       return ['undefined', ['terminalArgument[i] = item;']];
     case Terminal.FOR_EACH:
       return ['undefined', [`const done = ${callbackCall(callbackArity)};`, checked('done')]];
+    // An item or nothing: [item] or [] (pipeline.ts combine keeps the same rules across pieces).
+    case Terminal.MIN_BY:
+    case Terminal.MAX_BY: {
+      const replaces = terminal === Terminal.MIN_BY ? 'order > 0' : '!(order > 0)';
+      return [
+        '[]',
+        [
+          'if (acc.length === 0) { acc = [item]; continue; }',
+          'const order = terminalFunction(acc[0], item);',
+          checked('order'),
+          `if (${replaces}) acc[0] = item;`,
+        ],
+      ];
+    }
+    case Terminal.REDUCE_WITH:
+      return ['[]', ['if (acc.length === 0) { acc = [item]; continue; }', 'acc[0] = terminalFunction(acc[0], item);', checked('acc[0]')]];
+    case Terminal.MIN_BY_KEY:
+    case Terminal.MAX_BY_KEY: {
+      const replaces = terminal === Terminal.MIN_BY_KEY ? 'key < acc[0][1]' : 'key >= acc[0][1]';
+      return [
+        '[]',
+        [`const key = ${callbackCall(callbackArity)};`, checked('key'), `if (acc.length === 0 || ${replaces}) acc = [[item, key]];`],
+      ];
+    }
     default:
       throw new Error(`unknown terminal operation ${terminal}`);
   }

@@ -42,6 +42,15 @@ type FoldName<M, T> = {
       : never;
 }[TaskName<M>];
 
+/** Tasks of module `M` that compare two `T` (a number: negative, zero or positive). */
+type CompareName<M, T> = {
+  [K in TaskName<M>]: Unchecked<M, K> extends true
+    ? K
+    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], number]
+      ? K
+      : never;
+}[TaskName<M>];
+
 /** The type of the items of a source. */
 export type ItemOf<S> = S extends { kind: 'range' } ? number : S extends ArrayLike<infer T> ? T : never;
 
@@ -58,6 +67,10 @@ export interface ParIter<T> {
   map<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<ReturnType<F>>;
   /** Keeps the items for which `task(item, ...extra)` is truthy. */
   filter<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
+  /** Each item becomes `task(item, ...extra)`, and is dropped where that is undefined (Rayon's `filter_map`). */
+  filterMap<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<Exclude<ReturnType<F>, undefined>>;
+  /** Calls `task(item, ...extra)` with each item as it passes, unchanged (on whichever worker, in no set order). */
+  inspect<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): ParIter<[number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
@@ -73,10 +86,20 @@ export interface ParIter<T> {
    * `task(left, right)` in order. `task` must be associative and `identity` neutral for it.
    */
   reduce(task: (left: T, right: T) => T, identity: T): T;
+  /** Folds as `reduce` does, with no identity (Rayon's `reduce_with`); undefined over nothing. */
+  reduceWith(task: (left: T, right: T) => T): T | undefined;
   /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): number;
   /** The product of numbers, multiplied in a tree order; 1 over nothing. */
   product(): number;
+  /** The least item by `task(a, b)` (negative, zero or positive, as for `Array.prototype.sort`), the first of equals; undefined if none. */
+  minBy(task: (a: T, b: T) => number): T | undefined;
+  /** The greatest item by `task(a, b)`, the last of equals (as Rayon's `max_by`); undefined if none. */
+  maxBy(task: (a: T, b: T) => number): T | undefined;
+  /** The item of least key `task(item, ...extra)` (keys compared with `<`), the first of equals; undefined if none. */
+  minByKey<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): T | undefined;
+  /** The item of greatest key, the last of equals; undefined if none. */
+  maxByKey<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): T | undefined;
   /**
    * Whether `task(item, ...extra)` is truthy for some item. Stops early: once a match is found,
    * pieces not started are skipped and running ones stop within 1,024 items.
@@ -118,6 +141,10 @@ export interface PoolParIter<M, T> {
   map<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, TaskResult<M, K>>;
   /** Keeps the items for which `name(item, ...extra)` is truthy. */
   filter<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
+  /** Each item becomes `name(item, ...extra)`, dropped where that is undefined (Rayon's `filter_map`). */
+  filterMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, Exclude<TaskResult<M, K>, undefined>>;
+  /** Calls `name(item, ...extra)` with each item as it passes, unchanged. */
+  inspect<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
@@ -130,10 +157,20 @@ export interface PoolParIter<M, T> {
   forEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
   /** Folds as {@link ParIter.reduce} does, with task `name`. */
   reduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
+  /** Folds as {@link ParIter.reduceWith} does, with task `name`; undefined over nothing. */
+  reduceWith<K extends FoldName<M, T>>(name: K): Promise<T | undefined>;
   /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): Promise<number>;
   /** The product of numbers, multiplied in a tree order; 1 over nothing. */
   product(): Promise<number>;
+  /** The least item by the compare task `name(a, b)`, the first of equals; undefined if none. */
+  minBy<K extends CompareName<M, T>>(name: K): Promise<T | undefined>;
+  /** The greatest item by the compare task `name(a, b)`, the last of equals; undefined if none. */
+  maxBy<K extends CompareName<M, T>>(name: K): Promise<T | undefined>;
+  /** The item of least key `name(item, ...extra)`, the first of equals; undefined if none. */
+  minByKey<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The item of greatest key `name(item, ...extra)`, the last of equals; undefined if none. */
+  maxByKey<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
   /** Whether `name(item, ...extra)` is truthy for some item; stops early, as {@link ParIter.any}. */
   any<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<boolean>;
   /** Whether `name(item, ...extra)` is truthy for every item; stops early. */
@@ -192,6 +229,14 @@ export class ParIterChain {
     return this.next(this.spec.withStep(Step.FILTER, this.resolve(task, 'filter'), extra));
   }
 
+  filterMap(task: unknown, ...extra: unknown[]): ParIterChain {
+    return this.next(this.spec.withStep(Step.FILTER_MAP, this.resolve(task, 'filterMap'), extra));
+  }
+
+  inspect(task: unknown, ...extra: unknown[]): ParIterChain {
+    return this.next(this.spec.withStep(Step.INSPECT, this.resolve(task, 'inspect'), extra));
+  }
+
   enumerate(): ParIterChain {
     return this.next(this.spec.withStep(Step.ENUMERATE, -1, []));
   }
@@ -227,6 +272,26 @@ export class ParIterChain {
 
   product(): unknown {
     return this.runPipeline(() => this.spec.finish(Terminal.PRODUCT));
+  }
+
+  reduceWith(task: unknown): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.REDUCE_WITH, this.resolve(task, 'reduceWith')));
+  }
+
+  minBy(task: unknown): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.MIN_BY, this.resolve(task, 'minBy')));
+  }
+
+  maxBy(task: unknown): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.MAX_BY, this.resolve(task, 'maxBy')));
+  }
+
+  minByKey(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.MIN_BY_KEY, 'minByKey', task, extra);
+  }
+
+  maxByKey(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.MAX_BY_KEY, 'maxByKey', task, extra);
   }
 
   any(task: unknown, ...extra: unknown[]): unknown {

@@ -14,7 +14,14 @@ export const Step = {
   FILTER: 1,
   /** Replaces each item with [source index, item]. */
   ENUMERATE: 2,
+  /** Maps each item, and drops it where the task returned undefined (Rayon's `filter_map`). */
+  FILTER_MAP: 3,
+  /** Calls the task with each item, which passes on unchanged. */
+  INSPECT: 4,
 } as const;
+
+/** Steps that may remove items: after them a unit's index is no longer an item's. */
+export const REMOVING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP]);
 
 export const Terminal = {
   COLLECT: 0,
@@ -35,11 +42,24 @@ export const Terminal = {
   FIND_LAST: 13,
   POSITION_ANY: 14,
   POSITION_FIRST: 15,
+  // An item or nothing, each piece's result [item] or []; conclude() unwraps it.
+  /** The first least item by a compare task; its task takes (a, b) and returns a number. */
+  MIN_BY: 16,
+  /** The last greatest item by a compare task. */
+  MAX_BY: 17,
+  /** The first item of least key (`<` on the keys); its task takes the item and extras. */
+  MIN_BY_KEY: 18,
+  /** The last item of greatest key. */
+  MAX_BY_KEY: 19,
+  /** A fold with no identity (Rayon's `reduce_with`). */
+  REDUCE_WITH: 20,
 } as const;
 
 /** Terminals whose task is a predicate or callback taking the item and extra arguments. */
 export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
   Terminal.FOR_EACH,
+  Terminal.MIN_BY_KEY,
+  Terminal.MAX_BY_KEY,
   Terminal.ANY,
   Terminal.ALL,
   Terminal.FIND_ANY,
@@ -101,6 +121,26 @@ export function greater(left: unknown, right: unknown): unknown {
   return (right as number) > (left as number) ? right : left;
 }
 
+/** Terminals whose pieces give [item] or [] (a find, a least or greatest, a fold without identity). */
+const OPTIONAL_RESULTS: ReadonlySet<number> = new Set([
+  Terminal.FIND_ANY,
+  Terminal.FIND_FIRST,
+  Terminal.FIND_LAST,
+  Terminal.MIN_BY,
+  Terminal.MAX_BY,
+  Terminal.REDUCE_WITH,
+]);
+
+/** The caller's answer from the root piece's result: the item of an optional one, or undefined. */
+export function conclude(terminal: number, result: unknown): unknown {
+  if (OPTIONAL_RESULTS.has(terminal)) return (result as unknown[]).length > 0 ? (result as unknown[])[0] : undefined;
+  // [[item, key]] or []
+  if (terminal === Terminal.MIN_BY_KEY || terminal === Terminal.MAX_BY_KEY) {
+    return (result as [unknown, unknown][]).length > 0 ? (result as [unknown, unknown][])[0][0] : undefined;
+  }
+  return result;
+}
+
 /** Combines the partial results of two adjacent ranges, left one first. */
 export function combine(pipeline: Pipeline, left: unknown, right: unknown, task: TaskLookup): unknown {
   switch (pipeline.terminal) {
@@ -128,6 +168,16 @@ export function combine(pipeline: Pipeline, left: unknown, right: unknown, task:
     case Terminal.POSITION_ANY:
     case Terminal.POSITION_FIRST:
       return (left as number) >= 0 ? left : right;
+    case Terminal.MIN_BY:
+    case Terminal.MAX_BY:
+    case Terminal.REDUCE_WITH:
+      return byTask(pipeline.terminal, left as [unknown] | [], right as [unknown] | [], task(pipeline.terminalTask));
+    case Terminal.MIN_BY_KEY:
+      // [item, key] pairs: a tie keeps the left one.
+      return optional(left, right, (l, r) => ((r as [unknown, number])[1] < (l as [unknown, number])[1] ? r : l));
+    case Terminal.MAX_BY_KEY:
+      // A tie takes the right one: the last of the greatest, as Rayon's max_by_key.
+      return optional(left, right, (l, r) => ((r as [unknown, number])[1] >= (l as [unknown, number])[1] ? r : l));
     case Terminal.MIN:
       return lesser(left, right);
     case Terminal.MAX:
@@ -135,6 +185,28 @@ export function combine(pipeline: Pipeline, left: unknown, right: unknown, task:
     default:
       return undefined;
   }
+}
+
+/** Combines two optional results, each [value] or []; `both` picks or folds when both have one. */
+function optional(left: unknown, right: unknown, both: (left: unknown, right: unknown) => unknown): unknown {
+  const [l, r] = [left as unknown[], right as unknown[]];
+  if (l.length === 0) return right;
+  if (r.length === 0) return left;
+  return [both(l[0], r[0])];
+}
+
+/**
+ * `minBy` keeps the left of two that compare equal, `maxBy` the right (Rayon's rules); `reduceWith`
+ * folds with its task.
+ */
+function byTask(terminal: number, left: [unknown] | [], right: [unknown] | [], fn: (...args: unknown[]) => unknown): unknown {
+  return optional(left, right, (l, r) => {
+    const result = fn(l, r);
+    if (isPromise(result)) return notSynchronous(result);
+    if (terminal === Terminal.REDUCE_WITH) return result;
+    const order = result as number;
+    return terminal === Terminal.MIN_BY ? (order > 0 ? r : l) : order > 0 ? l : r;
+  });
 }
 
 function isPromise(value: unknown): value is PromiseLike<unknown> {

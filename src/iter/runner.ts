@@ -14,8 +14,8 @@ import type { TaskFunction } from '../worker/task-table.js';
 import type { WorkerThread } from '../worker/worker-thread.js';
 import { type PieceLoop, compileLoop } from './loop.js';
 import { abortedError } from '../worker/cancellation.js';
-import { type Pipeline, Terminal, combine, unitCount } from './pipeline.js';
-import { CELL_WORDS, type Cell, conclude, initCell, noMatch, settledFor, shortCircuits } from './short-circuit.js';
+import { type Pipeline, Terminal, combine, conclude, unitCount } from './pipeline.js';
+import { CELL_WORDS, type Cell, initCell, noMatch, settledFor, shortCircuits } from './short-circuit.js';
 import { initialSplits, midpoint, trySplit } from './splitter.js';
 
 /** Name of the built-in task that runs a piece of a pipeline (its id follows the module's tasks). */

@@ -105,11 +105,3 @@ export function noMatch(terminal: number): unknown {
       return [];
   }
 }
-
-/** The caller's answer from the root piece's result: a find's item, or undefined. */
-export function conclude(terminal: number, result: unknown): unknown {
-  if (terminal === Terminal.FIND_ANY || terminal === Terminal.FIND_FIRST || terminal === Terminal.FIND_LAST) {
-    return (result as unknown[]).length > 0 ? (result as unknown[])[0] : undefined;
-  }
-  return result;
-}

@@ -3,7 +3,7 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import { type Pipeline, type Source, Step, Terminal, unitCount } from './pipeline.js';
+import { type Pipeline, REMOVING_STEPS, type Source, Terminal, unitCount } from './pipeline.js';
 
 /** A half-open range of integers, as a parallel iterator source: `range(0, 1_000_000)`. */
 export interface Range {
@@ -47,7 +47,7 @@ export class PipelineSpec {
       throw new TypeError('collectInto needs a typed array over a SharedArrayBuffer, which every worker can write');
     }
     if (this.hasFilter()) {
-      throw new TypeError('collectInto writes item i to target[i]: it cannot follow a filter, which removes items');
+      throw new TypeError('collectInto writes item i to target[i]: it cannot follow a filter or filterMap, which remove items');
     }
     const units = unitCount({ source: this.source, chunk: this.chunk });
     if (target.length < units) {
@@ -55,8 +55,9 @@ export class PipelineSpec {
     }
   }
 
+  /** Whether a step may remove items (filter, filterMap). */
   private hasFilter(): boolean {
-    return this.steps.some(([step]) => step === Step.FILTER);
+    return this.steps.some(([step]) => REMOVING_STEPS.has(step));
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
@@ -95,7 +96,7 @@ export class PipelineSpec {
   finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
     if (terminal === Terminal.COLLECT_INTO) this.checkTarget(terminalArgument);
     if ((terminal === Terminal.POSITION_ANY || terminal === Terminal.POSITION_FIRST) && this.hasFilter()) {
-      throw new TypeError('a position counts the items of the source: it cannot follow a filter, which removes items');
+      throw new TypeError('a position counts the items of the source: it cannot follow a filter or filterMap, which remove items');
     }
     return {
       source: this.source,

@@ -9,8 +9,10 @@ declare function label(x: number, prefix: string): string;
 declare function isEven(x: number): boolean;
 declare function add(a: number, b: number): number;
 declare function shout(text: string): string;
+declare function compare(a: number, b: number): number;
+declare function halfOrNothing(x: number): number | undefined;
 
-const tasks = { square, label, isEven, add, shout };
+const tasks = { square, label, isEven, add, shout, compare, halfOrNothing };
 type Tasks = typeof tasks;
 
 describe('pool.parIter', () => {
@@ -34,6 +36,13 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(range(0, 10)).map('label', '#').findLast('shout')).toEqualTypeOf<Promise<string | undefined>>();
     expectTypeOf(pool.parIter(range(0, 10)).positionFirst('isEven')).toEqualTypeOf<Promise<number>>();
     expectTypeOf(pool.parIter(range(0, 10)).product()).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pool.parIter(range(0, 10)).minBy('compare')).toEqualTypeOf<Promise<number | undefined>>();
+    expectTypeOf(pool.parIter(['a']).maxByKey('shout')).toEqualTypeOf<Promise<string | undefined>>();
+    expectTypeOf(pool.parIter(range(0, 10)).reduceWith('add')).toEqualTypeOf<Promise<number | undefined>>();
+    expectTypeOf(pool.parIter(range(0, 10)).filterMap('halfOrNothing').collect()).toEqualTypeOf<Promise<number[]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).inspect('isEven').sum()).toEqualTypeOf<Promise<number>>();
+    // @ts-expect-error square does not compare two items
+    void pool.parIter(range(0, 10)).minBy('square');
     // @ts-expect-error shout takes a string, the items are numbers
     void pool.parIter(range(0, 10)).findAny('shout');
     // @ts-expect-error label needs its prefix

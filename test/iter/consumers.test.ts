@@ -1,0 +1,107 @@
+// filterMap and inspect, and the consumers that give an item or nothing (minBy, maxBy, minByKey,
+// maxByKey, reduceWith): the parallel answer is the sequential one over random sources, pieces and
+// thread counts, ties included (minBy and minByKey keep the first of equals, maxBy and maxByKey
+// the last, as Rayon's do).
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ThreadPool } from 'viscose';
+import * as Fixture from '../fixtures/iter.mjs';
+
+const module = new URL('../fixtures/iter.mjs', import.meta.url);
+
+type Consumer = 'minBy' | 'maxBy' | 'minByKey' | 'maxByKey';
+type Pair = [number, number];
+
+/** The sequential meaning of `consumer` over [index, value] pairs. */
+function sequential(pairs: Pair[], consumer: Consumer): Pair | undefined {
+  let best: Pair | undefined;
+  for (const pair of pairs) {
+    if (best === undefined) best = pair;
+    else if (consumer.startsWith('min') ? pair[1] < best[1] : pair[1] >= best[1]) best = pair;
+  }
+  return best;
+}
+
+// Few distinct values, so that ties are common.
+const values = fc.oneof(
+  fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 2 }),
+  fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 300 }),
+  fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1000, maxLength: 2100 }),
+);
+const consumer = fc.constantFrom<Consumer>('minBy', 'maxBy', 'minByKey', 'maxByKey');
+const limit = fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined });
+
+/** The plan `applyPlan` runs: enumerate, then the consumer with its compare or key task. */
+function planOf(consumer: Consumer, minLen?: number, maxLen?: number) {
+  const task = consumer.endsWith('Key') ? 'secondOf' : 'compareSecond';
+  return { steps: [['enumerate']], minLen, maxLen, terminal: [consumer, task] };
+}
+
+describe.each([1, 2, 4])('items or nothing, on %i threads', (threads) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  it('minBy, maxBy, minByKey and maxByKey keep the item a loop keeps, ties included', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, consumer, limit, limit, async (items, c, minLen, maxLen) => {
+        const pairs = items.map((value, index): Pair => [index, value]);
+        const plan = planOf(c, minLen, maxLen);
+        expect(await Fixture.applyPlan(pool.parIter(items), plan, (name: string) => name)).toEqual(sequential(pairs, c));
+        expect(await pool.run('planInside', items, plan)).toEqual(sequential(pairs, c));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reduceWith folds without an identity, and gives undefined over nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, limit, async (items, maxLen) => {
+        const expected = items.length === 0 ? undefined : items.reduce((a, b) => a + b);
+        const plan = { steps: [], maxLen, terminal: ['reduceWith', 'add'] };
+        expect(
+          await pool
+            .parIter(items)
+            .maxLen(maxLen ?? 0)
+            .reduceWith('add'),
+        ).toBe(expected);
+        expect(await pool.run('planInside', items, plan)).toBe(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('filterMap keeps what its task gives, inspect sees every item that passes', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, limit, async (items, maxLen) => {
+        const kept = items.filter((x) => x % 2 === 0).map((x) => x / 2);
+        const counter = new Int32Array(new SharedArrayBuffer(4));
+        const iterator = pool.parIter(items).filterMap('halfIfEven').inspect('touch', counter);
+        expect(await (maxLen === undefined ? iterator : iterator.maxLen(maxLen)).collect()).toEqual(kept);
+        expect(Atomics.load(counter, 0)).toBe(kept.length);
+        const inside = {
+          steps: [
+            ['filterMap', 'halfIfEven'],
+            ['inspect', 'touch', counter],
+          ],
+          maxLen,
+          terminal: ['collect'],
+        };
+        expect(await pool.run('planInside', items, inside)).toEqual(kept);
+        expect(Atomics.load(counter, 0)).toBe(2 * kept.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('items removed', () => {
+  it('leave no index for a position or collectInto to use', async () => {
+    await using pool = await ThreadPool.create<typeof Fixture>({ module, threads: 2 });
+    await expect(pool.parIter([1, 2, 3]).filterMap('halfIfEven').positionAny('isEven')).rejects.toThrow(/filterMap/);
+    const target = new Int32Array(new SharedArrayBuffer(12));
+    await expect(pool.parIter([1, 2, 3]).filterMap('halfIfEven').collectInto(target)).rejects.toThrow(/filterMap/);
+  });
+});

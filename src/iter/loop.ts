@@ -198,6 +198,14 @@ function terminalSource(terminal: number, callbackArity: number): [string, strin
       return ['0', ['acc += item;']];
     case Terminal.PRODUCT:
       return ['1', ['acc *= item;']];
+    case Terminal.PARTITION:
+      return ['[[], []]', [`const hit = ${callbackCall(callbackArity)};`, checked('hit'), '(hit ? acc[0] : acc[1]).push(item);']];
+    case Terminal.UNZIP:
+      return ['[[], []]', ['acc[0].push(item[0]);', 'acc[1].push(item[1]);']];
+    case Terminal.COLLECT_MAP:
+      return ['new Map()', ['acc.set(item[0], item[1]);']];
+    case Terminal.COLLECT_SET:
+      return ['new Set()', ['acc.add(item);']];
     case Terminal.MIN:
       return ['undefined', ['acc = lesser(acc, item);']];
     case Terminal.MAX:

@@ -124,6 +124,14 @@ export interface ParIter<T> {
   count(): number;
   /** The items, in source order. */
   collect(): T[];
+  /** [key, value] items into a Map, in source order: a later pair of the same key wins (Rayon's `collect::<HashMap>`). */
+  collect(into: MapConstructor): T extends readonly [infer K, infer V] ? Map<K, V> : never;
+  /** The items into a Set. */
+  collect(into: SetConstructor): Set<T>;
+  /** [the items for which `task(item, ...extra)` is truthy, the others], each in source order. */
+  partition<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): [T[], T[]];
+  /** Pairs into [their first items, their second items], in source order. */
+  unzip(): T extends readonly [infer A, infer B] ? [A[], B[]] : never;
   /**
    * Writes the item of source unit i to `target[i]`, where `target` is a typed array over a
    * SharedArrayBuffer (every worker writes its pieces' items in place; nothing is sent back).
@@ -192,6 +200,14 @@ export interface PoolParIter<M, T> {
   count(): Promise<number>;
   /** The items, in source order. */
   collect(): Promise<T[]>;
+  /** [key, value] items into a Map, in source order: a later pair of the same key wins. */
+  collect(into: MapConstructor): Promise<T extends readonly [infer K, infer V] ? Map<K, V> : never>;
+  /** The items into a Set. */
+  collect(into: SetConstructor): Promise<Set<T>>;
+  /** [the items for which `name(item, ...extra)` is truthy, the others], each in source order. */
+  partition<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<[T[], T[]]>;
+  /** Pairs into [their first items, their second items], in source order. */
+  unzip(): Promise<T extends readonly [infer A, infer B] ? [A[], B[]] : never>;
   /** Writes the item of source unit i to `target[i]`, as {@link ParIter.collectInto} does. */
   collectInto(target: ArrayLike<T> & ArrayBufferView): Promise<void>;
 }
@@ -334,11 +350,27 @@ export class ParIterChain {
     return this.runPipeline(() => this.spec.finish(Terminal.COUNT));
   }
 
-  collect(): unknown {
-    return this.runPipeline(() => this.spec.finish(Terminal.COLLECT));
+  collect(into?: unknown): unknown {
+    return this.runPipeline(() => this.spec.finish(collectTerminal(into)));
+  }
+
+  partition(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.PARTITION, 'partition', task, extra);
+  }
+
+  unzip(): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.UNZIP));
   }
 
   collectInto(target: unknown): unknown {
     return this.runPipeline(() => this.spec.finish(Terminal.COLLECT_INTO, -1, target));
   }
+}
+
+/** What `collect(into)` collects into: an array (nothing given), a Map or a Set. */
+function collectTerminal(into: unknown): number {
+  if (into === undefined) return Terminal.COLLECT;
+  if (into === Map) return Terminal.COLLECT_MAP;
+  if (into === Set) return Terminal.COLLECT_SET;
+  throw new TypeError('collect(into): expected nothing (an array), Map or Set');
 }

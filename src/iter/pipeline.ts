@@ -53,11 +53,19 @@ export const Terminal = {
   MAX_BY_KEY: 19,
   /** A fold with no identity (Rayon's `reduce_with`). */
   REDUCE_WITH: 20,
+  /** [items for which the task is truthy, the others], each in source order. */
+  PARTITION: 21,
+  /** Pairs into [first items, second items]. */
+  UNZIP: 22,
+  /** [key, value] pairs into a Map; a later pair of the same key wins. */
+  COLLECT_MAP: 23,
+  COLLECT_SET: 24,
 } as const;
 
 /** Terminals whose task is a predicate or callback taking the item and extra arguments. */
 export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
   Terminal.FOR_EACH,
+  Terminal.PARTITION,
   Terminal.MIN_BY_KEY,
   Terminal.MAX_BY_KEY,
   Terminal.ANY,
@@ -155,6 +163,17 @@ export function combine(pipeline: Pipeline, left: unknown, right: unknown, task:
       return (left as number) + (right as number);
     case Terminal.PRODUCT:
       return (left as number) * (right as number);
+    case Terminal.PARTITION:
+    case Terminal.UNZIP: {
+      const [l, r] = [left as [unknown[], unknown[]], right as [unknown[], unknown[]]];
+      return [l[0].concat(r[0]), l[1].concat(r[1])];
+    }
+    case Terminal.COLLECT_MAP:
+      for (const [key, value] of right as Map<unknown, unknown>) (left as Map<unknown, unknown>).set(key, value);
+      return left;
+    case Terminal.COLLECT_SET:
+      for (const value of right as Set<unknown>) (left as Set<unknown>).add(value);
+      return left;
     case Terminal.ANY:
       return (left as boolean) || (right as boolean);
     case Terminal.ALL:

@@ -1,7 +1,8 @@
-// filterMap and inspect, and the consumers that give an item or nothing (minBy, maxBy, minByKey,
-// maxByKey, reduceWith): the parallel answer is the sequential one over random sources, pieces and
-// thread counts, ties included (minBy and minByKey keep the first of equals, maxBy and maxByKey
-// the last, as Rayon's do).
+// filterMap and inspect, the consumers that give an item or nothing (minBy, maxBy, minByKey,
+// maxByKey, reduceWith) and those that gather (partition, unzip, collect into a Map or a Set): the
+// parallel answer is the sequential one over random sources, pieces and thread counts, ties
+// included (minBy and minByKey keep the first of equals, maxBy and maxByKey the last, as Rayon's
+// do).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ThreadPool } from 'viscose';
@@ -94,6 +95,46 @@ describe.each([1, 2, 4])('items or nothing, on %i threads', (threads) => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe.each([1, 2, 4])('gathering, on %i threads', (threads) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  it('partition, unzip and collect into a Map or a Set keep the order and rules of a loop', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, async (items) => {
+        const pairs = items.map(Fixture.keyPair) as [number, number][];
+        const expected = {
+          parts: [items.filter((x) => Fixture.isEven(x)), items.filter((x) => !Fixture.isEven(x))],
+          unzipped: [pairs.map(([key]) => key), pairs.map(([, value]) => value)],
+          // A later pair of the same key wins, and the key keeps its first place.
+          map: new Map(pairs),
+          set: new Set(items),
+        };
+        const main = {
+          parts: await pool.parIter(items).partition('isEven'),
+          unzipped: await pool.parIter(items).map('keyPair').unzip(),
+          map: await pool.parIter(items).map('keyPair').collect(Map),
+          set: await pool.parIter(items).collect(Set),
+        };
+        for (const gathered of [main, await pool.run('gatherInside', items)]) {
+          expect(gathered.parts).toEqual(expected.parts);
+          expect(gathered.unzipped).toEqual(expected.unzipped);
+          expect([...gathered.map]).toEqual([...expected.map]);
+          expect([...gathered.set]).toEqual([...expected.set]);
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('refuses to collect into anything else', async () => {
+    await expect(pool.parIter([1]).collect(Array as never)).rejects.toThrow(/Map or Set/);
   });
 });
 

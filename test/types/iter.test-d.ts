@@ -41,6 +41,10 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(range(0, 10)).reduceWith('add')).toEqualTypeOf<Promise<number | undefined>>();
     expectTypeOf(pool.parIter(range(0, 10)).filterMap('halfOrNothing').collect()).toEqualTypeOf<Promise<number[]>>();
     expectTypeOf(pool.parIter(range(0, 10)).inspect('isEven').sum()).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pool.parIter(range(0, 10)).enumerate().collect(Map)).toEqualTypeOf<Promise<Map<number, number>>>();
+    expectTypeOf(pool.parIter(['a']).collect(Set)).toEqualTypeOf<Promise<Set<string>>>();
+    expectTypeOf(pool.parIter(range(0, 10)).partition('isEven')).toEqualTypeOf<Promise<[number[], number[]]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).enumerate().unzip()).toEqualTypeOf<Promise<[number[], number[]]>>();
     // @ts-expect-error square does not compare two items
     void pool.parIter(range(0, 10)).minBy('square');
     // @ts-expect-error shout takes a string, the items are numbers

@@ -157,6 +157,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   /**
+   * Runs task `name` with `args` and lets it go (Rayon's `ThreadPool::spawn`): nothing to await,
+   * and any failure (the task's error, a refusal, a closed pool) goes to `onError`.
+   */
+  spawn<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void {
+    this.runner.run(name, args, PLAIN_RUN).catch((error: unknown) => this.report(error));
+  }
+
+  /**
    * The pool's calls with options: `pool.with({ priority: 'high' }).run('resize', image, 200)`.
    * Queued work of a higher priority is taken first, within a starvation bound: a waiting call
    * of a lower priority is passed over at most 8 times in a row (docs/guide/pool.md, "Calls").

@@ -47,6 +47,8 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     'terminalArgument',
     'settled',
     'matched',
+    'ua',
+    'ub',
   ];
   const values: unknown[] = [
     source.kind === 'items' ? source.items : undefined,
@@ -59,9 +61,18 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     pipeline.terminalArgument,
     cell === undefined ? undefined : (lo: number, hi: number) => settledFor(cell, terminal, lo, hi),
     cell === undefined ? undefined : (unit: number) => recordMatch(cell, terminal, unit),
+    pipeline.view?.[1],
+    pipeline.view?.[2],
   ];
   pipeline.steps.forEach(([step, id, extra], s) => {
-    if (step === Step.ENUMERATE) return;
+    if (step === Step.ENUMERATE) {
+      // Its numbering through the views after it, if any (view.ts).
+      extra.forEach((value, k) => {
+        parameters.push(`e${s}_${k}`);
+        values.push(value);
+      });
+      return;
+    }
     parameters.push(`f${s}`);
     values.push(task(id));
     extra.forEach((value, k) => {
@@ -83,7 +94,8 @@ function shapeKey(pipeline: Pipeline): string {
   const sourceType =
     source.kind === 'range' ? 'range' : Array.isArray(source.items) ? 'array' : Object.prototype.toString.call(source.items);
   const steps = pipeline.steps.map(([step, id, extra]) => `${step}:${id}:${extra.length}`).join(',');
-  return `${sourceType}|${pipeline.chunk > 0}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
+  const view = pipeline.view === undefined ? '' : 'view';
+  return `${sourceType}|${pipeline.chunk > 0}|${view}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
 }
 
 /** A unit of a chunked source: a view (typed array) or a slice (array or range) of `chunk` items. */
@@ -126,7 +138,9 @@ function callbackCall(arity: number): string {
 }
 
 function loopSource(pipeline: Pipeline): string {
-  const unit = pipeline.chunk > 0 ? 'chunkAt(i)' : pipeline.source.kind === 'range' ? 'start + i' : 'items[i]';
+  // The source unit the loop's index reads: i itself, or through the view (view.ts).
+  const at = pipeline.view === undefined ? 'i' : '(ua * i + ub)';
+  const unit = pipeline.chunk > 0 ? `chunkAt(${at})` : pipeline.source.kind === 'range' ? `start + ${at}` : `items[${at}]`;
   const body: string[] = [`let item = ${unit};`];
   pipeline.steps.forEach(([step, , extra], s) => {
     const call = `f${s}(${argumentList('item', s, extra.length)})`;
@@ -139,7 +153,7 @@ function loopSource(pipeline: Pipeline): string {
     } else if (step === Step.INSPECT) {
       body.push(`const seen${s} = ${call};`, checked(`seen${s}`));
     } else {
-      body.push('item = [i, item];');
+      body.push(extra.length === 0 ? 'item = [i, item];' : `item = [e${s}_0 * i + e${s}_1, item];`);
     }
   });
   if (shortCircuits(pipeline.terminal)) return shortCircuitSource(pipeline.terminal, body, callbackArity(pipeline));

@@ -75,6 +75,14 @@ export interface ParIter<T> {
   enumerate(): ParIter<[number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): ParIter<ChunkOf<T>>;
+  /** All but the first `n` items. Not after a filter or filterMap (the items' indices must be known). */
+  skip(n: number): ParIter<T>;
+  /** The first `n` items (all if fewer). Not after a filter or filterMap. */
+  take(n: number): ParIter<T>;
+  /** Items 0, `step`, 2 × `step`, ... Not after a filter or filterMap. */
+  stepBy(step: number): ParIter<T>;
+  /** The items in reverse order. Not after a filter or filterMap. */
+  rev(): ParIter<T>;
   /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): ParIter<T>;
   /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
@@ -157,6 +165,14 @@ export interface PoolParIter<M, T> {
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): PoolParIter<M, ChunkOf<T>>;
+  /** All but the first `n` items. Not after a filter or filterMap. */
+  skip(n: number): PoolParIter<M, T>;
+  /** The first `n` items (all if fewer). Not after a filter or filterMap. */
+  take(n: number): PoolParIter<M, T>;
+  /** Items 0, `step`, 2 × `step`, ... Not after a filter or filterMap. */
+  stepBy(step: number): PoolParIter<M, T>;
+  /** The items in reverse order. Not after a filter or filterMap. */
+  rev(): PoolParIter<M, T>;
   /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): PoolParIter<M, T>;
   /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
@@ -259,6 +275,22 @@ export class ParIterChain {
 
   chunks(size: number): ParIterChain {
     return this.next(this.spec.withChunks(size));
+  }
+
+  skip(n: number): ParIterChain {
+    return this.next(this.spec.withView('skip', n));
+  }
+
+  take(n: number): ParIterChain {
+    return this.next(this.spec.withView('take', n));
+  }
+
+  stepBy(step: number): ParIterChain {
+    return this.next(this.spec.withView('stepBy', step));
+  }
+
+  rev(): ParIterChain {
+    return this.next(this.spec.withView('rev'));
   }
 
   minLen(length: number): ParIterChain {

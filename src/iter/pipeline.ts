@@ -87,8 +87,10 @@ export interface Pipeline extends SplitLimits {
   source: Source;
   /** Items per chunk when iterating over chunks of the source, else 0. */
   chunk: number;
-  /** [step, task id, extra arguments] */
+  /** [step, task id, extra arguments]; an ENUMERATE's are [a, b] when views follow it (view.ts). */
   steps: [number, number, unknown[]][];
+  /** After skip, take, stepBy or rev: [count, a, b], the loop's index i reading unit a * i + b (view.ts). */
+  view?: [count: number, a: number, b: number];
   terminal: number;
   /** REDUCE and the callback terminals: the task; -1 otherwise. */
   terminalTask: number;
@@ -96,8 +98,14 @@ export interface Pipeline extends SplitLimits {
   terminalArgument: unknown;
 }
 
-/** Number of units the pipeline splits over: items, or chunks of them. */
-export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk'>): number {
+/** Number of units the pipeline splits over: items, or chunks of them, as its view leaves them. */
+export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk' | 'view'>): number {
+  if (pipeline.view !== undefined) return pipeline.view[0];
+  return sourceUnits(pipeline);
+}
+
+/** Units of the source itself: items, or chunks of them. */
+export function sourceUnits(pipeline: Pick<Pipeline, 'source' | 'chunk'>): number {
   const { source, chunk } = pipeline;
   const items = source.kind === 'range' ? Math.max(0, source.end - source.start) : source.items.length;
   return chunk > 0 ? Math.ceil(items / chunk) : items;

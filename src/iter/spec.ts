@@ -3,7 +3,8 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import { type Pipeline, REMOVING_STEPS, type Source, Terminal, unitCount } from './pipeline.js';
+import { type Pipeline, REMOVING_STEPS, type Source, Step, Terminal, sourceUnits } from './pipeline.js';
+import { type View, adapterView, compose, wholeSource } from './view.js';
 
 /** A half-open range of integers, as a parallel iterator source: `range(0, 1_000_000)`. */
 export interface Range {
@@ -36,6 +37,8 @@ export class PipelineSpec {
     private readonly steps: readonly [number, number, unknown[]][],
     private readonly minLen: number,
     private readonly maxLen: number,
+    /** What skip, take, stepBy and rev made of the source, if any of them was used. */
+    private readonly view?: View,
   ) {}
 
   /**
@@ -49,10 +52,15 @@ export class PipelineSpec {
     if (this.hasFilter()) {
       throw new TypeError('collectInto writes item i to target[i]: it cannot follow a filter or filterMap, which remove items');
     }
-    const units = unitCount({ source: this.source, chunk: this.chunk });
+    const units = this.units();
     if (target.length < units) {
       throw new RangeError(`collectInto: the target holds ${target.length} items, the iterator yields ${units}`);
     }
+  }
+
+  /** Units the loop runs over. */
+  private units(): number {
+    return this.view?.count ?? sourceUnits({ source: this.source, chunk: this.chunk });
   }
 
   /** Whether a step may remove items (filter, filterMap). */
@@ -74,22 +82,48 @@ export class PipelineSpec {
 
   withChunks(size: number): PipelineSpec {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunks(${size}): the size must be a positive integer`);
-    if (this.steps.length > 0 || this.chunk > 0) throw new TypeError('chunks() applies to the source: call it first');
+    if (this.steps.length > 0 || this.chunk > 0 || this.view !== undefined) {
+      throw new TypeError('chunks() applies to the source: call it first');
+    }
     return new PipelineSpec(this.source, size, this.steps, this.minLen, this.maxLen);
   }
 
   withStep(step: number, task: number, extra: unknown[]): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, [...this.steps, [step, task, extra]], this.minLen, this.maxLen);
+    return new PipelineSpec(this.source, this.chunk, [...this.steps, [step, task, extra]], this.minLen, this.maxLen, this.view);
   }
 
   /** As Rayon's `with_min_len`: 0 sets no minimum, like 1. */
   withMinLen(minLen: number): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, this.steps, length('minLen', minLen), this.maxLen);
+    return new PipelineSpec(this.source, this.chunk, this.steps, length('minLen', minLen), this.maxLen, this.view);
   }
 
   /** As Rayon's `with_max_len`: 0 acts as 1 (pieces split down to single items). */
   withMaxLen(maxLen: number): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, this.steps, this.minLen, length('maxLen', maxLen));
+    return new PipelineSpec(this.source, this.chunk, this.steps, this.minLen, length('maxLen', maxLen), this.view);
+  }
+
+  /**
+   * `skip(n)`, `take(n)`, `stepBy(n)` or `rev()`: a view of the sequence so far (view.ts). Only an
+   * indexed iterator has one, as in Rayon: not after a filter or filterMap.
+   */
+  withView(adapter: 'skip' | 'take' | 'stepBy' | 'rev', n = 0): PipelineSpec {
+    if (this.hasFilter()) {
+      throw new TypeError(`${adapter}() needs the items' indices: it cannot follow a filter or filterMap, which remove items`);
+    }
+    if (adapter === 'stepBy' ? !Number.isSafeInteger(n) || n < 1 : !Number.isSafeInteger(n) || n < 0) {
+      throw new RangeError(`${adapter}(${n}): expected a ${adapter === 'stepBy' ? 'positive' : 'non-negative'} integer`);
+    }
+    const current = this.view ?? wholeSource(this.units());
+    const made = adapterView(adapter, current.count, n);
+    // An enumerate before the view keeps numbering what it saw: its map goes through the view too.
+    const steps = this.steps.map(([step, task, extra]): [number, number, unknown[]] => {
+      if (step !== Step.ENUMERATE) return [step, task, extra];
+      const numbering =
+        extra.length === 0 ? wholeSource(current.count) : { count: current.count, a: extra[0] as number, b: extra[1] as number };
+      const through = compose(numbering, made);
+      return [step, task, [through.a, through.b]];
+    });
+    return new PipelineSpec(this.source, this.chunk, steps, this.minLen, this.maxLen, compose(current, made));
   }
 
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
@@ -102,6 +136,7 @@ export class PipelineSpec {
       source: this.source,
       chunk: this.chunk,
       steps: [...this.steps],
+      ...(this.view === undefined ? {} : { view: [this.view.count, this.view.a, this.view.b] as [number, number, number] }),
       minLen: this.minLen,
       maxLen: this.maxLen,
       terminal,

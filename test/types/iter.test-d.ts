@@ -45,6 +45,7 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(['a']).collect(Set)).toEqualTypeOf<Promise<Set<string>>>();
     expectTypeOf(pool.parIter(range(0, 10)).partition('isEven')).toEqualTypeOf<Promise<[number[], number[]]>>();
     expectTypeOf(pool.parIter(range(0, 10)).enumerate().unzip()).toEqualTypeOf<Promise<[number[], number[]]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).skip(1).take(3).stepBy(2).rev().collect()).toEqualTypeOf<Promise<number[]>>();
     // @ts-expect-error square does not compare two items
     void pool.parIter(range(0, 10)).minBy('square');
     // @ts-expect-error shout takes a string, the items are numbers

@@ -6,7 +6,17 @@
  * type, steps, terminal, task ids), compiled once per shape and thread, and bound to the
  * pipeline's values. Keying by task ids too keeps every call site in a loop monomorphic.
  */
-import { CALLBACK_TERMINALS, type Pipeline, Step, type TaskLookup, Terminal, greater, lesser, notSynchronous } from './pipeline.js';
+import {
+  CALLBACK_TERMINALS,
+  type Pipeline,
+  type Source,
+  Step,
+  type TaskLookup,
+  Terminal,
+  greater,
+  lesser,
+  notSynchronous,
+} from './pipeline.js';
 import { CHECK_EVERY, type Cell, recordMatch, settledFor, shortCircuits } from './short-circuit.js';
 
 /** Runs the pipeline over units [lo, hi) and returns that range's partial result. */
@@ -65,9 +75,14 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     pipeline.view?.[2],
   ];
   pipeline.steps.forEach(([step, id, extra], s) => {
-    if (step === Step.ENUMERATE) {
-      // Its numbering through the views after it, if any (view.ts).
-      extra.forEach((value, k) => {
+    if (step === Step.ENUMERATE || step === Step.ZIP) {
+      // Its numbering through the views after it, if any (view.ts); a zip's partner first.
+      const numbering = step === Step.ZIP ? extra.slice(1) : extra;
+      if (step === Step.ZIP) {
+        parameters.push(`z${s}`);
+        values.push(partnerAt(extra[0] as Source));
+      }
+      numbering.forEach((value, k) => {
         parameters.push(`e${s}_${k}`);
         values.push(value);
       });
@@ -96,6 +111,16 @@ function shapeKey(pipeline: Pipeline): string {
   const steps = pipeline.steps.map(([step, id, extra]) => `${step}:${id}:${extra.length}`).join(',');
   const view = pipeline.view === undefined ? '' : 'view';
   return `${sourceType}|${pipeline.chunk > 0}|${view}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
+}
+
+/** The item at an index of a zip's partner source. */
+function partnerAt(source: Source): (index: number) => unknown {
+  if (source.kind === 'range') {
+    const start = source.start;
+    return (index) => start + index;
+  }
+  const items = source.items;
+  return (index) => items[index];
 }
 
 /** A unit of a chunked source: a view (typed array) or a slice (array or range) of `chunk` items. */
@@ -152,6 +177,8 @@ function loopSource(pipeline: Pipeline): string {
       body.push(`item = ${call};`, checked('item'), 'if (item === undefined) continue;');
     } else if (step === Step.INSPECT) {
       body.push(`const seen${s} = ${call};`, checked(`seen${s}`));
+    } else if (step === Step.ZIP) {
+      body.push(`item = [item, z${s}(e${s}_0 * i + e${s}_1)];`);
     } else {
       body.push(extra.length === 0 ? 'item = [i, item];' : `item = [e${s}_0 * i + e${s}_1, item];`);
     }

@@ -83,6 +83,8 @@ export interface ParIter<T> {
   stepBy(step: number): ParIter<T>;
   /** The items in reverse order. Not after a filter or filterMap. */
   rev(): ParIter<T>;
+  /** Each item paired with the item of the same index of `partner` (a range, an array or a typed array), as many as the shorter has. Not after a filter or filterMap. */
+  zip<S extends IterSource<unknown>>(partner: S): ParIter<[T, ItemOf<S>]>;
   /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): ParIter<T>;
   /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
@@ -173,6 +175,8 @@ export interface PoolParIter<M, T> {
   stepBy(step: number): PoolParIter<M, T>;
   /** The items in reverse order. Not after a filter or filterMap. */
   rev(): PoolParIter<M, T>;
+  /** Each item paired with the item of the same index of `partner`, as many as the shorter has. Not after a filter or filterMap. */
+  zip<S extends IterSource<unknown>>(partner: S): PoolParIter<M, [T, ItemOf<S>]>;
   /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): PoolParIter<M, T>;
   /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
@@ -291,6 +295,10 @@ export class ParIterChain {
 
   rev(): ParIterChain {
     return this.next(this.spec.withView('rev'));
+  }
+
+  zip(partner: IterSource<unknown>): ParIterChain {
+    return this.next(this.spec.withZip(partner));
   }
 
   minLen(length: number): ParIterChain {

@@ -18,6 +18,8 @@ export const Step = {
   FILTER_MAP: 3,
   /** Calls the task with each item, which passes on unchanged. */
   INSPECT: 4,
+  /** Replaces each item with [item, the partner source's item of the same index]. */
+  ZIP: 5,
 } as const;
 
 /** Steps that may remove items: after them a unit's index is no longer an item's. */
@@ -87,7 +89,10 @@ export interface Pipeline extends SplitLimits {
   source: Source;
   /** Items per chunk when iterating over chunks of the source, else 0. */
   chunk: number;
-  /** [step, task id, extra arguments]; an ENUMERATE's are [a, b] when views follow it (view.ts). */
+  /**
+   * [step, task id, extra arguments]. An ENUMERATE's are [a, b] when views follow it, a ZIP's
+   * [partner source, a, b]: the map from the loop's index to the index they number (view.ts).
+   */
   steps: [number, number, unknown[]][];
   /** After skip, take, stepBy or rev: [count, a, b], the loop's index i reading unit a * i + b (view.ts). */
   view?: [count: number, a: number, b: number];
@@ -106,9 +111,12 @@ export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk' | 'view'>)
 
 /** Units of the source itself: items, or chunks of them. */
 export function sourceUnits(pipeline: Pick<Pipeline, 'source' | 'chunk'>): number {
-  const { source, chunk } = pipeline;
-  const items = source.kind === 'range' ? Math.max(0, source.end - source.start) : source.items.length;
-  return chunk > 0 ? Math.ceil(items / chunk) : items;
+  const items = itemCount(pipeline.source);
+  return pipeline.chunk > 0 ? Math.ceil(items / pipeline.chunk) : items;
+}
+
+export function itemCount(source: Source): number {
+  return source.kind === 'range' ? Math.max(0, source.end - source.start) : source.items.length;
 }
 
 export type TaskLookup = (id: number) => (...args: unknown[]) => unknown;

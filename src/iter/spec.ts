@@ -3,7 +3,7 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import { type Pipeline, REMOVING_STEPS, type Source, Step, Terminal, sourceUnits } from './pipeline.js';
+import { type Pipeline, REMOVING_STEPS, type Source, Step, Terminal, itemCount, sourceUnits } from './pipeline.js';
 import { type View, adapterView, compose, wholeSource } from './view.js';
 
 /** A half-open range of integers, as a parallel iterator source: `range(0, 1_000_000)`. */
@@ -69,15 +69,7 @@ export class PipelineSpec {
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
-    if (isRange(source)) {
-      // Checked again: a hand-made { kind: 'range' } object has not been through range().
-      const { start, end } = range(source.start, source.end);
-      return new PipelineSpec({ kind: 'range', start, end }, 0, [], 1, Infinity);
-    }
-    if (source === null || typeof source !== 'object' || typeof (source as ArrayLike<unknown>).length !== 'number') {
-      throw new TypeError('a parallel iterator needs a range(start, end), an array or a typed array');
-    }
-    return new PipelineSpec({ kind: 'items', items: source }, 0, [], 1, Infinity);
+    return new PipelineSpec(toSource(source), 0, [], 1, Infinity);
   }
 
   withChunks(size: number): PipelineSpec {
@@ -115,15 +107,25 @@ export class PipelineSpec {
     }
     const current = this.view ?? wholeSource(this.units());
     const made = adapterView(adapter, current.count, n);
-    // An enumerate before the view keeps numbering what it saw: its map goes through the view too.
+    // An enumerate or zip before the view keeps numbering what it saw: its map goes through the view too.
     const steps = this.steps.map(([step, task, extra]): [number, number, unknown[]] => {
-      if (step !== Step.ENUMERATE) return [step, task, extra];
-      const numbering =
-        extra.length === 0 ? wholeSource(current.count) : { count: current.count, a: extra[0] as number, b: extra[1] as number };
-      const through = compose(numbering, made);
-      return [step, task, [through.a, through.b]];
+      if (step === Step.ENUMERATE) return [step, task, numberedThrough(extra, current.count, made)];
+      if (step === Step.ZIP) return [step, task, [extra[0], ...numberedThrough(extra.slice(1), current.count, made)]];
+      return [step, task, extra];
     });
     return new PipelineSpec(this.source, this.chunk, steps, this.minLen, this.maxLen, compose(current, made));
+  }
+
+  /**
+   * `zip(partner)`: each item paired with the partner source's item of the same index, as many as
+   * the shorter has. Like a view, it needs the items' indices.
+   */
+  withZip(partner: IterSource<unknown>): PipelineSpec {
+    if (this.hasFilter()) throw new TypeError("zip() needs the items' indices: it cannot follow a filter or filterMap, which remove items");
+    const source = toSource(partner);
+    const length = itemCount(source);
+    const spec = length < this.units() ? this.withView('take', length) : this;
+    return spec.withStep(Step.ZIP, -1, [source, 1, 0]);
   }
 
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
@@ -144,6 +146,29 @@ export class PipelineSpec {
       terminalArgument,
     };
   }
+}
+
+/** A source as a pipeline carries it. */
+function toSource(source: IterSource<unknown>): Source {
+  if (isRange(source)) {
+    // Checked again: a hand-made { kind: 'range' } object has not been through range().
+    const { start, end } = range(source.start, source.end);
+    return { kind: 'range', start, end };
+  }
+  if (source === null || typeof source !== 'object' || typeof (source as ArrayLike<unknown>).length !== 'number') {
+    throw new TypeError('a parallel iterator needs a range(start, end), an array or a typed array');
+  }
+  return { kind: 'items', items: source };
+}
+
+/**
+ * The [a, b] numbering of an enumerate or zip (`numbering`, empty for "the loop's index") after a
+ * view `made` of a sequence of `count` items.
+ */
+function numberedThrough(numbering: unknown[], count: number, made: View): [number, number] {
+  const before = numbering.length === 0 ? wholeSource(count) : { count, a: numbering[0] as number, b: numbering[1] as number };
+  const through = compose(before, made);
+  return [through.a, through.b];
 }
 
 /** A typed array whose memory every worker can write. */

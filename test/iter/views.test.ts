@@ -9,7 +9,8 @@ import * as Fixture from '../fixtures/iter.mjs';
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
 type View = ['skip', number] | ['take', number] | ['stepBy', number] | ['rev'];
-type Step = View | ['map', 'addTo', number] | ['map', 'sumOf'] | ['enumerate'] | ['filter', 'isEven'];
+type Partner = number[] | { kind: 'range'; start: number; end: number };
+type Step = View | ['map', 'addTo', number] | ['map', 'sumOf'] | ['enumerate'] | ['zip', Partner] | ['filter', 'isEven'];
 interface Plan {
   chunks?: number;
   steps: Step[];
@@ -29,7 +30,11 @@ function sequential(items: number[], plan: Plan): unknown {
     else if (step[0] === 'rev') seq = seq.toReversed();
     else if (step[0] === 'map') seq = seq.map((x) => (step[1] === 'sumOf' ? Fixture.sumOf(x as number[]) : Fixture.addTo(x, step[2])));
     else if (step[0] === 'enumerate') seq = seq.map((x, i) => [i, x]);
-    else seq = seq.filter((x) => Fixture.isEven(x));
+    else if (step[0] === 'zip') {
+      const partner = step[1];
+      const items = Array.isArray(partner) ? partner : Array.from({ length: partner.end - partner.start }, (_, i) => partner.start + i);
+      seq = seq.slice(0, items.length).map((x, i) => [x, items[i]]);
+    } else seq = seq.filter((x) => Fixture.isEven(x));
   }
   switch (plan.terminal[0]) {
     case 'collect':
@@ -62,17 +67,23 @@ const plan: fc.Arbitrary<Plan> = fc
   .record({
     chunks: fc.option(fc.integer({ min: 1, max: 9 }), { nil: undefined }),
     before,
-    enumerate: fc.boolean(),
+    // Pairs: numbered by enumerate, or zipped with an array or a range, or neither.
+    pairing: fc.oneof(
+      fc.constant(undefined),
+      fc.constant<Step>(['enumerate']),
+      fc.array(fc.integer({ min: -9, max: 9 }), { maxLength: 300 }).map((partner): Step => ['zip', partner]),
+      fc.integer({ min: 0, max: 300 }).map((length): Step => ['zip', range(-5, length - 5)]),
+    ),
     after: fc.array(view, { maxLength: 3 }),
     filter: fc.boolean(),
     maxLen: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
     terminal: fc.constantFrom<Plan['terminal']>(['collect'], ['count'], ['sum'], ['positionFirst', 'isEven'], ['findLast', 'isEven']),
   })
-  .map(({ chunks, before, enumerate, after, filter, maxLen, terminal }): Plan => {
+  .map(({ chunks, before, pairing, after, filter, maxLen, terminal }): Plan => {
     // A chunk is summed to a number first; pairs can only be collected or counted; no position after a filter.
     const chunkStep: Step[] = chunks ? [['map', 'sumOf']] : [];
-    const steps: Step[] = [...chunkStep, ...before, ...(enumerate ? [['enumerate'] as Step] : []), ...after];
-    const pairs = enumerate;
+    const steps: Step[] = [...chunkStep, ...before, ...(pairing ? [pairing] : []), ...after];
+    const pairs = pairing !== undefined;
     const finalTerminal = pairs ? (terminal[0] === 'count' ? terminal : (['collect'] as Plan['terminal'])) : terminal;
     const canFilter = !pairs && filter && finalTerminal[0] !== 'positionFirst';
     return { chunks, steps: canFilter ? [...steps, ['filter', 'isEven']] : steps, maxLen, terminal: finalTerminal };

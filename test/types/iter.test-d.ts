@@ -46,6 +46,7 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(range(0, 10)).partition('isEven')).toEqualTypeOf<Promise<[number[], number[]]>>();
     expectTypeOf(pool.parIter(range(0, 10)).enumerate().unzip()).toEqualTypeOf<Promise<[number[], number[]]>>();
     expectTypeOf(pool.parIter(range(0, 10)).skip(1).take(3).stepBy(2).rev().collect()).toEqualTypeOf<Promise<number[]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).zip(['a', 'b']).collect()).toEqualTypeOf<Promise<[number, string][]>>();
     // @ts-expect-error square does not compare two items
     void pool.parIter(range(0, 10)).minBy('square');
     // @ts-expect-error shout takes a string, the items are numbers

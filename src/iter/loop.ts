@@ -167,9 +167,14 @@ function loopSource(pipeline: Pipeline): string {
   const at = pipeline.view === undefined ? 'i' : '(ua * i + ub)';
   const unit = pipeline.chunk > 0 ? `chunkAt(${at})` : pipeline.source.kind === 'range' ? `start + ${at}` : `items[${at}]`;
   const body: string[] = [`let item = ${unit};`];
+  // A flatMap opens a loop over the items it makes, which the rest of the body runs inside.
+  let nested = 0;
   pipeline.steps.forEach(([step, , extra], s) => {
     const call = `f${s}(${argumentList('item', s, extra.length)})`;
-    if (step === Step.MAP) {
+    if (step === Step.FLAT_MAP) {
+      body.push(`const many${s} = ${call};`, checked(`many${s}`), `for (const inner${s} of many${s}) {`, `item = inner${s};`);
+      nested++;
+    } else if (step === Step.MAP) {
       body.push(`item = ${call};`, checked('item'));
     } else if (step === Step.FILTER) {
       body.push(`const keep${s} = ${call};`, checked(`keep${s}`), `if (!keep${s}) continue;`);
@@ -183,13 +188,14 @@ function loopSource(pipeline: Pipeline): string {
       body.push(extra.length === 0 ? 'item = [i, item];' : `item = [e${s}_0 * i + e${s}_1, item];`);
     }
   });
-  if (shortCircuits(pipeline.terminal)) return shortCircuitSource(pipeline.terminal, body, callbackArity(pipeline));
+  const closing = '}'.repeat(nested);
+  if (shortCircuits(pipeline.terminal)) return shortCircuitSource(pipeline.terminal, body, closing, callbackArity(pipeline));
   const [initial, accumulate] = terminalSource(pipeline.terminal, callbackArity(pipeline));
   return [
     "'use strict';",
     `let acc = ${initial};`,
     'for (let i = lo; i < hi; i++) {',
-    ...[...body, ...accumulate].map((line) => `  ${line}`),
+    ...[...body, ...accumulate, closing].map((line) => `  ${line}`),
     '}',
     'return acc;',
   ].join('\n');
@@ -200,14 +206,20 @@ function loopSource(pipeline: Pipeline): string {
  * `findLast`), and gives up every CHECK_EVERY units once the cell says the rest of the piece
  * cannot change the answer.
  */
-function shortCircuitSource(terminal: number, body: string[], arity: number): string {
+function shortCircuitSource(terminal: number, body: string[], closing: string, arity: number): string {
   const backwards = terminal === Terminal.FIND_LAST;
   const [onMatch, none] = matchSource(terminal);
+  // Walking units backwards, the last match is the last one found inside a unit's flatMap loops.
+  const lastOfUnit = backwards && closing.length > 0;
   return [
     "'use strict';",
     backwards ? 'for (let i = hi - 1; i >= lo; i--) {' : 'for (let i = lo; i < hi; i++) {',
     `  if ((i & ${CHECK_EVERY - 1}) === 0 && ${backwards ? 'settled(lo, i + 1)' : 'settled(i, hi)'}) break;`,
-    ...[...body, `const hit = ${callbackCall(arity)};`, checked('hit'), onMatch].map((line) => `  ${line}`),
+    ...(lastOfUnit ? ['  let last;'] : []),
+    ...[...body, `const hit = ${callbackCall(arity)};`, checked('hit'), lastOfUnit ? 'if (hit) last = [item];' : onMatch, closing].map(
+      (line) => `  ${line}`,
+    ),
+    ...(lastOfUnit ? ['  if (last !== undefined) { matched(i); return last; }'] : []),
     '}',
     `return ${none};`,
   ].join('\n');

@@ -51,6 +51,9 @@ type CompareName<M, T> = {
       : never;
 }[TaskName<M>];
 
+/** The items of an array or iterable a flatMap task returns. */
+export type ElementOf<R> = R extends Iterable<infer E> ? E : never;
+
 /** The type of the items of a source. */
 export type ItemOf<S> = S extends { kind: 'range' } ? number : S extends ArrayLike<infer T> ? T : never;
 
@@ -71,6 +74,8 @@ export interface ParIter<T> {
   filterMap<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<Exclude<ReturnType<F>, undefined>>;
   /** Calls `task(item, ...extra)` with each item as it passes, unchanged (on whichever worker, in no set order). */
   inspect<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
+  /** Each item becomes the items of the array or iterable `task(item, ...extra)` returns (Rayon's `flat_map_iter`). */
+  flatMap<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<ElementOf<ReturnType<F>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): ParIter<[number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
@@ -163,6 +168,8 @@ export interface PoolParIter<M, T> {
   filterMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, Exclude<TaskResult<M, K>, undefined>>;
   /** Calls `name(item, ...extra)` with each item as it passes, unchanged. */
   inspect<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
+  /** Each item becomes the items of the array or iterable `name(item, ...extra)` returns. */
+  flatMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, ElementOf<TaskResult<M, K>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
@@ -271,6 +278,10 @@ export class ParIterChain {
 
   inspect(task: unknown, ...extra: unknown[]): ParIterChain {
     return this.next(this.spec.withStep(Step.INSPECT, this.resolve(task, 'inspect'), extra));
+  }
+
+  flatMap(task: unknown, ...extra: unknown[]): ParIterChain {
+    return this.next(this.spec.withStep(Step.FLAT_MAP, this.resolve(task, 'flatMap'), extra));
   }
 
   enumerate(): ParIterChain {

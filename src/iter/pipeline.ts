@@ -20,10 +20,12 @@ export const Step = {
   INSPECT: 4,
   /** Replaces each item with [item, the partner source's item of the same index]. */
   ZIP: 5,
+  /** Replaces each item with the items of the array or iterable the task returns for it. */
+  FLAT_MAP: 6,
 } as const;
 
-/** Steps that may remove items: after them a unit's index is no longer an item's. */
-export const REMOVING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP]);
+/** Steps that remove or add items: after them a unit's index is no longer an item's. */
+export const REMOVING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP, Step.FLAT_MAP]);
 
 export const Terminal = {
   COLLECT: 0,

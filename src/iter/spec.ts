@@ -50,7 +50,9 @@ export class PipelineSpec {
       throw new TypeError('collectInto needs a typed array over a SharedArrayBuffer, which every worker can write');
     }
     if (this.hasFilter()) {
-      throw new TypeError('collectInto writes item i to target[i]: it cannot follow a filter or filterMap, which remove items');
+      throw new TypeError(
+        'collectInto writes item i to target[i]: it cannot follow a filter, filterMap or flatMap, which change how many items there are',
+      );
     }
     const units = this.units();
     if (target.length < units) {
@@ -63,7 +65,7 @@ export class PipelineSpec {
     return this.view?.count ?? sourceUnits({ source: this.source, chunk: this.chunk });
   }
 
-  /** Whether a step may remove items (filter, filterMap). */
+  /** Whether a step may change the items' count (filter, filterMap, flatMap). */
   private hasFilter(): boolean {
     return this.steps.some(([step]) => REMOVING_STEPS.has(step));
   }
@@ -100,7 +102,9 @@ export class PipelineSpec {
    */
   withView(adapter: 'skip' | 'take' | 'stepBy' | 'rev', n = 0): PipelineSpec {
     if (this.hasFilter()) {
-      throw new TypeError(`${adapter}() needs the items' indices: it cannot follow a filter or filterMap, which remove items`);
+      throw new TypeError(
+        `${adapter}() needs the items' indices: it cannot follow a filter, filterMap or flatMap, which change how many items there are`,
+      );
     }
     if (adapter === 'stepBy' ? !Number.isSafeInteger(n) || n < 1 : !Number.isSafeInteger(n) || n < 0) {
       throw new RangeError(`${adapter}(${n}): expected a ${adapter === 'stepBy' ? 'positive' : 'non-negative'} integer`);
@@ -121,7 +125,10 @@ export class PipelineSpec {
    * the shorter has. Like a view, it needs the items' indices.
    */
   withZip(partner: IterSource<unknown>): PipelineSpec {
-    if (this.hasFilter()) throw new TypeError("zip() needs the items' indices: it cannot follow a filter or filterMap, which remove items");
+    if (this.hasFilter())
+      throw new TypeError(
+        "zip() needs the items' indices: it cannot follow a filter, filterMap or flatMap, which change how many items there are",
+      );
     const source = toSource(partner);
     const length = itemCount(source);
     const spec = length < this.units() ? this.withView('take', length) : this;
@@ -132,7 +139,9 @@ export class PipelineSpec {
   finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
     if (terminal === Terminal.COLLECT_INTO) this.checkTarget(terminalArgument);
     if ((terminal === Terminal.POSITION_ANY || terminal === Terminal.POSITION_FIRST) && this.hasFilter()) {
-      throw new TypeError('a position counts the items of the source: it cannot follow a filter or filterMap, which remove items');
+      throw new TypeError(
+        'a position counts the items of the source: it cannot follow a filter, filterMap or flatMap, which change how many items there are',
+      );
     }
     return {
       source: this.source,

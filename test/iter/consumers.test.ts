@@ -138,10 +138,44 @@ describe.each([1, 2, 4])('gathering, on %i threads', (threads) => {
   });
 });
 
+describe.each([1, 2, 4])('flatMap, on %i threads', (threads) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  const terminal = fc.constantFrom(['collect'], ['sum'], ['count'], ['findFirst', 'isEven'], ['findLast', 'isEven'], ['any', 'isEven']);
+  const flat = fc.constantFrom(['flatMap', 'repeated', 4], ['flatMap', 'countFrom']);
+
+  it('gives what Array.prototype.flatMap gives, whatever comes after it', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, flat, fc.boolean(), terminal, limit, async (items, step, filter, [op, predicate], maxLen) => {
+        let expected: number[] = items.flatMap((x) => [...(step[1] === 'repeated' ? Fixture.repeated(x, 4) : Fixture.countFrom(x))]);
+        if (filter) expected = expected.filter((x) => Fixture.isEven(x));
+        const answer = {
+          collect: expected,
+          sum: expected.reduce((a, b) => a + b, 0),
+          count: expected.length,
+          findFirst: expected.find((x) => Fixture.isEven(x)),
+          findLast: expected.findLast((x) => Fixture.isEven(x)),
+          any: expected.some((x) => Fixture.isEven(x)),
+        }[op as string];
+        const plan = { steps: [step, ...(filter ? [['filter', 'isEven']] : [])], maxLen, terminal: predicate ? [op, predicate] : [op] };
+        expect(await Fixture.applyPlan(pool.parIter(items), plan, (name: string) => name)).toEqual(answer);
+        expect(await pool.run('planInside', items, plan)).toEqual(answer);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('items removed', () => {
   it('leave no index for a position or collectInto to use', async () => {
     await using pool = await ThreadPool.create<typeof Fixture>({ module, threads: 2 });
     await expect(pool.parIter([1, 2, 3]).filterMap('halfIfEven').positionAny('isEven')).rejects.toThrow(/filterMap/);
+    await expect(pool.parIter([1, 2, 3]).flatMap('repeated', 3).positionFirst('isEven')).rejects.toThrow(/flatMap/);
+    expect(() => pool.parIter([1, 2, 3]).flatMap('repeated', 3).rev()).toThrow(/flatMap/);
     const target = new Int32Array(new SharedArrayBuffer(12));
     await expect(pool.parIter([1, 2, 3]).filterMap('halfIfEven').collectInto(target)).rejects.toThrow(/filterMap/);
   });

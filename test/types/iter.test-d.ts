@@ -11,8 +11,9 @@ declare function add(a: number, b: number): number;
 declare function shout(text: string): string;
 declare function compare(a: number, b: number): number;
 declare function halfOrNothing(x: number): number | undefined;
+declare function letters(text: string): string[];
 
-const tasks = { square, label, isEven, add, shout, compare, halfOrNothing };
+const tasks = { square, label, isEven, add, shout, compare, halfOrNothing, letters };
 type Tasks = typeof tasks;
 
 describe('pool.parIter', () => {
@@ -47,6 +48,7 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(range(0, 10)).enumerate().unzip()).toEqualTypeOf<Promise<[number[], number[]]>>();
     expectTypeOf(pool.parIter(range(0, 10)).skip(1).take(3).stepBy(2).rev().collect()).toEqualTypeOf<Promise<number[]>>();
     expectTypeOf(pool.parIter(range(0, 10)).zip(['a', 'b']).collect()).toEqualTypeOf<Promise<[number, string][]>>();
+    expectTypeOf(pool.parIter(['ab']).flatMap('letters').collect()).toEqualTypeOf<Promise<string[]>>();
     // @ts-expect-error square does not compare two items
     void pool.parIter(range(0, 10)).minBy('square');
     // @ts-expect-error shout takes a string, the items are numbers

@@ -189,16 +189,25 @@ function loopSource(pipeline: Pipeline): string {
     }
   });
   const closing = '}'.repeat(nested);
-  if (shortCircuits(pipeline.terminal)) return shortCircuitSource(pipeline.terminal, body, closing, callbackArity(pipeline));
-  const [initial, accumulate] = terminalSource(pipeline.terminal, callbackArity(pipeline));
+  const { terminal } = pipeline;
+  const stopsOnError = terminal === Terminal.TRY_FOR_EACH || terminal === Terminal.TRY_REDUCE;
+  if (shortCircuits(terminal) && !stopsOnError) return shortCircuitSource(terminal, body, closing, callbackArity(pipeline));
+  const [initial, accumulate] = terminalSource(terminal, callbackArity(pipeline));
   return [
     "'use strict';",
     `let acc = ${initial};`,
     'for (let i = lo; i < hi; i++) {',
-    ...[...body, ...accumulate, closing].map((line) => `  ${line}`),
+    // Another piece's task threw: what is left of this one cannot change the outcome.
+    ...(stopsOnError ? [`  if ((i & ${CHECK_EVERY - 1}) === 0 && settled(i, hi)) break;`] : []),
+    ...(stopsOnError ? failing([...body, ...accumulate, closing]) : [...body, ...accumulate, closing]).map((line) => `  ${line}`),
     '}',
     'return acc;',
   ].join('\n');
+}
+
+/** `statements` that record in the cell that they threw, before the error goes on. */
+function failing(statements: string[]): string[] {
+  return ['try {', ...statements.map((line) => `  ${line}`), '} catch (error) {', '  matched(i);', '  throw error;', '}'];
 }
 
 /**
@@ -246,6 +255,7 @@ function terminalSource(terminal: number, callbackArity: number): [string, strin
     case Terminal.COLLECT:
       return ['[]', ['acc.push(item);']];
     case Terminal.REDUCE:
+    case Terminal.TRY_REDUCE:
       return ['terminalArgument', ['acc = terminalFunction(acc, item);', checked('acc')]];
     case Terminal.SUM:
       return ['0', ['acc += item;']];
@@ -268,6 +278,7 @@ function terminalSource(terminal: number, callbackArity: number): [string, strin
     case Terminal.COLLECT_INTO:
       return ['undefined', ['terminalArgument[i] = item;']];
     case Terminal.FOR_EACH:
+    case Terminal.TRY_FOR_EACH:
       return ['undefined', [`const done = ${callbackCall(callbackArity)};`, checked('done')]];
     // An item or nothing: [item] or [] (pipeline.ts combine keeps the same rules across pieces).
     case Terminal.MIN_BY:

@@ -97,6 +97,14 @@ export interface ParIter<T> {
   /** Calls `task(item, ...extra)` for every item. */
   forEach<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): void;
   /**
+   * `forEach` that stops early once a task throws (Rayon's `try_for_each`): pieces not started are
+   * skipped, running ones stop within 1,024 items, and the error (one of them, if several threw) is
+   * thrown.
+   */
+  tryForEach<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): void;
+  /** `reduce` that stops early once a task throws, as `tryForEach` does. */
+  tryReduce(task: (left: T, right: T) => T, identity: T): T;
+  /**
    * Folds with `task(accumulator, item)`, each piece from `identity`, and the pieces' results with
    * `task(left, right)` in order. `task` must be associative and `identity` neutral for it.
    */
@@ -190,6 +198,10 @@ export interface PoolParIter<M, T> {
   maxLen(length: number): PoolParIter<M, T>;
   /** Calls `name(item, ...extra)` for every item. */
   forEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
+  /** `forEach` that stops early once a task throws, and rejects with that error (as {@link ParIter.tryForEach}). */
+  tryForEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
+  /** `reduce` that stops early once a task throws, and rejects with that error. */
+  tryReduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
   /** Folds as {@link ParIter.reduce} does, with task `name`. */
   reduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
   /** Folds as {@link ParIter.reduceWith} does, with task `name`; undefined over nothing. */
@@ -331,6 +343,14 @@ export class ParIterChain {
 
   reduce(task: unknown, identity: unknown): unknown {
     return this.runPipeline(() => this.spec.finish(Terminal.REDUCE, this.resolve(task, 'reduce'), identity));
+  }
+
+  tryForEach(task: unknown, ...extra: unknown[]): unknown {
+    return this.callback(Terminal.TRY_FOR_EACH, 'tryForEach', task, extra);
+  }
+
+  tryReduce(task: unknown, identity: unknown): unknown {
+    return this.runPipeline(() => this.spec.finish(Terminal.TRY_REDUCE, this.resolve(task, 'tryReduce'), identity));
   }
 
   sum(): unknown {

@@ -64,11 +64,15 @@ export const Terminal = {
   /** [key, value] pairs into a Map; a later pair of the same key wins. */
   COLLECT_MAP: 23,
   COLLECT_SET: 24,
+  // Stop early once a task throws (short-circuit.ts): the error is the terminal's.
+  TRY_FOR_EACH: 25,
+  TRY_REDUCE: 26,
 } as const;
 
 /** Terminals whose task is a predicate or callback taking the item and extra arguments. */
 export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
   Terminal.FOR_EACH,
+  Terminal.TRY_FOR_EACH,
   Terminal.PARTITION,
   Terminal.MIN_BY_KEY,
   Terminal.MAX_BY_KEY,
@@ -172,7 +176,8 @@ export function combine(pipeline: Pipeline, left: unknown, right: unknown, task:
   switch (pipeline.terminal) {
     case Terminal.COLLECT:
       return (left as unknown[]).concat(right as unknown[]);
-    case Terminal.REDUCE: {
+    case Terminal.REDUCE:
+    case Terminal.TRY_REDUCE: {
       const result = task(pipeline.terminalTask)(left, right);
       return isPromise(result) ? notSynchronous(result) : result;
     }

@@ -179,7 +179,7 @@ export class ParIterRunner {
     this.checkStop(stop);
     const { cell, pipeline } = prepared;
     // The answer is known, and this piece cannot change it.
-    if (cell !== undefined && settledFor(cell, pipeline.terminal, lo, hi)) return noMatch(pipeline.terminal);
+    if (cell !== undefined && settledFor(cell, pipeline.terminal, lo, hi)) return noMatch(pipeline);
     const half = trySplit(hi - lo, splits, migrated, threads, prepared.pipeline);
     if (half < 0) {
       if (pieceChannel.hasSubscribers) pieceChannel.publish({ pipeline: id, lo, hi, worker: self } satisfies PieceEvent);

@@ -1,13 +1,15 @@
 /**
  * Terminals that can stop early (Rayon's `full()` consumers): `any`, `all`, the finds and the
- * positions. Once the answer is known, pieces not started return at once and running ones stop
- * within CHECK_EVERY items, on whichever worker they run.
+ * positions, and `tryForEach` and `tryReduce`, whose answer is known once a task throws. Pieces not
+ * started then return at once and running ones stop within CHECK_EVERY items, on whichever worker
+ * they run.
  *
  * What is known travels through a cell of two words beside the pipeline's description in shared
  * memory (payload.ts `storeBlock`), written by the thread that stores the description before any
  * piece can read it:
  *   word 0  FOUND: 0, then 1 once any piece found what `any`, `all` (a counterexample), `findAny`
- *           and `positionAny` look for; set with a plain atomic store, never cleared.
+ *           and `positionAny` look for, or a task of `tryForEach` or `tryReduce` threw; set with a
+ *           plain atomic store, never cleared.
  *   word 1  BEST: the unit index of the leftmost match found so far for `findFirst` and
  *           `positionFirst` (lowered by compare-exchange), the rightmost for `findLast` (raised),
  *           or NONE_FIRST / NONE_LAST. Indices past the largest int32 are not recorded: they only
@@ -15,7 +17,7 @@
  * A piece only ever reads the cell to skip work that cannot change the answer; which pieces it
  * skips never changes the answer, only how much is visited.
  */
-import { Terminal } from './pipeline.js';
+import { type Pipeline, Terminal } from './pipeline.js';
 
 /** Words of a short-circuit cell. */
 export const CELL_WORDS = 2;
@@ -41,6 +43,8 @@ const SHORT_CIRCUITS: ReadonlySet<number> = new Set([
   Terminal.FIND_LAST,
   Terminal.POSITION_ANY,
   Terminal.POSITION_FIRST,
+  Terminal.TRY_FOR_EACH,
+  Terminal.TRY_REDUCE,
 ]);
 
 /** Whether `terminal` stops early, and so needs a cell. */
@@ -89,11 +93,16 @@ export function recordMatch({ words, index }: Cell, terminal: number, unit: numb
 }
 
 /**
- * What a piece that contributes nothing returns for `terminal`: `any` false, `all` true, a find
- * `[]` (a match is `[item]`, so that an item `undefined` stays a match), a position -1.
+ * What a piece that contributes nothing returns: `any` false, `all` true, a find `[]` (a match is
+ * `[item]`, so that an item `undefined` stays a match), a position -1, `tryReduce` its identity
+ * (another piece's error decides), `tryForEach` nothing.
  */
-export function noMatch(terminal: number): unknown {
+export function noMatch({ terminal, terminalArgument }: Pick<Pipeline, 'terminal' | 'terminalArgument'>): unknown {
   switch (terminal) {
+    case Terminal.TRY_FOR_EACH:
+      return undefined;
+    case Terminal.TRY_REDUCE:
+      return terminalArgument;
     case Terminal.ANY:
       return false;
     case Terminal.ALL:

@@ -199,3 +199,39 @@ describe('limits and checks', () => {
     await expect(pool.parIter(range(0, 10)).filter('isEven').positionFirst('isEven')).rejects.toThrow(/cannot follow a filter/);
   });
 });
+
+// tryForEach and tryReduce stop like the finds once a task throws; the error is the terminal's.
+describe.each([
+  [1, (visited: number) => expect(visited).toBe(11)],
+  [2, (visited: number) => expect(visited).toBeLessThan(0.8 * n)],
+])('once a task throws, on %i threads', (threads, bounded) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  it('tryForEach stops and rejects with the error', async () => {
+    const counts = new Int32Array(new SharedArrayBuffer(4 * n));
+    await expect(pool.parIter(range(0, n)).tryForEach('visitOrThrow', counts, 10)).rejects.toMatchObject({
+      cause: { name: 'RangeError', message: 'bad item 10' },
+    });
+    bounded(counts.reduce((sum, count) => sum + count, 0));
+  });
+
+  it('tryForEach visits everything when nothing throws', async () => {
+    const counts = new Int32Array(new SharedArrayBuffer(4 * n));
+    expect(await pool.parIter(range(0, n)).tryForEach('visitOrThrow', counts, -1)).toBeUndefined();
+    expect(counts.every((count) => count === 1)).toBe(true);
+  });
+
+  it('tryReduce rejects with the error, and folds as reduce does when nothing throws', async () => {
+    const values = Array.from({ length: 10_000 }, (_, i) => i);
+    expect(await pool.parIter(values).tryReduce('addNonNegative', 0)).toBe(49_995_000);
+    values[7_000] = -1;
+    await expect(pool.parIter(values).tryReduce('addNonNegative', 0)).rejects.toMatchObject({ cause: { message: 'negative item -1' } });
+    expect(await pool.run('planInside', values.slice(0, 7_000), { steps: [], terminal: ['tryReduce', 'addNonNegative', 0] })).toBe(
+      24_496_500,
+    );
+  });
+});

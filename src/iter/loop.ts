@@ -14,6 +14,7 @@ import {
   type TaskLookup,
   Terminal,
   greater,
+  itemCount,
   lesser,
   notSynchronous,
 } from './pipeline.js';
@@ -74,6 +75,13 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     pipeline.view?.[1],
     pipeline.view?.[2],
   ];
+  // Each chained source k: where its units start, and its items or its range's start.
+  let offset = itemCount(source);
+  (pipeline.chained ?? []).forEach((part, k) => {
+    parameters.push(`o${k}`, `items${k}`, `start${k}`);
+    values.push(offset, part.kind === 'items' ? part.items : undefined, part.kind === 'range' ? part.start : 0);
+    offset += itemCount(part);
+  });
   pipeline.steps.forEach(([step, id, extra], s) => {
     if (step === Step.ENUMERATE || step === Step.ZIP) {
       // Its numbering through the views after it, if any (view.ts); a zip's partner first.
@@ -104,13 +112,31 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
   return [parameters, values];
 }
 
+/** What a source is, for the shape key: a range, an array, or which typed array. */
+function sourceType(source: Source): string {
+  return source.kind === 'range' ? 'range' : Array.isArray(source.items) ? 'array' : Object.prototype.toString.call(source.items);
+}
+
 function shapeKey(pipeline: Pipeline): string {
-  const { source } = pipeline;
-  const sourceType =
-    source.kind === 'range' ? 'range' : Array.isArray(source.items) ? 'array' : Object.prototype.toString.call(source.items);
+  const sources = [pipeline.source, ...(pipeline.chained ?? [])].map(sourceType).join('+');
   const steps = pipeline.steps.map(([step, id, extra]) => `${step}:${id}:${extra.length}`).join(',');
   const view = pipeline.view === undefined ? '' : 'view';
-  return `${sourceType}|${pipeline.chunk > 0}|${view}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
+  return `${sources}|${pipeline.chunk > 0}|${view}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
+}
+
+/**
+ * The source text of unit `at`: a chunk, or an item of the source, or of the chained source whose
+ * units hold it (the last whose offset `o<k>` it reached).
+ */
+function unitSource(pipeline: Pipeline, at: string): string {
+  if (pipeline.chunk > 0) return `chunkAt(${at})`;
+  const read = (source: Source, items: string, start: string, index: string) =>
+    source.kind === 'range' ? `${start} + ${index}` : `${items}[${index}]`;
+  let expression = read(pipeline.source, 'items', 'start', at);
+  (pipeline.chained ?? []).forEach((part, k) => {
+    expression = `(${at} < o${k} ? ${expression} : ${read(part, `items${k}`, `start${k}`, `${at} - o${k}`)})`;
+  });
+  return expression;
 }
 
 /** The item at an index of a zip's partner source. */
@@ -165,8 +191,7 @@ function callbackCall(arity: number): string {
 function loopSource(pipeline: Pipeline): string {
   // The source unit the loop's index reads: i itself, or through the view (view.ts).
   const at = pipeline.view === undefined ? 'i' : '(ua * i + ub)';
-  const unit = pipeline.chunk > 0 ? `chunkAt(${at})` : pipeline.source.kind === 'range' ? `start + ${at}` : `items[${at}]`;
-  const body: string[] = [`let item = ${unit};`];
+  const body: string[] = [`let item = ${unitSource(pipeline, at)};`];
   // A flatMap opens a loop over the items it makes, which the rest of the body runs inside.
   let nested = 0;
   pipeline.steps.forEach(([step, , extra], s) => {

@@ -80,6 +80,8 @@ export interface ParIter<T> {
   enumerate(): ParIter<[number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): ParIter<ChunkOf<T>>;
+  /** The items of `other` (a range, an array or a typed array) after these. Call it first, before chunks, any step or view. */
+  chain<S extends IterSource<T>>(other: S): ParIter<T | ItemOf<S>>;
   /** All but the first `n` items. Not after a filter or filterMap (the items' indices must be known). */
   skip(n: number): ParIter<T>;
   /** The first `n` items (all if fewer). Not after a filter or filterMap. */
@@ -182,6 +184,8 @@ export interface PoolParIter<M, T> {
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): PoolParIter<M, ChunkOf<T>>;
+  /** The items of `other` after these. Call it first, before chunks, any step or view. */
+  chain<S extends IterSource<T>>(other: S): PoolParIter<M, T | ItemOf<S>>;
   /** All but the first `n` items. Not after a filter or filterMap. */
   skip(n: number): PoolParIter<M, T>;
   /** The first `n` items (all if fewer). Not after a filter or filterMap. */
@@ -302,6 +306,10 @@ export class ParIterChain {
 
   chunks(size: number): ParIterChain {
     return this.next(this.spec.withChunks(size));
+  }
+
+  chain(other: IterSource<unknown>): ParIterChain {
+    return this.next(this.spec.withChain(other));
   }
 
   skip(n: number): ParIterChain {

@@ -93,6 +93,8 @@ export type Source =
 
 export interface Pipeline extends SplitLimits {
   source: Source;
+  /** Sources whose items follow the source's (`chain`); never with chunks. */
+  chained?: Source[];
   /** Items per chunk when iterating over chunks of the source, else 0. */
   chunk: number;
   /**
@@ -110,15 +112,16 @@ export interface Pipeline extends SplitLimits {
 }
 
 /** Number of units the pipeline splits over: items, or chunks of them, as its view leaves them. */
-export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk' | 'view'>): number {
+export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk' | 'view' | 'chained'>): number {
   if (pipeline.view !== undefined) return pipeline.view[0];
   return sourceUnits(pipeline);
 }
 
-/** Units of the source itself: items, or chunks of them. */
-export function sourceUnits(pipeline: Pick<Pipeline, 'source' | 'chunk'>): number {
+/** Units of the source itself, and of the sources chained to it: items, or chunks of them. */
+export function sourceUnits(pipeline: Pick<Pipeline, 'source' | 'chunk'> & { chained?: readonly Source[] }): number {
   const items = itemCount(pipeline.source);
-  return pipeline.chunk > 0 ? Math.ceil(items / pipeline.chunk) : items;
+  if (pipeline.chunk > 0) return Math.ceil(items / pipeline.chunk);
+  return (pipeline.chained ?? []).reduce((total, source) => total + itemCount(source), items);
 }
 
 export function itemCount(source: Source): number {

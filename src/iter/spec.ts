@@ -30,16 +30,29 @@ export function range(start: number, end: number): Range {
 
 export type IterSource<T> = Range | ArrayLike<T>;
 
+/** Everything a chain has said so far. */
+interface SpecState {
+  readonly source: Source;
+  /** Sources `chain` added after it. */
+  readonly chained: readonly Source[];
+  readonly chunk: number;
+  readonly steps: readonly [number, number, unknown[]][];
+  readonly minLen: number;
+  readonly maxLen: number;
+  /** What skip, take, stepBy and rev made of the source, if any of them was used. */
+  readonly view: View | undefined;
+}
+
 export class PipelineSpec {
-  private constructor(
-    private readonly source: Source,
-    private readonly chunk: number,
-    private readonly steps: readonly [number, number, unknown[]][],
-    private readonly minLen: number,
-    private readonly maxLen: number,
-    /** What skip, take, stepBy and rev made of the source, if any of them was used. */
-    private readonly view?: View,
-  ) {}
+  private constructor(private readonly state: SpecState) {}
+
+  private with(changes: Partial<SpecState>): PipelineSpec {
+    return new PipelineSpec({ ...this.state, ...changes });
+  }
+
+  private get steps(): SpecState['steps'] {
+    return this.state.steps;
+  }
 
   /**
    * collectInto writes the item of source unit i to target[i], from whichever worker runs it: the
@@ -62,7 +75,7 @@ export class PipelineSpec {
 
   /** Units the loop runs over. */
   private units(): number {
-    return this.view?.count ?? sourceUnits({ source: this.source, chunk: this.chunk });
+    return this.state.view?.count ?? sourceUnits(this.state);
   }
 
   /** Whether a step may change the items' count (filter, filterMap, flatMap). */
@@ -71,29 +84,39 @@ export class PipelineSpec {
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
-    return new PipelineSpec(toSource(source), 0, [], 1, Infinity);
+    return new PipelineSpec({ source: toSource(source), chained: [], chunk: 0, steps: [], minLen: 1, maxLen: Infinity, view: undefined });
   }
 
   withChunks(size: number): PipelineSpec {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunks(${size}): the size must be a positive integer`);
-    if (this.steps.length > 0 || this.chunk > 0 || this.view !== undefined) {
-      throw new TypeError('chunks() applies to the source: call it first');
-    }
-    return new PipelineSpec(this.source, size, this.steps, this.minLen, this.maxLen);
+    if (!this.atSource()) throw new TypeError('chunks() applies to the source: call it first');
+    if (this.state.chained.length > 0) throw new TypeError('chunks() cannot split chained sources: chain the chunks instead');
+    return this.with({ chunk: size });
+  }
+
+  /** Whether nothing but the source was given yet: no chunks, step or view. */
+  private atSource(): boolean {
+    return this.steps.length === 0 && this.state.chunk === 0 && this.state.view === undefined;
+  }
+
+  /** `chain(other)`: the items of `other` after those of the source. Call it first, before any step. */
+  withChain(other: IterSource<unknown>): PipelineSpec {
+    if (!this.atSource()) throw new TypeError('chain() joins sources: call it first, before chunks, any step or view');
+    return this.with({ chained: [...this.state.chained, toSource(other)] });
   }
 
   withStep(step: number, task: number, extra: unknown[]): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, [...this.steps, [step, task, extra]], this.minLen, this.maxLen, this.view);
+    return this.with({ steps: [...this.steps, [step, task, extra]] });
   }
 
   /** As Rayon's `with_min_len`: 0 sets no minimum, like 1. */
   withMinLen(minLen: number): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, this.steps, length('minLen', minLen), this.maxLen, this.view);
+    return this.with({ minLen: length('minLen', minLen) });
   }
 
   /** As Rayon's `with_max_len`: 0 acts as 1 (pieces split down to single items). */
   withMaxLen(maxLen: number): PipelineSpec {
-    return new PipelineSpec(this.source, this.chunk, this.steps, this.minLen, length('maxLen', maxLen), this.view);
+    return this.with({ maxLen: length('maxLen', maxLen) });
   }
 
   /**
@@ -109,7 +132,7 @@ export class PipelineSpec {
     if (adapter === 'stepBy' ? !Number.isSafeInteger(n) || n < 1 : !Number.isSafeInteger(n) || n < 0) {
       throw new RangeError(`${adapter}(${n}): expected a ${adapter === 'stepBy' ? 'positive' : 'non-negative'} integer`);
     }
-    const current = this.view ?? wholeSource(this.units());
+    const current = this.state.view ?? wholeSource(this.units());
     const made = adapterView(adapter, current.count, n);
     // An enumerate or zip before the view keeps numbering what it saw: its map goes through the view too.
     const steps = this.steps.map(([step, task, extra]): [number, number, unknown[]] => {
@@ -117,7 +140,7 @@ export class PipelineSpec {
       if (step === Step.ZIP) return [step, task, [extra[0], ...numberedThrough(extra.slice(1), current.count, made)]];
       return [step, task, extra];
     });
-    return new PipelineSpec(this.source, this.chunk, steps, this.minLen, this.maxLen, compose(current, made));
+    return this.with({ steps, view: compose(current, made) });
   }
 
   /**
@@ -144,12 +167,15 @@ export class PipelineSpec {
       );
     }
     return {
-      source: this.source,
-      chunk: this.chunk,
+      source: this.state.source,
+      ...(this.state.chained.length === 0 ? {} : { chained: [...this.state.chained] }),
+      chunk: this.state.chunk,
       steps: [...this.steps],
-      ...(this.view === undefined ? {} : { view: [this.view.count, this.view.a, this.view.b] as [number, number, number] }),
-      minLen: this.minLen,
-      maxLen: this.maxLen,
+      ...(this.state.view === undefined
+        ? {}
+        : { view: [this.state.view.count, this.state.view.a, this.state.view.b] as [number, number, number] }),
+      minLen: this.state.minLen,
+      maxLen: this.state.maxLen,
       terminal,
       terminalTask,
       terminalArgument,

@@ -1,5 +1,5 @@
-// skip, take, stepBy and rev (src/iter/view.ts): any mix of them with maps, an enumerate before
-// or after them, and a filter after them, gives what the same operations on an array give, over
+// skip, take, stepBy and rev (src/iter/view.ts), zip and chain: any mix of them with maps, an
+// enumerate before or after them, and a filter after them, gives what the same operations on an array give, over
 // random sources, chunks, split limits and thread counts, from the main thread and in a task.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,14 @@ const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
 type View = ['skip', number] | ['take', number] | ['stepBy', number] | ['rev'];
 type Partner = number[] | { kind: 'range'; start: number; end: number };
-type Step = View | ['map', 'addTo', number] | ['map', 'sumOf'] | ['enumerate'] | ['zip', Partner] | ['filter', 'isEven'];
+type Step =
+  | View
+  | ['chain', Partner]
+  | ['map', 'addTo', number]
+  | ['map', 'sumOf']
+  | ['enumerate']
+  | ['zip', Partner]
+  | ['filter', 'isEven'];
 interface Plan {
   chunks?: number;
   steps: Step[];
@@ -23,16 +30,18 @@ function sequential(items: number[], plan: Plan): unknown {
   let seq: unknown[] = plan.chunks
     ? Array.from({ length: Math.ceil(items.length / plan.chunks) }, (_, i) => items.slice(i * plan.chunks!, (i + 1) * plan.chunks!))
     : items;
+  const itemsOf = (partner: Partner) =>
+    Array.isArray(partner) ? partner : Array.from({ length: partner.end - partner.start }, (_, i) => partner.start + i);
   for (const step of plan.steps) {
-    if (step[0] === 'skip') seq = seq.slice(step[1]);
+    if (step[0] === 'chain') seq = seq.concat(itemsOf(step[1]));
+    else if (step[0] === 'skip') seq = seq.slice(step[1]);
     else if (step[0] === 'take') seq = seq.slice(0, step[1]);
     else if (step[0] === 'stepBy') seq = seq.filter((_, i) => i % (step[1] as number) === 0);
     else if (step[0] === 'rev') seq = seq.toReversed();
     else if (step[0] === 'map') seq = seq.map((x) => (step[1] === 'sumOf' ? Fixture.sumOf(x as number[]) : Fixture.addTo(x, step[2])));
     else if (step[0] === 'enumerate') seq = seq.map((x, i) => [i, x]);
     else if (step[0] === 'zip') {
-      const partner = step[1];
-      const items = Array.isArray(partner) ? partner : Array.from({ length: partner.end - partner.start }, (_, i) => partner.start + i);
+      const items = itemsOf(step[1]);
       seq = seq.slice(0, items.length).map((x, i) => [x, items[i]]);
     } else seq = seq.filter((x) => Fixture.isEven(x));
   }
@@ -66,6 +75,14 @@ const before = fc.array(
 const plan: fc.Arbitrary<Plan> = fc
   .record({
     chunks: fc.option(fc.integer({ min: 1, max: 9 }), { nil: undefined }),
+    // Sources chained to the first (then no chunks): arrays or ranges.
+    chained: fc.array(
+      fc.oneof(
+        fc.array(fc.integer({ min: -9, max: 9 }), { maxLength: 200 }).map((other): Step => ['chain', other]),
+        fc.integer({ min: 0, max: 200 }).map((length): Step => ['chain', range(3, 3 + length)]),
+      ),
+      { maxLength: 2 },
+    ),
     before,
     // Pairs: numbered by enumerate, or zipped with an array or a range, or neither.
     pairing: fc.oneof(
@@ -79,10 +96,11 @@ const plan: fc.Arbitrary<Plan> = fc
     maxLen: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
     terminal: fc.constantFrom<Plan['terminal']>(['collect'], ['count'], ['sum'], ['positionFirst', 'isEven'], ['findLast', 'isEven']),
   })
-  .map(({ chunks, before, pairing, after, filter, maxLen, terminal }): Plan => {
+  .map(({ chunks: chunked, chained, before, pairing, after, filter, maxLen, terminal }): Plan => {
+    const chunks = chained.length > 0 ? undefined : chunked;
     // A chunk is summed to a number first; pairs can only be collected or counted; no position after a filter.
     const chunkStep: Step[] = chunks ? [['map', 'sumOf']] : [];
-    const steps: Step[] = [...chunkStep, ...before, ...(pairing ? [pairing] : []), ...after];
+    const steps: Step[] = [...chained, ...chunkStep, ...before, ...(pairing ? [pairing] : []), ...after];
     const pairs = pairing !== undefined;
     const finalTerminal = pairs ? (terminal[0] === 'count' ? terminal : (['collect'] as Plan['terminal'])) : terminal;
     const canFilter = !pairs && filter && finalTerminal[0] !== 'positionFirst';
@@ -130,5 +148,7 @@ describe('views', () => {
     expect(() => pool.parIter(range(0, 9)).stepBy(0)).toThrow(RangeError);
     expect(() => pool.parIter(range(0, 9)).take(-1)).toThrow(RangeError);
     expect(() => pool.parIter(range(0, 9)).skip(1).chunks(2)).toThrow(/call it first/);
+    expect(() => pool.parIter(range(0, 9)).map('square').chain([1])).toThrow(/call it first/);
+    expect(() => pool.parIter(range(0, 9)).chain([1]).chunks(2)).toThrow(/chained/);
   });
 });

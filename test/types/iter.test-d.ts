@@ -49,6 +49,7 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(range(0, 10)).skip(1).take(3).stepBy(2).rev().collect()).toEqualTypeOf<Promise<number[]>>();
     expectTypeOf(pool.parIter(range(0, 10)).zip(['a', 'b']).collect()).toEqualTypeOf<Promise<[number, string][]>>();
     expectTypeOf(pool.parIter(['ab']).flatMap('letters').collect()).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).chain([1, 2]).collect()).toEqualTypeOf<Promise<number[]>>();
     expectTypeOf(pool.parIter(range(0, 10)).tryForEach('isEven')).toEqualTypeOf<Promise<void>>();
     expectTypeOf(pool.parIter(range(0, 10)).tryReduce('add', 0)).toEqualTypeOf<Promise<number>>();
     // @ts-expect-error square does not compare two items

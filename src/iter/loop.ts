@@ -82,7 +82,8 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     values.push(offset, part.kind === 'items' ? part.items : undefined, part.kind === 'range' ? part.start : 0);
     offset += itemCount(part);
   });
-  pipeline.steps.forEach(([step, id, extra], s) => {
+  pipeline.steps.forEach(([step, id, stepExtra], s) => {
+    let extra = stepExtra;
     if (step === Step.ENUMERATE || step === Step.ZIP) {
       // Its numbering through the views after it, if any (view.ts); a zip's partner first.
       const numbering = step === Step.ZIP ? extra.slice(1) : extra;
@@ -98,6 +99,12 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     }
     parameters.push(`f${s}`);
     values.push(task(id));
+    if (step === Step.MAP_INIT) {
+      // Its init task, then its extras (loopSource calls the init once per loop).
+      parameters.push(`g${s}`);
+      values.push(task(extra[0] as number));
+      extra = extra.slice(1);
+    }
     extra.forEach((value, k) => {
       parameters.push(`x${s}_${k}`);
       values.push(value);
@@ -192,11 +199,16 @@ function loopSource(pipeline: Pipeline): string {
   // The source unit the loop's index reads: i itself, or through the view (view.ts).
   const at = pipeline.view === undefined ? 'i' : '(ua * i + ub)';
   const body: string[] = [`let item = ${unitSource(pipeline, at)};`];
+  // What runs once per loop, before its first unit: a mapInit's init.
+  const prelude: string[] = [];
   // A flatMap opens a loop over the items it makes, which the rest of the body runs inside.
   let nested = 0;
   pipeline.steps.forEach(([step, , extra], s) => {
     const call = `f${s}(${argumentList('item', s, extra.length)})`;
-    if (step === Step.FLAT_MAP) {
+    if (step === Step.MAP_INIT) {
+      prelude.push(`const state${s} = g${s}();`, checked(`state${s}`));
+      body.push(`item = f${s}(state${s}, ${argumentList('item', s, extra.length - 1)});`, checked('item'));
+    } else if (step === Step.FLAT_MAP) {
       body.push(`const many${s} = ${call};`, checked(`many${s}`), `for (const inner${s} of many${s}) {`, `item = inner${s};`);
       nested++;
     } else if (step === Step.MAP) {
@@ -216,10 +228,11 @@ function loopSource(pipeline: Pipeline): string {
   const closing = '}'.repeat(nested);
   const { terminal } = pipeline;
   const stopsOnError = terminal === Terminal.TRY_FOR_EACH || terminal === Terminal.TRY_REDUCE;
-  if (shortCircuits(terminal) && !stopsOnError) return shortCircuitSource(terminal, body, closing, callbackArity(pipeline));
+  if (shortCircuits(terminal) && !stopsOnError) return shortCircuitSource(terminal, prelude, body, closing, callbackArity(pipeline));
   const [initial, accumulate] = terminalSource(terminal, callbackArity(pipeline));
   return [
     "'use strict';",
+    ...prelude,
     `let acc = ${initial};`,
     'for (let i = lo; i < hi; i++) {',
     // Another piece's task threw: what is left of this one cannot change the outcome.
@@ -240,13 +253,14 @@ function failing(statements: string[]): string[] {
  * `findLast`), and gives up every CHECK_EVERY units once the cell says the rest of the piece
  * cannot change the answer.
  */
-function shortCircuitSource(terminal: number, body: string[], closing: string, arity: number): string {
+function shortCircuitSource(terminal: number, prelude: string[], body: string[], closing: string, arity: number): string {
   const backwards = terminal === Terminal.FIND_LAST;
   const [onMatch, none] = matchSource(terminal);
   // Walking units backwards, the last match is the last one found inside a unit's flatMap loops.
   const lastOfUnit = backwards && closing.length > 0;
   return [
     "'use strict';",
+    ...prelude,
     backwards ? 'for (let i = hi - 1; i >= lo; i--) {' : 'for (let i = lo; i < hi; i++) {',
     `  if ((i & ${CHECK_EVERY - 1}) === 0 && ${backwards ? 'settled(lo, i + 1)' : 'settled(i, hi)'}) break;`,
     ...(lastOfUnit ? ['  let last;'] : []),

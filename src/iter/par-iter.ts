@@ -15,6 +15,13 @@ export { range } from './spec.js';
 // biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
 export type StepFunction<T> = (item: T, ...extra: any[]) => unknown;
 
+/** A step of `mapInit` and `forEachInit`: a task function taking its piece's state, an item, then extra arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: `unknown[]` parameters would reject every typed function.
+export type InitStepFunction<S, T> = (state: S, item: T, ...extra: any[]) => unknown;
+
+/** The parameters of an init step function after the state and the item. */
+export type InitExtraParameters<F> = F extends (state: never, item: never, ...extra: infer Rest) => unknown ? Rest : never;
+
 /** The parameters of a step function after the item. */
 export type ExtraParameters<F> = F extends (item: never, ...extra: infer Rest) => unknown ? Rest : never;
 
@@ -74,6 +81,14 @@ export interface ParIter<T> {
   filterMap<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<Exclude<ReturnType<F>, undefined>>;
   /** Calls `task(item, ...extra)` with each item as it passes, unchanged (on whichever worker, in no set order). */
   inspect<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
+  /**
+   * Each item becomes `task(state, item, ...extra)`, where `state` is what `init()` made for the
+   * piece (a scratch buffer, a random generator): made once per piece, never shared by two at once
+   * (Rayon's `map_init`).
+   */
+  mapInit<S, F extends InitStepFunction<S, T>>(init: () => S, task: F, ...extra: InitExtraParameters<F>): ParIter<ReturnType<F>>;
+  /** Calls `task(state, item, ...extra)` for every item, `state` made by `init()` once per piece (Rayon's `for_each_init`). */
+  forEachInit<S, F extends InitStepFunction<S, T>>(init: () => S, task: F, ...extra: InitExtraParameters<F>): void;
   /** Each item becomes the items of the array or iterable `task(item, ...extra)` returns (Rayon's `flat_map_iter`). */
   flatMap<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<ElementOf<ReturnType<F>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
@@ -178,6 +193,10 @@ export interface PoolParIter<M, T> {
   filterMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, Exclude<TaskResult<M, K>, undefined>>;
   /** Calls `name(item, ...extra)` with each item as it passes, unchanged. */
   inspect<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
+  /** Each item becomes `name(state, item, ...extra)`, `state` made by task `init` once per piece (Rayon's `map_init`). */
+  mapInit<I extends TaskName<M>, K extends TaskName<M>>(init: I, name: K, ...extra: unknown[]): PoolParIter<M, TaskResult<M, K>>;
+  /** Calls `name(state, item, ...extra)` for every item, `state` made by task `init` once per piece. */
+  forEachInit<I extends TaskName<M>, K extends TaskName<M>>(init: I, name: K, ...extra: unknown[]): Promise<void>;
   /** Each item becomes the items of the array or iterable `name(item, ...extra)` returns. */
   flatMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, ElementOf<TaskResult<M, K>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
@@ -294,6 +313,17 @@ export class ParIterChain {
 
   inspect(task: unknown, ...extra: unknown[]): ParIterChain {
     return this.next(this.spec.withStep(Step.INSPECT, this.resolve(task, 'inspect'), extra));
+  }
+
+  mapInit(init: unknown, task: unknown, ...extra: unknown[]): ParIterChain {
+    const initId = this.resolve(init, 'mapInit');
+    return this.next(this.spec.withStep(Step.MAP_INIT, this.resolve(task, 'mapInit'), [initId, ...extra]));
+  }
+
+  /** mapInit, each result dropped: a count keeps the loop and costs an addition per item. */
+  forEachInit(init: unknown, task: unknown, ...extra: unknown[]): unknown {
+    const counted = this.mapInit(init, task, ...extra).count();
+    return counted instanceof Promise ? counted.then(() => undefined) : undefined;
   }
 
   flatMap(task: unknown, ...extra: unknown[]): ParIterChain {

@@ -20,6 +20,8 @@ export const Step = {
   INSPECT: 4,
   /** Replaces each item with [item, the partner source's item of the same index]. */
   ZIP: 5,
+  /** Replaces each item with the task's result for (its piece's state, item); extras start with the init task's id. */
+  MAP_INIT: 7,
   /** Replaces each item with the items of the array or iterable the task returns for it. */
   FLAT_MAP: 6,
 } as const;

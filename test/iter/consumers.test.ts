@@ -5,7 +5,7 @@
 // do).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ThreadPool } from 'viscose';
+import { ThreadPool, range } from 'viscose';
 import * as Fixture from '../fixtures/iter.mjs';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
@@ -167,6 +167,33 @@ describe.each([1, 2, 4])('flatMap, on %i threads', (threads) => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe.each([1, 2, 4])('mapInit and forEachInit, on %i threads', (threads) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  it('give each call its piece state, and the results of a map', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, fc.integer({ min: -3, max: 3 }), limit, async (items, k, maxLen) => {
+        const expected = items.map((x) => x * k);
+        const iterator = pool.parIter(items).mapInit('newScratch', 'scaledWith', k);
+        expect(await (maxLen === undefined ? iterator : iterator.maxLen(maxLen)).collect()).toEqual(expected);
+        expect(await pool.run('scaledInside', items, k)).toEqual(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('forEachInit calls the task once per item with its piece state, and resolves with nothing', async () => {
+    const n = 5000;
+    const target = new Int32Array(new SharedArrayBuffer(4 * n));
+    expect(await pool.parIter(range(0, n)).maxLen(64).forEachInit('newScratch', 'writeScaled', target, 3)).toBeUndefined();
+    expect(Array.from(target)).toEqual(Array.from({ length: n }, (_, i) => i * 3));
   });
 });
 

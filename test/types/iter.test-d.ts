@@ -87,6 +87,14 @@ describe('parIter and join inside a task', () => {
     expectTypeOf(parIter(range(0, 10)).findFirst(isEven)).toEqualTypeOf<number | undefined>();
     expectTypeOf(parIter(range(0, 10)).map(label, '#').any(shout)).toEqualTypeOf<boolean>();
     expectTypeOf(parIter(range(0, 10)).positionAny(isEven)).toEqualTypeOf<number>();
+    expectTypeOf(
+      parIter(range(0, 10))
+        .mapInit(
+          () => new Float64Array(1),
+          (scratch: Float64Array, x: number) => scratch[0] + x,
+        )
+        .collect(),
+    ).toEqualTypeOf<number[]>();
   });
 
   it('rejects steps that do not fit', () => {

@@ -6,10 +6,10 @@
 import type { BlockRef, EncodedPayload } from '../codec/payload.js';
 import { AbortError, PoolClosedError } from '../errors.js';
 import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
-import { type Pipeline, unitCount } from '../iter/pipeline.js';
+import { type Pipeline, conclude, unitCount } from '../iter/pipeline.js';
 import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
 import { initialSplits } from '../iter/splitter.js';
-import { CELL_WORDS, conclude, initCell, shortCircuits } from '../iter/short-circuit.js';
+import { CELL_WORDS, initCell, shortCircuits } from '../iter/short-circuit.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
 import type { CallGate } from './call-runner.js';

@@ -72,12 +72,8 @@ export const Terminal = {
 } as const;
 
 /** Terminals whose task is a predicate or callback taking the item and extra arguments. */
-export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
-  Terminal.FOR_EACH,
-  Terminal.TRY_FOR_EACH,
-  Terminal.PARTITION,
-  Terminal.MIN_BY_KEY,
-  Terminal.MAX_BY_KEY,
+/** Terminals that test each item with a predicate task, and stop once the answer is known. */
+export const PREDICATE_TERMINALS: readonly number[] = [
   Terminal.ANY,
   Terminal.ALL,
   Terminal.FIND_ANY,
@@ -85,6 +81,15 @@ export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
   Terminal.FIND_LAST,
   Terminal.POSITION_ANY,
   Terminal.POSITION_FIRST,
+];
+
+export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
+  Terminal.FOR_EACH,
+  Terminal.TRY_FOR_EACH,
+  Terminal.PARTITION,
+  Terminal.MIN_BY_KEY,
+  Terminal.MAX_BY_KEY,
+  ...PREDICATE_TERMINALS,
 ]);
 
 /** The items a pipeline iterates over. */

@@ -17,7 +17,7 @@
  * A piece only ever reads the cell to skip work that cannot change the answer; which pieces it
  * skips never changes the answer, only how much is visited.
  */
-import { type Pipeline, Terminal } from './pipeline.js';
+import { PREDICATE_TERMINALS, type Pipeline, Terminal } from './pipeline.js';
 
 /** Words of a short-circuit cell. */
 export const CELL_WORDS = 2;
@@ -35,17 +35,7 @@ export interface Cell {
   index: number;
 }
 
-const SHORT_CIRCUITS: ReadonlySet<number> = new Set([
-  Terminal.ANY,
-  Terminal.ALL,
-  Terminal.FIND_ANY,
-  Terminal.FIND_FIRST,
-  Terminal.FIND_LAST,
-  Terminal.POSITION_ANY,
-  Terminal.POSITION_FIRST,
-  Terminal.TRY_FOR_EACH,
-  Terminal.TRY_REDUCE,
-]);
+const SHORT_CIRCUITS: ReadonlySet<number> = new Set([...PREDICATE_TERMINALS, Terminal.TRY_FOR_EACH, Terminal.TRY_REDUCE]);
 
 /** Whether `terminal` stops early, and so needs a cell. */
 export function shortCircuits(terminal: number): boolean {

@@ -83,8 +83,8 @@ export interface ParIter<T> {
   inspect<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<T>;
   /**
    * Each item becomes `task(state, item, ...extra)`, where `state` is what `init()` made for the
-   * piece (a scratch buffer, a random generator): made once per piece, never shared by two at once
-   * (Rayon's `map_init`).
+   * piece (a scratch buffer, a random generator): made for each piece, and again every 65,536
+   * items of a long one, never used by two calls at once (Rayon's `map_init`).
    */
   mapInit<S, F extends InitStepFunction<S, T>>(init: () => S, task: F, ...extra: InitExtraParameters<F>): ParIter<ReturnType<F>>;
   /** Calls `task(state, item, ...extra)` for every item, `state` made by `init()` once per piece (Rayon's `for_each_init`). */

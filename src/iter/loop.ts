@@ -195,22 +195,35 @@ function callbackCall(arity: number): string {
   return `terminalFunction(${args.join(', ')})`;
 }
 
+/** Lines of a loop body, and how many flatMap loops they opened that are still to close. */
+interface Section {
+  lines: string[];
+  nested: number;
+}
+
 function loopSource(pipeline: Pipeline): string {
   // The source unit the loop's index reads: i itself, or through the view (view.ts).
   const at = pipeline.view === undefined ? 'i' : '(ua * i + ub)';
-  const body: string[] = [`let item = ${unitSource(pipeline, at)};`];
-  // What runs once per loop, before its first unit: a mapInit's init.
+  // What runs once per loop, before its first unit: a mapInit's init, a fold's identity.
   const prelude: string[] = [];
-  // A flatMap opens a loop over the items it makes, which the rest of the body runs inside.
-  let nested = 0;
+  // The steps run per unit; after a fold, the rest run once on its accumulator (foldedSource).
+  const perUnit: Section = { lines: [`let item = ${unitSource(pipeline, at)};`], nested: 0 };
+  let section = perUnit;
+  let folded: { section: Section; step: number } | undefined;
   pipeline.steps.forEach(([step, , extra], s) => {
+    const body = section.lines;
     const call = `f${s}(${argumentList('item', s, extra.length)})`;
-    if (step === Step.MAP_INIT) {
+    if (step === Step.FOLD) {
+      prelude.push(`let folded${s} = structuredClone(x${s}_0);`);
+      body.push(`folded${s} = f${s}(folded${s}, item);`, checked(`folded${s}`));
+      folded = { section: { lines: [`let item = folded${s};`], nested: 0 }, step: s };
+      section = folded.section;
+    } else if (step === Step.MAP_INIT) {
       prelude.push(`const state${s} = g${s}();`, checked(`state${s}`));
       body.push(`item = f${s}(state${s}, ${argumentList('item', s, extra.length - 1)});`, checked('item'));
     } else if (step === Step.FLAT_MAP) {
       body.push(`const many${s} = ${call};`, checked(`many${s}`), `for (const inner${s} of many${s}) {`, `item = inner${s};`);
-      nested++;
+      section.nested++;
     } else if (step === Step.MAP) {
       body.push(`item = ${call};`, checked('item'));
     } else if (step === Step.FILTER) {
@@ -225,11 +238,14 @@ function loopSource(pipeline: Pipeline): string {
       body.push(extra.length === 0 ? 'item = [i, item];' : `item = [e${s}_0 * i + e${s}_1, item];`);
     }
   });
-  const closing = '}'.repeat(nested);
+  const closing = (part: Section) => '}'.repeat(part.nested);
   const { terminal } = pipeline;
   const stopsOnError = terminal === Terminal.TRY_FOR_EACH || terminal === Terminal.TRY_REDUCE;
-  if (shortCircuits(terminal) && !stopsOnError) return shortCircuitSource(terminal, prelude, body, closing, callbackArity(pipeline));
+  if (shortCircuits(terminal) && !stopsOnError) {
+    return shortCircuitSource(terminal, prelude, perUnit.lines, closing(perUnit), callbackArity(pipeline));
+  }
   const [initial, accumulate] = terminalSource(terminal, callbackArity(pipeline));
+  const unitLines = [...perUnit.lines, ...(folded === undefined ? accumulate : []), closing(perUnit)];
   return [
     "'use strict';",
     ...prelude,
@@ -237,8 +253,17 @@ function loopSource(pipeline: Pipeline): string {
     'for (let i = lo; i < hi; i++) {',
     // Another piece's task threw: what is left of this one cannot change the outcome.
     ...(stopsOnError ? [`  if ((i & ${CHECK_EVERY - 1}) === 0 && settled(i, hi)) break;`] : []),
-    ...(stopsOnError ? failing([...body, ...accumulate, closing]) : [...body, ...accumulate, closing]).map((line) => `  ${line}`),
+    ...(stopsOnError ? failing(unitLines) : unitLines).map((line) => `  ${line}`),
     '}',
+    // The fold's accumulator is this loop's one item: the steps after it run on it once (a
+    // one-turn loop, so that a filter's `continue` drops it).
+    ...(folded === undefined
+      ? []
+      : [
+          'for (let once = 0; once < 1; once++) {',
+          ...[...folded.section.lines, ...accumulate, closing(folded.section)].map((line) => `  ${line}`),
+          '}',
+        ]),
     'return acc;',
   ].join('\n');
 }

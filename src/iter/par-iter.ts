@@ -89,6 +89,12 @@ export interface ParIter<T> {
   mapInit<S, F extends InitStepFunction<S, T>>(init: () => S, task: F, ...extra: InitExtraParameters<F>): ParIter<ReturnType<F>>;
   /** Calls `task(state, item, ...extra)` for every item, `state` made by `init()` once per piece (Rayon's `for_each_init`). */
   forEachInit<S, F extends InitStepFunction<S, T>>(init: () => S, task: F, ...extra: InitExtraParameters<F>): void;
+  /**
+   * Folds the items of each piece into one with `task(accumulator, item)`, from a copy of
+   * `identity` (Rayon's `fold`): the iterator goes on over those accumulators, one per piece (and
+   * per 65,536 items of a long one), which a `reduce`, `sum` or `collect` then combines.
+   */
+  fold<A>(identity: A, task: (accumulator: A, item: T) => A): ParIter<A>;
   /** Each item becomes the items of the array or iterable `task(item, ...extra)` returns (Rayon's `flat_map_iter`). */
   flatMap<F extends StepFunction<T>>(task: F, ...extra: ExtraParameters<F>): ParIter<ElementOf<ReturnType<F>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
@@ -197,6 +203,8 @@ export interface PoolParIter<M, T> {
   mapInit<I extends TaskName<M>, K extends TaskName<M>>(init: I, name: K, ...extra: unknown[]): PoolParIter<M, TaskResult<M, K>>;
   /** Calls `name(state, item, ...extra)` for every item, `state` made by task `init` once per piece. */
   forEachInit<I extends TaskName<M>, K extends TaskName<M>>(init: I, name: K, ...extra: unknown[]): Promise<void>;
+  /** Folds each piece's items into one with task `name`, from a copy of `identity`, as {@link ParIter.fold} does. */
+  fold<K extends TaskName<M>>(identity: TaskResult<M, K>, name: K): PoolParIter<M, TaskResult<M, K>>;
   /** Each item becomes the items of the array or iterable `name(item, ...extra)` returns. */
   flatMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, ElementOf<TaskResult<M, K>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
@@ -313,6 +321,10 @@ export class ParIterChain {
 
   inspect(task: unknown, ...extra: unknown[]): ParIterChain {
     return this.next(this.spec.withStep(Step.INSPECT, this.resolve(task, 'inspect'), extra));
+  }
+
+  fold(identity: unknown, task: unknown): ParIterChain {
+    return this.next(this.spec.withStep(Step.FOLD, this.resolve(task, 'fold'), [identity]));
   }
 
   mapInit(init: unknown, task: unknown, ...extra: unknown[]): ParIterChain {

@@ -24,10 +24,12 @@ export const Step = {
   MAP_INIT: 7,
   /** Replaces each item with the items of the array or iterable the task returns for it. */
   FLAT_MAP: 6,
+  /** Folds the items of each loop into one, from a copy of the identity (extras: [identity]). */
+  FOLD: 8,
 } as const;
 
 /** Steps that remove or add items: after them a unit's index is no longer an item's. */
-export const REMOVING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP, Step.FLAT_MAP]);
+export const REMOVING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP, Step.FLAT_MAP, Step.FOLD]);
 
 export const Terminal = {
   COLLECT: 0,

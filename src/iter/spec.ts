@@ -4,6 +4,7 @@
  * operation.
  */
 import { type Pipeline, REMOVING_STEPS, type Source, Step, Terminal, itemCount, sourceUnits } from './pipeline.js';
+import { shortCircuits } from './short-circuit.js';
 import { type View, adapterView, compose, wholeSource } from './view.js';
 
 /** A half-open range of integers, as a parallel iterator source: `range(0, 1_000_000)`. */
@@ -64,7 +65,7 @@ export class PipelineSpec {
     }
     if (this.hasFilter()) {
       throw new TypeError(
-        'collectInto writes item i to target[i]: it cannot follow a filter, filterMap or flatMap, which change how many items there are',
+        'collectInto writes item i to target[i]: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are',
       );
     }
     const units = this.units();
@@ -78,7 +79,11 @@ export class PipelineSpec {
     return this.state.view?.count ?? sourceUnits(this.state);
   }
 
-  /** Whether a step may change the items' count (filter, filterMap, flatMap). */
+  private hasFold(): boolean {
+    return this.steps.some(([step]) => step === Step.FOLD);
+  }
+
+  /** Whether a step may change the items' count (filter, filterMap, flatMap, fold). */
   private hasFilter(): boolean {
     return this.steps.some(([step]) => REMOVING_STEPS.has(step));
   }
@@ -106,6 +111,9 @@ export class PipelineSpec {
   }
 
   withStep(step: number, task: number, extra: unknown[]): PipelineSpec {
+    if ((step === Step.FOLD || step === Step.ENUMERATE) && this.hasFold()) {
+      throw new TypeError(`${step === Step.FOLD ? 'fold' : 'enumerate'}() cannot follow a fold, whose accumulators have no index`);
+    }
     return this.with({ steps: [...this.steps, [step, task, extra]] });
   }
 
@@ -126,7 +134,7 @@ export class PipelineSpec {
   withView(adapter: 'skip' | 'take' | 'stepBy' | 'rev', n = 0): PipelineSpec {
     if (this.hasFilter()) {
       throw new TypeError(
-        `${adapter}() needs the items' indices: it cannot follow a filter, filterMap or flatMap, which change how many items there are`,
+        `${adapter}() needs the items' indices: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are`,
       );
     }
     if (adapter === 'stepBy' ? !Number.isSafeInteger(n) || n < 1 : !Number.isSafeInteger(n) || n < 0) {
@@ -150,7 +158,7 @@ export class PipelineSpec {
   withZip(partner: IterSource<unknown>): PipelineSpec {
     if (this.hasFilter())
       throw new TypeError(
-        "zip() needs the items' indices: it cannot follow a filter, filterMap or flatMap, which change how many items there are",
+        "zip() needs the items' indices: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are",
       );
     const source = toSource(partner);
     const length = itemCount(source);
@@ -161,9 +169,12 @@ export class PipelineSpec {
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
   finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
     if (terminal === Terminal.COLLECT_INTO) this.checkTarget(terminalArgument);
+    if (shortCircuits(terminal) && this.hasFold()) {
+      throw new TypeError('a terminal that stops early cannot follow a fold: reduce, collect or sum its accumulators instead');
+    }
     if ((terminal === Terminal.POSITION_ANY || terminal === Terminal.POSITION_FIRST) && this.hasFilter()) {
       throw new TypeError(
-        'a position counts the items of the source: it cannot follow a filter, filterMap or flatMap, which change how many items there are',
+        'a position counts the items of the source: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are',
       );
     }
     return {

@@ -197,6 +197,35 @@ describe.each([1, 2, 4])('mapInit and forEachInit, on %i threads', (threads) => 
   });
 });
 
+describe.each([1, 2, 4])('fold, on %i threads', (threads) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  it('folds each piece from its own copy of the identity, and the accumulators go on in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(values, limit, async (items, maxLen) => {
+        const iterator = pool.parIter(items).maxLen(maxLen ?? 0);
+        // Each accumulator is a list the fold task appends to: a shared identity would repeat items.
+        const lists = await iterator.fold([] as number[], 'pushTo').collect();
+        expect(lists.flat()).toEqual(items);
+        expect((await pool.run('foldInside', items)).flat()).toEqual(items);
+        expect(await iterator.fold(0, 'add').sum()).toBe(items.reduce((a, b) => a + b, 0));
+        expect(await iterator.fold(0, 'add').filter('isEven').count()).toBeLessThanOrEqual(lists.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses what needs an index or stops early after it', () => {
+    expect(() => pool.parIter([1, 2]).fold(0, 'add').enumerate()).toThrow(/cannot follow a fold/);
+    expect(() => pool.parIter([1, 2]).fold(0, 'add').skip(1)).toThrow(/fold/);
+    return expect(pool.parIter([1, 2]).fold(0, 'add').any('isEven')).rejects.toThrow(/cannot follow a fold/);
+  });
+});
+
 describe('items removed', () => {
   it('leave no index for a position or collectInto to use', async () => {
     await using pool = await ThreadPool.create<typeof Fixture>({ module, threads: 2 });

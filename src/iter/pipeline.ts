@@ -1,5 +1,5 @@
 /**
- * What a parallel iterator computes, as data: a source, steps (map, filter) and a terminal
+ * What a parallel iterator computes, as data: a source, steps (map, filter, ...) and a terminal
  * operation. The description is encoded once into shared memory; every piece of the iteration —
  * a range of the source's items, on whichever worker — reads it from there, runs the steps over
  * its range sequentially, and combines its result with its sibling's in source order.
@@ -20,16 +20,16 @@ export const Step = {
   INSPECT: 4,
   /** Replaces each item with [item, the partner source's item of the same index]. */
   ZIP: 5,
-  /** Replaces each item with the task's result for (its piece's state, item); extras start with the init task's id. */
-  MAP_INIT: 7,
   /** Replaces each item with the items of the array or iterable the task returns for it. */
   FLAT_MAP: 6,
+  /** Replaces each item with the task's result for (its piece's state, item); extras start with the init task's id. */
+  MAP_INIT: 7,
   /** Folds the items of each loop into one, from a copy of the identity (extras: [identity]). */
   FOLD: 8,
 } as const;
 
-/** Steps that remove or add items: after them a unit's index is no longer an item's. */
-export const REMOVING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP, Step.FLAT_MAP, Step.FOLD]);
+/** Steps that remove, add or merge items: after them a unit's index is no longer an item's. */
+export const UNINDEXING_STEPS: ReadonlySet<number> = new Set([Step.FILTER, Step.FILTER_MAP, Step.FLAT_MAP, Step.FOLD]);
 
 export const Terminal = {
   COLLECT: 0,

@@ -3,7 +3,7 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import { type Pipeline, REMOVING_STEPS, type Source, Step, Terminal, itemCount, sourceUnits } from './pipeline.js';
+import { type Pipeline, UNINDEXING_STEPS, type Source, Step, Terminal, itemCount, sourceUnits } from './pipeline.js';
 import { shortCircuits } from './short-circuit.js';
 import { type View, adapterView, compose, wholeSource } from './view.js';
 
@@ -63,7 +63,7 @@ export class PipelineSpec {
     if (!isSharedTypedArray(target)) {
       throw new TypeError('collectInto needs a typed array over a SharedArrayBuffer, which every worker can write');
     }
-    if (this.hasFilter()) {
+    if (this.lostIndices()) {
       throw new TypeError(
         'collectInto writes item i to target[i]: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are',
       );
@@ -83,9 +83,9 @@ export class PipelineSpec {
     return this.steps.some(([step]) => step === Step.FOLD);
   }
 
-  /** Whether a step may change the items' count (filter, filterMap, flatMap, fold). */
-  private hasFilter(): boolean {
-    return this.steps.some(([step]) => REMOVING_STEPS.has(step));
+  /** Whether a step changed how many items there are (filter, filterMap, flatMap, fold), so that indices are lost. */
+  private lostIndices(): boolean {
+    return this.steps.some(([step]) => UNINDEXING_STEPS.has(step));
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
@@ -132,7 +132,7 @@ export class PipelineSpec {
    * indexed iterator has one, as in Rayon: not after a filter or filterMap.
    */
   withView(adapter: 'skip' | 'take' | 'stepBy' | 'rev', n = 0): PipelineSpec {
-    if (this.hasFilter()) {
+    if (this.lostIndices()) {
       throw new TypeError(
         `${adapter}() needs the items' indices: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are`,
       );
@@ -156,7 +156,7 @@ export class PipelineSpec {
    * the shorter has. Like a view, it needs the items' indices.
    */
   withZip(partner: IterSource<unknown>): PipelineSpec {
-    if (this.hasFilter())
+    if (this.lostIndices())
       throw new TypeError(
         "zip() needs the items' indices: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are",
       );
@@ -172,7 +172,7 @@ export class PipelineSpec {
     if (shortCircuits(terminal) && this.hasFold()) {
       throw new TypeError('a terminal that stops early cannot follow a fold: reduce, collect or sum its accumulators instead');
     }
-    if ((terminal === Terminal.POSITION_ANY || terminal === Terminal.POSITION_FIRST) && this.hasFilter()) {
+    if ((terminal === Terminal.POSITION_ANY || terminal === Terminal.POSITION_FIRST) && this.lostIndices()) {
       throw new TypeError(
         'a position counts the items of the source: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are',
       );

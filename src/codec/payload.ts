@@ -41,6 +41,9 @@ export interface BlockRef {
   kind: number;
 }
 
+/** The longest msgpack array header `chunkOf` puts before a chunk's parts (an array32). */
+export const MAX_CHUNK_HEADER_BYTES = 5;
+
 /** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
 const MAX_KEPT_SCRATCH = 1 << 20;
 
@@ -107,7 +110,7 @@ export class PayloadCodec {
    */
   chunkOf(parts: readonly Uint8Array[], bytes: number): EncodedPayload {
     const count = parts.length;
-    const header = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
+    const header = count < 16 ? 1 : count < 0x10000 ? 3 : MAX_CHUNK_HEADER_BYTES;
     const chunk = new Uint8Array(header + bytes);
     const view = new DataView(chunk.buffer);
     if (header === 1) chunk[0] = 0x90 | count;

@@ -36,23 +36,20 @@ type StepName<M, T> = {
 export type ExtraArgs<M, K extends TaskName<M>> =
   Unchecked<M, K> extends true ? unknown[] : TaskArgs<M, K> extends [unknown?, ...infer Rest] ? Rest : never;
 
-/** Tasks of module `M` that fold two `T` into a `T`. */
-type FoldName<M, T> = {
+/** Tasks of module `M` that take two `T` and return an `R`. */
+type PairTaskName<M, T, R> = {
   [K in TaskName<M>]: Unchecked<M, K> extends true
     ? K
-    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], T]
+    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], R]
       ? K
       : never;
 }[TaskName<M>];
 
+/** Tasks of module `M` that fold two `T` into a `T`. */
+type FoldName<M, T> = PairTaskName<M, T, T>;
+
 /** Tasks of module `M` that compare two `T` (a number: negative, zero or positive). */
-type CompareName<M, T> = {
-  [K in TaskName<M>]: Unchecked<M, K> extends true
-    ? K
-    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], number]
-      ? K
-      : never;
-}[TaskName<M>];
+type CompareName<M, T> = PairTaskName<M, T, number>;
 
 /** The items of an array or iterable a flatMap task returns. */
 export type ElementOf<R> = R extends Iterable<infer E> ? E : never;

@@ -7,7 +7,7 @@
  * encodings rather than one per call; a chunk whose encoding exceeds maxPayloadBytes is halved
  * until it fits.
  */
-import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
+import { type EncodedPayload, MAX_CHUNK_HEADER_BYTES, type PayloadCodec } from '../codec/payload.js';
 import { AbortError, PayloadTooLargeError } from '../errors.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
@@ -116,8 +116,8 @@ export class CallRunner<M extends TaskModule> {
       held = this.submitter.holdReferenced();
       const alone = signal !== undefined || limit !== undefined || retries > 0;
       if (!alone && this.coalescer.shares(task)) {
-        // A chunk holds its parts behind a header of at most 5 bytes, within maxPayloadBytes.
-        const part = this.codec.partOf(payload, Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - 5));
+        // A chunk holds its parts behind a header, within maxPayloadBytes.
+        const part = this.codec.partOf(payload, Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - MAX_CHUNK_HEADER_BYTES));
         if (part !== undefined) {
           return new Promise((resolve, reject) =>
             this.coalescer.add(task, level, name, part, held, resolve as (value: unknown) => void, reject, observer?.ran),

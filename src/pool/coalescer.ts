@@ -12,7 +12,7 @@
  * every call of that slot with WorkerCrashedError (their results died with it), and the task's
  * calls never share a slot again.
  */
-import type { PayloadCodec } from '../codec/payload.js';
+import { MAX_CHUNK_HEADER_BYTES, type PayloadCodec } from '../codec/payload.js';
 import { TaskError, WorkerCrashedError } from '../errors.js';
 import { PRIORITY_LEVELS } from '../shm/layout.js';
 import { SlotFlag, SlotState } from '../shm/slot.js';
@@ -101,8 +101,8 @@ export class Coalescer {
   ): void {
     const key = task * PRIORITY_LEVELS + level;
     let group = this.groups.get(key);
-    // The chunk (parts and a header of at most 5 bytes) must fit maxPayloadBytes like any payload.
-    if (group !== undefined && group.bytes + part.length + 5 > this.codec.maxPayloadBytes) {
+    // The chunk (its header and parts) must fit maxPayloadBytes like any payload.
+    if (group !== undefined && group.bytes + part.length + MAX_CHUNK_HEADER_BYTES > this.codec.maxPayloadBytes) {
       this.groups.delete(key);
       this.send(group);
       group = undefined;

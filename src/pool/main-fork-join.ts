@@ -134,31 +134,58 @@ export class MainForkJoin<M extends TaskModule> {
     } catch (error) {
       return Promise.reject(error);
     }
+    const call = { name: PAR_ITER_TASK, task: this.names.tasks.length, payload, ref, held, level, signal, limit };
+    return this.runBuiltIn(call).then((result) => conclude(pipeline.terminal, result));
+  }
+
+  /**
+   * Sends a call of a built-in task (one of those whose ids follow the module's tasks) to a worker.
+   * `ref`, a block of shared memory its arguments point at, is released once the call is done, or
+   * at once if it is withdrawn before it ran. An abort or a timeout raises the call's cancel flag.
+   */
+  runBuiltIn(call: BuiltInCall): Promise<unknown> {
+    const { codec } = this.plane;
+    const { name, ref, signal, limit } = call;
     let stopListening: (() => void) | undefined;
     const promise = new Promise((resolve, reject) => {
-      const answer = (result: unknown) => resolve(conclude(pipeline.terminal, result));
-      const call = new SingleCall(PAR_ITER_TASK, this.names.threadNames, answer, reject);
+      const single = new SingleCall(name, this.names.threadNames, resolve, reject);
       const work: PendingWork = {
-        // The root piece is done only once every piece is: nobody reads the description any more.
+        // The call is done only once every piece it forked is: nobody reads the block any more.
         settle: (state, outcome, worker, runMs, outcomeBytes) => {
-          codec.releaseBlock(ref);
-          call.settle(state, outcome, worker, runMs, outcomeBytes);
+          if (ref !== undefined) codec.releaseBlock(ref);
+          single.settle(state, outcome, worker, runMs, outcomeBytes);
         },
-        // Not released: pieces of the pipeline may still wait in the queues of a worker that
-        // died, and would read the block after it was reused. A leaked block is the lesser harm.
-        abandon: (error) => call.abandon(error),
-        dropped: () => codec.releaseBlock(ref),
+        // Not released: pieces of the call may still wait in the queues of a worker that died,
+        // and would read the block after it was reused. A leaked block is the lesser harm.
+        abandon: (error) => single.abandon(error),
+        dropped: () => {
+          if (ref !== undefined) codec.releaseBlock(ref);
+        },
       };
       const findable = signal !== undefined || limit !== undefined;
       this.submitter.submit(
-        { task: this.names.tasks.length, batch: 0, flags: 0, scope: -1, target: -1, level, findable },
-        payload,
+        { task: call.task, batch: 0, flags: 0, scope: -1, target: -1, level: call.level, findable },
+        call.payload,
         work,
-        held,
+        call.held,
       );
-      stopListening = this.calls.watch(PAR_ITER_TASK, work, signal, limit, reject);
+      stopListening = this.calls.watch(name, work, signal, limit, reject);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
   }
+}
+
+/** A call of a built-in task: its name (for errors), id, encoded arguments, and what they hold. */
+export interface BuiltInCall {
+  name: string;
+  task: number;
+  payload: EncodedPayload;
+  /** A block the arguments point at, released with the call. */
+  ref?: BlockRef;
+  /** The shared buffers the arguments (and block) name, held by `Submitter.holdReferenced`. */
+  held?: number[];
+  level: number;
+  signal?: AbortSignal;
+  limit?: RunLimit;
 }

@@ -106,6 +106,17 @@ export class NotATaskError extends ViscoseError {
   }
 }
 
+/**
+ * A plain function given as an iterator step cannot run on another thread from its source alone:
+ * it refers to variables it does not define, uses `this`, is async, native or bound. The message
+ * names what it refers to and how to pass it instead. Nothing was run.
+ */
+export class InlineStepError extends ViscoseError {
+  constructor(where: string, fn: string, why: string) {
+    super('VISCOSE_INLINE_STEP', `${where}: ${fn} cannot run on a worker from its source: ${why}`);
+  }
+}
+
 /** The pool was closed or terminated; the call was not run (or was abandoned by terminate). */
 export class PoolClosedError extends ViscoseError {
   constructor(message = 'the pool is closed') {

@@ -39,6 +39,7 @@ export type { ProcessingErrorKind } from './errors.js';
 export {
   AbortError,
   EncodeError,
+  InlineStepError,
   InvalidOptionError,
   MetricNameTakenError,
   NotATaskError,

@@ -83,6 +83,8 @@ export interface WorkerSnapshot {
   deepestWait: number;
   /** Asynchronous tasks started and not yet settled. */
   asyncInFlight: number;
+  /** Parallel-iterator loops it compiled: one per pipeline shape it ran (an inline step's source is part of the shape). */
+  loopsCompiled: number;
   heapUsedBytes: number;
 }
 

@@ -12,8 +12,10 @@ import {
   type Source,
   Step,
   type TaskLookup,
+  type TaskRef,
   Terminal,
   greater,
+  isInline,
   itemCount,
   lesser,
   notSynchronous,
@@ -31,21 +33,45 @@ type CompiledLoop = (...valuesThenRange: unknown[]) => unknown;
 
 /** Loops by shape; a program has few distinct pipelines, so the cache stays small. */
 const loops = new Map<string, CompiledLoop>();
+let compiledLoops = 0;
+
+/** How many loops this thread compiled: one per pipeline shape it ran. */
+export function loopsCompiled(): number {
+  return compiledLoops;
+}
 
 /** `cell`: the pipeline's short-circuit cell, for a terminal that stops early (short-circuit.ts). */
 export function compileLoop(pipeline: Pipeline, task: TaskLookup, cell?: Cell): PieceLoop {
   const key = shapeKey(pipeline);
-  const [parameters, values] = loopValues(pipeline, task, cell);
+  const { parameters, values, fused } = loopValues(pipeline, task, cell);
   let loop = loops.get(key);
   if (loop === undefined) {
-    loop = new Function(...parameters, 'lo', 'hi', loopSource(pipeline)) as CompiledLoop;
+    // Inline steps are constants of the loop's own compilation, so a call of one is a call of a
+    // known local function, which V8 inlines like a hand-written helper.
+    const factory = [
+      "'use strict';",
+      ...fused,
+      `return function loop(${[...parameters, 'lo', 'hi'].join(', ')}) {`,
+      loopSource(pipeline),
+      '};',
+    ].join('\n');
+    loop = new Function(factory)() as CompiledLoop;
     loops.set(key, loop);
+    compiledLoops++;
   }
   return loop.bind(undefined, ...values) as PieceLoop;
 }
 
+/** What a loop is given: its parameters' names and values, and the inline steps it declares itself. */
+interface LoopValues {
+  parameters: string[];
+  values: unknown[];
+  /** `const f0 = (source);` for each inline step: part of the compiled text, as its shape says. */
+  fused: string[];
+}
+
 /** The names and values of the parameters a loop reads, in the order of its parameter list. */
-function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined): [string[], unknown[]] {
+function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined): LoopValues {
   const { source, terminal } = pipeline;
   const parameters = [
     'items',
@@ -54,7 +80,6 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     'lesser',
     'greater',
     'notSynchronous',
-    'terminalFunction',
     'terminalArgument',
     'settled',
     'matched',
@@ -68,13 +93,23 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
     lesser,
     greater,
     notSynchronous,
-    pipeline.terminalTask >= 0 ? task(pipeline.terminalTask) : undefined,
     pipeline.terminalArgument,
     cell === undefined ? undefined : (lo: number, hi: number) => settledFor(cell, terminal, lo, hi),
     cell === undefined ? undefined : (unit: number) => recordMatch(cell, terminal, unit),
     pipeline.view?.[1],
     pipeline.view?.[2],
   ];
+  const fused: string[] = [];
+  // A task the loop calls: an exported one as a parameter, an inline one declared in its text.
+  const bindTask = (name: string, ref: TaskRef) => {
+    if (isInline(ref)) {
+      fused.push(`const ${name} = ${ref};`);
+    } else {
+      parameters.push(name);
+      values.push(ref >= 0 ? task(ref) : undefined);
+    }
+  };
+  bindTask('terminalFunction', pipeline.terminalTask);
   // Each chained source k: where its units start, and its items or its range's start.
   let offset = itemCount(source);
   (pipeline.chained ?? []).forEach((part, k) => {
@@ -97,12 +132,10 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
       });
       return;
     }
-    parameters.push(`f${s}`);
-    values.push(task(id));
+    bindTask(`f${s}`, id);
     if (step === Step.MAP_INIT) {
       // Its init task, then its extras (loopSource calls the init once per loop).
-      parameters.push(`g${s}`);
-      values.push(task(extra[0] as number));
+      bindTask(`g${s}`, extra[0] as TaskRef);
       extra = extra.slice(1);
     }
     extra.forEach((value, k) => {
@@ -116,7 +149,7 @@ function loopValues(pipeline: Pipeline, task: TaskLookup, cell: Cell | undefined
       values.push(value);
     });
   }
-  return [parameters, values];
+  return { parameters, values, fused };
 }
 
 /** What a source is, for the shape key: a range, an array, or which typed array. */
@@ -126,7 +159,10 @@ function sourceType(source: Source): string {
 
 function shapeKey(pipeline: Pipeline): string {
   const sources = [pipeline.source, ...(pipeline.chained ?? [])].map(sourceType).join('+');
-  const steps = pipeline.steps.map(([step, id, extra]) => `${step}:${id}:${extra.length}`).join(',');
+  // A task's id, or an inline step's source, which the loop's text holds; a mapInit's init too.
+  const steps = pipeline.steps
+    .map(([step, id, extra]) => `${step}:${id}:${step === Step.MAP_INIT ? `${extra[0]}:` : ''}${extra.length}`)
+    .join(',');
   const view = pipeline.view === undefined ? '' : 'view';
   return `${sources}|${pipeline.chunk > 0}|${view}|${steps}|${pipeline.terminal}:${pipeline.terminalTask}:${callbackArity(pipeline)}`;
 }

@@ -62,8 +62,8 @@ export type ChunkOf<T> = T extends number ? ArrayLike<number> : T[];
 
 /**
  * A parallel iterator inside a task (`parIter` from `viscose/worker`): terminals return values.
- * Steps and folds are tasks the module exports, since a piece may run on any worker; they run
- * synchronously, once per item.
+ * Steps and folds run on any worker, synchronously, once per item: tasks the module exports, or
+ * plain self-contained functions, shipped as source (inline steps, docs/guide/iterators.md).
  */
 export interface ParIter<T> {
   /** Each item becomes `task(item, ...extra)`. */
@@ -181,25 +181,42 @@ export interface ParIter<T> {
 
 /**
  * A parallel iterator started from the main thread (`pool.parIter`): steps and folds name tasks
- * of the module; terminals return promises.
+ * of the module, or are plain self-contained functions (inline steps: shipped as source, checked
+ * first, see docs/guide/iterators.md); terminals return promises.
  */
 export interface PoolParIter<M, T> {
   /** Each item becomes `name(item, ...extra)`. */
   map<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, TaskResult<M, K>>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  map<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): PoolParIter<M, ReturnType<F>>;
   /** Keeps the items for which `name(item, ...extra)` is truthy. */
   filter<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  filter<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): PoolParIter<M, T>;
   /** Each item becomes `name(item, ...extra)`, dropped where that is undefined (Rayon's `filter_map`). */
   filterMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, Exclude<TaskResult<M, K>, undefined>>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  filterMap<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): PoolParIter<M, Exclude<ReturnType<F>, undefined>>;
   /** Calls `name(item, ...extra)` with each item as it passes, unchanged. */
   inspect<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, T>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  inspect<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): PoolParIter<M, T>;
   /** Each item becomes `name(state, item, ...extra)`, `state` made by task `init` once per piece (Rayon's `map_init`). */
   mapInit<I extends TaskName<M>, K extends TaskName<M>>(init: I, name: K, ...extra: unknown[]): PoolParIter<M, TaskResult<M, K>>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  mapInit<S, F extends InitStepFunction<S, T>>(init: () => S, step: F, ...extra: InitExtraParameters<F>): PoolParIter<M, ReturnType<F>>;
   /** Calls `name(state, item, ...extra)` for every item, `state` made by task `init` once per piece. */
   forEachInit<I extends TaskName<M>, K extends TaskName<M>>(init: I, name: K, ...extra: unknown[]): Promise<void>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  forEachInit<S, F extends InitStepFunction<S, T>>(init: () => S, step: F, ...extra: InitExtraParameters<F>): Promise<void>;
   /** Folds each piece's items into one with task `name`, from a copy of `identity`, as {@link ParIter.fold} does. */
   fold<K extends TaskName<M>>(identity: TaskResult<M, K>, name: K): PoolParIter<M, TaskResult<M, K>>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  fold<A>(identity: A, step: (accumulator: A, item: T) => A): PoolParIter<M, A>;
   /** Each item becomes the items of the array or iterable `name(item, ...extra)` returns. */
   flatMap<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): PoolParIter<M, ElementOf<TaskResult<M, K>>>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  flatMap<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): PoolParIter<M, ElementOf<ReturnType<F>>>;
   /** Each item becomes `[index, item]`, the index of its unit in the source (before any filter). */
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
@@ -222,40 +239,72 @@ export interface PoolParIter<M, T> {
   maxLen(length: number): PoolParIter<M, T>;
   /** Calls `name(item, ...extra)` for every item. */
   forEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  forEach<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): Promise<void>;
   /** `forEach` that stops early once a task throws, and rejects with that error (as {@link ParIter.tryForEach}). */
   tryForEach<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<void>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  tryForEach<F extends StepFunction<T>>(step: F, ...extra: ExtraParameters<F>): Promise<void>;
   /** `reduce` that stops early once a task throws, and rejects with that error. */
   tryReduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  tryReduce(step: (left: T, right: T) => T, identity: T): Promise<T>;
   /** Folds as {@link ParIter.reduce} does, with task `name`. */
   reduce<K extends FoldName<M, T>>(name: K, identity: T): Promise<T>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  reduce(step: (left: T, right: T) => T, identity: T): Promise<T>;
   /** Folds as {@link ParIter.reduceWith} does, with task `name`; undefined over nothing. */
   reduceWith<K extends FoldName<M, T>>(name: K): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  reduceWith(step: (left: T, right: T) => T): Promise<T | undefined>;
   /** The sum of numbers, added in a tree order (floating-point rounding may differ from a loop). */
   sum(): Promise<number>;
   /** The product of numbers, multiplied in a tree order; 1 over nothing. */
   product(): Promise<number>;
   /** The least item by the compare task `name(a, b)`, the first of equals; undefined if none. */
   minBy<K extends CompareName<M, T>>(name: K): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  minBy(compare: (a: T, b: T) => number): Promise<T | undefined>;
   /** The greatest item by the compare task `name(a, b)`, the last of equals; undefined if none. */
   maxBy<K extends CompareName<M, T>>(name: K): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  maxBy(compare: (a: T, b: T) => number): Promise<T | undefined>;
   /** The item of least key `name(item, ...extra)`, the first of equals; undefined if none. */
   minByKey<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  minByKey<F extends StepFunction<T>>(key: F, ...extra: ExtraParameters<F>): Promise<T | undefined>;
   /** The item of greatest key `name(item, ...extra)`, the last of equals; undefined if none. */
   maxByKey<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  maxByKey<F extends StepFunction<T>>(key: F, ...extra: ExtraParameters<F>): Promise<T | undefined>;
   /** Whether `name(item, ...extra)` is truthy for some item; stops early, as {@link ParIter.any}. */
   any<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<boolean>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  any<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<boolean>;
   /** Whether `name(item, ...extra)` is truthy for every item; stops early. */
   all<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<boolean>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  all<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<boolean>;
   /** Some item for which `name(item, ...extra)` is truthy, or undefined; stops early. */
   findAny<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  findAny<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<T | undefined>;
   /** The first such item in source order, or undefined; stops early. */
   findFirst<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  findFirst<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<T | undefined>;
   /** The last such item in source order, or undefined; stops early. */
   findLast<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<T | undefined>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  findLast<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<T | undefined>;
   /** The index of some such item, or -1; no filter may come before it; stops early. */
   positionAny<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<number>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  positionAny<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<number>;
   /** The index of the first such item, or -1; no filter may come before it; stops early. */
   positionFirst<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<number>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  positionFirst<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<number>;
   /** The smallest item by `<`, the first of equals; NaN if any item is NaN; undefined if none. */
   min(): Promise<T | undefined>;
   /** The largest item by `>`, with the rules of `min`. */
@@ -269,6 +318,8 @@ export interface PoolParIter<M, T> {
   collect(into: SetConstructor): Promise<Set<T>>;
   /** [the items for which `name(item, ...extra)` is truthy, the others], each in source order. */
   partition<K extends StepName<M, T>>(name: K, ...extra: ExtraArgs<M, K>): Promise<[T[], T[]]>;
+  /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
+  partition<F extends StepFunction<T>>(test: F, ...extra: ExtraParameters<F>): Promise<[T[], T[]]>;
   /** Pairs into [their first items, their second items], in source order. */
   unzip(): Promise<T extends readonly [infer A, infer B] ? [A[], B[]] : never>;
   /** Writes the item of source unit i to `target[i]`, as {@link ParIter.collectInto} does. */

@@ -4,7 +4,7 @@
  * tasks given as functions, terminals return values). One implementation serves both; the two
  * typed interfaces that describe them are in par-iter-types.ts.
  */
-import { type Pipeline, Step, Terminal } from './pipeline.js';
+import { type Pipeline, Step, type TaskRef, Terminal } from './pipeline.js';
 import { type IterSource, PipelineSpec } from './spec.js';
 
 export type { IterSource, Range } from './spec.js';
@@ -12,8 +12,11 @@ export { range } from './spec.js';
 
 export type * from './par-iter-types.js';
 
-/** Turns a task reference (a function inside a task, a name on the main thread) into its id. */
-export type TaskResolver = (task: unknown, where: string) => number;
+/**
+ * Turns what a step was given into what the pipeline carries: an exported task (a function inside
+ * a task, a name on the main thread) into its id, a plain function into its source.
+ */
+export type TaskResolver = (task: unknown, where: string) => TaskRef;
 
 /**
  * Runs the pipeline that `finish` builds: synchronously inside a task, as a promise on the main

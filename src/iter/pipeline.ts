@@ -5,7 +5,8 @@
  * its range sequentially, and combines its result with its sibling's in source order.
  *
  * Step and terminal functions are tasks of the task module, named by their task id, since the
- * pieces run on any worker.
+ * pieces run on any worker, or plain self-contained functions, carried as their source
+ * (inline-step.ts).
  */
 import type { SplitLimits } from './splitter.js';
 
@@ -22,7 +23,7 @@ export const Step = {
   ZIP: 5,
   /** Replaces each item with the items of the array or iterable the task returns for it. */
   FLAT_MAP: 6,
-  /** Replaces each item with the task's result for (its piece's state, item); extras start with the init task's id. */
+  /** Replaces each item with the task's result for (its piece's state, item); extras start with the init task. */
   MAP_INIT: 7,
   /** Folds the items of each loop into one, from a copy of the identity (extras: [identity]). */
   FOLD: 8,
@@ -107,15 +108,15 @@ export interface Pipeline extends SplitLimits {
   /** Items per chunk when iterating over chunks of the source, else 0. */
   chunk: number;
   /**
-   * [step, task id, extra arguments]. An ENUMERATE's are [a, b] when views follow it, a ZIP's
+   * [step, task, extra arguments]. An ENUMERATE's are [a, b] when views follow it, a ZIP's
    * [partner source, a, b]: the map from the loop's index to the index they number (view.ts).
    */
-  steps: [number, number, unknown[]][];
+  steps: [number, TaskRef, unknown[]][];
   /** After skip, take, stepBy or rev: [count, a, b], the loop's index i reading unit a * i + b (view.ts). */
   view?: [count: number, a: number, b: number];
   terminal: number;
   /** REDUCE and the callback terminals: the task; -1 otherwise. */
-  terminalTask: number;
+  terminalTask: TaskRef;
   /** REDUCE: its identity; a callback terminal: its extra arguments; COLLECT_INTO: the target array. */
   terminalArgument: unknown;
 }
@@ -137,7 +138,18 @@ export function itemCount(source: Source): number {
   return source.kind === 'range' ? Math.max(0, source.end - source.start) : source.items.length;
 }
 
-export type TaskLookup = (id: number) => (...args: unknown[]) => unknown;
+/**
+ * A task as a pipeline names it: an exported task's id (-1 for none), or the source of a plain
+ * function, which each worker compiles (inline-step.ts).
+ */
+export type TaskRef = number | string;
+
+/** Whether a pipeline's task is a plain function carried as its source. */
+export function isInline(task: TaskRef): task is string {
+  return typeof task === 'string';
+}
+
+export type TaskLookup = (task: TaskRef) => (...args: unknown[]) => unknown;
 
 /** Throws for a promise returned by a step: steps run inside a synchronous loop. */
 export function notSynchronous(value: PromiseLike<unknown>): never {

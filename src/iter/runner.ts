@@ -14,7 +14,8 @@ import type { TaskFunction } from '../worker/task-table.js';
 import type { WorkerThread } from '../worker/worker-thread.js';
 import { type PieceLoop, compileLoop } from './loop.js';
 import { abortedError } from '../worker/cancellation.js';
-import { type Pipeline, Terminal, combine, conclude, unitCount } from './pipeline.js';
+import { inlineFunction } from './inline-functions.js';
+import { type Pipeline, type TaskLookup, Terminal, combine, conclude, isInline, unitCount } from './pipeline.js';
 import { CELL_WORDS, type Cell, initCell, noMatch, settledFor, shortCircuits } from './short-circuit.js';
 import { initialSplits, midpoint, trySplit } from './splitter.js';
 
@@ -111,7 +112,7 @@ export function pipelineId(sequence: number, creator: number): number {
 export class ParIterRunner {
   private readonly cache = new Map<number, Prepared>();
   private sequence = 0;
-  private readonly lookup: (id: number) => TaskFunction;
+  private readonly lookup: TaskLookup;
 
   /**
    * `worker` is the one this runner belongs to: pieces split with its join, and stop when the
@@ -121,7 +122,7 @@ export class ParIterRunner {
     private readonly worker: WorkerThread,
     private readonly parts: RunnerParts,
   ) {
-    this.lookup = (id) => parts.exported[id];
+    this.lookup = (task) => (isInline(task) ? inlineFunction(task) : parts.exported[task]);
   }
 
   /** PAR_ITER_TASK: a piece of a pipeline, stolen from another worker or sent by the main thread. */

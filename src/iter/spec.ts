@@ -3,7 +3,7 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import { type Pipeline, UNINDEXING_STEPS, type Source, Step, Terminal, itemCount, sourceUnits } from './pipeline.js';
+import { type Pipeline, type Source, Step, type TaskRef, Terminal, UNINDEXING_STEPS, itemCount, sourceUnits } from './pipeline.js';
 import { shortCircuits } from './short-circuit.js';
 import { type View, adapterView, compose, wholeSource } from './view.js';
 
@@ -37,7 +37,7 @@ interface SpecState {
   /** Sources `chain` added after it. */
   readonly chained: readonly Source[];
   readonly chunk: number;
-  readonly steps: readonly [number, number, unknown[]][];
+  readonly steps: readonly [number, TaskRef, unknown[]][];
   readonly minLen: number;
   readonly maxLen: number;
   /** What skip, take, stepBy and rev made of the source, if any of them was used. */
@@ -110,7 +110,7 @@ export class PipelineSpec {
     return this.with({ chained: [...this.state.chained, toSource(other)] });
   }
 
-  withStep(step: number, task: number, extra: unknown[]): PipelineSpec {
+  withStep(step: number, task: TaskRef, extra: unknown[]): PipelineSpec {
     if ((step === Step.FOLD || step === Step.ENUMERATE) && this.hasFold()) {
       throw new TypeError(`${step === Step.FOLD ? 'fold' : 'enumerate'}() cannot follow a fold, whose accumulators have no index`);
     }
@@ -143,7 +143,7 @@ export class PipelineSpec {
     const current = this.state.view ?? wholeSource(this.units());
     const made = adapterView(adapter, current.count, n);
     // An enumerate or zip before the view keeps numbering what it saw: its map goes through the view too.
-    const steps = this.steps.map(([step, task, extra]): [number, number, unknown[]] => {
+    const steps = this.steps.map(([step, task, extra]): [number, TaskRef, unknown[]] => {
       if (step === Step.ENUMERATE) return [step, task, numberedThrough(extra, current.count, made)];
       if (step === Step.ZIP) return [step, task, [extra[0], ...numberedThrough(extra.slice(1), current.count, made)]];
       return [step, task, extra];
@@ -167,7 +167,7 @@ export class PipelineSpec {
   }
 
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
-  finish(terminal: number, terminalTask = -1, terminalArgument: unknown = undefined): Pipeline {
+  finish(terminal: number, terminalTask: TaskRef = -1, terminalArgument: unknown = undefined): Pipeline {
     if (terminal === Terminal.COLLECT_INTO) this.checkTarget(terminalArgument);
     if (shortCircuits(terminal) && this.hasFold()) {
       throw new TypeError('a terminal that stops early cannot follow a fold: reduce, collect or sum its accumulators instead');

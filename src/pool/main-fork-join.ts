@@ -5,6 +5,7 @@
  */
 import type { BlockRef, EncodedPayload } from '../codec/payload.js';
 import { AbortError, PoolClosedError } from '../errors.js';
+import { inlineStepSource } from '../iter/inline-step.js';
 import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
 import { type Pipeline, conclude, unitCount } from '../iter/pipeline.js';
 import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
@@ -18,7 +19,7 @@ import { BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import type { DataPlane } from './data-plane.js';
 import type { PendingWork } from './work.js';
 import type { Submitter } from './submitter.js';
-import type { PoolScope, TaskModule, TaskName } from './types.js';
+import type { AnyFunction, PoolScope, TaskModule, TaskName } from './types.js';
 
 export class MainForkJoin<M extends TaskModule> {
   /** Parallel iterators started from this thread, for their ids. */
@@ -99,7 +100,7 @@ export class MainForkJoin<M extends TaskModule> {
   parIter<S extends IterSource<unknown>>(level: number, source: S, signal?: AbortSignal, limit?: RunLimit): PoolParIter<M, ItemOf<S>> {
     const chain = ParIterChain.over(
       source,
-      (name) => this.gate.accept(name as string),
+      (task, where) => (typeof task === 'function' ? inlineStepSource(task as AnyFunction, where) : this.gate.accept(task as string)),
       (finish) => this.runPipeline(finish, level, signal, limit),
     );
     return chain as unknown as PoolParIter<M, ItemOf<S>>;

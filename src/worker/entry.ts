@@ -8,6 +8,7 @@ import { PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
+import { loopsCompiled } from '../iter/loop.js';
 import type { StartReport, WorkerBootData, WorkerConfig, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import { ThreadPoolError, messageOf } from '../errors.js';
 import { Arena, ArenaAllocator } from '../shm/arena.js';
@@ -141,6 +142,7 @@ const control: WorkerControl = {
       parks: thread?.counters.read(WorkerCounter.PARKS) ?? 0,
       deepestWait: thread?.deepestWait ?? 0,
       asyncInFlight: thread?.asyncTasksInFlight ?? 0,
+      loopsCompiled: loopsCompiled(),
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
   },

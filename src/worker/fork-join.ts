@@ -3,6 +3,7 @@
  * the thread): Rayon's `join` and `broadcast` (join.ts), `scope` and `currentScope` (scope.ts),
  * parallel iterators and `yieldNow`, each over this thread's worker.
  */
+import { inlineStepSource } from '../iter/inline-step.js';
 import { type IterSource, ParIterChain } from '../iter/par-iter.js';
 import { broadcast, join } from './join.js';
 import { type Scope, currentScope, scope } from './scope.js';
@@ -29,7 +30,10 @@ export function forkJoinOperations(worker: WorkerThread): ForkJoinOperations {
     parIter: (source) =>
       ParIterChain.over(
         source,
-        (task, where) => worker.tasks.idOf(task, where),
+        // An exported task by id; any other function as an inline step, if it is self-contained.
+        (task, where) =>
+          worker.tasks.exportedId(task) ??
+          (typeof task === 'function' ? inlineStepSource(task as TaskFunction, where) : worker.tasks.idOf(task, where)),
         (finish) => worker.pieces.run(finish()),
       ),
     yieldNow: () => (worker.runOne() ? 'executed' : 'idle'),

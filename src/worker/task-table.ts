@@ -29,8 +29,13 @@ export class TaskTable {
 
   /** The id of an exported task; `where` names the operation for the NotATaskError otherwise. */
   idOf(fn: unknown, where: string): number {
-    const id = this.exportedIds.get(fn);
+    const id = this.exportedId(fn);
     if (id === undefined) throw new NotATaskError(where, fn);
     return id;
+  }
+
+  /** The id of `fn` if the task module exports it. */
+  exportedId(fn: unknown): number | undefined {
+    return this.exportedIds.get(fn);
   }
 }

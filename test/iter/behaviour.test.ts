@@ -1,7 +1,7 @@
 // Parallel iterators at their edges: empty sources, order, chunks, nesting, shared memory, and the
 // errors a user gets for what cannot work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotATaskError, PayloadTooLargeError, PoolClosedError, TaskError, ThreadPool, UnknownTaskError, range } from 'viscose';
+import { InlineStepError, PayloadTooLargeError, PoolClosedError, TaskError, ThreadPool, UnknownTaskError, range } from 'viscose';
 import type * as Fixture from '../fixtures/iter.mjs';
 import { rejection } from '../support/rejection.js';
 
@@ -107,12 +107,15 @@ describe('parallel iterators', () => {
     expect(await pool.run('collectInside', [1, 2, 3, 4])).toEqual([4, 16]);
   });
 
-  it('reject a closure as a step inside a task, naming the problem', async () => {
-    const error = await rejection(pool.run('notATaskStep', 10));
+  it('run a self-contained closure as a step inside a task, and refuse one that captures, naming what', async () => {
+    expect(await pool.run('inlineStepInside', 10)).toBe(55);
+    const error = await rejection(pool.run('capturingStepInside', 10));
     expect(error).toBeInstanceOf(TaskError);
-    expect(error.cause.code).toBe('VISCOSE_NOT_A_TASK');
-    expect(error.cause.name).toBe(NotATaskError.name);
-    expect(error.cause.message).toMatch(/map: an anonymous function is not a task/);
+    expect(error.cause.code).toBe('VISCOSE_INLINE_STEP');
+    expect(error.cause.name).toBe(InlineStepError.name);
+    expect(error.cause.message).toMatch(
+      /map: an anonymous function cannot run on a worker from its source: it refers to `scale`, `offset`/,
+    );
   });
 
   it('refuse an unknown task name on the main thread at once', () => {

@@ -153,4 +153,25 @@ describe.each([2, 3])('parallel iterators on %i threads', (threads) => {
       { numRuns: 150 },
     );
   });
+
+  // Inline steps: the same plans with plain functions (the fixture's, shipped as source) in place of task names.
+  it('give the sequential result with inline steps from the main thread', async () => {
+    await fc.assert(
+      fc.asyncProperty(input, plan, async ({ kind, items, start }, p) => {
+        const result = await Fixture.applyPlan(pool.parIter(sourceOf(kind, items, start)), p, (name: string) => (Fixture as any)[name]);
+        expect(plain(result)).toEqual(sequential(itemsOf(kind, items, start), p));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('give the sequential result with inline steps from inside a task', async () => {
+    await fc.assert(
+      fc.asyncProperty(input, plan, async ({ kind, items, start }, p) => {
+        const result = await pool.run('planInsideInline', sourceOf(kind, items, start), p);
+        expect(plain(result)).toEqual(sequential(itemsOf(kind, items, start), p));
+      }),
+      { numRuns: 100 },
+    );
+  });
 });

@@ -30,6 +30,40 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(new Int32Array(4)).chunks(2).collect()).toEqualTypeOf<Promise<ArrayLike<number>[]>>();
   });
 
+  it('types inline steps from the function given', () => {
+    expectTypeOf(
+      pool
+        .parIter(range(0, 10))
+        .map((x) => `${x}`)
+        .collect(),
+    ).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(
+      pool
+        .parIter(range(0, 10))
+        .filter((x, min: number) => x > min, 3)
+        .sum(),
+    ).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(
+      pool
+        .parIter(['a'])
+        .map('shout')
+        .map((text) => text.length)
+        .max(),
+    ).toEqualTypeOf<Promise<number | undefined>>();
+    expectTypeOf(pool.parIter(range(0, 10)).reduce((a, b) => a + b, 0)).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(
+      pool
+        .parIter(range(0, 10))
+        .fold('', (text, x) => text + x)
+        .collect(),
+    ).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(pool.parIter(range(0, 10)).findFirst((x) => x > 3)).toEqualTypeOf<Promise<number | undefined>>();
+    // @ts-expect-error the extra argument must be a number
+    void pool.parIter(range(0, 10)).filter((x, min: number) => x > min, 'three');
+    // @ts-expect-error the items are numbers
+    void pool.parIter(range(0, 10)).map((text: string) => text.length);
+  });
+
   it('types the terminals that stop early from their predicate', () => {
     expectTypeOf(pool.parIter(range(0, 10)).any('isEven')).toEqualTypeOf<Promise<boolean>>();
     expectTypeOf(pool.parIter(range(0, 10)).all('isEven')).toEqualTypeOf<Promise<boolean>>();

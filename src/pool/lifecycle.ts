@@ -9,8 +9,15 @@
  * otherwise a pool that is not running refuses calls with PoolClosedError. A close that outlives
  * its timeout turns into a terminate.
  */
-import { PoolClosedError, type ThreadPoolError } from '../errors.js';
+import { InvalidOptionError, PoolClosedError, type ThreadPoolError } from '../errors.js';
+import { millisecondsOrZero } from '../options/validators.js';
 import { startTimer } from '../time/timer.js';
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Milliseconds to wait for the calls accepted to settle; past them the pool is terminated. Default: no limit. */
+  timeout?: number;
+}
 
 export type Phase = 'running' | 'failed' | 'closing' | 'terminating' | 'closed';
 
@@ -82,6 +89,19 @@ export class Lifecycle {
     const waiters = this.drainedWaiters;
     this.drainedWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /** `close(options)` as the user calls it: a bad option rejects, the pool stays as it is. */
+  closeWith(options: CloseOptions): Promise<void> {
+    let timeout: number;
+    try {
+      if (options === null || typeof options !== 'object')
+        throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
+      timeout = options.timeout === undefined ? Infinity : millisecondsOrZero('timeout', options.timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.close(timeout);
   }
 
   /** ThreadPool.close, with its timeout validated (Infinity for none). */

@@ -9,14 +9,15 @@ import type { StartReport, WorkerControl, WorkerSnapshot } from '../control/prot
 import type { Remote } from 'comlink';
 import { InvalidOptionError, PoolClosedError, StartTimeoutError, ThreadPoolError, UnknownTaskError, messageOf } from '../errors.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
-import { Header, PoolState } from '../shm/layout.js';
 import { AbortListeners } from './abort-listeners.js';
 import { MainForkJoin } from './main-fork-join.js';
 import { type CallGate, CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
 import { resolveCallOptions } from './call-options.js';
 import { DataPlane } from './data-plane.js';
 import { Submitter } from './submitter.js';
-import { Lifecycle } from './lifecycle.js';
+import { type CloseOptions, Lifecycle } from './lifecycle.js';
+
+export type { CloseOptions } from './lifecycle.js';
 import { CallWatch } from './call-watch.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
@@ -25,7 +26,6 @@ import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.j
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
 import { terminationUnavailable } from './termination.js';
-import { millisecondsOrZero } from '../options/validators.js';
 import { WorkerSet } from './worker-set.js';
 
 /**
@@ -70,7 +70,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     this.workers = workers;
     this.life = new Lifecycle({
       pending: () => this.pending,
-      stopWorkers: () => this.stopWorkers(),
+      stopWorkers: () => workers.stopAll(),
       abandonAll: (error) => plane.dispatcher.abandonAll(error),
       terminateWorkers: () => workers.terminateAll(),
       releaseBuffers: () => {
@@ -338,15 +338,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * waits for the same close (a new timeout applies from that call).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    let timeout: number;
-    try {
-      if (options === null || typeof options !== 'object')
-        throw new InvalidOptionError('close', 'expected an object such as { timeout: 5000 }');
-      timeout = options.timeout === undefined ? Infinity : millisecondsOrZero('timeout', options.timeout);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.life.close(timeout);
+    return this.life.closeWith(options);
   }
 
   /**
@@ -368,33 +360,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     return task;
   }
 
-  /** Every call settled: the workers stop, run their exit handlers and end; returns what failed. */
-  private async stopWorkers(): Promise<unknown[]> {
-    Atomics.store(this.plane.views.words, Header.POOL_STATE, PoolState.STOPPING);
-    this.plane.sleep.wakeAll();
-    const failures: unknown[] = [];
-    await Promise.all(
-      this.workers.all.map(async (host) => {
-        try {
-          await host.call((control) => control.shutdown());
-        } catch (error) {
-          failures.push(error);
-        }
-        await host.terminate();
-      }),
-    );
-    return failures;
-  }
-
   private report(error: unknown): void {
     const onError = this.settings.onError;
     const failure = error instanceof Error ? error : new ThreadPoolError(messageOf(error), { cause: error });
     queueMicrotask(() => onError(failure));
   }
-}
-
-/** Options of `close()`. */
-export interface CloseOptions {
-  /** Milliseconds to wait for the calls accepted to settle; past them the pool is terminated. Default: no limit. */
-  timeout?: number;
 }

@@ -9,6 +9,7 @@ import type { Remote } from 'comlink';
 import type { MessageCounts } from '../control/endpoint.js';
 import type { StartReport, WorkerControl } from '../control/protocol.js';
 import { ThreadPoolError, WorkerCrashedError, messageOf } from '../errors.js';
+import { Header, PoolState } from '../shm/layout.js';
 import type { DataPlane } from './data-plane.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
@@ -113,6 +114,24 @@ export class WorkerSet {
     const host = this.hosts[index];
     host.retired = true;
     void host.terminate();
+  }
+
+  /** Every call settled: the workers stop, run their exit handlers and end; returns what failed. */
+  async stopAll(): Promise<unknown[]> {
+    Atomics.store(this.plane.views.words, Header.POOL_STATE, PoolState.STOPPING);
+    this.plane.sleep.wakeAll();
+    const failures: unknown[] = [];
+    await Promise.all(
+      this.hosts.map(async (host) => {
+        try {
+          await host.call((control) => control.shutdown());
+        } catch (error) {
+          failures.push(error);
+        }
+        await host.terminate();
+      }),
+    );
+    return failures;
   }
 
   /** Stops every worker at once. */

@@ -12,7 +12,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ThreadPool } from 'viscose';
 import { barChart } from './lib/bar-chart.mjs';
 import { describeEnvironment, formatRuntime } from './lib/environment.mjs';
-import { FIB_CUTOFF, fibSequential, fillIntegers, fillRandom, mapSequential, quicksortSequential, sumSequential } from './lib/kernels.mjs';
+import {
+  FIB_CUTOFF,
+  fibSequential,
+  fillIntegers,
+  fillRandom,
+  mapSequential,
+  quicksortSequential,
+  sumSequential,
+  transform,
+} from './lib/kernels.mjs';
 import { median, spread } from './lib/stats.mjs';
 
 const profiles = {
@@ -37,8 +46,10 @@ const pools = {
 const SEQUENTIAL = 'main thread, sequential';
 const TWO_THREADS = 'viscose, 2 threads';
 const BARE = 'bare worker_threads, halves by hand';
+/** The map workload's step given as the plain function rather than the task's name (an inline step). */
+const INLINE = 'viscose, 2 threads, inline step';
 const bareWorkers = [0, 1].map(() => new Worker(new URL('./workers/bare-split.mjs', import.meta.url)));
-const CONTENDERS = [SEQUENTIAL, ...Object.keys(pools), BARE];
+const CONTENDERS = [SEQUENTIAL, ...Object.keys(pools), INLINE, BARE];
 
 /**
  * Each workload: `prepare()` makes the input of one run (not timed), `contenders` maps a name to a
@@ -131,6 +142,11 @@ const workloads = [
         await pool.parIter(values).map('transform').collectInto(out);
         return out;
       }),
+      // The kernel the task module exports, here shipped as source and fused into the loop.
+      [INLINE]: async ({ values, out }) => {
+        await pools[TWO_THREADS].parIter(values).map(transform).collectInto(out);
+        return out;
+      },
       [BARE]: async ({ values, out }) => {
         await onBothHalves({ op: 'map', values, out });
         return out;

@@ -15,11 +15,13 @@ import type { ForkJoinOperations } from './worker/fork-join.js';
 import type { Scope } from './worker/scope.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
 import type { AnyFunction } from './pool/types.js';
+import type { NumericArray, SortItem } from './sort/sortable.js';
 
 export type { Scope } from './worker/scope.js';
 export type { ChunkOf, ExtraParameters, ItemOf, IterSource, ParIter, Range, StepFunction } from './iter/par-iter.js';
 export type { TaskFunction } from './worker/task-table.js';
 export type { AnyFunction } from './pool/types.js';
+export type { NumericArray, SortItem } from './sort/sortable.js';
 export { range } from './iter/par-iter.js';
 
 /** A call of `task` with its arguments: `[fib, n - 1]`. */
@@ -91,6 +93,38 @@ export function broadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>
  */
 export function parIter<S extends IterSource<unknown>>(source: S): ParIter<ItemOf<S>> {
   return workerOperations('parIter').parIter(source) as unknown as ParIter<ItemOf<S>>;
+}
+
+/**
+ * Sorts a typed array by value, in parallel, as `TypedArray.prototype.sort` does (NaN last, -0
+ * before +0), and returns it, sorted in place: Rayon's `par_sort`, a stable merge sort whose halves
+ * idle workers may take (docs/guide/sort.md). A view over a plain ArrayBuffer is copied into shared
+ * memory and written back; below 32,768 items it sorts on this thread.
+ *
+ * @example `parSort(prices); // a Float64Array, now ascending`
+ */
+export function parSort<T extends NumericArray>(view: T): T {
+  return workerOperations('parSort').sort(view, undefined, 'parSort');
+}
+
+/**
+ * `parSort` without the promise that equal items keep their order (Rayon's `par_sort_unstable`).
+ * Equal numbers cannot be told apart, so today it runs the same merge sort.
+ */
+export function parSortUnstable<T extends NumericArray>(view: T): T {
+  return workerOperations('parSortUnstable').sort(view, undefined, 'parSortUnstable');
+}
+
+/**
+ * Sorts a typed array or an array in parallel by `compare`, a task the module exports
+ * (`(a, b) => number`, negative when `a` goes first), stably, and returns it, sorted in place. An
+ * array is sorted like `Array.prototype.sort` (`undefined` and holes last, its own objects kept);
+ * its items are copied to shared memory for the other workers, which sort their indices.
+ *
+ * @example `parSortBy(people, byAge); // byAge is an export of this module`
+ */
+export function parSortBy<T extends NumericArray | unknown[]>(target: T, compare: (a: SortItem<T>, b: SortItem<T>) => number): T {
+  return workerOperations('parSortBy').sort(target, compare, 'parSortBy');
 }
 
 /**

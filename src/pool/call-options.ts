@@ -6,9 +6,10 @@ import { InvalidOptionError } from '../errors.js';
 import { type OptionTable, resolveTable } from '../options/table.js';
 import { abortSignal, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
 import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
-import type { BatchHow, RunHow } from './call-runner.js';
+import type { BatchHow, CallRunner, RunHow } from './call-runner.js';
+import type { MainForkJoin } from './main-fork-join.js';
 import { terminationUnavailable } from './termination.js';
-import type { CallObserver, CallOptions } from './types.js';
+import type { CallObserver, CallOptions, PoolCalls, TaskModule, TaskName } from './types.js';
 
 /** `priority`, as every facade takes it. */
 export const PRIORITY_OPTION = { validate: oneOf<Priority>('high', 'normal', 'low'), default: 'normal' } as const;
@@ -52,5 +53,19 @@ export function resolveCallOptions(options: CallOptions): CallPlans {
       limit === undefined
         ? { level, signal, retries, chunkSize, observer }
         : new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'),
+  };
+}
+
+/** `pool.with(options)`: the pool's calls, run as the resolved options `plans` say. */
+export function callsWith<M extends TaskModule>(plans: CallPlans, runner: CallRunner<M>, forks: MainForkJoin<M>): PoolCalls<M> {
+  const batch = <R>(name: TaskName<M>, argsList: Iterable<unknown[]>, settleEach: boolean): Promise<R> =>
+    plans.batch instanceof InvalidOptionError
+      ? Promise.reject(plans.batch)
+      : (runner.batch(name, argsList, { ...plans.batch, settleEach }) as Promise<R>);
+  return {
+    run: (name, ...args) => runner.run(name, args, plans.run),
+    runBatch: (name, argsList) => batch(name, argsList, false),
+    runBatchSettled: (name, argsList) => batch(name, argsList, true),
+    parIter: (source) => forks.parIter(plans.run.level, source, plans.run.signal, plans.run.limit),
   };
 }

@@ -12,7 +12,7 @@ import { NORMAL_LEVEL } from '../queue/priority.js';
 import { AbortListeners } from './abort-listeners.js';
 import { MainForkJoin } from './main-fork-join.js';
 import { type CallGate, CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
-import { resolveCallOptions } from './call-options.js';
+import { callsWith, resolveCallOptions } from './call-options.js';
 import { DataPlane } from './data-plane.js';
 import { Submitter } from './submitter.js';
 import { type CloseOptions, Lifecycle } from './lifecycle.js';
@@ -25,8 +25,9 @@ import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
 import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
-import { terminationUnavailable } from './termination.js';
 import { WorkerSet } from './worker-set.js';
+import { MainSort } from '../sort/main-sort.js';
+import type { CompareTaskName, NumericArray, SortItem } from '../sort/sortable.js';
 
 /**
  * A pool of worker threads running the tasks of one module.
@@ -57,6 +58,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   private readonly submitter: Submitter;
   private readonly calls: CallWatch;
   private readonly forks: MainForkJoin<M>;
+  private readonly sorts: MainSort;
   private readonly runner: CallRunner<M>;
   private readonly statisticsReader: StatisticsReader;
 
@@ -92,6 +94,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     };
     this.runner = new CallRunner<M>(gate, plane.codec, this.submitter, this.calls, settings.names, report.tasks.length, settings.coalesce);
     this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
+    this.sorts = new MainSort(gate, plane.codec, this.submitter, this.forks, { tasks: report.tasks.length, threads: settings.threads });
     this.tasks = report.tasks;
     this.threadNames = settings.names;
     this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
@@ -170,17 +173,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * of a lower priority is passed over at most 8 times in a row (docs/guide/pool.md, "Calls").
    */
   with(options: CallOptions): PoolCalls<M> {
-    const plans = resolveCallOptions(options);
-    const batch = <R>(name: TaskName<M>, argsList: Iterable<unknown[]>, settleEach: boolean): Promise<R> =>
-      plans.batch instanceof InvalidOptionError
-        ? Promise.reject(plans.batch)
-        : (this.runner.batch(name, argsList, { ...plans.batch, settleEach }) as Promise<R>);
-    return {
-      run: (name, ...args) => this.runner.run(name, args, plans.run),
-      runBatch: (name, argsList) => batch(name, argsList, false),
-      runBatchSettled: (name, argsList) => batch(name, argsList, true),
-      parIter: (source) => this.forks.parIter(plans.run.level, source, plans.run.signal, plans.run.limit),
-    };
+    return callsWith(resolveCallOptions(options), this.runner, this.forks);
   }
 
   /**
@@ -255,6 +248,41 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   }
 
   /**
+   * Sorts a typed array by value on the workers, as `TypedArray.prototype.sort` does (NaN last, -0
+   * before +0), and resolves with it, sorted in place: Rayon's `par_sort`, a stable parallel merge
+   * sort (docs/guide/sort.md). A view over a SharedArrayBuffer is sorted where it is; any other is
+   * copied into shared memory and written back once sorted. Below 32,768 items it sorts on the
+   * calling thread. Rejects with a TypeError for anything else than a typed array, or one whose
+   * buffer is detached, and PoolClosedError after `close()`.
+   *
+   * @example `await pool.parSort(new Float64Array(new SharedArrayBuffer(8 * n)))`
+   */
+  parSort<T extends NumericArray>(view: T): Promise<T> {
+    return this.sorts.parSort(view, 'parSort');
+  }
+
+  /**
+   * `parSort` without the promise that equal items keep their order (Rayon's `par_sort_unstable`).
+   * Equal numbers cannot be told apart, so today it runs the same merge sort; see
+   * docs/guide/sort.md.
+   */
+  parSortUnstable<T extends NumericArray>(view: T): Promise<T> {
+    return this.sorts.parSort(view, 'parSortUnstable');
+  }
+
+  /**
+   * Sorts a typed array or an array by `compareTask`, the name of a task of the module
+   * `(a, b) => number` (negative: `a` first), stably, and resolves with it, sorted in place (Rayon's
+   * `par_sort_by`). An array is sorted like `Array.prototype.sort`: its own objects reordered,
+   * `undefined` and holes last; a copy of its items crosses to the workers, which sort indices.
+   * Rejects with UnknownTaskError for an unknown task, TaskError (the original error as `cause`)
+   * when the compare task throws, and as `parSort` for the rest.
+   */
+  parSortBy<T extends NumericArray | unknown[]>(target: T, compareTask: CompareTaskName<M, SortItem<T>>): Promise<T> {
+    return this.sorts.parSortBy(target, compareTask);
+  }
+
+  /**
    * Counts, queue depths, per-worker busy time and utilisation, and latency histograms, since the
    * pool started or the last `resetStatistics()`. Read from shared memory: no message to the
    * workers. Per-call counts and histograms need the pool option `statistics: true`.
@@ -314,21 +342,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * queued runs elsewhere meanwhile; the exit is not reported to `onError`. For a worker whose
    * memory keeps growing, or to inject faults in tests. Resolves once the replacement has started.
    */
-  async restartWorker(index: number): Promise<void> {
-    if (!Number.isInteger(index) || index < 0 || index >= this.threads) {
-      const given = typeof index === 'string' ? JSON.stringify(index) : String(index);
-      throw new InvalidOptionError('index', `expected an integer worker index from 0 to ${this.threads - 1}, got ${given}`);
-    }
-    const unavailable = terminationUnavailable('restartWorker');
-    if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
-    this.life.assertAccepting();
-    const name = this.threadNames[index];
-    if (!(await this.workers.restart(index))) {
-      throw (
-        this.life.failure ??
-        (this.life.phase === 'running' ? new ThreadPoolError(`worker ${name} was not replaced`) : new PoolClosedError())
-      );
-    }
+  restartWorker(index: number): Promise<void> {
+    return this.workers.restartOnRequest(index, this.life);
   }
 
   /**

@@ -8,9 +8,11 @@
 import type { Remote } from 'comlink';
 import type { MessageCounts } from '../control/endpoint.js';
 import type { StartReport, WorkerControl } from '../control/protocol.js';
-import { ThreadPoolError, WorkerCrashedError, messageOf } from '../errors.js';
+import { InvalidOptionError, PoolClosedError, ThreadPoolError, WorkerCrashedError, messageOf } from '../errors.js';
 import { Header, PoolState } from '../shm/layout.js';
 import type { DataPlane } from './data-plane.js';
+import type { Lifecycle } from './lifecycle.js';
+import { terminationUnavailable } from './termination.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
 /** What the set asks of its pool. */
@@ -107,6 +109,25 @@ export class WorkerSet {
     if (this.hosts[index] === host) return false;
     await this.hosts[index].starting;
     return true;
+  }
+
+  /**
+   * ThreadPool.restartWorker: checks `index` and that the pool (`life`) accepts work, then restarts
+   * the worker; throws why it was not replaced (the pool failed or closed meanwhile).
+   */
+  async restartOnRequest(index: number, life: Lifecycle): Promise<void> {
+    const threads = this.hosts.length;
+    if (!Number.isInteger(index) || index < 0 || index >= threads) {
+      const given = typeof index === 'string' ? JSON.stringify(index) : String(index);
+      throw new InvalidOptionError('index', `expected an integer worker index from 0 to ${threads - 1}, got ${given}`);
+    }
+    const unavailable = terminationUnavailable('restartWorker');
+    if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
+    life.assertAccepting();
+    const name = this.hosts[index].name;
+    if (!(await this.restart(index))) {
+      throw life.failure ?? (life.phase === 'running' ? new ThreadPoolError(`worker ${name} was not replaced`) : new PoolClosedError());
+    }
   }
 
   /** Terminates the worker of `index` now (a task past its `terminateAfter`); it is replaced. */

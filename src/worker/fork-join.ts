@@ -1,7 +1,7 @@
 /**
  * The fork-join operations task code reaches through `viscose/worker` (context.ts keeps them for
  * the thread): Rayon's `join` and `broadcast` (join.ts), `scope` and `currentScope` (scope.ts),
- * parallel iterators and `yieldNow`, each over this thread's worker.
+ * parallel iterators, parallel sorts and `yieldNow`, each over this thread's worker.
  */
 import { inlineStepSource } from '../iter/inline-step.js';
 import { type IterSource, ParIterChain } from '../iter/par-iter.js';
@@ -17,6 +17,8 @@ export interface ForkJoinOperations {
   broadcast(fn: TaskFunction, args: unknown[]): unknown[];
   /** A parallel iterator over `source`, run by this worker's pipeline runner. */
   parIter(source: IterSource<unknown>): ParIterChain;
+  /** Sorts `target` in place by `compare`, an exported task, or by value without one (src/sort/runner.ts). */
+  sort<T>(target: T, compare: unknown, where: string): T;
   /** Runs one job if there is one; returns whether it did. */
   yieldNow(): 'executed' | 'idle';
 }
@@ -36,6 +38,7 @@ export function forkJoinOperations(worker: WorkerThread): ForkJoinOperations {
           (typeof task === 'function' ? inlineStepSource(task as TaskFunction, where) : worker.tasks.idOf(task, where)),
         (finish) => worker.pieces.run(finish()),
       ),
+    sort: (target, compare, where) => worker.sorts.sortHere(target, compare, where),
     yieldNow: () => (worker.runOne() ? 'executed' : 'idle'),
   };
 }

@@ -14,6 +14,7 @@
 import type { MessageCounts } from '../control/endpoint.js';
 import type { WorkerConfig } from '../control/protocol.js';
 import { PAR_ITER_TASK, ParIterRunner } from '../iter/runner.js';
+import { SORT_TASK, SORT_TASK_OFFSET, SortRunner } from '../sort/runner.js';
 import { EMPTY } from '../queue/work-queue.js';
 import { Header, PoolState, WorkerBlock, workerWord } from '../shm/layout.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
@@ -71,6 +72,8 @@ export class WorkerThread {
   readonly tasks: TaskTable;
   /** Runs the parallel iterators of task code on this worker, and their pieces. */
   readonly pieces: ParIterRunner;
+  /** Runs the parallel sorts of task code on this worker, and their pieces. */
+  readonly sorts: SortRunner;
   /** This worker's event counters (tasks run, steals, parks, ...). */
   readonly counters: WorkerCounters;
   private readonly executor: Executor;
@@ -127,8 +130,13 @@ export class WorkerThread {
     const { exported } = parts;
     // Pieces of parallel iterators split with this worker's join: the runner works over the worker.
     this.pieces = new ParIterRunner(this, { codec: execution.codec, exported, pieceTask: exported.length, threads: config.layout.threads });
+    const sortTask = exported.length + SORT_TASK_OFFSET;
+    this.sorts = new SortRunner(this, { codec: execution.codec, exported, sortTask, threads: config.layout.threads });
     // Built-in tasks follow the module's: their ids are known to the main thread the same way.
-    this.tasks = new TaskTable(exported, parts.names, [[PAR_ITER_TASK, this.pieces.task]]);
+    this.tasks = new TaskTable(exported, parts.names, [
+      [PAR_ITER_TASK, this.pieces.task],
+      [SORT_TASK, this.sorts.task],
+    ]);
     this.executor = new Executor({ ...execution, tasks: this.tasks, asyncTasks: this.asyncTasks });
   }
 

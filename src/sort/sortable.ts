@@ -1,0 +1,92 @@
+/**
+ * What the parallel sorts accept, and the shared memory they sort in: the numeric typed arrays
+ * (every kind `TypedArray.prototype.sort` orders by value), checked with a message that says what
+ * was wrong, and copies of them in a SharedArrayBuffer for a view whose memory is not shared.
+ */
+import type { Unchecked } from '../iter/par-iter-types.js';
+import type { TaskArgs, TaskName, TaskResult } from '../pool/types.js';
+
+/** A typed array the parallel sorts order by value, as `TypedArray.prototype.sort` does. */
+export type NumericArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** The items of what `parSortBy` sorts: numbers or bigints of a typed array, elements of an array. */
+export type SortItem<A> = A extends BigInt64Array | BigUint64Array
+  ? bigint
+  : A extends NumericArray
+    ? number
+    : A extends readonly (infer T)[]
+      ? T
+      : never;
+
+/** A typed array of any numeric kind, seen through what the sorts use of it. */
+export interface AnyNumericArray {
+  readonly length: number;
+  readonly byteLength: number;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly buffer: ArrayBufferLike;
+  [index: number]: number | bigint;
+  subarray(begin?: number, end?: number): AnyNumericArray;
+  set(source: AnyNumericArray, offset?: number): void;
+  sort(compare?: (a: never, b: never) => number): unknown;
+}
+
+type NumericArrayConstructor = new (source: ArrayBufferLike | number) => AnyNumericArray;
+
+export function isNumericArray(value: unknown): value is NumericArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+/** Throws a TypeError unless `value` is a typed array whose buffer is still attached. */
+export function checkNumericArray(value: unknown, where: string): asserts value is NumericArray {
+  if (!isNumericArray(value)) {
+    const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value;
+    const hint = Array.isArray(value) ? ': to sort an array, use parSortBy with a compare task' : '';
+    throw new TypeError(`${where} sorts a typed array (Float64Array, Int32Array, BigInt64Array, …); got ${got}${hint}`);
+  }
+  if ((value.buffer as ArrayBuffer).detached) throw new TypeError(`${where}: the typed array's buffer is detached`);
+}
+
+export function isShared(view: AnyNumericArray): boolean {
+  return view.buffer instanceof SharedArrayBuffer;
+}
+
+/** A zeroed typed array of `view`'s kind and length in a new SharedArrayBuffer. */
+export function sharedLike(view: AnyNumericArray): AnyNumericArray {
+  const kind = view.constructor as NumericArrayConstructor;
+  return new kind(new SharedArrayBuffer(view.length * view.BYTES_PER_ELEMENT));
+}
+
+/** A copy of `view` in a new SharedArrayBuffer. */
+export function sharedCopy(view: AnyNumericArray): AnyNumericArray {
+  const copy = sharedLike(view);
+  copy.set(view);
+  return copy;
+}
+
+/** `view` with the typing every numeric kind shares. */
+export function anyKind(view: NumericArray): AnyNumericArray {
+  return view as unknown as AnyNumericArray;
+}
+
+/**
+ * Tasks of module `M` that compare two `T`, `(a: T, b: T) => number`: what `pool.parSortBy` accepts
+ * as its compare task. An untyped module accepts any name.
+ */
+export type CompareTaskName<M, T> = {
+  [K in TaskName<M>]: Unchecked<M, K> extends true
+    ? K
+    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], number]
+      ? K
+      : never;
+}[TaskName<M>];

@@ -12,12 +12,12 @@ import { ThreadPoolError } from './errors.js';
 import { abortedError } from './worker/cancellation.js';
 import { cancellation, forkJoin, workerIdentity } from './worker/context.js';
 import type { ForkJoinOperations } from './worker/fork-join.js';
-import type { Scope } from './worker/scope.js';
+import { type Scope, type ScopeFifo, isFifo } from './worker/scope.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
 import type { AnyFunction } from './pool/types.js';
 import type { NumericArray, SortItem } from './sort/sortable.js';
 
-export type { Scope } from './worker/scope.js';
+export type { Scope, ScopeFifo } from './worker/scope.js';
 export type { ChunkOf, ExtraParameters, ItemOf, IterSource, ParIter, Range, StepFunction } from './iter/par-iter.js';
 export type { TaskFunction } from './worker/task-table.js';
 export type { AnyFunction } from './pool/types.js';
@@ -64,19 +64,51 @@ export function join<A extends AnyFunction, B extends AnyFunction>(a: Call<A>, b
  * Runs `body`, in which `scope.spawn(task, ...args)` queues calls that idle workers may take, and
  * returns once the body and every task spawned in it — including tasks spawned by those tasks
  * through `currentScope()` — have finished. The first error, of the body or of any task, is
- * thrown after all of them finished.
+ * thrown after all of them finished. A worker runs the tasks it spawned newest first (LIFO), as
+ * Rayon's `scope` does; `scopeFifo` runs them oldest first. `scope.spawnBroadcast(task, ...args)`
+ * runs a call once on every worker as part of the scope.
  */
 export function scope<R>(body: (scope: Scope) => R): R {
   return workerOperations('scope').scope(body);
 }
 
 /**
+ * Like `scope`, but the tasks spawned with `scope.spawnFifo(task, ...args)` start in the order
+ * they were spawned (Rayon's `scope_fifo`): a worker runs the tasks it spawned into the scope
+ * oldest first, where `spawn` runs them newest first. Idle workers may still steal them, oldest
+ * first; tasks spawned by different workers keep no order among each other. Tasks spawned in it
+ * spawn more with `currentScopeFifo()`.
+ *
+ * @example
+ * ```ts
+ * export function frames(count: number): void {
+ *   scopeFifo((s) => {
+ *     for (let i = 0; i < count; i++) s.spawnFifo(renderFrame, i); // frame 0 starts first
+ *   });
+ * }
+ * ```
+ */
+export function scopeFifo<R>(body: (scope: ScopeFifo) => R): R {
+  return workerOperations('scopeFifo').scopeFifo(body);
+}
+
+/**
  * The scope the running task was spawned into, so that it can spawn more work into the same scope;
- * `undefined` when the task was not spawned into a scope (or outside a worker). Available in the
- * synchronous part of a task.
+ * `undefined` when the task was not spawned into a scope (or outside a worker), or when that scope
+ * was opened with `scopeFifo` (see `currentScopeFifo`). Available in the synchronous part of a task.
  */
 export function currentScope(): Scope | undefined {
-  return forkJoin()?.currentScope();
+  const current = forkJoin()?.currentScope();
+  return current === undefined || isFifo(current) ? undefined : current;
+}
+
+/**
+ * As `currentScope`, for a scope opened with `scopeFifo`: `undefined` when the innermost scope is
+ * an ordinary one, or there is none.
+ */
+export function currentScopeFifo(): ScopeFifo | undefined {
+  const current = forkJoin()?.currentScope();
+  return current !== undefined && isFifo(current) ? current : undefined;
 }
 
 /** Runs `task(...args)` once on every worker of the pool and returns the results by worker index. */

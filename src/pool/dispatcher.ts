@@ -159,11 +159,11 @@ export class Dispatcher {
     return this.waiters.addScope();
   }
 
-  /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */
-  openRecord(record: number, work: PendingWork): void {
+  /** Makes `record` the record of a scope opened now (`fifo`: by scopeFifo), whose body is its first unfinished part. */
+  openRecord(record: number, work: PendingWork, fifo: boolean): void {
     // Not a task: no times to record.
     this.f64[this.slots.timeIndex(record, SlotTime.ACCEPTED)] = 0;
-    this.records.open(record);
+    this.records.open(record, fifo);
     this.pending.set(record, work, false);
     this.inUse++;
     this.onSubmit();

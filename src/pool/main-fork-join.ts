@@ -13,13 +13,13 @@ import { initialSplits } from '../iter/splitter.js';
 import { CELL_WORDS, initCell, shortCircuits } from '../iter/short-circuit.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
-import type { CallGate } from './call-runner.js';
+import { type CallGate, type CallRunner, PLAIN_RUN } from './call-runner.js';
 import type { CallWatch, RunLimit } from './call-watch.js';
 import { BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import type { DataPlane } from './data-plane.js';
 import type { PendingWork } from './work.js';
 import type { Submitter } from './submitter.js';
-import type { AnyFunction, PoolScope, TaskModule, TaskName } from './types.js';
+import type { AnyFunction, PoolScope, PoolScopeFifo, TaskArgs, TaskModule, TaskName } from './types.js';
 
 export class MainForkJoin<M extends TaskModule> {
   /** Parallel iterators started from this thread, for their ids. */
@@ -33,32 +33,51 @@ export class MainForkJoin<M extends TaskModule> {
     private readonly names: { readonly tasks: readonly string[]; readonly threadNames: readonly string[] },
   ) {}
 
+  /** ThreadPool.join: both calls run; if both fail, the first one's error wins. */
+  async join(
+    a: readonly [TaskName<M>, ...unknown[]],
+    b: readonly [TaskName<M>, ...unknown[]],
+    runner: CallRunner<M>,
+  ): Promise<[unknown, unknown]> {
+    const run = (call: readonly [TaskName<M>, ...unknown[]]) => runner.run(call[0], call.slice(1) as TaskArgs<M, TaskName<M>>, PLAIN_RUN);
+    const [first, second] = await Promise.allSettled([run(a), run(b)]);
+    if (first.status === 'rejected') throw first.reason;
+    if (second.status === 'rejected') throw second.reason;
+    return [first.value, second.value];
+  }
+
   /** ThreadPool.scope. */
-  async scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
+  scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
+    return this.openScope(false, body);
+  }
+
+  /** ThreadPool.scopeFifo. */
+  scopeFifo<R>(body: (scope: PoolScopeFifo<M>) => R | PromiseLike<R>): Promise<R> {
+    return this.openScope(true, body);
+  }
+
+  private async openScope<R>(fifo: boolean, body: (scope: PoolScope<M> & PoolScopeFifo<M>) => R | PromiseLike<R>): Promise<R> {
     if (!this.gate.open()) throw new PoolClosedError();
     const dispatcher = this.plane.dispatcher;
     const record = await dispatcher.acquireSlot();
     return new Promise<R>((resolve, reject) => {
       const call = new ScopeCall<R>(this.names.tasks, this.names.threadNames, resolve, reject);
-      dispatcher.openRecord(record, call);
+      dispatcher.openRecord(record, call, fifo);
       let open = true;
-      const scope: PoolScope<M> = {
-        spawn: (name, ...args) => {
-          if (!open) throw new PoolClosedError("the scope's body has returned: spawn from within the scope");
-          const task = this.gate.accept(name);
-          const payload = this.plane.codec.encodeList(args, 'args');
-          dispatcher.addRecordPart(record);
-          const spawned: PendingWork = {
-            settle: () => {},
-            abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
-          };
-          this.submitter.submit(
-            { task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target: -1, level: NORMAL_LEVEL },
-            payload,
-            spawned,
-          );
-        },
+      const accept = (name: TaskName<M>, operation: string): number => {
+        if (!open) throw new PoolClosedError(`the scope's body has returned: ${operation} from within the scope`);
+        return this.gate.accept(name);
       };
+      // The injector is a FIFO: from this thread, `spawn` and `spawnFifo` both start oldest first.
+      const spawn = (name: TaskName<M>, ...args: unknown[]) =>
+        this.spawnInto(record, accept(name, fifo ? 'spawnFifo' : 'spawn'), this.plane.codec.encodeList(args, 'args'), -1);
+      const spawnBroadcast = (name: TaskName<M>, ...args: unknown[]) => {
+        const task = accept(name, 'spawnBroadcast');
+        const payload = this.plane.codec.encodeList(args, 'args');
+        for (let worker = 0; worker < this.names.threadNames.length; worker++) this.spawnInto(record, task, payload, worker);
+      };
+      // One of the two kinds, as `fifo` says: the body was typed for that one.
+      const scope = (fifo ? { spawnFifo: spawn, spawnBroadcast } : { spawn, spawnBroadcast }) as unknown as PoolScope<M> & PoolScopeFifo<M>;
       Promise.resolve()
         .then(() => body(scope))
         .then(
@@ -70,6 +89,17 @@ export class MainForkJoin<M extends TaskModule> {
           dispatcher.finishRecordPart(record);
         });
     });
+  }
+
+  /** Counts a spawn into the scope of `record`, then queues it (`target`: a worker's mailbox, or -1). */
+  private spawnInto(record: number, task: number, payload: EncodedPayload, target: number): void {
+    const dispatcher = this.plane.dispatcher;
+    dispatcher.addRecordPart(record);
+    const spawned: PendingWork = {
+      settle: () => {},
+      abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
+    };
+    this.submitter.submit({ task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target, level: NORMAL_LEVEL }, payload, spawned);
   }
 
   /** ThreadPool.broadcast. */

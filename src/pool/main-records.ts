@@ -11,7 +11,7 @@
 import type { PayloadCodec } from '../codec/payload.js';
 import { type Layout, nestedOwner } from '../shm/layout.js';
 import { MAIN_FINISHER, addPart, completeMainRecord, endChange, openCount, tryBeginChange } from '../shm/scope-count.js';
-import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
+import { ERROR_IN_BODY, ERROR_WRITING, ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
 import { openRecord } from '../shm/slot-protocol.js';
 
 export class MainRecords {
@@ -31,11 +31,14 @@ export class MainRecords {
     this.words = slots.words;
   }
 
-  /** Makes `record` the record of a scope opened now, whose body is its first unfinished part. */
-  open(record: number): void {
+  /**
+   * Makes `record` the record of a scope opened now (`fifo`: by scopeFifo), whose body is its first
+   * unfinished part.
+   */
+  open(record: number, fifo: boolean): void {
     const { words, slots } = this;
     openCount(words, slots.word(record, SlotField.COUNT));
-    words[slots.word(record, SlotField.FLAGS)] = 0;
+    words[slots.word(record, SlotField.FLAGS)] = fifo ? SlotFlag.SCOPE_FIFO : 0;
     words[slots.word(record, SlotField.ERROR)] = 0;
     openRecord(words, slots.word(record, SlotField.STATE), 0);
   }

@@ -24,7 +24,18 @@ import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './sta
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
-import type { CallOptions, PoolCall, PoolCalls, PoolScope, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from './types.js';
+import type {
+  CallOptions,
+  PoolCall,
+  PoolCalls,
+  PoolScope,
+  PoolScopeFifo,
+  TaskArgs,
+  TaskModule,
+  TaskName,
+  TaskResult,
+  UntypedModule,
+} from './types.js';
 import { WorkerSet } from './worker-set.js';
 import { MainSort } from '../sort/main-sort.js';
 import type { CompareTaskName, NumericArray, SortItem } from '../sort/sortable.js';
@@ -205,16 +216,11 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    *
    * @example `const [left, right] = await pool.join(['fib', 30], ['fib', 29]);`
    */
-  async join<KA extends TaskName<M>, KB extends TaskName<M>>(
+  join<KA extends TaskName<M>, KB extends TaskName<M>>(
     a: PoolCall<M, KA>,
     b: PoolCall<M, KB>,
   ): Promise<[TaskResult<M, KA>, TaskResult<M, KB>]> {
-    const [nameA, ...argsA] = a;
-    const [nameB, ...argsB] = b;
-    const [first, second] = await Promise.allSettled([this.run(nameA, ...argsA), this.run(nameB, ...argsB)]);
-    if (first.status === 'rejected') throw first.reason;
-    if (second.status === 'rejected') throw second.reason;
-    return [first.value, second.value];
+    return this.forks.join(a, b, this.runner) as Promise<[TaskResult<M, KA>, TaskResult<M, KB>]>;
   }
 
   /**
@@ -225,6 +231,14 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    */
   scope<R>(body: (scope: PoolScope<M>) => R | PromiseLike<R>): Promise<R> {
     return this.forks.scope(body);
+  }
+
+  /**
+   * `scope` whose tasks spawn more with `spawnFifo` (Rayon's `scope_fifo`): what a worker spawns
+   * into it starts oldest first (docs/guide/fork-join.md). `scope.spawnFifo` queues from here.
+   */
+  scopeFifo<R>(body: (scope: PoolScopeFifo<M>) => R | PromiseLike<R>): Promise<R> {
+    return this.forks.scopeFifo(body);
   }
 
   /**

@@ -41,6 +41,24 @@ export interface PoolScope<M> {
    * returned (spawns from tasks still running in the scope remain possible).
    */
   spawn<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void;
+  /**
+   * Queues `name(...args)` once for every worker, as part of the scope: each runs on its own worker
+   * (`currentThreadIndex()` says which), and the scope waits for all of them.
+   */
+  spawnBroadcast<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void;
+}
+
+/**
+ * A scope opened from the main thread with `pool.scopeFifo`. Its spawns start oldest first, like
+ * `PoolScope.spawn` (the main thread queues both to the injector, which workers take oldest first);
+ * the difference is for the tasks spawned in it, which spawn more with `currentScopeFifo()` from
+ * `viscose/worker` and `spawnFifo`.
+ */
+export interface PoolScopeFifo<M> {
+  /** Queues `name(...args)` as part of the scope; throws once the scope's body has returned. */
+  spawnFifo<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void;
+  /** As PoolScope.spawnBroadcast. */
+  spawnBroadcast<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void;
 }
 
 /** Options for the calls made through `pool.with(options)`. */

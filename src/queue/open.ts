@@ -1,9 +1,18 @@
 /**
- * The queue objects every thread builds over the pool's shared buffer: the deques, the injector
- * levels, the completion rings and the mailboxes. Every thread builds them from the same layout,
+ * The queue objects every thread builds over the pool's shared buffer: the deques, the FIFO lanes,
+ * the injector levels, the completion rings and the mailboxes. Every thread builds them from the same layout,
  * so they agree on every address.
  */
-import { InjectorBlock, type Layout, PRIORITY_LEVELS, WorkerBlock, injectorWord, workerWord } from '../shm/layout.js';
+import {
+  FIFO_LANES,
+  InjectorBlock,
+  LaneBlock,
+  type Layout,
+  PRIORITY_LEVELS,
+  WorkerBlock,
+  injectorWord,
+  workerWord,
+} from '../shm/layout.js';
 import type { ClaimTable } from '../shm/slot.js';
 import { CompletionRing } from './completion-ring.js';
 import { ChaseLevDeque } from './deque.js';
@@ -33,6 +42,28 @@ export function workerDeque(words: Int32Array, layout: Layout, worker: number, c
     layout.dequeCapacity,
     choice,
   );
+}
+
+/**
+ * Worker i's FIFO lanes (docs/internals/scopes.md): worker i pushes, every worker (worker i too)
+ * takes the oldest entry with `steal`, which makes each a single-producer, multi-consumer FIFO.
+ */
+export function workerFifoLanes(words: Int32Array, layout: Layout, worker: number, choice: QueueChoice): WorkQueue[] {
+  const lanes: WorkQueue[] = [];
+  for (let lane = 0; lane < FIFO_LANES; lane++) {
+    const base = layout.fifoLanes + lane * layout.fifoLaneStride;
+    lanes.push(
+      openDeque(
+        words,
+        workerWord(layout, worker, base + LaneBlock.TOP),
+        workerWord(layout, worker, base + LaneBlock.BOTTOM),
+        workerWord(layout, worker, base + LaneBlock.FIXED_WORDS),
+        layout.dequeCapacity,
+        choice,
+      ),
+    );
+  }
+  return lanes;
 }
 
 /** The injector levels, highest priority first: owned (pushed to) by the main thread. */

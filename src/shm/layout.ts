@@ -99,6 +99,19 @@ export const WorkerBlock = {
   FIXED_WORDS: 8 * LINE_WORDS,
 } as const;
 
+/**
+ * FIFO lanes per worker: each holds the jobs the worker spawned into one FIFO scope, oldest first
+ * (docs/internals/scopes.md). A worker with more FIFO scopes in use at once spawns inline.
+ */
+export const FIFO_LANES = 4;
+
+/** Word offsets inside one FIFO lane, relative to its base; its ring follows. */
+export const LaneBlock = {
+  TOP: 0,
+  BOTTOM: 1 * LINE_WORDS,
+  FIXED_WORDS: 2 * LINE_WORDS,
+} as const;
+
 export const InjectorBlock = {
   TOP: 0,
   BOTTOM: 1 * LINE_WORDS,
@@ -131,6 +144,9 @@ export interface Layout extends LayoutParams {
   completionCapacity: number;
   /** Word offset of the mailbox cells inside a worker block. */
   mailbox: number;
+  /** Word offset of FIFO lane l inside a worker block is fifoLanes + l * fifoLaneStride. */
+  fifoLanes: number;
+  fifoLaneStride: number;
   /** Slots in all: the main thread's `slots`, then `nestedSlots` per worker. */
   totalSlots: number;
   /** Word index of injector level p is injectorBase + p * injectorStride. */
@@ -186,7 +202,10 @@ export function computeLayout(params: LayoutParams): Layout {
   const dequeRing = WorkerBlock.FIXED_WORDS;
   const completionRing = dequeRing + alignWords(dequeCapacity);
   const mailbox = completionRing + alignWords(completionCapacity);
-  const workerStride = mailbox + alignWords(params.mailboxCapacity);
+  const fifoLanes = mailbox + alignWords(params.mailboxCapacity);
+  // A lane holds at most one job per slot of its worker's region, like the deque.
+  const fifoLaneStride = LaneBlock.FIXED_WORDS + alignWords(dequeCapacity);
+  const workerStride = fifoLanes + FIFO_LANES * fifoLaneStride;
   const workerBase = Header.WORDS;
 
   const injectorBase = workerBase + threads * workerStride;
@@ -210,6 +229,8 @@ export function computeLayout(params: LayoutParams): Layout {
     completionRing,
     completionCapacity,
     mailbox,
+    fifoLanes,
+    fifoLaneStride,
     totalSlots,
     injectorBase,
     injectorStride,

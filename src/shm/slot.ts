@@ -154,6 +154,13 @@ export const SlotFlag = {
    * middle of its own scope knows whether the body part is still to be subtracted.
    */
   BODY_COUNTED: 16,
+  /**
+   * A pointer to a FIFO lane, not a task (docs/internals/scopes.md): whoever claims it runs the
+   * oldest job of lane TASK of the worker whose region holds it. Nobody reads its outcome.
+   */
+  FIFO_FRONT: 32,
+  /** Scope records only: a `scopeFifo`, whose tasks spawn more with `spawnFifo`. */
+  SCOPE_FIFO: 64,
 } as const;
 
 /** Values of a scope record's ERROR word. */

@@ -16,7 +16,7 @@ import { WorkerBlock, nestedSlotBase, workerWord } from '../shm/layout.js';
 import { WorkerCounter, WorkerCounters } from '../shm/worker-counters.js';
 import { SlotTable } from '../shm/slot.js';
 import { sharedViews } from '../shm/views.js';
-import { completionRing, injectorLevels, workerDeque, workerMailbox } from '../queue/open.js';
+import { completionRing, injectorLevels, workerDeque, workerFifoLanes, workerMailbox } from '../queue/open.js';
 import { nativeAddon } from '../native/addon.js';
 import { Sleep } from '../sync/sleep.js';
 import { BufferInbox } from './buffer-inbox.js';
@@ -80,14 +80,25 @@ function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
   const queues = { backend: config.queue, claims: slots };
   const deques = [];
   const mailboxes = [];
+  const lanes = [];
   for (let i = 0; i < layout.threads; i++) {
     deques.push(workerDeque(words, layout, i, queues));
     mailboxes.push(workerMailbox(words, layout, i));
+    lanes.push(workerFifoLanes(words, layout, i, queues));
   }
   const completions = new MainCompletions(words, completionRing(words, layout, index, 'producer'));
-  const finder = new WorkFinder(index, slots, deques, mailboxes, injectorLevels(words, layout, queues), counters, completions.publish);
+  const finder = new WorkFinder(
+    index,
+    slots,
+    deques,
+    mailboxes,
+    lanes,
+    injectorLevels(words, layout, queues),
+    counters,
+    completions.publish,
+  );
   const nested = new NestedSlots(slots, codec, nestedSlotBase(layout, index), layout.nestedSlots);
-  nested.requeueLost(deques[index], mailboxes);
+  nested.requeueLost(deques[index], mailboxes, finder.fifo);
   const running = new RunningTasks();
   const cancellation = new Cancellation(words, slots, running);
   const scopes = new ScopeRecords(slots, layout, codec, index, (other) => sleep.wake(other), completions.publish);

@@ -8,7 +8,8 @@
  *   is woken if it parked;
  * - a task spawned into a scope (its SCOPE word names the record): its result is dropped, a failure
  *   is offered to the record as the scope's first error, and the task counts itself out of the
- *   scope (scope-records.ts).
+ *   scope (scope-records.ts);
+ * - a FIFO pointer (fifo-lanes.ts): no task of its own; the oldest job of the lane it names runs.
  */
 import type { PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
@@ -25,6 +26,7 @@ import { isThenable } from './outcomes.js';
 import type { RunningTasks } from './running-tasks.js';
 import type { ScopeRecords } from './scope-records.js';
 import type { TaskFunction, TaskTable } from './task-table.js';
+import type { FifoLanes } from './fifo-lanes.js';
 import { finish } from '../shm/slot-protocol.js';
 
 export interface ExecutorParts {
@@ -44,6 +46,8 @@ export interface ExecutorParts {
   counters: WorkerCounters;
   /** An asynchronous task started / settled: the scheduling loop tracks how many are in flight. */
   asyncTasks: { started(): void; settled(): void };
+  /** Every worker's FIFO lanes, which pointers name. */
+  fifo: FifoLanes;
 }
 
 export class Executor {
@@ -61,12 +65,27 @@ export class Executor {
 
   /** Runs the task of a slot this worker claimed. */
   run(slot: number): void {
+    if ((this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.FIFO_FRONT) !== 0) {
+      this.follow(slot);
+      return;
+    }
     const outer = sharedBuffers.beginTask();
     try {
       this.runTask(slot);
     } finally {
       sharedBuffers.endTask(outer);
     }
+  }
+
+  /**
+   * A FIFO pointer this worker claimed: it is finished at once (nobody reads it; its owner frees
+   * it), then the oldest job of its lane runs here, if another taker has not run it already.
+   */
+  private follow(pointer: number): void {
+    const lane = this.words[this.slots.word(pointer, SlotField.TASK)];
+    this.setState(pointer, SlotState.DONE);
+    const job = this.parts.fifo.takeFront(nestedOwner(this.parts.layout, pointer), lane);
+    if (job >= 0) this.run(job);
   }
 
   private runTask(slot: number): void {

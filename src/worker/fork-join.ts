@@ -1,19 +1,21 @@
 /**
  * The fork-join operations task code reaches through `viscose/worker` (context.ts keeps them for
- * the thread): Rayon's `join` and `broadcast` (join.ts), `scope` and `currentScope` (scope.ts),
+ * the thread): Rayon's `join` and `broadcast` (join.ts), `scope`, `scopeFifo` and `currentScope` (scope.ts),
  * parallel iterators, parallel sorts and `yieldNow`, each over this thread's worker.
  */
 import { inlineStepSource } from '../iter/inline-step.js';
 import { type IterSource, ParIterChain } from '../iter/par-iter.js';
 import { broadcast, join } from './join.js';
-import { type Scope, currentScope, scope } from './scope.js';
+import { type AnyScope, type Scope, type ScopeFifo, currentScope, openScope } from './scope.js';
 import type { TaskFunction } from './task-table.js';
 import type { WorkerThread } from './worker-thread.js';
 
 export interface ForkJoinOperations {
   join(fa: TaskFunction, argsA: unknown[], fb: TaskFunction, argsB: unknown[]): [unknown, unknown];
   scope<R>(body: (scope: Scope) => R): R;
-  currentScope(): Scope | undefined;
+  scopeFifo<R>(body: (scope: ScopeFifo) => R): R;
+  /** The innermost scope the running code is part of, of either kind. */
+  currentScope(): AnyScope | undefined;
   broadcast(fn: TaskFunction, args: unknown[]): unknown[];
   /** A parallel iterator over `source`, run by this worker's pipeline runner. */
   parIter(source: IterSource<unknown>): ParIterChain;
@@ -26,7 +28,8 @@ export interface ForkJoinOperations {
 export function forkJoinOperations(worker: WorkerThread): ForkJoinOperations {
   return {
     join: (fa, argsA, fb, argsB) => join(worker, fa, argsA, fb, argsB),
-    scope: (body) => scope(worker, body),
+    scope: (body) => openScope(worker, false, body as (scope: AnyScope) => ReturnType<typeof body>),
+    scopeFifo: (body) => openScope(worker, true, body as (scope: AnyScope) => ReturnType<typeof body>),
     currentScope: () => currentScope(worker),
     broadcast: (fn, args) => broadcast(worker, fn, args),
     parIter: (source) =>

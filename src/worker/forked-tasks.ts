@@ -1,9 +1,10 @@
 /**
  * Work this worker forks (the second half of a `join`, a `spawn`, the parts of a `broadcast`): a
- * task written into a slot of its nested region, published QUEUED, offered on its deque or in a
- * worker's mailbox, and its outcome read back once it finished, wherever it ran.
+ * task written into a slot of its nested region, published QUEUED, offered on its deque, in a FIFO
+ * lane or in a worker's mailbox, and its outcome read back once it finished, wherever it ran.
  */
 import { Destination } from '../codec/passed-buffers.js';
+import { ThreadPoolError } from '../errors.js';
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { Mailbox } from '../queue/mailbox.js';
@@ -65,6 +66,39 @@ export class ForkedTasks {
     // A task forked outside any task (none on this worker) is its own root call.
     const forker = this.running.current;
     words[slots.word(slot, SlotField.ROOT)] = forker < 0 ? slot : words[slots.word(forker, SlotField.ROOT)];
+  }
+
+  /**
+   * Stores a FIFO pointer to this worker's lane `lane` in a slot of its region (fifo-lanes.ts), not
+   * yet visible to anyone. It carries no payload: whoever claims it runs the lane's oldest job.
+   */
+  writePointer(slot: number, lane: number): void {
+    const { slots, words } = this;
+    words[slots.word(slot, SlotField.TASK)] = lane;
+    words[slots.word(slot, SlotField.BATCH)] = 0;
+    words[slots.word(slot, SlotField.FLAGS)] = SlotFlag.FIFO_FRONT | SlotFlag.DISCARD_RESULT | SlotFlag.SYNC_ONLY;
+    words[slots.word(slot, SlotField.SCOPE)] = -1;
+    words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = -1;
+    words[slots.word(slot, SlotField.ROOT)] = slot;
+  }
+
+  /**
+   * One slot per worker for the parts of a broadcast; throws when this worker's region has too few
+   * free (`operation` names the call in the error).
+   */
+  allocateParts(operation: string): number[] {
+    const parts: number[] = [];
+    for (let i = 0; i < this.workers; i++) {
+      const slot = this.nested.allocate();
+      if (slot < 0) {
+        for (const taken of parts) this.nested.release(taken);
+        throw new ThreadPoolError(
+          `${operation} to ${this.workers} workers needs ${this.workers} free nested slots on this worker: raise nestedTasksPerWorker`,
+        );
+      }
+      parts.push(slot);
+    }
+    return parts;
   }
 
   /**

@@ -7,7 +7,6 @@
  *   error wins over b's.
  * - broadcast(task): one part per worker, posted to each mailbox; results in worker order.
  */
-import { ThreadPoolError } from '../errors.js';
 import { SlotFlag } from '../shm/slot.js';
 import { callSync } from './outcomes.js';
 import type { TaskFunction } from './task-table.js';
@@ -69,18 +68,8 @@ export function forkJoin(worker: WorkerThread, a: () => unknown, taskB: number, 
 export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[]): unknown[] {
   const task = worker.tasks.idOf(fn, 'broadcast');
   const { forked } = worker;
-  const { nested, workers } = forked;
-  const parts: number[] = [];
-  for (let i = 0; i < workers; i++) {
-    const slot = nested.allocate();
-    if (slot < 0) {
-      for (const taken of parts) nested.release(taken);
-      throw new ThreadPoolError(
-        `a broadcast to ${workers} workers needs ${workers} free nested slots on this worker: raise nestedTasksPerWorker`,
-      );
-    }
-    parts.push(slot);
-  }
+  const { nested } = forked;
+  const parts = forked.allocateParts('a broadcast');
   let entries: number[];
   try {
     const payload = forked.encodeArgs(args);
@@ -93,11 +82,7 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
     for (const slot of parts) nested.release(slot);
     throw error;
   }
-  for (let i = 0; i < workers; i++) {
-    // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
-    worker.waitUntil(() => forked.post(i, entries[i]));
-    forked.wake(i);
-  }
+  postToEach(worker, entries);
   worker.waitUntil(() => parts.every((slot) => forked.finished(slot)));
   let failure: { error: unknown } | undefined;
   const results = parts.map((slot) => {
@@ -107,4 +92,14 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
   });
   if (failure !== undefined) throw failure.error;
   return results;
+}
+
+/** Posts `entries[i]` to worker i's mailbox, for every worker, and wakes it. */
+export function postToEach(worker: WorkerThread, entries: readonly number[]): void {
+  const { forked } = worker;
+  for (let i = 0; i < entries.length; i++) {
+    // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
+    worker.waitUntil(() => forked.post(i, entries[i]));
+    forked.wake(i);
+  }
 }

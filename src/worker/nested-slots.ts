@@ -20,6 +20,7 @@ import type { Mailbox } from '../queue/mailbox.js';
 import { scopeComplete } from '../shm/scope-count.js';
 import { ERROR_WRITTEN, SlotField, SlotFlag, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
 import { free } from '../shm/slot-protocol.js';
+import type { FifoLanes } from './fifo-lanes.js';
 
 export class NestedSlots {
   private readonly free: number[] = [];
@@ -45,11 +46,13 @@ export class NestedSlots {
   /**
    * Queues again, on this worker's deque, the orphans that are QUEUED but whose entry is in no
    * queue: the predecessor died between popping the entry and claiming the task. Also repairs the
-   * deque itself (WorkQueue.adoptOwnership). Call before the worker takes any work.
+   * deque itself (WorkQueue.adoptOwnership). Jobs in the worker's FIFO `lanes` are queued there.
+   * Call before the worker takes any work.
    */
-  requeueLost(own: WorkQueue, mailboxes: Mailbox[]): void {
+  requeueLost(own: WorkQueue, mailboxes: Mailbox[], lanes?: FifoLanes): void {
     const present = own.adoptOwnership();
     for (const mailbox of mailboxes) for (const entry of mailbox.entries()) present.add(entry);
+    if (lanes !== undefined) for (const entry of lanes.adoptOwnership()) present.add(entry);
     for (const slot of this.orphans) {
       const word = Atomics.load(this.slots.words, this.slots.word(slot, SlotField.STATE));
       if (stateOf(word) !== SlotState.QUEUED) continue;
@@ -82,7 +85,7 @@ export class NestedSlots {
     if (this.lent.size !== 0 && this.spawned.length !== 0) this.collectFinished();
   }
 
-  /** Notes that `slot` carries a spawned task, to be collected once finished. */
+  /** Notes that `slot` carries a spawned task or a FIFO pointer, to be collected once finished. */
   handedToScope(slot: number): void {
     this.spawned.push(slot);
   }
@@ -102,13 +105,22 @@ export class NestedSlots {
   private collectFinished(): boolean {
     const before = this.free.length;
     let kept = 0;
-    for (const slot of this.spawned) {
-      if (this.finishedSpawn(slot)) this.release(slot);
-      else this.spawned[kept++] = slot;
-    }
+    for (const slot of this.spawned) if (!this.collectSpawn(slot)) this.spawned[kept++] = slot;
     this.spawned.length = kept;
     if (this.orphans.length > 0) this.orphans = this.orphans.filter((slot) => !this.collectOrphan(slot));
     return this.free.length > before;
+  }
+
+  /** Frees a spawned task or FIFO pointer (fifo-lanes.ts) once finished; returns whether it did. */
+  private collectSpawn(slot: number): boolean {
+    if (stateOf(Atomics.load(this.slots.words, this.slots.word(slot, SlotField.STATE))) === SlotState.FAILED) {
+      // Only a pointer fails: its follower died, and recovery stored the crash as its outcome.
+      this.codec.release(slot);
+    } else if (!this.finishedSpawn(slot)) {
+      return false;
+    }
+    this.release(slot);
+    return true;
   }
 
   private finishedSpawn(slot: number): boolean {

@@ -51,12 +51,12 @@ export class ScopeRecords {
   /** This worker's CHANGING word: the part whose count it is changing (scope-count.ts). */
   private readonly changingWord: number;
 
-  /** Prepares `record` for a scope opened now: its body is the first unfinished part. */
-  open(record: number): void {
+  /** Prepares `record` for a scope opened now (`fifo`: by scopeFifo): its body is the first unfinished part. */
+  open(record: number, fifo: boolean): void {
     const words = this.slots.words;
     openCount(words, this.slots.word(record, SlotField.COUNT));
     words[this.slots.word(record, SlotField.ERROR)] = 0;
-    words[this.slots.word(record, SlotField.FLAGS)] = 0;
+    words[this.slots.word(record, SlotField.FLAGS)] = fifo ? SlotFlag.SCOPE_FIFO : 0;
     openRecord(words, this.slots.word(record, SlotField.STATE), this.self);
   }
 
@@ -70,6 +70,11 @@ export class ScopeRecords {
     const entry = enqueue();
     this.finishChange(record);
     return entry;
+  }
+
+  /** Whether `record` is a FIFO scope's (written before the record was opened, never changed while open). */
+  isFifo(record: number): boolean {
+    return (Atomics.load(this.slots.words, this.slots.word(record, SlotField.FLAGS)) & SlotFlag.SCOPE_FIFO) !== 0;
   }
 
   /** Whether a worker opened the scope of `record` (and waits for it synchronously), not the main thread. */

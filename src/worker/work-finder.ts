@@ -1,6 +1,6 @@
 /**
  * Where a worker looks for work, in Rayon's order: its own deque (newest first), its mailbox (jobs
- * addressed to it: broadcasts), one steal per other worker starting from a random victim (repeated
+ * addressed to it: broadcasts), its FIFO lanes (jobs whose pointer was lost: fifo-lanes.ts), one steal per other worker starting from a random victim (repeated
  * while any steal lost a race), and the injector last, highest priority first. Whatever it returns
  * this worker has claimed.
  */
@@ -10,12 +10,15 @@ import { LevelPicker } from '../queue/priority.js';
 import { EMPTY, RETRY, type WorkQueue } from '../queue/work-queue.js';
 import type { SlotTable } from '../shm/slot.js';
 import { WorkerCounter, type WorkerCounters } from '../shm/worker-counters.js';
+import { FifoLanes } from './fifo-lanes.js';
 
 export class WorkFinder {
   /** This worker's deque. */
   readonly own: WorkQueue;
   /** This worker's claims on queue entries. */
   readonly claims: SlotClaim;
+  /** Every worker's FIFO lanes, seen from this worker. */
+  readonly fifo: FifoLanes;
   /**
    * Its claims on injector entries, which may also be withdrawn calls (only the main thread's
    * calls sit in the injector, and only they can be withdrawn): their slots go back to the main
@@ -34,6 +37,8 @@ export class WorkFinder {
     private readonly deques: readonly WorkQueue[],
     /** Every worker's mailbox, this worker's own at `index`. */
     mailboxes: readonly Mailbox[],
+    /** Every worker's FIFO lanes, this worker's own at `index`. */
+    lanes: readonly (readonly WorkQueue[])[],
     private readonly injectors: readonly WorkQueue[],
     private readonly counters: WorkerCounters,
     /** Gives the slot of a withdrawn call back to the main thread. */
@@ -42,6 +47,7 @@ export class WorkFinder {
     this.own = deques[index];
     this.mailbox = mailboxes[index];
     this.claims = new SlotClaim(slots, index);
+    this.fifo = new FifoLanes(lanes, index, this.claims);
     this.injectedClaims = new SlotClaim(slots, index, returnToMain);
   }
 
@@ -60,6 +66,8 @@ export class WorkFinder {
     }
     const posted = this.mailbox.take(this.claims);
     if (posted >= 0) return posted;
+    const lost = this.fifo.takeOwn();
+    if (lost >= 0) return lost;
     if (!stealing) return -1;
     const stolen = this.stealFromOthers();
     if (stolen >= 0) return stolen;
@@ -128,6 +136,6 @@ export class WorkFinder {
     return false;
   };
 
-  /** Is anything queued that only this worker takes: its own deque and mailbox? */
-  readonly ownWorkVisible = (): boolean => !this.own.isEmpty() || this.mailbox.hasEntries();
+  /** Is anything queued that only this worker takes: its own deque, mailbox and FIFO lanes? */
+  readonly ownWorkVisible = (): boolean => !this.own.isEmpty() || this.mailbox.hasEntries() || this.fifo.ownWorkVisible();
 }

@@ -23,6 +23,7 @@ import type { BufferInbox } from './buffer-inbox.js';
 import { EventLoopWatch } from './event-loop-watch.js';
 import type { Cancellation } from './cancellation.js';
 import { Executor, type ExecutorParts } from './executor.js';
+import type { FifoLanes } from './fifo-lanes.js';
 import type { ForkedTasks } from './forked-tasks.js';
 import type { RunningTasks } from './running-tasks.js';
 import type { ScopeRecords } from './scope-records.js';
@@ -43,7 +44,7 @@ export interface WorkerThreadParts {
    * What its executor needs besides the tasks and the worker's accounting of asynchronous ones;
    * the worker uses some of it too.
    */
-  execution: Omit<ExecutorParts, 'tasks' | 'asyncTasks'>;
+  execution: Omit<ExecutorParts, 'tasks' | 'asyncTasks' | 'fifo'>;
   finder: WorkFinder;
   visible: VisibleScopes;
   forked: ForkedTasks;
@@ -69,6 +70,8 @@ export class WorkerThread {
   readonly visible: VisibleScopes;
   /** The work this worker forks. */
   readonly forked: ForkedTasks;
+  /** Every worker's FIFO lanes: where this worker's `spawnFifo` jobs wait. */
+  readonly fifo: FifoLanes;
   readonly tasks: TaskTable;
   /** Runs the parallel iterators of task code on this worker, and their pieces. */
   readonly pieces: ParIterRunner;
@@ -117,6 +120,7 @@ export class WorkerThread {
     this.scopes = execution.scopes;
     this.visible = parts.visible;
     this.forked = parts.forked;
+    this.fifo = parts.finder.fifo;
     this.counters = execution.counters;
     this.finder = parts.finder;
     this.words = execution.slots.words;
@@ -137,7 +141,7 @@ export class WorkerThread {
       [PAR_ITER_TASK, this.pieces.task],
       [SORT_TASK, this.sorts.task],
     ]);
-    this.executor = new Executor({ ...execution, tasks: this.tasks, asyncTasks: this.asyncTasks });
+    this.executor = new Executor({ ...execution, tasks: this.tasks, asyncTasks: this.asyncTasks, fifo: parts.finder.fifo });
   }
 
   /** Starts taking work. */

@@ -94,8 +94,10 @@ export interface ParIter<T> {
   enumerate(): ParIter<[number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): ParIter<ChunkOf<T>>;
-  /** The items of `other` (a range, an array or a typed array) after these. Call it first, before chunks, any step or view. */
+  /** The items of `other` (a range, an array or a typed array) after these. Not after chunks, a fold or a flatMap. */
   chain<S extends IterSource<T>>(other: S): ParIter<T | ItemOf<S>>;
+  /** The items of another iterator, with its own steps and views, after these; the steps that follow apply to both. */
+  chain<U>(other: ParIter<U>): ParIter<T | U>;
   /** All but the first `n` items. Not after a filter or filterMap (the items' indices must be known). */
   skip(n: number): ParIter<T>;
   /** The first `n` items (all if fewer). Not after a filter or filterMap. */
@@ -106,6 +108,8 @@ export interface ParIter<T> {
   rev(): ParIter<T>;
   /** Each item paired with the item of the same index of `partner` (a range, an array or a typed array), as many as the shorter has. Not after a filter or filterMap. */
   zip<S extends IterSource<unknown>>(partner: S): ParIter<[T, ItemOf<S>]>;
+  /** Each item paired with the item of the same index of another iterator, whose steps and views run on its own items (no filter among them). */
+  zip<U>(partner: ParIter<U>): ParIter<[T, U]>;
   /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): ParIter<T>;
   /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */
@@ -221,8 +225,10 @@ export interface PoolParIter<M, T> {
   enumerate(): PoolParIter<M, [number, T]>;
   /** Iterates over chunks of `size` items of the source. Call it first, before any step. */
   chunks(size: number): PoolParIter<M, ChunkOf<T>>;
-  /** The items of `other` after these. Call it first, before chunks, any step or view. */
+  /** The items of `other` after these. Not after chunks, a fold or a flatMap. */
   chain<S extends IterSource<T>>(other: S): PoolParIter<M, T | ItemOf<S>>;
+  /** The items of another iterator of this pool, with its own steps and views, after these. */
+  chain<U>(other: PoolParIter<M, U>): PoolParIter<M, T | U>;
   /** All but the first `n` items. Not after a filter or filterMap. */
   skip(n: number): PoolParIter<M, T>;
   /** The first `n` items (all if fewer). Not after a filter or filterMap. */
@@ -233,6 +239,8 @@ export interface PoolParIter<M, T> {
   rev(): PoolParIter<M, T>;
   /** Each item paired with the item of the same index of `partner`, as many as the shorter has. Not after a filter or filterMap. */
   zip<S extends IterSource<unknown>>(partner: S): PoolParIter<M, [T, ItemOf<S>]>;
+  /** Each item paired with the item of the same index of another iterator of this pool (no filter among its steps). */
+  zip<U>(partner: PoolParIter<M, U>): PoolParIter<M, [T, U]>;
   /** Pieces are never split below `length` items (0: no minimum, as Rayon's `with_min_len(0)`). */
   minLen(length: number): PoolParIter<M, T>;
   /** Pieces are split until they are no longer than `length` items (0 acts as 1, as Rayon's `with_max_len(0)`). */

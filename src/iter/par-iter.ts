@@ -83,8 +83,20 @@ export class ParIterChain {
     return this.next(this.spec.withChunks(size));
   }
 
-  chain(other: IterSource<unknown>): ParIterChain {
-    return this.next(this.spec.withChain(other));
+  chain(other: IterSource<unknown> | ParIterChain): ParIterChain {
+    return this.next(this.spec.withChain(this.partOf(other, 'chain')));
+  }
+
+  /**
+   * What `chain` or `zip` takes from `other`: a source as it is, another iterator's description,
+   * if its task ids mean what they mean here (it was made by the same pool, or on the same worker).
+   */
+  private partOf(other: IterSource<unknown> | ParIterChain, adapter: string): IterSource<unknown> | PipelineSpec {
+    if (!(other instanceof ParIterChain)) return other;
+    if (other.resolve !== this.resolve) {
+      throw new TypeError(`${adapter}(): the other iterator was made by another pool, whose tasks may not be this pool's`);
+    }
+    return other.spec;
   }
 
   skip(n: number): ParIterChain {
@@ -103,8 +115,8 @@ export class ParIterChain {
     return this.next(this.spec.withView('rev'));
   }
 
-  zip(partner: IterSource<unknown>): ParIterChain {
-    return this.next(this.spec.withZip(partner));
+  zip(partner: IterSource<unknown> | ParIterChain): ParIterChain {
+    return this.next(this.spec.withZip(this.partOf(partner, 'zip')));
   }
 
   minLen(length: number): ParIterChain {

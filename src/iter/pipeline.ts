@@ -99,19 +99,33 @@ export const CALLBACK_TERMINALS: ReadonlySet<number> = new Set([
 export type Source =
   | { kind: 'range'; start: number; end: number }
   /** An array or typed array; a typed array over shared memory travels by reference. */
-  | { kind: 'items'; items: ArrayLike<unknown> };
+  | { kind: 'items'; items: ArrayLike<unknown> }
+  /** The units of each segment after those of the one before (`chain`). */
+  | { kind: 'chain'; segments: Segment[] };
+
+/** [step, task, extra arguments]: one step of a pipeline or segment. */
+export type StepSpec = [step: number, task: TaskRef, extra: unknown[]];
+
+/**
+ * Another iterator as `chain` and `zip` take it: its source, steps and view, without chunks,
+ * terminal or limits. Its steps number its items from 0 (an enumerate or a zip in it) and run on
+ * its items only.
+ */
+export interface Segment {
+  source: Source;
+  steps: StepSpec[];
+  view?: [count: number, a: number, b: number];
+}
 
 export interface Pipeline extends SplitLimits {
   source: Source;
-  /** Sources whose items follow the source's (`chain`); never with chunks. */
-  chained?: Source[];
-  /** Items per chunk when iterating over chunks of the source, else 0. */
+  /** Items per chunk when iterating over chunks of the source (never a chain), else 0. */
   chunk: number;
   /**
    * [step, task, extra arguments]. An ENUMERATE's are [a, b] when views follow it, a ZIP's
-   * [partner source, a, b]: the map from the loop's index to the index they number (view.ts).
+   * [partner segment, a, b]: the map from the loop's index to the index they number (view.ts).
    */
-  steps: [number, TaskRef, unknown[]][];
+  steps: StepSpec[];
   /** After skip, take, stepBy or rev: [count, a, b], the loop's index i reading unit a * i + b (view.ts). */
   view?: [count: number, a: number, b: number];
   terminal: number;
@@ -122,20 +136,26 @@ export interface Pipeline extends SplitLimits {
 }
 
 /** Number of units the pipeline splits over: items, or chunks of them, as its view leaves them. */
-export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk' | 'view' | 'chained'>): number {
+export function unitCount(pipeline: Pick<Pipeline, 'source' | 'chunk' | 'view'>): number {
   if (pipeline.view !== undefined) return pipeline.view[0];
   return sourceUnits(pipeline);
 }
 
-/** Units of the source itself, and of the sources chained to it: items, or chunks of them. */
-export function sourceUnits(pipeline: Pick<Pipeline, 'source' | 'chunk'> & { chained?: readonly Source[] }): number {
+/** Units of the source itself: items, or chunks of them. */
+export function sourceUnits(pipeline: Pick<Pipeline, 'source' | 'chunk'>): number {
   const items = itemCount(pipeline.source);
-  if (pipeline.chunk > 0) return Math.ceil(items / pipeline.chunk);
-  return (pipeline.chained ?? []).reduce((total, source) => total + itemCount(source), items);
+  return pipeline.chunk > 0 ? Math.ceil(items / pipeline.chunk) : items;
 }
 
+/** Units of a source: a chain's are its segments' (each as its view leaves it). */
 export function itemCount(source: Source): number {
-  return source.kind === 'range' ? Math.max(0, source.end - source.start) : source.items.length;
+  if (source.kind === 'range') return Math.max(0, source.end - source.start);
+  if (source.kind === 'chain') return source.segments.reduce((total, segment) => total + segmentUnits(segment), 0);
+  return source.items.length;
+}
+
+export function segmentUnits(segment: Segment): number {
+  return segment.view?.[0] ?? itemCount(segment.source);
 }
 
 /**

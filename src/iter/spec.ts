@@ -3,7 +3,18 @@
  * an immutable description of source, steps and split limits, turned into a Pipeline by a terminal
  * operation.
  */
-import { type Pipeline, type Source, Step, type TaskRef, Terminal, UNINDEXING_STEPS, itemCount, sourceUnits } from './pipeline.js';
+import {
+  type Pipeline,
+  type Segment,
+  type Source,
+  Step,
+  type StepSpec,
+  type TaskRef,
+  Terminal,
+  UNINDEXING_STEPS,
+  segmentUnits,
+  sourceUnits,
+} from './pipeline.js';
 import { shortCircuits } from './short-circuit.js';
 import { type View, adapterView, compose, wholeSource } from './view.js';
 
@@ -33,11 +44,10 @@ export type IterSource<T> = Range | ArrayLike<T>;
 
 /** Everything a chain has said so far. */
 interface SpecState {
+  /** The source: a chain once `chain` was called, whose segments hold what came before it. */
   readonly source: Source;
-  /** Sources `chain` added after it. */
-  readonly chained: readonly Source[];
   readonly chunk: number;
-  readonly steps: readonly [number, TaskRef, unknown[]][];
+  readonly steps: readonly StepSpec[];
   readonly minLen: number;
   readonly maxLen: number;
   /** What skip, take, stepBy and rev made of the source, if any of them was used. */
@@ -83,19 +93,25 @@ export class PipelineSpec {
     return this.steps.some(([step]) => step === Step.FOLD);
   }
 
-  /** Whether a step changed how many items there are (filter, filterMap, flatMap, fold), so that indices are lost. */
+  /**
+   * Whether a step changed how many items there are (filter, filterMap, flatMap, fold), here or in
+   * a chained segment, so that indices are lost.
+   */
   private lostIndices(): boolean {
-    return this.steps.some(([step]) => UNINDEXING_STEPS.has(step));
+    const { source } = this.state;
+    const chainLost =
+      source.kind === 'chain' && source.segments.some((segment) => segment.steps.some(([step]) => UNINDEXING_STEPS.has(step)));
+    return chainLost || this.steps.some(([step]) => UNINDEXING_STEPS.has(step));
   }
 
   static over(source: IterSource<unknown>): PipelineSpec {
-    return new PipelineSpec({ source: toSource(source), chained: [], chunk: 0, steps: [], minLen: 1, maxLen: Infinity, view: undefined });
+    return new PipelineSpec({ source: toSource(source), chunk: 0, steps: [], minLen: 1, maxLen: Infinity, view: undefined });
   }
 
   withChunks(size: number): PipelineSpec {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunks(${size}): the size must be a positive integer`);
     if (!this.atSource()) throw new TypeError('chunks() applies to the source: call it first');
-    if (this.state.chained.length > 0) throw new TypeError('chunks() cannot split chained sources: chain the chunks instead');
+    if (this.state.source.kind === 'chain') throw new TypeError('chunks() cannot split chained sources: chain the chunks instead');
     return this.with({ chunk: size });
   }
 
@@ -104,10 +120,28 @@ export class PipelineSpec {
     return this.steps.length === 0 && this.state.chunk === 0 && this.state.view === undefined;
   }
 
-  /** `chain(other)`: the items of `other` after those of the source. Call it first, before any step. */
-  withChain(other: IterSource<unknown>): PipelineSpec {
-    if (!this.atSource()) throw new TypeError('chain() joins sources: call it first, before chunks, any step or view');
-    return this.with({ chained: [...this.state.chained, toSource(other)] });
+  /**
+   * `chain(other)`: the items of `other` (a source, or another iterator with its own steps and
+   * views) after these. Each side keeps its steps; what follows applies to both.
+   */
+  withChain(other: IterSource<unknown> | PipelineSpec): PipelineSpec {
+    const mine = this.segment('chain');
+    const theirs = other instanceof PipelineSpec ? other.segment('chain') : { source: toSource(other), steps: [] };
+    const source: Source = { kind: 'chain', segments: [...segmentsOf(mine), ...segmentsOf(theirs)] };
+    return new PipelineSpec({ source, chunk: 0, steps: [], minLen: this.state.minLen, maxLen: this.state.maxLen, view: undefined });
+  }
+
+  /**
+   * This iterator as a part of another's chain or zip. Its steps must run item by item inside the
+   * other's loop: no chunks, and no fold or flatMap, which make a loop of their own.
+   */
+  private segment(adapter: 'chain' | 'zip'): Segment {
+    if (this.state.chunk > 0) throw new TypeError(`${adapter}() cannot take an iterator over chunks: ${adapter} its source instead`);
+    if (this.steps.some(([step]) => step === Step.FOLD || step === Step.FLAT_MAP)) {
+      throw new TypeError(`${adapter}() cannot take an iterator with a fold or flatMap: ${adapter} first, then fold or flatMap`);
+    }
+    const { view } = this.state;
+    return { source: this.state.source, steps: [...this.steps], ...(view === undefined ? {} : { view: [view.count, view.a, view.b] }) };
   }
 
   withStep(step: number, task: TaskRef, extra: unknown[]): PipelineSpec {
@@ -143,7 +177,7 @@ export class PipelineSpec {
     const current = this.state.view ?? wholeSource(this.units());
     const made = adapterView(adapter, current.count, n);
     // An enumerate or zip before the view keeps numbering what it saw: its map goes through the view too.
-    const steps = this.steps.map(([step, task, extra]): [number, TaskRef, unknown[]] => {
+    const steps = this.steps.map(([step, task, extra]): StepSpec => {
       if (step === Step.ENUMERATE) return [step, task, numberedThrough(extra, current.count, made)];
       if (step === Step.ZIP) return [step, task, [extra[0], ...numberedThrough(extra.slice(1), current.count, made)]];
       return [step, task, extra];
@@ -152,18 +186,20 @@ export class PipelineSpec {
   }
 
   /**
-   * `zip(partner)`: each item paired with the partner source's item of the same index, as many as
-   * the shorter has. Like a view, it needs the items' indices.
+   * `zip(partner)`: each item paired with the partner's item of the same index, as many as the
+   * shorter has. The partner is a source or another iterator with its own steps and views. Like a
+   * view, it needs the items' indices, on both sides.
    */
-  withZip(partner: IterSource<unknown>): PipelineSpec {
-    if (this.lostIndices())
-      throw new TypeError(
-        "zip() needs the items' indices: it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are",
-      );
-    const source = toSource(partner);
-    const length = itemCount(source);
+  withZip(partner: IterSource<unknown> | PipelineSpec): PipelineSpec {
+    const unindexed = 'it cannot follow a filter, filterMap, flatMap or fold, which change how many items there are';
+    if (this.lostIndices()) throw new TypeError(`zip() needs the items' indices: ${unindexed}`);
+    if (partner instanceof PipelineSpec && partner.lostIndices()) {
+      throw new TypeError(`zip() needs its partner's indices: the partner ${unindexed.replace('it cannot follow', 'cannot have')}`);
+    }
+    const segment = partner instanceof PipelineSpec ? partner.segment('zip') : { source: toSource(partner), steps: [] };
+    const length = segmentUnits(segment);
     const spec = length < this.units() ? this.withView('take', length) : this;
-    return spec.withStep(Step.ZIP, -1, [source, 1, 0]);
+    return spec.withStep(Step.ZIP, -1, [segment, 1, 0]);
   }
 
   /** The pipeline ending in `terminal` (with its task, or -1, and argument). */
@@ -179,7 +215,6 @@ export class PipelineSpec {
     }
     return {
       source: this.state.source,
-      ...(this.state.chained.length === 0 ? {} : { chained: [...this.state.chained] }),
       chunk: this.state.chunk,
       steps: [...this.steps],
       ...(this.state.view === undefined
@@ -192,6 +227,12 @@ export class PipelineSpec {
       terminalArgument,
     };
   }
+}
+
+/** The segments a segment stands for in a chain: a bare chain's own, so that chains stay flat. */
+function segmentsOf(segment: Segment): Segment[] {
+  const bare = segment.steps.length === 0 && segment.view === undefined;
+  return bare && segment.source.kind === 'chain' ? segment.source.segments : [segment];
 }
 
 /** A source as a pipeline carries it. */

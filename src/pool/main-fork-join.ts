@@ -6,7 +6,7 @@
 import type { BlockRef, EncodedPayload } from '../codec/payload.js';
 import { AbortError, PoolClosedError } from '../errors.js';
 import { inlineStepSource } from '../iter/inline-step.js';
-import { type IterSource, type ItemOf, ParIterChain, type PoolParIter } from '../iter/par-iter.js';
+import { type IterSource, type ItemOf, ParIterChain, type PoolParIter, type TaskResolver } from '../iter/par-iter.js';
 import { type Pipeline, conclude, unitCount } from '../iter/pipeline.js';
 import { MAIN_CREATOR, PAR_ITER_TASK, ROOT_PIECE, pieceArguments, pipelineId } from '../iter/runner.js';
 import { initialSplits } from '../iter/splitter.js';
@@ -126,13 +126,16 @@ export class MainForkJoin<M extends TaskModule> {
     });
   }
 
+  /**
+   * What a step of this pool's iterators names: a task of the module by its name, a plain function
+   * by its source. One for the pool, which is how chain and zip know an iterator is the pool's own.
+   */
+  private readonly resolveStep: TaskResolver = (task, where) =>
+    typeof task === 'function' ? inlineStepSource(task as AnyFunction, where) : this.gate.accept(task as string);
+
   /** ThreadPool.parIter at a priority level, with an optional signal and run-time limit. */
   parIter<S extends IterSource<unknown>>(level: number, source: S, signal?: AbortSignal, limit?: RunLimit): PoolParIter<M, ItemOf<S>> {
-    const chain = ParIterChain.over(
-      source,
-      (task, where) => (typeof task === 'function' ? inlineStepSource(task as AnyFunction, where) : this.gate.accept(task as string)),
-      (finish) => this.runPipeline(finish, level, signal, limit),
-    );
+    const chain = ParIterChain.over(source, this.resolveStep, (finish) => this.runPipeline(finish, level, signal, limit));
     return chain as unknown as PoolParIter<M, ItemOf<S>>;
   }
 

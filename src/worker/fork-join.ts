@@ -4,7 +4,7 @@
  * parallel iterators, parallel sorts and `yieldNow`, each over this thread's worker.
  */
 import { inlineStepSource } from '../iter/inline-step.js';
-import { type IterSource, ParIterChain } from '../iter/par-iter.js';
+import { type IterSource, ParIterChain, type TaskResolver } from '../iter/par-iter.js';
 import { broadcast, join } from './join.js';
 import { type AnyScope, type Scope, type ScopeFifo, currentScope, openScope } from './scope.js';
 import type { TaskFunction } from './task-table.js';
@@ -26,21 +26,18 @@ export interface ForkJoinOperations {
 }
 
 export function forkJoinOperations(worker: WorkerThread): ForkJoinOperations {
+  // An exported task by id; any other function as an inline step, if it is self-contained. One
+  // for the thread, which is how chain and zip know an iterator was made here.
+  const resolveStep: TaskResolver = (task, where) =>
+    worker.tasks.exportedId(task) ??
+    (typeof task === 'function' ? inlineStepSource(task as TaskFunction, where) : worker.tasks.idOf(task, where));
   return {
     join: (fa, argsA, fb, argsB) => join(worker, fa, argsA, fb, argsB),
     scope: (body) => openScope(worker, false, body as (scope: AnyScope) => ReturnType<typeof body>),
     scopeFifo: (body) => openScope(worker, true, body as (scope: AnyScope) => ReturnType<typeof body>),
     currentScope: () => currentScope(worker),
     broadcast: (fn, args) => broadcast(worker, fn, args),
-    parIter: (source) =>
-      ParIterChain.over(
-        source,
-        // An exported task by id; any other function as an inline step, if it is self-contained.
-        (task, where) =>
-          worker.tasks.exportedId(task) ??
-          (typeof task === 'function' ? inlineStepSource(task as TaskFunction, where) : worker.tasks.idOf(task, where)),
-        (finish) => worker.pieces.run(finish()),
-      ),
+    parIter: (source) => ParIterChain.over(source, resolveStep, (finish) => worker.pieces.run(finish())),
     sort: (target, compare, where) => worker.sorts.sortHere(target, compare, where),
     yieldNow: () => (worker.runOne() ? 'executed' : 'idle'),
   };

@@ -13,6 +13,7 @@ export type {
   PoolCall,
   PoolCalls,
   PoolScope,
+  PoolScopeFifo,
   AnyFunction,
   TaskArgs,
   TaskModule,

@@ -9,6 +9,7 @@
  * inline, and so does every spawn of a scope that got no record.
  */
 import type { EncodedPayload } from '../codec/payload.js';
+import type { AnyFunction } from '../pool/types.js';
 import { SlotField, SlotFlag, type SlotTable } from '../shm/slot.js';
 import { broadcast, postToEach } from './join.js';
 import { callSync, isThenable } from './outcomes.js';
@@ -22,12 +23,12 @@ export interface Scope {
    * Queues `task(...args)` as part of this scope; idle workers may steal it. The worker that
    * spawned it runs its own spawns newest first (LIFO).
    */
-  spawn<F extends TaskFunction>(task: F, ...args: Parameters<F>): void;
+  spawn<F extends AnyFunction>(task: F, ...args: Parameters<F>): void;
   /**
    * Queues `task(...args)` once for every worker of the pool, as part of this scope: the scope
    * waits for all of them. Each runs on its own worker (`currentThreadIndex()` says which).
    */
-  spawnBroadcast<F extends TaskFunction>(task: F, ...args: Parameters<F>): void;
+  spawnBroadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>): void;
 }
 
 /** A scope opened with `scopeFifo`: its spawns start in the order each worker spawned them. */
@@ -36,9 +37,9 @@ export interface ScopeFifo {
    * Queues `task(...args)` as part of this scope; idle workers may steal it. The worker that
    * spawned it starts its own spawns oldest first (FIFO).
    */
-  spawnFifo<F extends TaskFunction>(task: F, ...args: Parameters<F>): void;
+  spawnFifo<F extends AnyFunction>(task: F, ...args: Parameters<F>): void;
   /** As Scope.spawnBroadcast. */
-  spawnBroadcast<F extends TaskFunction>(task: F, ...args: Parameters<F>): void;
+  spawnBroadcast<F extends AnyFunction>(task: F, ...args: Parameters<F>): void;
 }
 
 /** Either kind of scope. */

@@ -84,6 +84,18 @@ describe('pool.parIter', () => {
     expectTypeOf(pool.parIter(range(0, 10)).zip(['a', 'b']).collect()).toEqualTypeOf<Promise<[number, string][]>>();
     expectTypeOf(pool.parIter(['ab']).flatMap('letters').collect()).toEqualTypeOf<Promise<string[]>>();
     expectTypeOf(pool.parIter(range(0, 10)).chain([1, 2]).collect()).toEqualTypeOf<Promise<number[]>>();
+    expectTypeOf(
+      pool
+        .parIter(range(0, 10))
+        .zip(pool.parIter(['a']).map('shout'))
+        .collect(),
+    ).toEqualTypeOf<Promise<[number, string][]>>();
+    expectTypeOf(
+      pool
+        .parIter(range(0, 10))
+        .chain(pool.parIter(['a']).map('shout'))
+        .collect(),
+    ).toEqualTypeOf<Promise<(number | string)[]>>();
     expectTypeOf(pool.parIter(range(0, 10)).fold(0, 'add').sum()).toEqualTypeOf<Promise<number>>();
     expectTypeOf(pool.parIter(range(0, 10)).tryForEach('isEven')).toEqualTypeOf<Promise<void>>();
     expectTypeOf(pool.parIter(range(0, 10)).tryReduce('add', 0)).toEqualTypeOf<Promise<number>>();
@@ -122,6 +134,17 @@ describe('parIter and join inside a task', () => {
     expectTypeOf(parIter(range(0, 10)).findFirst(isEven)).toEqualTypeOf<number | undefined>();
     expectTypeOf(parIter(range(0, 10)).map(label, '#').any(shout)).toEqualTypeOf<boolean>();
     expectTypeOf(parIter(range(0, 10)).positionAny(isEven)).toEqualTypeOf<number>();
+    expectTypeOf(
+      parIter(range(0, 10))
+        .zip(parIter(['a']).map(shout))
+        .collect(),
+    ).toEqualTypeOf<[number, string][]>();
+    expectTypeOf(
+      parIter(range(0, 10))
+        .map(label, '#')
+        .chain(parIter(['b']).map(shout))
+        .collect(),
+    ).toEqualTypeOf<string[]>();
     expectTypeOf(
       parIter(range(0, 10))
         .fold([] as number[], (list, x) => [...list, x])

@@ -198,17 +198,18 @@ describe('inline steps', () => {
     await expect(failing).rejects.toMatchObject({ name: 'TaskError', cause: { name: 'TypeError', message: 'no 42' } });
   });
 
-  it('compile a shape once per worker, however often it runs, and again for another function', async () => {
+  it('compile a shape once per worker, for every pipeline that has it, and again for another function', async () => {
     const compiled = async () => (await pool.snapshot()).reduce((total, worker) => total + worker.loopsCompiled, 0);
-    const run = (offset: number) =>
-      pool
-        .parIter(range(0, 50_000))
-        .map((x: number, k: number) => x * 3 + k, offset)
-        .sum();
+    const step = (x: number, k: number) => x * 3 + k;
     const before = await compiled();
-    for (let k = 0; k < 30; k++) expect(await run(k)).toBe(3 * ((50_000 * 49_999) / 2) + 50_000 * k);
+    // Two pipelines of one shape (a range source, the same step), each with its own range and extra argument.
+    for (let k = 0; k < 30; k++) {
+      const [lo, hi] = k % 2 === 0 ? [0, 50_000] : [7, 40_007];
+      const expected = (3 * ((hi - lo) * (lo + hi - 1))) / 2 + (hi - lo) * k;
+      expect(await pool.parIter(range(lo, hi)).map(step, k).sum()).toBe(expected);
+    }
     const afterOne = await compiled();
-    // At most one loop per worker for the shape, whatever the extra argument's value.
+    // At most one loop per worker for the shape, whichever pipeline and extra argument.
     expect(afterOne - before).toBeGreaterThanOrEqual(1);
     expect(afterOne - before).toBeLessThanOrEqual(pool.threads);
     for (let k = 0; k < 30; k++)

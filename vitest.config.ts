@@ -1,7 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 /** The suites that run a whole pool: they run a second time with the native deque (queue: 'native'). */
-const POOL_SUITES = ['test/pool/**/*.test.ts', 'test/forkjoin/**/*.test.ts', 'test/iter/**/*.test.ts', 'test/processor/**/*.test.ts'];
+const POOL_SUITES = [
+  'test/pool/**/*.test.ts',
+  'test/forkjoin/**/*.test.ts',
+  'test/iter/**/*.test.ts',
+  'test/sort/**/*.test.ts',
+  'test/processor/**/*.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -60,12 +60,12 @@ export function indexOrder(compare: (a: unknown, b: unknown) => unknown, items: 
  * sort puts them last, so "is NaN" is false then true along the run.
  */
 export function nanStart(run: AnyNumericArray, lo: number, hi: number): number {
-  if (hi === lo || run[hi - 1] === run[hi - 1]) return hi;
+  if (hi === lo || !Number.isNaN(run[hi - 1])) return hi;
   let low = lo;
   let high = hi - 1;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (run[mid] === run[mid]) low = mid + 1;
+    if (!Number.isNaN(run[mid])) low = mid + 1;
     else high = mid;
   }
   return low;

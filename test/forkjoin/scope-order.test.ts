@@ -153,6 +153,19 @@ describe.each([2, 4])('scopeFifo and spawnBroadcast, %i threads', (threads) => {
     expect(Array.from(counts)).toEqual(new Array(threads).fill(2));
   });
 
+  it('runs FIFO spawns inline, each once, when the worker has no free slot to queue them', async () => {
+    // Two slots: the scope's record and one more, too few for a job and its pointer, or a broadcast.
+    const small = await ThreadPool.create<typeof Order>({ module, threads, nestedTasksPerWorker: 2 });
+    try {
+      const counts = await small.run('fifoTree', shared(20 + 20 * 2), 20, 2);
+      expect(counts).toEqual(new Array(20 + 20 * 2).fill(1));
+      const error = await rejection(small.run('broadcastInScope', shared(threads), 'fifo'));
+      expect(error.cause.message).toMatch(/spawnBroadcast to \d workers needs \d free nested slots on this worker: raise nestedTasksPerWorker/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("refuses spawns from the main thread once the scope's body has returned", async () => {
     let later: ((name: 'countRun', counts: Int32Array, i: number) => void) | undefined;
     await pool.scopeFifo((s) => {

@@ -1,6 +1,6 @@
 // Workers that die in the middle of fork-join work: a thief holding a join's second half, a
 // spawned task of a worker's scope, a task whose spawns into the main thread's scope wait in its
-// deque, the owner of a scope whose tasks run elsewhere. Each time the waiter is released with the
+// deque (or FIFO lane), the owner of a scope whose tasks run elsewhere. Each time the waiter is released with the
 // crash, every task still queued runs exactly once, the pool replaces the worker, and no slot is
 // left stuck.
 import { describe, expect, it } from 'vitest';
@@ -99,6 +99,40 @@ describe('a worker dies in the middle of fork-join work', () => {
       // Enough forking to make the successor run out of free slots and collect the orphans.
       for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
       expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
+    });
+  });
+});
+
+describe('a worker dies in the middle of FIFO scope work', () => {
+  it('a FIFO scope whose spawned task dies fails with the crash, after every other task ran once', async () => {
+    await withPool(async (pool) => {
+      const counts = counters(30);
+      await expectCrashInside(pool.run('fifoScopeWhereSpawnDies', counts, 30, 300), 3);
+      expect([...counts]).toEqual(Array.from({ length: 30 }, () => 1));
+      await expectNoStuckSlot(pool);
+      await expectForkJoinStillWorks(pool);
+    });
+  });
+
+  it("tasks left in a dead worker's FIFO lane still run once", async () => {
+    await withPool(async (pool) => {
+      const counts = counters(20);
+      const scope = pool.scopeFifo((s) => s.spawnFifo('spawnFifoThenDie', counts, 20, 2));
+      await expect(scope).rejects.toMatchObject({ cause: { name: 'WorkerCrashedError', exitCode: 4 } });
+      expect([...counts]).toEqual(Array.from({ length: 20 }, () => 1));
+      await expectNoStuckSlot(pool);
+      await expectForkJoinStillWorks(pool);
+    });
+  });
+
+  it('the tasks of a FIFO scope whose owner died run once', async () => {
+    await withPool(async (pool) => {
+      const counts = counters(20);
+      await expect(pool.run('fifoScopeOwnerDies', counts, 20, 5)).rejects.toMatchObject({ exitCode: 5 });
+      await waitFor(() => counts.every((count) => count === 1));
+      await expectNoStuckSlot(pool);
+      for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
+      expect([...counts]).toEqual(Array.from({ length: 20 }, () => 1));
     });
   });
 });

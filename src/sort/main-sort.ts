@@ -5,6 +5,7 @@
  * what the caller passed, in place.
  */
 import type { PayloadCodec } from '../codec/payload.js';
+import { sharedBuffers } from '../codec/shared-buffers.js';
 import { PoolClosedError } from '../errors.js';
 import { MAIN_CREATOR, pipelineId } from '../iter/runner.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
@@ -72,8 +73,10 @@ export class MainSort {
    */
   private async sortView(view: AnyNumericArray, compare: number, where: string): Promise<void> {
     const data = isShared(view) ? view : sharedCopy(view);
-    await this.send(where, sortHeader(data, sharedLike(view), compare));
+    const scratch = sharedLike(view);
+    await this.send(where, sortHeader(data, scratch, compare));
     if (data !== view) view.set(data);
+    forget(data === view ? [scratch] : [scratch, data]);
   }
 
   /**
@@ -90,6 +93,7 @@ export class MainSort {
     const scratch = sharedLike(anyKind(indices));
     await this.send('parSortBy', sortHeader(anyKind(indices), scratch, compare, key, ref), ref, heldByItems);
     applyOrder(array, items, indices, undefineds);
+    forget([scratch, anyKind(indices)]);
   }
 
   /**
@@ -117,4 +121,12 @@ export class MainSort {
       level: NORMAL_LEVEL,
     });
   }
+}
+
+/**
+ * The workers let go of a sort's own buffers (scratch, copies) at once, rather than once the main
+ * thread's reference is collected: a sort of 10,000,000 Float64 allocates 80 MB of scratch.
+ */
+function forget(views: AnyNumericArray[]): void {
+  for (const view of views) sharedBuffers.release(view.buffer as SharedArrayBuffer);
 }

@@ -1,6 +1,7 @@
 // The fork-join benchmarks: what viscose's join and parallel iterators gain over the same code run
 // sequentially on the main thread. `node bench/forkjoin.mjs [--quick]` (via `npm run
-// bench:forkjoin` / `npm run bench:forkjoin:quick`). No other Node.js pool can nest tasks, so the
+// bench:forkjoin` / `npm run bench:forkjoin:quick`); `--only <text>` runs the workloads whose name
+// holds it (`--only sort`). No other Node.js pool can nest tasks, so the
 // comparison is with the sequential kernel itself; bench/README.md ("Fork-join") has the method.
 //
 // One process: the main thread runs the sequential kernels, a 1-thread and a 2-thread pool run the
@@ -17,6 +18,7 @@ import {
   fibSequential,
   fillIntegers,
   fillRandom,
+  fillRandomFloat,
   mapSequential,
   quicksortSequential,
   sumSequential,
@@ -25,8 +27,26 @@ import {
 import { median, spread } from './lib/stats.mjs';
 
 const profiles = {
-  full: { rounds: 5, runsPerRound: 5, warmupMs: 3000, fibN: 34, sortLength: 5_000_000, iterLength: 20_000_000, joins: 200_000 },
-  quick: { rounds: 3, runsPerRound: 2, warmupMs: 300, fibN: 30, sortLength: 1_000_000, iterLength: 4_000_000, joins: 50_000 },
+  full: {
+    rounds: 5,
+    runsPerRound: 5,
+    warmupMs: 3000,
+    fibN: 34,
+    sortLength: 5_000_000,
+    iterLength: 20_000_000,
+    parSortLength: 10_000_000,
+    joins: 200_000,
+  },
+  quick: {
+    rounds: 3,
+    runsPerRound: 2,
+    warmupMs: 300,
+    fibN: 30,
+    sortLength: 1_000_000,
+    iterLength: 4_000_000,
+    parSortLength: 1_000_000,
+    joins: 50_000,
+  },
 };
 const SORT_CUTOFF = 20_000;
 const SORT_SEED = 20261129;
@@ -36,6 +56,7 @@ const MODULE = new URL('./workers/viscose-forkjoin.mjs', import.meta.url);
 const RESULTS = new URL('./results/', import.meta.url);
 
 const profileName = process.argv.includes('--quick') ? 'quick' : 'full';
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const settings = profiles[profileName];
 const log = (message) => process.stderr.write(`${message}\n`);
 
@@ -49,7 +70,9 @@ const BARE = 'bare worker_threads, halves by hand';
 /** The map workload's step given as the plain function rather than the task's name (an inline step). */
 const INLINE = 'viscose, 2 threads, inline step';
 const bareWorkers = [0, 1].map(() => new Worker(new URL('./workers/bare-split.mjs', import.meta.url)));
-const CONTENDERS = [SEQUENTIAL, ...Object.keys(pools), INLINE, BARE];
+/** The sort workloads' unstable sort, beside `parSort` on the same pool. */
+const UNSTABLE = 'viscose, 2 threads, parSortUnstable';
+const CONTENDERS = [SEQUENTIAL, ...Object.keys(pools), INLINE, UNSTABLE, BARE];
 
 /**
  * Each workload: `prepare()` makes the input of one run (not timed), `contenders` maps a name to a
@@ -154,7 +177,40 @@ const workloads = [
     },
     check: (result, expected) => Buffer.from(result.buffer).equals(Buffer.from(expected.buffer)),
   },
-];
+  ...[
+    [Float64Array, fillRandomFloat],
+    [Int32Array, fillRandom],
+  ].map(([kind, fill]) => sortWorkload(kind, fill)),
+].filter((workload) => only === undefined || workload.name.includes(only));
+
+/**
+ * A parallel sort of `parSortLength` seeded random items of `kind` in shared memory: the built-in
+ * `TypedArray.prototype.sort` on the main thread (V8's C++ sort) against `pool.parSort` and
+ * `pool.parSortUnstable` on 2 threads, each run sorting the same input refilled (not timed).
+ */
+function sortWorkload(kind, fill) {
+  const length = settings.parSortLength;
+  const values = once(() => new kind(new SharedArrayBuffer(kind.BYTES_PER_ELEMENT * length)));
+  return {
+    name: `sort of ${length.toLocaleString('en')} random ${kind.name.replace('Array', '')} in shared memory`,
+    target: { speedup: 1.8 },
+    prepare: () => {
+      fill(values(), SORT_SEED);
+      return values();
+    },
+    expected: once(() => {
+      const sorted = new kind(length);
+      fill(sorted, SORT_SEED);
+      return sorted.sort();
+    }),
+    contenders: {
+      [SEQUENTIAL]: async (input) => input.sort(),
+      [TWO_THREADS]: (input) => pools[TWO_THREADS].parSort(input),
+      [UNSTABLE]: (input) => pools[TWO_THREADS].parSortUnstable(input),
+    },
+    check: (result, expected) => Buffer.from(result.buffer).equals(Buffer.from(expected.buffer)),
+  };
+}
 
 const record = {
   profile: profileName,
@@ -165,12 +221,12 @@ const record = {
 };
 try {
   for (const workload of workloads) record.workloads.push(await measureWorkload(workload));
-  record.joinCost = await measureJoinCost();
+  if (only === undefined) record.joinCost = await measureJoinCost();
 } finally {
   await Promise.all(Object.values(pools).map((pool) => pool.close()));
   await Promise.all(bareWorkers.map((worker) => worker.terminate()));
 }
-const outputName = profileName === 'full' ? 'forkjoin' : 'forkjoin-quick';
+const outputName = `${profileName === 'full' ? 'forkjoin' : 'forkjoin-quick'}${only === undefined ? '' : `-${only.replace(/\W+/g, '-')}`}`;
 mkdirSync(RESULTS, { recursive: true });
 writeFileSync(new URL(`${outputName}.json`, RESULTS), `${JSON.stringify(record, null, 2)}\n`);
 const report = renderReport(record);
@@ -333,6 +389,17 @@ function renderReport({ profile, settings: used, environment, workloads: measure
     lines.push(
       `| ${workload.name} | ${names.map((name) => ms(workload.ms[name])).join(' | ')} | **${workload.speedups[TWO_THREADS].toFixed(2)}×** (${range.min.toFixed(2)}–${range.max.toFixed(2)}) | ${bare === undefined ? '—' : `${bare.toFixed(2)}×`} | ≥ ${workload.target.speedup}× |`,
     );
+  }
+  const sorts = measured.filter((workload) => workload.speedups[UNSTABLE] !== undefined);
+  if (sorts.length > 0) {
+    lines.push(
+      '',
+      '| Sort, 2 threads, against the built-in sort | parSort speedup (per-round range) | parSortUnstable speedup (per-round range) |',
+      '|---|---:|---:|',
+    );
+    const cell = (workload, name) =>
+      `${workload.speedups[name].toFixed(2)}× (${workload.roundSpeedups[name].min.toFixed(2)}–${workload.roundSpeedups[name].max.toFixed(2)})`;
+    for (const workload of sorts) lines.push(`| ${workload.name} | ${cell(workload, TWO_THREADS)} | ${cell(workload, UNSTABLE)} |`);
   }
   lines.push('', '| Join cost, measured inside a worker | ns per join: median (min–max) | second halves stolen |', '|---|---:|---:|');
   for (const [name, cost] of Object.entries(joinCost)) {

@@ -63,6 +63,15 @@ export function fillRandom(values, seed) {
   }
 }
 
+/** The LCG of `fillRandom`, scaled into [-1, 1): the Float64 input of the sort workload. */
+export function fillRandomFloat(values, seed) {
+  let state = seed | 0;
+  for (let i = 0; i < values.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) | 0;
+    values[i] = state / 2147483648;
+  }
+}
+
 /** Small integers, so that every sum is exact in any order of addition. */
 export function fillIntegers(values) {
   for (let i = 0; i < values.length; i++) values[i] = i % 1000;

@@ -1,5 +1,6 @@
 //! The Rayon reference of viscose's benchmark: workloads C and D (calibrated 2 ms CPU tasks, even
-//! and skewed) and E, F, G (fib with join, quicksort with join, a parallel sum and map), the same
+//! and skewed), E, F, G (fib with join, quicksort with join, a parallel sum and map) and S (the
+//! standard sorts against par_sort and par_sort_unstable, Float64 and Int32), the same
 //! shapes and inputs as bench/lib/workloads.mjs and bench/forkjoin.mjs, on a Rayon pool of 2
 //! threads against the same code run sequentially. Prints one JSON object on stdout.
 //!
@@ -18,10 +19,12 @@ struct Profile {
     fib_n: u32,
     sort_length: usize,
     iter_length: usize,
+    /// Items of workload S's sorts.
+    par_sort_length: usize,
 }
 
-const FULL: Profile = Profile { rounds: 5, cpu_tasks: 400, skewed_tasks: 200, fib_n: 34, sort_length: 5_000_000, iter_length: 20_000_000 };
-const QUICK: Profile = Profile { rounds: 3, cpu_tasks: 100, skewed_tasks: 60, fib_n: 30, sort_length: 1_000_000, iter_length: 4_000_000 };
+const FULL: Profile = Profile { rounds: 5, cpu_tasks: 400, skewed_tasks: 200, fib_n: 34, sort_length: 5_000_000, iter_length: 20_000_000, par_sort_length: 10_000_000 };
+const QUICK: Profile = Profile { rounds: 3, cpu_tasks: 100, skewed_tasks: 60, fib_n: 30, sort_length: 1_000_000, iter_length: 4_000_000, par_sort_length: 1_000_000 };
 const FIB_CUTOFF: u32 = 20;
 const SORT_CUTOFF: usize = 20_000;
 const SORT_SEED: i32 = 20261129;
@@ -131,6 +134,43 @@ fn fill_random(values: &mut [i32], seed: i32) {
     }
 }
 
+/// The same LCG as `fill_random`, scaled into [-1, 1): `fillRandomFloat` of bench/lib/kernels.mjs.
+fn fill_random_f64(values: &mut [f64], seed: i32) {
+    let mut state = seed;
+    for value in values.iter_mut() {
+        state = state.wrapping_mul(1103515245).wrapping_add(12345);
+        *value = state as f64 / 2147483648.0;
+    }
+}
+
+/// Workload S for one element type: the standard library's sort against Rayon's parallel one, stable
+/// (`sort_by` / `par_sort_by`) and unstable; each run sorts a fresh copy of `input`, in the time of
+/// both sides. Returns the two entries.
+fn sort_entries<T: Copy + Send + Sync + PartialEq + std::fmt::Debug>(
+    name: &str,
+    rounds: usize,
+    input: &[T],
+    order: fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<String> {
+    let sorted = |stable: bool, parallel: bool| {
+        let mut values = input.to_vec();
+        match (stable, parallel) {
+            (true, false) => values.sort_by(order),
+            (true, true) => values.par_sort_by(order),
+            (false, false) => values.sort_unstable_by(order),
+            (false, true) => values.par_sort_unstable_by(order),
+        }
+        values
+    };
+    [("stable", true), ("unstable", false)]
+        .iter()
+        .map(|&(kind, stable)| {
+            let (seq, par) = compare(rounds, || sorted(stable, false), || sorted(stable, true));
+            format!("\"S.{name}.{kind}\":{{\"sequentialMs\":{seq:.3},\"ms\":{par:.3},\"speedup\":{:.3},\"includesCopyOfInput\":true}}", seq / par)
+        })
+        .collect()
+}
+
 fn transform(x: f64) -> f64 {
     x.sqrt() * 0.5 + 1.0
 }
@@ -220,6 +260,13 @@ fn main() {
         (median(seq[1..].to_vec()), median(par[1..].to_vec()))
     };
     entries.push(format!("\"G.map\":{{\"sequentialMs\":{seq:.3},\"ms\":{par:.3},\"speedup\":{:.3}}}", seq / par));
+
+    let mut floats = vec![0f64; profile.par_sort_length];
+    fill_random_f64(&mut floats, SORT_SEED);
+    entries.extend(sort_entries("f64", profile.rounds, &floats, f64::total_cmp));
+    let mut ints = vec![0i32; profile.par_sort_length];
+    fill_random(&mut ints, SORT_SEED);
+    entries.extend(sort_entries("i32", profile.rounds, &ints, i32::cmp));
 
     println!("{{\"profile\":\"{profile_name}\",\"threads\":{THREADS},\"unitIterations\":{unit},{}}}", entries.join(","));
 }

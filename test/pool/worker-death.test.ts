@@ -65,33 +65,42 @@ describe('a worker dies in the middle of fork-join work', () => {
     });
   });
 
-  it("a worker's scope whose spawned task dies fails with the crash, after every other task ran once", async () => {
-    await withPool(async (pool) => {
-      const counts = counters(30);
-      await expectCrashInside(pool.run('scopeWhereSpawnDies', counts, 30, 300), 3);
-      expect([...counts]).toEqual(Array.from({ length: 30 }, () => 1));
-      await expectNoStuckSlot(pool);
-      await expectForkJoinStillWorks(pool);
-    });
-  });
+  it.each(['lifo', 'fifo'])(
+    "a worker's %s scope whose spawned task dies fails with the crash, after every other task ran once",
+    async (kind) => {
+      await withPool(async (pool) => {
+        const counts = counters(30);
+        await expectCrashInside(pool.run('scopeWhereSpawnDies', counts, 30, 300, kind), 3);
+        expect([...counts]).toEqual(Array.from({ length: 30 }, () => 1));
+        await expectNoStuckSlot(pool);
+        await expectForkJoinStillWorks(pool);
+      });
+    },
+  );
 
-  it("tasks spawned into the main thread's scope and left in a dead worker's deque still run once", async () => {
+  it.each(['lifo', 'fifo'])(
+    "tasks spawned into the main thread's %s scope and left in a dead worker's deque still run once",
+    async (kind) => {
+      await withPool(async (pool) => {
+        const counts = counters(40);
+        const scope =
+          kind === 'fifo'
+            ? pool.scopeFifo((s) => s.spawnFifo('spawnThenDie', counts, 40, 2))
+            : pool.scope((s) => s.spawn('spawnThenDie', counts, 40, 2));
+        await expect(scope).rejects.toBeInstanceOf(TaskError);
+        await expect(scope).rejects.toMatchObject({ cause: { name: 'WorkerCrashedError', exitCode: 4 } });
+        // The scope settles only once every part finished, the orphaned spawns included.
+        expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
+        await expectNoStuckSlot(pool);
+        await expectForkJoinStillWorks(pool);
+      });
+    },
+  );
+
+  it.each(['lifo', 'fifo'])('the tasks of a %s scope whose owner died run once; its record is freed by the successor', async (kind) => {
     await withPool(async (pool) => {
       const counts = counters(40);
-      const scope = pool.scope((s) => s.spawn('spawnThenDie', counts, 40, 2));
-      await expect(scope).rejects.toBeInstanceOf(TaskError);
-      await expect(scope).rejects.toMatchObject({ cause: { name: 'WorkerCrashedError', exitCode: 4 } });
-      // The scope settles only once every part finished, the orphaned spawns included.
-      expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
-      await expectNoStuckSlot(pool);
-      await expectForkJoinStillWorks(pool);
-    });
-  });
-
-  it('the tasks of a scope whose owner died run once; its record is freed by the successor', async () => {
-    await withPool(async (pool) => {
-      const counts = counters(40);
-      const call = pool.run('scopeOwnerDies', counts, 40, 5);
+      const call = pool.run('scopeOwnerDies', counts, 40, 5, kind);
       await expect(call).rejects.toBeInstanceOf(WorkerCrashedError);
       await expect(call).rejects.toMatchObject({ exitCode: 5 });
       await waitFor(() => counts.every((count) => count === 1));
@@ -99,40 +108,6 @@ describe('a worker dies in the middle of fork-join work', () => {
       // Enough forking to make the successor run out of free slots and collect the orphans.
       for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
       expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
-    });
-  });
-});
-
-describe('a worker dies in the middle of FIFO scope work', () => {
-  it('a FIFO scope whose spawned task dies fails with the crash, after every other task ran once', async () => {
-    await withPool(async (pool) => {
-      const counts = counters(30);
-      await expectCrashInside(pool.run('fifoScopeWhereSpawnDies', counts, 30, 300), 3);
-      expect([...counts]).toEqual(Array.from({ length: 30 }, () => 1));
-      await expectNoStuckSlot(pool);
-      await expectForkJoinStillWorks(pool);
-    });
-  });
-
-  it("tasks left in a dead worker's FIFO lane still run once", async () => {
-    await withPool(async (pool) => {
-      const counts = counters(20);
-      const scope = pool.scopeFifo((s) => s.spawnFifo('spawnFifoThenDie', counts, 20, 2));
-      await expect(scope).rejects.toMatchObject({ cause: { name: 'WorkerCrashedError', exitCode: 4 } });
-      expect([...counts]).toEqual(Array.from({ length: 20 }, () => 1));
-      await expectNoStuckSlot(pool);
-      await expectForkJoinStillWorks(pool);
-    });
-  });
-
-  it('the tasks of a FIFO scope whose owner died run once', async () => {
-    await withPool(async (pool) => {
-      const counts = counters(20);
-      await expect(pool.run('fifoScopeOwnerDies', counts, 20, 5)).rejects.toMatchObject({ exitCode: 5 });
-      await waitFor(() => counts.every((count) => count === 1));
-      await expectNoStuckSlot(pool);
-      for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
-      expect([...counts]).toEqual(Array.from({ length: 20 }, () => 1));
     });
   });
 });

@@ -8,7 +8,8 @@
  * order between writing `bottom` and reading `top` without a separate fence.
  *
  * The same structure serves as the injector: the main thread owns it and only pushes, workers
- * steal, which makes it a single-producer, multi-consumer FIFO.
+ * steal, which makes it a single-producer, multi-consumer FIFO; and as a worker's FIFO lanes
+ * (src/worker/fifo-lanes.ts), where the worker pushes and every taker, the worker too, steals.
  *
  * A thief claims the task an entry names *before* it moves `top` past the entry, so that a thief
  * that dies between the two leaves a claimed task (whose owner is known) and a stale entry (which

@@ -160,7 +160,9 @@ describe.each([2, 4])('scopeFifo and spawnBroadcast, %i threads', (threads) => {
       const counts = await small.run('fifoTree', shared(20 + 20 * 2), 20, 2);
       expect(counts).toEqual(new Array(20 + 20 * 2).fill(1));
       const error = await rejection(small.run('broadcastInScope', shared(threads), 'fifo'));
-      expect(error.cause.message).toMatch(/spawnBroadcast to \d workers needs \d free nested slots on this worker: raise nestedTasksPerWorker/);
+      expect(error.cause.message).toMatch(
+        /spawnBroadcast to \d workers needs \d free nested slots on this worker: raise nestedTasksPerWorker/,
+      );
     } finally {
       await small.close();
     }

@@ -15,6 +15,7 @@ const CHECKS = {
   'deque.pml': ['BUG_ADVANCE_BEFORE_CLAIM', 'BUG_NO_TOP_RECHECK', 'BUG_POP_NO_CAS'],
   'scope.pml': ['BUG_NO_MARK', 'BUG_NO_CHANGING'],
   'sleep.pml': ['BUG_NOTIFY_BEFORE_PUSH', 'BUG_NO_RECHECK', 'BUG_NO_FINAL_CHECK'],
+  'fifo.pml': ['BUG_NO_LANE_DRAIN', 'BUG_NEWEST_FROM_LANE'],
 };
 
 interface Verdict {

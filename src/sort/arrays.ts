@@ -4,6 +4,7 @@
  * every object's identity. `undefined` items and holes are set aside first and go last, without a
  * call of the compare task, as `Array.prototype.sort` does.
  */
+import { type AnyNumericArray, anyKind } from './sortable.js';
 
 /** The items `Array.prototype.sort` compares (neither holes nor `undefined`), and how many are `undefined`. */
 export function comparableItems(array: readonly unknown[]): { items: unknown[]; undefineds: number } {
@@ -18,20 +19,21 @@ export function comparableItems(array: readonly unknown[]): { items: unknown[]; 
   return { items, undefineds };
 }
 
-/** `0, 1, …, count - 1` in shared memory: the indices a sort of `count` items orders. */
-export function sharedIndices(count: number): Int32Array {
-  const indices = new Int32Array(new SharedArrayBuffer(4 * count));
-  for (let i = 0; i < count; i++) indices[i] = i;
-  return indices;
+/** An `Int32Array` of no items: what the indices of a plain array's sort are like. */
+export const INDEX_KIND = anyKind(new Int32Array(0));
+
+/** Writes `0, 1, …, n - 1` into `indices`: the order of a plain array's sort before it runs. */
+export function numberIndices(indices: AnyNumericArray): void {
+  for (let i = 0; i < indices.length; i++) indices[i] = i;
 }
 
 /**
  * Writes `items` into `array` in the order of `indices`, then the `undefined` items, then leaves
  * holes where `array` had them (at the end), as `Array.prototype.sort` does.
  */
-export function applyOrder<T>(array: T[], items: readonly unknown[], indices: Int32Array, undefineds: number): T[] {
+export function applyOrder<T>(array: T[], items: readonly unknown[], indices: AnyNumericArray, undefineds: number): T[] {
   let k = 0;
-  for (; k < indices.length; k++) array[k] = items[indices[k]] as T;
+  for (; k < indices.length; k++) array[k] = items[indices[k] as number] as T;
   for (const end = k + undefineds; k < end; k++) array[k] = undefined as T;
   for (; k < array.length; k++) delete array[k];
   return array;

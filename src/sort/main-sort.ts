@@ -13,9 +13,10 @@ import type { CallGate } from '../pool/call-runner.js';
 import type { BuiltInCall, MainForkJoin } from '../pool/main-fork-join.js';
 import type { Submitter } from '../pool/submitter.js';
 import type { TaskModule } from '../pool/types.js';
-import { applyOrder, comparableItems, sharedIndices } from './arrays.js';
+import { INDEX_KIND, applyOrder, comparableItems, numberIndices } from './arrays.js';
 import { SEQUENTIAL_BELOW, SORT_TASK_OFFSET, SortOp, type SortHeader, sortHeader } from './runner.js';
-import { type AnyNumericArray, anyKind, checkNumericArray, isNumericArray, isShared, sharedCopy, sharedLike } from './sortable.js';
+import { ScratchBuffers } from './scratch.js';
+import { type AnyNumericArray, anyKind, checkNumericArray, isNumericArray, isShared } from './sortable.js';
 
 /** What the pool's module and threads count: SORT_TASK's id follows the module's tasks. */
 export interface SortCounts {
@@ -26,6 +27,8 @@ export interface SortCounts {
 export class MainSort {
   /** Plain-array sorts started from this thread, for the keys of their items. */
   private arraySorts = 0;
+  /** Buffers kept for the next sort; those let go of are forgotten by the workers at once. */
+  private readonly scratch = new ScratchBuffers((buffer) => sharedBuffers.release(buffer));
 
   constructor(
     private readonly gate: CallGate,
@@ -72,11 +75,11 @@ export class MainSort {
    * back into it once sorted.
    */
   private async sortView(view: AnyNumericArray, compare: number, where: string): Promise<void> {
-    const data = isShared(view) ? view : sharedCopy(view);
-    const scratch = sharedLike(view);
+    const data = isShared(view) ? view : this.scratch.copyOf(view);
+    const scratch = this.scratch.take(view);
     await this.send(where, sortHeader(data, scratch, compare));
     if (data !== view) view.set(data);
-    forget(data === view ? [scratch] : [scratch, data]);
+    this.scratch.give(data === view ? [scratch] : [scratch, data]);
   }
 
   /**
@@ -88,12 +91,13 @@ export class MainSort {
     const { codec, submitter } = this;
     const ref = codec.storeBlock(items, 'parSortBy');
     const heldByItems = submitter.holdReferenced() ?? [];
-    const indices = sharedIndices(items.length);
+    const indices = this.scratch.take(INDEX_KIND, items.length);
+    numberIndices(indices);
     const key = pipelineId(++this.arraySorts, MAIN_CREATOR);
-    const scratch = sharedLike(anyKind(indices));
-    await this.send('parSortBy', sortHeader(anyKind(indices), scratch, compare, key, ref), ref, heldByItems);
+    const scratch = this.scratch.take(indices);
+    await this.send('parSortBy', sortHeader(indices, scratch, compare, key, ref), ref, heldByItems);
     applyOrder(array, items, indices, undefineds);
-    forget([scratch, anyKind(indices)]);
+    this.scratch.give([scratch, indices]);
   }
 
   /**
@@ -121,12 +125,4 @@ export class MainSort {
       level: NORMAL_LEVEL,
     });
   }
-}
-
-/**
- * The workers let go of a sort's own buffers (scratch, copies) at once, rather than once the main
- * thread's reference is collected: a sort of 10,000,000 Float64 allocates 80 MB of scratch.
- */
-function forget(views: AnyNumericArray[]): void {
-  for (const view of views) sharedBuffers.release(view.buffer as SharedArrayBuffer);
 }

@@ -12,10 +12,11 @@ import { pipelineId } from '../iter/runner.js';
 import { forkJoin } from '../worker/join.js';
 import type { TaskFunction } from '../worker/task-table.js';
 import type { WorkerThread } from '../worker/worker-thread.js';
-import { applyOrder, comparableItems, sharedIndices } from './arrays.js';
+import { INDEX_KIND, applyOrder, comparableItems, numberIndices } from './arrays.js';
 import { cut, mergeRuns } from './merge.js';
 import { type Items, type Order, compareOrder, indexOrder, nanStart, valueOrder } from './order.js';
-import { type AnyNumericArray, anyKind, checkNumericArray, isNumericArray, isShared, sharedCopy, sharedLike } from './sortable.js';
+import { ScratchBuffers } from './scratch.js';
+import { type AnyNumericArray, anyKind, checkNumericArray, isNumericArray, isShared } from './sortable.js';
 
 /** Name of the built-in task that runs a piece of a sort; its id follows PAR_ITER_TASK's. */
 export const SORT_TASK = 'viscose:parSort';
@@ -109,6 +110,8 @@ export class SortRunner {
   /** Items of plain-array sorts by key, decoded once per worker. */
   private readonly items = new Map<number, Items>();
   private sequence = 0;
+  /** Buffers kept for the next sort started on this worker. */
+  private readonly scratch = new ScratchBuffers();
   /** How many times a merge may be cut: about two pieces per thread. */
   private readonly mergeBudget: number;
 
@@ -164,9 +167,11 @@ export class SortRunner {
       view.sort(comparator as never);
       return;
     }
-    const data = isShared(view) ? view : sharedCopy(view);
-    this.sortFromHere(sortHeader(data, sharedLike(view), compare), undefined);
+    const data = isShared(view) ? view : this.scratch.copyOf(view);
+    const scratch = this.scratch.take(view);
+    this.sortFromHere(sortHeader(data, scratch, compare), undefined);
     if (data !== view) view.set(data);
+    this.scratch.give(data === view ? [scratch] : [scratch, data]);
   }
 
   /** A plain array: its indices are sorted in parallel, then the order applied to it. */
@@ -183,17 +188,20 @@ export class SortRunner {
     const ref = passed.encodingFor(Destination.EVERY_WORKER, () => codec.storeBlock(items, 'parSortBy'));
     const lent = passed.send(Destination.EVERY_WORKER);
     if (lent !== undefined) passed.hold(lent);
-    const indices = sharedIndices(items.length);
+    const indices = this.scratch.take(INDEX_KIND, items.length);
+    numberIndices(indices);
+    const scratch = this.scratch.take(indices);
     const key = pipelineId(++this.sequence, this.worker.index);
     this.items.set(key, items);
     try {
-      this.sortFromHere(sortHeader(anyKind(indices), sharedLike(anyKind(indices)), compare, key, ref), ref);
+      this.sortFromHere(sortHeader(indices, scratch, compare, key, ref), ref);
     } finally {
       this.items.delete(key);
       codec.releaseBlock(ref);
       if (lent !== undefined) passed.unhold(lent);
     }
     applyOrder(array, items, indices, undefineds);
+    this.scratch.give([scratch, indices]);
   }
 
   private sortFromHere(header: SortHeader, ref: BlockRef | undefined): void {

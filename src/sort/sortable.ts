@@ -41,8 +41,6 @@ export interface AnyNumericArray {
   sort(compare?: (a: never, b: never) => number): unknown;
 }
 
-type NumericArrayConstructor = new (source: ArrayBufferLike | number) => AnyNumericArray;
-
 export function isNumericArray(value: unknown): value is NumericArray {
   return ArrayBuffer.isView(value) && !(value instanceof DataView);
 }
@@ -59,19 +57,6 @@ export function checkNumericArray(value: unknown, where: string): asserts value 
 
 export function isShared(view: AnyNumericArray): boolean {
   return view.buffer instanceof SharedArrayBuffer;
-}
-
-/** A zeroed typed array of `view`'s kind and length in a new SharedArrayBuffer. */
-export function sharedLike(view: AnyNumericArray): AnyNumericArray {
-  const kind = view.constructor as NumericArrayConstructor;
-  return new kind(new SharedArrayBuffer(view.length * view.BYTES_PER_ELEMENT));
-}
-
-/** A copy of `view` in a new SharedArrayBuffer. */
-export function sharedCopy(view: AnyNumericArray): AnyNumericArray {
-  const copy = sharedLike(view);
-  copy.set(view);
-  return copy;
 }
 
 /** `view` with the typing every numeric kind shares. */

@@ -25,9 +25,15 @@ function valueBefore(x: unknown, y: unknown): boolean {
   return (x as number) < (y as number) || (x === 0 && y === 0 && 1 / x < 1 / y);
 }
 
+/** The value order of integers (and bigints), which have neither NaN nor -0: a cheaper test. */
+function integerBefore(x: unknown, y: unknown): boolean {
+  return (x as number) < (y as number);
+}
+
 /** The value order of typed array `view`, as `TypedArray.prototype.sort` sorts without a comparator. */
 export function valueOrder(view: AnyNumericArray): Order {
-  return { before: valueBefore, leafCompare: undefined, nanLast: view instanceof Float64Array || view instanceof Float32Array };
+  const float = view instanceof Float64Array || view instanceof Float32Array;
+  return { before: float ? valueBefore : integerBefore, leafCompare: undefined, nanLast: float };
 }
 
 /**

@@ -4,6 +4,7 @@
  * equal items in their order (stability). The leaves of a sort are sorted natively, with the
  * comparison `leafCompare` (none for the value order: V8's C++ path).
  */
+import type { MergeTest } from './merge.js';
 import type { AnyNumericArray } from './sortable.js';
 
 /** Anything a sort reads items from by index: a typed array, or the items of a plain array. */
@@ -15,6 +16,8 @@ export interface Order {
   leafCompare: ((x: never, y: never) => number) | undefined;
   /** Whether NaN can occur and must go last (the value order of a float array). */
   nanLast: boolean;
+  /** How a merge tests the order: `before` written into the merge for the value orders, called otherwise. */
+  test: MergeTest;
 }
 
 /**
@@ -33,7 +36,7 @@ function integerBefore(x: unknown, y: unknown): boolean {
 /** The value order of typed array `view`, as `TypedArray.prototype.sort` sorts without a comparator. */
 export function valueOrder(view: AnyNumericArray): Order {
   const float = view instanceof Float64Array || view instanceof Float32Array;
-  return { before: float ? valueBefore : integerBefore, leafCompare: undefined, nanLast: float };
+  return { before: float ? valueBefore : integerBefore, leafCompare: undefined, nanLast: float, test: float ? 'float' : 'integer' };
 }
 
 /**
@@ -46,6 +49,7 @@ export function compareOrder(compare: (a: unknown, b: unknown) => unknown): Orde
     before: (x, y) => (compare(x, y) as number) < 0,
     leafCompare: compare as (x: never, y: never) => number,
     nanLast: false,
+    test: 'call',
   };
 }
 
@@ -58,7 +62,12 @@ export function indexOrder(compare: (a: unknown, b: unknown) => unknown, items: 
     const result = compare(items[i], items[j]) as number;
     return result < 0 ? -1 : result > 0 ? 1 : i - j;
   };
-  return { before: (i, j) => rank(i as number, j as number) < 0, leafCompare: rank as (x: never, y: never) => number, nanLast: false };
+  return {
+    before: (i, j) => rank(i as number, j as number) < 0,
+    leafCompare: rank as (x: never, y: never) => number,
+    nanLast: false,
+    test: 'call',
+  };
 }
 
 /**

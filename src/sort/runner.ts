@@ -13,7 +13,7 @@ import { forkJoin } from '../worker/join.js';
 import type { TaskFunction } from '../worker/task-table.js';
 import type { WorkerThread } from '../worker/worker-thread.js';
 import { INDEX_KIND, applyOrder, comparableItems, numberIndices } from './arrays.js';
-import { cut, mergeRuns } from './merge.js';
+import { type MergeRuns, cut, mergeFor } from './merge.js';
 import { type Items, type Order, compareOrder, indexOrder, nanStart, valueOrder } from './order.js';
 import { ScratchBuffers } from './scratch.js';
 import { type AnyNumericArray, anyKind, checkNumericArray, isNumericArray, isShared } from './sortable.js';
@@ -88,6 +88,8 @@ interface Job {
   header: SortHeader;
   buffers: [AnyNumericArray, AnyNumericArray];
   order: Order;
+  /** The merge for the buffers' kind and the order (merge.ts). */
+  merge: MergeRuns;
 }
 
 export interface SortRunnerParts {
@@ -216,7 +218,7 @@ export class SortRunner {
     if (comparator === undefined) order = valueOrder(data);
     else if (ref === undefined) order = compareOrder(comparator);
     else order = indexOrder(comparator, this.itemsOf(key, ref));
-    return { header, buffers: [data, scratch], order };
+    return { header, buffers: [data, scratch], order, merge: mergeFor(Object.prototype.toString.call(data), order.test) };
   }
 
   /** The items of plain-array sort `key`, decoded from its block the first time this worker needs them. */
@@ -270,7 +272,7 @@ export class SortRunner {
     const [src, dst] = [job.buffers[from], job.buffers[1 - from]];
     const { before } = job.order;
     if (budget === 0 || a1 - a0 + (b1 - b0) < MIN_MERGE) {
-      mergeRuns(src, a0, a1, b0, b1, dst, at, before);
+      job.merge(src, a0, a1, b0, b1, dst, at, before);
       return;
     }
     const [i, j] = cut(src, a0, a1, b0, b1, before);

@@ -3,7 +3,7 @@
 // order, whatever the runs hold (duplicates, -0 and +0, one run empty).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cut, mergeRuns } from '../../src/sort/merge.js';
+import { type MergeTest, cut, mergeFor } from '../../src/sort/merge.js';
 import { nanStart } from '../../src/sort/order.js';
 import type { AnyNumericArray } from '../../src/sort/sortable.js';
 
@@ -22,7 +22,7 @@ function cutMerge(
   piece: number,
 ): void {
   if (a1 - a0 + (b1 - b0) <= piece) {
-    mergeRuns(src, a0, a1, b0, b1, dst, at, byKey);
+    mergeFor(Object.prototype.toString.call(src), 'call')(src, a0, a1, b0, b1, dst, at, byKey);
     return;
   }
   const [i, j] = cut(src, a0, a1, b0, b1, byKey);
@@ -45,6 +45,28 @@ describe('the parallel merge', () => {
         expect(Array.from(dst as unknown as Float64Array)).toEqual(expected);
       }),
     );
+  });
+
+  it('merges by value with the test written into the merge: integers, and floats with -0 before +0', () => {
+    const cases: [MergeTest, fc.Arbitrary<number>, (values: number[]) => AnyNumericArray][] = [
+      ['integer', fc.integer({ min: -5, max: 5 }), (values) => Int32Array.from(values) as unknown as AnyNumericArray],
+      ['float', fc.constantFrom(-1.5, -0, 0, 0.25, 2), (values) => Float64Array.from(values) as unknown as AnyNumericArray],
+    ];
+    for (const [test, value, make] of cases) {
+      fc.assert(
+        fc.property(fc.array(value, { maxLength: 40 }), fc.array(value, { maxLength: 40 }), (left, right) => {
+          const sorted = (values: number[]) => Array.from(make(values).sort() as unknown as ArrayLike<number>);
+          const src = make([...sorted(left), ...sorted(right)]);
+          const dst = make(Array(src.length).fill(0));
+          mergeFor(Object.prototype.toString.call(src), test)(src, 0, left.length, left.length, src.length, dst, 0, () => {
+            throw new Error('the value test is written into the merge, not called');
+          });
+          // toEqual tells -0 from +0.
+          const expected = Array.from(make([...left, ...right]).sort() as unknown as ArrayLike<number>);
+          expect(Array.from(dst as unknown as ArrayLike<number>)).toEqual(expected);
+        }),
+      );
+    }
   });
 
   it('finds where the NaNs at the end of a sorted run start', () => {

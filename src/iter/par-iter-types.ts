@@ -48,8 +48,11 @@ type PairTaskName<M, T, R> = {
 /** Tasks of module `M` that fold two `T` into a `T`. */
 type FoldName<M, T> = PairTaskName<M, T, T>;
 
-/** Tasks of module `M` that compare two `T` (a number: negative, zero or positive). */
-type CompareName<M, T> = PairTaskName<M, T, number>;
+/**
+ * Tasks of module `M` that compare two `T`, `(a: T, b: T) => number` (negative, zero or positive):
+ * what `minBy`, `maxBy` and `pool.parSortBy` take. An untyped module accepts any name.
+ */
+export type CompareTaskName<M, T> = PairTaskName<M, T, number>;
 
 /** The items of an array or iterable a flatMap task returns. */
 export type ElementOf<R> = R extends Iterable<infer E> ? E : never;
@@ -270,11 +273,11 @@ export interface PoolParIter<M, T> {
   /** The product of numbers, multiplied in a tree order; 1 over nothing. */
   product(): Promise<number>;
   /** The least item by the compare task `name(a, b)`, the first of equals; undefined if none. */
-  minBy<K extends CompareName<M, T>>(name: K): Promise<T | undefined>;
+  minBy<K extends CompareTaskName<M, T>>(name: K): Promise<T | undefined>;
   /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
   minBy(compare: (a: T, b: T) => number): Promise<T | undefined>;
   /** The greatest item by the compare task `name(a, b)`, the last of equals; undefined if none. */
-  maxBy<K extends CompareName<M, T>>(name: K): Promise<T | undefined>;
+  maxBy<K extends CompareTaskName<M, T>>(name: K): Promise<T | undefined>;
   /** The same with a plain, self-contained function, shipped as its source and fused into the loop (inline steps). */
   maxBy(compare: (a: T, b: T) => number): Promise<T | undefined>;
   /** The item of least key `name(item, ...extra)`, the first of equals; undefined if none. */

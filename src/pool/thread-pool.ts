@@ -38,7 +38,8 @@ import type {
 } from './types.js';
 import { WorkerSet } from './worker-set.js';
 import { MainSort } from '../sort/main-sort.js';
-import type { CompareTaskName, NumericArray, SortItem } from '../sort/sortable.js';
+import type { CompareTaskName } from '../iter/par-iter-types.js';
+import type { NumericArray, SortItem } from '../sort/sortable.js';
 
 /**
  * A pool of worker threads running the tasks of one module.

@@ -3,8 +3,6 @@
  * (every kind `TypedArray.prototype.sort` orders by value), checked with a message that says what
  * was wrong, and copies of them in a SharedArrayBuffer for a view whose memory is not shared.
  */
-import type { Unchecked } from '../iter/par-iter-types.js';
-import type { TaskArgs, TaskName, TaskResult } from '../pool/types.js';
 
 /** A typed array the parallel sorts order by value, as `TypedArray.prototype.sort` does. */
 export type NumericArray =
@@ -63,15 +61,3 @@ export function isShared(view: AnyNumericArray): boolean {
 export function anyKind(view: NumericArray): AnyNumericArray {
   return view as unknown as AnyNumericArray;
 }
-
-/**
- * Tasks of module `M` that compare two `T`, `(a: T, b: T) => number`: what `pool.parSortBy` accepts
- * as its compare task. An untyped module accepts any name.
- */
-export type CompareTaskName<M, T> = {
-  [K in TaskName<M>]: Unchecked<M, K> extends true
-    ? K
-    : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], number]
-      ? K
-      : never;
-}[TaskName<M>];

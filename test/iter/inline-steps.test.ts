@@ -1,9 +1,10 @@
 // Plain functions as iterator steps: what is refused before anything runs (and why, by name), what
 // a self-contained function may use, every place a step or terminal takes one, and that each
 // worker compiles a pipeline shape's loop once however often it runs.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InlineStepError, ThreadPool, range } from 'viscose';
-import type * as Fixture from '../fixtures/iter.mjs';
+import * as Fixture from '../fixtures/iter.mjs';
 
 const module = new URL('../fixtures/iter.mjs', import.meta.url);
 
@@ -220,5 +221,61 @@ describe('inline steps', () => {
     const afterTwo = await compiled();
     expect(afterTwo - afterOne).toBeGreaterThanOrEqual(1);
     expect(afterTwo - afterOne).toBeLessThanOrEqual(pool.threads);
+  });
+});
+
+type Terminal = 'sum' | 'collect' | 'count' | 'findFirst' | 'any' | 'reduce';
+
+/** The terminal on a chain whose steps are the fixture's functions themselves (inline) or their names. */
+function finish(chain: any, terminal: Terminal, inline: boolean): Promise<unknown> {
+  if (terminal === 'findFirst' || terminal === 'any') return chain[terminal](inline ? Fixture.isEven : 'isEven');
+  if (terminal === 'reduce') return chain.reduce(inline ? Fixture.add : 'add', 0);
+  return chain[terminal]();
+}
+
+/** The same over an array, one item after another. */
+function sequential(items: number[], divisor: number, terminal: Terminal): unknown {
+  const kept = items.map((x) => x * x).filter((x) => x % divisor === 0);
+  if (terminal === 'collect') return kept;
+  if (terminal === 'count') return kept.length;
+  if (terminal === 'findFirst') return kept.find((x) => x % 2 === 0);
+  if (terminal === 'any') return kept.some((x) => x % 2 === 0);
+  return kept.reduce((a, b) => a + b, 0);
+}
+
+// Empty sources, one item, and lengths around the 1,024-item interval of a piece's checks.
+const values = fc.oneof(
+  fc.array(fc.integer({ min: -300, max: 300 }), { maxLength: 2 }),
+  fc.array(fc.integer({ min: -300, max: 300 }), { minLength: 1000, maxLength: 2100 }),
+);
+
+describe.each([1, 2, 4])('inline steps against named ones, on %i threads', (threads) => {
+  let pool: ThreadPool<typeof Fixture>;
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Fixture>({ module, threads });
+  });
+  afterAll(() => pool.close());
+
+  it('give what the same tasks by name give, and what a loop gives', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        values,
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom<Terminal>('sum', 'collect', 'count', 'findFirst', 'any', 'reduce'),
+        fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }),
+        async (items, divisor, terminal, maxLen) => {
+          const start = (inline: boolean) => {
+            const chain = (maxLen === undefined ? pool.parIter(items) : pool.parIter(items).maxLen(maxLen)) as any;
+            return inline
+              ? chain.map(Fixture.square).filter(Fixture.divisibleBy, divisor)
+              : chain.map('square').filter('divisibleBy', divisor);
+          };
+          const byName = await finish(start(false), terminal, false);
+          expect(await finish(start(true), terminal, true)).toEqual(byName);
+          expect(byName).toEqual(sequential(items, divisor, terminal));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

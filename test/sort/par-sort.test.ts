@@ -56,3 +56,19 @@ describe.each([1, 2, 4])('parallel sort on %i threads', (threads) => {
     );
   });
 });
+
+// The sizes the benchmark sorts, once each: every shape a sort must get right, in one 10M array.
+describe('parallel sort of ten million items', { timeout: 120_000 }, () => {
+  it('gives TypedArray.prototype.sort result for Float64 with NaN, -0, +0 and infinities, and for Int32', async () => {
+    await using pool = await ThreadPool.create<typeof Fixture>({ module, threads: 2 });
+    for (const [kind, shape] of [
+      [Float64Array, 'specials'],
+      [Int32Array, 'random'],
+    ] as const) {
+      const view = makeValues(kind, 10_000_000, shape, 20261206, true);
+      const expected = sortedCopy(view);
+      await pool.parSort(view);
+      expect(firstDifference(view, expected)).toBe(-1);
+    }
+  });
+});

@@ -25,7 +25,20 @@ export type { Priority } from './queue/priority.js';
 export type { LatencySummary, PoolStatistics, QueueDepths, WorkerStatistics } from './pool/statistics.js';
 export type { SlotCensus, SlotCounts } from './pool/slot-census.js';
 export type { WorkerSnapshot } from './control/protocol.js';
-export type { ChunkOf, CompareTaskName, ExtraArgs, ItemOf, IterSource, PoolParIter, Range, Unchecked } from './iter/par-iter.js';
+export type {
+  ChunkOf,
+  CompareTaskName,
+  ElementOf,
+  ExtraArgs,
+  InitExtraParameters,
+  InitStepFunction,
+  ItemOf,
+  IterSource,
+  PairTaskName,
+  PoolParIter,
+  Range,
+  Unchecked,
+} from './iter/par-iter.js';
 export type { NumericArray, SortItem } from './sort/sortable.js';
 export type { QueueBackend } from './queue/work-queue.js';
 export { range } from './iter/par-iter.js';

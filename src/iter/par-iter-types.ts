@@ -37,7 +37,7 @@ export type ExtraArgs<M, K extends TaskName<M>> =
   Unchecked<M, K> extends true ? unknown[] : TaskArgs<M, K> extends [unknown?, ...infer Rest] ? Rest : never;
 
 /** Tasks of module `M` that take two `T` and return an `R`. */
-type PairTaskName<M, T, R> = {
+export type PairTaskName<M, T, R> = {
   [K in TaskName<M>]: Unchecked<M, K> extends true
     ? K
     : [T, T, TaskResult<M, K>] extends [TaskArgs<M, K>[0], TaskArgs<M, K>[1], R]

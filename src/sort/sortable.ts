@@ -50,7 +50,24 @@ export function checkNumericArray(value: unknown, where: string): asserts value 
     const hint = Array.isArray(value) ? ': to sort an array, use parSortBy with a compare task' : '';
     throw new TypeError(`${where} sorts a typed array (Float64Array, Int32Array, BigInt64Array, …); got ${got}${hint}`);
   }
-  if ((value.buffer as ArrayBuffer).detached) throw new TypeError(`${where}: the typed array's buffer is detached`);
+  if (isDetached(value.buffer)) throw new TypeError(`${where}: the typed array's buffer is detached`);
+}
+
+/**
+ * Whether a buffer was transferred away. `ArrayBuffer.prototype.detached` exists from Node 22 and
+ * in Bun and Deno; on Node 20, a detached buffer is the empty one over which no view can be made.
+ */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer instanceof SharedArrayBuffer) return false;
+  const detached = (buffer as { detached?: boolean }).detached;
+  if (detached !== undefined) return detached;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 export function isShared(view: AnyNumericArray): boolean {

@@ -77,9 +77,10 @@ export class MainSort {
   private async sortView(view: AnyNumericArray, compare: number, where: string): Promise<void> {
     const data = isShared(view) ? view : this.scratch.copyOf(view);
     const scratch = this.scratch.take(view);
-    await this.send(where, sortHeader(data, scratch, compare));
+    const borrowed = data === view ? [scratch] : [scratch, data];
+    await this.sent(borrowed, () => this.send(where, sortHeader(data, scratch, compare)));
     if (data !== view) view.set(data);
-    this.scratch.give(data === view ? [scratch] : [scratch, data]);
+    this.scratch.give(borrowed);
   }
 
   /**
@@ -95,9 +96,19 @@ export class MainSort {
     numberIndices(indices);
     const key = pipelineId(++this.arraySorts, MAIN_CREATOR);
     const scratch = this.scratch.take(indices);
-    await this.send('parSortBy', sortHeader(indices, scratch, compare, key, ref), ref, heldByItems);
+    await this.sent([scratch, indices], () => this.send('parSortBy', sortHeader(indices, scratch, compare, key, ref), ref, heldByItems));
     applyOrder(array, items, indices, undefineds);
     this.scratch.give([scratch, indices]);
+  }
+
+  /** Runs `send`; if the sort fails, its buffers are let go of, so the workers forget them too. */
+  private async sent(borrowed: AnyNumericArray[], send: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      this.scratch.letGo(borrowed);
+      throw error;
+    }
   }
 
   /**

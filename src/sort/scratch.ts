@@ -35,6 +35,14 @@ export class ScratchBuffers {
     return copy;
   }
 
+  /**
+   * Lets go of what `take` lent to a sort that failed: never reused, since after a worker's death a
+   * piece of that sort may still be writing into it.
+   */
+  letGo(views: AnyNumericArray[]): void {
+    for (const view of views) this.drop(view.buffer as SharedArrayBuffer);
+  }
+
   /** Gives back what `take` lent: kept for the next sort, or let go of if enough are kept. */
   give(views: AnyNumericArray[]): void {
     for (const view of views) this.idle.push(view.buffer as SharedArrayBuffer);

@@ -33,6 +33,15 @@ describe('scratch buffers', () => {
     expect(scratch.take(floats(15)).buffer).toBe(middle.buffer);
   });
 
+  it('let go of the buffers of a failed sort at once, and never hand them out again', () => {
+    const dropped: SharedArrayBuffer[] = [];
+    const scratch = new ScratchBuffers((buffer) => dropped.push(buffer));
+    const failed = scratch.take(floats(100));
+    scratch.letGo([failed]);
+    expect(dropped).toEqual([failed.buffer]);
+    expect(scratch.take(floats(100)).buffer).not.toBe(failed.buffer);
+  });
+
   it('copy a view into shared memory', () => {
     const copy = new ScratchBuffers().copyOf(anyKind(new Float64Array([3, -0, Number.NaN])));
     expect(copy.buffer).toBeInstanceOf(SharedArrayBuffer);

@@ -40,7 +40,6 @@ export function shortCircuitSource(terminal: number, prelude: string[], body: st
   // Walking units backwards, the last match is the last one found inside a unit's flatMap loops.
   const lastOfUnit = backwards && closing.length > 0;
   return [
-    "'use strict';",
     ...prelude,
     backwards ? 'for (let i = hi - 1; i >= lo; i--) {' : 'for (let i = lo; i < hi; i++) {',
     `  if ((i & ${CHECK_EVERY - 1}) === 0 && ${backwards ? 'settled(lo, i + 1)' : 'settled(i, hi)'}) break;`,

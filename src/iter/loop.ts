@@ -100,7 +100,7 @@ class LoopCode {
       this.fused.push(`const ${name} = ${ref};`);
     } else {
       this.shape.push(`task ${ref}`);
-      this.value(ref >= 0 ? this.task(ref) : undefined, '', name);
+      this.value(this.task(ref), '', name);
     }
     return name;
   }
@@ -155,7 +155,6 @@ class LoopCode {
     const [initial, accumulate] = terminalSource(terminal, callbackArity(pipeline));
     const unitLines = [...perUnit.lines, ...(folded === undefined ? accumulate : []), closing(perUnit)];
     return [
-      "'use strict';",
       ...this.prelude,
       `let acc = ${initial};`,
       'for (let i = lo; i < hi; i++) {',

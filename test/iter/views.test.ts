@@ -197,6 +197,10 @@ describe('views', () => {
     ).toThrow(/cannot take an iterator over chunks/);
     expect(() => pool.parIter(range(0, 9)).fold(0, 'add').chain([1])).toThrow(/cannot take an iterator with a fold or flatMap/);
     expect(() => pool.parIter(range(0, 9)).zip(pool.parIter([1, 2]).filter('isEven'))).toThrow(/zip\(\) needs its partner's indices/);
+    // Another pool's iterator is refused: its task ids are ids of that pool's module.
+    await using other = await ThreadPool.create<typeof Fixture>({ module, threads: 1 });
+    expect(() => pool.parIter(range(0, 9)).zip(other.parIter([1, 2]))).toThrow(/made by another pool/);
+    expect(() => pool.parIter(range(0, 9)).chain(other.parIter([1, 2]))).toThrow(/made by another pool/);
     expect(() =>
       pool
         .parIter(range(0, 9))

@@ -23,6 +23,7 @@ export type { TaskFunction } from './worker/task-table.js';
 export type { AnyFunction } from './pool/types.js';
 export type { NumericArray, SortItem } from './sort/sortable.js';
 export { range } from './iter/par-iter.js';
+export { workerData } from './worker/worker-data.js';
 
 /** A call of `task` with its arguments: `[fib, n - 1]`. */
 export type Call<F extends AnyFunction> = readonly [task: F, ...args: Parameters<F>];

@@ -100,4 +100,6 @@ export interface WorkerControl {
 export interface WorkerBootData {
   index: number;
   name: string;
+  /** The pool's `workerData` option. */
+  data: unknown;
 }

@@ -127,6 +127,7 @@ export class DataPlane {
       resourceLimits: options.resourceLimits,
       execArgv: options.execArgv,
       env: options.env,
+      workerData: options.workerData,
       keepAlive: this.keepAlive,
       nudge: (worker, posted) => this.nudge(worker, posted),
       bufferPosted: (worker, wake) => {

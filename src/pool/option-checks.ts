@@ -126,3 +126,16 @@ export function environment(option: string, value: unknown): NodeJS.Dict<string>
   if (value === null || typeof value !== 'object') throw new InvalidOptionError(option, 'expected an object or SHARE_ENV');
   return value as NodeJS.Dict<string>;
 }
+
+/**
+ * `workerData`: cloned once here, so that a value `new Worker` could not clone is refused naming the
+ * option, rather than failing the first worker's start with a DataCloneError.
+ */
+export function cloneable(option: string, value: unknown): unknown {
+  try {
+    structuredClone(value);
+  } catch (error) {
+    throw new InvalidOptionError(option, `cannot be sent to a worker: ${messageOf(error)}`, { cause: error });
+  }
+  return value;
+}

@@ -22,7 +22,7 @@ import {
 import { MAX_SLOTS } from '../shm/layout.js';
 import { MAX_SCALARS } from '../codec/scalars.js';
 import { MAX_ARENA_BYTES } from '../shm/arena.js';
-import { environment, moduleUrl, pinning, preloads, queueBackend, threadCount, threadNames } from './option-checks.js';
+import { cloneable, environment, moduleUrl, pinning, preloads, queueBackend, threadCount, threadNames } from './option-checks.js';
 import type { QueueBackend } from '../queue/work-queue.js';
 
 export interface ThreadPoolOptions {
@@ -132,6 +132,15 @@ export interface ThreadPoolOptions {
   execArgv?: string[];
   /** Passed to every `Worker` (default: a copy of `process.env`). */
   env?: NodeJS.Dict<string> | typeof SHARE_ENV;
+  /**
+   * The application's own data for the workers, read in tasks and handlers as `workerData` from
+   * `viscose/worker` (before the task module is imported, so its top level can read it too). Each
+   * worker gets its own copy, made with the structured clone algorithm when the worker starts
+   * (replacements included); SharedArrayBuffers in it are shared, not copied, and class instances
+   * arrive as plain objects. A value holding what cannot be cloned (a function, a symbol, a
+   * MessagePort) is refused when the pool is created.
+   */
+  workerData?: unknown;
   /** Export of the task module run on each worker (with its index) before it takes work. */
   startHandler?: string;
   /** Export of the task module run on each worker (with its index) when the pool closes. */
@@ -168,6 +177,7 @@ export interface ThreadPoolSettings {
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
   env: NodeJS.Dict<string> | typeof SHARE_ENV | undefined;
+  workerData: unknown;
   startHandler: string | undefined;
   exitHandler: string | undefined;
   onError: (error: Error) => void;
@@ -198,6 +208,7 @@ export const POOL_OPTIONS = {
   resourceLimits: { validate: optionalObject<ResourceLimits>(), defaultDoc: "Node's" },
   execArgv: { validate: optionalStrings, defaultDoc: "the main thread's, less the flags that start a program" },
   env: { validate: environment, defaultDoc: 'a copy of `process.env`' },
+  workerData: { validate: cloneable, defaultDoc: 'none' },
   startHandler: { validate: optionalExportName },
   exitHandler: { validate: optionalExportName },
   onError: { validate: errorHandler, defaultDoc: 'a process warning' },
@@ -235,6 +246,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     resourceLimits: given.resourceLimits,
     execArgv: given.execArgv,
     env: given.env,
+    workerData: given.workerData,
     startHandler: given.startHandler,
     exitHandler: given.exitHandler,
     onError: given.onError,

@@ -32,6 +32,8 @@ export interface HostOptions {
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
   env: NodeJS.Dict<string> | typeof SHARE_ENV | undefined;
+  /** The pool's `workerData` option, cloned into the worker's boot record. */
+  workerData: unknown;
   keepAlive: KeepAlive;
   /**
    * Tells the worker how many control messages were posted to it so far, and wakes it: it returns to
@@ -75,7 +77,7 @@ export class WorkerHost {
   constructor(private readonly options: HostOptions) {
     this.index = options.index;
     this.name = options.name;
-    const boot: WorkerBootData = { index: options.index, name: options.name };
+    const boot: WorkerBootData = { index: options.index, name: options.name, data: options.workerData };
     this.worker = startWorker(
       options.entry,
       {

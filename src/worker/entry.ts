@@ -32,8 +32,10 @@ import { VisibleScopes } from './scope.js';
 import type { TaskFunction } from './task-table.js';
 import { WorkFinder } from './work-finder.js';
 import { WorkerThread } from './worker-thread.js';
+import { setWorkerData } from './worker-data.js';
 
 const boot = workerData as WorkerBootData;
+setWorkerData(boot.data);
 let thread: WorkerThread | undefined;
 let taskModule: Record<string, unknown> = {};
 let exitHandler: string | undefined;

@@ -3,7 +3,7 @@
 // install scripts (as npm 12, pnpm, Bun and Deno install), then used from that project.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,21 @@ export const joined: typeof join = join;
 export { sum };
 `;
 
+/** A CommonJS TypeScript file: `import` compiles to require(), which loads the ES module build. */
+const MAIN_CTS = `import { ThreadPool } from 'viscose';
+import { workerData } from 'viscose/worker';
+
+export async function sum(): Promise<number> {
+  const pool = await ThreadPool.create({ module: __dirname + '/tasks.cjs', workerData: { greeting: 'hi' } });
+  try {
+    return (await pool.run('add', 1, 2)) as number;
+  } finally {
+    await pool.close();
+  }
+}
+export const data: unknown = workerData;
+`;
+
 describe('the installed package', () => {
   let scratch: string;
   let project: string;
@@ -214,6 +229,38 @@ describe('the installed package', () => {
         types: ['node'],
       };
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }, null, 2));
+      const tsc = await node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.code).toBe(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'serves CommonJS: require() in a program and in a task module, and types for a .cts file',
+    async () => {
+      const dir = join(project, 'commonjs');
+      mkdirSync(dir);
+      for (const file of ['main.cjs', 'tasks.cjs']) copyFileSync(join(root, 'test', 'fixtures', 'commonjs', file), join(dir, file));
+      const outcome = await node([join(dir, 'main.cjs')]);
+      expect(outcome.stderr).toBe('');
+      expect(JSON.parse(outcome.stdout.trim())).toMatchObject({
+        sum: 3,
+        batch: [3, 7],
+        greetings: ['hello from worker 0', 'hello from worker 1'],
+      });
+      writeFileSync(join(dir, 'main.cts'), MAIN_CTS);
+      const compilerOptions = {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        typeRoots: [join(root, 'node_modules', '@types')],
+        types: ['node'],
+      };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.cts'] }, null, 2));
       const tsc = await node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);

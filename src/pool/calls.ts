@@ -155,11 +155,11 @@ export class BroadcastCall {
     this.remaining = parts;
   }
 
-  /** The pending work of worker `index`'s part. */
-  part(index: number): PendingWork {
+  /** The pending work of the `index`-th part, the one posted to `target`. */
+  part(index: number, target: number): PendingWork {
     return {
       settle: (state, value, worker) => this.partDone(index, { state, value, worker }),
-      abandon: (error) => this.partDone(index, { state: -1, value: error, worker: index }),
+      abandon: (error) => this.partDone(index, { state: -1, value: error, worker: target }),
     };
   }
 

@@ -12,6 +12,7 @@ import { Header, type Layout, MAGIC, PoolState, WorkerBlock, computeLayout, next
 import { SlotTable } from '../shm/slot.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { type SharedViews, sharedViews } from '../shm/views.js';
+import type { Mailbox } from '../queue/mailbox.js';
 import { type QueueChoice, completionRing, injectorLevels, workerDeque, workerMailbox } from '../queue/open.js';
 import { Sleep } from '../sync/sleep.js';
 import { startTimer } from '../time/timer.js';
@@ -36,6 +37,8 @@ export class DataPlane {
   readonly sleep: Sleep;
   readonly dispatcher: Dispatcher;
   private readonly injectors: WorkQueue[];
+  /** Every index's mailbox; its count also says whether a worker is at that index (elastic pools). */
+  private readonly mailboxes: Mailbox[] = [];
   private readonly queues: QueueChoice;
   readonly keepAlive = new KeepAlive();
   private readonly watcher: CompletionWatcher;
@@ -67,10 +70,12 @@ export class DataPlane {
     this.codec = new PayloadCodec(this.views, slots, arenas, new ArenaAllocator(arenas[0]), 0, options.maxPayloadBytes);
     this.sleep = new Sleep(words, this.layout, options.spinMicros);
     const rings = [];
-    const mailboxes = [];
+    const mailboxes = this.mailboxes;
     for (let i = 0; i < options.threads; i++) {
       rings.push(completionRing(words, this.layout, i, 'consumer'));
       mailboxes.push(workerMailbox(words, this.layout, i));
+      // An elastic pool starts fewer workers than it has room for; broadcasts skip the others.
+      if (i >= options.minThreads) mailboxes[i].markAbsent();
     }
     this.queues = { backend: options.queue, claims: slots };
     this.injectors = injectorLevels(words, this.layout, this.queues);
@@ -111,7 +116,18 @@ export class DataPlane {
       slots: new SlotTable(this.views.words, this.layout),
       waitingAt: (level) => this.dispatcher.waitingAt(level),
       recorder: this.dispatcher.recorder,
+      present: (index) => this.present(index),
     };
+  }
+
+  /** Whether a worker is at `index`: started, or being started (an elastic pool's may vary). */
+  present(index: number): boolean {
+    return this.mailboxes[index].present();
+  }
+
+  /** A worker is about to start at `index`, where none was: broadcasts reach it from now on. */
+  markPresent(index: number): void {
+    this.mailboxes[index].markPresent();
   }
 
   spawn(index: number): WorkerHost {

@@ -74,7 +74,7 @@ export class MainForkJoin<M extends TaskModule> {
       const spawnBroadcast = (name: TaskName<M>, ...args: unknown[]) => {
         const task = accept(name, 'spawnBroadcast');
         const payload = this.plane.codec.encodeList(args, 'args');
-        for (let worker = 0; worker < this.names.threadNames.length; worker++) this.spawnInto(record, task, payload, worker);
+        for (const worker of this.presentWorkers()) this.spawnInto(record, task, payload, worker);
       };
       // One of the two kinds, as `fifo` says: the body was typed for that one.
       const scope = (fifo ? { spawnFifo: spawn, spawnBroadcast } : { spawn, spawnBroadcast }) as unknown as PoolScope<M> & PoolScopeFifo<M>;
@@ -89,6 +89,11 @@ export class MainForkJoin<M extends TaskModule> {
           dispatcher.finishRecordPart(record);
         });
     });
+  }
+
+  /** The workers a broadcast reaches: those there now (an elastic pool may not have started all). */
+  private presentWorkers(): number[] {
+    return this.names.threadNames.map((_, index) => index).filter((index) => this.plane.present(index));
   }
 
   /** Counts a spawn into the scope of `record`, then queues it (`target`: a worker's mailbox, or -1). */
@@ -112,17 +117,13 @@ export class MainForkJoin<M extends TaskModule> {
     } catch (error) {
       return Promise.reject(error);
     }
+    const targets = this.presentWorkers();
     return new Promise((resolve, reject) => {
-      const call = new BroadcastCall(
-        name,
-        this.names.threadNames,
-        this.names.threadNames.length,
-        resolve as (value: unknown[]) => void,
-        reject,
-      );
-      for (let worker = 0; worker < this.names.threadNames.length; worker++) {
-        this.submitter.submit({ task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL }, payload, call.part(worker));
-      }
+      const call = new BroadcastCall(name, this.names.threadNames, targets.length, resolve as (value: unknown[]) => void, reject);
+      targets.forEach((worker, part) => {
+        const target = { task, batch: 0, flags: 0, scope: -1, target: worker, level: NORMAL_LEVEL };
+        this.submitter.submit(target, payload, call.part(part, worker));
+      });
     });
   }
 

@@ -16,14 +16,16 @@ import {
   optionalExportName,
   optionalFunction,
   optionalObject,
+  optional,
   optionalStrings,
   positiveMilliseconds,
 } from '../options/validators.js';
-import { MAX_SLOTS } from '../shm/layout.js';
+import { MAX_SLOTS, MAX_THREADS } from '../shm/layout.js';
 import { MAX_SCALARS } from '../codec/scalars.js';
 import { MAX_ARENA_BYTES } from '../shm/arena.js';
 import { cloneable, environment, moduleUrl, pinning, preloads, queueBackend, threadCount, threadNames } from './option-checks.js';
 import type { QueueBackend } from '../queue/work-queue.js';
+import { resolvePoolSize } from './pool-size.js';
 
 export interface ThreadPoolOptions {
   /**
@@ -36,6 +38,17 @@ export interface ThreadPoolOptions {
    * environment variable when it is set to a positive integer, else `os.availableParallelism()`.
    */
   threads?: number;
+  /**
+   * Makes the pool elastic: it starts this many workers (default 1 when only `maxThreads` is
+   * given). Cannot be combined with `threads`. See docs/guide/pool.md, "Elastic size".
+   */
+  minThreads?: number;
+  /**
+   * Makes the pool elastic: the most workers it runs at once, started while calls wait and no
+   * worker is idle (default: `threads`' default, or `minThreads` if larger). Cannot be combined
+   * with `threads`.
+   */
+  maxThreads?: number;
   /** Worker names are `${threadNamePrefix}-${index}`; default `"viscose"`. */
   threadNamePrefix?: string;
   /** Names worker `index`; takes precedence over `threadNamePrefix`. */
@@ -158,7 +171,12 @@ export type CoalesceMode = 'auto' | 'always' | 'never';
 /** The options in effect for a pool, every default filled in (`ThreadPool.settings`). */
 export interface ThreadPoolSettings {
   moduleUrl: string;
+  /** The most workers at once (`maxThreads`): what the shared memory and the names are laid out for. */
   threads: number;
+  /** Workers started with the pool; equal to `threads` for a fixed size. */
+  minThreads: number;
+  /** Equal to `threads`. */
+  maxThreads: number;
   names: string[];
   startTimeoutMs: number;
   maxPendingTasks: number;
@@ -190,6 +208,8 @@ export const MAX_PAYLOAD_LIMIT = (MAX_ARENA_BYTES + 1) / 4;
 export const POOL_OPTIONS = {
   module: { validate: moduleUrl },
   threads: { validate: threadCount, defaultDoc: '`VISCOSE_NUM_THREADS`, else `os.availableParallelism()`' },
+  minThreads: { validate: optional(integer(1, MAX_THREADS)), defaultDoc: '`threads`; 1 when only `maxThreads` is given' },
+  maxThreads: { validate: optional(integer(1, MAX_THREADS)), defaultDoc: '`threads`; with `minThreads`, the larger of the two' },
   threadNamePrefix: { validate: nonEmptyString, default: 'viscose' },
   threadName: { validate: optionalFunction<(index: number) => string>('(index) => string') },
   startTimeout: { validate: positiveMilliseconds, default: 60_000 },
@@ -216,7 +236,14 @@ export const POOL_OPTIONS = {
 
 export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
   const given = resolveTable(POOL_OPTIONS, options, 'an object with at least a `module`');
-  const { threads, maxPendingTasks, nestedTasksPerWorker } = given;
+  const { maxPendingTasks, nestedTasksPerWorker } = given;
+  const size = resolvePoolSize({
+    threadsGiven: options.threads !== undefined && options.threads !== 0,
+    threads: given.threads,
+    minThreads: given.minThreads,
+    maxThreads: given.maxThreads,
+  });
+  const threads = size.maxThreads;
   // Every slot can hold a part of one scope (scope-count.ts counts parts in 21 bits), and a queue
   // entry keeps the bits above the slot index for its generation: the whole table stays within
   // MAX_SLOTS.
@@ -229,6 +256,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
   return {
     moduleUrl: given.module,
     threads,
+    ...size,
     names: threadNames(given.threadNamePrefix, given.threadName, threads),
     startTimeoutMs: given.startTimeout,
     maxPendingTasks,

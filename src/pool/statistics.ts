@@ -159,6 +159,8 @@ export interface StatisticsSources {
   waitingAt(level: number): number;
   inFlight(): number;
   recorder: CallRecorder | undefined;
+  /** Whether a worker is at `index` (an elastic pool's workers come and go). */
+  present(index: number): boolean;
 }
 
 /** Stands in for the recorder of a pool that keeps no per-call statistics: zeros, empty histograms. */
@@ -196,11 +198,12 @@ export class StatisticsReader {
     const now = sharedNow();
     const intervalMs = Math.max(now - this.startedAt, Number.EPSILON);
     const current = this.readWorkers(now);
-    const workers = current.map((values, index): WorkerStatistics => {
+    const workers = current.flatMap((values, index): WorkerStatistics[] => {
+      if (!this.sources.present(index)) return [];
       const delta = values.map((value, k) => value - this.baselines[index][k]);
       const [tasksRun, steals, stealAttempts, injectorTakes, parks, idleMs] = delta;
       const busyMs = Math.min(intervalMs, Math.max(0, intervalMs - idleMs));
-      return {
+      const worker: WorkerStatistics = {
         index,
         name: names[index],
         tasksRun,
@@ -212,6 +215,7 @@ export class StatisticsReader {
         utilisation: busyMs / intervalMs,
         dequeDepth: deques[index].size(),
       };
+      return [worker];
     });
     const byLevel = (depth: (level: number) => number) => ({
       high: depth(PRIORITY_LEVEL.high),

@@ -134,7 +134,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     installErrorTransfer();
     const plane = new DataPlane(resolved);
     try {
-      const { workers, report } = await WorkerSet.start(plane, resolved.threads, resolved.moduleUrl);
+      const { workers, report } = await WorkerSet.start(plane, resolved.minThreads, resolved.moduleUrl);
       return new ThreadPool<M>(resolved, plane, workers, report);
     } catch (error) {
       plane.dispose();
@@ -143,9 +143,9 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     }
   }
 
-  /** Number of worker threads. */
+  /** Number of worker threads: `settings.threads`, or those an elastic pool runs now. */
   get threads(): number {
-    return this.settings.threads;
+    return this.workers.all.length;
   }
 
   /** Tasks (or batch chunks) accepted and not finished, including those waiting for a slot. */

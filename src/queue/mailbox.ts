@@ -1,6 +1,12 @@
 import type { EntryClaim } from './claim.js';
 
 /**
+ * The COUNT of a mailbox with no worker behind it: an index an elastic pool has not started a
+ * worker at. Far below any count, so that a count read below 0 means "absent" whatever was added.
+ */
+export const ABSENT_COUNT = -(1 << 30);
+
+/**
  * A worker's mailbox: jobs addressed to that worker alone (one part of a broadcast). Any thread may
  * post, only the owner takes.
  *
@@ -64,6 +70,24 @@ export class Mailbox {
       if (value !== 0) found.push(entryIn(value));
     }
     return found;
+  }
+
+  /** Any thread. Whether a worker is at this index (an elastic pool may have none). */
+  present(): boolean {
+    return Atomics.load(this.words, this.countWord) >= 0;
+  }
+
+  /** Main thread, before any worker exists at this index: nobody is behind this mailbox. */
+  markAbsent(): void {
+    Atomics.store(this.words, this.countWord, ABSENT_COUNT);
+  }
+
+  /**
+   * Main thread, before it starts a worker at an absent index. Subtracts the mark rather than
+   * storing 0, so that what other threads add and take back meanwhile still balances.
+   */
+  markPresent(): void {
+    if (Atomics.load(this.words, this.countWord) < 0) Atomics.sub(this.words, this.countWord, ABSENT_COUNT);
   }
 
   /** Any thread. A snapshot: whether anything may be waiting. */

@@ -33,9 +33,11 @@ export class ForkedTasks {
     this.words = slots.words;
   }
 
-  /** How many workers a broadcast reaches. */
-  get workers(): number {
-    return this.mailboxes.length;
+  /** The workers a broadcast reaches: every index a worker is at now (an elastic pool's may vary). */
+  broadcastTargets(): number[] {
+    const targets: number[] = [];
+    for (let i = 0; i < this.mailboxes.length; i++) if (this.mailboxes[i].present()) targets.push(i);
+    return targets;
   }
 
   /** Whether this worker's deque has room for one more entry (only this worker pushes). */
@@ -83,17 +85,17 @@ export class ForkedTasks {
   }
 
   /**
-   * One slot per worker for the parts of a broadcast; throws when this worker's region has too few
+   * A slot for each of `workers` parts of a broadcast; throws when this worker's region has too few
    * free (`operation` names the call in the error).
    */
-  allocateParts(operation: string): number[] {
+  allocateParts(operation: string, workers: number): number[] {
     const parts: number[] = [];
-    for (let i = 0; i < this.workers; i++) {
+    for (let i = 0; i < workers; i++) {
       const slot = this.nested.allocate();
       if (slot < 0) {
         for (const taken of parts) this.nested.release(taken);
         throw new ThreadPoolError(
-          `${operation} to ${this.workers} workers needs ${this.workers} free nested slots on this worker: raise nestedTasksPerWorker`,
+          `${operation} to ${workers} workers needs ${workers} free nested slots on this worker: raise nestedTasksPerWorker`,
         );
       }
       parts.push(slot);

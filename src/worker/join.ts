@@ -69,7 +69,8 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
   const task = worker.tasks.idOf(fn, 'broadcast');
   const { forked } = worker;
   const { nested } = forked;
-  const parts = forked.allocateParts('a broadcast');
+  const targets = forked.broadcastTargets();
+  const parts = forked.allocateParts('a broadcast', targets.length);
   let entries: number[];
   try {
     const payload = forked.encodeArgs(args);
@@ -82,7 +83,7 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
     for (const slot of parts) nested.release(slot);
     throw error;
   }
-  postToEach(worker, entries);
+  postToEach(worker, targets, entries);
   worker.waitUntil(() => parts.every((slot) => forked.finished(slot)));
   let failure: { error: unknown } | undefined;
   const results = parts.map((slot) => {
@@ -94,12 +95,12 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
   return results;
 }
 
-/** Posts `entries[i]` to worker i's mailbox, for every worker, and wakes it. */
-export function postToEach(worker: WorkerThread, entries: readonly number[]): void {
+/** Posts `entries[k]` to the mailbox of worker `targets[k]`, for each, and wakes it. */
+export function postToEach(worker: WorkerThread, targets: readonly number[], entries: readonly number[]): void {
   const { forked } = worker;
-  for (let i = 0; i < entries.length; i++) {
+  for (let k = 0; k < entries.length; k++) {
     // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
-    worker.waitUntil(() => forked.post(i, entries[i]));
-    forked.wake(i);
+    worker.waitUntil(() => forked.post(targets[k], entries[k]));
+    forked.wake(targets[k]);
   }
 }

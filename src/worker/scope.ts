@@ -212,7 +212,8 @@ function spawnFifo(worker: WorkerThread, record: number, fn: TaskFunction, args:
 function spawnBroadcastInto(worker: WorkerThread, record: number, fn: TaskFunction, args: unknown[]): void {
   const task = worker.tasks.idOf(fn, 'spawnBroadcast');
   const { forked } = worker;
-  const parts = forked.allocateParts('spawnBroadcast');
+  const targets = forked.broadcastTargets();
+  const parts = forked.allocateParts('spawnBroadcast', targets.length);
   try {
     const payload = forked.encodeArgs(args);
     for (const slot of parts) writeSpawn(worker, record, slot, task, payload);
@@ -222,6 +223,7 @@ function spawnBroadcastInto(worker: WorkerThread, record: number, fn: TaskFuncti
   }
   postToEach(
     worker,
+    targets,
     parts.map((slot) => countIn(worker, record, slot)),
   );
 }

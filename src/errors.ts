@@ -125,6 +125,21 @@ export class PoolClosedError extends ViscoseError {
 }
 
 /**
+ * The call was refused at once: `maxQueue` calls (or requests, or cluster calls) already wait for
+ * capacity, and it would have waited behind them. Nothing was queued. The processor reports it as
+ * the `cause` of a `backpressure-exceeded` ProcessingError.
+ */
+export class QueueFullError extends ViscoseError {
+  /** The limit that was reached. */
+  readonly maxQueue: number;
+
+  constructor(maxQueue: number, what = 'calls') {
+    super('VISCOSE_QUEUE_FULL', `the queue is full: ${maxQueue} ${what} already wait (maxQueue)`);
+    this.maxQueue = maxQueue;
+  }
+}
+
+/**
  * The call was cancelled through its AbortSignal: a queued task was withdrawn before any worker
  * took it, or a running task's caller stopped waiting (the task saw `isCancelled()` turn true).
  * `cause` is the signal's reason. Inside a task (`throwIfCancelled()`, the reason of

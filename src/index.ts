@@ -61,6 +61,7 @@ export {
   PayloadTooLargeError,
   PoolClosedError,
   ProcessingError,
+  QueueFullError,
   StartTimeoutError,
   TaskError,
   TaskTimeoutError,

@@ -22,6 +22,12 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Validator<n
   };
 }
 
+/** A count that may be 0, or `Infinity` for no limit (`maxQueue`). */
+export const countOrInfinity: Validator<number> = (option, value) => {
+  if (value === Infinity || (typeof value === 'number' && Number.isInteger(value) && value >= 0)) return value;
+  throw new InvalidOptionError(option, `expected an integer of 0 or more, or Infinity for no limit, got ${describe(value)}`);
+};
+
 /** A number from `min` to `max`. */
 export function number(min: number, max: number): Validator<number> {
   return (option, value) => {
@@ -124,8 +130,13 @@ export const optionalExportName: Validator<string | undefined> = (option, value)
 
 /** A handler of failures nobody else can be told about; by default each becomes a process warning. */
 export function errorHandler(option: string, value: unknown): (error: Error) => void {
-  return optionalFunction<(error: Error) => void>('(error) => void')(option, value) ?? ((error) => process.emitWarning(error));
+  return optionalFunction<(error: Error) => void>('(error) => void')(option, value) ?? emitProcessWarning;
 }
+
+/** The `onError` of whoever was given none: a process warning (so it can be told from a given one). */
+export const emitProcessWarning = (error: Error): void => {
+  process.emitWarning(error);
+};
 
 /** What was given, as a message shows it: strings quoted, objects by kind. */
 export function describe(value: unknown): string {

@@ -4,7 +4,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { type OptionTable, resolveTable } from '../options/table.js';
-import { abortSignal, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
+import { abortSignal, flag, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
 import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
 import type { BatchHow, CallRunner, RunHow } from './call-runner.js';
 import type { MainForkJoin } from './main-fork-join.js';
@@ -23,6 +23,7 @@ export const CALL_OPTIONS = {
   signal: SIGNAL_OPTION,
   timeout: TIMEOUT_OPTION,
   terminateAfter: { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'never' },
+  terminateOnAbort: { validate: optional(flag), defaultDoc: "the pool's `terminateOnAbort`" },
   retries: { validate: integer(0), default: 0 },
   chunkSize: { validate: optional(integer(1)), defaultDoc: 'from the batch length and the threads' },
   observer: { validate: optionalObject<CallObserver>('an object with `ran` and/or `retrying` methods') },
@@ -34,8 +35,9 @@ export interface CallPlans {
   batch: BatchHow | InvalidOptionError;
 }
 
-export function resolveCallOptions(options: CallOptions): CallPlans {
-  const { priority, signal, timeout, terminateAfter, retries, chunkSize, observer } = resolveTable(
+/** `pool` gives the defaults that are pool options (`terminateOnAbort`). */
+export function resolveCallOptions(options: CallOptions, pool: { terminateOnAbort: boolean }): CallPlans {
+  const { priority, signal, timeout, terminateAfter, retries, chunkSize, observer, ...kill } = resolveTable(
     CALL_OPTIONS,
     options,
     'an object of call options',
@@ -46,12 +48,17 @@ export function resolveCallOptions(options: CallOptions): CallPlans {
     const unavailable = terminationUnavailable('terminateAfter');
     if (unavailable !== undefined) throw new InvalidOptionError('terminateAfter', unavailable);
   }
+  const terminateOnAbort = kill.terminateOnAbort ?? pool.terminateOnAbort;
+  if (kill.terminateOnAbort === true) {
+    const unavailable = terminationUnavailable('terminateOnAbort');
+    if (unavailable !== undefined) throw new InvalidOptionError('terminateOnAbort', unavailable);
+  }
   const limit = timeout === Infinity ? undefined : { timeoutMs: timeout, terminateAfterMs: terminateAfter };
   return {
-    run: { level, signal, limit, retries, observer },
+    run: { level, signal, limit, retries, observer, terminateOnAbort },
     batch:
       limit === undefined
-        ? { level, signal, retries, chunkSize, observer }
+        ? { level, signal, retries, chunkSize, observer, terminateOnAbort }
         : new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'),
   };
 }

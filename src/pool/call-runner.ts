@@ -35,6 +35,8 @@ export interface RunHow {
   /** Runs again after its worker crashed, at most this many times. */
   retries?: number;
   observer?: CallObserver;
+  /** An abort of `signal` while the task runs terminates its worker. */
+  terminateOnAbort?: boolean;
 }
 
 /** A plain `run`: normal priority, nothing else. */
@@ -66,6 +68,8 @@ export interface BatchHow {
   /** Chunks run again after their worker crashed, at most this many times. */
   retries?: number;
   observer?: CallObserver;
+  /** An abort of `signal` terminates the workers running its chunks. */
+  terminateOnAbort?: boolean;
 }
 
 /** A plain `runBatch` and `runBatchSettled`. */
@@ -105,7 +109,7 @@ export class CallRunner<M extends TaskModule> {
    * turn (coalescer.ts) when nothing in `how` asks for it to be watched on its own.
    */
   run<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
-    const { level, signal, limit, retries = 0, observer } = how;
+    const { level, signal, limit, retries = 0, observer, terminateOnAbort } = how;
     let task: number;
     let payload: EncodedPayload;
     let held: number[] | undefined;
@@ -135,7 +139,7 @@ export class CallRunner<M extends TaskModule> {
       submission.findable = signal !== undefined || limit !== undefined;
       if (retries > 0) call = this.retrying(call, retries, 1, () => this.codec.encodeList(args, 'args'), submission, observer);
       this.submitter.submit(submission, payload, call, held);
-      stopListening = this.calls.watch(name, call, signal, limit, reject);
+      stopListening = this.calls.watch(name, call, signal, limit, reject, terminateOnAbort);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
     return promise;
@@ -167,6 +171,7 @@ export class CallRunner<M extends TaskModule> {
           signal,
           () => batch.chunks,
           (reason) => batch.abort(reason),
+          how.terminateOnAbort,
         );
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
@@ -224,7 +229,7 @@ export class CallRunner<M extends TaskModule> {
         return;
       }
       this.notifyRetrying(observer, calls);
-      this.submitter.submit(submission, encode(), again);
+      this.submitter.submit({ ...submission, readmitted: true }, encode(), again);
     });
   }
 

@@ -1,6 +1,8 @@
 /**
- * What watches a call after it is queued: its caller's AbortSignal, which withdraws it, and its
- * run-time limit (`timeout`, `terminateAfter`), measured from when a worker started it.
+ * What watches a call after it is queued: its caller's AbortSignal, which withdraws it (and with
+ * `terminateOnAbort`, terminates the worker running it), and its run-time limit (`timeout`,
+ * `terminateAfter`), measured from when a worker started it. Both terminate through `retire`: the
+ * worker is then recovered and replaced as after a crash (worker-set.ts).
  */
 import { AbortError, TaskTimeoutError } from '../errors.js';
 import { ownerOf } from '../shm/slot.js';
@@ -18,7 +20,7 @@ export interface RunLimit {
 }
 
 export class CallWatch {
-  /** `retire(worker)` terminates a worker whose task outlived its `terminateAfter`. */
+  /** `retire(worker)` terminates a worker whose task outlived its `terminateAfter` or was aborted. */
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly submitter: Submitter,
@@ -36,8 +38,9 @@ export class CallWatch {
     signal: AbortSignal | undefined,
     limit: RunLimit | undefined,
     reject: (reason: unknown) => void,
+    terminateOnAbort = false,
   ): (() => void) | undefined {
-    const stopSignal = signal === undefined ? undefined : this.withdrawOnAbort(signal, () => [call], reject);
+    const stopSignal = signal === undefined ? undefined : this.withdrawOnAbort(signal, () => [call], reject, terminateOnAbort);
     if (limit === undefined) return stopSignal;
     const stopTimer = this.limitRunTime(name, call, limit, reject);
     return () => {
@@ -48,12 +51,17 @@ export class CallWatch {
 
   /**
    * Makes an abort of `signal` withdraw the call's pending works from the dispatcher and reject it
-   * with AbortError. Returns what forgets the call, to be called once it settles.
+   * with AbortError; with `terminate`, the workers running some of them are terminated too (the
+   * call's promise rejects first, so the abort is its outcome, not the crash). Returns what
+   * forgets the call, to be called once it settles.
    */
-  withdrawOnAbort(signal: AbortSignal, works: () => PendingWork[], reject: (reason: unknown) => void): () => void {
+  withdrawOnAbort(signal: AbortSignal, works: () => PendingWork[], reject: (reason: unknown) => void, terminate = false): () => void {
     return this.abortListeners.add(signal, () => {
-      for (const work of works()) this.submitter.cancel(work);
+      const running: number[] = [];
+      const onRunning = terminate ? (stateWord: number) => running.push(ownerOf(stateWord)) : undefined;
+      for (const work of works()) this.submitter.cancel(work, onRunning);
       reject(new AbortError(signal.reason));
+      for (const worker of new Set(running)) this.retire(worker);
     });
   }
 

@@ -28,6 +28,7 @@ import type { Layout } from '../shm/layout.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { MainRecords } from './main-records.js';
 import type { CallRecorder } from './statistics.js';
+import { FreeSlots } from './free-slots.js';
 import { MailboxPosts } from './mailbox-posts.js';
 import { SharedSlots } from './shared-slots.js';
 import { SlotWaiters } from './slot-waiters.js';
@@ -36,9 +37,10 @@ import { SlotWorks, isDropped } from './slot-works.js';
 import { free, publishQueued, tryWithdraw } from '../shm/slot-protocol.js';
 
 export class Dispatcher {
-  private readonly free: number[] = [];
-  /** Whoever waits for a slot. */
-  private readonly waiters: SlotWaiters;
+  /** The free slots; `full` once none is left. */
+  readonly free: FreeSlots;
+  /** Whoever waits for a slot; its `limit` is the pool's `maxQueue`. */
+  readonly waiters: SlotWaiters;
   /** Whoever waits for each slot in use. */
   private readonly pending: SlotWorks;
   /** How many calls each slot counts for. */
@@ -80,8 +82,7 @@ export class Dispatcher {
     };
     this.records = new MainRecords(slots, layout, codec, (slot) => this.pending.at(slot) !== undefined, this.complete, wake);
     this.crashRecovery = new CrashRecovery(slots, layout, codec, this.records, wake, this.complete);
-    // Lowest slot on top: a lightly loaded pool keeps reusing the same few slots and cache lines.
-    for (let slot = slots.mainSlots - 1; slot >= 0; slot--) this.free.push(slot);
+    this.free = new FreeSlots(slots.mainSlots);
   }
 
   /** Slots in use plus calls waiting for one, each call of a shared slot counted. */
@@ -104,8 +105,15 @@ export class Dispatcher {
       this.recorder.submitted += calls;
       accepted = sharedNow();
     }
-    const slot = this.waiters.queued === 0 ? this.free.pop() : undefined;
+    const slot = this.waiters.queued === 0 ? this.free.take() : undefined;
     if (slot === undefined) {
+      const refusal = submission.readmitted === true ? undefined : this.waiters.refusal();
+      if (refusal !== undefined) {
+        const calls = this.shared.refused(submission);
+        if (this.recorder !== undefined) this.recorder.failed += calls;
+        work.abandon(refusal);
+        return;
+      }
       const copy = this.codec.detach(payload);
       this.waiters.addCall(work, submission.level, (granted) => this.publish(granted, submission, copy, work, accepted), calls);
       return;
@@ -118,7 +126,7 @@ export class Dispatcher {
       this.codec.store(slot, payload);
     } catch (error) {
       // The arena had no room for the payload: nothing was queued.
-      this.free.push(slot);
+      this.free.give(slot);
       const calls = this.shared.refused(submission);
       if (this.recorder !== undefined) this.recorder.failed += calls;
       work.abandon(error);
@@ -154,7 +162,7 @@ export class Dispatcher {
 
   /** Takes a slot for a scope record, waiting for one if every slot is taken. */
   acquireSlot(): Promise<number> {
-    const slot = this.waiters.queued === 0 ? this.free.pop() : undefined;
+    const slot = this.waiters.queued === 0 ? this.free.take() : undefined;
     if (slot !== undefined) return Promise.resolve(slot);
     return this.waiters.addScope();
   }
@@ -268,7 +276,7 @@ export class Dispatcher {
 
   /** Gives a free slot to the most urgent waiter, or back to the free list. */
   private handOn(slot: number): void {
-    if (!this.waiters.grant(slot)) this.free.push(slot);
+    if (!this.waiters.grant(slot)) this.free.give(slot);
   }
 
   /**
@@ -294,9 +302,10 @@ export class Dispatcher {
    * that no worker has claimed yet, will never run: its slot is taken back (QUEUED → CANCELLED by
    * compare-exchange, so a worker's claim and this cannot both win; the queue entry left behind is
    * stale once the slot's generation moves on). A call a worker is running gets its
-   * CANCEL_REQUESTED flag raised and its outcome dropped. Returns whether the call will not run.
+   * CANCEL_REQUESTED flag raised and its outcome dropped, and `running` is told its state word.
+   * Returns whether the call will not run.
    */
-  cancel(work: PendingWork): boolean {
+  cancel(work: PendingWork, running?: (stateWord: number) => void): boolean {
     if (this.waiters.cancel(work)) return true;
     const slot = this.pending.find(work);
     if (slot < 0) return false;
@@ -315,6 +324,9 @@ export class Dispatcher {
       }
     }
     Atomics.or(this.words, this.slots.word(slot, SlotField.FLAGS), SlotFlag.CANCEL_REQUESTED);
+    // Read again: a worker may have claimed it since.
+    const now = Atomics.load(this.words, stateIndex);
+    if (stateOf(now) === SlotState.RUNNING) running?.(now);
     return false;
   }
 

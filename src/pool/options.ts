@@ -7,6 +7,7 @@ import type { ResourceLimits, SHARE_ENV } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import { type OptionTable, resolveTable } from '../options/table.js';
 import {
+  countOrInfinity,
   errorHandler,
   flag,
   integer,
@@ -25,6 +26,7 @@ import { MAX_SCALARS } from '../codec/scalars.js';
 import { MAX_ARENA_BYTES } from '../shm/arena.js';
 import { cloneable, environment, moduleUrl, pinning, preloads, queueBackend, threadCount, threadNames } from './option-checks.js';
 import type { QueueBackend } from '../queue/work-queue.js';
+import { terminationUnavailable } from './termination.js';
 import { resolvePoolSize } from './pool-size.js';
 
 export interface ThreadPoolOptions {
@@ -65,6 +67,18 @@ export interface ThreadPoolOptions {
    * wait for a slot. Default 1024.
    */
   maxPendingTasks?: number;
+  /**
+   * How many calls may wait for a task slot (once `maxPendingTasks` are taken); a call that would
+   * wait beyond it is refused at once with QueueFullError, whatever its priority. A batch's chunk,
+   * a group of calls sharing a slot and a scope waiting for its record each count as one. Default
+   * `Infinity` (calls wait without bound); 0 refuses every call that would wait.
+   */
+  maxQueue?: number;
+  /**
+   * The default of the call option `terminateOnAbort`: whether a call whose signal aborts while
+   * its task runs has its worker terminated (and replaced) rather than only told. Default false.
+   */
+  terminateOnAbort?: boolean;
   /**
    * Bytes of each slot's inline payload area; arguments and results that encode to more go to a
    * shared arena. Default 448 (a slot is then 512 bytes).
@@ -180,6 +194,8 @@ export interface ThreadPoolSettings {
   names: string[];
   startTimeoutMs: number;
   maxPendingTasks: number;
+  maxQueue: number;
+  terminateOnAbort: boolean;
   inlinePayloadBytes: number;
   maxPayloadBytes: number;
   spinMicros: number;
@@ -214,6 +230,8 @@ export const POOL_OPTIONS = {
   threadName: { validate: optionalFunction<(index: number) => string>('(index) => string') },
   startTimeout: { validate: positiveMilliseconds, default: 60_000 },
   maxPendingTasks: { validate: integer(1, MAX_SLOTS), default: 1024 },
+  maxQueue: { validate: countOrInfinity, default: Infinity, defaultDoc: '`Infinity`' },
+  terminateOnAbort: { validate: flag, default: false },
   inlinePayloadBytes: { validate: integer(MAX_SCALARS * 8, 1 << 20), default: 448 },
   maxPayloadBytes: { validate: integer(1, MAX_PAYLOAD_LIMIT), default: 128 * 1024 * 1024, defaultDoc: '128 MiB' },
   spinMicros: { validate: number(0, 1_000_000), default: 50 },
@@ -244,6 +262,8 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     maxThreads: given.maxThreads,
   });
   const threads = size.maxThreads;
+  const noTermination = given.terminateOnAbort ? terminationUnavailable('terminateOnAbort') : undefined;
+  if (noTermination !== undefined) throw new InvalidOptionError('terminateOnAbort', noTermination);
   // Every slot can hold a part of one scope (scope-count.ts counts parts in 21 bits), and a queue
   // entry keeps the bits above the slot index for its generation: the whole table stays within
   // MAX_SLOTS.
@@ -260,6 +280,8 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     names: threadNames(given.threadNamePrefix, given.threadName, threads),
     startTimeoutMs: given.startTimeout,
     maxPendingTasks,
+    maxQueue: given.maxQueue,
+    terminateOnAbort: given.terminateOnAbort,
     inlinePayloadBytes: given.inlinePayloadBytes,
     maxPayloadBytes: given.maxPayloadBytes,
     spinMicros: given.spinMicros,

@@ -4,6 +4,7 @@
  * waits stays in line, marked, and passes its slot on when its turn comes: taking it out of the
  * middle of its level's FIFO would cost a scan.
  */
+import { QueueFullError } from '../errors.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import type { PendingWork } from './work.js';
 import type { CallRecorder } from './statistics.js';
@@ -24,6 +25,8 @@ export class SlotWaiters {
   private readonly calls = new Map<PendingWork, SlotWaiter>();
   /** Cancelled calls still in `queue`. */
   private cancelledCount = 0;
+  /** How many may wait (`maxQueue`): whatever priority it has, one more is refused. */
+  limit = Infinity;
 
   /** Counts the calls that give up waiting, when the pool keeps statistics. */
   constructor(private readonly recorder: CallRecorder | undefined) {}
@@ -61,8 +64,15 @@ export class SlotWaiters {
     this.queue.push(waiter, level);
   }
 
-  /** Puts a scope in line for its record; the promise settles with the slot it gets. */
+  /** Why one more waiter is refused now (`limit` wait already), if it is. */
+  refusal(): QueueFullError | undefined {
+    return this.waiting >= this.limit ? new QueueFullError(this.limit) : undefined;
+  }
+
+  /** Puts a scope in line for its record; the promise settles with the slot it gets, or is refused. */
   addScope(): Promise<number> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise((resolve, reject) =>
       this.queue.push({ call: undefined, cancelled: false, grant: resolve, abandon: reject }, NORMAL_LEVEL),
     );

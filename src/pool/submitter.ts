@@ -46,9 +46,12 @@ export class Submitter {
     if (held.length > 0) sharedBuffers.unhold(held);
   }
 
-  /** Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it. */
-  cancel(work: PendingWork): void {
-    this.dispatcher.cancel(this.dispatched(work));
+  /**
+   * Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it.
+   * `running` is told the state word of its slot if a worker runs it (Dispatcher.cancel).
+   */
+  cancel(work: PendingWork, running?: (stateWord: number) => void): void {
+    this.dispatcher.cancel(this.dispatched(work), running);
   }
 
   /** What the dispatcher knows `work` as. */

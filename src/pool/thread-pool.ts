@@ -2,25 +2,26 @@
  * The pool: worker threads that share one SharedArrayBuffer of task slots and queues, run the
  * exported functions of a task module, and hand results back without a message per task.
  */
+import { EventEmitter } from 'node:events';
 import type { IterSource, ItemOf, PoolParIter } from '../iter/par-iter.js';
 import type { MessageCounts } from '../control/endpoint.js';
 import { installErrorTransfer } from '../control/error-transfer.js';
 import type { StartReport, WorkerControl, WorkerSnapshot } from '../control/protocol.js';
 import type { Remote } from 'comlink';
-import { InvalidOptionError, PoolClosedError, StartTimeoutError, ThreadPoolError, UnknownTaskError, messageOf } from '../errors.js';
+import { InvalidOptionError, PoolClosedError, StartTimeoutError, ThreadPoolError, messageOf } from '../errors.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
-import { AbortListeners } from './abort-listeners.js';
-import { MainForkJoin } from './main-fork-join.js';
-import { type CallGate, CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
+import type { MainForkJoin } from './main-fork-join.js';
+import { type CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
 import { callsWith, resolveCallOptions } from './call-options.js';
 import { DataPlane } from './data-plane.js';
-import { Submitter } from './submitter.js';
-import { type CloseOptions, Lifecycle } from './lifecycle.js';
+import type { CloseOptions, Lifecycle } from './lifecycle.js';
+import type { DrainEdge } from './drain-edge.js';
+import type { PoolEvents } from './pool-events.js';
+import { wirePool } from './pool-wiring.js';
 
 export type { CloseOptions } from './lifecycle.js';
-import { CallWatch } from './call-watch.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
-import { type PoolStatistics, StatisticsReader, poolMetricFamilies } from './statistics.js';
+import { type PoolStatistics, type StatisticsReader, poolMetricFamilies } from './statistics.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { type ThreadPoolOptions, type ThreadPoolSettings, resolveOptions } from './options.js';
@@ -37,12 +38,13 @@ import type {
   UntypedModule,
 } from './types.js';
 import { WorkerSet } from './worker-set.js';
-import { MainSort } from '../sort/main-sort.js';
+import type { MainSort } from '../sort/main-sort.js';
 import type { CompareTaskName } from '../iter/par-iter-types.js';
 import type { NumericArray, SortItem } from '../sort/sortable.js';
 
 /**
- * A pool of worker threads running the tasks of one module.
+ * A pool of worker threads running the tasks of one module. It is an EventEmitter of PoolEvents:
+ * `drain`, `needsDrain`, `error`, `workerCreate`, `workerExit` (docs/guide/pool.md, "Events").
  *
  * @typeParam M - the task module's type, `typeof import('./tasks.js')`, which types `run` and
  * `runBatch`. Without it, any name is accepted and results are `unknown`.
@@ -56,23 +58,20 @@ import type { NumericArray, SortItem } from '../sort/sortable.js';
  * await pool.close();
  * ```
  */
-export class ThreadPool<M extends TaskModule = UntypedModule> {
+export class ThreadPool<M extends TaskModule = UntypedModule> extends EventEmitter<PoolEvents> {
   /** Export names of the task module's functions, sorted. */
   readonly tasks: readonly string[];
   /** Names of the worker threads, by index. */
   readonly threadNames: readonly string[];
 
-  private readonly taskIds: Map<string, number>;
   private readonly workers: WorkerSet;
-  /** Withdraws calls whose signal aborts. */
-  private readonly abortListeners = new AbortListeners(() => this.life.settled());
   private readonly life: Lifecycle;
-  private readonly submitter: Submitter;
-  private readonly calls: CallWatch;
   private readonly forks: MainForkJoin<M>;
   private readonly sorts: MainSort;
   private readonly runner: CallRunner<M>;
   private readonly statisticsReader: StatisticsReader;
+  private readonly drainEdge: DrainEdge;
+  private readonly report: (error: unknown) => void;
 
   private constructor(
     /** The options in effect, every default filled in. */
@@ -81,44 +80,19 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
     workers: WorkerSet,
     report: StartReport,
   ) {
+    super();
     this.workers = workers;
-    this.life = new Lifecycle({
-      pending: () => this.pending,
-      stopWorkers: () => workers.stopAll(),
-      abandonAll: (error) => plane.dispatcher.abandonAll(error),
-      terminateWorkers: () => workers.terminateAll(),
-      releaseBuffers: () => {
-        this.submitter.stop();
-        workers.closeBufferPorts();
-      },
-      dispose: () => plane.dispose(),
-      report: (error) => this.report(error),
-    });
-    this.submitter = new Submitter(plane.dispatcher, () => workers.all);
-    this.calls = new CallWatch(plane.dispatcher, this.submitter, this.abortListeners, (worker) => workers.retire(worker));
-    const gate: CallGate = {
-      accept: (name) => this.accept(name),
-      open: () => this.life.open,
-      refusesLateQueueing: () =>
-        this.life.failure ??
-        (this.life.stopped ? new PoolClosedError('the pool was terminated before the task could be queued') : undefined),
-      report: (error) => this.report(error),
-    };
-    this.runner = new CallRunner<M>(gate, plane.codec, this.submitter, this.calls, settings.names, report.tasks.length, settings.coalesce);
-    this.forks = new MainForkJoin<M>(gate, plane, this.submitter, this.calls, { tasks: report.tasks, threadNames: settings.names });
-    this.sorts = new MainSort(gate, plane.codec, this.submitter, this.forks, { tasks: report.tasks.length, threads: settings.threads });
     this.tasks = report.tasks;
     this.threadNames = settings.names;
-    this.taskIds = new Map(report.tasks.map((name, id) => [name, id]));
-    this.statisticsReader = new StatisticsReader({ ...plane.statisticsSources(), inFlight: () => this.pending });
-    plane.onIdle = () => this.life.settled();
-    workers.watch({
-      recovers: () => !(this.life.stopped || (this.life.phase === 'closing' && this.plane.stopping)),
-      report: (error) => this.report(error),
-      settled: () => this.life.settled(),
-      allGone: (failure) => this.life.fail(failure),
-      knownBuffers: () => this.submitter.knownBuffers(),
-    });
+    ({
+      life: this.life,
+      runner: this.runner,
+      forks: this.forks,
+      sorts: this.sorts,
+      statisticsReader: this.statisticsReader,
+      drainEdge: this.drainEdge,
+      report: this.report,
+    } = wirePool<M>(settings, plane, workers, report, this));
   }
 
   /**
@@ -146,6 +120,20 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** Number of worker threads: `settings.threads`, or those an elastic pool runs now. */
   get threads(): number {
     return this.workers.all.length;
+  }
+
+  /**
+   * Whether a producer should hold back: every task slot (`maxPendingTasks`) is taken, so a call
+   * made now waits for one (or is refused, past `maxQueue`). `drain` is emitted when it turns
+   * false, `needsDrain` when it turns true.
+   */
+  get needsDrain(): boolean {
+    return this.plane.dispatcher.free.full;
+  }
+
+  /** Resolves once `needsDrain` is false (at once if it is now). */
+  drain(): Promise<void> {
+    return this.drainEdge.drain();
   }
 
   /** Tasks (or batch chunks) accepted and not finished, including those waiting for a slot. */
@@ -176,7 +164,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * and any failure (the task's error, a refusal, a closed pool) goes to `onError`.
    */
   spawn<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): void {
-    this.runner.run(name, args, PLAIN_RUN).catch((error: unknown) => this.report(error));
+    this.runner.run(name, args, PLAIN_RUN).catch(this.report);
   }
 
   /**
@@ -185,7 +173,7 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
    * of a lower priority is passed over at most 8 times in a row (docs/guide/pool.md, "Calls").
    */
   with(options: CallOptions): PoolCalls<M> {
-    return callsWith(resolveCallOptions(options), this.runner, this.forks);
+    return callsWith(resolveCallOptions(options, this.settings), this.runner, this.forks);
   }
 
   /**
@@ -381,18 +369,5 @@ export class ThreadPool<M extends TaskModule = UntypedModule> {
   /** `await using pool = await ThreadPool.create(...)` closes the pool at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  private accept(name: string): number {
-    this.life.assertAccepting();
-    const task = typeof name === 'string' ? this.taskIds.get(name) : undefined;
-    if (task === undefined) throw new UnknownTaskError(name, this.tasks);
-    return task;
-  }
-
-  private report(error: unknown): void {
-    const onError = this.settings.onError;
-    const failure = error instanceof Error ? error : new ThreadPoolError(messageOf(error), { cause: error });
-    queueMicrotask(() => onError(failure));
   }
 }

@@ -89,6 +89,15 @@ export interface CallOptions {
    */
   terminateAfter?: number;
   /**
+   * With `signal`, for `run`, `runBatch` and `runBatchSettled`: when the signal aborts while the
+   * task runs, its worker is terminated and replaced (as `terminateAfter` does) rather than only
+   * told: for synchronous tasks that never check `isCancelled()`. The call rejects with AbortError
+   * as usual; other tasks that worker was running fail with WorkerCrashedError or run again per
+   * their `retries`. A call not started yet is only withdrawn. `parIter` does not take it: its
+   * pieces run on every worker. Not available on Deno. Default: the pool's `terminateOnAbort`.
+   */
+  terminateOnAbort?: boolean;
+  /**
    * For idempotent tasks: how many times a call (or a batch chunk) whose worker died under it is
    * run again, on another worker, before it fails with WorkerCrashedError. Only crashes are
    * retried, not errors the task throws, and not a worker terminated by `terminateAfter`. Each

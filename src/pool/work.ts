@@ -43,4 +43,6 @@ export interface Submission {
    * call, in `outstanding` and in the statistics, as it would have alone.
    */
   shared?: boolean;
+  /** Queued again after its worker died: accepted already, it is not refused by `maxQueue`. */
+  readmitted?: boolean;
 }

@@ -12,6 +12,7 @@ import { InvalidOptionError, PoolClosedError, ThreadPoolError, WorkerCrashedErro
 import { Header, PoolState } from '../shm/layout.js';
 import type { DataPlane } from './data-plane.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { WorkerCreated, WorkerExitReason, WorkerExited } from './pool-events.js';
 import { terminationUnavailable } from './termination.js';
 import { type WorkerExit, type WorkerHost, describeExit } from './worker-host.js';
 
@@ -27,12 +28,20 @@ export interface WorkerSetOwner {
   allGone(failure: ThreadPoolError): void;
   /** The shared buffers a new worker must know from the start. */
   knownBuffers(): [number, SharedArrayBuffer][];
+  /** A worker takes work: each first worker once watched, each replacement once started. */
+  workerStarted(worker: WorkerCreated): void;
+  /** A worker `workerStarted` announced is gone, what it held settled (its `workerExit`). */
+  workerExited(worker: WorkerExited): void;
 }
 
 export class WorkerSet {
   /** Control messages of the workers that exited, so that the totals never go back. */
   private readonly retiredMessages: MessageCounts = { sent: 0, received: 0 };
   private owner: WorkerSetOwner | undefined;
+  /** Workers announced to the owner and not yet gone, with their thread ids (-1 once exited). */
+  private readonly announced = new Map<WorkerHost, number>();
+  /** Why the pool terminated a worker on purpose; a worker missing here ended on its own. */
+  private readonly stopReasons = new WeakMap<WorkerHost, WorkerExitReason>();
 
   private constructor(
     private readonly plane: DataPlane,
@@ -71,7 +80,10 @@ export class WorkerSet {
   /** From now on, a worker that exits is recovered and replaced for `owner`. */
   watch(owner: WorkerSetOwner): void {
     this.owner = owner;
-    for (const host of this.hosts) this.watchExit(host);
+    for (const host of this.hosts) {
+      this.watchExit(host);
+      this.announce(host);
+    }
   }
 
   /** The current worker of each index. */
@@ -102,6 +114,7 @@ export class WorkerSet {
   async restart(index: number): Promise<boolean> {
     const host = this.hosts[index];
     host.retired = true;
+    this.stopReasons.set(host, 'restarted');
     await host.terminate();
     await host.exited;
     // recover() has put the replacement in place by now: it runs, synchronously, in the reaction
@@ -130,10 +143,14 @@ export class WorkerSet {
     }
   }
 
-  /** Terminates the worker of `index` now (a task past its `terminateAfter`); it is replaced. */
-  retire(index: number): void {
+  /**
+   * Terminates the worker of `index` now (a task past its `terminateAfter`, or aborted with
+   * `terminateOnAbort`: `killed`); it is replaced.
+   */
+  retire(index: number, why: WorkerExitReason = 'killed'): void {
     const host = this.hosts[index];
     host.retired = true;
+    this.stopReasons.set(host, why);
     void host.terminate();
   }
 
@@ -168,7 +185,21 @@ export class WorkerSet {
   private watchExit(host: WorkerHost): void {
     void host.exited.then((exit) => {
       if (this.owner?.recovers() === true) this.recover(host, exit);
+      else this.farewell(host, 'closed', exit.code);
     });
+  }
+
+  private announce(host: WorkerHost): void {
+    const threadId = host.worker.threadId;
+    this.announced.set(host, threadId);
+    this.owner?.workerStarted({ index: host.index, name: host.name, threadId });
+  }
+
+  private farewell(host: WorkerHost, why: WorkerExitReason, exitCode: number): void {
+    const threadId = this.announced.get(host);
+    if (threadId === undefined) return;
+    this.announced.delete(host);
+    this.owner?.workerExited({ index: host.index, name: host.name, threadId, why, exitCode });
   }
 
   private recover(host: WorkerHost, exit: WorkerExit): void {
@@ -190,19 +221,27 @@ export class WorkerSet {
       );
       if (!this.hosts.some((candidate) => candidate.alive)) owner.allGone(new ThreadPoolError('every worker of the pool has died'));
       owner.settled();
+      this.farewell(host, 'crashed', exit.code);
       return;
     }
     if (abandoned === 0 && !host.retired) owner.report(crash);
     owner.settled();
+    this.farewell(host, this.stopReasons.get(host) ?? 'crashed', exit.code);
     const replacement = this.plane.spawn(host.index);
     this.hosts[host.index] = replacement;
     this.watchExit(replacement);
-    replacement.starting = this.plane.start(replacement, owner.knownBuffers(), this.hosts).catch((error: unknown) => {
-      // Its exit comes back to recover(), which replaces it only if its loop had started.
-      replacement.startFailure = error;
-      void replacement.terminate();
-      throw error;
-    });
+    replacement.starting = this.plane.start(replacement, owner.knownBuffers(), this.hosts).then(
+      (report) => {
+        this.announce(replacement);
+        return report;
+      },
+      (error: unknown) => {
+        // Its exit comes back to recover(), which replaces it only if its loop had started.
+        replacement.startFailure = error;
+        void replacement.terminate();
+        throw error;
+      },
+    );
     replacement.starting.catch(() => {});
   }
 }

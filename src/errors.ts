@@ -211,6 +211,18 @@ export class StartTimeoutError extends ViscoseError {
   }
 }
 
+/**
+ * A value marked with `transfer()` cannot move as asked: the call uses `retries` (a moved buffer is
+ * gone with a worker that dies under it, so the call could not run again with it), or the worker
+ * that took the call found the values let go of (the call was aborted or timed out, or its pool
+ * stopped, before the worker asked for them).
+ */
+export class TransferError extends ViscoseError {
+  constructor(message: string) {
+    super('VISCOSE_TRANSFER', message);
+  }
+}
+
 /** A payload is larger than `maxPayloadBytes`, or the shared arena has no room left for it. */
 export class PayloadTooLargeError extends ViscoseError {
   constructor(message: string) {

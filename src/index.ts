@@ -42,6 +42,8 @@ export type {
 export type { NumericArray, SortItem } from './sort/sortable.js';
 export type { QueueBackend } from './queue/work-queue.js';
 export { range } from './iter/par-iter.js';
+export { transfer } from './codec/transfer.js';
+export type { Transferable } from './codec/transfer.js';
 export type { MessageCounts } from './control/endpoint.js';
 export { ParallelProcessor } from './processor/parallel-processor.js';
 export type { ProcessingResult, RequestOf, RequestOptions } from './processor/parallel-processor.js';
@@ -66,6 +68,7 @@ export {
   TaskError,
   TaskTimeoutError,
   ThreadPoolError,
+  TransferError,
   UnknownTaskError,
   ViscoseError,
   WorkerCrashedError,

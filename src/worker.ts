@@ -23,6 +23,8 @@ export type { TaskFunction } from './worker/task-table.js';
 export type { AnyFunction } from './pool/types.js';
 export type { NumericArray, SortItem } from './sort/sortable.js';
 export { range } from './iter/par-iter.js';
+export { transfer } from './codec/transfer.js';
+export type { Transferable } from './codec/transfer.js';
 export { workerData } from './worker/worker-data.js';
 
 /** A call of `task` with its arguments: `[fib, n - 1]`. */

@@ -4,9 +4,11 @@
  * builds the copy to encode when the value holds a -0 or an array with holes.
  */
 import { describe, EncodeError } from '../errors.js';
+import { MOVED_FLOOR, movedOrCopied, transferRefusal } from './moved-extension.js';
 import { isNegativeZero, NEGATIVE_ZERO } from './negative-zero.js';
 import { ARRAY, ERROR, kindOf, MAP, OPAQUE, opaqueFloor, primitiveFloor, SET } from './sendable.js';
 import { SparseArray } from './sparse-array-extension.js';
+import { markedTarget } from './transfer.js';
 
 /**
  * How many levels of arrays, objects, Maps, Sets and Errors a value may nest, the argument or result
@@ -28,7 +30,8 @@ type PathKey = string | number | typeof TO_JSON;
 /**
  * The careful walk. `start` returns the value to encode: the value itself, or a copy in which each
  * -0 is replaced by NEGATIVE_ZERO and each array with holes by a SparseArray (only the containers on
- * the way to them are copied). Containers are copied as msgpack will see them: arrays as arrays,
+ * the way to them are copied), and each value marked with `transfer()` that moves by a `Moved`
+ * (moved-extension.ts). Containers are copied as msgpack will see them: arrays as arrays,
  * other objects as plain objects of their own enumerable properties, Maps, Sets and Errors as
  * themselves. Whatever the value throws when read (a getter, a revoked Proxy) becomes an
  * EncodeError naming where, with the thrown value as its `cause`.
@@ -95,6 +98,8 @@ export class CarefulWalk {
     if (this.ancestors.length + this.level >= MAX_DEPTH) {
       throw new EncodeError(this.path(), `nested more than ${MAX_DEPTH} levels deep, the limit for values sent between threads`);
     }
+    const target = markedTarget(value);
+    if (target !== undefined) return this.visitMarked(value, target);
     let kind: number | string;
     try {
       kind = kindOf(value);
@@ -119,6 +124,17 @@ export class CarefulWalk {
     else result = this.visitJsonOf(value) ?? this.visitProperties(value);
     this.ancestors.pop();
     return result;
+  }
+
+  /** A value marked with `transfer()`: moved (a `Moved` in the copy), copied, or refused. */
+  private visitMarked(value: object, target: NonNullable<ReturnType<typeof markedTarget>>): unknown {
+    const refused = transferRefusal(target);
+    if (refused !== undefined) throw new EncodeError(this.path(), refused);
+    const out = movedOrCopied(value, target);
+    if (out !== value) this.marked = true;
+    this.floor += out === value ? opaqueFloor(value) : MOVED_FLOOR;
+    if (this.floor > this.maxBytes) throw this.tooLarge(this.floor);
+    return out;
   }
 
   /**

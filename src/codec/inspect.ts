@@ -4,7 +4,8 @@
  * (functions, symbols, circular structures, iterators, nesting deeper than MAX_DEPTH, ...) with an
  * error that names where the value sits. It also finds every -0, which msgpack would turn into 0,
  * and every array with holes, which msgpack would fill: the value to encode is then a copy with each
- * replaced by a marker (negative-zero.ts, sparse-array-extension.ts), from `takeMarkedCopy`.
+ * replaced by a marker (negative-zero.ts, sparse-array-extension.ts), from `takeMarkedCopy`; values
+ * marked with `transfer()` are handled there too (transfer.ts).
  *
  * msgpackr alone would turn a Map into a plain object, a function into `undefined` and a generator
  * into `{}` without a word, and overflow the stack on a cycle.
@@ -23,6 +24,7 @@ import { PayloadTooLargeError } from '../errors.js';
 import { CarefulWalk } from './careful-walk.js';
 import { isNegativeZero } from './negative-zero.js';
 import { isOpaque, numberFloor, opaqueFloor } from './sendable.js';
+import { markedTarget } from './transfer.js';
 
 export const HAS_MAP = 1;
 /** The value holds a -0 or an array with holes: encode `takeMarkedCopy()`. */
@@ -172,6 +174,8 @@ function scan(value: object, depth: number): number {
     return floor > maxBytes ? TOO_LARGE : flags;
   }
   if (isOpaque(value)) {
+    // Marked with transfer(): the careful walk moves, copies or refuses it.
+    if (markedTarget(value) !== undefined) return UNSURE;
     floor += opaqueFloor(value);
     return floor > maxBytes ? TOO_LARGE : 0;
   }

@@ -17,6 +17,7 @@
  * - `moreTypes` keeps Set, RegExp, ArrayBuffer and BigInt; Dates are msgpack timestamps; typed
  *   arrays, DataViews and Buffers use our own extension, which sends views over shared memory by
  *   reference (typed-array-extension.ts); Errors use our own extension too (error-extension.ts).
+ * - Values marked with `transfer()` are written as where the reader finds them (moved-extension.ts).
  * - `copyBuffers` makes decoded binary data independent of the buffer it was decoded from, which is
  *   reused for the next message.
  * - Boxed primitives (boxed-primitive-extension.ts), -0 (negative-zero.ts) and arrays with holes
@@ -30,6 +31,7 @@ import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
 import { PayloadKind } from '../shm/slot.js';
 import { registerBoxedPrimitiveExtension } from './boxed-primitive-extension.js';
 import { registerErrorExtension } from './error-extension.js';
+import { registerMovedExtension } from './moved-extension.js';
 import { registerNegativeZeroExtension } from './negative-zero.js';
 import { registerSparseArrayExtension } from './sparse-array-extension.js';
 import { registerTypedArrayExtension } from './typed-array-extension.js';
@@ -40,6 +42,7 @@ registerBoxedPrimitiveExtension();
 registerNegativeZeroExtension();
 registerErrorExtension();
 registerTypedArrayExtension();
+registerMovedExtension();
 
 const common = {
   moreTypes: true,

@@ -17,9 +17,26 @@
  *
  * A worker that forwards a buffer it received passes it under its own origin again: a reader only
  * ever needs the port of the thread that sent it the payload.
+ *
+ * Values marked with `transfer()` (transfer.ts) in a payload with one reader travel the read-once
+ * way too, under serials of the same counter, but in the post's transfer list: the ArrayBuffer or
+ * MessagePort moves to the reader and is detached here. To this worker itself they pass as they are.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { EncodeError, ThreadPoolError, WorkerCrashedError } from '../errors.js';
 import type { PassMessage } from '../control/protocol.js';
+import { TransferMode } from './transfer.js';
+
+/** A value moved with `transfer()`: an ArrayBuffer (detached at the sender) or a MessagePort. */
+export type Movable = ArrayBuffer | MessagePort;
+
+/** Moved values for one reader, posted with them in the transfer list; read once. */
+export interface MoveMessage {
+  move: [number, Movable][];
+}
+
+/** What a worker posts to a thread that decodes its payloads. */
+export type PassPost = PassMessage | MoveMessage;
 
 /** Where the value being encoded goes (worker side), or a worker's index. */
 export const Destination = {
@@ -32,10 +49,10 @@ export const Destination = {
 
 /** How a worker posts what it passes (worker/buffer-inbox.ts). */
 export interface PassTransport {
-  /** Posts to the main thread. */
-  toMainThread(message: PassMessage): void;
+  /** Posts to the main thread; `transfer` moves what it lists. */
+  toMainThread(message: PassPost, transfer?: Movable[]): void;
   /** Posts to worker `index`, another than this one, if it is known. */
-  toWorker(index: number, message: PassMessage): void;
+  toWorker(index: number, message: PassPost, transfer?: Movable[]): void;
   /** Posts to every other worker known. */
   toEveryWorker(message: PassMessage): void;
 }
@@ -58,7 +75,7 @@ interface Lent {
 }
 
 interface Arrival {
-  buffer: SharedArrayBuffer;
+  buffer: SharedArrayBuffer | Movable;
   /** Forgotten after the decode that reads it; otherwise kept until its sender drops it. */
   once: boolean;
 }
@@ -74,6 +91,8 @@ export class PassedBuffers {
 
   /** The buffers the current encode passes that are not lent already, by serial. */
   private readonly passing = new Map<SharedArrayBuffer, number>();
+  /** The values marked with `transfer()` the current encode moves, by serial. */
+  private readonly moving = new Map<Movable, number>();
   /** Serials of lent buffers the current encode names, with repeats (each one is held). */
   private readonly lentNamed: number[] = [];
   private nextSerial = 0;
@@ -103,7 +122,31 @@ export class PassedBuffers {
   /** Called before each encode. */
   startEncoding(): void {
     if (this.passing.size !== 0) this.passing.clear();
+    if (this.moving.size !== 0) this.moving.clear();
     if (this.lentNamed.length !== 0) this.lentNamed.length = 0;
+  }
+
+  /** Whether this thread is a worker (the main thread holds its transfers instead: held-transfers.ts). */
+  get isWorker(): boolean {
+    return this.self >= 0;
+  }
+
+  /** What the current encode on this worker does with a value marked with `transfer()`. */
+  get transferMode(): number {
+    const destination = this.destination;
+    if (destination === Destination.NOWHERE) return TransferMode.REFUSE;
+    return destination === Destination.EVERY_WORKER ? TransferMode.COPY : TransferMode.MOVE;
+  }
+
+  /** The serial a value marked with `transfer()` moves under in the current encode (one reader). */
+  serialForMoved(value: Movable): number {
+    let serial = this.moving.get(value);
+    if (serial === undefined) {
+      serial = this.nextSerial;
+      this.nextSerial = (this.nextSerial + 1) >>> 0;
+      this.moving.set(value, serial);
+    }
+    return serial;
   }
 
   /** Runs `encode` with buffers passed to `destination` (an encode, or one and its store). */
@@ -143,6 +186,7 @@ export class PassedBuffers {
    * lent buffer; call it again for each copy.
    */
   send(destination: number): readonly number[] | undefined {
+    if (this.moving.size !== 0) this.sendMoved(destination);
     if (this.passing.size !== 0) {
       const pass: [number, SharedArrayBuffer][] = [];
       for (const [buffer, serial] of this.passing) pass.push([serial, buffer]);
@@ -165,6 +209,24 @@ export class PassedBuffers {
     }
     if (destination !== Destination.EVERY_WORKER || this.lentNamed.length === 0) return undefined;
     return this.lentNamed.slice();
+  }
+
+  /**
+   * Posts the values the last encode moves to its one reader, in the transfer list (they are
+   * detached here), or keeps them as they are for this worker's own decode. Posted before the
+   * payload is published, like the buffers passed to be read once.
+   */
+  private sendMoved(destination: number): void {
+    const move: [number, Movable][] = [];
+    for (const [value, serial] of this.moving) move.push([serial, value]);
+    this.moving.clear();
+    if (destination === this.self) {
+      this.arrive(this.origin, { move });
+      return;
+    }
+    const transfer = move.map(([, value]) => value);
+    if (destination === Destination.MAIN_THREAD) this.transport!.toMainThread({ move }, transfer);
+    else this.transport!.toWorker(destination, { move }, transfer);
   }
 
   /** A stored payload names these lent buffers (from `send`). */
@@ -226,10 +288,12 @@ export class PassedBuffers {
   }
 
   /** A message from `origin`, read off its port. */
-  arrive(origin: number, message: PassMessage): void {
+  arrive(origin: number, message: PassPost): void {
     const arrivals = this.arrivals.get(origin);
     if (arrivals === undefined) return;
-    if ('pass' in message) {
+    if ('move' in message) {
+      for (const [serial, value] of message.move) arrivals.set(serial, { buffer: value, once: true });
+    } else if ('pass' in message) {
       for (const [serial, buffer] of message.pass) arrivals.set(serial, { buffer, once: message.once });
     } else {
       for (const serial of message.drop) arrivals.delete(serial);
@@ -238,6 +302,15 @@ export class PassedBuffers {
 
   /** The buffer `origin` passed under `serial`, for the payload being decoded. */
   bufferFrom(origin: number, serial: number): SharedArrayBuffer {
+    return this.arrival(origin, serial) as SharedArrayBuffer;
+  }
+
+  /** The value `origin` moved under `serial` (`transfer()`), for the payload being decoded. */
+  movedFrom(origin: number, serial: number): Movable {
+    return this.arrival(origin, serial) as Movable;
+  }
+
+  private arrival(origin: number, serial: number): SharedArrayBuffer | Movable {
     let arrival = this.arrivals.get(origin)?.get(serial);
     if (arrival === undefined) {
       if (!this.sources.has(origin) && !this.gone.has(origin)) this.learnSenders?.();

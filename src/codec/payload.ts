@@ -16,6 +16,7 @@ import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
 import { HAS_MAP, inspectValue, MARKED, startPayload, takeMarkedCopy } from './inspect.js';
 import { type Packed, pack, unpack } from './msgpack.js';
+import { heldTransfers, pulledTransfers } from './held-transfers.js';
 import { sharedBuffers } from './shared-buffers.js';
 import { readScalar, readScalars, scalarTags, tagOf, writeScalars } from './scalars.js';
 
@@ -282,6 +283,7 @@ export class PayloadCodec {
 
   private scalarPayload(tags: number, values: readonly unknown[]): EncodedPayload {
     sharedBuffers.startEncoding();
+    heldTransfers.startEncoding();
     const encoded = this.encoded;
     encoded.kind = PayloadKind.SCALARS;
     encoded.tags = tags;
@@ -295,6 +297,7 @@ export class PayloadCodec {
   private packedPayload(value: unknown, kind: number, root: string, limit = this.maxPayloadBytes): EncodedPayload {
     let packed: Packed;
     sharedBuffers.startEncoding();
+    heldTransfers.startEncoding();
     try {
       packed = pack(value, kind);
     } catch (error) {
@@ -330,6 +333,7 @@ export class PayloadCodec {
       return unpack(scratch, length, kind);
     } finally {
       sharedBuffers.passed.finishDecoding();
+      pulledTransfers.finishDecoding();
     }
   }
 

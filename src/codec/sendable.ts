@@ -4,6 +4,7 @@
  * (careful-walk.ts) treats each kind of object, and the fewest bytes a value encodes to (for the
  * early PayloadTooLargeError).
  */
+import { MessagePort } from 'node:worker_threads';
 
 /** The fewest bytes msgpackr writes for a number (pack.js): small integers take one byte, non-integers nine. */
 export function numberFloor(value: number): number {
@@ -26,6 +27,7 @@ export function opaqueFloor(value: object): number {
 
 /** Objects msgpackr would silently turn into `{}`: refused rather than lost. */
 const UNSENDABLE: [new (...args: never[]) => object, string][] = [
+  [MessagePort, 'a MessagePort cannot be copied between threads; move it with transfer(port)'],
   [SharedArrayBuffer, 'a SharedArrayBuffer cannot be copied between threads; send a typed array over it'],
   [WeakMap, 'a WeakMap cannot be sent between threads'],
   [WeakSet, 'a WeakSet cannot be sent between threads'],

@@ -42,14 +42,16 @@ const VIEW_TYPES: ViewConstructor[] = [
   ...('Float16Array' in globalThis ? [(globalThis as unknown as { Float16Array: ViewConstructor }).Float16Array] : []),
 ];
 
-function typeIndex(view: View): number {
+/** The index of `view`'s type in the list every thread agrees on. */
+export function typeIndex(view: View): number {
   for (let i = 0; i < VIEW_TYPES.length; i++) if (view.constructor === VIEW_TYPES[i]) return i;
   // A subclass: encode it as the closest built-in type it extends.
   for (let i = 0; i < VIEW_TYPES.length; i++) if (view instanceof VIEW_TYPES[i]) return i;
   throw new TypeError(`unsupported view type ${view.constructor.name}`);
 }
 
-function lengthOf(view: View): number {
+/** A view's length in elements (bytes for a DataView). */
+export function lengthOf(view: View): number {
   return view instanceof DataView ? view.byteLength : (view as unknown as { length: number }).length;
 }
 
@@ -88,9 +90,7 @@ function unpackView(data: Uint8Array): View {
       ? sharedBuffers.passed.bufferFrom(fields.readUInt32LE(2), fields.readUInt32LE(6))
       : sharedBuffers.bufferFor(fields.readUInt32LE(2));
     const at = passed ? 10 : 6;
-    const byteOffset = fields.readDoubleLE(at);
-    const length = fields.readDoubleLE(at + 8);
-    return Type === (Buffer as unknown) ? Buffer.from(buffer, byteOffset, length) : new Type(buffer, byteOffset, length);
+    return viewOver(data[1], buffer, fields.readDoubleLE(at), fields.readDoubleLE(at + 8));
   }
   // A private copy: the source is a scratch buffer that the next message overwrites. (Buffer's own
   // slice would be a view, not a copy.)
@@ -98,6 +98,12 @@ function unpackView(data: Uint8Array): View {
   if (Type === (Buffer as unknown)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const element = Type === DataView ? 1 : (Type as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   return new Type(bytes.buffer, 0, bytes.byteLength / element);
+}
+
+/** A view of type `type` (see `typeIndex`) over `buffer`, `length` elements from `byteOffset`. */
+export function viewOver(type: number, buffer: ArrayBufferLike, byteOffset: number, length: number): View {
+  const Type = VIEW_TYPES[type];
+  return Type === (Buffer as unknown) ? Buffer.from(buffer, byteOffset, length) : new Type(buffer, byteOffset, length);
 }
 
 let registered = false;

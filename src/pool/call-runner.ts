@@ -8,7 +8,9 @@
  * until it fits.
  */
 import { type EncodedPayload, MAX_CHUNK_HEADER_BYTES, type PayloadCodec } from '../codec/payload.js';
-import { AbortError, PayloadTooLargeError } from '../errors.js';
+import { encodingTransfers, TransferMode } from '../codec/transfer.js';
+import { takeMovesPlaced } from '../codec/moved-extension.js';
+import { AbortError, PayloadTooLargeError, TransferError } from '../errors.js';
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import { SlotFlag } from '../shm/slot.js';
 import type { CallWatch, RunLimit } from './call-watch.js';
@@ -113,13 +115,16 @@ export class CallRunner<M extends TaskModule> {
     let task: number;
     let payload: EncodedPayload;
     let held: number[] | undefined;
+    let moved = 0;
     try {
       if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.gate.accept(name);
-      payload = this.codec.encodeList(args, 'args');
+      payload = encodeMoving(() => this.codec.encodeList(args, 'args'), retries);
       held = this.submitter.holdReferenced();
+      moved = this.submitter.holdMoved();
       const alone = signal !== undefined || limit !== undefined || retries > 0;
-      if (!alone && this.coalescer.shares(task)) {
+      // A call that moves values has a token of its own to be pulled by: it travels alone.
+      if (!alone && moved === 0 && this.coalescer.shares(task)) {
         // A chunk holds its parts behind a header, within maxPayloadBytes.
         const part = this.codec.partOf(payload, Math.min(MAX_SHARED_ARGUMENT_BYTES, this.codec.maxPayloadBytes - MAX_CHUNK_HEADER_BYTES));
         if (part !== undefined) {
@@ -138,7 +143,7 @@ export class CallRunner<M extends TaskModule> {
       const submission = toInjector(task, 0, level);
       submission.findable = signal !== undefined || limit !== undefined;
       if (retries > 0) call = this.retrying(call, retries, 1, () => this.codec.encodeList(args, 'args'), submission, observer);
-      this.submitter.submit(submission, payload, call, held);
+      this.submitter.submit(submission, payload, call, held, moved);
       stopListening = this.calls.watch(name, call, signal, limit, reject, terminateOnAbort);
     });
     if (stopListening !== undefined) promise.then(stopListening, stopListening);
@@ -153,7 +158,7 @@ export class CallRunner<M extends TaskModule> {
     try {
       if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.gate.accept(name);
-      calls = this.codec.inspectCalls(argumentLists(argsList), 'argsList');
+      calls = encodeMoving(() => this.codec.inspectCalls(argumentLists(argsList), 'argsList'), retries);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -206,7 +211,7 @@ export class CallRunner<M extends TaskModule> {
       if (batch.settleEach && count > 1) return this.splitOnCrash(work, run, start, count, retries);
       return this.retrying(work, retries, count, encode, submission, how.observer);
     };
-    this.submitter.submit(submission, payload, batch.chunk(start, count, wrap));
+    this.submitter.submit(submission, payload, batch.chunk(start, count, wrap), undefined, this.submitter.holdMoved());
     return count;
   }
 
@@ -302,6 +307,22 @@ function argumentLists(argsList: Iterable<unknown>): unknown[][] {
 
 function invalidArgument(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+/**
+ * Runs `encode` (or inspection) of arguments that one worker decodes: values marked with
+ * `transfer()` in them move to it. A call that may run again after a crash cannot move anything:
+ * what moved is gone with the worker that died.
+ */
+function encodeMoving<T>(encode: () => T, retries: number): T {
+  takeMovesPlaced();
+  const encoded = encodingTransfers(TransferMode.MOVE, encode);
+  if (retries > 0 && takeMovesPlaced() > 0) {
+    throw new TransferError(
+      'retries cannot be combined with transfer(): a moved value is gone with a worker that dies, so the call could not run again',
+    );
+  }
+  return encoded;
 }
 
 /** A call queued on the injector, for any worker. */

@@ -147,7 +147,10 @@ export class DataPlane {
       keepAlive: this.keepAlive,
       nudge: (worker, posted) => this.nudge(worker, posted),
       bufferPosted: (worker, wake) => {
-        Atomics.add(this.views.words, workerWord(this.layout, worker, WorkerBlock.BUFFER_MESSAGES), 1);
+        const word = workerWord(this.layout, worker, WorkerBlock.BUFFER_MESSAGES);
+        Atomics.add(this.views.words, word, 1);
+        // A worker waiting for the answer to a pull (codec/held-transfers.ts) waits on this word.
+        Atomics.notify(this.views.words, word);
         if (wake) this.sleep.wake(worker);
       },
     });

@@ -4,6 +4,7 @@
  * delegates here; calls go through its submitter and call watch like any other.
  */
 import type { BlockRef, EncodedPayload } from '../codec/payload.js';
+import { encodingTransfers, TransferMode } from '../codec/transfer.js';
 import { AbortError, PoolClosedError } from '../errors.js';
 import { inlineStepSource } from '../iter/inline-step.js';
 import { type IterSource, type ItemOf, ParIterChain, type PoolParIter, type TaskResolver } from '../iter/par-iter.js';
@@ -69,8 +70,12 @@ export class MainForkJoin<M extends TaskModule> {
         return this.gate.accept(name);
       };
       // The injector is a FIFO: from this thread, `spawn` and `spawnFifo` both start oldest first.
-      const spawn = (name: TaskName<M>, ...args: unknown[]) =>
-        this.spawnInto(record, accept(name, fifo ? 'spawnFifo' : 'spawn'), this.plane.codec.encodeList(args, 'args'), -1);
+      const spawn = (name: TaskName<M>, ...args: unknown[]) => {
+        const task = accept(name, fifo ? 'spawnFifo' : 'spawn');
+        // One worker runs a spawn: what it moves with transfer() goes to that worker.
+        const payload = encodingTransfers(TransferMode.MOVE, () => this.plane.codec.encodeList(args, 'args'));
+        this.spawnInto(record, task, payload, -1, this.submitter.holdMoved());
+      };
       const spawnBroadcast = (name: TaskName<M>, ...args: unknown[]) => {
         const task = accept(name, 'spawnBroadcast');
         const payload = this.plane.codec.encodeList(args, 'args');
@@ -97,14 +102,15 @@ export class MainForkJoin<M extends TaskModule> {
   }
 
   /** Counts a spawn into the scope of `record`, then queues it (`target`: a worker's mailbox, or -1). */
-  private spawnInto(record: number, task: number, payload: EncodedPayload, target: number): void {
+  private spawnInto(record: number, task: number, payload: EncodedPayload, target: number, moved = 0): void {
     const dispatcher = this.plane.dispatcher;
     dispatcher.addRecordPart(record);
     const spawned: PendingWork = {
       settle: () => {},
       abandon: (error) => dispatcher.finishRecordPart(record, { error, task }),
     };
-    this.submitter.submit({ task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target, level: NORMAL_LEVEL }, payload, spawned);
+    const submission = { task, batch: 0, flags: SlotFlag.DISCARD_RESULT, scope: record, target, level: NORMAL_LEVEL };
+    this.submitter.submit(submission, payload, spawned, undefined, moved);
   }
 
   /** ThreadPool.broadcast. */

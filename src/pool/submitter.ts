@@ -3,8 +3,11 @@
  * names known to the workers until no worker reads its payload any more: it settled, was
  * abandoned, or — cancelled — its task returned or never started (codec/shared-buffers.ts). The
  * buffers a call names that the workers do not know yet are posted before it is queued
- * (shared-announcer.ts).
+ * (shared-announcer.ts). Likewise it holds the values a call moves with `transfer()` until the
+ * worker that takes the call pulls them, and lets go of them when the call ends without that
+ * (codec/held-transfers.ts).
  */
+import { heldTransfers } from '../codec/held-transfers.js';
 import type { EncodedPayload } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -15,7 +18,7 @@ import type { WorkerHost } from './worker-host.js';
 export class Submitter {
   private readonly announcer: SharedBufferAnnouncer;
   /** Calls in flight that keep shared buffers alive, by the work their caller knows. */
-  private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] }>();
+  private readonly holders = new Map<PendingWork, { holder: PendingWork; held: readonly number[] | undefined; moved: number }>();
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -34,11 +37,20 @@ export class Submitter {
   }
 
   /**
-   * Queues an encoded call. Must run right after the encode, whose referenced buffers it looks at,
-   * or be given what `holdReferenced` returned for it.
+   * Right after an encode that may move values marked with `transfer()` (for one worker): detaches
+   * them from the caller and holds them for the worker that takes the call. Returns their token for
+   * `submit`, 0 when the encode moves nothing.
    */
-  submit(submission: Submission, payload: EncodedPayload, pending: PendingWork, held = this.holdReferenced()): void {
-    this.dispatcher.submit(submission, payload, held === undefined ? pending : this.holding(pending, held));
+  holdMoved(): number {
+    return heldTransfers.holdEncoded();
+  }
+
+  /**
+   * Queues an encoded call. Must run right after the encode, whose referenced buffers it looks at,
+   * or be given what `holdReferenced` returned for it; `moved` is what `holdMoved` returned for it.
+   */
+  submit(submission: Submission, payload: EncodedPayload, pending: PendingWork, held = this.holdReferenced(), moved = 0): void {
+    this.dispatcher.submit(submission, payload, held === undefined && moved === 0 ? pending : this.holding(pending, held, moved));
   }
 
   /** Lets go of buffers `holdReferenced` held for calls that will not be queued after all. */
@@ -66,15 +78,23 @@ export class Submitter {
 
   /** The pool stopped: nothing it ran refers to a shared buffer any more. */
   stop(): void {
-    for (const { held } of this.holders.values()) sharedBuffers.unhold(held);
+    for (const { held, moved } of this.holders.values()) this.letGoOf(held, moved);
     this.holders.clear();
     this.announcer.dispose();
   }
 
-  /** `work`, letting go of `held` when it is over; the dispatcher knows the returned work. */
-  private holding(work: PendingWork, held: readonly number[]): PendingWork {
+  private letGoOf(held: readonly number[] | undefined, moved: number): void {
+    if (held !== undefined) sharedBuffers.unhold(held);
+    if (moved !== 0) heldTransfers.release(moved);
+  }
+
+  /**
+   * `work`, letting go of `held` and of the values held under `moved` (if no worker pulled them)
+   * when it is over; the dispatcher knows the returned work.
+   */
+  private holding(work: PendingWork, held: readonly number[] | undefined, moved: number): PendingWork {
     const done = (): void => {
-      if (this.holders.delete(work)) sharedBuffers.unhold(held);
+      if (this.holders.delete(work)) this.letGoOf(held, moved);
     };
     const holder: PendingWork = {
       settle(state, outcome, worker, runMs, outcomeBytes) {
@@ -90,7 +110,7 @@ export class Submitter {
         work.dropped?.();
       },
     };
-    this.holders.set(work, { holder, held });
+    this.holders.set(work, { holder, held, moved });
     return holder;
   }
 }

@@ -14,10 +14,13 @@ import {
 import { type Remote, wrap } from 'comlink';
 import { type MessageCounts, countingEndpoint } from '../control/endpoint.js';
 import type { BufferMessage, PassMessage, WorkerBootData, WorkerControl } from '../control/protocol.js';
+import type { PullAnswer } from '../codec/held-transfers.js';
+import type { Movable } from '../codec/passed-buffers.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import { WorkerCrashedError } from '../errors.js';
 import { startWorker, workerExecArgv } from './exec-argv.js';
 import type { KeepAlive } from './keep-alive.js';
+import { openPullPort } from './pulls.js';
 
 export interface WorkerExit {
   code: number;
@@ -69,6 +72,8 @@ export class WorkerHost {
   retired = false;
   /** The main thread's end of the worker's buffer port, once it is being started. */
   private bufferPort: MessagePort | undefined;
+  /** Where the worker asks for the values held for the calls it takes (pulls.ts). */
+  private pullPort: MessagePort | undefined;
   /** What the worker's buffer port is known by (codec/shared-buffers.ts), once there is one. */
   bufferOrigin = 0;
   /** Settles once a replacement worker has started (or failed to). */
@@ -130,6 +135,7 @@ export class WorkerHost {
     this.bufferPort = port1;
     this.bufferOrigin = nextBufferOrigin++;
     sharedBuffers.passed.addSource(this.bufferOrigin, { receiveNext: () => this.receivePassed(port1) });
+    this.pullPort = openPullPort(port1, (answer, moved) => this.postBuffers(answer, moved));
     return port2;
   }
 
@@ -147,6 +153,8 @@ export class WorkerHost {
     sharedBuffers.passed.removeSource(this.bufferOrigin);
     this.bufferPort.close();
     this.bufferPort = undefined;
+    this.pullPort?.close();
+    this.pullPort = undefined;
   }
 
   private receivePassed(port: MessagePort): boolean {
@@ -156,8 +164,8 @@ export class WorkerHost {
     return true;
   }
 
-  /** Posts a BufferMessage (in order); `transfer` carries a peer's port. */
-  postBuffers(message: BufferMessage, transfer: MessagePort[] = []): void {
+  /** Posts a BufferMessage or a pull's answer (in order); `transfer` carries a peer's port or what moves. */
+  postBuffers(message: BufferMessage | PullAnswer, transfer: (MessagePort | Movable)[] = []): void {
     if (!this.readsBuffers) return;
     this.bufferPort!.postMessage(message, transfer);
     this.options.bufferPosted(this.index, !('share' in message));

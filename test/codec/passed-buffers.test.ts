@@ -4,8 +4,7 @@
  * serial a buffer travels under, who is posted what, and when each side lets go.
  */
 import { describe, expect, it } from 'vitest';
-import { Destination, PassedBuffers, type PassTransport } from '../../src/codec/passed-buffers.js';
-import type { PassMessage } from '../../src/control/protocol.js';
+import { Destination, PassedBuffers, type PassPost, type PassTransport } from '../../src/codec/passed-buffers.js';
 import { EncodeError, ThreadPoolError, WorkerCrashedError } from '../../src/errors.js';
 
 /** Worker `index` of a pool of `threads`, its origin 100 + index, with queues to every thread. */
@@ -13,7 +12,7 @@ class Rig {
   readonly threads: PassedBuffers[] = [];
   readonly main = new PassedBuffers();
   /** Queued messages by [from origin, to thread (-1 the main thread)]. */
-  readonly queues = new Map<string, PassMessage[]>();
+  readonly queues = new Map<string, PassPost[]>();
   posts = 0;
 
   constructor(workers: number) {
@@ -24,7 +23,7 @@ class Rig {
   join(index: number, workers: number): void {
     const passed = this.threads[index];
     const origin = 100 + index;
-    const post = (to: number, message: PassMessage): void => {
+    const post = (to: number, message: PassPost): void => {
       this.posts++;
       const key = `${origin}>${to}`;
       this.queues.set(key, [...(this.queues.get(key) ?? []), message]);

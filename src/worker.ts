@@ -10,7 +10,7 @@
  */
 import { ThreadPoolError } from './errors.js';
 import { abortedError } from './worker/cancellation.js';
-import { cancellation, forkJoin, workerIdentity } from './worker/context.js';
+import { cancellation, forkJoin, taskEvents, workerIdentity } from './worker/context.js';
 import type { ForkJoinOperations } from './worker/fork-join.js';
 import { type Scope, type ScopeFifo, isFifo } from './worker/scope.js';
 import type { ItemOf, IterSource, ParIter } from './iter/par-iter.js';
@@ -195,6 +195,38 @@ export function taskSignal(): AbortSignal {
   const current = cancellation();
   if (current === undefined) throw new ThreadPoolError('taskSignal() can only be called from a task running on a viscose worker');
   return current.signal();
+}
+
+/**
+ * Sends an event to the `onEvent` listener of the call the running task works for (the main-thread
+ * call made with `pool.with({ onEvent })`): from the task itself, from work it forked (`join`
+ * halves, scope spawns, parallel-iterator steps) on whichever worker runs it, and from an
+ * asynchronous task after its awaits. The listener is called on the main thread with
+ * `(event, payload)`; the events of one worker arrive in the order they were emitted, and every
+ * event emitted before the task returned is delivered before the call's promise settles.
+ *
+ * Returns whether the event was queued for delivery. It is dropped, and `false` returned, when the
+ * call has no listener (nothing is sent then), when the call is over (settled, timed out, aborted),
+ * when this worker already has 1,024 events the main thread has not taken yet (a task emitting
+ * faster than the main thread reads), or outside a worker.
+ *
+ * `payload` may hold what a task's result may hold; one that cannot be sent makes `emit` throw
+ * EncodeError (or PayloadTooLargeError) naming why, when the event would have been queued.
+ *
+ * @example
+ * ```ts
+ * export function crunch(items: number[]): number {
+ *   for (let i = 0; i < items.length; i++) {
+ *     work(items[i]);
+ *     if (i % 1000 === 0) emit('progress', i / items.length);
+ *   }
+ *   return items.length;
+ * }
+ * // main thread: await pool.with({ onEvent: (event, done) => bar.update(done) }).run('crunch', items);
+ * ```
+ */
+export function emit(event: string, payload?: unknown): boolean {
+  return taskEvents()?.(event, payload) ?? false;
 }
 
 /**

@@ -40,6 +40,8 @@ export interface WorkerConfig {
   bufferOrigin: number;
   /** A port to each worker started before this one, for the buffers they pass each other. */
   peers: PeerPort[];
+  /** The port this worker's tasks post their events on (TaskEventMessage). */
+  eventPort: MessagePort;
 }
 
 /** One end of a channel between two workers, held by one of them: its peer's origin, index, name. */
@@ -62,6 +64,20 @@ export type BufferMessage = { share: [number, SharedArrayBuffer][] } | { forget:
  * (codec/passed-buffers.ts): the buffers by serial, or serials lent earlier to drop.
  */
 export type PassMessage = { pass: [number, SharedArrayBuffer][]; once: boolean } | { drop: number[] };
+
+/**
+ * An event a task emitted, on its worker's event port (worker/task-events.ts): the root call's slot
+ * and generation, the event's name, and its payload: a scalar as it is (`bytes` undefined), or
+ * msgpack `bytes` of PayloadKind `kind`.
+ */
+export type TaskEventMessage = [
+  root: number,
+  generation: number,
+  event: string,
+  scalar: unknown,
+  bytes: Uint8Array | undefined,
+  kind: number,
+];
 
 export interface StartReport {
   /** Names of the function exports of the task module, sorted; a task's id is its position. */

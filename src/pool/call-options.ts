@@ -4,10 +4,20 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { type OptionTable, resolveTable } from '../options/table.js';
-import { abortSignal, flag, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
+import {
+  abortSignal,
+  flag,
+  integer,
+  oneOf,
+  optional,
+  optionalFunction,
+  optionalObject,
+  positiveMilliseconds,
+} from '../options/validators.js';
 import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
 import type { BatchHow, CallRunner, RunHow } from './call-runner.js';
 import type { MainForkJoin } from './main-fork-join.js';
+import type { TaskEventListener } from './task-events.js';
 import { terminationUnavailable } from './termination.js';
 import type { CallObserver, CallOptions, PoolCalls, TaskModule, TaskName } from './types.js';
 
@@ -17,6 +27,8 @@ export const PRIORITY_OPTION = { validate: oneOf<Priority>('high', 'normal', 'lo
 export const SIGNAL_OPTION = { validate: abortSignal } as const;
 /** A task's run-time limit (`timeout`), as the pool and the processor take it. */
 export const TIMEOUT_OPTION = { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'none' } as const;
+/** `onEvent`, the listener of what a call's task emits, as every facade takes it. */
+export const ON_EVENT_OPTION = { validate: optionalFunction<TaskEventListener>('(event, payload)'), defaultDoc: 'none' } as const;
 
 export const CALL_OPTIONS = {
   priority: PRIORITY_OPTION,
@@ -27,6 +39,7 @@ export const CALL_OPTIONS = {
   retries: { validate: integer(0), default: 0 },
   chunkSize: { validate: optional(integer(1)), defaultDoc: 'from the batch length and the threads' },
   observer: { validate: optionalObject<CallObserver>('an object with `ran` and/or `retrying` methods') },
+  onEvent: ON_EVENT_OPTION,
 } as const satisfies OptionTable<CallOptions>;
 
 /** How the calls made with some options run: a single call, and a batch (or why batches refuse them). */
@@ -37,7 +50,7 @@ export interface CallPlans {
 
 /** `pool` gives the defaults that are pool options (`terminateOnAbort`). */
 export function resolveCallOptions(options: CallOptions, pool: { terminateOnAbort: boolean }): CallPlans {
-  const { priority, signal, timeout, terminateAfter, retries, chunkSize, observer, ...kill } = resolveTable(
+  const { priority, signal, timeout, terminateAfter, retries, chunkSize, observer, onEvent, ...kill } = resolveTable(
     CALL_OPTIONS,
     options,
     'an object of call options',
@@ -55,10 +68,10 @@ export function resolveCallOptions(options: CallOptions, pool: { terminateOnAbor
   }
   const limit = timeout === Infinity ? undefined : { timeoutMs: timeout, terminateAfterMs: terminateAfter };
   return {
-    run: { level, signal, limit, retries, observer, terminateOnAbort },
+    run: { level, signal, limit, retries, observer, onEvent, terminateOnAbort },
     batch:
       limit === undefined
-        ? { level, signal, retries, chunkSize, observer, terminateOnAbort }
+        ? { level, signal, retries, chunkSize, observer, onEvent, terminateOnAbort }
         : new InvalidOptionError('timeout', 'applies to run only: a batch chunk runs many calls'),
   };
 }
@@ -73,6 +86,6 @@ export function callsWith<M extends TaskModule>(plans: CallPlans, runner: CallRu
     run: (name, ...args) => runner.run(name, args, plans.run),
     runBatch: (name, argsList) => batch(name, argsList, false),
     runBatchSettled: (name, argsList) => batch(name, argsList, true),
-    parIter: (source) => forks.parIter(plans.run.level, source, plans.run.signal, plans.run.limit),
+    parIter: (source) => forks.parIter(plans.run.level, source, plans.run.signal, plans.run.limit, plans.run.onEvent),
   };
 }

@@ -21,6 +21,7 @@ import type { CoalesceMode } from './options.js';
 import { retryingOnCrash } from './retry.js';
 import { TaskCosts } from './task-costs.js';
 import type { Submitter } from './submitter.js';
+import type { TaskEventListener } from './task-events.js';
 import type { CallObserver, TaskArgs, TaskModule, TaskName, TaskResult } from './types.js';
 
 /** A batch is cut into at least this many chunks per thread, so that idle workers find work... */
@@ -39,6 +40,8 @@ export interface RunHow {
   observer?: CallObserver;
   /** An abort of `signal` while the task runs terminates its worker. */
   terminateOnAbort?: boolean;
+  /** Listens for the events its task emits. */
+  onEvent?: TaskEventListener;
 }
 
 /** A plain `run`: normal priority, nothing else. */
@@ -72,6 +75,8 @@ export interface BatchHow {
   observer?: CallObserver;
   /** An abort of `signal` terminates the workers running its chunks. */
   terminateOnAbort?: boolean;
+  /** Listens for the events its tasks emit. */
+  onEvent?: TaskEventListener;
 }
 
 /** A plain `runBatch` and `runBatchSettled`. */
@@ -111,7 +116,7 @@ export class CallRunner<M extends TaskModule> {
    * turn (coalescer.ts) when nothing in `how` asks for it to be watched on its own.
    */
   run<K extends TaskName<M>>(name: K, args: TaskArgs<M, K>, how: RunHow): Promise<TaskResult<M, K>> {
-    const { level, signal, limit, retries = 0, observer, terminateOnAbort } = how;
+    const { level, signal, limit, retries = 0, observer, onEvent, terminateOnAbort } = how;
     let task: number;
     let payload: EncodedPayload;
     let held: number[] | undefined;
@@ -122,7 +127,8 @@ export class CallRunner<M extends TaskModule> {
       payload = encodeMoving(() => this.codec.encodeList(args, 'args'), retries);
       held = this.submitter.holdReferenced();
       moved = this.submitter.holdMoved();
-      const alone = signal !== undefined || limit !== undefined || retries > 0;
+      // A slot shared by calls of one turn has one root call: events need a slot of their own.
+      const alone = signal !== undefined || limit !== undefined || retries > 0 || onEvent !== undefined;
       // A call that moves values has a token of its own to be pulled by: it travels alone.
       if (!alone && moved === 0 && this.coalescer.shares(task)) {
         // A chunk holds its parts behind a header, within maxPayloadBytes.
@@ -142,6 +148,7 @@ export class CallRunner<M extends TaskModule> {
       call = observed(call, observer, 1, this.report);
       const submission = toInjector(task, 0, level);
       submission.findable = signal !== undefined || limit !== undefined;
+      submission.onEvent = onEvent;
       if (retries > 0) call = this.retrying(call, retries, 1, () => this.codec.encodeList(args, 'args'), submission, observer);
       this.submitter.submit(submission, payload, call, held, moved);
       stopListening = this.calls.watch(name, call, signal, limit, reject, terminateOnAbort);
@@ -203,6 +210,7 @@ export class CallRunner<M extends TaskModule> {
     const submission = toInjector(task, count, how.level);
     if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
     submission.findable = how.signal !== undefined;
+    submission.onEvent = how.onEvent;
     const wrap = (chunk: PendingWork): PendingWork => {
       const work = observed(chunk, how.observer, count, this.report);
       if (retries === 0) return work;

@@ -19,6 +19,7 @@ import { startTimer } from '../time/timer.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
 import { KeepAlive } from './keep-alive.js';
+import { TaskEvents } from './task-events.js';
 import type { ThreadPoolSettings } from './options.js';
 import { CallRecorder, type StatisticsSources } from './statistics.js';
 import { WorkerHost } from './worker-host.js';
@@ -36,6 +37,8 @@ export class DataPlane {
   readonly codec: PayloadCodec;
   readonly sleep: Sleep;
   readonly dispatcher: Dispatcher;
+  /** The workers' event ports: what tasks emit, for the listeners of their calls. */
+  readonly events: TaskEvents;
   private readonly injectors: WorkQueue[];
   /** Every index's mailbox; its count also says whether a worker is at that index (elastic pools). */
   private readonly mailboxes: Mailbox[] = [];
@@ -79,6 +82,7 @@ export class DataPlane {
     }
     this.queues = { backend: options.queue, claims: slots };
     this.injectors = injectorLevels(words, this.layout, this.queues);
+    this.events = new TaskEvents(words, this.layout);
     this.dispatcher = new Dispatcher(
       slots,
       this.layout,
@@ -89,6 +93,7 @@ export class DataPlane {
       this.sleep,
       () => this.submitted(),
       options.statistics ? new CallRecorder() : undefined,
+      this.events,
     );
     this.watcher = new CompletionWatcher(
       words,
@@ -164,6 +169,7 @@ export class DataPlane {
     const { options } = this;
     const bufferPort = host.openBufferPort();
     const peers = introduce(host, others);
+    const eventPort = this.events.open(host.index);
     const config: WorkerConfig = {
       index: host.index,
       name: host.name,
@@ -184,8 +190,9 @@ export class DataPlane {
       bufferPort,
       bufferOrigin: host.bufferOrigin,
       peers,
+      eventPort,
     };
-    const started = host.call((control) => control.init(transfer(config, [bufferPort, ...peers.map((peer) => peer.port)])));
+    const started = host.call((control) => control.init(transfer(config, [bufferPort, eventPort, ...peers.map((peer) => peer.port)])));
     if (options.startTimeoutMs === Infinity) return started;
     return new Promise((resolve, reject) => {
       // The init call holds the process open meanwhile (WorkerHost.call); the timer need not.
@@ -245,6 +252,7 @@ export class DataPlane {
   }
 
   dispose(): void {
+    this.events.closeAll();
     this.watcher.release();
     this.keepAlive.dispose();
   }

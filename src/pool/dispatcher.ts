@@ -20,7 +20,7 @@ import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { CompletionRing } from '../queue/completion-ring.js';
 import type { Mailbox } from '../queue/mailbox.js';
-import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, ownerOf, stateOf } from '../shm/slot.js';
+import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, generationOf, ownerOf, stateOf } from '../shm/slot.js';
 import { ThreadPoolError, messageOf } from '../errors.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
@@ -32,6 +32,7 @@ import { FreeSlots } from './free-slots.js';
 import { MailboxPosts } from './mailbox-posts.js';
 import { SharedSlots } from './shared-slots.js';
 import { SlotWaiters } from './slot-waiters.js';
+import type { TaskEvents } from './task-events.js';
 import type { PendingWork, Submission } from './work.js';
 import { SlotWorks, isDropped } from './slot-works.js';
 import { free, publishQueued, tryWithdraw } from '../shm/slot-protocol.js';
@@ -70,6 +71,8 @@ export class Dispatcher {
     private readonly onSubmit: () => void,
     /** Counts and times every call, when the pool keeps statistics. */
     readonly recorder: CallRecorder | undefined,
+    /** Delivers the events of calls with a listener; drained before such a call settles. */
+    private readonly events: TaskEvents,
   ) {
     this.words = slots.words;
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
@@ -140,10 +143,14 @@ export class Dispatcher {
     this.f64[slots.timeIndex(slot, SlotTime.STARTED)] = 0;
     words[slots.word(slot, SlotField.TASK)] = submission.task;
     words[slots.word(slot, SlotField.BATCH)] = submission.batch;
-    words[slots.word(slot, SlotField.FLAGS)] = submission.flags;
+    words[slots.word(slot, SlotField.FLAGS)] = submission.onEvent === undefined ? submission.flags : submission.flags | SlotFlag.EVENTS;
     words[slots.word(slot, SlotField.SCOPE)] = submission.scope;
     words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = submission.scope;
     words[slots.word(slot, SlotField.ROOT)] = slot;
+    // Its generation does not change until the slot is freed: the call's identity for its events.
+    const generation = generationOf(words[slots.word(slot, SlotField.STATE)]);
+    words[slots.word(slot, SlotField.ROOT_GENERATION)] = generation;
+    if (submission.onEvent !== undefined) this.events.listen(slot, generation, submission.onEvent);
     const stateIndex = slots.word(slot, SlotField.STATE);
     // This store publishes the header and payload written above to whichever worker claims the slot.
     const queued = publishQueued(words, stateIndex);
@@ -267,6 +274,8 @@ export class Dispatcher {
 
   /** Frees a slot (new generation) and hands it to the oldest waiter, if any. */
   private freeSlot(slot: number): void {
+    // Before the caller hears of the outcome: the events its task emitted up to the end.
+    this.events.stopListening(slot);
     this.shared.freed(slot);
     this.pending.clear(slot);
     this.inUse--;
@@ -313,6 +322,7 @@ export class Dispatcher {
     const stateIndex = this.slots.word(slot, SlotField.STATE);
     const stateWord = Atomics.load(this.words, stateIndex);
     this.pending.drop(slot);
+    this.events.stopListening(slot);
     if (stateOf(stateWord) === SlotState.QUEUED) {
       if (tryWithdraw(this.words, stateIndex, stateWord) === stateWord) {
         // No worker can claim it now, so none reads the payload. The slot itself stays taken
@@ -368,6 +378,7 @@ export class Dispatcher {
       if (work === undefined) continue;
       const calls = this.shared.in(slot);
       this.pending.clear(slot);
+      this.events.stopListening(slot);
       this.inUse--;
       if (this.recorder !== undefined && !isDropped(work) && this.f64[this.slots.timeIndex(slot, SlotTime.ACCEPTED)] !== 0)
         this.recorder.cancelled += calls;

@@ -20,6 +20,7 @@ import { BroadcastCall, ScopeCall, SingleCall } from './calls.js';
 import type { DataPlane } from './data-plane.js';
 import type { PendingWork } from './work.js';
 import type { Submitter } from './submitter.js';
+import type { TaskEventListener } from './task-events.js';
 import type { AnyFunction, PoolScope, PoolScopeFifo, TaskArgs, TaskModule, TaskName } from './types.js';
 
 export class MainForkJoin<M extends TaskModule> {
@@ -140,9 +141,15 @@ export class MainForkJoin<M extends TaskModule> {
   private readonly resolveStep: TaskResolver = (task, where) =>
     typeof task === 'function' ? inlineStepSource(task as AnyFunction, where) : this.gate.accept(task as string);
 
-  /** ThreadPool.parIter at a priority level, with an optional signal and run-time limit. */
-  parIter<S extends IterSource<unknown>>(level: number, source: S, signal?: AbortSignal, limit?: RunLimit): PoolParIter<M, ItemOf<S>> {
-    const chain = ParIterChain.over(source, this.resolveStep, (finish) => this.runPipeline(finish, level, signal, limit));
+  /** ThreadPool.parIter at a priority level, with an optional signal, run-time limit and event listener. */
+  parIter<S extends IterSource<unknown>>(
+    level: number,
+    source: S,
+    signal?: AbortSignal,
+    limit?: RunLimit,
+    onEvent?: TaskEventListener,
+  ): PoolParIter<M, ItemOf<S>> {
+    const chain = ParIterChain.over(source, this.resolveStep, (finish) => this.runPipeline(finish, level, signal, limit, onEvent));
     return chain as unknown as PoolParIter<M, ItemOf<S>>;
   }
 
@@ -152,7 +159,13 @@ export class MainForkJoin<M extends TaskModule> {
    * it is withdrawn before it ran. An abort or a timeout raises the root slot's cancel flag, which
    * every piece of the pipeline watches (src/iter/runner.ts).
    */
-  private runPipeline(finish: () => Pipeline, level: number, signal?: AbortSignal, limit?: RunLimit): Promise<unknown> {
+  private runPipeline(
+    finish: () => Pipeline,
+    level: number,
+    signal?: AbortSignal,
+    limit?: RunLimit,
+    onEvent?: TaskEventListener,
+  ): Promise<unknown> {
     const { codec } = this.plane;
     let pipeline: Pipeline;
     let ref: BlockRef;
@@ -175,7 +188,7 @@ export class MainForkJoin<M extends TaskModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    const call = { name: PAR_ITER_TASK, task: this.names.tasks.length, payload, ref, held, level, signal, limit };
+    const call = { name: PAR_ITER_TASK, task: this.names.tasks.length, payload, ref, held, level, signal, limit, onEvent };
     return this.runBuiltIn(call).then((result) => conclude(pipeline.terminal, result));
   }
 
@@ -205,7 +218,7 @@ export class MainForkJoin<M extends TaskModule> {
       };
       const findable = signal !== undefined || limit !== undefined;
       this.submitter.submit(
-        { task: call.task, batch: 0, flags: 0, scope: -1, target: -1, level: call.level, findable },
+        { task: call.task, batch: 0, flags: 0, scope: -1, target: -1, level: call.level, findable, onEvent: call.onEvent },
         call.payload,
         work,
         call.held,
@@ -229,4 +242,5 @@ export interface BuiltInCall {
   level: number;
   signal?: AbortSignal;
   limit?: RunLimit;
+  onEvent?: TaskEventListener;
 }

@@ -86,6 +86,7 @@ export function wirePool<M extends TaskModule>(
   dispatcher.free.onCapacity = () => drainEdge.changed();
   dispatcher.waiters.limit = settings.maxQueue;
   plane.onIdle = () => life.settled();
+  plane.events.report = report;
   // Worker events are emitted in a microtask, outside the recovery that found them, so that a
   // throwing listener cannot leave a worker unreplaced; the first workers on a later turn, once
   // create() has handed the pool out.

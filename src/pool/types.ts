@@ -113,6 +113,15 @@ export interface CallOptions {
   chunkSize?: number;
   /** Told what happens to the calls on the workers, for statistics of the caller's own. */
   observer?: CallObserver;
+  /**
+   * Called on the main thread with each event the call's task sends with `emit(event, payload)`
+   * (from `viscose/worker`), including from work it forks on other workers: the events of one
+   * worker in the order they were emitted, and all those emitted before the task returned before
+   * the call's promise settles. Events past the call's end, and beyond 1,024 not yet delivered per
+   * worker, are dropped (`emit` returns false). What it throws goes to the pool's `onError`.
+   * Without it, `emit` sends nothing. Calls with it never share a slot (option `coalesce`).
+   */
+  onEvent?: (event: string, payload: unknown) => void;
 }
 
 /**

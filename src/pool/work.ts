@@ -20,6 +20,8 @@ export interface PendingWork {
   dropped?(): void;
 }
 
+import type { TaskEventListener } from './task-events.js';
+
 /** How a call is to be queued. */
 export interface Submission {
   task: number;
@@ -43,6 +45,8 @@ export interface Submission {
    * call, in `outstanding` and in the statistics, as it would have alone.
    */
   shared?: boolean;
+  /** Listens for the events its task (and what that forks) emits; sets the slot's EVENTS flag. */
+  onEvent?: TaskEventListener;
   /** Queued again after its worker died: accepted already, it is not refused by `maxQueue`. */
   readmitted?: boolean;
 }

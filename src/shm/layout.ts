@@ -72,6 +72,12 @@ export const WorkerBlock = {
    * since it last read them all (worker/buffer-inbox.ts).
    */
   BUFFER_MESSAGES: 5,
+  /**
+   * Events this worker's tasks posted on its event port that the main thread has not taken off yet
+   * (worker/task-events.ts): the worker adds one before it posts, the main thread subtracts one per
+   * event it takes. `emit` drops events beyond MAX_UNDELIVERED_EVENTS.
+   */
+  EVENTS_UNDELIVERED: 6,
   DEQUE_TOP: 1 * LINE_WORDS,
   DEQUE_BOTTOM: 2 * LINE_WORDS,
   /** Written by the worker (producer) of its completion ring. */

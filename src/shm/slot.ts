@@ -126,6 +126,13 @@ export const SlotField = {
    * its worker died, and then its forks' outcomes go nowhere).
    */
   ROOT: 13,
+  /**
+   * The generation of ROOT's state word while that call runs: with ROOT, the identity of the root
+   * call. Whoever reads ROOT's words for that call (a task's `emit`) checks that the slot still
+   * holds it (RUNNING, same generation), since a slot outlives no call: a root whose worker died,
+   * or an asynchronous root given up on, may be freed and reused while work it forked still runs.
+   */
+  ROOT_GENERATION: 14,
   /** Float64 timestamps (shared clock, milliseconds) start at this word (8-byte aligned). */
   TIMES: 16,
 } as const;
@@ -161,6 +168,11 @@ export const SlotFlag = {
   FIFO_FRONT: 32,
   /** Scope records only: a `scopeFifo`, whose tasks spawn more with `spawnFifo`. */
   SCOPE_FIFO: 64,
+  /**
+   * A main-thread call whose caller listens for its events (`onEvent`): set with the task, read in
+   * the ROOT slot by `emit` in any task working for that call. Without it no event is sent.
+   */
+  EVENTS: 128,
 } as const;
 
 /** Values of a scope record's ERROR word. */

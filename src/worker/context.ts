@@ -15,6 +15,7 @@ export interface WorkerIdentity {
 const IDENTITY = Symbol.for('viscose.worker.identity');
 const FORK_JOIN = Symbol.for('viscose.worker.fork-join');
 const CANCELLATION = Symbol.for('viscose.worker.cancellation');
+const EMIT = Symbol.for('viscose.worker.emit');
 
 /** How task code learns that its caller aborted it (worker/cancellation.ts). */
 export interface TaskCancellation {
@@ -22,7 +23,24 @@ export interface TaskCancellation {
   signal(): AbortSignal;
 }
 
-type WithContext = typeof globalThis & { [IDENTITY]?: WorkerIdentity; [FORK_JOIN]?: ForkJoinOperations; [CANCELLATION]?: TaskCancellation };
+/** `emit` of the thread's task events (worker/task-events.ts). */
+export type EmitEvent = (event: string, payload?: unknown) => boolean;
+
+type WithContext = typeof globalThis & {
+  [IDENTITY]?: WorkerIdentity;
+  [FORK_JOIN]?: ForkJoinOperations;
+  [CANCELLATION]?: TaskCancellation;
+  [EMIT]?: EmitEvent;
+};
+
+export function setTaskEvents(emit: EmitEvent): void {
+  (globalThis as WithContext)[EMIT] = emit;
+}
+
+/** The thread's `emit`, or undefined outside a worker. */
+export function taskEvents(): EmitEvent | undefined {
+  return (globalThis as WithContext)[EMIT];
+}
 
 export function setCancellation(cancellation: TaskCancellation): void {
   (globalThis as WithContext)[CANCELLATION] = cancellation;

@@ -21,13 +21,14 @@ import { nativeAddon } from '../native/addon.js';
 import { Sleep } from '../sync/sleep.js';
 import { BufferInbox } from './buffer-inbox.js';
 import { Cancellation } from './cancellation.js';
-import { setCancellation, setForkJoin, setWorkerIdentity } from './context.js';
+import { setCancellation, setForkJoin, setTaskEvents, setWorkerIdentity } from './context.js';
 import { forkJoinOperations } from './fork-join.js';
 import { ForkedTasks } from './forked-tasks.js';
 import { MainCompletions } from './main-completions.js';
 import { NestedSlots } from './nested-slots.js';
 import { RunningTasks } from './running-tasks.js';
 import { ScopeRecords } from './scope-records.js';
+import { TaskEvents } from './task-events.js';
 import { VisibleScopes } from './scope.js';
 import type { TaskFunction } from './task-table.js';
 import { WorkFinder } from './work-finder.js';
@@ -104,12 +105,13 @@ function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
   const running = new RunningTasks();
   const cancellation = new Cancellation(words, slots, running);
   const scopes = new ScopeRecords(slots, layout, codec, index, (other) => sleep.wake(other), completions.publish);
+  const events = new TaskEvents(words, slots, codec, running, config.eventPort, workerWord(layout, index, WorkerBlock.EVENTS_UNDELIVERED));
   const worker = new WorkerThread({
     config,
-    execution: { index, layout, slots, codec, sleep, running, cancellation, scopes, completions, counters },
+    execution: { index, layout, slots, codec, sleep, running, cancellation, scopes, completions, counters, events },
     finder,
     visible: new VisibleScopes(running, slots),
-    forked: new ForkedTasks(slots, codec, nested, deques[index], mailboxes, sleep, running),
+    forked: new ForkedTasks(slots, codec, nested, deques[index], mailboxes, sleep, running, events.rootOutsideTasks),
     exported: names.map((name) => taskModule[name] as TaskFunction),
     names,
     controlMessages,
@@ -118,6 +120,7 @@ function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
   });
   setForkJoin(forkJoinOperations(worker));
   setCancellation(cancellation);
+  setTaskEvents(events.emit);
   worker.start();
   return worker;
 }

@@ -25,6 +25,7 @@ import { crossableError, storeFailure } from './failure-report.js';
 import { isThenable } from './outcomes.js';
 import type { RunningTasks } from './running-tasks.js';
 import type { ScopeRecords } from './scope-records.js';
+import type { TaskEvents } from './task-events.js';
 import type { TaskFunction, TaskTable } from './task-table.js';
 import type { FifoLanes } from './fifo-lanes.js';
 import { finish } from '../shm/slot-protocol.js';
@@ -48,6 +49,8 @@ export interface ExecutorParts {
   asyncTasks: { started(): void; settled(): void };
   /** Every worker's FIFO lanes, which pointers name. */
   fifo: FifoLanes;
+  /** What `emit` posts to the main thread, and the root call of an asynchronous task's continuations. */
+  events: TaskEvents;
 }
 
 export class Executor {
@@ -107,11 +110,20 @@ export class Executor {
     this.codec.release(slot);
     this.parts.running.enter(slot);
     try {
-      if (batch === 0) this.runSingle(slot, task, args);
-      else this.runBatch(slot, task, args as unknown[][]);
+      // Only a call whose caller listens for events pays for its continuations knowing it.
+      if ((words[slots.word(slot, SlotField.FLAGS)] & SlotFlag.EVENTS) !== 0) {
+        this.parts.events.runTask(slot, () => this.runBody(slot, task, args, batch));
+      } else {
+        this.runBody(slot, task, args, batch);
+      }
     } finally {
       this.parts.running.leave();
     }
+  }
+
+  private runBody(slot: number, task: TaskFunction, args: unknown[], batch: number): void {
+    if (batch === 0) this.runSingle(slot, task, args);
+    else this.runBatch(slot, task, args as unknown[][]);
   }
 
   private runSingle(slot: number, task: TaskFunction, args: unknown[]): void {

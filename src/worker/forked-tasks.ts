@@ -9,7 +9,7 @@ import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import type { WorkQueue } from '../queue/work-queue.js';
-import { SlotField, SlotFlag, SlotState, type SlotTable, stateOf } from '../shm/slot.js';
+import { SlotField, SlotFlag, SlotState, type SlotTable, generationOf, stateOf } from '../shm/slot.js';
 import { publishQueued } from '../shm/slot-protocol.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { NestedSlots } from './nested-slots.js';
@@ -29,6 +29,11 @@ export class ForkedTasks {
     private readonly mailboxes: readonly Mailbox[],
     private readonly sleep: Sleep,
     private readonly running: RunningTasks,
+    /**
+     * The root call of code running outside any task on this thread (an asynchronous task's
+     * continuation), as [slot, generation], when that call listens for events.
+     */
+    private readonly rootOutsideTasks: () => readonly [number, number] | undefined,
   ) {
     this.words = slots.words;
   }
@@ -65,9 +70,17 @@ export class ForkedTasks {
     words[slots.word(slot, SlotField.FLAGS)] = flags;
     words[slots.word(slot, SlotField.SCOPE)] = scope;
     words[slots.word(slot, SlotField.VISIBLE_SCOPE)] = visibleScope;
-    // A task forked outside any task (none on this worker) is its own root call.
     const forker = this.running.current;
-    words[slots.word(slot, SlotField.ROOT)] = forker < 0 ? slot : words[slots.word(forker, SlotField.ROOT)];
+    if (forker >= 0) {
+      words[slots.word(slot, SlotField.ROOT)] = words[slots.word(forker, SlotField.ROOT)];
+      words[slots.word(slot, SlotField.ROOT_GENERATION)] = words[slots.word(forker, SlotField.ROOT_GENERATION)];
+      return;
+    }
+    // Forked outside any task (none on this worker): by an asynchronous task's continuation, whose
+    // call is known when it listens for events; otherwise the task is its own root call.
+    const [root, generation] = this.rootOutsideTasks() ?? [slot, generationOf(words[slots.word(slot, SlotField.STATE)])];
+    words[slots.word(slot, SlotField.ROOT)] = root;
+    words[slots.word(slot, SlotField.ROOT_GENERATION)] = generation;
   }
 
   /**

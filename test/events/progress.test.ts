@@ -1,0 +1,217 @@
+// Task events: `emit(event, payload)` in a task reaches the `onEvent` listener of the call it works
+// for — from join halves other workers stole, scope spawns, parallel-iterator steps and
+// asynchronous continuations — in order per worker, all before the call settles; nothing is sent
+// without a listener; a flood past the bound is dropped (and `emit` says so); events after the call
+// ended are dropped; a listener that throws goes to onError.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EncodeError, TaskTimeoutError, ThreadPool } from 'viscose';
+import { emit } from 'viscose/worker';
+import type * as Tasks from '../fixtures/events.mjs';
+
+const module = new URL('../fixtures/events.mjs', import.meta.url);
+/** The bound of src/worker/task-events.ts. */
+const MAX_UNDELIVERED = 1024;
+
+type Numbered = { worker: number; seq: number };
+
+/** A listener that records every event, and the events' payloads by name. */
+function recorder() {
+  const events: [string, unknown][] = [];
+  return { events, onEvent: (event: string, payload: unknown) => void events.push([event, payload]) };
+}
+
+/** Checks that the events of each worker arrived in the order that worker emitted them. */
+function expectInOrderPerWorker(payloads: Numbered[]): Set<number> {
+  const last = new Map<number, number>();
+  for (const { worker, seq } of payloads) {
+    expect(seq).toBeGreaterThan(last.get(worker) ?? -1);
+    last.set(worker, seq);
+  }
+  return new Set(last.keys());
+}
+
+describe('task events', () => {
+  let pool: ThreadPool<typeof Tasks>;
+  const errors: Error[] = [];
+
+  beforeAll(async () => {
+    pool = await ThreadPool.create<typeof Tasks>({ module, threads: 4, maxPayloadBytes: 1 << 20, onError: (error) => errors.push(error) });
+  });
+  afterAll(() => pool.close());
+
+  it('delivers every event, in order, before the call settles', async () => {
+    const { events, onEvent } = recorder();
+    const queued = await pool.with({ onEvent }).run('progress', 500);
+    expect(queued).toBe(500);
+    expect(events).toEqual(Array.from({ length: 500 }, (_, i) => ['step', i]));
+  });
+
+  it('carries payloads as results travel, and refuses one that cannot be sent', async () => {
+    const { events, onEvent } = recorder();
+    const payloads = [
+      undefined,
+      -0,
+      2n ** 70n,
+      'text',
+      { nested: [1, { deep: true }] },
+      new Map([['k', new Date(0)]]),
+      new Float64Array([1.5]),
+    ];
+    expect(await pool.with({ onEvent }).run('emitEach', payloads)).toEqual(payloads.map(() => true));
+    expect(events.map(([, payload]) => payload)).toEqual(payloads);
+    expect(Object.is(events[1][1], -0)).toBe(true);
+    const refused = await pool.with({ onEvent }).run('emitRefused', 'function');
+    expect(refused).toMatchObject({ name: EncodeError.name, code: 'VISCOSE_UNENCODABLE' });
+    expect((refused as { message: string }).message).toMatch(/^payload\.run cannot be sent/);
+    expect(await pool.with({ onEvent }).run('emitRefused', 'large')).toMatchObject({ code: 'VISCOSE_PAYLOAD_TOO_LARGE' });
+  });
+
+  it('reaches the root call from join halves that other workers stole', async () => {
+    const { events, onEvent } = recorder();
+    // 16 leaves of 20 ms on 4 workers: the halves are stolen.
+    const total = await pool.with({ onEvent }).run('joinEmitting', 4, 25, 20);
+    expect(total).toBe(16 * 25);
+    expect(events).toHaveLength(16 * 25);
+    const payloads = events.map(([, payload]) => payload as Numbered & { leaf: number; i: number });
+    expect(new Set(payloads.map(({ leaf, i }) => `${leaf}:${i}`)).size).toBe(16 * 25);
+    expect(expectInOrderPerWorker(payloads).size).toBeGreaterThan(1);
+  });
+
+  it('reaches the root call from scope spawns and parallel-iterator steps', async () => {
+    const spawned = recorder();
+    expect(await pool.with({ onEvent: spawned.onEvent }).run('scopeEmitting', 12, 10)).toBe(12);
+    expect(spawned.events[0][0]).toBe('body');
+    expect(
+      spawned.events
+        .filter(([event]) => event === 'spawn')
+        .map(([, p]) => (p as { i: number }).i)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expectInOrderPerWorker(spawned.events.map(([, payload]) => payload as Numbered));
+
+    const stepped = recorder();
+    const doubled = await pool
+      .with({ onEvent: stepped.onEvent })
+      .parIter(Array.from({ length: 2000 }, (_, i) => i))
+      .map('emittingStep')
+      .collect();
+    expect(doubled).toEqual(Array.from({ length: 2000 }, (_, i) => i * 2));
+    const items = stepped.events.map(([, payload]) => payload as Numbered & { x: number });
+    expect(items.map(({ x }) => x).sort((a, b) => a - b)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expectInOrderPerWorker(items);
+  });
+
+  it('reaches the listener of every call of a batch', async () => {
+    const { events, onEvent } = recorder();
+    const queued = await pool.with({ onEvent, chunkSize: 3 }).runBatch(
+      'progress',
+      Array.from({ length: 10 }, () => [5]),
+    );
+    expect(queued).toEqual(Array.from({ length: 10 }, () => 5));
+    expect(events).toHaveLength(50);
+  });
+
+  it('sends nothing for a call without a listener, even while others listen', async () => {
+    const { events, onEvent } = recorder();
+    const [unheard, heard] = await Promise.all([pool.run('emitEach', [1, 2, 3]), pool.with({ onEvent }).run('emitEach', [4])]);
+    expect(unheard).toEqual([false, false, false]);
+    expect(heard).toEqual([true]);
+    expect(events).toEqual([['value', 4]]);
+  });
+
+  it('is false outside a worker', () => {
+    expect(emit('anything', 1)).toBe(false);
+  });
+
+  it('drops what passes the bound while the main thread is busy, and says so', async () => {
+    const { events, onEvent } = recorder();
+    const words = new Int32Array(new SharedArrayBuffer(4));
+    const count = 5 * MAX_UNDELIVERED;
+    const call = pool.with({ onEvent }).run('flood', count, words);
+    // Busy until the task has emitted everything: no event is taken off the port meanwhile.
+    const deadline = Date.now() + 30_000;
+    while (Atomics.load(words, 0) === 0 && Date.now() < deadline);
+    const dropped = await call;
+    expect(dropped.length).toBe(count - MAX_UNDELIVERED);
+    const droppedSet = new Set(dropped);
+    const sent = Array.from({ length: count }, (_, i) => i).filter((i) => !droppedSet.has(i));
+    expect(events.map(([, i]) => i)).toEqual(sent);
+    // Once delivered, the room is back.
+    expect(await pool.with({ onEvent }).run('progress', MAX_UNDELIVERED)).toBe(MAX_UNDELIVERED);
+  });
+
+  it('reports a listener that throws to onError, and delivers the later events', async () => {
+    errors.length = 0;
+    const seen: unknown[] = [];
+    const boom = new Error('listener failed');
+    const onEvent = (_event: string, i: unknown) => {
+      seen.push(i);
+      if (i === 3) throw boom;
+    };
+    expect(await pool.with({ onEvent }).run('progress', 6)).toBe(6);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(errors).toEqual([boom]);
+  });
+
+  it('delivers events of an asynchronous task, after its awaits and from a join it runs then', async () => {
+    const { events, onEvent } = recorder();
+    const sent = await pool.with({ onEvent }).run('asyncProgress', 3, 5);
+    expect(sent).toEqual([true, true, true, true]);
+    expect(events.slice(0, 3)).toEqual([
+      ['tick', 0],
+      ['tick', 1],
+      ['tick', 2],
+    ]);
+    expect(
+      events
+        .slice(3, 5)
+        .map(([event, payload]) => [event, (payload as { leaf: number }).leaf])
+        .sort(),
+    ).toEqual([
+      ['leaf', 100],
+      ['leaf', 101],
+    ]);
+    expect(events[5]).toEqual(['done', 2]);
+  });
+
+  it.each(['lateSync', 'lateAsync'] as const)('drops the events %s emits after its call timed out', async (task) => {
+    const { events, onEvent } = recorder();
+    const words = new Int32Array(new SharedArrayBuffer(4));
+    const late = pool.with({ onEvent, timeout: 100 });
+    const call = task === 'lateSync' ? late.run('lateSync', words) : late.run('lateAsync', words, 300);
+    await expect(call).rejects.toBeInstanceOf(TaskTimeoutError);
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(words, 0) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(Atomics.load(words, 0)).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual([['early', 1]]);
+  });
+
+  it('delivers each event of many concurrent calls to its own listener, exactly once', async () => {
+    const calls = 40;
+    const perHalf = 50;
+    const received = Array.from({ length: calls }, () => [] as { id: number; half: number; i: number }[]);
+    const results = await Promise.all(
+      Array.from({ length: calls }, (_, id) =>
+        pool
+          .with({ onEvent: (_event, payload) => void received[id].push(payload as { id: number; half: number; i: number }) })
+          .run('tagged', id, perHalf, 1),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: calls }, () => 2 * perHalf));
+    for (let id = 0; id < calls; id++) {
+      const mine = received[id];
+      expect(mine).toHaveLength(2 * perHalf);
+      expect(mine.every((event) => event.id === id)).toBe(true);
+      for (const half of [0, 1]) {
+        // One half runs on one worker: its events arrive in order, each once.
+        expect(mine.filter((event) => event.half === half).map((event) => event.i)).toEqual(Array.from({ length: perHalf }, (_, i) => i));
+      }
+    }
+  });
+
+  it('refuses an onEvent that is not a function', () => {
+    expect(() => pool.with({ onEvent: 'progress' as never })).toThrow(/onEvent/);
+  });
+});

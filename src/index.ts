@@ -5,6 +5,7 @@
  */
 export { ThreadPool } from './pool/thread-pool.js';
 export type { CloseOptions } from './pool/thread-pool.js';
+export type { PoolEvents, WorkerCreated, WorkerExited, WorkerExitReason } from './pool/pool-events.js';
 export { ThreadPoolBuilder } from './pool/builder.js';
 export type { CoalesceMode, ThreadPoolOptions, ThreadPoolSettings } from './pool/options.js';
 export type {

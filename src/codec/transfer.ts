@@ -16,8 +16,11 @@ const marked = new WeakSet<object>();
 /** Whether anything was ever marked on this thread: until then the encoders skip every lookup. */
 let anyMarked = false;
 
-/** A value `transfer` accepts. */
-export type Transferable = ArrayBuffer | ArrayBufferView | MessagePort;
+/**
+ * A value `transfer` accepts: an ArrayBuffer, a view over one, or a MessagePort. (`ArrayBufferLike`,
+ * so that `transfer(bytes.buffer)` type-checks; shared memory is refused when called.)
+ */
+export type Transferable = ArrayBufferLike | ArrayBufferView | MessagePort;
 
 /**
  * Moves `value` to the thread that runs the call (in a call's arguments) or to the caller (in a

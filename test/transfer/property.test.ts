@@ -103,7 +103,9 @@ describe('moved and copied buffers, mixed at random', () => {
         expect(seen.values).toEqual(expected);
         // Only a marked buffer the arguments name moves.
         const named = new Set(spec.values.map((value) => value.buffer));
-        spec.buffers.forEach(({ moved, size }, i) => expect(buffers[i].byteLength).toBe(moved && named.has(i) ? 0 : size));
+        spec.buffers.forEach(({ moved, size }, i) => {
+          expect(buffers[i].byteLength).toBe(moved && named.has(i) ? 0 : size);
+        });
       }),
       { numRuns: 150 },
     );

@@ -57,8 +57,12 @@ describe('where moved values go', () => {
       // Every other call moves its buffer; the others are copied.
       const argsList = sent.map((bytes, i) => [i % 2 === 0 ? transfer(bytes) : bytes]);
       const results = await pool.with({ chunkSize }).runBatch('look', argsList);
-      sent.forEach((bytes, i) => expect(bytes.byteLength).toBe(i % 2 === 0 ? 0 : 100 + i));
-      results.forEach((result, i) => expect(result.values[0].bytes).toEqual(new Array(100 + i).fill(i)));
+      sent.forEach((bytes, i) => {
+        expect(bytes.byteLength).toBe(i % 2 === 0 ? 0 : 100 + i);
+      });
+      results.forEach((result, i) => {
+        expect(result.values[0].bytes).toEqual(new Array(100 + i).fill(i));
+      });
     });
   }
 

@@ -47,7 +47,7 @@ export { transfer } from './codec/transfer.js';
 export type { Transferable } from './codec/transfer.js';
 export type { MessageCounts } from './control/endpoint.js';
 export { ParallelProcessor } from './processor/parallel-processor.js';
-export type { ProcessingResult, RequestOf, RequestOptions } from './processor/parallel-processor.js';
+export type { ProcessingResult, ProcessorEvents, RequestOf, RequestOptions } from './processor/parallel-processor.js';
 export type { BackpressureMode, DeprecatedProcessorOptions, ProcessorOptions } from './processor/options.js';
 export type { BatchReport, PerformanceMonitor } from './processor/monitor.js';
 export type { EfficiencySummary, ProcessorStatistics, RequestCounts } from './processor/statistics.js';

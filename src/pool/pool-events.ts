@@ -67,6 +67,29 @@ export interface PoolEvents {
 }
 
 /**
+ * Makes `to` emit the `error` events of `from` for as long as `to` has an `error` listener of its
+ * own; without one, `from` handles them as if `to` did not exist (onError, else a warning).
+ */
+export function forwardErrors(from: ErrorEmitter, to: ErrorEmitter): void {
+  const forward = (error: Error) => to.emit('error', error);
+  const watched = to as unknown as EventEmitter;
+  watched.on('newListener', (event: string | symbol) => {
+    if (event === 'error' && to.listenerCount('error') === 0) from.on('error', forward);
+  });
+  watched.on('removeListener', (event: string | symbol) => {
+    if (event === 'error' && to.listenerCount('error') === 0) from.off('error', forward);
+  });
+}
+
+/** What forwardErrors needs of an emitter of `error` events. */
+interface ErrorEmitter {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  emit(event: 'error', error: Error): boolean;
+  listenerCount(event: 'error'): number;
+}
+
+/**
  * Hands a failure nobody awaits to the `error` listeners and to `onError`, each if there is one,
  * and to a process warning if there is neither (`onError` is then the default, a warning); in a
  * microtask, outside the code that found it.

@@ -4,7 +4,7 @@
  * or refused at once in `backpressure: 'reject'` mode; every refusal is counted for each request
  * it covers.
  */
-import { ProcessingError } from '../errors.js';
+import { ProcessingError, QueueFullError } from '../errors.js';
 import { PRIORITY_LEVEL, type Priority } from '../queue/priority.js';
 import { Capacity } from './capacity.js';
 import type { BackpressureMode } from './options.js';
@@ -22,17 +22,21 @@ export interface AdmissionLimits {
   maxConcurrentBatches: number;
   backpressure: BackpressureMode;
   queueTimeout: number;
+  /** Requests (or chunks) that may wait for capacity; one more is refused. */
+  maxQueue: number;
 }
 
 export class Admission {
   private readonly capacity: Capacity;
   private readonly batchTurns: Capacity;
 
+  /** `announce` hears the capacity's `needsDrain` turn true or false. */
   constructor(
     private readonly limits: AdmissionLimits,
     private readonly recorder: ProcessorRecorder,
+    announce?: (needsDrain: boolean) => void,
   ) {
-    this.capacity = new Capacity(limits.maxPendingTasks);
+    this.capacity = new Capacity(limits.maxPendingTasks, announce);
     this.batchTurns = new Capacity(limits.maxConcurrentBatches);
   }
 
@@ -79,6 +83,10 @@ export class Admission {
     let failure: ProcessingError;
     if (mode === 'reject') {
       failure = this.noCapacity(index);
+    } else if (this.capacity.queued >= this.limits.maxQueue) {
+      const { maxQueue } = this.limits;
+      const cause = new QueueFullError(maxQueue, 'requests');
+      failure = new ProcessingError('backpressure-exceeded', `no capacity, and ${cause.message}`, { cause, index });
     } else {
       const started = performance.now();
       try {

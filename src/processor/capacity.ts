@@ -8,6 +8,7 @@
  * instead of waiting forever for permits that cannot all be free at once.
  */
 import { PoolClosedError, ProcessingError } from '../errors.js';
+import { DrainEdge } from '../pool/drain-edge.js';
 import { WaitQueue } from '../pool/wait-queue.js';
 import { type Timer, startTimer } from '../time/timer.js';
 
@@ -24,11 +25,17 @@ export class Capacity {
   private readonly waiters = new WaitQueue<Waiter>();
   /** Waiters queued and not yet done (the queue may still hold some that timed out). */
   private waiting = 0;
-  private drainWaiters: (() => void)[] = [];
+  /** Announces the changes of `needsDrain`, and resolves `drain()`. */
+  private readonly edge: DrainEdge;
   private closedWith: Error | undefined;
 
-  constructor(readonly total: number) {
+  /** @param announce hears `needsDrain` turn true or false (drain-edge.ts) */
+  constructor(
+    readonly total: number,
+    announce: (needsDrain: boolean) => void = () => {},
+  ) {
     this.available = total;
+    this.edge = new DrainEdge(() => this.needsDrain, announce);
   }
 
   /** Permits not taken. */
@@ -50,6 +57,7 @@ export class Capacity {
   tryAcquire(permits: number): boolean {
     if (this.closedWith !== undefined || this.waiting > 0 || this.available < permits) return false;
     this.available -= permits;
+    this.edge.changed();
     return true;
   }
 
@@ -76,7 +84,7 @@ export class Capacity {
         this.waiting--;
         reject(error);
         this.grantWaiters();
-        this.notifyDrained();
+        this.edge.changed();
       };
       const onAbort = () => giveUp(cancelledWaiting(index, signal!));
       const waiter: Waiter = {
@@ -97,19 +105,19 @@ export class Capacity {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting++;
       this.waiters.push(waiter, level);
+      this.edge.changed();
     });
   }
 
   release(permits: number): void {
     this.available += permits;
     this.grantWaiters();
-    this.notifyDrained();
+    this.edge.changed();
   }
 
   /** Resolves once `needsDrain` is false. */
   drain(): Promise<void> {
-    if (!this.needsDrain) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.edge.drain();
   }
 
   /** Fails every waiter and every later acquire with `error`. */
@@ -121,7 +129,7 @@ export class Capacity {
       waiter.fail(error);
     }
     this.waiting = 0;
-    this.notifyDrained();
+    this.edge.changed();
   }
 
   /** Grants waiters in priority order while their permits are free. */
@@ -144,13 +152,6 @@ export class Capacity {
       if (next === undefined || !next.done) return next;
       this.waiters.discard();
     }
-  }
-
-  private notifyDrained(): void {
-    if (this.needsDrain || this.drainWaiters.length === 0) return;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
 

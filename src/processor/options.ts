@@ -54,6 +54,13 @@ export interface ProcessorOptions extends DeprecatedProcessorOptions {
   /** A request that waited this many milliseconds for capacity fails with `timed-out`. */
   queueTimeout?: number;
   /**
+   * In `backpressure: 'wait'` mode, how many requests (or chunks of `executeChunkedParallel`) may
+   * wait for capacity; one more fails at once with a `backpressure-exceeded` ProcessingError whose
+   * `cause` is a QueueFullError, whatever its priority. Batches waiting for their turn
+   * (`maxConcurrentBatches`) do not count. Default `Infinity`.
+   */
+  maxQueue?: number;
+  /**
    * Milliseconds a request's handler may run, counted from when a worker starts it; past it the
    * request fails with `timed-out` and the handler sees `isCancelled()` turn true (its result is
    * dropped). A request can set its own (`timeout` in the options of each method). In
@@ -74,7 +81,7 @@ export interface ProcessorOptions extends DeprecatedProcessorOptions {
   /** Milliseconds between the monitor's statistics snapshots. */
   monitorInterval?: number;
   /** Any other pool option (`resourceLimits`, `execArgv`, `preload`, `spinMicros`, ...). */
-  pool?: Omit<ThreadPoolOptions, 'module' | 'threads' | 'threadNamePrefix' | 'threadName' | 'maxPendingTasks' | 'statistics'>;
+  pool?: Omit<ThreadPoolOptions, 'module' | 'threads' | 'threadNamePrefix' | 'threadName' | 'maxPendingTasks' | 'maxQueue' | 'statistics'>;
 }
 
 export const PROCESSOR_OPTIONS = {
@@ -88,6 +95,7 @@ export const PROCESSOR_OPTIONS = {
   statistics: { validate: flag, default: true, deprecatedName: 'enableStatistics' },
   backpressure: { validate: oneOf<BackpressureMode>('wait', 'reject'), default: 'wait' },
   queueTimeout: { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'none', deprecatedName: 'queueTimeoutMs' },
+  maxQueue: POOL_OPTIONS.maxQueue,
   timeout: { ...TIMEOUT_OPTION, deprecatedName: 'taskTimeoutMs' },
   retries: { validate: integer(0), default: 0 },
   monitor: { validate: optionalObject<PerformanceMonitor>('an object with batchCompleted and/or statistics methods') },

@@ -8,11 +8,13 @@
  * request never waits again. A batch takes its permits one request (or one chunk) at a time, so a
  * batch larger than the capacity streams through it.
  */
+import { EventEmitter } from 'node:events';
 import { PoolClosedError, ProcessingError, UnknownTaskError } from '../errors.js';
 import { resolveTable } from '../options/table.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { poolMetricFamilies } from '../pool/statistics.js';
+import { forwardErrors } from '../pool/pool-events.js';
 import { ThreadPool } from '../pool/thread-pool.js';
 import type { CallObserver, PoolCalls, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
 import type { Priority } from '../queue/priority.js';
@@ -39,7 +41,22 @@ interface Route {
 /** The request type of handler `K`: its first parameter. */
 export type RequestOf<M, K extends TaskName<M>> = TaskArgs<M, K> extends [infer First, ...unknown[]] ? First : TaskArgs<M, K>[0];
 
-export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends TaskName<M> = TaskName<M>> {
+/**
+ * The processor's events (`processor.on(...)`): `needsDrain` and `drain` when its `needsDrain`
+ * turns true and false (once per change, never twice in a row), and `error`, its pool's failures
+ * that no request is told of, for as long as the processor has an `error` listener (without one,
+ * they go to the pool's `onError` or a process warning).
+ */
+export interface ProcessorEvents {
+  drain: [];
+  needsDrain: [];
+  error: [error: Error];
+}
+
+export class ParallelProcessor<
+  M extends TaskModule = UntypedModule,
+  K extends TaskName<M> = TaskName<M>,
+> extends EventEmitter<ProcessorEvents> {
   private readonly admission: Admission;
   private readonly handler: RequestHandler<M, K>;
   private readonly recorder: ProcessorRecorder;
@@ -60,8 +77,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     readonly pool: ThreadPool<M>,
     private readonly settings: ProcessorSettings,
   ) {
+    super();
     this.recorder = new ProcessorRecorder(settings.statistics);
-    this.admission = new Admission(settings, this.recorder);
+    this.admission = new Admission(settings, this.recorder, (needsDrain) => this.emit(needsDrain ? 'needsDrain' : 'drain'));
+    forwardErrors(pool, this);
     this.handler = new RequestHandler<M, K>(settings.handler as K, this.admission, this.recorder);
     this.hub = new MonitorHub(settings.monitor, settings.monitorInterval, () => this.statistics());
     this.plainRoute = { priority: 'normal', signal: undefined, timeout: settings.timeout };
@@ -96,7 +115,10 @@ export class ParallelProcessor<M extends TaskModule = UntypedModule, K extends T
     return this.pool.threads;
   }
 
-  /** Whether a producer should hold back: the capacity is used up, or requests wait for it. */
+  /**
+   * Whether a producer should hold back: the capacity is used up, or requests wait for it. The
+   * `needsDrain` and `drain` events announce its changes.
+   */
   get needsDrain(): boolean {
     return this.admission.needsDrain;
   }

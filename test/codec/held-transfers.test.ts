@@ -3,6 +3,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { HeldTransfers } from '../../src/codec/held-transfers.js';
+import { runtime } from '../support/runtime.js';
 
 describe('HeldTransfers', () => {
   it('gives one token per encode and one index per value, repeats included', () => {
@@ -52,7 +53,9 @@ describe('HeldTransfers', () => {
     const token = held.holdEncoded();
     held.release(token);
     expect(held.size).toBe(0);
-    await closed;
+    // Deno does not tell a port's peer that a port it cloned with a transfer was closed.
+    if (runtime !== 'deno') await closed;
+    port1.close();
     held.release(token);
   });
 });

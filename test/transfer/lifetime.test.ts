@@ -64,8 +64,10 @@ describe('transfers of calls that never run', () => {
     await pool.terminate();
     for (const outcome of await Promise.all([...calls, portCall])) expect(outcome).toBeInstanceOf(PoolClosedError);
     await blocker;
-    // The held end was closed, so the caller's end hears of it instead of waiting forever.
-    await closed;
+    // The held end was closed, so the caller's end hears of it instead of waiting forever (Deno does
+    // not tell a port's peer that a port it cloned with a transfer was closed).
+    if (runtime !== 'deno') await closed;
+    port1.close();
     await lettingGo(before);
   });
 

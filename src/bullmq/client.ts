@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JobsOptions, Queue, QueueEvents, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AbortError, TaskError, ViscoseError } from '../errors.js';
+import { AbortError, QueueFullError, TaskError, ViscoseError } from '../errors.js';
 import { resolveTable } from '../options/table.js';
 import { AbortListeners } from '../pool/abort-listeners.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
@@ -39,6 +39,13 @@ export interface ClusterClientOptions extends RedisLocation {
   resultCheckInterval?: number;
   /** Receives failures no call can be told about (a look-up or a cancel that failed). Default: a process warning. */
   onError?: (error: Error) => void;
+  /**
+   * How many of this client's calls may wait in the queue: added, and neither seen start on a node
+   * (BullMQ's `active` event) nor finished. A call beyond it rejects at once with QueueFullError,
+   * whatever its priority, and nothing is added; a batch is added whole or refused whole. Calls
+   * of other clients do not count. Default `Infinity`.
+   */
+  maxQueue?: number;
 }
 
 /** Options of {@link ClusterClient.with}. */
@@ -91,6 +98,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   private readonly plainCalls: ClusterCalls<M>;
   /** close()'s work, once it was called. */
   private closing: Promise<void> | undefined;
+  /** The jobs of calls added and not seen start or finish, while `maxQueue` is finite. */
+  private readonly waiting = new Set<string>();
 
   private constructor(
     private readonly queue: Queue<TaskJobData>,
@@ -100,8 +109,10 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     private readonly channel: string,
     private readonly watch: ResultWatch,
     private readonly onError: (error: Error) => void,
+    private readonly maxQueue: number,
   ) {
     this.plainCalls = this.with({});
+    if (maxQueue !== Infinity) events.on('active', ({ jobId }) => this.waiting.delete(jobId));
   }
 
   /** Connects to the queue; resolves once calls can be made (their outcomes are then all heard). */
@@ -133,7 +144,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     }
     const watch = new ResultWatch(queue, events, checkInterval, onError);
     const channel = cancelChannel(settings.queue, queueOptions.prefix);
-    return new ClusterClient<M>(queue, events, connections, jobOptions, channel, watch, onError);
+    return new ClusterClient<M>(queue, events, connections, jobOptions, channel, watch, onError, settings.maxQueue);
   }
 
   /** Runs `name(...args)` on some node. Rejects with a TaskError whose `cause` is the task's error. */
@@ -209,6 +220,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   ): Promise<Promise<unknown>[]> {
     if (this.closing !== undefined) throw new ClusterClientClosedError();
     if (signal?.aborted) throw new AbortError(signal.reason);
+    if (this.waiting.size + argsList.length > this.maxQueue) throw new QueueFullError(this.maxQueue, 'calls of this client');
     const calls = argsList.map((_, index) => this.expect(name, batch ? index : undefined));
     let added = false;
     /** The calls an abort settled: those not settled before it. Their jobs are withdrawn. */
@@ -226,7 +238,10 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       );
     } catch (error) {
       forgetAbort?.();
-      for (const { id } of calls) this.watch.forget(id);
+      for (const { id } of calls) {
+        this.watch.forget(id);
+        this.waiting.delete(id);
+      }
       throw error;
     }
     added = true;
@@ -245,6 +260,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   /** A call whose promise the job's outcome settles; a failure carries the node's error details. */
   private expect(task: string, index: number | undefined): ClusterCall {
     const id = randomUUID();
+    if (this.maxQueue !== Infinity) this.waiting.add(id);
     let settled = false;
     let resolve!: (value: unknown) => void;
     let reject!: (error: unknown) => void;
@@ -259,6 +275,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       if (settled) return false;
       settled = true;
       this.watch.forget(id);
+      this.waiting.delete(id);
       if (result instanceof Error) reject(result);
       else if (result.completed) resolve(result.value);
       else this.failureOf(id, task, result.failedReason, index).then(reject, reject);

@@ -5,7 +5,16 @@
 import type { JobsOptions, QueueOptions } from 'bullmq';
 import { InvalidOptionError } from '../errors.js';
 import type { OptionTable } from '../options/table.js';
-import { describe, errorHandler, integer, nonEmptyString, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
+import {
+  countOrInfinity,
+  describe,
+  errorHandler,
+  integer,
+  nonEmptyString,
+  optional,
+  optionalObject,
+  positiveMilliseconds,
+} from '../options/validators.js';
 import { PRIORITY_OPTION, SIGNAL_OPTION } from '../pool/call-options.js';
 import type { ClusterCallOptions, ClusterClientOptions } from './client.js';
 import type { RedisLocation } from './connections.js';
@@ -23,6 +32,7 @@ export const CLIENT_OPTIONS = {
   queueOptions: { validate: optionalObject<Omit<QueueOptions, 'connection'>>('an object of BullMQ queue options'), defaultDoc: "BullMQ's" },
   resultCheckInterval: { validate: finiteMilliseconds, default: 15_000 },
   onError: { validate: errorHandler, defaultDoc: 'a process warning' },
+  maxQueue: { validate: countOrInfinity, default: Infinity, defaultDoc: '`Infinity`' },
 } as const satisfies OptionTable<ClusterClientOptions>;
 
 export const CLUSTER_CALL_OPTIONS = {

@@ -174,7 +174,8 @@ export interface ThreadPoolOptions {
   exitHandler?: string;
   /**
    * Receives failures that no caller can be told about: a worker that crashed while idle, an exit
-   * handler that threw. Default: a process warning.
+   * handler that threw — as the pool's `error` event does. Default: a process warning, unless the
+   * pool has `error` listeners.
    */
   onError?: (error: Error) => void;
 }

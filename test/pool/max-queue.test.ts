@@ -3,18 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, QueueFullError, ThreadPool } from 'viscose';
 import type * as Tasks from '../fixtures/pool-events.mjs';
+import { openGate, shutGate } from '../support/gate.js';
 import { rejection } from '../support/rejection.js';
 
 const module = new URL('../fixtures/pool-events.mjs', import.meta.url);
-
-function gate(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(16));
-}
-
-function open(g: Int32Array): void {
-  Atomics.store(g, 0, 1);
-  Atomics.notify(g, 0);
-}
 
 /** A pool of one worker and one slot, the slot taken by a call held at `g`. */
 async function fullPool(maxQueue: number, g: Int32Array) {
@@ -25,7 +17,7 @@ async function fullPool(maxQueue: number, g: Int32Array) {
 
 describe('maxQueue', () => {
   it('refuses a newcomer of any priority once maxQueue calls wait, and runs every call it accepted', async () => {
-    const g = gate();
+    const g = shutGate();
     const { pool, holder } = await fullPool(2, g);
     await using _ = pool;
     const low = pool.with({ priority: 'low' }).run('held', g, 'low');
@@ -39,24 +31,24 @@ describe('maxQueue', () => {
       expect(error).toMatchObject({ code: 'VISCOSE_QUEUE_FULL', maxQueue: 2 });
     }
     expect(pool.pending).toBe(3);
-    open(g);
+    openGate(g);
     expect(await Promise.all([holder, low, normal])).toEqual(['holder', 'low', 'normal']);
     expect(pool.pending).toBe(0);
   });
 
   it('takes a call again once one of the waiting ones has a slot', async () => {
-    const g = gate();
+    const g = shutGate();
     const { pool, holder } = await fullPool(1, g);
     await using _ = pool;
     const waiting = pool.run('held', g, 'waiting');
     expect(await rejection(pool.run('held', g, 'refused'))).toBeInstanceOf(QueueFullError);
-    open(g);
+    openGate(g);
     expect(await Promise.all([holder, waiting])).toEqual(['holder', 'waiting']);
     expect(await pool.run('add', 2, 3)).toBe(5);
   });
 
   it("counts a batch's chunks: those beyond the limit are refused, the others run", async () => {
-    const g = gate();
+    const g = shutGate();
     const { pool, holder } = await fullPool(2, g);
     await using _ = pool;
     const settled = pool.with({ chunkSize: 1 }).runBatchSettled(
@@ -65,7 +57,7 @@ describe('maxQueue', () => {
     );
     const failed = rejection(pool.with({ chunkSize: 1 }).runBatch('held', [[g, 9]]));
     expect(await failed).toBeInstanceOf(QueueFullError);
-    open(g);
+    openGate(g);
     const results = await settled;
     expect(results.slice(0, 2)).toEqual([
       { status: 'fulfilled', value: 0 },
@@ -80,7 +72,7 @@ describe('maxQueue', () => {
   });
 
   it('with 0, refuses every call that would wait, and a scope waiting for its record', async () => {
-    const g = gate();
+    const g = shutGate();
     const { pool, holder } = await fullPool(0, g);
     await using _ = pool;
     expect(await rejection(pool.run('add', 1, 1))).toBeInstanceOf(QueueFullError);
@@ -92,7 +84,7 @@ describe('maxQueue', () => {
     );
     expect(refusedScope).toBeInstanceOf(QueueFullError);
     expect(bodyRan).toBe(false);
-    open(g);
+    openGate(g);
     expect(await holder).toBe('holder');
     expect(await pool.run('add', 1, 1)).toBe(2);
   });

@@ -4,21 +4,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type PoolEvents, ThreadPool, type WorkerCreated, type WorkerExited, WorkerCrashedError } from 'viscose';
 import type * as Tasks from '../fixtures/pool-events.mjs';
+import { openGate, shutGate } from '../support/gate.js';
 import { rejection } from '../support/rejection.js';
 import { runtime } from '../support/runtime.js';
 import { waitFor } from '../support/wait-for.js';
 
 const module = new URL('../fixtures/pool-events.mjs', import.meta.url);
 const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-function gate(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(16));
-}
-
-function open(g: Int32Array): void {
-  Atomics.store(g, 0, 1);
-  Atomics.notify(g, 0);
-}
 
 /** Every event of `names` that `pool` emits, in order. */
 function record(pool: ThreadPool<typeof Tasks>, names: (keyof PoolEvents)[]): [string, unknown][] {
@@ -31,7 +23,7 @@ describe('drain and needsDrain', () => {
   it('announce once that every slot is taken, and once that one is free again, whatever the burst', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, maxPendingTasks: 2, coalesce: 'never' });
     const seen = record(pool, ['drain', 'needsDrain']);
-    const g = gate();
+    const g = shutGate();
     expect(pool.needsDrain).toBe(false);
     const first = pool.run('held', g, 0);
     await turn();
@@ -41,7 +33,7 @@ describe('drain and needsDrain', () => {
     const drained = pool.drain();
     await turn();
     expect(seen).toEqual([['needsDrain', undefined]]);
-    open(g);
+    openGate(g);
     expect(await Promise.all(calls)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await drained;
     await waitFor(() => seen.length === 2);
@@ -59,11 +51,11 @@ describe('drain and needsDrain', () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, maxPendingTasks: 2, coalesce: 'never' });
     const seen = record(pool, ['drain', 'needsDrain']);
     for (let burst = 1; burst <= 3; burst++) {
-      const g = gate();
+      const g = shutGate();
       const calls = Array.from({ length: 4 }, (_, i) => pool.run('held', g, i));
       await turn();
       expect(seen).toHaveLength(2 * burst - 1);
-      open(g);
+      openGate(g);
       await Promise.all(calls);
       await waitFor(() => seen.length === 2 * burst);
     }

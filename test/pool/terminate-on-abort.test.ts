@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError, InvalidOptionError, ThreadPool, type WorkerExited, WorkerCrashedError } from 'viscose';
 import type * as Tasks from '../fixtures/pool-events.mjs';
+import { openGate, shutGate } from '../support/gate.js';
 import { rejection } from '../support/rejection.js';
 import { runtime } from '../support/runtime.js';
 import { waitFor } from '../support/wait-for.js';
@@ -12,15 +13,6 @@ const module = new URL('../fixtures/pool-events.mjs', import.meta.url);
 const HOLDER = 2;
 const THIEF = 1;
 const LONG = 600_000;
-
-function gate(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(16));
-}
-
-function open(g: Int32Array): void {
-  Atomics.store(g, 0, 1);
-  Atomics.notify(g, 0);
-}
 
 function exits(pool: ThreadPool<typeof Tasks>): WorkerExited[] {
   const seen: WorkerExited[] = [];
@@ -32,7 +24,7 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
   it('stops a synchronous task that never looks at isCancelled(): its worker is replaced', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
     const gone = exits(pool);
-    const g = gate();
+    const g = shutGate();
     const controller = new AbortController();
     const call = pool.with({ signal: controller.signal, terminateOnAbort: true }).run('hold', g, LONG);
     await waitFor(() => Atomics.load(g, HOLDER) !== 0);
@@ -50,7 +42,7 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
   it('is the default for every call with a signal when the pool option says so; a call may opt out', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, terminateOnAbort: true });
     const gone = exits(pool);
-    const g = gate();
+    const g = shutGate();
     const controller = new AbortController();
     const call = pool.with({ signal: controller.signal }).run('hold', g, LONG);
     await waitFor(() => Atomics.load(g, HOLDER) !== 0);
@@ -60,7 +52,7 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
     await waitFor(() => gone.length === 1);
     // Opted out: the task is only told, and returns by itself.
     const polite = new AbortController();
-    const g2 = gate();
+    const g2 = shutGate();
     const told = pool.with({ signal: polite.signal, terminateOnAbort: false }).run('untilCancelled', g2, LONG);
     await waitFor(() => Atomics.load(g2, HOLDER) !== 0);
     polite.abort();
@@ -72,13 +64,13 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
   it('only withdraws a call that has not started: the worker running another call is left alone', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, coalesce: 'never' });
     const gone = exits(pool);
-    const g = gate();
+    const g = shutGate();
     const blocker = pool.run('held', g, 'blocker');
     const controller = new AbortController();
     const queued = pool.with({ signal: controller.signal, terminateOnAbort: true }).run('add', 1, 2);
     controller.abort();
     expect(await rejection(queued)).toBeInstanceOf(AbortError);
-    open(g);
+    openGate(g);
     expect(await blocker).toBe('blocker');
     expect(gone).toEqual([]);
   });
@@ -86,7 +78,7 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
   it('fails the call whose join was waiting on the killed worker, or runs it again with retries', async () => {
     for (const retries of [0, 1]) {
       await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2, coalesce: 'never' });
-      const g = gate();
+      const g = shutGate();
       // The join's second half is stolen by the other worker and held there; the first half's
       // worker then waits in the join and takes the next call from the queue meanwhile.
       const forked = pool.with({ retries }).run('joinHeldByThief', g);
@@ -100,10 +92,10 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
       expect(await rejection(killed)).toBeInstanceOf(AbortError);
       if (retries === 0) {
         expect(await rejection(forked)).toBeInstanceOf(WorkerCrashedError);
-        open(g);
+        openGate(g);
       } else {
         // Run again on the replacement, its second half held at the gate like the first time's.
-        open(g);
+        openGate(g);
         const halves = await forked;
         expect(halves).toHaveLength(2);
         for (const thread of halves) expect([0, 1]).toContain(thread);
@@ -116,7 +108,7 @@ describe.skipIf(runtime === 'deno')('terminateOnAbort', () => {
   it('terminates the workers running the chunks of an aborted batch', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
     const gone = exits(pool);
-    const g = gate();
+    const g = shutGate();
     const controller = new AbortController();
     const batch = pool.with({ signal: controller.signal, terminateOnAbort: true, chunkSize: 1 }).runBatch('hold', [
       [g, LONG],

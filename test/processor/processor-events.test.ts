@@ -4,19 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { ParallelProcessor, ProcessingError, QueueFullError, TaskError } from 'viscose';
 import type * as Requests from '../fixtures/requests.mjs';
+import { openGate, shutGate } from '../support/gate.js';
 import { rejection } from '../support/rejection.js';
 import { waitFor } from '../support/wait-for.js';
 
 const module = new URL('../fixtures/requests.mjs', import.meta.url);
-
-function hold(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4));
-}
-
-function release(gate: Int32Array): void {
-  Atomics.store(gate, 0, 1);
-  Atomics.notify(gate, 0);
-}
 
 describe('processor events', () => {
   it('announce needsDrain once the capacity is used up, and drain once it is free again', async () => {
@@ -29,11 +21,11 @@ describe('processor events', () => {
     const seen: string[] = [];
     processor.on('needsDrain', () => seen.push('needsDrain'));
     processor.on('drain', () => seen.push('drain'));
-    const gate = hold();
+    const gate = shutGate();
     const requests = [1, 2, 3, 4].map((id) => processor.process({ id, hold: gate }));
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen).toEqual(['needsDrain']);
-    release(gate);
+    openGate(gate);
     await Promise.all(requests);
     await waitFor(() => seen.length === 2);
     expect(seen).toEqual(['needsDrain', 'drain']);
@@ -48,7 +40,7 @@ describe('processor events', () => {
       maxPendingTasks: 1,
       maxQueue: 1,
     });
-    const gate = hold();
+    const gate = shutGate();
     const running = processor.process({ id: 1, hold: gate });
     const waiting = processor.process({ id: 2 }, { priority: 'low' });
     for (const priority of ['high', 'low'] as const) {
@@ -58,7 +50,7 @@ describe('processor events', () => {
       expect(refused.cause).toBeInstanceOf(QueueFullError);
       expect(refused.cause).toMatchObject({ code: 'VISCOSE_QUEUE_FULL', maxQueue: 1 });
     }
-    release(gate);
+    openGate(gate);
     expect(await Promise.all([running, waiting])).toEqual([
       { id: 1, doubled: 2 },
       { id: 2, doubled: 4 },

@@ -1,6 +1,16 @@
 // The client is typed from the task module: names, arguments and results are checked by tsc.
 import { describe, expectTypeOf, it } from 'vitest';
-import type { ProcessorOptions, TaskArgs, TaskName, TaskResult, ThreadPool, ThreadPoolBuilder } from 'viscose';
+import type {
+  ProcessorOptions,
+  TaskArgs,
+  TaskName,
+  TaskResult,
+  ThreadPool,
+  ThreadPoolBuilder,
+  WorkerCreated,
+  WorkerExitReason,
+  WorkerExited,
+} from 'viscose';
 import type * as TypedTasks from '../fixtures/typed-tasks.js';
 
 type Pool = ThreadPool<typeof TypedTasks>;
@@ -77,5 +87,21 @@ describe('ThreadPool<typeof import(module)>', () => {
     pool.with({ chunkSize: 8, observer: { ran: (runMs: number, calls: number) => runMs * calls } });
     // @ts-expect-error ran is told numbers
     pool.with({ observer: { ran: (runMs: string) => runMs } });
+  });
+
+  it('types the pool events by name', () => {
+    const pool = {} as Pool;
+    pool.on('workerCreate', (worker) => expectTypeOf(worker).toEqualTypeOf<WorkerCreated>());
+    pool.on('workerExit', (worker) => expectTypeOf(worker.why).toEqualTypeOf<WorkerExitReason>());
+    pool.once('error', (error) => expectTypeOf(error).toEqualTypeOf<Error>());
+    pool.on('drain', () => {});
+    // @ts-expect-error needsDrain has no argument
+    pool.on('needsDrain', (value: number) => value);
+    // @ts-expect-error no such event
+    pool.on('workerDestroy', () => {});
+    expectTypeOf<WorkerExited['exitCode']>().toEqualTypeOf<number>();
+    expectTypeOf(pool.needsDrain).toEqualTypeOf<boolean>();
+    expectTypeOf(pool.drain()).toEqualTypeOf<Promise<void>>();
+    pool.with({ terminateOnAbort: true });
   });
 });

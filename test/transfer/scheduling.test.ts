@@ -85,4 +85,15 @@ describe('where moved values go', () => {
     expect(result.after).toBe(16);
     expect(result.bytesAfter).toBe(9);
   });
+
+  it('inside a task: a stolen half moves what it returns back to the forker', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    let result = await pool.run('forkMakes', 1000, 100);
+    for (let tries = 0; tries < 10 && result.made === result.forker; tries++) result = await pool.run('forkMakes', 1000, 100);
+    expect(result.made).not.toBe(result.forker);
+    expect(result).toMatchObject({ length: 1000, sum: 4000 });
+    // Inline, the result is the half's own buffer.
+    await using single = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
+    expect(await single.run('forkMakes', 10, 0)).toMatchObject({ length: 10, sum: 40 });
+  });
 });

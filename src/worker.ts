@@ -237,7 +237,10 @@ export function currentThreadIndex(): number | undefined {
   return workerIdentity()?.index;
 }
 
-/** Number of worker threads of the pool running the caller, or `undefined` outside a worker. */
+/**
+ * Number of worker threads of the pool running the caller (an elastic pool's `maxThreads`: the
+ * indices a worker may have), or `undefined` outside a worker.
+ */
 export function currentNumThreads(): number | undefined {
   return workerIdentity()?.numThreads;
 }

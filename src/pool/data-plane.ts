@@ -16,8 +16,10 @@ import type { Mailbox } from '../queue/mailbox.js';
 import { type QueueChoice, completionRing, injectorLevels, workerDeque, workerMailbox } from '../queue/open.js';
 import { Sleep } from '../sync/sleep.js';
 import { startTimer } from '../time/timer.js';
+import { WorkerCounter, WorkerCounters } from '../shm/worker-counters.js';
 import { CompletionWatcher } from './completion-watcher.js';
 import { Dispatcher } from './dispatcher.js';
+import type { WorkLook } from './growth.js';
 import { KeepAlive } from './keep-alive.js';
 import { TaskEvents } from './task-events.js';
 import type { ThreadPoolSettings } from './options.js';
@@ -47,7 +49,12 @@ export class DataPlane {
   private readonly watcher: CompletionWatcher;
   /** Whether the keep-alive is held for calls in flight. */
   private holdingProcess = false;
+  /** The main thread's view of each worker's deque and counters, for the growth of an elastic pool. */
+  private readonly deques: WorkQueue[];
+  private readonly counters: WorkerCounters[];
   onIdle: () => void = () => {};
+  /** After every submission: an elastic pool checks whether it must grow (growth.ts). */
+  onSubmitted: (() => void) | undefined;
 
   constructor(private readonly options: ThreadPoolSettings) {
     this.layout = computeLayout({
@@ -83,6 +90,8 @@ export class DataPlane {
     this.queues = { backend: options.queue, claims: slots };
     this.injectors = injectorLevels(words, this.layout, this.queues);
     this.events = new TaskEvents(words, this.layout);
+    this.deques = Array.from({ length: this.layout.threads }, (_, i) => workerDeque(words, this.layout, i, this.queues));
+    this.counters = Array.from({ length: this.layout.threads }, (_, i) => new WorkerCounters(words, this.layout, i));
     this.dispatcher = new Dispatcher(
       slots,
       this.layout,
@@ -117,7 +126,7 @@ export class DataPlane {
       layout: this.layout,
       sleep: this.sleep,
       injectors: this.injectors,
-      deques: Array.from({ length: this.layout.threads }, (_, i) => workerDeque(this.views.words, this.layout, i, this.queues)),
+      deques: this.deques,
       slots: new SlotTable(this.views.words, this.layout),
       waitingAt: (level) => this.dispatcher.waitingAt(level),
       recorder: this.dispatcher.recorder,
@@ -128,6 +137,23 @@ export class DataPlane {
   /** Whether a worker is at `index`: started, or being started (an elastic pool's may vary). */
   present(index: number): boolean {
     return this.mailboxes[index].present();
+  }
+
+  /** What the growth of an elastic pool looks at: queued work and idle workers. */
+  look(): WorkLook {
+    let injected = 0;
+    for (const injector of this.injectors) injected += injector.size();
+    let taken = 0;
+    let forked = 0;
+    let idle = false;
+    for (let i = 0; i < this.deques.length; i++) {
+      // Counters of workers gone stay in their block: the sum never goes back.
+      taken += this.counters[i].read(WorkerCounter.INJECTOR_TAKES);
+      if (!this.present(i)) continue;
+      forked += this.deques[i].size();
+      if (this.sleep.isSearching(i)) idle = true;
+    }
+    return { injected, taken, forked, idle, at: performance.now() };
   }
 
   /** A worker is about to start at `index`, where none was: broadcasts reach it from now on. */
@@ -238,6 +264,7 @@ export class DataPlane {
       this.keepAlive.acquire();
     }
     this.watcher.wake();
+    this.onSubmitted?.();
   }
 
   /** Whether calls are outstanding; lets go of the process when none are. */

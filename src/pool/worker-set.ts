@@ -11,6 +11,7 @@ import type { StartReport, WorkerControl } from '../control/protocol.js';
 import { InvalidOptionError, PoolClosedError, ThreadPoolError, WorkerCrashedError, messageOf } from '../errors.js';
 import { Header, PoolState } from '../shm/layout.js';
 import type { DataPlane } from './data-plane.js';
+import { Growth } from './growth.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { WorkerCreated, WorkerExitReason, WorkerExited } from './pool-events.js';
 import { terminationUnavailable } from './termination.js';
@@ -28,7 +29,7 @@ export interface WorkerSetOwner {
   allGone(failure: ThreadPoolError): void;
   /** The shared buffers a new worker must know from the start. */
   knownBuffers(): [number, SharedArrayBuffer][];
-  /** A worker takes work: each first worker once watched, each replacement once started. */
+  /** A worker takes work: each first worker once watched, each replacement or added worker once started. */
   workerStarted(worker: WorkerCreated): void;
   /** A worker `workerStarted` announced is gone, what it held settled (its `workerExit`). */
   workerExited(worker: WorkerExited): void;
@@ -42,6 +43,8 @@ export class WorkerSet {
   private readonly announced = new Map<WorkerHost, number>();
   /** Why the pool terminated a worker on purpose; a worker missing here ended on its own. */
   private readonly stopReasons = new WeakMap<WorkerHost, WorkerExitReason>();
+  /** Starts more workers while work waits, in a pool with room for more than it started. */
+  private growth: Growth | undefined;
 
   private constructor(
     private readonly plane: DataPlane,
@@ -77,12 +80,25 @@ export class WorkerSet {
     }
   }
 
-  /** From now on, a worker that exits is recovered and replaced for `owner`. */
+  /**
+   * From now on, a worker that exits is recovered and replaced for `owner`; an elastic pool grows
+   * while work waits.
+   */
   watch(owner: WorkerSetOwner): void {
     this.owner = owner;
     for (const host of this.hosts) {
       this.watchExit(host);
       this.announce(host);
+    }
+    if (this.hosts.length < this.plane.layout.threads) {
+      const { plane } = this;
+      this.growth = new Growth({
+        hasRoom: () => this.hosts.length < plane.layout.threads && owner.recovers(),
+        look: () => plane.look(),
+        busy: () => plane.dispatcher.outstanding > 0,
+        startWorker: () => this.grow(),
+      });
+      this.plane.onSubmitted = this.growth.check;
     }
   }
 
@@ -156,6 +172,7 @@ export class WorkerSet {
 
   /** Every call settled: the workers stop, run their exit handlers and end; returns what failed. */
   async stopAll(): Promise<unknown[]> {
+    this.stopGrowing();
     Atomics.store(this.plane.views.words, Header.POOL_STATE, PoolState.STOPPING);
     this.plane.sleep.wakeAll();
     const failures: unknown[] = [];
@@ -174,12 +191,49 @@ export class WorkerSet {
 
   /** Stops every worker at once. */
   terminateAll(): Promise<unknown> {
+    this.stopGrowing();
     return Promise.allSettled(this.hosts.map((host) => host.terminate()));
   }
 
   /** The pool stopped: no buffer port is read any more. */
   closeBufferPorts(): void {
     for (const host of this.hosts) host.closeBufferPort();
+  }
+
+  /** One more worker, at the next index (Growth checked there is room); resolves once it started. */
+  private grow(): Promise<unknown> {
+    const index = this.hosts.length;
+    this.plane.markPresent(index);
+    return this.startAt(index).starting;
+  }
+
+  private stopGrowing(): void {
+    this.plane.onSubmitted = undefined;
+    this.growth?.stop();
+  }
+
+  /**
+   * Spawns a worker at `index`, a replacement or one more, and starts it; `starting` settles once
+   * it took work or failed to start. A failed start ends in its exit, which recover() gives up.
+   */
+  private startAt(index: number): WorkerHost {
+    const host = this.plane.spawn(index);
+    this.hosts[index] = host;
+    this.watchExit(host);
+    host.starting = this.plane.start(host, this.owner!.knownBuffers(), this.hosts).then(
+      (report) => {
+        this.announce(host);
+        return report;
+      },
+      (error: unknown) => {
+        // Its exit comes back to recover(), which replaces it only if its loop had started.
+        host.startFailure = error;
+        void host.terminate();
+        throw error;
+      },
+    );
+    host.starting.catch(() => {});
+    return host;
   }
 
   private watchExit(host: WorkerHost): void {
@@ -227,21 +281,6 @@ export class WorkerSet {
     if (abandoned === 0 && !host.retired) owner.report(crash);
     owner.settled();
     this.farewell(host, this.stopReasons.get(host) ?? 'crashed', exit.code);
-    const replacement = this.plane.spawn(host.index);
-    this.hosts[host.index] = replacement;
-    this.watchExit(replacement);
-    replacement.starting = this.plane.start(replacement, owner.knownBuffers(), this.hosts).then(
-      (report) => {
-        this.announce(replacement);
-        return report;
-      },
-      (error: unknown) => {
-        // Its exit comes back to recover(), which replaces it only if its loop had started.
-        replacement.startFailure = error;
-        void replacement.terminate();
-        throw error;
-      },
-    );
-    replacement.starting.catch(() => {});
+    this.startAt(host.index);
   }
 }

@@ -86,6 +86,11 @@ export class Sleep {
     return this.idleTime.idleMs(index, now);
   }
 
+  /** Whether worker `index` has no work: it is searching or parked. */
+  isSearching(index: number): boolean {
+    return this.protocol.isSearching(index);
+  }
+
   /** Upper bound of the parked workers. */
   sleepingCount(): number {
     return this.protocol.sleepingCount();

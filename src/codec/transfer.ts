@@ -63,9 +63,17 @@ function transferTarget(value: unknown): object {
   throw new TypeError(`transfer() takes an ArrayBuffer, a typed array, a DataView or a MessagePort, got ${describe(value)}`);
 }
 
-/** Whether `buffer` was transferred away. Node 20 has no `detached`: a 0-byte buffer passes there. */
+/** Whether `buffer` was transferred away (Node 20 has no `detached`: a view over it cannot be made). */
 export function isDetached(buffer: ArrayBuffer): boolean {
-  return (buffer as { detached?: boolean }).detached === true;
+  const detached = (buffer as { detached?: boolean }).detached;
+  if (detached !== undefined) return detached;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function describe(value: unknown): string {

@@ -194,20 +194,22 @@ export class CallRunner<M extends TaskModule> {
    * Queues calls [start, start + count) of a batch as one chunk, which runs again up to `retries`
    * times if its worker dies under it, and returns how many it queued: a chunk whose encoding
    * exceeds maxPayloadBytes is halved until it fits. A single call too large fails the batch
-   * (chunks already queued still run; their results are dropped).
+   * (chunks already queued still run; their results are dropped). `readmitted`: queued again after
+   * a crash, past `maxQueue`.
    */
-  private submitChunk(run: BatchRun, start: number, count: number, retries: number): number {
+  private submitChunk(run: BatchRun, start: number, count: number, retries: number, readmitted = false): number {
     const { task, calls, batch, how } = run;
     let payload: EncodedPayload;
     const encode = () => this.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
     try {
       payload = encode();
     } catch (error) {
-      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(run, start, count >> 1, retries);
+      if (error instanceof PayloadTooLargeError && count > 1) return this.submitChunk(run, start, count >> 1, retries, readmitted);
       batch.fail(error, start, count);
       return count;
     }
     const submission = toInjector(task, count, how.level);
+    submission.readmitted = readmitted;
     if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
     submission.findable = how.signal !== undefined;
     submission.onEvent = how.onEvent;
@@ -259,7 +261,7 @@ export class CallRunner<M extends TaskModule> {
       }
       if (run.batch.settled) return; // aborted: nobody wants these results any more
       this.notifyRetrying(run.how.observer, count);
-      for (let i = 0; i < count; i++) this.submitChunk(run, start + i, 1, retries - 1);
+      for (let i = 0; i < count; i++) this.submitChunk(run, start + i, 1, retries - 1, true);
     });
   }
 

@@ -53,7 +53,7 @@ export function transferRefusal(target: Movable): string | undefined {
       ? 'a MessagePort cannot go in forked work, which any worker may run (return it, or pass it to a call from the main thread)'
       : undefined;
   }
-  return 'transfer() values move only in the arguments of a call for one worker (run, call, runBatch, join, scope spawn) or in a result; this payload may be read by several workers';
+  return 'transfer() values move only in the arguments of a call for one worker (run, spawn, runBatch, join, scope.spawn) or in a result; this payload may be read by several workers';
 }
 
 /** `Moved`s made since `takeMovesPlaced` was last called. */

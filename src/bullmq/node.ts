@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { AbortError, TaskError } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
+import { reportFailure } from '../pool/pool-events.js';
 import { CancelListener } from './cancellation.js';
 import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
@@ -47,7 +48,8 @@ export interface QueueNode {
 export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): Promise<QueueNode> {
   const settings = resolveTable(NODE_OPTIONS, options, 'an object with at least `redis` and `queue`');
   const name = `${hostname()}:${process.pid}`;
-  const onError = (error: Error) => pool.settings.onError(error);
+  // As the pool's own failures: to its `error` listeners and its onError, else a warning.
+  const onError = (error: Error) => reportFailure(pool, pool.settings.onError, error);
   const [connection, subscriber] = await openConnections(settings, [true, true]);
   let cancels: CancelListener | undefined;
   const inHand = new JobsInHand();

@@ -4,7 +4,7 @@
  * While tasks are in flight it polls the completion rings from `setImmediate` callbacks (each one
  * costs an event-loop turn, well under a microsecond of work here). When polling stops paying off it
  * parks: it raises MAIN_PARKED and waits on the doorbell word with `Atomics.waitAsync`; the next
- * worker that publishes a completion clears the flag and rings the doorbell.
+ * worker that publishes a completion (or posts a task event) clears the flag and rings the doorbell.
  *
  * How long to poll before parking follows how long completions have been taking: about twice the
  * recent typical wait, as long as that stays below MAX_POLL_MS. A wait is measured up to the time
@@ -132,9 +132,12 @@ export class CompletionWatcher {
     Atomics.store(words, Header.MAIN_PARKED, 1);
     const seen = Atomics.load(words, Header.MAIN_DOORBELL);
     // Raising the flag first and then looking once more closes the window in which a worker
-    // published after our last drain but read the flag before we raised it.
+    // published after our last drain but read the flag before we raised it. A worker that took the
+    // flag meanwhile rang for something this drain read, perhaps before `seen` was loaded: it would
+    // not ring again, so the watcher must not wait. (A task event rings too without completing
+    // anything: pool/task-events.ts.)
     this.drain();
-    if (this.completions() !== this.seenCompletions || !this.busy()) {
+    if (this.completions() !== this.seenCompletions || !this.busy() || Atomics.load(words, Header.MAIN_PARKED) === 0) {
       Atomics.store(words, Header.MAIN_PARKED, 0);
       this.resume();
       return;

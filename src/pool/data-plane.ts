@@ -106,7 +106,10 @@ export class DataPlane {
     );
     this.watcher = new CompletionWatcher(
       words,
-      () => this.dispatcher.drain(),
+      () => {
+        this.events.deliverPosted();
+        this.dispatcher.drain();
+      },
       () => this.dispatcher.hasCompletions(),
       () => this.dispatcher.completed,
       () => this.dispatcher.lastFinishedAt,

@@ -3,12 +3,14 @@
  * delivered to the `onEvent` listener of the call they belong to (docs/internals/task-events.md).
  *
  * Each worker posts on its own port, so the events of one worker arrive in the order it emitted
- * them. They are read as port messages while the call runs, and, before a call with a listener
- * settles (or is given up on), every port with events not yet taken is read to its end,
- * synchronously: an event emitted before the task returned reaches the listener before the call's
- * promise settles. An event for a call no longer listened to (settled, timed out, aborted) is
- * dropped. Every event taken off a port, delivered or dropped, is subtracted from its worker's
- * EVENTS_UNDELIVERED, which bounds what a worker may have in flight.
+ * them. Ports are read synchronously, never by event (as buffer ports are: Deno hands a port's
+ * messages to a listener only turns later, and one taken by its listener is gone for a synchronous
+ * read): whenever the completion watcher looks for completions while some call listens — a worker
+ * that posts rings the doorbell if the watcher parked — and, before a call with a listener settles
+ * (or is given up on), to their end. So an event emitted before the task returned reaches the
+ * listener before the call's promise settles. An event for a call no longer listened to (settled,
+ * timed out, aborted) is dropped. Every event taken off a port, delivered or dropped, is subtracted
+ * from its worker's EVENTS_UNDELIVERED, which bounds what a worker may have in flight.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { unpack } from '../codec/msgpack.js';
@@ -30,6 +32,8 @@ export class TaskEvents {
   private readonly ports: (MessagePort | undefined)[] = [];
   /** The listener of the call in each main-thread slot, while it listens. */
   private readonly listening: (Listening | undefined)[];
+  /** Calls listening now: without any, the ports are not looked at. */
+  private listeners = 0;
   /** Where a listener's exception goes (the pool's `onError`). */
   report: (error: unknown) => void = () => {};
 
@@ -45,9 +49,6 @@ export class TaskEvents {
     this.close(index);
     Atomics.store(this.words, this.undeliveredWord(index), 0);
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', (message: TaskEventMessage) => this.take(index, message));
-    // Events come only while a call with a listener runs, and such a call holds the process open.
-    port1.unref();
     this.ports[index] = port1;
     return port2;
   }
@@ -65,6 +66,7 @@ export class TaskEvents {
   /** The call queued in main-thread `slot` at `generation` listens with `listener`. */
   listen(slot: number, generation: number, listener: TaskEventListener): void {
     this.listening[slot] = { generation, listener };
+    this.listeners++;
   }
 
   /**
@@ -76,10 +78,12 @@ export class TaskEvents {
     if (this.listening[slot] === undefined) return;
     this.deliverPosted();
     this.listening[slot] = undefined;
+    this.listeners--;
   }
 
-  /** Takes every event posted so far off every port that has some. */
-  private deliverPosted(): void {
+  /** Takes every event posted so far off every port that has some, if any call listens. */
+  deliverPosted(): void {
+    if (this.listeners === 0) return;
     for (let index = 0; index < this.ports.length; index++) {
       const port = this.ports[index];
       if (port === undefined) continue;

@@ -105,7 +105,8 @@ function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
   const running = new RunningTasks();
   const cancellation = new Cancellation(words, slots, running);
   const scopes = new ScopeRecords(slots, layout, codec, index, (other) => sleep.wake(other), completions.publish);
-  const events = new TaskEvents(words, slots, codec, running, config.eventPort, workerWord(layout, index, WorkerBlock.EVENTS_UNDELIVERED));
+  const undelivered = workerWord(layout, index, WorkerBlock.EVENTS_UNDELIVERED);
+  const events = new TaskEvents(words, slots, codec, running, config.eventPort, undelivered, completions.wakeMain);
   const worker = new WorkerThread({
     config,
     execution: { index, layout, slots, codec, sleep, running, cancellation, scopes, completions, counters, events },

@@ -7,7 +7,9 @@
  * task forked for it names that slot and its generation (ROOT, ROOT_GENERATION), wherever it runs.
  * An event is not posted either once the root call is over (settled, timed out, aborted), nor when
  * this worker already has MAX_UNDELIVERED_EVENTS events the main thread has not taken off its port
- * (EVENTS_UNDELIVERED): `emit` then returns false and the event is dropped.
+ * (EVENTS_UNDELIVERED): `emit` then returns false and the event is dropped. After posting, it rings
+ * the main thread's doorbell if that parked: the main thread reads the ports when it looks for
+ * completions (pool/task-events.ts).
  *
  * The synchronous code of a task finds its root call through the running-slot stack. The awaits of
  * an asynchronous task run with an empty stack, so a call that has a listener runs its task inside
@@ -45,6 +47,8 @@ export class TaskEvents {
     private readonly port: MessagePort,
     /** Index in `words` of this worker's EVENTS_UNDELIVERED. */
     private readonly undelivered: number,
+    /** Wakes the main thread if it parked waiting for completions: it reads the ports then too. */
+    private readonly wakeMain: () => void,
   ) {}
 
   /**
@@ -97,6 +101,7 @@ export class TaskEvents {
       throw error;
     }
     this.port.postMessage(message, message[4] === undefined ? [] : [message[4].buffer as ArrayBuffer]);
+    this.wakeMain();
     return true;
   };
 

@@ -130,4 +130,16 @@ describe('transfer()', () => {
     expect(bytes.byteLength).toBe(8);
     expect(await pool.run('length', bytes.buffer)).toBe(8);
   });
+
+  it('moves in calls made in one turn, which travel alone while the others share slots', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 2 });
+    const sent = Array.from({ length: 60 }, (_, i) => pattern(20 + i, i));
+    // No await between the calls: unmarked ones of one turn may share a slot.
+    const calls = sent.map((bytes, i) => pool.run('look', i % 3 === 0 ? transfer(bytes) : bytes));
+    const seen = await Promise.all(calls);
+    seen.forEach((result, i) => {
+      expect(result.values[0].bytes).toEqual([...pattern(20 + i, i)]);
+      expect(sent[i].byteLength).toBe(i % 3 === 0 ? 0 : 20 + i);
+    });
+  });
 });

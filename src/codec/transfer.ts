@@ -63,8 +63,12 @@ function transferTarget(value: unknown): object {
   throw new TypeError(`transfer() takes an ArrayBuffer, a typed array, a DataView or a MessagePort, got ${describe(value)}`);
 }
 
-/** Whether `buffer` was transferred away (Node 20 has no `detached`: a view over it cannot be made). */
-export function isDetached(buffer: ArrayBuffer): boolean {
+/**
+ * Whether a buffer was transferred away. `ArrayBuffer.prototype.detached` exists from Node 22 and
+ * in Bun and Deno; on Node 20, a detached buffer is the empty one over which no view can be made.
+ */
+export function isDetached(buffer: ArrayBufferLike): boolean {
+  if (typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer) return false;
   const detached = (buffer as { detached?: boolean }).detached;
   if (detached !== undefined) return detached;
   if (buffer.byteLength !== 0) return false;
@@ -91,11 +95,6 @@ export function markedTarget(value: object): ArrayBuffer | MessagePort | undefin
   if (!anyMarked) return undefined;
   const target = ArrayBuffer.isView(value) ? value.buffer : value;
   return marked.has(target) ? (target as ArrayBuffer | MessagePort) : undefined;
-}
-
-/** Whether `transfer` was ever called on this thread (the encoders' fast scans look only then). */
-export function transfersMarked(): boolean {
-  return anyMarked;
 }
 
 /** What an encode does with a marked value. */

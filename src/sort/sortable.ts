@@ -3,6 +3,7 @@
  * (every kind `TypedArray.prototype.sort` orders by value), checked with a message that says what
  * was wrong, and copies of them in a SharedArrayBuffer for a view whose memory is not shared.
  */
+import { isDetached } from '../codec/transfer.js';
 
 /** A typed array the parallel sorts order by value, as `TypedArray.prototype.sort` does. */
 export type NumericArray =
@@ -51,23 +52,6 @@ export function checkNumericArray(value: unknown, where: string): asserts value 
     throw new TypeError(`${where} sorts a typed array (Float64Array, Int32Array, BigInt64Array, …); got ${got}${hint}`);
   }
   if (isDetached(value.buffer)) throw new TypeError(`${where}: the typed array's buffer is detached`);
-}
-
-/**
- * Whether a buffer was transferred away. `ArrayBuffer.prototype.detached` exists from Node 22 and
- * in Bun and Deno; on Node 20, a detached buffer is the empty one over which no view can be made.
- */
-function isDetached(buffer: ArrayBufferLike): boolean {
-  if (buffer instanceof SharedArrayBuffer) return false;
-  const detached = (buffer as { detached?: boolean }).detached;
-  if (detached !== undefined) return detached;
-  if (buffer.byteLength !== 0) return false;
-  try {
-    new Uint8Array(buffer);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 export function isShared(view: AnyNumericArray): boolean {

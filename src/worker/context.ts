@@ -37,9 +37,13 @@ export function setTaskEvents(emit: EmitEvent): void {
   (globalThis as WithContext)[EMIT] = emit;
 }
 
+/** This module's copy of the thread's `emit`, once found (see `forkJoin`). */
+let cachedEmit: EmitEvent | undefined;
+
 /** The thread's `emit`, or undefined outside a worker. */
 export function taskEvents(): EmitEvent | undefined {
-  return (globalThis as WithContext)[EMIT];
+  cachedEmit ??= (globalThis as WithContext)[EMIT];
+  return cachedEmit;
 }
 
 export function setCancellation(cancellation: TaskCancellation): void {

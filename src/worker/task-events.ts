@@ -107,10 +107,11 @@ export class TaskEvents {
 
   /** Whether root call `slot` of `generation` is running, listened to, and not given up on. */
   private listened(slot: number, generation: number): boolean {
-    const state = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
-    if (stateOf(state) !== SlotState.RUNNING || generationOf(state) !== generation) return false;
+    // The flags first: most calls have no listener.
     const flags = Atomics.load(this.words, this.slots.word(slot, SlotField.FLAGS));
-    return (flags & (SlotFlag.EVENTS | SlotFlag.CANCEL_REQUESTED)) === SlotFlag.EVENTS;
+    if ((flags & (SlotFlag.EVENTS | SlotFlag.CANCEL_REQUESTED)) !== SlotFlag.EVENTS) return false;
+    const state = Atomics.load(this.words, this.slots.word(slot, SlotField.STATE));
+    return stateOf(state) === SlotState.RUNNING && generationOf(state) === generation;
   }
 
   /**

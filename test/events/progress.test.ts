@@ -89,15 +89,16 @@ describe('task events', () => {
     ).toEqual(Array.from({ length: 12 }, (_, i) => i));
     expectInOrderPerWorker(spawned.events.map(([, payload]) => payload as Numbered));
 
+    // Fewer items than the bound: none is dropped even if one worker maps them all.
     const stepped = recorder();
     const doubled = await pool
       .with({ onEvent: stepped.onEvent })
-      .parIter(Array.from({ length: 2000 }, (_, i) => i))
+      .parIter(Array.from({ length: 800 }, (_, i) => i))
       .map('emittingStep')
       .collect();
-    expect(doubled).toEqual(Array.from({ length: 2000 }, (_, i) => i * 2));
+    expect(doubled).toEqual(Array.from({ length: 800 }, (_, i) => i * 2));
     const items = stepped.events.map(([, payload]) => payload as Numbered & { x: number });
-    expect(items.map(({ x }) => x).sort((a, b) => a - b)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(items.map(({ x }) => x).sort((a, b) => a - b)).toEqual(Array.from({ length: 800 }, (_, i) => i));
     expectInOrderPerWorker(items);
   });
 
@@ -163,16 +164,15 @@ describe('task events', () => {
       ['tick', 1],
       ['tick', 2],
     ]);
-    expect(
-      events
-        .slice(3, 5)
-        .map(([event, payload]) => [event, (payload as { leaf: number }).leaf])
-        .sort(),
-    ).toEqual([
+    // The halves may have run on other workers: their events and 'done' keep no order among them.
+    const rest = events
+      .slice(3)
+      .map(([event, payload]) => (event === 'leaf' ? [event, (payload as { leaf: number }).leaf] : [event, payload]));
+    expect(rest.sort()).toEqual([
+      ['done', 2],
       ['leaf', 100],
       ['leaf', 101],
     ]);
-    expect(events[5]).toEqual(['done', 2]);
   });
 
   it.each(['lateSync', 'lateAsync'] as const)('drops the events %s emits after its call timed out', async (task) => {
@@ -199,16 +199,18 @@ describe('task events', () => {
           .run('tagged', id, perHalf, 1),
       ),
     );
-    expect(results).toEqual(Array.from({ length: calls }, () => 2 * perHalf));
+    let queued = 0;
     for (let id = 0; id < calls; id++) {
       const mine = received[id];
-      expect(mine).toHaveLength(2 * perHalf);
       expect(mine.every((event) => event.id === id)).toBe(true);
       for (const half of [0, 1]) {
-        // One half runs on one worker: its events arrive in order, each once.
-        expect(mine.filter((event) => event.half === half).map((event) => event.i)).toEqual(Array.from({ length: perHalf }, (_, i) => i));
+        // One half runs on one worker: every event it queued arrives, in order, once.
+        expect(mine.filter((event) => event.half === half).map((event) => event.i)).toEqual(results[id][half]);
+        queued += results[id][half].length;
       }
     }
+    // The bound drops only what a worker emits while the main thread is away.
+    expect(queued).toBeGreaterThan(0);
   });
 
   it('refuses an onEvent that is not a function', () => {

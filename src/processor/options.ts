@@ -7,7 +7,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { type OptionTable, type Resolved, resolveTable } from '../options/table.js';
 import { flag, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
-import { PRIORITY_OPTION, SIGNAL_OPTION, TIMEOUT_OPTION } from '../pool/call-options.js';
+import { ON_EVENT_OPTION, PRIORITY_OPTION, SIGNAL_OPTION, TIMEOUT_OPTION } from '../pool/call-options.js';
 import { POOL_OPTIONS, type ThreadPoolOptions } from '../pool/options.js';
 import type { Priority } from '../queue/priority.js';
 import type { PerformanceMonitor } from './monitor.js';
@@ -138,12 +138,20 @@ export interface RequestOptions {
    * true. Default: the processor's `timeout`.
    */
   timeout?: number;
+  /**
+   * Called on the main thread with each event a request's handler sends with
+   * `emit(event, payload)` (from `viscose/worker`) while it runs, as the pool's call option of the
+   * same name: in order per worker, all before the request's result; what it throws goes to
+   * `onError`.
+   */
+  onEvent?: (event: string, payload: unknown) => void;
 }
 
 export const REQUEST_OPTIONS = {
   priority: PRIORITY_OPTION,
   signal: SIGNAL_OPTION,
   timeout: { validate: optional(positiveMilliseconds), defaultDoc: "the processor's `timeout`" },
+  onEvent: ON_EVENT_OPTION,
 } as const satisfies OptionTable<RequestOptions>;
 
 function handlerName(option: string, value: unknown): string {

@@ -30,12 +30,13 @@ import { STREAM_OPTIONS, type StreamOptions, orderedResults } from './stream.js'
 export type { ProcessingResult } from './results.js';
 export type { RequestOptions } from './options.js';
 
-/** How the requests of one call travel: their priority, their caller's signal, their run-time limit. */
+/** How the requests of one call travel: their priority, their caller's signal, their run-time limit, their events' listener. */
 interface Route {
   priority: Priority;
   signal: AbortSignal | undefined;
   /** Infinity for none. */
   timeout: number;
+  onEvent?: RequestOptions['onEvent'];
 }
 
 /** The request type of handler `K`: its first parameter. */
@@ -225,8 +226,8 @@ export class ParallelProcessor<
     source: AsyncIterable<RequestOf<M, K>> | Iterable<RequestOf<M, K>>,
     options: StreamOptions = {},
   ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
-    const { priority, signal, timeout, order } = resolveTable(STREAM_OPTIONS, options, 'an object of stream options');
-    const route: Route = { priority, signal, timeout: timeout ?? this.settings.timeout };
+    const { priority, signal, timeout, order, onEvent } = resolveTable(STREAM_OPTIONS, options, 'an object of stream options');
+    const route: Route = { priority, signal, timeout: timeout ?? this.settings.timeout, onEvent };
     const calls = this.callsFor(route);
     return orderedResults(source, {
       order,
@@ -318,8 +319,8 @@ export class ParallelProcessor<
 
   private routeOf(options: RequestOptions | undefined): Route {
     if (options === undefined) return this.plainRoute;
-    const { priority, signal, timeout } = resolveTable(REQUEST_OPTIONS, options, 'an object of request options');
-    return { priority, signal, timeout: timeout ?? this.settings.timeout };
+    const { priority, signal, timeout, onEvent } = resolveTable(REQUEST_OPTIONS, options, 'an object of request options');
+    return { priority, signal, timeout: timeout ?? this.settings.timeout, onEvent };
   }
 
   /**
@@ -334,6 +335,7 @@ export class ParallelProcessor<
       retries: this.settings.retries,
       chunkSize: Math.min(this.settings.batchSize, this.settings.maxPendingTasks),
       observer: { retrying: this.countRetries, ran },
+      onEvent: route.onEvent,
     });
   }
 

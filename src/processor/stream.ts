@@ -29,6 +29,8 @@ export interface StreamOptions {
   timeout?: number;
   /** `'input'` (default): results in the order of the requests; `'completion'`: as they finish. */
   order?: 'input' | 'completion';
+  /** Called with each event the handlers of the stream's requests emit (RequestOptions `onEvent`). */
+  onEvent?: (event: string, payload: unknown) => void;
 }
 
 export const STREAM_OPTIONS = {

@@ -4,7 +4,7 @@
 // without a listener; a flood past the bound is dropped (and `emit` says so); events after the call
 // ended are dropped; a listener that throws goes to onError.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncodeError, TaskTimeoutError, ThreadPool } from 'viscose';
+import { EncodeError, ParallelProcessor, TaskTimeoutError, ThreadPool } from 'viscose';
 import { emit } from 'viscose/worker';
 import type * as Tasks from '../fixtures/events.mjs';
 
@@ -211,6 +211,22 @@ describe('task events', () => {
     }
     // The bound drops only what a worker emits while the main thread is away.
     expect(queued).toBeGreaterThan(0);
+  });
+
+  it("reaches a processor request's listener, for each of a batch's requests", async () => {
+    await using processor = await ParallelProcessor.create<typeof Tasks, 'progress'>({ module, handler: 'progress', threads: 2 });
+    const { events, onEvent } = recorder();
+    expect(await processor.process(3, { onEvent })).toBe(3);
+    expect(events).toEqual([
+      ['step', 0],
+      ['step', 1],
+      ['step', 2],
+    ]);
+    events.length = 0;
+    const results = await processor.executeParallelBatch([2, 2, 2], { onEvent });
+    expect(results.map((result) => result.ok && result.value)).toEqual([2, 2, 2]);
+    expect(events).toHaveLength(6);
+    expect(() => processor.process(1, { onEvent: 1 as never })).toThrow(/onEvent/);
   });
 
   it('refuses an onEvent that is not a function', () => {

@@ -37,14 +37,8 @@ export function setTaskEvents(emit: EmitEvent): void {
   (globalThis as WithContext)[EMIT] = emit;
 }
 
-/** This module's copy of the thread's `emit`, once found (see `forkJoin`). */
-let cachedEmit: EmitEvent | undefined;
-
 /** The thread's `emit`, or undefined outside a worker. */
-export function taskEvents(): EmitEvent | undefined {
-  cachedEmit ??= (globalThis as WithContext)[EMIT];
-  return cachedEmit;
-}
+export const taskEvents = onceFound<EmitEvent>(EMIT);
 
 export function setCancellation(cancellation: TaskCancellation): void {
   (globalThis as WithContext)[CANCELLATION] = cancellation;
@@ -67,11 +61,18 @@ export function setForkJoin(forkJoin: ForkJoinOperations): void {
   (globalThis as WithContext)[FORK_JOIN] = forkJoin;
 }
 
-/** This module's copy of the thread's operations, once found: a global lookup costs a hash probe. */
-let cachedForkJoin: ForkJoinOperations | undefined;
+/** The thread's fork-join operations, or undefined outside a worker. */
+export const forkJoin = onceFound<ForkJoinOperations>(FORK_JOIN);
 
-export function forkJoin(): ForkJoinOperations | undefined {
-  // A worker sets its operations once, before any task runs; the main thread never does.
-  cachedForkJoin ??= (globalThis as WithContext)[FORK_JOIN];
-  return cachedForkJoin;
+/**
+ * Reads what a worker sets under `key` once, before any task runs (the main thread never does),
+ * keeping this module's copy once found: a global lookup costs a hash probe, and these are read on
+ * hot paths (every `join`, every `emit`).
+ */
+function onceFound<T>(key: typeof FORK_JOIN | typeof EMIT): () => T | undefined {
+  let found: T | undefined;
+  return () => {
+    found ??= (globalThis as WithContext)[key] as T | undefined;
+    return found;
+  };
 }

@@ -4,7 +4,7 @@
 // without a listener; a flood past the bound is dropped (and `emit` says so); events after the call
 // ended are dropped; a listener that throws goes to onError.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncodeError, ParallelProcessor, TaskTimeoutError, ThreadPool } from 'viscose';
+import { EncodeError, ParallelProcessor, TaskTimeoutError, ThreadPool, WorkerCrashedError } from 'viscose';
 import { emit } from 'viscose/worker';
 import type * as Tasks from '../fixtures/events.mjs';
 
@@ -231,5 +231,36 @@ describe('task events', () => {
 
   it('refuses an onEvent that is not a function', () => {
     expect(() => pool.with({ onEvent: 'progress' as never })).toThrow(/onEvent/);
+  });
+});
+
+describe('task events and the pool around them', () => {
+  it('reach the root call from the parts of a broadcast inside a task', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 3 });
+    const { events, onEvent } = recorder();
+    expect(await pool.with({ onEvent }).run('broadcastEmitting')).toBe(3);
+    expect(events.map(([, index]) => index).sort()).toEqual([0, 1, 2]);
+  });
+
+  it('deliver what a worker emitted before it died, and go on on its replacement', async () => {
+    const errors: Error[] = [];
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, onError: (error) => errors.push(error) });
+    const { events, onEvent } = recorder();
+    await expect(pool.with({ onEvent }).run('emitThenExit')).rejects.toBeInstanceOf(WorkerCrashedError);
+    expect(events).toEqual([['before', 1]]);
+    events.length = 0;
+    // The replacement has a port and a count of its own: the bound starts from nothing again.
+    expect(await pool.with({ onEvent }).run('progress', 1024)).toBe(1024);
+    expect(events).toHaveLength(1024);
+  });
+
+  it('reach the listener from workers an elastic pool started for the load', async () => {
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, minThreads: 1, maxThreads: 3 });
+    const received = Array.from({ length: 12 }, () => 0);
+    const queued = await Promise.all(
+      Array.from({ length: 12 }, (_, id) => pool.with({ onEvent: () => void received[id]++ }).run('tagged', id, 20, 20)),
+    );
+    expect(received).toEqual(queued.map(([a, b]) => a.length + b.length));
+    expect(pool.statistics().workers.length).toBeGreaterThan(1);
   });
 });

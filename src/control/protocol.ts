@@ -10,6 +10,10 @@ import type { Layout } from '../shm/layout.js';
 export interface WorkerConfig {
   index: number;
   name: string;
+  /** The fewest workers an elastic pool keeps; a retiring worker leaves only above it. */
+  minThreads: number;
+  /** How long this worker may stay idle before it retires (`Infinity`: never, a fixed-size pool). */
+  idleTimeoutMs: number;
   layout: Layout;
   shared: SharedArrayBuffer;
   /** Every thread's payload arena: index 0 is the main thread's, 1 + i worker i's. */

@@ -73,6 +73,7 @@ export class DataPlane {
     words[Header.MAGIC] = MAGIC;
     words[Header.THREADS] = options.threads;
     words[Header.SLOTS] = options.maxPendingTasks;
+    words[Header.PRESENT_WORKERS] = options.minThreads;
     this.arenaBuffers = [];
     for (let i = 0; i <= options.threads; i++) this.arenaBuffers.push(createArenaBuffer(MAX_ARENA_BYTES));
     const arenas = this.arenaBuffers.map((buffer) => new Arena(buffer));
@@ -154,13 +155,15 @@ export class DataPlane {
       taken += this.counters[i].read(WorkerCounter.INJECTOR_TAKES);
       if (!this.present(i)) continue;
       forked += this.deques[i].size();
-      if (this.sleep.isSearching(i)) idle = true;
+      // One still starting (a replacement, say) takes work soon, as an idle one would.
+      if (this.sleep.isSearching(i) || !this.loopStarted(i)) idle = true;
     }
     return { injected, taken, forked, idle, at: performance.now() };
   }
 
   /** A worker is about to start at `index`, where none was: broadcasts reach it from now on. */
   markPresent(index: number): void {
+    Atomics.add(this.views.words, Header.PRESENT_WORKERS, 1);
     this.mailboxes[index].markPresent();
   }
 
@@ -215,6 +218,8 @@ export class DataPlane {
       maxPayloadBytes: options.maxPayloadBytes,
       asyncTasksPerWorker: options.asyncTasksPerWorker,
       maxNestedWaits: options.maxNestedWaits,
+      minThreads: options.minThreads,
+      idleTimeoutMs: options.idleTimeoutMs,
       sharedBuffers,
       bufferPort,
       bufferOrigin: host.bufferOrigin,

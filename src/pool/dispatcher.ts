@@ -22,6 +22,7 @@ import type { CompletionRing } from '../queue/completion-ring.js';
 import type { Mailbox } from '../queue/mailbox.js';
 import { SlotField, SlotFlag, SlotState, type SlotTable, SlotTime, generationOf, ownerOf, stateOf } from '../shm/slot.js';
 import { ThreadPoolError, messageOf } from '../errors.js';
+import { NORMAL_LEVEL } from '../queue/priority.js';
 import { sharedNow } from '../sync/clock.js';
 import type { Sleep } from '../sync/sleep.js';
 import type { Layout } from '../shm/layout.js';
@@ -78,7 +79,7 @@ export class Dispatcher {
     this.f64 = new Float64Array(slots.words.buffer as SharedArrayBuffer);
     this.pending = new SlotWorks(slots.mainSlots);
     this.shared = new SharedSlots(slots.mainSlots);
-    this.posts = new MailboxPosts(mailboxes, sleep);
+    this.posts = new MailboxPosts(mailboxes, sleep, (entry) => this.inject(entry, NORMAL_LEVEL));
     this.waiters = new SlotWaiters(recorder);
     const wake = (worker: number): void => {
       sleep.wake(worker);
@@ -157,14 +158,16 @@ export class Dispatcher {
     this.pending.set(slot, work, submission.findable === true);
     this.inUse++;
     const entry = slots.entryFor(slot, queued);
-    if (submission.target >= 0) {
-      this.posts.post(submission.target, entry);
-    } else {
-      const injector = this.injectors[submission.level];
-      injector.push(entry);
-      this.sleep.newJobs(injector);
-    }
+    if (submission.target >= 0) this.posts.post(submission.target, entry);
+    else this.inject(entry, submission.level);
     this.onSubmit();
+  }
+
+  /** Queues `entry` for any worker at priority `level`, and wakes a worker if that is worth it. */
+  private inject(entry: number, level: number): void {
+    const injector = this.injectors[level];
+    injector.push(entry);
+    this.sleep.newJobs(injector);
   }
 
   /** Takes a slot for a scope record, waiting for one if every slot is taken. */

@@ -18,7 +18,7 @@ export interface WorkLook {
   taken: number;
   /** Entries queued in the deques of the workers there are: forked work nobody took yet. */
   forked: number;
-  /** Whether some worker there is has no work: it is searching or parked. */
+  /** Whether some worker there is has no work (it is searching or parked), or is still starting. */
   idle: boolean;
   /** When the look was taken (performance.now()). */
   at: number;

@@ -11,6 +11,7 @@ import {
   errorHandler,
   flag,
   integer,
+  millisecondsOrZero,
   nonEmptyString,
   number,
   oneOf,
@@ -41,8 +42,9 @@ export interface ThreadPoolOptions {
    */
   threads?: number;
   /**
-   * Makes the pool elastic: it starts this many workers (default 1 when only `maxThreads` is
-   * given). Cannot be combined with `threads`. See docs/guide/pool.md, "Elastic size".
+   * Makes the pool elastic: it starts this many workers, and idle workers retire down to this many
+   * (default 1 when only `maxThreads` is given). Cannot be combined with `threads`. See
+   * docs/guide/pool.md, "Elastic size".
    */
   minThreads?: number;
   /**
@@ -51,6 +53,11 @@ export interface ThreadPoolOptions {
    * with `threads`.
    */
   maxThreads?: number;
+  /**
+   * Milliseconds an elastic pool's worker may stay idle, owning no work, before it retires; never
+   * below `minThreads`. 0 retires a worker at its first idle turn, `Infinity` never. Default 10,000.
+   */
+  idleTimeout?: number;
   /** Worker names are `${threadNamePrefix}-${index}`; default `"viscose"`. */
   threadNamePrefix?: string;
   /** Names worker `index`; takes precedence over `threadNamePrefix`. */
@@ -188,10 +195,12 @@ export interface ThreadPoolSettings {
   moduleUrl: string;
   /** The most workers at once (`maxThreads`): what the shared memory and the names are laid out for. */
   threads: number;
-  /** Workers started with the pool; equal to `threads` for a fixed size. */
+  /** Workers started with the pool, and the fewest it keeps; equal to `threads` for a fixed size. */
   minThreads: number;
   /** Equal to `threads`. */
   maxThreads: number;
+  /** How long a worker of an elastic pool may stay idle before it retires; `Infinity` when fixed. */
+  idleTimeoutMs: number;
   names: string[];
   startTimeoutMs: number;
   maxPendingTasks: number;
@@ -227,6 +236,7 @@ export const POOL_OPTIONS = {
   threads: { validate: threadCount, defaultDoc: '`VISCOSE_NUM_THREADS`, else `os.availableParallelism()`' },
   minThreads: { validate: optional(integer(1, MAX_THREADS)), defaultDoc: '`threads`; 1 when only `maxThreads` is given' },
   maxThreads: { validate: optional(integer(1, MAX_THREADS)), defaultDoc: '`threads`; with `minThreads`, the larger of the two' },
+  idleTimeout: { validate: optional(millisecondsOrZero), defaultDoc: '10,000 (elastic pools only)' },
   threadNamePrefix: { validate: nonEmptyString, default: 'viscose' },
   threadName: { validate: optionalFunction<(index: number) => string>('(index) => string') },
   startTimeout: { validate: positiveMilliseconds, default: 60_000 },
@@ -261,6 +271,7 @@ export function resolveOptions(options: ThreadPoolOptions): ThreadPoolSettings {
     threads: given.threads,
     minThreads: given.minThreads,
     maxThreads: given.maxThreads,
+    idleTimeout: given.idleTimeout,
   });
   const threads = size.maxThreads;
   const noTermination = given.terminateOnAbort ? terminationUnavailable('terminateOnAbort') : undefined;

@@ -48,7 +48,8 @@ export class WorkerSet {
 
   private constructor(
     private readonly plane: DataPlane,
-    private readonly hosts: WorkerHost[],
+    /** By index; an elastic pool has none at the indices it has not started or whose worker retired. */
+    private readonly hosts: (WorkerHost | undefined)[],
   ) {}
 
   /**
@@ -86,14 +87,14 @@ export class WorkerSet {
    */
   watch(owner: WorkerSetOwner): void {
     this.owner = owner;
-    for (const host of this.hosts) {
+    for (const host of this.all) {
       this.watchExit(host);
       this.announce(host);
     }
     if (this.hosts.length < this.plane.layout.threads) {
       const { plane } = this;
       this.growth = new Growth({
-        hasRoom: () => this.hosts.length < plane.layout.threads && owner.recovers(),
+        hasRoom: () => this.all.length < plane.layout.threads && owner.recovers(),
         look: () => plane.look(),
         busy: () => plane.dispatcher.outstanding > 0,
         startWorker: () => this.grow(),
@@ -102,25 +103,36 @@ export class WorkerSet {
     }
   }
 
-  /** The current worker of each index. */
-  get all(): readonly WorkerHost[] {
-    return this.hosts;
+  /** The current worker of each index that has one, by index. */
+  get all(): WorkerHost[] {
+    return this.hosts.filter((host) => host !== undefined);
   }
 
   /** Control-plane messages exchanged with every worker the pool has had. */
   get controlMessages(): MessageCounts {
     let sent = this.retiredMessages.sent;
     let received = this.retiredMessages.received;
-    for (const host of this.hosts) {
+    for (const host of this.all) {
       sent += host.messages.sent;
       received += host.messages.received;
     }
     return { sent, received };
   }
 
-  /** A control call to every worker, results by index. */
-  ask<T>(ask: (control: Remote<WorkerControl>) => Promise<T>): Promise<T[]> {
-    return Promise.all(this.hosts.map((host) => host.call(ask)));
+  /** A control call to every worker, results by index; a worker that retires meanwhile has none. */
+  async ask<T>(ask: (control: Remote<WorkerControl>) => Promise<T>): Promise<T[]> {
+    const answers = await Promise.all(
+      this.all.map((host) =>
+        host.call(ask).then(
+          (value) => ({ value }),
+          (error: unknown) => {
+            if (this.plane.present(host.index)) throw error;
+            return undefined;
+          },
+        ),
+      ),
+    );
+    return answers.filter((answer) => answer !== undefined).map((answer) => answer.value);
   }
 
   /**
@@ -128,15 +140,17 @@ export class WorkerSet {
    * whether it was replaced, once the replacement started.
    */
   async restart(index: number): Promise<boolean> {
-    const host = this.hosts[index];
+    const host = this.hosts[index]!;
     host.retired = true;
     this.stopReasons.set(host, 'restarted');
     await host.terminate();
     await host.exited;
     // recover() has put the replacement in place by now: it runs, synchronously, in the reaction
     // watchExit registered on the same promise when the worker was spawned, before this await.
-    if (this.hosts[index] === host) return false;
-    await this.hosts[index].starting;
+    const replacement = this.hosts[index];
+    // Not replaced: the pool failed or stopped, or the worker retired just before.
+    if (replacement === undefined || replacement === host) return false;
+    await replacement.starting;
     return true;
   }
 
@@ -145,15 +159,14 @@ export class WorkerSet {
    * the worker; throws why it was not replaced (the pool failed or closed meanwhile).
    */
   async restartOnRequest(index: number, life: Lifecycle): Promise<void> {
-    const threads = this.hosts.length;
-    if (!Number.isInteger(index) || index < 0 || index >= threads) {
+    if (!Number.isInteger(index) || this.hosts[index] === undefined) {
       const given = typeof index === 'string' ? JSON.stringify(index) : String(index);
-      throw new InvalidOptionError('index', `expected an integer worker index from 0 to ${threads - 1}, got ${given}`);
+      throw new InvalidOptionError('index', `expected the integer index of a worker ${indicesOf(this.all)}, got ${given}`);
     }
     const unavailable = terminationUnavailable('restartWorker');
     if (unavailable !== undefined) throw new ThreadPoolError(unavailable);
     life.assertAccepting();
-    const name = this.hosts[index].name;
+    const name = this.hosts[index]!.name;
     if (!(await this.restart(index))) {
       throw life.failure ?? (life.phase === 'running' ? new ThreadPoolError(`worker ${name} was not replaced`) : new PoolClosedError());
     }
@@ -165,6 +178,7 @@ export class WorkerSet {
    */
   retire(index: number, why: WorkerExitReason = 'killed'): void {
     const host = this.hosts[index];
+    if (host === undefined) return;
     host.retired = true;
     this.stopReasons.set(host, why);
     void host.terminate();
@@ -177,11 +191,12 @@ export class WorkerSet {
     this.plane.sleep.wakeAll();
     const failures: unknown[] = [];
     await Promise.all(
-      this.hosts.map(async (host) => {
+      this.all.map(async (host) => {
         try {
           await host.call((control) => control.shutdown());
         } catch (error) {
-          failures.push(error);
+          // A worker that retired meanwhile ran its exit handler as it left.
+          if (this.plane.present(host.index)) failures.push(error);
         }
         await host.terminate();
       }),
@@ -192,17 +207,18 @@ export class WorkerSet {
   /** Stops every worker at once. */
   terminateAll(): Promise<unknown> {
     this.stopGrowing();
-    return Promise.allSettled(this.hosts.map((host) => host.terminate()));
+    return Promise.allSettled(this.all.map((host) => host.terminate()));
   }
 
   /** The pool stopped: no buffer port is read any more. */
   closeBufferPorts(): void {
-    for (const host of this.hosts) host.closeBufferPort();
+    for (const host of this.all) host.closeBufferPort();
   }
 
-  /** One more worker, at the next index (Growth checked there is room); resolves once it started. */
+  /** One more worker, at the first free index (Growth checked there is room); resolves once it started. */
   private grow(): Promise<unknown> {
-    const index = this.hosts.length;
+    const free = this.hosts.indexOf(undefined);
+    const index = free < 0 ? this.hosts.length : free;
     this.plane.markPresent(index);
     return this.startAt(index).starting;
   }
@@ -220,7 +236,7 @@ export class WorkerSet {
     const host = this.plane.spawn(index);
     this.hosts[index] = host;
     this.watchExit(host);
-    host.starting = this.plane.start(host, this.owner!.knownBuffers(), this.hosts).then(
+    host.starting = this.plane.start(host, this.owner!.knownBuffers(), this.all).then(
       (report) => {
         this.announce(host);
         return report;
@@ -264,7 +280,12 @@ export class WorkerSet {
     const abandoned = this.plane.recoverFrom(host.index, crash);
     host.closeBufferPort();
     // Buffers it passed can no longer be read: a task naming one fails instead of waiting for it.
-    for (const other of this.hosts) other.postBuffers({ gone: host.bufferOrigin });
+    for (const other of this.all) other.postBuffers({ gone: host.bufferOrigin });
+    // It marked its mailbox absent before it left (elastic-size.md): a retirement, not a crash.
+    if (!this.plane.present(host.index)) {
+      this.retired(host, exit);
+      return;
+    }
     // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
     if (!this.plane.loopStarted(host.index)) {
       const reason = host.startFailure === undefined ? describeExit(exit) : messageOf(host.startFailure);
@@ -273,7 +294,7 @@ export class WorkerSet {
           cause: host.startFailure ?? crash,
         }),
       );
-      if (!this.hosts.some((candidate) => candidate.alive)) owner.allGone(new ThreadPoolError('every worker of the pool has died'));
+      if (!this.all.some((candidate) => candidate.alive)) owner.allGone(new ThreadPoolError('every worker of the pool has died'));
       owner.settled();
       this.farewell(host, 'crashed', exit.code);
       return;
@@ -283,4 +304,24 @@ export class WorkerSet {
     this.farewell(host, this.stopReasons.get(host) ?? 'crashed', exit.code);
     this.startAt(host.index);
   }
+
+  /** An idle worker of an elastic pool left: its index is free for a later start. */
+  private retired(host: WorkerHost, exit: WorkerExit): void {
+    const owner = this.owner!;
+    this.hosts[host.index] = undefined;
+    if (exit.error !== undefined) {
+      owner.report(new ThreadPoolError(`worker ${host.name} retired, but its exitHandler failed`, { cause: exit.error }));
+    }
+    owner.settled();
+    this.farewell(host, 'retired', exit.code);
+    // Work may have arrived while it left.
+    this.growth?.check();
+  }
+}
+
+/** The indices of `hosts` in words: "from 0 to n − 1" when they have no gap. */
+function indicesOf(hosts: readonly WorkerHost[]): string {
+  const indices = hosts.map((host) => host.index);
+  if (indices.every((index, k) => index === k)) return `from 0 to ${indices.length - 1}`;
+  return `among ${indices.join(', ')}`;
 }

@@ -2,9 +2,13 @@ import type { EntryClaim } from './claim.js';
 
 /**
  * The COUNT of a mailbox with no worker behind it: an index an elastic pool has not started a
- * worker at. Far below any count, so that a count read below 0 means "absent" whatever was added.
+ * worker at, or whose worker retired. Far below any count, so that a count read below 0 means
+ * "absent" whatever was added.
  */
 export const ABSENT_COUNT = -(1 << 30);
+
+/** What became of a post: in a cell, refused as every cell was taken, or no worker is there. */
+export type PostOutcome = 'posted' | 'full' | 'absent';
 
 /**
  * A worker's mailbox: jobs addressed to that worker alone (one part of a broadcast). Any thread may
@@ -13,9 +17,13 @@ export const ABSENT_COUNT = -(1 << 30);
  * Each cell holds 0 or `entry + 1` and changes only by compare-exchange: a poster claims an empty
  * cell, the owner empties a full one. Posting is one exchange on one word, so a poster that dies
  * half-way leaves either nothing or a complete entry — never a reserved hole that would block the
- * owner, which a FIFO ring with a shared tail would risk. The COUNT word (incremented after the
+ * owner, which a FIFO ring with a shared tail would risk. The COUNT word (incremented before a
  * cell is filled, decremented after it is emptied) lets the owner skip the scan when it is zero; a
- * stale count only costs a scan. Order among mailbox entries is not kept: a broadcast needs none.
+ * count too high only costs a scan (and keeps the worker from retiring). Incrementing first is
+ * what makes a retirement safe: the owner retires by exchanging a COUNT of 0 for ABSENT_COUNT, so
+ * either a poster's increment comes first and the exchange fails, or the poster sees the mark in
+ * the value its increment returns and posts nothing. Order among mailbox entries is not kept: a
+ * broadcast needs none.
  */
 export class Mailbox {
   private cursor = 0;
@@ -27,18 +35,30 @@ export class Mailbox {
     readonly capacity: number,
   ) {}
 
-  /** Any thread. Returns false when every cell is taken. */
-  post(entry: number): boolean {
+  /** Any thread. Posts `entry` unless every cell is taken or no worker is at this index. */
+  post(entry: number): PostOutcome {
     const words = this.words;
+    if (Atomics.add(words, this.countWord, 1) < 0) {
+      Atomics.sub(words, this.countWord, 1);
+      return 'absent';
+    }
     for (let k = 0; k < this.capacity; k++) {
       const cell = this.cellsWord + ((this.cursor + k) % this.capacity);
       if (Atomics.load(words, cell) === 0 && Atomics.compareExchange(words, cell, 0, entry + 1) === 0) {
         this.cursor = (this.cursor + k + 1) % this.capacity;
-        Atomics.add(words, this.countWord, 1);
-        return true;
+        return 'posted';
       }
     }
-    return false;
+    Atomics.sub(words, this.countWord, 1);
+    return 'full';
+  }
+
+  /**
+   * Owner only, retiring: marks the mailbox absent if nothing is posted or being posted. Returns
+   * whether it did; from then on every post returns 'absent'.
+   */
+  retire(): boolean {
+    return Atomics.compareExchange(this.words, this.countWord, 0, ABSENT_COUNT) === 0;
   }
 
   /**
@@ -83,8 +103,9 @@ export class Mailbox {
   }
 
   /**
-   * Main thread, before it starts a worker at an absent index. Subtracts the mark rather than
-   * storing 0, so that what other threads add and take back meanwhile still balances.
+   * Main thread, before it starts a worker at an absent index; or a worker that marked itself
+   * absent and stays after all. Subtracts the mark rather than storing 0, so that what other
+   * threads add and take back meanwhile still balances.
    */
   markPresent(): void {
     if (Atomics.load(this.words, this.countWord) < 0) Atomics.sub(this.words, this.countWord, ABSENT_COUNT);

@@ -26,6 +26,12 @@ export const Header = {
   SLOTS: 2,
   /** RUNNING or STOPPING; written by the main thread only. */
   POOL_STATE: 1 * LINE_WORDS,
+  /**
+   * Workers present (started or starting, not retired): the main thread adds one before it starts
+   * a worker at a free index, a retiring worker takes one away by compare-exchange while more than
+   * `minThreads` are present (docs/internals/elastic-size.md).
+   */
+  PRESENT_WORKERS: 1 * LINE_WORDS + 1,
   /** Packed sleep counters (see sync/sleep-counters.ts). */
   SLEEP_COUNTERS: 2 * LINE_WORDS,
   /** Incremented by a worker to wake the main thread when it is parked. */

@@ -118,12 +118,23 @@ function buildWorker(config: WorkerConfig, names: string[]): WorkerThread {
     controlMessages,
     buffers,
     onStopped: () => stopped.resolve(),
+    onRetired: () => void retire(),
   });
   setForkJoin(forkJoinOperations(worker));
   setCancellation(cancellation);
   setTaskEvents(events.emit);
   worker.start();
   return worker;
+}
+
+/**
+ * The loop retired (an elastic pool's idle worker): the exit handler runs, then the thread ends.
+ * The main thread reads the mark the worker left on its mailbox and takes the exit as a retirement;
+ * an exit handler that throws ends the thread with that error, which it reports.
+ */
+async function retire(): Promise<void> {
+  if (exitHandler !== undefined) await runHandler('exitHandler', exitHandler);
+  process.exit(0);
 }
 
 /** What the control port carried: the loop keeps its event loop free while messages are on the way. */

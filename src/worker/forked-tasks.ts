@@ -7,7 +7,7 @@ import { Destination } from '../codec/passed-buffers.js';
 import { ThreadPoolError } from '../errors.js';
 import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import { sharedBuffers } from '../codec/shared-buffers.js';
-import type { Mailbox } from '../queue/mailbox.js';
+import type { Mailbox, PostOutcome } from '../queue/mailbox.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { SlotField, SlotFlag, SlotState, type SlotTable, generationOf, stateOf } from '../shm/slot.js';
 import { publishQueued } from '../shm/slot-protocol.js';
@@ -140,8 +140,8 @@ export class ForkedTasks {
     this.sleep.forkedJob(this.own);
   }
 
-  /** Posts an entry to `worker`'s mailbox; false when the mailbox is full. */
-  post(worker: number, entry: number): boolean {
+  /** Posts an entry to `worker`'s mailbox, unless it is full or no worker is there any more. */
+  post(worker: number, entry: number): PostOutcome {
     return this.mailboxes[worker].post(entry);
   }
 

@@ -7,6 +7,7 @@
  *   error wins over b's.
  * - broadcast(task): one part per worker, posted to each mailbox; results in worker order.
  */
+import type { PostOutcome } from '../queue/mailbox.js';
 import { SlotFlag } from '../shm/slot.js';
 import { callSync } from './outcomes.js';
 import type { TaskFunction } from './task-table.js';
@@ -95,12 +96,21 @@ export function broadcast(worker: WorkerThread, fn: TaskFunction, args: unknown[
   return results;
 }
 
-/** Posts `entries[k]` to the mailbox of worker `targets[k]`, for each, and wakes it. */
+/**
+ * Posts `entries[k]` to the mailbox of worker `targets[k]`, for each, and wakes it. A target that
+ * retired since the broadcast picked it (an elastic pool) has no mailbox any more: its part goes
+ * to this worker's deque, where any worker may take it.
+ */
 export function postToEach(worker: WorkerThread, targets: readonly number[], entries: readonly number[]): void {
   const { forked } = worker;
   for (let k = 0; k < entries.length; k++) {
+    let outcome = 'full' as PostOutcome;
     // A full mailbox empties as its worker runs what it holds: work meanwhile, then retry.
-    worker.waitUntil(() => forked.post(targets[k], entries[k]));
-    forked.wake(targets[k]);
+    worker.waitUntil(() => {
+      outcome = forked.post(targets[k], entries[k]);
+      return outcome !== 'full';
+    });
+    if (outcome === 'posted') forked.wake(targets[k]);
+    else forked.push(entries[k]);
   }
 }

@@ -35,7 +35,7 @@ export class NestedSlots {
     private readonly slots: SlotTable,
     private readonly codec: PayloadCodec,
     first: number,
-    count: number,
+    private readonly count: number,
   ) {
     for (let slot = first + count - 1; slot >= first; slot--) {
       if (stateOf(Atomics.load(slots.words, slots.word(slot, SlotField.STATE))) === SlotState.FREE) this.free.push(slot);
@@ -88,6 +88,15 @@ export class NestedSlots {
   /** Notes that `slot` carries a spawned task or a FIFO pointer, to be collected once finished. */
   handedToScope(slot: number): void {
     this.spawned.push(slot);
+  }
+
+  /**
+   * Whether no slot of the region is in use, once the finished spawned tasks and orphans are
+   * collected: nothing this worker forked is outstanding, no scope record, no result unread.
+   */
+  ownsNothing(): boolean {
+    this.collectFinished();
+    return this.free.length === this.count;
   }
 
   /** Returns a slot to the free list with a new generation. */

@@ -31,6 +31,8 @@ import type { VisibleScopes } from './scope.js';
 import { stackHasRoom } from './stack-room.js';
 import { type TaskFunction, TaskTable } from './task-table.js';
 import type { WorkFinder } from './work-finder.js';
+import { Retirement } from './retirement.js';
+import { workerMailbox } from '../queue/open.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
 const IDLE_TURN_MS = 100;
@@ -57,6 +59,8 @@ export interface WorkerThreadParts {
   buffers: BufferInbox;
   /** Called once the pool is stopping and the loop has ended. */
   onStopped: () => void;
+  /** Called once the worker retired (an elastic pool): the loop has ended for good. */
+  onRetired: () => void;
 }
 
 export class WorkerThread {
@@ -94,6 +98,9 @@ export class WorkerThread {
   private readonly buffers: BufferInbox;
   private readonly loopStartedWord: number;
   private readonly onStopped: () => void;
+  private readonly onRetired: () => void;
+  /** When an idle worker of an elastic pool may leave. */
+  private readonly retirement: Retirement;
 
   private readonly idle = new IdleState();
   /** The idle bookkeeping of each level of nested waits. */
@@ -131,6 +138,9 @@ export class WorkerThread {
     this.buffers = parts.buffers;
     this.loopStartedWord = workerWord(config.layout, config.index, WorkerBlock.LOOP_STARTED);
     this.onStopped = parts.onStopped;
+    this.onRetired = parts.onRetired;
+    const ownMailbox = workerMailbox(this.words, config.layout, config.index);
+    this.retirement = new Retirement(this.words, ownMailbox, config.minThreads, config.idleTimeoutMs);
     const { exported } = parts;
     // Pieces of parallel iterators split with this worker's join: the runner works over the worker.
     this.pieces = new ParIterRunner(this, { codec: execution.codec, exported, pieceTask: exported.length, threads: config.layout.threads });
@@ -174,6 +184,10 @@ export class WorkerThread {
         this.parkedAsync = false;
         const woken = !this.sleep.cancelSleep(this.index);
         this.sleep.wokeUp(this.idle, woken);
+        if (!woken && this.retirement.due(performance.now())) {
+          this.stopSearching();
+          if (this.retire()) return;
+        }
       }
       this.loop();
     } finally {
@@ -203,6 +217,7 @@ export class WorkerThread {
       const slot = this.findWork(true);
       if (slot >= 0) {
         this.stopSearching();
+        this.retirement.busy();
         this.executor.run(slot);
         if (this.asyncInFlight > 0) {
           // Let the asynchronous tasks' continuations run between tasks.
@@ -219,6 +234,7 @@ export class WorkerThread {
       if (!this.searching) {
         this.sleep.startLooking(this.index, this.idle);
         this.searching = true;
+        this.retirement.idle(performance.now());
         continue;
       }
       if (this.sleep.noWorkFound(this.idle, this.index, performance.now(), this.needsAttention) === PARK) {
@@ -230,12 +246,15 @@ export class WorkerThread {
         }
         this.countParked();
         this.sleep.parking(this.idle);
-        const woken = this.sleep.parkSync(this.index, IDLE_TURN_MS) || !this.sleep.cancelSleep(this.index);
+        const parkMs = this.retirement.parkMs(IDLE_TURN_MS, performance.now());
+        const woken = this.sleep.parkSync(this.index, parkMs) || !this.sleep.cancelSleep(this.index);
         this.sleep.wokeUp(this.idle, woken);
         if (!woken) {
-          // Nobody needed us for a while: give the event loop a turn (unref'd timers and anything
-          // else it holds), then look for work again.
+          // Nobody needed us for a while: retire (an elastic pool's worker idle long enough), or
+          // give the event loop a turn (unref'd timers and anything else it holds), then look for
+          // work again.
           this.stopSearching();
+          if (this.retirement.due(performance.now()) && this.retire()) return;
           setImmediate(this.pump);
           return;
         }
@@ -334,13 +353,37 @@ export class WorkerThread {
     this.onStopped();
   }
 
+  /**
+   * Leaves the pool for good if this worker owns nothing: no asynchronous task in flight, nothing
+   * only it can take (deque, FIFO lanes, mailbox), no slot of its region in use (forked work
+   * outstanding, a scope record, a result not read). Timers or sockets that task code left on its
+   * event loop do not keep it, as they would not keep a worker that crashed. Called from the loop
+   * or as the loop resumes from a park, so no task and no nested wait is on the stack. Returns
+   * whether it left.
+   */
+  private retire(): boolean {
+    if (this.asyncInFlight > 0 || this.finder.ownWorkVisible()) return false;
+    if (!this.forked.nested.ownsNothing() || !this.retirement.leave()) return false;
+    // The final look, as before parking: this worker stopped searching before it, so a producer
+    // that left its work to it (seeing it search) pushed that work before this look.
+    if (this.needsAttention()) {
+      this.retirement.stay();
+      return false;
+    }
+    this.stopped = true;
+    this.onRetired();
+    return true;
+  }
+
   /** Parks without blocking the event loop, so that in-flight async tasks can settle. */
   private parkAsync(): void {
     this.parkedAsync = true;
     this.countParked();
     this.sleep.parking(this.idle);
     if (this.waitAsyncPending) return; // the outstanding waiter is woken by the same notify
-    const result = Atomics.waitAsync(this.words, this.sleep.stateWord(this.index), BLOCKED);
+    // With no task in flight, an elastic pool's worker wakes by itself when it may retire.
+    const timeout = this.asyncInFlight > 0 ? Infinity : this.retirement.parkMs(Infinity, performance.now());
+    const result = Atomics.waitAsync(this.words, this.sleep.stateWord(this.index), BLOCKED, timeout);
     if (!result.async) {
       setImmediate(this.pump);
       return;

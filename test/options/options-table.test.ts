@@ -25,7 +25,9 @@ describe('options tables', () => {
     const error = await ThreadPool.create({ module, threds: 2 } as never).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect(error).toMatchObject({ option: 'threds' });
-    expect((error as Error).message).toMatch(/unknown option; known: module, threads, minThreads, maxThreads, threadNamePrefix/);
+    expect((error as Error).message).toMatch(
+      /unknown option; known: module, threads, minThreads, maxThreads, idleTimeout, threadNamePrefix/,
+    );
   });
 
   it('takes the processor options under their deprecated names, warning once per name', async () => {

@@ -16,6 +16,7 @@ const CHECKS = {
   'scope.pml': ['BUG_NO_MARK', 'BUG_NO_CHANGING'],
   'sleep.pml': ['BUG_NOTIFY_BEFORE_PUSH', 'BUG_NO_RECHECK', 'BUG_NO_FINAL_CHECK'],
   'fifo.pml': ['BUG_NO_LANE_DRAIN', 'BUG_NEWEST_FROM_LANE'],
+  'retire.pml': ['BUG_CHECK_THEN_POST', 'BUG_NO_FINAL_LOOK', 'BUG_PRESENT_LOAD_STORE'],
 };
 
 interface Verdict {

@@ -110,8 +110,9 @@ export class Executor {
     this.codec.release(slot);
     this.parts.running.enter(slot);
     try {
-      // Only a call whose caller listens for events pays for its continuations knowing it.
-      if ((words[slots.word(slot, SlotField.FLAGS)] & SlotFlag.EVENTS) !== 0) {
+      // A call's task (only those may be asynchronous) runs in the context of its events, when it
+      // has one or another call's is current here; forked work finds its call on the stack.
+      if (slot < slots.mainSlots && this.parts.events.needsContext(slot)) {
         this.parts.events.runTask(slot, () => this.runBody(slot, task, args, batch));
       } else {
         this.runBody(slot, task, args, batch);

@@ -36,7 +36,7 @@ interface RootCall {
 }
 
 export class TaskEvents {
-  private readonly roots = new AsyncLocalStorage<RootCall>();
+  private readonly roots = new AsyncLocalStorage<RootCall | undefined>();
 
   constructor(
     private readonly words: Int32Array,
@@ -52,12 +52,23 @@ export class TaskEvents {
   ) {}
 
   /**
-   * Runs the task of main-thread slot `slot` (its arguments decoded): inside a context that names
-   * its call when that call has a listener, so that its continuations after an await still can emit.
+   * Whether the task of main-thread slot `slot` must run through `runTask`: its call listens, or
+   * another call's context is current here (this thread's loop was resumed from a callback that
+   * call's task registered: its timer, the settling of its promise).
+   */
+  needsContext(slot: number): boolean {
+    return (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.EVENTS) !== 0 || this.roots.getStore() !== undefined;
+  }
+
+  /**
+   * Runs the task of main-thread slot `slot` (its arguments decoded) in a context of its own: one
+   * that names its call when that call has a listener, so that its continuations after an await
+   * still can emit; none otherwise, so that they never emit for the call whose context was current.
    */
   runTask(slot: number, run: () => void): void {
     if ((this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.EVENTS) === 0) {
-      run();
+      // Not `exit`: Deno's gives the continuations the outer context back.
+      this.roots.run(undefined, run);
       return;
     }
     const generation = generationOf(Atomics.load(this.words, this.slots.word(slot, SlotField.STATE)));

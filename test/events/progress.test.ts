@@ -254,6 +254,24 @@ describe('task events and the pool around them', () => {
     expect(events).toHaveLength(1024);
   });
 
+  it("never reach another call's listener from an asynchronous task without one", async () => {
+    // One worker, two asynchronous tasks at most: the listened task's context is current when the
+    // worker, freed by the timed-out one, takes the next call.
+    await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1, asyncTasksPerWorker: 2 });
+    const { events, onEvent } = recorder();
+    const listened = pool.with({ onEvent }).run('emitAround', 400);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const timedOut = pool.with({ timeout: 50 }).run('pending');
+    const unheard = pool.run('emitLater', 'b', 20);
+    await expect(timedOut).rejects.toBeInstanceOf(TaskTimeoutError);
+    expect(await unheard).toBe(false);
+    expect(await listened).toBe('around');
+    expect(events).toEqual([
+      ['before', 0],
+      ['after', 1],
+    ]);
+  });
+
   it('reach the listener from workers an elastic pool started for the load', async () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, minThreads: 1, maxThreads: 3 });
     const received = Array.from({ length: 12 }, () => 0);

@@ -7,6 +7,8 @@ const POOL_SUITES = [
   'test/iter/**/*.test.ts',
   'test/sort/**/*.test.ts',
   'test/processor/**/*.test.ts',
+  'test/transfer/**/*.test.ts',
+  'test/events/**/*.test.ts',
 ];
 
 export default defineConfig({

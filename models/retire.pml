@@ -48,7 +48,6 @@ inline queue_for_anyone() {
 
 proctype Retiree(byte me) {
   byte n;
-  bool left = false;
   /* The park timed out: the worker cancelled its registration and stops searching. */
   searching[me] = false;
   /* Step 1, owns nothing: R0's own mailbox looks empty. */
@@ -85,7 +84,6 @@ proctype Retiree(byte me) {
      fi
   :: else -> skip
   fi;
-  left = true;
   /* Step 4: the final look. */
 #ifndef BUG_NO_FINAL_LOOK
   if
@@ -95,7 +93,6 @@ proctype Retiree(byte me) {
      :: else -> skip
      fi;
      present++;
-     left = false;
      goto stay
   :: else -> skip
   fi;

@@ -30,10 +30,14 @@ export class Retirement {
     if (this.idleSince < 0) this.idleSince = now;
   }
 
-  /** How long the next park may last: at most `limit`, and no later than the retirement is due. */
+  /**
+   * How long the next park may last: at most `limit`, and no later than the retirement is due.
+   * Once it is due (and the worker stayed, at `minThreads`), parks last `limit` again.
+   */
   parkMs(limit: number, now: number): number {
     if (this.idleTimeoutMs === Infinity || this.idleSince < 0) return limit;
-    return Math.min(limit, Math.max(1, this.idleSince + this.idleTimeoutMs - now));
+    const left = this.idleSince + this.idleTimeoutMs - now;
+    return left > 0 ? Math.min(limit, left) : limit;
   }
 
   /** Whether the worker has been idle for `idleTimeout`. */

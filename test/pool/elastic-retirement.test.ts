@@ -58,6 +58,9 @@ describe('retirement', () => {
         const [left] = await pool.ping();
         expect(pool.statistics().workers.map((worker) => worker.index)).toEqual([left]);
         expect(await pool.broadcast('countRun', sharedWords(1), 0)).toEqual([left]);
+        // A retired index has no worker to restart.
+        const gone = retired(exits).at(-1)!.index;
+        await expect(pool.restartWorker(gone)).rejects.toBeInstanceOf(InvalidOptionError);
       }
       // Every retirement was an exit with code 0, each index reused by a later start.
       expect(retired(exits).every((exit) => exit.exitCode === 0)).toBe(true);
@@ -119,6 +122,40 @@ describe('retirement', () => {
       expect(retired(exits)).toHaveLength(1);
     } finally {
       Atomics.store(flag, 0, 1);
+      await pool.close();
+    }
+  });
+
+  it('keeps a worker inside a task that forked, whose half another worker holds', async () => {
+    const { pool, exits } = await elastic({ minThreads: 1, maxThreads: 2, idleTimeout: 0 });
+    const counter = sharedWords(1);
+    const flag = sharedWords(1);
+    try {
+      const call = pool.run('forkAndHold', counter, flag);
+      await waitFor(() => Atomics.load(counter, 0) === 2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(retired(exits)).toEqual([]);
+      Atomics.store(flag, 0, 1);
+      expect(new Set(await call)).toEqual(new Set([0, 1]));
+      await waitFor(() => pool.threads === 1);
+    } finally {
+      Atomics.store(flag, 0, 1);
+      await pool.close();
+    }
+  });
+
+  it('parks a worker kept at minThreads as long as any idle worker, past its idle timeout', async () => {
+    const { pool } = await elastic({ minThreads: 1, maxThreads: 2, idleTimeout: 0 });
+    try {
+      await (await holdWorkers(pool, 2)).release();
+      await waitFor(() => pool.threads === 1);
+      const parks = () => pool.statistics().workers.reduce((sum, worker) => sum + worker.parks, 0);
+      const before = parks();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // An idle worker gives its event loop a turn every 100 ms; one that looked at retiring after
+      // every millisecond would park hundreds of times here.
+      expect(parks() - before).toBeLessThan(50);
+    } finally {
       await pool.close();
     }
   });

@@ -94,7 +94,7 @@ export class WorkerSet {
     if (this.hosts.length < this.plane.layout.threads) {
       const { plane } = this;
       this.growth = new Growth({
-        hasRoom: () => this.all.length < plane.layout.threads && owner.recovers(),
+        hasRoom: () => this.size < plane.layout.threads && owner.recovers(),
         look: () => plane.look(),
         busy: () => plane.dispatcher.outstanding > 0,
         startWorker: () => this.grow(),
@@ -106,6 +106,13 @@ export class WorkerSet {
   /** The current worker of each index that has one, by index. */
   get all(): WorkerHost[] {
     return this.hosts.filter((host) => host !== undefined);
+  }
+
+  /** How many indices have a worker (`all.length`, without building the list). */
+  private get size(): number {
+    let size = 0;
+    for (const host of this.hosts) if (host !== undefined) size++;
+    return size;
   }
 
   /** Control-plane messages exchanged with every worker the pool has had. */
@@ -283,7 +290,7 @@ export class WorkerSet {
     for (const other of this.all) other.postBuffers({ gone: host.bufferOrigin });
     // It marked its mailbox absent before it left (elastic-size.md): a retirement, not a crash.
     if (!this.plane.present(host.index)) {
-      this.retired(host, exit);
+      this.freeIndex(host, exit);
       return;
     }
     // Asked of shared memory: a worker can take a task and die of it before its start report arrives.
@@ -305,8 +312,11 @@ export class WorkerSet {
     this.startAt(host.index);
   }
 
-  /** An idle worker of an elastic pool left: its index is free for a later start. */
-  private retired(host: WorkerHost, exit: WorkerExit): void {
+  /**
+   * An idle worker of an elastic pool retired (not to be confused with `retire`, which kills one):
+   * its index is free for a later start.
+   */
+  private freeIndex(host: WorkerHost, exit: WorkerExit): void {
     const owner = this.owner!;
     this.hosts[host.index] = undefined;
     if (exit.error !== undefined) {

@@ -40,6 +40,15 @@ export class Retirement {
     return left > 0 ? Math.min(limit, left) : limit;
   }
 
+  /**
+   * The timeout of a park that leaves the event loop running (waitAsync), which needs no turn of
+   * it: none, unless this worker may retire; then as `parkMs`, so that it looks again every
+   * `turnMs` while it stays at `minThreads`.
+   */
+  asyncParkMs(turnMs: number, now: number): number {
+    return this.idleTimeoutMs === Infinity ? Infinity : this.parkMs(turnMs, now);
+  }
+
   /** Whether the worker has been idle for `idleTimeout`. */
   due(now: number): boolean {
     return this.idleSince >= 0 && now - this.idleSince >= this.idleTimeoutMs;

@@ -382,7 +382,7 @@ export class WorkerThread {
     this.sleep.parking(this.idle);
     if (this.waitAsyncPending) return; // the outstanding waiter is woken by the same notify
     // With no task in flight, an elastic pool's worker wakes by itself when it may retire.
-    const timeout = this.asyncInFlight > 0 ? Infinity : this.retirement.parkMs(Infinity, performance.now());
+    const timeout = this.asyncInFlight > 0 ? Infinity : this.retirement.asyncParkMs(IDLE_TURN_MS, performance.now());
     const result = Atomics.waitAsync(this.words, this.sleep.stateWord(this.index), BLOCKED, timeout);
     if (!result.async) {
       setImmediate(this.pump);

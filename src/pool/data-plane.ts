@@ -85,9 +85,9 @@ export class DataPlane {
     for (let i = 0; i < options.threads; i++) {
       rings.push(completionRing(words, this.layout, i, 'consumer'));
       mailboxes.push(workerMailbox(words, this.layout, i));
-      // An elastic pool starts fewer workers than it has room for; broadcasts skip the others.
-      if (i >= options.minThreads) mailboxes[i].markAbsent();
     }
+    // An elastic pool starts fewer workers than it has room for; broadcasts skip the others.
+    for (let i = options.minThreads; i < options.threads; i++) this.vacate(i);
     this.queues = { backend: options.queue, claims: slots };
     this.injectors = injectorLevels(words, this.layout, this.queues);
     this.events = new TaskEvents(words, this.layout);
@@ -165,6 +165,16 @@ export class DataPlane {
   markPresent(index: number): void {
     Atomics.add(this.views.words, Header.PRESENT_WORKERS, 1);
     this.mailboxes[index].markPresent();
+    this.sleep.occupied(index);
+  }
+
+  /**
+   * No worker is at `index`: the pool has not started one there (the mailbox is marked absent
+   * here), or its worker retired (it marked the mailbox itself). Its absence counts as idle time.
+   */
+  vacate(index: number): void {
+    if (this.mailboxes[index].present()) this.mailboxes[index].markAbsent();
+    this.sleep.vacated(index);
   }
 
   spawn(index: number): WorkerHost {

@@ -319,6 +319,7 @@ export class WorkerSet {
   private freeIndex(host: WorkerHost, exit: WorkerExit): void {
     const owner = this.owner!;
     this.hosts[host.index] = undefined;
+    this.plane.vacate(host.index);
     if (exit.error !== undefined) {
       owner.report(new ThreadPoolError(`worker ${host.name} retired, but its exitHandler failed`, { cause: exit.error }));
     }

@@ -101,6 +101,19 @@ export class Sleep {
     this.protocol.forgetWorker(index);
   }
 
+  /**
+   * The main thread, for an index an elastic pool has no worker at (not started, or retired): the
+   * time until `occupied(index)` counts as idle in the statistics, as a worker parked there would.
+   */
+  vacated(index: number): void {
+    this.idleTime.searchStarted(index);
+  }
+
+  /** The main thread, before a worker starts at a vacated index: the idle time stops there. */
+  occupied(index: number): void {
+    this.idleTime.searchEnded(index);
+  }
+
   // ---- worker side ---------------------------------------------------------------------------
 
   /** The worker ran out of work and starts searching, spinning first if few others spin. */

@@ -160,6 +160,21 @@ describe('retirement', () => {
     }
   });
 
+  it('counts the time an index had no worker as idle, not busy', async () => {
+    const { pool } = await elastic({ minThreads: 1, maxThreads: 2, idleTimeout: Infinity });
+    try {
+      pool.resetStatistics();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Index 1 starts now, 600 ms into the interval, and works only while held (and starting).
+      await (await holdWorkers(pool, 2)).release();
+      const { intervalMs, workers } = pool.statistics();
+      const grown = workers.find((worker) => worker.index === 1)!;
+      expect(grown.busyMs).toBeLessThan(intervalMs - 500);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('never retires with idleTimeout Infinity, and retires at the first idle turn with 0', async () => {
     const never = await elastic({ minThreads: 1, maxThreads: 2, idleTimeout: Infinity });
     const soon = await elastic({ minThreads: 1, maxThreads: 2, idleTimeout: 0 });

@@ -5,20 +5,28 @@
  * which work addressed to it alone (a broadcast part) either wins — the worker stays — or sees and
  * takes elsewhere. Work queued for anyone is the worker's own final look's (WorkerThread.retire).
  */
+import type { WorkerConfig } from '../control/protocol.js';
 import type { Mailbox } from '../queue/mailbox.js';
+import { workerMailbox } from '../queue/open.js';
 import { Header } from '../shm/layout.js';
 
 export class Retirement {
   /** When the worker last ran out of work (performance.now()), or -1 while it has some. */
   private idleSince = -1;
 
+  /** The worker's own mailbox. */
+  private readonly mailbox: Mailbox;
+  private readonly minThreads: number;
+  private readonly idleTimeoutMs: number;
+
   constructor(
     private readonly words: Int32Array,
-    /** The worker's own mailbox. */
-    private readonly mailbox: Mailbox,
-    private readonly minThreads: number,
-    private readonly idleTimeoutMs: number,
-  ) {}
+    config: WorkerConfig,
+  ) {
+    this.mailbox = workerMailbox(words, config.layout, config.index);
+    this.minThreads = config.minThreads;
+    this.idleTimeoutMs = config.idleTimeoutMs;
+  }
 
   /** The worker found work. */
   busy(): void {
@@ -55,11 +63,27 @@ export class Retirement {
   }
 
   /**
+   * Whether the worker leaves for good: if it owns nothing (`owns`: an asynchronous task in flight,
+   * anything only it can take — deque, FIFO lanes, mailbox —, a slot of its region in use: forked
+   * work outstanding, a scope record, a result not read), it leaves the count and marks its
+   * mailbox, then makes the final look (`needsAttention`, as before a park): it stopped searching
+   * before, so a producer that left work to it, seeing it search, pushed that work before this
+   * look. Timers or sockets that task code left on its event loop do not keep it, as they would
+   * not keep a worker that crashed.
+   */
+  tryRetire(owns: () => boolean, needsAttention: () => boolean): boolean {
+    if (owns() || !this.leave()) return false;
+    if (!needsAttention()) return true;
+    this.stay();
+    return false;
+  }
+
+  /**
    * Takes the worker out of the count of present workers while more than `minThreads` are there,
    * then marks its mailbox absent unless something is posted or being posted to it. Returns
    * whether both held; if the second did not, the first is undone.
    */
-  leave(): boolean {
+  private leave(): boolean {
     const { words } = this;
     for (;;) {
       const present = Atomics.load(words, Header.PRESENT_WORKERS);
@@ -72,7 +96,7 @@ export class Retirement {
   }
 
   /** Undoes `leave()`: the worker's final look found something that needs it. */
-  stay(): void {
+  private stay(): void {
     this.mailbox.markPresent();
     Atomics.add(this.words, Header.PRESENT_WORKERS, 1);
   }

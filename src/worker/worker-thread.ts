@@ -32,7 +32,6 @@ import { stackHasRoom } from './stack-room.js';
 import { type TaskFunction, TaskTable } from './task-table.js';
 import type { WorkFinder } from './work-finder.js';
 import { Retirement } from './retirement.js';
-import { workerMailbox } from '../queue/open.js';
 
 /** Longest synchronous park before the worker gives its event loop a turn anyway. */
 const IDLE_TURN_MS = 100;
@@ -139,8 +138,7 @@ export class WorkerThread {
     this.loopStartedWord = workerWord(config.layout, config.index, WorkerBlock.LOOP_STARTED);
     this.onStopped = parts.onStopped;
     this.onRetired = parts.onRetired;
-    const ownMailbox = workerMailbox(this.words, config.layout, config.index);
-    this.retirement = new Retirement(this.words, ownMailbox, config.minThreads, config.idleTimeoutMs);
+    this.retirement = new Retirement(this.words, config);
     const { exported } = parts;
     // Pieces of parallel iterators split with this worker's join: the runner works over the worker.
     this.pieces = new ParIterRunner(this, { codec: execution.codec, exported, pieceTask: exported.length, threads: config.layout.threads });
@@ -250,9 +248,8 @@ export class WorkerThread {
         const woken = this.sleep.parkSync(this.index, parkMs) || !this.sleep.cancelSleep(this.index);
         this.sleep.wokeUp(this.idle, woken);
         if (!woken) {
-          // Nobody needed us for a while: retire (an elastic pool's worker idle long enough), or
-          // give the event loop a turn (unref'd timers and anything else it holds), then look for
-          // work again.
+          // Nobody needed us for a while: retire (elastic pools), or give the event loop a turn
+          // (unref'd timers and anything else it holds), then look for work again.
           this.stopSearching();
           if (this.retirement.due(performance.now()) && this.retire()) return;
           setImmediate(this.pump);
@@ -353,27 +350,16 @@ export class WorkerThread {
     this.onStopped();
   }
 
-  /**
-   * Leaves the pool for good if this worker owns nothing: no asynchronous task in flight, nothing
-   * only it can take (deque, FIFO lanes, mailbox), no slot of its region in use (forked work
-   * outstanding, a scope record, a result not read). Timers or sockets that task code left on its
-   * event loop do not keep it, as they would not keep a worker that crashed. Called from the loop
-   * or as the loop resumes from a park, so no task and no nested wait is on the stack. Returns
-   * whether it left.
-   */
+  /** Leaves the pool for good if Retirement lets it; called with no task or wait on the stack. */
   private retire(): boolean {
-    if (this.asyncInFlight > 0 || this.finder.ownWorkVisible()) return false;
-    if (!this.forked.nested.ownsNothing() || !this.retirement.leave()) return false;
-    // The final look, as before parking: this worker stopped searching before it, so a producer
-    // that left its work to it (seeing it search) pushed that work before this look.
-    if (this.needsAttention()) {
-      this.retirement.stay();
-      return false;
-    }
+    if (!this.retirement.tryRetire(this.owns, this.needsAttention)) return false;
     this.stopped = true;
     this.onRetired();
     return true;
   }
+
+  /** Work this worker holds (Retirement.tryRetire). */
+  private readonly owns = (): boolean => this.asyncInFlight > 0 || this.finder.ownWorkVisible() || !this.forked.nested.ownsNothing();
 
   /** Parks without blocking the event loop, so that in-flight async tasks can settle. */
   private parkAsync(): void {

@@ -113,7 +113,9 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
     poolOptions: {
       ...settings.pool,
       module: options.module,
-      threads: settings.threads,
+      // As given, so that without it the pool's own default applies, or its elastic size when
+      // `pool` sets minThreads or maxThreads (which `threads` would contradict).
+      threads: options.threads ?? options.threadCount,
       threadNamePrefix: settings.threadNamePrefix,
       // As many slots as requests in flight: a request the processor admitted never waits again.
       maxPendingTasks: settings.maxPendingTasks,

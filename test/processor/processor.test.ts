@@ -399,4 +399,18 @@ describe('options', () => {
     await expect(ParallelProcessor.create({ module, handler: 'handle', wrong: 1 } as never)).rejects.toThrow(/wrong/);
     await expect(ParallelProcessor.create({ module, handler: 'nope', threads: 1 })).rejects.toThrow(UnknownTaskError);
   });
+
+  it('run on an elastic pool when `pool` sizes it, which `threads` would contradict', async () => {
+    await using processor = await ParallelProcessor.create<typeof Requests, 'handle'>({
+      module,
+      handler: 'handle',
+      pool: { minThreads: 1, maxThreads: 2 },
+    });
+    expect(processor.threads).toBe(1);
+    const results = await processor.executeParallelBatch(requests(200));
+    expect(results.map((result) => (result.ok ? result.value.doubled : -1))).toEqual(requests(200).map(({ id }) => id * 2));
+    await expect(
+      ParallelProcessor.create({ module, handler: 'handle', threads: 2, pool: { minThreads: 1, maxThreads: 2 } }),
+    ).rejects.toThrow(InvalidOptionError);
+  });
 });

@@ -5,7 +5,7 @@
 // they are tested.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncodeError, TaskError, ThreadPool } from 'viscose';
+import { EncodeError, TaskError, ThreadPool, transfer } from 'viscose';
 import type * as Values from '../../fixtures/values.mjs';
 import { sample } from '../../fixtures/values.mjs';
 import { crossings } from '../../support/crossings.js';
@@ -113,8 +113,18 @@ const ROWS: Row[] = [
   {
     value:
       'typed arrays (`Uint8Array` ... `BigInt64Array`, and `Float16Array` where the runtime has it), `ArrayBuffer`, `DataView`, `Buffer`',
-    back: 'the same type, copied; a view over part of a buffer comes back as just that part',
+    back: 'the same type, copied; a view over part of a buffer comes back as just that part. Marked with `transfer()`, the whole buffer moves instead ([transfers](transfers.md))',
     examples: [
+      {
+        // Moved to the worker (the caller's buffer is detached at once), copied back by the echo.
+        kind: 'movedView',
+        make: () => transfer(new Float64Array(new ArrayBuffer(32), 8, 2).fill(-0.5)),
+        check: (out, original) => {
+          expect(out).toBeInstanceOf(Float64Array);
+          expect([...(out as Float64Array)]).toEqual([-0.5, -0.5]);
+          expect((original as Float64Array).buffer.byteLength).toBe(0);
+        },
+      },
       { kind: 'typedArray' },
       ...('Float16Array' in globalThis ? [{ kind: 'float16Array' }] : []),
       { kind: 'bigInt64Array' },
@@ -129,6 +139,11 @@ const ROWS: Row[] = [
         },
       })),
     ],
+  },
+  {
+    value: 'a `MessagePort` marked with `transfer()`',
+    back: 'the port, moved ([transfers](transfers.md)); unmarked, refused with `EncodeError`',
+    refused: [['messagePort', '.port']],
   },
   {
     value: 'typed arrays or `DataView` over a `SharedArrayBuffer`',

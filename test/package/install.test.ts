@@ -154,6 +154,23 @@ describe('the installed package', () => {
     node = (args, env) => run(process.execPath, args, project, env);
   }, TIMEOUT);
 
+  /** Checks `file` in `dir` with the checkout's tsc, strictly, against the installed package. */
+  async function typechecks(dir: string, file: string, resolution: { module: string; moduleResolution: string }): Promise<void> {
+    const compilerOptions = {
+      ...resolution,
+      target: 'es2022',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      typeRoots: [join(root, 'node_modules', '@types')],
+      types: ['node'],
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: [file] }, null, 2));
+    const tsc = await node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  }
+
   afterAll(() => {
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });
@@ -218,20 +235,7 @@ describe('the installed package', () => {
       mkdirSync(dir);
       writeFileSync(join(dir, 'tasks.ts'), TASKS_TS);
       writeFileSync(join(dir, 'main.ts'), MAIN_TS);
-      const compilerOptions = {
-        module,
-        moduleResolution,
-        target: 'es2022',
-        strict: true,
-        noEmit: true,
-        skipLibCheck: false,
-        typeRoots: [join(root, 'node_modules', '@types')],
-        types: ['node'],
-      };
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }, null, 2));
-      const tsc = await node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
-      expect(tsc.stdout + tsc.stderr).toBe('');
-      expect(tsc.code).toBe(0);
+      await typechecks(dir, 'main.ts', { module, moduleResolution });
     },
     TIMEOUT,
   );
@@ -250,20 +254,7 @@ describe('the installed package', () => {
         greetings: ['hello from worker 0', 'hello from worker 1'],
       });
       writeFileSync(join(dir, 'main.cts'), MAIN_CTS);
-      const compilerOptions = {
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        target: 'es2022',
-        strict: true,
-        noEmit: true,
-        skipLibCheck: false,
-        typeRoots: [join(root, 'node_modules', '@types')],
-        types: ['node'],
-      };
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.cts'] }, null, 2));
-      const tsc = await node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
-      expect(tsc.stdout + tsc.stderr).toBe('');
-      expect(tsc.code).toBe(0);
+      await typechecks(dir, 'main.cts', { module: 'nodenext', moduleResolution: 'nodenext' });
     },
     TIMEOUT,
   );

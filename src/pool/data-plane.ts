@@ -169,6 +169,14 @@ export class DataPlane {
   }
 
   /**
+   * A worker died before its loop started and is not replaced: it leaves the count of present
+   * workers that retirements keep at `minThreads` or above. Its index stays taken.
+   */
+  diedAtBirth(): void {
+    Atomics.sub(this.views.words, Header.PRESENT_WORKERS, 1);
+  }
+
+  /**
    * No worker is at `index`: the pool has not started one there (the mailbox is marked absent
    * here), or its worker retired (it marked the mailbox itself). Its absence counts as idle time.
    */

@@ -301,6 +301,8 @@ export class WorkerSet {
           cause: host.startFailure ?? crash,
         }),
       );
+      // It no longer counts among the workers present, so that the others keep minThreads of them.
+      this.plane.diedAtBirth();
       if (!this.all.some((candidate) => candidate.alive)) owner.allGone(new ThreadPoolError('every worker of the pool has died'));
       owner.settled();
       this.farewell(host, 'crashed', exit.code);

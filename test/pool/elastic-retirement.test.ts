@@ -207,6 +207,39 @@ describe('retirement', () => {
     }
   });
 
+  it('keeps minThreads when a grown worker failed to start: the one left never retires', async () => {
+    const errors: Error[] = [];
+    const pool = await ThreadPool.create<typeof Elastic>({
+      module: elasticUrl,
+      minThreads: 1,
+      maxThreads: 2,
+      idleTimeout: 0,
+      startHandler: 'startOnlyFirst',
+      onError: (error) => errors.push(error),
+    });
+    const exits: WorkerExited[] = [];
+    pool.on('workerExit', (worker) => exits.push(worker));
+    try {
+      // The one worker is held while a call waits: the pool grows, and its new worker dies starting.
+      const counter = sharedWords(1);
+      const flag = sharedWords(1);
+      const holding = pool.run('holdCounted', counter, flag);
+      await waitFor(() => Atomics.load(counter, 0) === 1);
+      const waiting = pool.run('countRun', sharedWords(1), 0);
+      await waitFor(() => errors.length === 1);
+      expect(errors[0].message).toMatch(/worker 1 is not allowed to start/);
+      Atomics.store(flag, 0, 1);
+      expect([await holding, await waiting]).toEqual([0, 0]);
+      // Idle with idleTimeout 0: it would retire at once if the dead worker still counted as present.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(retired(exits)).toEqual([]);
+      expect(await pool.run('countRun', sharedWords(1), 0)).toBe(0);
+      expect(retired(exits)).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('closes while workers retire and start', async () => {
     for (let round = 0; round < 6; round++) {
       const { pool, errors } = await elastic({ minThreads: 1, maxThreads: 3, idleTimeout: 0 });

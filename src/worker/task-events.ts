@@ -37,6 +37,11 @@ interface RootCall {
 
 export class TaskEvents {
   private readonly roots = new AsyncLocalStorage<RootCall | undefined>();
+  /**
+   * Whether a listened call's task ever ran here: until then no context naming a call can be
+   * current, and a task needs none, without asking the AsyncLocalStorage on every task.
+   */
+  private rootsEntered = false;
 
   constructor(
     private readonly words: Int32Array,
@@ -57,7 +62,8 @@ export class TaskEvents {
    * call's task registered: its timer, the settling of its promise).
    */
   needsContext(slot: number): boolean {
-    return (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.EVENTS) !== 0 || this.roots.getStore() !== undefined;
+    if ((this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.EVENTS) !== 0) return true;
+    return this.rootsEntered && this.roots.getStore() !== undefined;
   }
 
   /**
@@ -71,6 +77,7 @@ export class TaskEvents {
       this.roots.run(undefined, run);
       return;
     }
+    this.rootsEntered = true;
     const generation = generationOf(Atomics.load(this.words, this.slots.word(slot, SlotField.STATE)));
     this.roots.run({ slot, generation, ids: sharedBuffers.runningTaskIds }, run);
   }

@@ -6,10 +6,52 @@
  */
 import type { Priority } from '../queue/priority.js';
 
-/** The data of one job: a task of the module and its arguments. */
-export interface TaskJobData {
+/** The data of a job of one call: a task of the module and its arguments. */
+export interface CallJobData {
   task: string;
   args: unknown[];
+}
+
+/**
+ * The data of a job of many calls of one task (a chunk): each call's arguments, and after an
+ * attempt in which some calls failed while attempts remain, what that attempt recorded, so that
+ * the next attempt runs only the calls still to do.
+ */
+export interface ChunkJobData {
+  task: string;
+  calls: unknown[][];
+  retained?: RetainedOutcomes;
+}
+
+/** The outcomes an earlier attempt of a chunk recorded: `values[i]` for every call not in `todo`. */
+export interface RetainedOutcomes {
+  values: unknown[];
+  /** Indices of the calls that failed and run again. */
+  todo: number[];
+}
+
+/** What a job of a viscose queue holds. */
+export type TaskJobData = CallJobData | ChunkJobData;
+
+/** Whether a job is a chunk of calls. */
+export function isChunk(data: TaskJobData): data is ChunkJobData {
+  return Array.isArray((data as ChunkJobData).calls);
+}
+
+/**
+ * The return value of a chunk's job: every call's outcome, in order, and what the client sizes its
+ * chunks from. A failed call has `null` in `values` and its error in `failures`.
+ */
+export interface ChunkResult {
+  values: unknown[];
+  /** `[index, error]` of each call that failed (on its last attempt). */
+  failures: [number, RemoteErrorDetails][];
+  /** The node that ran the chunk's last attempt. */
+  node: string;
+  /** Milliseconds the node's pool took to run the calls of the last attempt. */
+  runMs: number;
+  /** How many calls the last attempt ran. */
+  ran: number;
 }
 
 /** A failed task's error as the node saw it, recorded in the job's log (BullMQ keeps the message and the stack). */

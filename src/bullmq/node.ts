@@ -1,13 +1,11 @@
 /**
- * A node of a viscose cluster: serves a BullMQ queue with a local pool. Each job is one call of a
- * task of the pool's module; BullMQ's worker takes up to `concurrency` jobs at a time and the pool
- * runs them on its threads. A job's return value is the task's result; a failed task fails its job
- * with the task's own error (message and stack, as BullMQ records them) and logs its name and code.
- * A job's BullMQ priority becomes its pool priority; a client's cancel request aborts its pool call.
+ * A node of a viscose cluster: serves a BullMQ queue with a local pool. A job is one call of a task
+ * of the pool's module, or a chunk of calls of one task; BullMQ's worker takes up to `concurrency`
+ * jobs at a time and the pool runs them on its threads (job-runs.ts). A job's BullMQ priority
+ * becomes its pool priority; a client's cancel request aborts its pool call.
  */
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
-import { AbortError, TaskError } from '../errors.js';
+import { type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import { reportFailure } from '../pool/pool-events.js';
 import { CancelListener } from './cancellation.js';
@@ -15,7 +13,8 @@ import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { NODE_OPTIONS } from './options.js';
 import { resolveTable } from '../options/table.js';
-import { ERROR_LOG_PREFIX, type RemoteErrorDetails, type TaskJobData, cancelChannel, errorFromDetails, poolPriorityOf } from './jobs.js';
+import { runCall, runChunk } from './job-runs.js';
+import { type CallJobData, type ChunkJobData, type TaskJobData, cancelChannel, isChunk } from './jobs.js';
 
 export interface QueueNodeOptions extends RedisLocation {
   /** The BullMQ queue's name. */
@@ -56,7 +55,9 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
   const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) => {
     inHand.started(job.id!);
-    return runJob(pool, job, signal, name, cancels!).finally(() => inHand.ended());
+    const context = { pool, node: name, cancels: cancels! };
+    const run = isChunk(job.data) ? runChunk(job as Job<ChunkJobData>, signal, context) : runCall(job as Job<CallJobData>, signal, context);
+    return run.finally(() => inHand.ended());
   };
   const worker = new Worker<TaskJobData>(settings.queue, processor, {
     ...settings.worker,
@@ -96,37 +97,4 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     name,
     close: () => (closing ??= shutDown()),
   };
-}
-
-async function runJob(
-  pool: ThreadPool,
-  job: Job<TaskJobData>,
-  signal: AbortSignal | undefined,
-  node: string,
-  cancels: CancelListener,
-): Promise<unknown> {
-  const { task, args } = job.data;
-  // Unrecoverable: a cancelled job is not retried, whatever its `attempts`.
-  if (cancels.wasCancelled(job.id!)) throw new UnrecoverableError('cancelled by its caller before it started');
-  try {
-    return await pool.with({ priority: poolPriorityOf(job.opts.priority), signal }).run(task, ...args);
-  } catch (error) {
-    if (error instanceof AbortError) throw new UnrecoverableError(`cancelled by its caller: ${reasonText(error.cause)}`);
-    const details = describeFailure(error, node);
-    await job.log(ERROR_LOG_PREFIX + JSON.stringify(details));
-    // BullMQ records of it the message as the failed reason, and the stack.
-    throw errorFromDetails(details);
-  }
-}
-
-/** The task's own error when the task threw, else the pool's error (unknown task, bad arguments...). */
-function describeFailure(error: unknown, node: string): RemoteErrorDetails {
-  const cause = error instanceof TaskError ? error.cause : error;
-  if (!(cause instanceof Error)) return { name: 'Error', message: String(cause), node };
-  const code = (cause as { code?: unknown }).code;
-  return { name: cause.name, message: cause.message, code: typeof code === 'string' ? code : undefined, stack: cause.stack, node };
-}
-
-function reasonText(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
 }

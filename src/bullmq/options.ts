@@ -17,6 +17,7 @@ import {
 } from '../options/validators.js';
 import { PRIORITY_OPTION, SIGNAL_OPTION } from '../pool/call-options.js';
 import type { ClusterCallOptions, ClusterClientOptions } from './client.js';
+import { LARGEST_CHUNK } from './chunk-size.js';
 import type { RedisLocation } from './connections.js';
 import type { QueueNodeOptions } from './node.js';
 
@@ -33,6 +34,7 @@ export const CLIENT_OPTIONS = {
   resultCheckInterval: { validate: finiteMilliseconds, default: 15_000 },
   onError: { validate: errorHandler, defaultDoc: 'a process warning' },
   maxQueue: { validate: countOrInfinity, default: Infinity, defaultDoc: '`Infinity`' },
+  chunkSize: { validate: chunkSize, default: 'auto', defaultDoc: "`'auto'`" },
 } as const satisfies OptionTable<ClusterClientOptions>;
 
 export const CLUSTER_CALL_OPTIONS = {
@@ -57,6 +59,14 @@ function jobOptions(option: string, value: unknown): Omit<JobsOptions, 'priority
       const instead = key === 'priority' ? "set a call's priority with client.with({ priority })" : 'the client names its jobs';
       throw new InvalidOptionError(`${option}.${key}`, instead);
     }
+  }
+  return value;
+}
+
+function chunkSize(option: string, value: unknown): number | 'auto' {
+  if (value === 'auto') return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > LARGEST_CHUNK) {
+    throw new InvalidOptionError(option, `expected 'auto' or a whole number of calls from 1 to ${LARGEST_CHUNK}, got ${describe(value)}`);
   }
   return value;
 }

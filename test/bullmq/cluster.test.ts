@@ -36,10 +36,15 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     const argsList = Array.from({ length: 10_000 }, (_, i): [number, number] => [i, 3 * i]);
     const results = await client.runBatch('add', argsList);
     expect(results).toEqual(argsList.map(([a, b]) => a + b));
-    // Both nodes took part: BullMQ records which worker processed each job.
+    // In chunks: jobs of many calls each, which together hold every call once.
     const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['completed'], 0, 10_000));
-    expect(jobs.length).toBeGreaterThanOrEqual(10_000);
-    expect(new Set(jobs.map((job) => job.processedBy)).size).toBe(2);
+    const chunks = jobs.filter((job) => job.data.calls?.[0]?.[1] === 3 * job.data.calls?.[0]?.[0]);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.length).toBeLessThan(10_000 / 2);
+    const firsts = chunks.flatMap((job) => job.data.calls.map(([a]: [number]) => a)).sort((a, b) => a - b);
+    expect(firsts).toEqual(argsList.map(([a]) => a));
+    // Both nodes took part: BullMQ records which worker processed each job.
+    expect(new Set(chunks.map((job) => job.processedBy)).size).toBe(2);
   });
 
   it('runs single calls, with their results', async () => {
@@ -116,21 +121,24 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     const name = await doomed.serving();
     const completedBefore = await withQueue(redis.url, QUEUE, (queue) => queue.getCompletedCount());
     const values = Array.from({ length: 10_000 }, (_, i) => i);
-    // `add(i, -1)`: these jobs are told apart from the other tests' by their second argument.
-    const batch = client.runBatch(
-      'add',
-      values.map((i): [number, number] => [i, -1]),
+    // Chunks of 10 calls of 1 ms (about 3 s on three one-thread nodes), so that the node dies in
+    // the middle. `delayedEcho(i, 1)`: told apart from the other tests' jobs by the delay.
+    const chunked = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url, chunkSize: 10 });
+    const batch = chunked.runBatch(
+      'delayedEcho',
+      values.map((i): [number, number] => [i, 1]),
     );
     // In the middle: a fifth of the batch done, and the doomed node holding jobs.
     await waitFor(async () => {
       const done = (await withQueue(redis.url, QUEUE, (queue) => queue.getCompletedCount())) - completedBefore;
-      return done >= 2_000 && (await jobsProcessedBy(name, ['active'])) > 0;
+      return done >= 200 && (await jobsProcessedBy(name, ['active'])) > 0;
     }, 30_000);
     doomed.child.kill('SIGKILL');
-    expect(await batch).toEqual(values.map((i) => i - 1));
+    expect(await batch).toEqual(values);
+    await chunked.close();
     // The jobs the killed node held were found stalled and completed by another node.
     const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['completed'], 0, 100_000));
-    const recovered = jobs.filter((job) => job.data.args[1] === -1 && job.stalledCounter > 0);
+    const recovered = jobs.filter((job) => job.data.calls?.[0]?.[1] === 1 && job.stalledCounter > 0);
     expect(recovered.length).toBeGreaterThan(0);
     for (const job of recovered) expect(job.processedBy).not.toBe(name);
   });

@@ -1,0 +1,58 @@
+/**
+ * How many calls a client puts in one job. A job costs a few Redis round trips whatever it holds
+ * (about 0.65 ms with Redis on the same machine, `npm run bench:bullmq`); a call costs what its task
+ * takes. So chunks are made large enough that the job's cost is a small share of the chunk's run
+ * time, learnt per task from what the nodes report, and small enough that a batch still spreads over
+ * every node seen lately, with several chunks each so that the last ones end close together.
+ */
+import type { ChunkResult } from './jobs.js';
+
+/** What one job costs besides its calls, rounded up from the measured 0.65 ms for a network between hosts. */
+const JOB_COST_MS = 1;
+/** The share of a chunk's run time its job's cost may take. */
+const JOB_COST_SHARE = 0.05;
+/** The most calls in one job: it is one JSON document in Redis, read whole by the node. */
+export const LARGEST_CHUNK = 4096;
+/** The fewest chunks a batch is cut into, whatever the nodes seen. */
+const FEWEST_CHUNKS = 16;
+/** Chunks per node seen, so that nodes finishing early find more to take. */
+const CHUNKS_PER_NODE = 8;
+/** How long a node counts as present after its last chunk result. */
+const NODE_PRESENT_MS = 60_000;
+/** Weight of the newest measurement in a task's per-call estimate. */
+const NEWEST_WEIGHT = 0.3;
+
+export class ChunkSizer {
+  /** Per task: the estimated wall time a node's pool takes per call of a chunk, in milliseconds. */
+  private readonly perCallMs = new Map<string, number>();
+  /** The nodes that reported a chunk, with when they last did. */
+  private readonly nodes = new Map<string, number>();
+
+  /** @param fixed the client's `chunkSize` when it is a number: then every chunk has that size. */
+  constructor(private readonly fixed: number | undefined) {}
+
+  /** The size of the chunks `calls` calls of `task` are cut into. */
+  sizeFor(task: string, calls: number): number {
+    if (this.fixed !== undefined) return this.fixed;
+    const chunks = Math.max(FEWEST_CHUNKS, CHUNKS_PER_NODE * this.nodesPresent());
+    const spread = Math.ceil(calls / chunks);
+    const perCall = this.perCallMs.get(task);
+    const worthAJob = perCall === undefined ? LARGEST_CHUNK : Math.ceil(JOB_COST_MS / (JOB_COST_SHARE * perCall));
+    return Math.max(1, Math.min(spread, worthAJob, LARGEST_CHUNK));
+  }
+
+  /** Learns from a chunk's result: its task's cost per call, and that its node is present. */
+  learn(task: string, result: ChunkResult): void {
+    this.nodes.set(result.node, Date.now());
+    if (result.ran === 0 || !(result.runMs >= 0)) return;
+    const measured = result.runMs / result.ran;
+    const estimate = this.perCallMs.get(task);
+    this.perCallMs.set(task, estimate === undefined ? measured : estimate + NEWEST_WEIGHT * (measured - estimate));
+  }
+
+  private nodesPresent(): number {
+    const since = Date.now() - NODE_PRESENT_MS;
+    for (const [node, seen] of this.nodes) if (seen < since) this.nodes.delete(node);
+    return this.nodes.size;
+  }
+}

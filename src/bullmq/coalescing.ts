@@ -1,0 +1,54 @@
+/**
+ * Single `run` calls made in the same turn of the event loop, gathered to be added together: calls
+ * of one task with the same options (priority, signal, job options) go to the queue as one bulk
+ * add, cut into chunks like a batch. The group is added in a microtask after its first call, so a
+ * call made alone waits for nothing; it then goes as a job of its own.
+ */
+
+/** What adds a group: the promise of each call once they are in the queue. */
+export type AddCalls = (task: string, argsList: unknown[][]) => Promise<Promise<unknown>[]>;
+
+interface Group {
+  add: AddCalls;
+  task: string;
+  argsList: unknown[][];
+  settlers: { resolve(value: unknown): void; reject(error: unknown): void }[];
+}
+
+export class CallCoalescer {
+  private groups = new Map<string, Group>();
+  /** Calls gathered and not yet handed to their group's `add`. */
+  gathered = 0;
+
+  /**
+   * Adds a call to the group `key` (calls with equal keys must be addable together by `add`) and
+   * returns its promise.
+   */
+  gather(key: string, task: string, args: unknown[], add: AddCalls): Promise<unknown> {
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      if (this.groups.size === 0) queueMicrotask(() => this.flush());
+      group = { add, task, argsList: [], settlers: [] };
+      this.groups.set(key, group);
+    }
+    group.argsList.push(args);
+    this.gathered++;
+    return new Promise((resolve, reject) => group.settlers.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    const groups = [...this.groups.values()];
+    this.groups = new Map();
+    this.gathered = 0;
+    for (const { add, task, argsList, settlers } of groups) {
+      add(task, argsList).then(
+        (outcomes) => {
+          for (const [i, outcome] of outcomes.entries()) outcome.then(settlers[i].resolve, settlers[i].reject);
+        },
+        (error: unknown) => {
+          for (const { reject } of settlers) reject(error);
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * How a node runs the jobs it takes on its pool: a job of one call as one pool call, a chunk of
+ * calls as one pool batch. A call's failure is described for the client (name, message, code,
+ * stack, node); a cancelled job fails as unrecoverable, so BullMQ does not run it again.
+ */
+import { type Job, UnrecoverableError } from 'bullmq';
+import { AbortError, TaskError } from '../errors.js';
+import type { ThreadPool } from '../pool/thread-pool.js';
+import type { CancelListener } from './cancellation.js';
+import {
+  type CallJobData,
+  type ChunkJobData,
+  type ChunkResult,
+  ERROR_LOG_PREFIX,
+  type RemoteErrorDetails,
+  errorFromDetails,
+  poolPriorityOf,
+} from './jobs.js';
+
+/** What a job's run needs besides the job. */
+export interface JobRunContext {
+  pool: ThreadPool;
+  /** This node's name (host and process id), in error details and chunk results. */
+  node: string;
+  cancels: CancelListener;
+}
+
+/** Runs a job of one call: its return value is the task's result; a failure fails the job. */
+export async function runCall(
+  job: Job<CallJobData>,
+  signal: AbortSignal | undefined,
+  { pool, node, cancels }: JobRunContext,
+): Promise<unknown> {
+  const { task, args } = job.data;
+  refuseCancelled(job, cancels);
+  try {
+    return await pool.with({ priority: poolPriorityOf(job.opts.priority), signal }).run(task, ...args);
+  } catch (error) {
+    throw await failJob(job, error, node);
+  }
+}
+
+/**
+ * Runs a chunk's calls (those an earlier attempt did not record) as one pool batch. When some
+ * failed and the job has attempts left, the outcomes so far are stored in the job's data and the
+ * job fails, so that BullMQ runs it again after its backoff, with only the failed calls; on the
+ * last attempt the job completes with every call's outcome, failures included.
+ */
+export async function runChunk(
+  job: Job<ChunkJobData>,
+  signal: AbortSignal | undefined,
+  { pool, node, cancels }: JobRunContext,
+): Promise<ChunkResult> {
+  const { task, calls, retained } = job.data;
+  refuseCancelled(job, cancels);
+  const todo = retained?.todo ?? calls.map((_, index) => index);
+  const values = retained?.values.slice() ?? new Array<unknown>(calls.length).fill(null);
+  const started = performance.now();
+  let outcomes: PromiseSettledResult<unknown>[];
+  try {
+    outcomes = await pool.with({ priority: poolPriorityOf(job.opts.priority), signal }).runBatchSettled(
+      task,
+      todo.map((index) => calls[index]),
+    );
+  } catch (error) {
+    // Refused as a whole (an unknown task, the pool closed): every call fails alike.
+    throw await failJob(job, error, node);
+  }
+  const runMs = performance.now() - started;
+  if (signal?.aborted) throw cancelled(signal.reason);
+  const failures: [number, RemoteErrorDetails][] = [];
+  outcomes.forEach((outcome, k) => {
+    const index = todo[k];
+    if (outcome.status === 'fulfilled') values[index] = outcome.value ?? null;
+    else failures.push([index, describeFailure(outcome.reason, node)]);
+  });
+  if (failures.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+    await job.updateData({ task, calls, retained: { values, todo: failures.map(([index]) => index) } });
+    const [, first] = failures[0];
+    throw new Error(
+      `${failures.length} of the chunk's ${todo.length} calls failed and run again; the first: ${first.name}: ${first.message}`,
+    );
+  }
+  return { values, failures, node, runMs, ran: todo.length };
+}
+
+/** Unrecoverable: a cancelled job is not retried, whatever its `attempts`. */
+function refuseCancelled(job: Job, cancels: CancelListener): void {
+  if (cancels.wasCancelled(job.id!)) throw new UnrecoverableError('cancelled by its caller before it started');
+}
+
+function cancelled(reason: unknown): UnrecoverableError {
+  return new UnrecoverableError(`cancelled by its caller: ${reason instanceof Error ? reason.message : String(reason)}`);
+}
+
+/**
+ * The error a job fails with: unrecoverable for a cancel; else the failure's own, whose details
+ * are logged on the job first (BullMQ records the message as the failed reason, and the stack).
+ */
+async function failJob(job: Job, error: unknown, node: string): Promise<Error> {
+  if (error instanceof AbortError) return cancelled(error.cause);
+  const details = describeFailure(error, node);
+  await job.log(ERROR_LOG_PREFIX + JSON.stringify(details));
+  return errorFromDetails(details);
+}
+
+/** The task's own error when the task threw, else the pool's error (unknown task, bad arguments...). */
+function describeFailure(error: unknown, node: string): RemoteErrorDetails {
+  const cause = error instanceof TaskError ? error.cause : error;
+  if (!(cause instanceof Error)) return { name: 'Error', message: String(cause), node };
+  const code = (cause as { code?: unknown }).code;
+  return { name: cause.name, message: cause.message, code: typeof code === 'string' ? code : undefined, stack: cause.stack, node };
+}

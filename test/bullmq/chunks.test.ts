@@ -1,0 +1,193 @@
+// Chunked jobs against a real Redis: a batch's calls share jobs, yet each call keeps its own
+// result, error, index, retries, priority and abort; `run` calls of one turn share jobs too.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AbortError, InvalidOptionError, QueueFullError, TaskError } from 'viscose';
+import { ClusterClient } from 'viscose/bullmq';
+import type * as Tasks from '../fixtures/cluster-tasks.mjs';
+import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { startRedis } from '../support/redis.mjs';
+import { rejection } from '../support/rejection.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Without redis-server these tests skip (test/support/services.ts says so once). */
+const hasRedis = inject('services').redis;
+
+let queues = 0;
+
+describe.skipIf(!hasRedis)('chunked jobs', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const nodes: NodeProcess[] = [];
+  const clients: ClusterClient<typeof Tasks>[] = [];
+  let dir: string;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'viscose-chunks-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    for (const node of nodes) node.child.kill('SIGKILL');
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh queue served by `nodeCount` one-thread nodes, and a client of it. */
+  async function cluster(options: { chunkSize?: number; maxQueue?: number; nodes?: number; concurrency?: number } = {}) {
+    const queue = `viscose-chunks-${++queues}`;
+    const started = Array.from({ length: options.nodes ?? 1 }, () => startNode(redis.url, { queue, concurrency: options.concurrency }));
+    nodes.push(...started);
+    await Promise.all(started.map((node) => node.serving()));
+    const client = await ClusterClient.connect<typeof Tasks>({
+      queue,
+      redis: redis.url,
+      chunkSize: options.chunkSize,
+      maxQueue: options.maxQueue,
+    });
+    clients.push(client);
+    return { queue, client };
+  }
+
+  function lines(file: string): string[] {
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  }
+
+  it('gives each call of a chunk its own result or its own error, with its batch index', async () => {
+    const { queue, client } = await cluster({ chunkSize: 4, nodes: 2 });
+    const argsList = Array.from({ length: 10 }, (_, i): [number, number] => [i, i % 3 === 0 ? i : -1]);
+    const outcomes = await client.runBatchSettled('failAt', argsList);
+    outcomes.forEach((outcome, i) => {
+      if (i % 3 !== 0) {
+        expect(outcome).toEqual({ status: 'fulfilled', value: i * i });
+        return;
+      }
+      expect(outcome.status).toBe('rejected');
+      const error = (outcome as PromiseRejectedResult).reason as TaskError;
+      expect(error).toBeInstanceOf(TaskError);
+      expect(error.index).toBe(i);
+      expect(error.worker).toMatch(/:\d+$/);
+      expect((error.cause as Error).message).toContain(String(i));
+    });
+    // 10 calls in chunks of 4: three jobs, which completed (failures are their calls' outcomes).
+    const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed', 'failed'], 0, 100));
+    expect(jobs.map((job) => job.data.calls.length).sort()).toEqual([2, 4, 4]);
+    expect(await rejection(client.runBatch('failAt', argsList))).toMatchObject({ index: 0 });
+  });
+
+  it("retries only a chunk's failed calls, as often as the job's attempts allow", async () => {
+    const { client } = await cluster({ chunkSize: 8 });
+    const file = join(dir, 'retries');
+    const labels = Array.from({ length: 8 }, (_, i) => `c${i}`);
+    const results = await client.with({ job: { attempts: 2 } }).runBatch(
+      'recordFailingOnce',
+      labels.map((label, i): [string, string, boolean] => [file, label, i % 4 === 1]),
+    );
+    expect(results).toEqual(labels);
+    const runs = lines(file);
+    for (const [i, label] of labels.entries()) {
+      expect(runs.filter((line) => line === `run ${label}`).length, label).toBe(i % 4 === 1 ? 2 : 1);
+    }
+    // Without attempts left, the failure is the call's outcome.
+    const once = join(dir, 'no-retries');
+    const outcomes = await client.runBatchSettled('recordFailingOnce', [
+      [once, 'a', false],
+      [once, 'b', true],
+    ]);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'a' });
+    expect(((outcomes[1] as PromiseRejectedResult).reason as TaskError).cause).toMatchObject({ message: 'first run of b fails' });
+    expect(lines(once)).toEqual(['run a', 'run b']);
+  });
+
+  it('takes the chunks of high-priority calls before those of low-priority ones', async () => {
+    const { queue, client } = await cluster({ chunkSize: 3, concurrency: 1 });
+    const file = join(dir, 'priorities');
+    const release = join(dir, 'priorities.release');
+    const blocker = client.run('recordUntilReleased', file, 'blocker', release);
+    await waitFor(() => lines(file).includes('start blocker'));
+    const low = client.with({ priority: 'low' }).runBatch(
+      'record',
+      Array.from({ length: 6 }, (_, i): [string, string] => [file, `low${i}`]),
+    );
+    const high = client.with({ priority: 'high' }).runBatch(
+      'record',
+      Array.from({ length: 6 }, (_, i): [string, string] => [file, `high${i}`]),
+    );
+    // Both batches are in the queue (two chunks each) before the node takes another job.
+    await waitFor(async () => (await withQueue(redis.url, queue, (inspected) => inspected.getJobCounts('prioritized'))).prioritized === 4);
+    writeFileSync(release, '');
+    await Promise.all([blocker, low, high]);
+    const order = lines(file).filter((line) => /^(low|high)/.test(line));
+    expect(order.slice(0, 6).every((line) => line.startsWith('high'))).toBe(true);
+    expect(order.slice(6).every((line) => line.startsWith('low'))).toBe(true);
+  });
+
+  it('rejects every call of an aborted chunked batch with AbortError and leaves no job behind', async () => {
+    const { queue, client } = await cluster({ chunkSize: 5 });
+    const controller = new AbortController();
+    const file = join(dir, 'aborts');
+    const outcomes = client.with({ signal: controller.signal }).runBatchSettled(
+      'recordUntilCancelled',
+      Array.from({ length: 20 }, (_, i): [string, string, number] => [file, `a${i}`, 20_000]),
+    );
+    await waitFor(() => lines(file).some((line) => line.startsWith('start')));
+    controller.abort(new Error('stop'));
+    const settled = await outcomes;
+    for (const outcome of settled) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(AbortError);
+    }
+    await waitFor(async () => {
+      const counts = await withQueue(redis.url, queue, (inspected) =>
+        inspected.getJobCounts('active', 'waiting', 'prioritized', 'delayed'),
+      );
+      return Object.values(counts).every((count) => count === 0);
+    });
+    // The running chunk was cancelled: its task saw isCancelled().
+    await waitFor(() => lines(file).some((line) => line.startsWith('cancelled')));
+  });
+
+  it('adds the run calls of one task made in one turn together, each with its own result', async () => {
+    const { queue, client } = await cluster({ chunkSize: 10 });
+    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => client.run('add', i, 1000)));
+    expect(results).toEqual(Array.from({ length: 25 }, (_, i) => i + 1000));
+    // A lone call is a job of its own; calls with another priority do not share its job.
+    expect(await client.run('add', 1, 2)).toBe(3);
+    const [normal, high] = await Promise.all([client.run('add', 5, 5), client.with({ priority: 'high' }).run('add', 6, 6)]);
+    expect([normal, high]).toEqual([10, 12]);
+    const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 100));
+    const chunks = jobs.filter((job) => Array.isArray(job.data.calls));
+    expect(chunks.map((job) => job.data.calls.length).sort()).toEqual([10, 10, 5]);
+    const singles = jobs.filter((job) => Array.isArray(job.data.args)).map((job) => job.data.args);
+    expect(singles).toHaveLength(3);
+    expect(singles).toEqual(
+      expect.arrayContaining([
+        [1, 2],
+        [5, 5],
+        [6, 6],
+      ]),
+    );
+  });
+
+  it('counts gathered run calls against maxQueue one by one', async () => {
+    const queue = `viscose-chunks-${++queues}`;
+    const client = await ClusterClient.connect<typeof Tasks>({ queue, redis: redis.url, maxQueue: 3 });
+    clients.push(client);
+    const calls = Array.from({ length: 5 }, (_, i) => client.run('add', i, 0));
+    const refused = await Promise.all(calls.slice(3).map(rejection));
+    for (const error of refused) expect(error).toBeInstanceOf(QueueFullError);
+    const node = startNode(redis.url, { queue });
+    nodes.push(node);
+    expect(await Promise.all(calls.slice(0, 3))).toEqual([0, 1, 2]);
+  });
+
+  it('checks chunkSize', async () => {
+    for (const chunkSize of [0, 1.5, 5000, 'big']) {
+      const error = await rejection(ClusterClient.connect({ queue: 'unused', redis: redis.url, chunkSize: chunkSize as number }));
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error.message).toMatch(/chunkSize/);
+    }
+  });
+});

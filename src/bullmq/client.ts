@@ -13,7 +13,8 @@ import type { Priority } from '../queue/priority.js';
 import { withdrawJobs } from './cancellation.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { ChunkSizer } from './chunk-size.js';
-import { type ClusterJob, jobsOf, newCall, remoteFailure, settleChunk } from './client-jobs.js';
+import { CallOutcomes } from './call-outcomes.js';
+import { type ClusterJob, failJob, jobsOf, settleChunk } from './client-jobs.js';
 import { CallCoalescer } from './coalescing.js';
 import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
@@ -195,18 +196,16 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       signal,
       key: `${priority} ${signal === undefined ? '' : this.signalKey(signal)} ${job === undefined ? '' : JSON.stringify(job)}`,
     };
-    const submit = <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-      this.submit(name, Array.from(argsList) as unknown[][], route, true);
+    const submit = <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) => {
+      const list = Array.from(argsList) as unknown[][];
+      return this.submit(name, list, route, new CallOutcomes(list.length, true));
+    };
     return {
       run: <K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>) => this.gather(name, args, route) as Promise<TaskResult<M, K>>,
-      runBatch: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) => {
-        const results: unknown[] = [];
-        // In order, so that the failure reported is the first by index, not the first to arrive.
-        for (const outcome of await submit(name, argsList)) results.push(await outcome);
-        return results as TaskResult<M, K>[];
-      },
+      runBatch: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
+        (await (await submit(name, argsList)).whenAll()) as TaskResult<M, K>[],
       runBatchSettled: async <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) =>
-        (await Promise.allSettled(await submit(name, argsList))) as PromiseSettledResult<TaskResult<M, K>>[],
+        (await (await submit(name, argsList)).whenSettled()) as PromiseSettledResult<TaskResult<M, K>>[],
     };
   }
 
@@ -238,7 +237,9 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.coalescer.gather(`${route.key} ${task}`, task, args, (_, argsList) => this.submit(task, argsList, route, false));
+    return this.coalescer.gather(`${route.key} ${task}`, task, args, async (_, argsList, listener) => {
+      await this.submit(task, argsList, route, new CallOutcomes(argsList.length, false, listener));
+    });
   }
 
   /** Throws why calls cannot be added now: the client closed, the signal aborted, `maxQueue` reached. */
@@ -250,16 +251,15 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   }
 
   /**
-   * Adds the jobs of the calls of `argsList` and returns each call's promise once they are in the
-   * queue. Every job's waiter is registered before the add, so no completion can come unheard.
-   * `indexed`: the calls are a batch's, whose failures name their index.
+   * Adds the jobs of the calls of `argsList`, whose outcomes go to `outcomes`, and returns it once
+   * they are in the queue. Every job's waiter is registered before the add, so no completion can
+   * come unheard.
    */
-  private async submit(task: string, argsList: unknown[][], route: CallRoute, indexed: boolean): Promise<Promise<unknown>[]> {
+  private async submit(task: string, argsList: unknown[][], route: CallRoute, outcomes: CallOutcomes): Promise<CallOutcomes> {
     const { signal, jobOptions } = route;
     // Gathered calls were counted when they were made.
-    this.refuseNow(signal, indexed ? argsList.length : 0);
-    const calls = argsList.map((_, index) => newCall(indexed ? index : undefined));
-    const jobs = jobsOf(task, argsList, calls, this.sizer.sizeFor(task, argsList.length));
+    this.refuseNow(signal, outcomes.indexed ? argsList.length : 0);
+    const jobs = jobsOf(task, argsList, outcomes, this.sizer.sizeFor(task, argsList.length));
     for (const job of jobs) this.expect(job);
     let added = false;
     /** The jobs whose calls an abort settled: those with a call not settled before it. */
@@ -268,8 +268,11 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
       signal === undefined
         ? undefined
         : this.abortListeners.add(signal, () => {
-            const error = new AbortError(signal.reason);
-            abortedJobs = jobs.filter((job) => job.calls.map((call) => call.fail(error)).includes(true));
+            abortedJobs = jobs.filter((job) => outcomes.pendingIn(job.start, job.count));
+            for (const job of abortedJobs) {
+              this.forget(job.id);
+              failJob(job, new AbortError(signal.reason));
+            }
             if (added) this.withdraw(abortedJobs, signal.reason);
           });
     try {
@@ -282,21 +285,15 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     added = true;
     if (abortedJobs !== undefined) this.withdraw(abortedJobs, signal!.reason);
     for (const { id } of jobs) this.watch.added(id);
-    if (forgetAbort !== undefined) {
-      let unsettled = calls.length;
-      const settled = () => {
-        if (--unsettled === 0) forgetAbort();
-      };
-      for (const { outcome } of calls) outcome.then(settled, settled);
-    }
-    return calls.map(({ outcome }) => outcome);
+    if (forgetAbort !== undefined) void outcomes.whenSettled().then(forgetAbort);
+    return outcomes;
   }
 
   /** Waits for `job`'s outcome, which settles its calls; counts it among the waiting ones. */
   private expect(job: ClusterJob): void {
     if (this.maxQueue !== Infinity) {
-      this.waitingJobs.set(job.id, job.calls.length);
-      this.waitingCalls += job.calls.length;
+      this.waitingJobs.set(job.id, job.count);
+      this.waitingCalls += job.count;
     }
     this.watch.expect(job.id, (outcome) => this.settle(job, outcome));
   }
@@ -304,13 +301,11 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   private settle(job: ClusterJob, outcome: JobOutcome | Error): void {
     this.forget(job.id);
     if (outcome instanceof Error) {
-      for (const call of job.calls) call.fail(outcome);
+      failJob(job, outcome);
     } else if (!outcome.completed) {
-      void this.failureOf(job.id, outcome.failedReason).then((details) => {
-        for (const call of job.calls) call.fail(remoteFailure(job.task, details, call.index));
-      });
+      void this.failureOf(job.id, outcome.failedReason).then((details) => failJob(job, details));
     } else if (!job.chunk) {
-      job.calls[0].fulfil(outcome.value);
+      job.outcomes.fulfil(job.start, outcome.value);
     } else {
       const result = settleChunk(job, outcome.value);
       if (result !== undefined) this.sizer.learn(job.task, result);
@@ -343,7 +338,6 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   /** Withdraws the jobs of aborted calls, in the background (close() waits for it). */
   private withdraw(jobs: ClusterJob[], reason: unknown): void {
     if (jobs.length === 0) return;
-    for (const { id } of jobs) this.forget(id);
     const text = reason instanceof Error ? reason.message : String(reason);
     const withdrawal = withdrawJobs(
       this.queue,

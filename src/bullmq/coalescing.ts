@@ -5,8 +5,10 @@
  * call made alone waits for nothing; it then goes as a job of its own.
  */
 
-/** What adds a group: the promise of each call once they are in the queue. */
-export type AddCalls = (task: string, argsList: unknown[][]) => Promise<Promise<unknown>[]>;
+import type { OutcomeListener } from './call-outcomes.js';
+
+/** What adds a group: `listener` is told of each call's outcome; rejects if the calls could not be added. */
+export type AddCalls = (task: string, argsList: unknown[][], listener: OutcomeListener) => Promise<void>;
 
 interface Group {
   add: AddCalls;
@@ -41,14 +43,13 @@ export class CallCoalescer {
     this.groups = new Map();
     this.gathered = 0;
     for (const { add, task, argsList, settlers } of groups) {
-      add(task, argsList).then(
-        (outcomes) => {
-          for (const [i, outcome] of outcomes.entries()) outcome.then(settlers[i].resolve, settlers[i].reject);
-        },
-        (error: unknown) => {
-          for (const { reject } of settlers) reject(error);
-        },
-      );
+      const listener: OutcomeListener = (index, fulfilled, result) => {
+        if (fulfilled) settlers[index].resolve(result);
+        else settlers[index].reject(result);
+      };
+      add(task, argsList, listener).catch((error: unknown) => {
+        for (const { reject } of settlers) reject(error);
+      });
     }
   }
 }

@@ -1,9 +1,11 @@
 /**
- * Running admitted requests on the pool: one request as one pool call, a chunk of requests as one
- * pool chunk; counting each outcome and giving each permit back once its request is settled.
+ * Running admitted requests where they run (a pool, a cluster): one request as one call, a chunk
+ * of requests as one `runBatchSettled` (one pool chunk; on a cluster, as many jobs as the client
+ * makes of it); counting each outcome and giving each permit back once its request is settled.
  */
-import type { PoolCalls, TaskArgs, TaskName, TaskResult } from '../pool/types.js';
+import type { TaskArgs, TaskName, TaskResult } from '../pool/types.js';
 import type { Admission } from './admission.js';
+import type { ProcessorCalls } from './site.js';
 import { type ProcessingResult, settleInto, toProcessingError } from './results.js';
 import type { ProcessorRecorder } from './statistics.js';
 
@@ -16,7 +18,7 @@ export class RequestHandler<M, K extends TaskName<M>> {
   ) {}
 
   /** Runs one admitted request through `calls` (its permit is held) and gives the permit back. */
-  async handle(request: unknown, calls: PoolCalls<M>, index: number | undefined, waitMs: number): Promise<TaskResult<M, K>> {
+  async handle(request: unknown, calls: ProcessorCalls<M>, index: number | undefined, waitMs: number): Promise<TaskResult<M, K>> {
     const started = this.recorder.detailed ? performance.now() : 0;
     try {
       const value = await calls.run(this.task, ...([request] as TaskArgs<M, K>));
@@ -40,7 +42,7 @@ export class RequestHandler<M, K extends TaskName<M>> {
    */
   async handleChunk(
     chunk: unknown[],
-    calls: PoolCalls<M>,
+    calls: ProcessorCalls<M>,
     timeLimited: boolean,
     start: number,
     results: ProcessingResult<TaskResult<M, K>>[],

@@ -4,6 +4,7 @@
  * `viscose:processor:batch` and `viscose:processor:statistics`, when someone subscribes.
  */
 import { channel } from 'node:diagnostics_channel';
+import type { PoolStatistics } from '../pool/statistics.js';
 import type { ProcessorStatistics } from './statistics.js';
 import { type Timer, startTimer } from '../time/timer.js';
 import { messageOf } from '../errors.js';
@@ -15,8 +16,9 @@ export interface BatchReport {
   failed: number;
   /** From the batch's start to its last result, in milliseconds. */
   wallMs: number;
-  /** Time the batch's handlers ran on the workers, summed, in milliseconds. */
+  /** Time the batch's handlers ran on the workers, summed, in milliseconds; 0 on a cluster, whose nodes do not report it. */
   runMs: number;
+  /** The pool's threads; on a cluster, the processor's capacity (`maxPendingTasks`). */
   threads: number;
   /**
    * Ideal time over actual time: (runMs / threads) / wallMs, at most 1. A batch that shared the
@@ -25,11 +27,14 @@ export interface BatchReport {
   efficiency: number;
 }
 
-/** Implemented by the caller to watch a processor. Every method is optional. */
-export interface PerformanceMonitor {
+/**
+ * Implemented by the caller to watch a processor. Every method is optional. `Pool` is the type of
+ * the statistics' `pool`: `undefined` for a processor on a cluster.
+ */
+export interface PerformanceMonitor<Pool extends PoolStatistics | undefined = PoolStatistics> {
   batchCompleted?(report: BatchReport): void;
   /** Called every `monitorInterval` while the processor is open. */
-  statistics?(statistics: ProcessorStatistics): void;
+  statistics?(statistics: ProcessorStatistics<Pool>): void;
 }
 
 export const batchChannel = channel('viscose:processor:batch');
@@ -39,9 +44,9 @@ export class MonitorHub {
   private timer: Timer | undefined;
 
   constructor(
-    private readonly monitor: PerformanceMonitor | undefined,
+    private readonly monitor: PerformanceMonitor<PoolStatistics | undefined> | undefined,
     intervalMs: number,
-    read: () => ProcessorStatistics,
+    read: () => ProcessorStatistics<PoolStatistics | undefined>,
   ) {
     if (monitor?.statistics === undefined && !statisticsChannel.hasSubscribers) return;
     const report = (): void => {

@@ -2,15 +2,18 @@
  * The ParallelProcessor's configuration: the specification's options (threads and their names,
  * batch size, concurrent batches, pending-task capacity, statistics), the task module and its
  * handler, and how to behave under load; the per-request options. The options the processor shares
- * with the pool are the pool's entries of its table, under the same names.
+ * with the pool are the pool's entries of its table, under the same names. A processor on a
+ * cluster has the options that do not concern a pool of its own, and `cluster`.
  */
 import { InvalidOptionError } from '../errors.js';
 import { type OptionTable, type Resolved, resolveTable } from '../options/table.js';
-import { flag, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
+import { describe, flag, integer, oneOf, optional, optionalObject, positiveMilliseconds } from '../options/validators.js';
 import { ON_EVENT_OPTION, PRIORITY_OPTION, SIGNAL_OPTION, TIMEOUT_OPTION } from '../pool/call-options.js';
 import { POOL_OPTIONS, type ThreadPoolOptions } from '../pool/options.js';
+import type { UntypedModule } from '../pool/types.js';
 import type { Priority } from '../queue/priority.js';
 import type { PerformanceMonitor } from './monitor.js';
+import { type ProcessorCluster, TIMEOUT_ON_A_CLUSTER } from './site.js';
 
 /** What a request does when no capacity is free: wait for it, or fail at once. */
 export type BackpressureMode = 'wait' | 'reject';
@@ -84,11 +87,9 @@ export interface ProcessorOptions extends DeprecatedProcessorOptions {
   pool?: Omit<ThreadPoolOptions, 'module' | 'threads' | 'threadNamePrefix' | 'threadName' | 'maxPendingTasks' | 'maxQueue' | 'statistics'>;
 }
 
-export const PROCESSOR_OPTIONS = {
-  module: POOL_OPTIONS.module,
+/** The options of every processor, on a pool of its own or on a cluster. */
+const SHARED_OPTIONS = {
   handler: { validate: handlerName },
-  threads: { ...POOL_OPTIONS.threads, deprecatedName: 'threadCount' },
-  threadNamePrefix: POOL_OPTIONS.threadNamePrefix,
   batchSize: { validate: integer(1), default: 64 },
   maxConcurrentBatches: { validate: integer(1), default: 4 },
   maxPendingTasks: POOL_OPTIONS.maxPendingTasks,
@@ -96,15 +97,56 @@ export const PROCESSOR_OPTIONS = {
   backpressure: { validate: oneOf<BackpressureMode>('wait', 'reject'), default: 'wait' },
   queueTimeout: { validate: positiveMilliseconds, default: Infinity, defaultDoc: 'none', deprecatedName: 'queueTimeoutMs' },
   maxQueue: POOL_OPTIONS.maxQueue,
-  timeout: { ...TIMEOUT_OPTION, deprecatedName: 'taskTimeoutMs' },
-  retries: { validate: integer(0), default: 0 },
   monitor: { validate: optionalObject<PerformanceMonitor>('an object with batchCompleted and/or statistics methods') },
   monitorInterval: { validate: positiveMilliseconds, default: 1000, deprecatedName: 'monitorIntervalMs' },
+} as const;
+
+/** The options of a processor with a pool of its own only, refused beside `cluster`. */
+const POOL_ONLY_OPTIONS = {
+  module: POOL_OPTIONS.module,
+  threads: { ...POOL_OPTIONS.threads, deprecatedName: 'threadCount' },
+  threadNamePrefix: POOL_OPTIONS.threadNamePrefix,
+  timeout: { ...TIMEOUT_OPTION, deprecatedName: 'taskTimeoutMs' },
+  retries: { validate: integer(0), default: 0 },
   pool: { validate: optionalObject<ProcessorOptions['pool']>('an object of pool options'), defaultDoc: 'none' },
+} as const;
+
+type PoolOnlyOption = keyof typeof POOL_ONLY_OPTIONS;
+
+const { module: taskModule, ...POOL_ITSELF } = POOL_ONLY_OPTIONS;
+
+// The task module first, the options of the pool itself last.
+export const PROCESSOR_OPTIONS = {
+  module: taskModule,
+  ...SHARED_OPTIONS,
+  ...POOL_ITSELF,
 } as const satisfies OptionTable<Omit<ProcessorOptions, keyof DeprecatedProcessorOptions>>;
+
+/** The options a processor on a cluster is created with (`ParallelProcessor.create({ cluster, ... })`). */
+export interface ClusterProcessorOptions<M = UntypedModule>
+  extends Omit<ProcessorOptions, PoolOnlyOption | 'threadCount' | 'taskTimeoutMs' | 'monitor'> {
+  /**
+   * The client of the viscose cluster the requests run on (`ClusterClient.connect(...)` from
+   * `viscose/bullmq`). The processor does not own it: closing the processor leaves it open.
+   */
+  cluster: ProcessorCluster<M>;
+  /** A `PerformanceMonitor`: told of every batch and, every `monitorInterval`, of the statistics (which have no `pool`). */
+  monitor?: PerformanceMonitor<undefined>;
+}
+
+export const CLUSTER_PROCESSOR_OPTIONS = {
+  ...SHARED_OPTIONS,
+  cluster: { validate: clusterClient },
+} as const satisfies OptionTable<Omit<ClusterProcessorOptions, keyof DeprecatedProcessorOptions>>;
 
 /** The processor's options in effect, with the options it creates its pool with. */
 export type ProcessorSettings = Resolved<typeof PROCESSOR_OPTIONS> & { poolOptions: ThreadPoolOptions };
+
+/** The options in effect of a processor on a cluster. */
+export type ClusterProcessorSettings = Resolved<typeof CLUSTER_PROCESSOR_OPTIONS>;
+
+/** What the processor itself works with, wherever its requests run: the shared options, and the default time limit (none on a cluster). */
+export type OwnSettings = Resolved<typeof SHARED_OPTIONS> & { timeout: number };
 
 export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSettings {
   const settings = resolveTable(PROCESSOR_OPTIONS, options, 'an object with at least `module` and `handler`');
@@ -122,6 +164,28 @@ export function resolveProcessorOptions(options: ProcessorOptions): ProcessorSet
       statistics: settings.statistics,
     },
   };
+}
+
+/** Why each pool-only option has no meaning on a cluster. */
+const NOT_ON_A_CLUSTER: Record<PoolOnlyOption, string> = {
+  module: "the cluster's nodes import the task module (`viscose worker --module`)",
+  threads: "the cluster's nodes run pools of their own (`viscose worker --threads`)",
+  threadNamePrefix: "the cluster's nodes run pools of their own",
+  pool: "the cluster's nodes run pools of their own",
+  timeout: TIMEOUT_ON_A_CLUSTER,
+  retries: "a cluster runs a failed job again through BullMQ: the cluster client's `jobOptions.attempts`",
+};
+
+/** Checks the options of a processor on a cluster, refusing every option of a processor with a pool of its own. */
+export function resolveClusterProcessorOptions(options: ClusterProcessorOptions<unknown>): ClusterProcessorSettings {
+  for (const [name, spec] of Object.entries(POOL_ONLY_OPTIONS)) {
+    for (const given of [name, 'deprecatedName' in spec ? spec.deprecatedName : undefined]) {
+      if (given !== undefined && Object.hasOwn(options, given)) {
+        throw new InvalidOptionError(given, `cannot be given with \`cluster\`: ${NOT_ON_A_CLUSTER[name as PoolOnlyOption]}`);
+      }
+    }
+  }
+  return resolveTable(CLUSTER_PROCESSOR_OPTIONS, options, 'an object with at least `cluster` and `handler`');
 }
 
 /** The options of one request (`process`, `executeParallelBatch`, ...). */
@@ -155,6 +219,16 @@ export const REQUEST_OPTIONS = {
   timeout: { validate: optional(positiveMilliseconds), defaultDoc: "the processor's `timeout`" },
   onEvent: ON_EVENT_OPTION,
 } as const satisfies OptionTable<RequestOptions>;
+
+function clusterClient(option: string, value: unknown): ProcessorCluster<unknown> {
+  if (value === null || typeof value !== 'object' || typeof (value as Partial<ProcessorCluster<unknown>>).with !== 'function') {
+    throw new InvalidOptionError(
+      option,
+      `expected the client of a viscose cluster (ClusterClient from viscose/bullmq), got ${describe(value)}`,
+    );
+  }
+  return value as ProcessorCluster<unknown>;
+}
 
 function handlerName(option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') {

@@ -1,7 +1,7 @@
 /**
  * ParallelProcessor: a stream of requests, each handled by one export of a task module, processed
- * in parallel on a ThreadPool — with a bounded capacity (backpressure), priorities, a cap on
- * concurrent batches, statistics and a monitor hook.
+ * in parallel on a ThreadPool of its own or on a viscose cluster — with a bounded capacity
+ * (backpressure), priorities, a cap on concurrent batches, statistics and a monitor hook.
  *
  * Every request takes one permit of the capacity (`maxPendingTasks`) from the moment it is
  * admitted until its result is back; the pool underneath has as many slots, so an admitted
@@ -13,31 +13,32 @@ import { PoolClosedError, ProcessingError, UnknownTaskError } from '../errors.js
 import { resolveTable } from '../options/table.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
-import { poolMetricFamilies } from '../pool/statistics.js';
-import { forwardErrors } from '../pool/pool-events.js';
+import { type PoolStatistics, poolMetricFamilies } from '../pool/statistics.js';
 import { ThreadPool } from '../pool/thread-pool.js';
-import type { CallObserver, PoolCalls, TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
-import type { Priority } from '../queue/priority.js';
+import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
 import { Admission } from './admission.js';
 import { RequestHandler } from './handling.js';
 import { type BatchReport, MonitorHub } from './monitor.js';
-import { type ProcessorOptions, type ProcessorSettings, REQUEST_OPTIONS, type RequestOptions, resolveProcessorOptions } from './options.js';
+import {
+  type ClusterProcessorOptions,
+  type OwnSettings,
+  type ProcessorOptions,
+  REQUEST_OPTIONS,
+  type RequestOptions,
+  resolveClusterProcessorOptions,
+  resolveProcessorOptions,
+} from './options.js';
 import { type ProcessingResult, settleInto } from './results.js';
 import { Shutdown } from './shutdown.js';
+import { ClusterSite, PoolSite, type ProcessorCalls, type RequestSite, type Route } from './site.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
 import { STREAM_OPTIONS, type StreamOptions, orderedResults } from './stream.js';
 
 export type { ProcessingResult } from './results.js';
 export type { RequestOptions } from './options.js';
 
-/** How the requests of one call travel: their priority, their caller's signal, their run-time limit, their events' listener. */
-interface Route {
-  priority: Priority;
-  signal: AbortSignal | undefined;
-  /** Infinity for none. */
-  timeout: number;
-  onEvent?: RequestOptions['onEvent'];
-}
+/** The type of `statistics().pool` of a processor whose `pool` is of type `P`: `undefined` on a cluster. */
+export type PoolStatisticsOf<P> = P extends undefined ? undefined : PoolStatistics;
 
 /** The request type of handler `K`: its first parameter. */
 export type RequestOf<M, K extends TaskName<M>> = TaskArgs<M, K> extends [infer First, ...unknown[]] ? First : TaskArgs<M, K>[0];
@@ -46,7 +47,8 @@ export type RequestOf<M, K extends TaskName<M>> = TaskArgs<M, K> extends [infer 
  * The processor's events (`processor.on(...)`): `needsDrain` and `drain` when its `needsDrain`
  * turns true and false (once per change, never twice in a row), and `error`, its pool's failures
  * that no request is told of, for as long as the processor has an `error` listener (without one,
- * they go to the pool's `onError` or a process warning).
+ * they go to the pool's `onError` or a process warning). On a cluster there is no `error` event:
+ * such failures go to the cluster client's `onError`.
  */
 export interface ProcessorEvents {
   drain: [];
@@ -54,9 +56,14 @@ export interface ProcessorEvents {
   error: [error: Error];
 }
 
+/**
+ * `P` is the type of `pool`: the processor's own ThreadPool, or `undefined` for a processor on a
+ * cluster (`ParallelProcessor.create({ cluster, ... })`).
+ */
 export class ParallelProcessor<
   M extends TaskModule = UntypedModule,
   K extends TaskName<M> = TaskName<M>,
+  P extends ThreadPool<M> | undefined = ThreadPool<M>,
 > extends EventEmitter<ProcessorEvents> {
   private readonly admission: Admission;
   private readonly handler: RequestHandler<M, K>;
@@ -67,25 +74,26 @@ export class ParallelProcessor<
   private readonly shutdown = new Shutdown();
   /** Requests and batches under way, for close(). */
   private readonly underWay = new Set<Promise<unknown>>();
-  /** The route and pool calls of requests made without options, made once. */
+  /** Where the requests run: the pool's or the cluster's calls, statistics and end. */
+  private readonly site: RequestSite<M>;
+  /** The route and calls of requests made without options, made once. */
   private readonly plainRoute: Route;
-  private readonly plainCalls: PoolCalls<M>;
-  /** Counts the requests run again because their worker crashed. */
-  private readonly countRetries = (requests: number) => this.recorder.retried(requests);
+  private readonly plainCalls: ProcessorCalls<M>;
 
   private constructor(
-    /** The pool the requests run on (its statistics, its own calls). */
-    readonly pool: ThreadPool<M>,
-    private readonly settings: ProcessorSettings,
+    /** The pool the requests run on (its statistics, its own calls); `undefined` on a cluster. */
+    readonly pool: P,
+    makeSite: (processor: ParallelProcessor<M, K, P>, recorder: ProcessorRecorder) => RequestSite<M>,
+    private readonly settings: OwnSettings,
   ) {
     super();
     this.recorder = new ProcessorRecorder(settings.statistics);
     this.admission = new Admission(settings, this.recorder, (needsDrain) => this.emit(needsDrain ? 'needsDrain' : 'drain'));
-    forwardErrors(pool, this);
+    this.site = makeSite(this, this.recorder);
     this.handler = new RequestHandler<M, K>(settings.handler as K, this.admission, this.recorder);
     this.hub = new MonitorHub(settings.monitor, settings.monitorInterval, () => this.statistics());
     this.plainRoute = { priority: 'normal', signal: undefined, timeout: settings.timeout };
-    this.plainCalls = this.callsOf(this.plainRoute);
+    this.plainCalls = this.site.calls(this.plainRoute);
   }
 
   /**
@@ -102,18 +110,57 @@ export class ParallelProcessor<
    */
   static async create<M extends TaskModule = UntypedModule, K extends TaskName<M> = TaskName<M>>(
     options: ProcessorOptions & { handler: K },
-  ): Promise<ParallelProcessor<M, K>> {
-    const settings = resolveProcessorOptions(options);
+  ): Promise<ParallelProcessor<M, K>>;
+  /**
+   * Processes on a viscose cluster instead of a pool of its own: every method, backpressure,
+   * priorities, statistics and events as on a pool, the requests running on the nodes that serve
+   * the client's queue. The processor does not own the client: closing the processor leaves it
+   * open. Refuses the options of a pool of its own (`module`, `threads`, `threadNamePrefix`,
+   * `pool`, `retries`, `timeout`) with an InvalidOptionError. The handler is not checked here (the
+   * client does not know the nodes' task module): an unknown one fails each request.
+   *
+   * @example
+   * ```ts
+   * type Rpc = typeof import('./rpc.js');
+   * const client = await ClusterClient.connect<Rpc>({ redis: 'redis://queue-host:6379', queue: 'rpc' });
+   * const processor = await ParallelProcessor.create<Rpc, 'handle'>({ cluster: client, handler: 'handle', maxPendingTasks: 256 });
+   * ```
+   */
+  static async create<M extends TaskModule = UntypedModule, K extends TaskName<M> = TaskName<M>>(
+    options: ClusterProcessorOptions<M> & { handler: K },
+  ): Promise<ParallelProcessor<M, K, undefined>>;
+  static async create<M extends TaskModule, K extends TaskName<M>>(
+    options: (ProcessorOptions | ClusterProcessorOptions<M>) & { handler: K },
+  ): Promise<ParallelProcessor<M, K, ThreadPool<M> | undefined>> {
+    if (options !== null && typeof options === 'object' && 'cluster' in options) {
+      const settings = resolveClusterProcessorOptions(options as ClusterProcessorOptions<unknown>);
+      const cluster = settings.cluster as ClusterProcessorOptions<M>['cluster'];
+      const site = () => new ClusterSite<M>(cluster, settings.maxPendingTasks);
+      return new ParallelProcessor<M, K, undefined>(undefined, site, { ...settings, timeout: Infinity });
+    }
+    const settings = resolveProcessorOptions(options as ProcessorOptions);
     const pool = await ThreadPool.create<M>(settings.poolOptions);
     if (!pool.tasks.includes(settings.handler)) {
       await pool.close();
       throw new UnknownTaskError(settings.handler, pool.tasks);
     }
-    return new ParallelProcessor<M, K>(pool, settings);
+    const site = (processor: ParallelProcessor<M, K>, recorder: ProcessorRecorder) =>
+      new PoolSite(
+        pool,
+        {
+          retries: settings.retries,
+          // A chunk never asks for more permits than exist, and travels as one pool chunk.
+          chunkSize: Math.min(settings.batchSize, settings.maxPendingTasks),
+          retrying: (requests) => recorder.retried(requests),
+        },
+        processor,
+      );
+    return new ParallelProcessor<M, K>(pool, site, settings);
   }
 
+  /** The pool's threads; on a cluster, the processor's capacity (`maxPendingTasks`), the most requests it runs at once. */
   get threads(): number {
-    return this.pool.threads;
+    return this.site.threads;
   }
 
   /**
@@ -187,7 +234,7 @@ export class ParallelProcessor<
   executeChunkedParallel(requests: Iterable<RequestOf<M, K>>, options?: RequestOptions): Promise<ProcessingResult<TaskResult<M, K>>[]> {
     const route = this.routeOf(options);
     const list = Array.from(requests);
-    // A chunk never asks for more permits than exist (callsOf sends it as one pool chunk).
+    // A chunk never asks for more permits than exist (a pool sends it as one pool chunk).
     const chunkSize = Math.min(this.settings.batchSize, this.settings.maxPendingTasks);
     return this.track(
       this.inTurn(route, 'chunked', list.length, async (results, calls) => {
@@ -228,6 +275,7 @@ export class ParallelProcessor<
   ): AsyncIterableIterator<ProcessingResult<TaskResult<M, K>>> {
     const { priority, signal, timeout, order, onEvent } = resolveTable(STREAM_OPTIONS, options, 'an object of stream options');
     const route: Route = { priority, signal, timeout: timeout ?? this.settings.timeout, onEvent };
+    this.site.check(route);
     const calls = this.callsFor(route);
     return orderedResults(source, {
       order,
@@ -243,8 +291,9 @@ export class ParallelProcessor<
             return this.handler.handle(request, calls, index, admitted).then(
               (value): ProcessingResult<TaskResult<M, K>> => ({ ok: true, value, index }),
               (error: ProcessingError): ProcessingResult<TaskResult<M, K>> => {
-                // The pool was closed under the processor: it will run nothing more.
-                if (error.cause instanceof PoolClosedError) this.shutdown.begin("the processor's pool was closed");
+                // The pool (or cluster client) was closed under the processor: it will run nothing more.
+                const closed = this.site.closedUnder(error);
+                if (closed !== undefined) this.shutdown.begin(closed);
                 return { ok: false, error, index };
               },
             );
@@ -253,9 +302,9 @@ export class ParallelProcessor<
     });
   }
 
-  /** Counts, batch efficiencies, latencies, and the pool's own statistics. */
-  statistics(): ProcessorStatistics {
-    return this.recorder.read(this.admission.occupancy, this.pool.statistics());
+  /** Counts, batch efficiencies, latencies, and the pool's own statistics (`pool`, undefined on a cluster). */
+  statistics(): ProcessorStatistics<PoolStatisticsOf<P>> {
+    return this.recorder.read(this.admission.occupancy, this.site.statistics() as PoolStatisticsOf<P>);
   }
 
   /**
@@ -264,10 +313,13 @@ export class ParallelProcessor<
    */
   resetStatistics(): void {
     this.recorder.reset();
-    this.pool.resetStatistics();
+    this.site.resetStatistics();
   }
 
-  /** `statistics()` in the Prometheus text format: the pool's metrics, then `viscose_processor_*`. */
+  /**
+   * `statistics()` in the Prometheus text format: the pool's metrics (none on a cluster), then
+   * `viscose_processor_*`.
+   */
   metrics(): string {
     return renderPrometheus(this.metricFamilies());
   }
@@ -282,26 +334,28 @@ export class ParallelProcessor<
   }
 
   private metricFamilies() {
-    const statistics = this.statistics();
-    return [...poolMetricFamilies(statistics.pool), ...processorMetricFamilies(statistics)];
+    const statistics: ProcessorStatistics<PoolStatistics | undefined> = this.statistics();
+    const pool = statistics.pool === undefined ? [] : poolMetricFamilies(statistics.pool);
+    return [...pool, ...processorMetricFamilies(statistics)];
   }
 
   /**
-   * Waits for every request and batch under way, then closes the pool. New requests are refused;
-   * streams read no more of their sources and end with a PoolClosedError once they have yielded
-   * every request they read.
+   * Waits for every request and batch under way, then closes the pool (a cluster client stays
+   * open: the processor does not own it). New requests are refused; streams read no more of their
+   * sources and end with a PoolClosedError once they have yielded every request they read.
    */
   async close(): Promise<void> {
     this.shutdown.begin('the processor was closed');
     this.admission.close(new ProcessingError('thread-pool-error', 'the processor is closed', { cause: new PoolClosedError() }));
     while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
     this.hub.stop();
-    await this.pool.close();
+    await this.site.close();
   }
 
   /**
-   * Stops now: waiting requests fail with `cancelled`, running ones with the pool's closing error.
-   * Streams read no more, yield those failures and end with a PoolClosedError.
+   * Stops now: waiting requests fail with `cancelled`, running ones with the pool's closing error
+   * (`cancelled` too; on a cluster their jobs are withdrawn, and the client stays open). Streams
+   * read no more, yield those failures and end with a PoolClosedError.
    */
   async terminate(): Promise<void> {
     this.terminated = true;
@@ -309,7 +363,7 @@ export class ParallelProcessor<
     const cancelled = new ProcessingError('cancelled', 'the processor was terminated before the request ran');
     this.admission.close(cancelled);
     this.hub.stop();
-    await this.pool.terminate();
+    await this.site.terminate();
     await Promise.allSettled([...this.underWay]);
   }
 
@@ -320,27 +374,13 @@ export class ParallelProcessor<
   private routeOf(options: RequestOptions | undefined): Route {
     if (options === undefined) return this.plainRoute;
     const { priority, signal, timeout, onEvent } = resolveTable(REQUEST_OPTIONS, options, 'an object of request options');
-    return { priority, signal, timeout: timeout ?? this.settings.timeout, onEvent };
+    const route = { priority, signal, timeout: timeout ?? this.settings.timeout, onEvent };
+    this.site.check(route);
+    return route;
   }
 
-  /**
-   * The pool calls that run the requests of `route`, crashed ones again up to `retries` times, and
-   * a chunk of `executeChunkedParallel` as one pool chunk; `ran` adds up a batch's run time.
-   */
-  private callsOf(route: Route, ran?: CallObserver['ran']): PoolCalls<M> {
-    return this.pool.with({
-      priority: route.priority,
-      signal: route.signal,
-      timeout: route.timeout,
-      retries: this.settings.retries,
-      chunkSize: Math.min(this.settings.batchSize, this.settings.maxPendingTasks),
-      observer: { retrying: this.countRetries, ran },
-      onEvent: route.onEvent,
-    });
-  }
-
-  private callsFor(route: Route): PoolCalls<M> {
-    return route === this.plainRoute ? this.plainCalls : this.callsOf(route);
+  private callsFor(route: Route): ProcessorCalls<M> {
+    return route === this.plainRoute ? this.plainCalls : this.site.calls(route);
   }
 
   // ---- batches ---------------------------------------------------------------------------------
@@ -354,7 +394,7 @@ export class ParallelProcessor<
     route: Route,
     kind: BatchReport['kind'],
     size: number,
-    body: (results: ProcessingResult<R>[], calls: PoolCalls<M>) => Promise<void>,
+    body: (results: ProcessingResult<R>[], calls: ProcessorCalls<M>) => Promise<void>,
   ): Promise<ProcessingResult<R>[]> {
     await this.admission.takeTurn(size, route);
     try {
@@ -362,14 +402,14 @@ export class ParallelProcessor<
       const results = new Array<ProcessingResult<R>>(size);
       this.recorder.batchStarted(started);
       let runMs = 0;
-      const calls = this.callsOf(route, (ms) => (runMs += ms));
+      const calls = this.site.calls(route, (ms) => (runMs += ms));
       try {
         await body(results, calls);
       } finally {
         this.recorder.batchEnded(performance.now());
       }
       const wallMs = performance.now() - started;
-      const threads = this.pool.threads;
+      const threads = this.site.threads;
       const report: BatchReport = {
         kind,
         requests: size,

@@ -46,14 +46,19 @@ export interface EfficiencySummary {
   overall: number;
 }
 
-export interface ProcessorStatistics {
+/**
+ * The processor's statistics. `Pool` is the type of `pool`: the statistics of the processor's own
+ * pool, or `undefined` for a processor on a cluster (whose nodes keep their own).
+ */
+export interface ProcessorStatistics<Pool extends PoolStatistics | undefined = PoolStatistics> {
   requests: RequestCounts;
   batches: { completed: number; running: number; waiting: number; efficiency: EfficiencySummary };
   /** Request handed to the processor to settled (empty with `statistics: false`). */
   latency: LatencySummary;
   /** Time requests waited for capacity (empty with `statistics: false`). */
   queueWait: LatencySummary;
-  pool: PoolStatistics;
+  /** The processor's pool's statistics; `undefined` on a cluster. */
+  pool: Pool;
 }
 
 type Outcome = 'completed' | 'failed' | 'rejected' | 'cancelled' | 'timedOut';
@@ -146,10 +151,10 @@ export class ProcessorRecorder {
   }
 
   /** The statistics, with the admission's occupancy now and the pool's own. */
-  read(
+  read<Pool extends PoolStatistics | undefined>(
     { inFlight, waiting, batches }: { inFlight: number; waiting: number; batches: { running: number; waiting: number } },
-    pool: PoolStatistics,
-  ): ProcessorStatistics {
+    pool: Pool,
+  ): ProcessorStatistics<Pool> {
     const e = this.efficiency;
     const none = summary(createHistogram());
     const busyMs = e.busyMs + (this.running > 0 ? performance.now() - this.runningSince : 0);
@@ -179,7 +184,10 @@ function nanos(ms: number): number {
 }
 
 /** The processor's own metric families (the pool's come from poolMetricFamilies). */
-export function processorMetricFamilies(stats: ProcessorStatistics, prefix = 'viscose_processor'): MetricFamily[] {
+export function processorMetricFamilies(
+  stats: ProcessorStatistics<PoolStatistics | undefined>,
+  prefix = 'viscose_processor',
+): MetricFamily[] {
   const { requests, batches } = stats;
   const outcomes = ['completed', 'failed', 'rejected', 'cancelled', 'timedOut'] as const;
   const latency = (name: string, help: string, value: LatencySummary): MetricFamily => ({

@@ -1,21 +1,45 @@
 /**
- * The programs some tests need besides Node.js, looked for once per run (vitest `globalSetup`):
- * `redis-server` for the cluster tests, `spin` (with gcc) for the protocol models. On a machine
- * without one, its tests are skipped and one line says so; with `VISCOSE_REQUIRE_SERVICES=1` (as
- * `.ci/run` sets) a missing one fails the run instead, so that CI never skips silently.
+ * What some tests need besides Node.js, looked for once per run (vitest `globalSetup`):
+ * `redis-server` for the cluster tests, `spin` (with gcc) for the protocol models, and simulated
+ * hosts (root, iproute2, a cgroup cpu controller: test/support/hosts) for the host tests. On a
+ * machine without one, its tests are skipped and one line says so; with
+ * `VISCOSE_REQUIRE_SERVICES=1` (as `.ci/run` sets) a missing one fails the run instead, so that CI
+ * never skips silently.
  */
 import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { hostsAvailable } from './hosts/index.mjs';
 
-/** What each service is for, and how to get it. */
+/** Why a command cannot run here, or undefined when it can. */
+function missingCommand(command: string, args: readonly string[]): string | undefined {
+  try {
+    execFileSync(command, args, { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return `${command} is not on the PATH`;
+  }
+}
+
+/** What each service is for, how to get it, and why it is missing (undefined: present). */
 const SERVICES = {
   redis: {
-    command: 'redis-server',
-    args: ['--version'],
+    missing: () => missingCommand('redis-server', ['--version']),
     tests: 'the cluster tests (test/bullmq)',
     install: 'apt-get install redis-server',
   },
-  spin: { command: 'spin', args: ['-V'], tests: 'the protocol model checks (test/models)', install: 'apt-get install spin gcc' },
+  spin: {
+    missing: () => missingCommand('spin', ['-V']),
+    tests: 'the protocol model checks (test/models)',
+    install: 'apt-get install spin gcc',
+  },
+  hosts: {
+    missing: () => {
+      const available = hostsAvailable();
+      return available.ok ? undefined : available.why;
+    },
+    tests: 'the simulated hosts tests (test/hosts)',
+    install: 'run as root with iproute2 and the cgroup cpu controller',
+  },
 } as const;
 
 export type Service = keyof typeof SERVICES;
@@ -27,26 +51,17 @@ declare module 'vitest' {
   }
 }
 
-function found(command: string, args: readonly string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export default function setup(project: TestProject): void {
   const required = process.env.VISCOSE_REQUIRE_SERVICES === '1';
   const services = {} as ServicesFound;
   for (const [name, service] of Object.entries(SERVICES) as [Service, (typeof SERVICES)[Service]][]) {
-    services[name] = found(service.command, service.args);
-    if (services[name]) continue;
-    if (required)
-      throw new Error(`${service.command} is not installed, and VISCOSE_REQUIRE_SERVICES=1 requires ${service.tests} (${service.install})`);
+    const why = service.missing();
+    services[name] = why === undefined;
+    if (why === undefined) continue;
+    if (required) throw new Error(`${why}, and VISCOSE_REQUIRE_SERVICES=1 requires ${service.tests} (${service.install})`);
     // Once per run, not once per project.
     if (project.name === project.vitest.projects[0]!.name) {
-      console.log(`skipped: ${service.tests}: ${service.command} is not on the PATH (${service.install} to run them)`);
+      console.log(`skipped: ${service.tests}: ${why} (${service.install} to run them)`);
     }
   }
   project.provide('services', services);

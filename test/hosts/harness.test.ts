@@ -48,10 +48,11 @@ describe.skipIf(!hasHosts)('simulated hosts', () => {
   });
   afterAll(() => hosts?.dispose());
 
-  it('gives each host its own address, from which its node reaches Redis, and no way out', async () => {
+  it('gives each host its own address and name, from which its node reaches Redis, and no way out', async () => {
     const [a, b] = [await hosts.addHost('reach-a'), await hosts.addHost('reach-b')];
     expect(a.address).not.toBe(b.address);
-    await Promise.all([a, b].map((host) => hosts.startNode(host, { queue: 'reach', module: CLUSTER_TASKS })));
+    const nodes = await Promise.all([a, b].map((host) => hosts.startNode(host, { queue: 'reach', module: CLUSTER_TASKS })));
+    expect(nodes.map((node) => node.name.split(':')[0])).toEqual([a.name, b.name]);
     const redis = new Redis(hosts.redisUrl(a));
     try {
       const clients = String(await redis.client('LIST'));

@@ -1,6 +1,6 @@
 /**
- * Whether this machine can run simulated hosts: root, `ip`, network namespaces, bridges, veth
- * pairs and a writable cgroup cpu controller. Tried for real, once per process, with throw-away
+ * Whether this machine can run simulated hosts: root, `ip`, UTS namespaces, network namespaces,
+ * bridges, veth pairs and a writable cgroup cpu controller. Tried for real, once per process, with throw-away
  * resources named like a harness's (so that a run killed midway leaves nothing the next sweep
  * would not remove).
  */
@@ -31,6 +31,11 @@ function probe() {
     execFileSync('ip', ['-V'], { stdio: 'ignore' });
   } catch {
     return { ok: false, why: 'the ip command is missing (apt-get install iproute2)' };
+  }
+  try {
+    execFileSync('unshare', ['--uts', 'hostname', 'probe'], { stdio: 'ignore' });
+  } catch {
+    return { ok: false, why: 'unshare --uts with hostname fails (util-linux, hostname)' };
   }
   const controller = findCpuController();
   if ('why' in controller) return { ok: false, why: controller.why };

@@ -58,7 +58,7 @@ const DELAY_PROXY = fileURLToPath(new URL('./delay-proxy.mjs', import.meta.url))
  * @property {NodeJS.ProcessEnv} [env]
  */
 
-/** @typedef {HostProcess & { name: string }} HostNode A node serving its queue; `name` is its host:pid. */
+/** @typedef {HostProcess & { name: string }} HostNode A node serving its queue; `name` is `<host>:<pid>` (`<machine>:<pid>` on a local host). */
 
 /** @type {Set<Hosts>} */
 const live = new Set();
@@ -226,7 +226,7 @@ export class Hosts {
    */
   runNode(host, args, { env } = {}) {
     this.#check();
-    return spawnInHost({ cgroup: host.cgroup, netns: host.netns, command: process.execPath, args, env });
+    return spawnInHost({ cgroup: host.cgroup, netns: host.netns, hostname: host.name, command: process.execPath, args, env });
   }
 
   /**

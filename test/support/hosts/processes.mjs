@@ -1,8 +1,9 @@
 /**
  * Processes on a simulated host: started through `sh`, which moves itself into the host's cgroup
- * and then execs (via `ip netns exec` for a host with a network) the command, so that the process
- * and every thread it ever starts are limited and networked as the host from their first
- * instruction, and the pid the caller holds is the command's own.
+ * and then execs (via `ip netns exec` and `unshare --uts` for a host with a network) the command,
+ * each step an exec in the same process: the process and every thread it ever starts are limited
+ * and networked as the host from their first instruction, and the pid the caller holds is the
+ * command's own.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,12 +20,16 @@ import { join } from 'node:path';
  */
 
 /**
- * Starts `command args…` in cgroup `cgroup`, inside network namespace `netns` when given.
- * @param {{ cgroup: string, netns?: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv, ipc?: boolean }} how
+ * Starts `command args…` in cgroup `cgroup`; with `netns`, inside that network namespace and a UTS
+ * namespace of its own named `hostname` (so that `os.hostname()`, and a node's name, is the host's).
+ * @param {{ cgroup: string, netns?: string, hostname?: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv, ipc?: boolean }} how
  * @returns {HostProcess}
  */
-export function spawnInHost({ cgroup, netns, command, args, env, ipc = false }) {
-  const enter = netns === undefined ? [] : ['ip', 'netns', 'exec', netns];
+export function spawnInHost({ cgroup, netns, hostname, command, args, env, ipc = false }) {
+  const enter =
+    netns === undefined
+      ? []
+      : ['ip', 'netns', 'exec', netns, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname ?? netns];
   const child = spawn(
     'sh',
     ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', join(cgroup, 'cgroup.procs'), ...enter, command, ...args],

@@ -1,152 +1,182 @@
-// Scale-out over BullMQ against a local pool: `npm run bench:bullmq` (add `-- --quick` for a smoke
-// run). One Redis (Debian's redis-server on loopback) and, in turn: a local pool of 2 threads; one
-// node (`viscose worker`) of 2 threads; two nodes of 1 thread each — all on this machine, so the
-// cluster's figures show what going through Redis costs, not what more machines would add. Each
-// round measures every configuration once, in an order that rotates, after a warm-up; every result
-// is checked. Redis's memory (INFO memory, used_memory) is read before and after the batch of
-// trivial tasks: the difference over the batch is what one finished job's record costs while it is
-// kept (a trivial task's arguments and result are a few dozen bytes of JSON). Writes
+// The cluster against a local pool given the same CPU: `npm run bench:bullmq` (add `-- --quick`
+// for a smoke run). Needs root: every node runs on a simulated host (test/support/hosts: a network
+// namespace of its own, reaching Redis over a link of its own, and a cgroup CPU quota), so that
+// adding a host adds CPU even on a small machine. The client and Redis run outside the hosts, as
+// on their own machine. The local pool runs as a program inside a host's quota too
+// (bench/hosts/local-batch.mjs), so that both sides of each ratio have the same CPU.
+//
+// Configurations, measured in turn in every round (the order rotates), each on fresh processes:
+// - half-core series: a local pool of 1 thread in half a core; clusters of 1 and 2 hosts of half a
+//   core (1 thread each); the same two clusters with 1 ms added each way between hosts and Redis
+//   (a delaying proxy: this kernel has no netem);
+// - quarter-core series: clusters of 1 and 4 hosts of a quarter core each, and a local pool of 4
+//   threads in one core.
+// Workloads: a batch of trivial tasks (100,000) in every configuration; a batch of CPU-bound tasks
+// (2,000 of about 2 ms) in the half-core series. Every batch's results are checked. Each
+// configuration warms up first (JIT, connections; on a cluster the chunk sizer learns the task's
+// cost). Figures are medians over the rounds; ratios are of medians. Writes
 // bench/results/bullmq.{md,json}.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ThreadPool } from 'viscose';
-import { Redis } from 'ioredis';
 import { ClusterClient } from 'viscose/bullmq';
-import { startRedis } from '../test/support/redis.mjs';
+import { createHosts, hostsAvailable } from '../test/support/hosts/index.mjs';
+import { workload } from './hosts/workloads.mjs';
 import { calibrate } from './lib/calibrate.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
 import { median } from './lib/stats.mjs';
-import { checkTrivialResults, trivialRequests } from './lib/trivial-requests.mjs';
-import { cpu } from './lib/tasks.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
-const TRIVIAL = quick ? 2_000 : 10_000;
-const CPU_TASKS = quick ? 50 : 200;
+const TRIVIAL = quick ? 10_000 : 100_000;
+const CPU_TASKS = quick ? 200 : 2_000;
+const LATENCY_MS = 1;
 const MODULE = fileURLToPath(new URL('./workers/viscose-tasks.mjs', import.meta.url));
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const LOCAL_BATCH = fileURLToPath(new URL('./hosts/local-batch.mjs', import.meta.url));
 const log = (message) => process.stderr.write(`${message}\n`);
 
+const available = hostsAvailable();
+if (!available.ok) {
+  log(`bench:bullmq needs simulated hosts (network namespaces and CPU quotas): ${available.why}`);
+  process.exit(1);
+}
+
 const unit = calibrate();
-const cpuRequests = Array.from({ length: CPU_TASKS }, (_, i) => [{ n: unit, seed: i }]);
-const cpuExpected = cpuRequests.map(([request]) => cpu(request));
-const trivialArgs = trivialRequests(TRIVIAL).map((request) => [request]);
+const TRIVIAL_SPEC = { name: 'trivial', kind: 'trivial', count: TRIVIAL };
+const CPU_SPEC = { name: 'cpu', kind: 'cpu', count: CPU_TASKS, unit };
+const built = { trivial: workload(TRIVIAL_SPEC), cpu: workload(CPU_SPEC) };
 
-/**
- * Each configuration: `open(redis, queue)` → `{ runBatch(name, argsList), close() }`, and for a
- * cluster `redisMemory()`: Redis's used_memory in bytes.
- */
-const configurations = {
-  'local pool, 2 threads': async () => {
-    const pool = await ThreadPool.create({ module: MODULE, threads: 2 });
-    return { runBatch: (name, argsList) => pool.runBatch(name, argsList), close: () => pool.close() };
-  },
-  'BullMQ, 1 node × 2 threads': (redis, queue) => cluster(redis, queue, [2]),
-  'BullMQ, 2 nodes × 1 thread': (redis, queue) => cluster(redis, queue, [1, 1]),
-};
-
-async function cluster(redis, queue, threadsPerNode) {
-  const nodes = threadsPerNode.map((threads) =>
-    spawn(process.execPath, [CLI, 'worker', '--module', MODULE, '--queue', queue, '--redis', redis, '--threads', String(threads)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  await Promise.all(nodes.map((node) => firstLine(node, 'serving queue')));
-  const client = await ClusterClient.connect({ queue, redis });
-  const inspector = new Redis(redis);
-  return {
-    runBatch: (name, argsList) => client.runBatch(name, argsList),
-    redisMemory: async () => Number(/used_memory:(\d+)/.exec(await inspector.info('memory'))[1]),
-    async close() {
-      await client.close();
-      await inspector.quit();
-      await Promise.all(
-        nodes.map((node) => {
-          node.kill('SIGTERM');
-          return once(node, 'exit');
-        }),
-      );
-    },
-  };
-}
-
-function firstLine(child, text) {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      output += chunk;
-      if (output.includes(text)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`a node exited with code ${code}: ${output}`)));
-  });
-}
-
-async function measure(run) {
-  await run.runBatch('trivial', trivialArgs.slice(0, 500)); // warm-up: JIT, connections, workers
-  const memoryBefore = await run.redisMemory?.();
-  let start = performance.now();
-  checkTrivialResults(
-    trivialArgs.map(([request]) => request),
-    await run.runBatch('trivial', trivialArgs),
-  );
-  const trivialMs = performance.now() - start;
-  const bytesPerRecord = memoryBefore === undefined ? undefined : ((await run.redisMemory()) - memoryBefore) / TRIVIAL;
-  start = performance.now();
-  const hashes = await run.runBatch('cpu', cpuRequests);
-  const cpuMs = performance.now() - start;
-  if (hashes.some((hash, i) => hash !== cpuExpected[i])) throw new Error('a cpu task returned a wrong hash');
-  return { trivialPerSecond: (TRIVIAL / trivialMs) * 1000, cpuMs, bytesPerRecord };
-}
-
-const redis = await startRedis();
-const samples = {};
+const hosts = createHosts();
 try {
-  const names = Object.keys(configurations);
+  const redis = await hosts.startRedis();
+  const half = await Promise.all(['h1', 'h2'].map((name) => hosts.addHost(name, { cpus: 0.5 })));
+  const delayed = await Promise.all(['d1', 'd2'].map((name) => hosts.addHost(name, { cpus: 0.5, latencyMs: LATENCY_MS })));
+  const quarter = await Promise.all(['q1', 'q2', 'q3', 'q4'].map((name) => hosts.addHost(name, { cpus: 0.25 })));
+  const localHalf = hosts.addLocalHost('lhalf', { cpus: 0.5 });
+  const localFour = hosts.addLocalHost('lfour', { cpus: 1 });
+
+  /** Each configuration: what it runs, and how. */
+  const configurations = [
+    { name: 'local pool, 1 thread, ½ core', workloads: ['trivial', 'cpu'], local: { host: localHalf, threads: 1 } },
+    { name: 'cluster, 1 host × ½ core', workloads: ['trivial', 'cpu'], cluster: half.slice(0, 1) },
+    { name: 'cluster, 2 hosts × ½ core', workloads: ['trivial', 'cpu'], cluster: half },
+    { name: `cluster, 1 host × ½ core, +${LATENCY_MS} ms`, workloads: ['trivial', 'cpu'], cluster: delayed.slice(0, 1) },
+    { name: `cluster, 2 hosts × ½ core, +${LATENCY_MS} ms`, workloads: ['trivial', 'cpu'], cluster: delayed },
+    { name: 'local pool, 4 threads, 1 core', workloads: ['trivial'], local: { host: localFour, threads: 4 } },
+    { name: 'cluster, 1 host × ¼ core', workloads: ['trivial'], cluster: quarter.slice(0, 1) },
+    { name: 'cluster, 4 hosts × ¼ core', workloads: ['trivial'], cluster: quarter },
+  ];
+
+  /** Per configuration and workload, the milliseconds of each round. */
+  const samples = {};
+  let queues = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(k + round) % names.length];
-      const run = await configurations[name](redis.url, `bench-${round}-${k}`);
-      try {
-        samples[name] ??= [];
-        samples[name].push(await measure(run));
-      } finally {
-        await run.close();
+    for (let k = 0; k < configurations.length; k++) {
+      const configuration = configurations[(k + round) % configurations.length];
+      const measured = configuration.local
+        ? await measureLocal(configuration)
+        : await measureCluster(configuration, redis.url, `bench-${++queues}`);
+      samples[configuration.name] ??= {};
+      for (const [name, ms] of Object.entries(measured)) {
+        samples[configuration.name][name] ??= [];
+        samples[configuration.name][name].push(ms);
       }
-      log(`round ${round + 1}/${ROUNDS}: ${name} done`);
+      log(`round ${round + 1}/${ROUNDS}: ${configuration.name}: ${JSON.stringify(measured)}`);
     }
   }
+  report(samples);
 } finally {
-  await redis.stop();
+  hosts.disposeSync();
 }
 
-const rows = Object.entries(samples).map(([name, runs]) => ({
-  name,
-  trivialPerSecond: median(runs.map((run) => run.trivialPerSecond)),
-  cpuMs: median(runs.map((run) => run.cpuMs)),
-  bytesPerRecord: runs[0].bytesPerRecord === undefined ? undefined : median(runs.map((run) => run.bytesPerRecord)),
-}));
-const local = rows[0];
-const lines = [
-  '# Scale-out over BullMQ against a local pool',
-  '',
-  `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; Redis on loopback, every node and the client on this machine; median of ${ROUNDS} round(s). Method: bench/bullmq.mjs.`,
-  '',
-  `| configuration | trivial tasks/s (one batch of ${TRIVIAL.toLocaleString('en')}) | cost per trivial task, µs | ${CPU_TASKS} tasks of ${unit.toLocaleString('en')} iterations (~2 ms), ms | overhead per task over the local pool, µs | Redis memory per finished job kept, bytes |`,
-  '|---|---:|---:|---:|---:|---:|',
-  ...rows.map(
-    (row) =>
-      `| ${row.name} | ${Math.round(row.trivialPerSecond).toLocaleString('en')} | ${(1e6 / row.trivialPerSecond).toFixed(1)} | ${row.cpuMs.toFixed(0)} | ${row === local ? '—' : (1e6 / row.trivialPerSecond - 1e6 / local.trivialPerSecond).toFixed(1)} | ${row.bytesPerRecord === undefined ? '—' : Math.round(row.bytesPerRecord).toLocaleString('en')} |`,
-  ),
-  '',
-];
-const report = lines.join('\n');
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const outputName = quick ? 'bullmq-quick' : 'bullmq';
-writeFileSync(new URL(`./results/${outputName}.md`, import.meta.url), report);
-writeFileSync(
-  new URL(`./results/${outputName}.json`, import.meta.url),
-  JSON.stringify({ rounds: ROUNDS, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, samples }, null, 1),
-);
-process.stdout.write(report);
+/** Runs the workloads on a local pool inside the configuration's host. */
+async function measureLocal({ workloads, local: { host, threads } }) {
+  const plan = { threads, workloads: workloads.map((name) => ({ ...(name === 'cpu' ? CPU_SPEC : TRIVIAL_SPEC), rounds: 1 })) };
+  const program = hosts.runNode(host, [LOCAL_BATCH, JSON.stringify(plan)]);
+  const { code } = await program.exited;
+  if (code !== 0) throw new Error(`the local batch failed (${code}): ${program.errors()}`);
+  const measured = {};
+  for (const line of program.output().trim().split('\n')) {
+    const { workload: name, ms } = JSON.parse(line);
+    measured[name] = ms;
+  }
+  return measured;
+}
+
+/** Runs the workloads from a client here on nodes of one thread on each of the configuration's hosts. */
+async function measureCluster({ workloads, cluster }, redisUrl, queue) {
+  const nodes = await Promise.all(cluster.map((host) => hosts.startNode(host, { queue, module: MODULE, threads: 1 })));
+  const client = await ClusterClient.connect({ queue, redis: redisUrl });
+  try {
+    const measured = {};
+    for (const name of workloads) {
+      const { task, argsList, check } = built[name];
+      // Warm-up, a fifth of the batch: JIT, connections, heap sizes, and the task's chunk size learnt.
+      await client.runBatch(task, argsList.slice(0, Math.ceil(argsList.length / 5)));
+      const start = performance.now();
+      const results = await client.runBatch(task, argsList);
+      measured[name] = performance.now() - start;
+      check(results);
+    }
+    return measured;
+  } finally {
+    await client.close();
+    for (const node of nodes) node.child.kill('SIGTERM');
+    await Promise.all(nodes.map((node) => node.exited));
+  }
+}
+
+function report(samples) {
+  const ms = (configuration, name) => {
+    const runs = samples[configuration]?.[name];
+    return runs === undefined ? undefined : median(runs);
+  };
+  const names = Object.keys(samples);
+  const row = (configuration) => {
+    const trivial = ms(configuration, 'trivial');
+    const cpu = ms(configuration, 'cpu');
+    const perCall = trivial === undefined ? '—' : ((trivial * 1000) / TRIVIAL).toFixed(1);
+    return `| ${configuration} | ${trivial === undefined ? '—' : Math.round(trivial)} | ${Math.round((TRIVIAL / trivial) * 1000).toLocaleString('en')} | ${perCall} | ${cpu === undefined ? '—' : Math.round(cpu)} |`;
+  };
+  const ratio = (a, b, name) => (ms(b, name) / ms(a, name)).toFixed(2);
+  const [localHalf, one, two, oneDelayed, twoDelayed, localFour, oneQuarter, fourQuarter] = [
+    'local pool, 1 thread, ½ core',
+    'cluster, 1 host × ½ core',
+    'cluster, 2 hosts × ½ core',
+    `cluster, 1 host × ½ core, +${LATENCY_MS} ms`,
+    `cluster, 2 hosts × ½ core, +${LATENCY_MS} ms`,
+    'local pool, 4 threads, 1 core',
+    'cluster, 1 host × ¼ core',
+    'cluster, 4 hosts × ¼ core',
+  ];
+  const overheadUs = (((ms(one, 'trivial') - ms(localHalf, 'trivial')) * 1000) / TRIVIAL).toFixed(1);
+  const lines = [
+    '# The cluster against a local pool with the same CPU',
+    '',
+    `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; every node on a simulated host (network namespace, CPU quota), one thread each; the client and Redis outside the hosts; median of ${ROUNDS} round(s). Method: bench/bullmq.mjs.`,
+    '',
+    `| configuration | ${TRIVIAL.toLocaleString('en')} trivial tasks, ms | trivial tasks/s | µs per trivial task | ${CPU_TASKS.toLocaleString('en')} tasks of ~2 ms CPU, ms |`,
+    '|---|---:|---:|---:|---:|',
+    ...names.map(row),
+    '',
+    '| ratio | trivial | ~2 ms tasks | target |',
+    '|---|---:|---:|---|',
+    `| 1 host ÷ local pool, ½ core (throughput) | ${ratio(one, localHalf, 'trivial')} | ${ratio(one, localHalf, 'cpu')} | trivial ≥ 0.50 |`,
+    `| 2 hosts ÷ 1 host, ½ core each | ${ratio(two, one, 'trivial')} | ${ratio(two, one, 'cpu')} | ≥ 1.80 |`,
+    `| 4 hosts ÷ 1 host, ¼ core each | ${ratio(fourQuarter, oneQuarter, 'trivial')} | — | ≥ 3.50 |`,
+    `| 4 hosts × ¼ core ÷ local pool of 4 threads in 1 core | ${ratio(fourQuarter, localFour, 'trivial')} | — | — |`,
+    `| 1 host, +${LATENCY_MS} ms ÷ without | ${ratio(oneDelayed, one, 'trivial')} | ${ratio(oneDelayed, one, 'cpu')} | ≥ 0.80 |`,
+    `| 2 hosts, +${LATENCY_MS} ms ÷ without | ${ratio(twoDelayed, two, 'trivial')} | ${ratio(twoDelayed, two, 'cpu')} | ≥ 0.80 |`,
+    '',
+    `Cost per call through the cluster over the local pool, trivial tasks, 1 host × ½ core: ${overheadUs} µs (target ≤ 20 µs).`,
+    '',
+  ];
+  const text = lines.join('\n');
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const outputName = quick ? 'bullmq-quick' : 'bullmq';
+  writeFileSync(new URL(`./results/${outputName}.md`, import.meta.url), text);
+  writeFileSync(
+    new URL(`./results/${outputName}.json`, import.meta.url),
+    JSON.stringify({ rounds: ROUNDS, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, latencyMs: LATENCY_MS, samples }, null, 1),
+  );
+  process.stdout.write(text);
+}

@@ -175,8 +175,9 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   }
 
   /**
-   * Runs one call of `name` per argument list, added to the queue in one bulk operation, in jobs
-   * of `chunkSize` calls spread over the nodes. Resolves with the results in order; rejects with
+   * Runs one call of `name` per argument list, in jobs of `chunkSize` calls spread over the
+   * nodes, added in a few bulk operations of doubling size (the nodes start on the first jobs
+   * while the others are encoded). Resolves with the results in order; rejects with
    * the first failure, in order (the other calls still run).
    */
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]> {
@@ -253,7 +254,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   /**
    * Adds the jobs of the calls of `argsList`, whose outcomes go to `outcomes`, and returns it once
    * they are in the queue. Every job's waiter is registered before the add, so no completion can
-   * come unheard.
+   * come unheard. If Redis refuses the first jobs, it throws; if it refuses later ones, the calls
+   * of those fail with its error and the others run.
    */
   private async submit(task: string, argsList: unknown[][], route: CallRoute, outcomes: CallOutcomes): Promise<CallOutcomes> {
     const { signal, jobOptions } = route;
@@ -261,30 +263,49 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     this.refuseNow(signal, outcomes.indexed ? argsList.length : 0);
     const jobs = jobsOf(task, argsList, outcomes, this.sizer.sizeFor(task, argsList.length));
     for (const job of jobs) this.expect(job);
-    let added = false;
+    /** Jobs `[0, added)` are in the queue. */
+    let added = 0;
     /** The jobs whose calls an abort settled: those with a call not settled before it. */
-    let abortedJobs: ClusterJob[] | undefined;
+    let abortedJobs: Set<ClusterJob> | undefined;
     const forgetAbort =
       signal === undefined
         ? undefined
         : this.abortListeners.add(signal, () => {
-            abortedJobs = jobs.filter((job) => outcomes.pendingIn(job.start, job.count));
+            abortedJobs = new Set(jobs.filter((job) => outcomes.pendingIn(job.start, job.count)));
             for (const job of abortedJobs) {
               this.forget(job.id);
               failJob(job, new AbortError(signal.reason));
             }
-            if (added) this.withdraw(abortedJobs, signal.reason);
+            // Those not added yet never will be.
+            this.withdraw(
+              jobs.slice(0, added).filter((job) => abortedJobs!.has(job)),
+              signal.reason,
+            );
           });
-    try {
-      await this.queue.addBulk(jobs.map((job) => ({ name: task, data: job.data, opts: { ...jobOptions, jobId: job.id } })));
-    } catch (error) {
-      forgetAbort?.();
-      for (const { id } of jobs) this.forget(id);
-      throw error;
+    // In groups of doubling size, so that the nodes start on the first chunks while the client
+    // still encodes the others.
+    for (let size = 1; added < jobs.length && abortedJobs === undefined; size *= 2) {
+      const group = jobs.slice(added, added + size);
+      try {
+        await this.queue.addBulk(group.map((job) => ({ name: task, data: job.data, opts: { ...jobOptions, jobId: job.id } })));
+      } catch (error) {
+        for (const job of jobs.slice(added)) this.forget(job.id);
+        if (added === 0) {
+          forgetAbort?.();
+          throw error;
+        }
+        // The calls already in the queue still run: only those whose jobs could not be added fail.
+        for (const job of jobs.slice(added)) failJob(job, error instanceof Error ? error : new Error(String(error)));
+        break;
+      }
+      added += group.length;
+      for (const { id } of group) this.watch.added(id);
+      if (abortedJobs !== undefined)
+        this.withdraw(
+          group.filter((job) => abortedJobs!.has(job)),
+          signal!.reason,
+        );
     }
-    added = true;
-    if (abortedJobs !== undefined) this.withdraw(abortedJobs, signal!.reason);
-    for (const { id } of jobs) this.watch.added(id);
     if (forgetAbort !== undefined) void outcomes.whenSettled().then(forgetAbort);
     return outcomes;
   }

@@ -125,6 +125,16 @@ export class PoolClosedError extends ViscoseError {
 }
 
 /**
+ * A cluster client (`viscose/bullmq`) was closed before the call's result arrived; its job still
+ * runs. Defined here, not with the client, so that code without BullMQ (the processor) knows it.
+ */
+export class ClusterClientClosedError extends ViscoseError {
+  constructor() {
+    super('VISCOSE_CLIENT_CLOSED', 'the cluster client was closed before the result arrived (the job itself still runs)');
+  }
+}
+
+/**
  * The call was refused at once: `maxQueue` calls (or requests, or cluster calls) already wait for
  * capacity, and it would have waited behind them. Nothing was queued. The processor reports it as
  * the `cause` of a `backpressure-exceeded` ProcessingError.

@@ -57,6 +57,7 @@ export type { MetricsRegistry, RegisteredFamily } from './metrics/prom-client.js
 export type { ProcessingErrorKind } from './errors.js';
 export {
   AbortError,
+  ClusterClientClosedError,
   EncodeError,
   InlineStepError,
   InvalidOptionError,

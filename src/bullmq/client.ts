@@ -5,7 +5,7 @@
  */
 import { type JobsOptions, Queue, QueueEvents, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AbortError, QueueFullError, ViscoseError } from '../errors.js';
+import { AbortError, ClusterClientClosedError, QueueFullError } from '../errors.js';
 import { resolveTable } from '../options/table.js';
 import { AbortListeners } from '../pool/abort-listeners.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
@@ -84,13 +84,6 @@ export interface ClusterCalls<M> {
   run<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Promise<TaskResult<M, K>>;
   runBatch<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<TaskResult<M, K>[]>;
   runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
-}
-
-/** The client was closed before the call's result arrived (its job still runs). */
-export class ClusterClientClosedError extends ViscoseError {
-  constructor() {
-    super('VISCOSE_CLIENT_CLOSED', 'the cluster client was closed before the result arrived (the job itself still runs)');
-  }
 }
 
 const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } };

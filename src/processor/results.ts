@@ -4,6 +4,7 @@
  */
 import {
   AbortError,
+  ClusterClientClosedError,
   EncodeError,
   PayloadTooLargeError,
   PoolClosedError,
@@ -15,7 +16,6 @@ import {
   WorkerCrashedError,
   messageOf,
 } from '../errors.js';
-import { isClientClosed } from './site.js';
 
 /** The outcome of one request of a batch or stream: its response, or why it failed. */
 export type ProcessingResult<R> = { ok: true; value: R; index: number } | { ok: false; error: ProcessingError; index: number };
@@ -43,7 +43,8 @@ export function toProcessingError(error: unknown, index: number | undefined): Pr
   if (error instanceof TaskError) return make('task-failed', error.message);
   if (error instanceof WorkerCrashedError) return make('worker-crashed', error.message);
   if (error instanceof TaskTimeoutError) return make('timed-out', error.message);
-  if (error instanceof PoolClosedError || error instanceof AbortError || isClientClosed(error)) return make('cancelled', error.message);
+  if (error instanceof PoolClosedError || error instanceof AbortError || error instanceof ClusterClientClosedError)
+    return make('cancelled', error.message);
   if (error instanceof EncodeError || error instanceof PayloadTooLargeError || error instanceof ThreadPoolError) {
     return make('thread-pool-error', error.message);
   }

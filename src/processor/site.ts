@@ -4,7 +4,7 @@
  * owns what depends on where the requests run — the calls with the pool's call options, the
  * pool's statistics and events, and what closing and terminating do to the requests in flight.
  */
-import { InvalidOptionError, PoolClosedError, type ProcessingError, ViscoseError } from '../errors.js';
+import { ClusterClientClosedError, InvalidOptionError, PoolClosedError, type ProcessingError } from '../errors.js';
 import { forwardErrors } from '../pool/pool-events.js';
 import type { PoolStatistics } from '../pool/statistics.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
@@ -112,14 +112,6 @@ export class PoolSite<M extends TaskModule> implements RequestSite<M> {
   }
 }
 
-/** The code of the cluster client's `ClusterClientClosedError` (defined with the client, which loads BullMQ). */
-const CLIENT_CLOSED = 'VISCOSE_CLIENT_CLOSED';
-
-/** Whether `error` is a cluster client's refusal to wait any longer: it was closed. */
-export function isClientClosed(error: unknown): error is ViscoseError {
-  return error instanceof ViscoseError && error.code === CLIENT_CLOSED;
-}
-
 /**
  * A cluster whose client the processor was given and does not own: closing the processor leaves
  * the client open. Terminating the processor aborts its requests in flight (their jobs are
@@ -152,7 +144,7 @@ export class ClusterSite<M> implements RequestSite<M> {
   resetStatistics(): void {}
 
   closedUnder(failure: ProcessingError): string | undefined {
-    return isClientClosed(failure.cause) ? "the processor's cluster client was closed" : undefined;
+    return failure.cause instanceof ClusterClientClosedError ? "the processor's cluster client was closed" : undefined;
   }
 
   async close(): Promise<void> {}

@@ -27,6 +27,25 @@ export interface BatchReport {
   efficiency: number;
 }
 
+/** The report of a batch whose `results` are in, which took `wallMs` and whose handlers ran `runMs` in all. */
+export function batchReport(
+  kind: BatchReport['kind'],
+  results: readonly { ok: boolean }[],
+  wallMs: number,
+  runMs: number,
+  threads: number,
+): BatchReport {
+  return {
+    kind,
+    requests: results.length,
+    failed: results.reduce((count, result) => count + (result.ok ? 0 : 1), 0),
+    wallMs,
+    runMs,
+    threads,
+    efficiency: wallMs <= 0 ? 1 : Math.min(1, runMs / threads / wallMs),
+  };
+}
+
 /**
  * Implemented by the caller to watch a processor. Every method is optional. `Pool` is the type of
  * the statistics' `pool`: `undefined` for a processor on a cluster.

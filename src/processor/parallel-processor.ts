@@ -9,28 +9,20 @@
  * batch larger than the capacity streams through it.
  */
 import { EventEmitter } from 'node:events';
-import { PoolClosedError, ProcessingError, UnknownTaskError } from '../errors.js';
+import { PoolClosedError, ProcessingError } from '../errors.js';
 import { resolveTable } from '../options/table.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsRegistry, registerFamilies } from '../metrics/prom-client.js';
 import { type PoolStatistics, poolMetricFamilies } from '../pool/statistics.js';
-import { ThreadPool } from '../pool/thread-pool.js';
+import type { ThreadPool } from '../pool/thread-pool.js';
 import type { TaskArgs, TaskModule, TaskName, TaskResult, UntypedModule } from '../pool/types.js';
 import { Admission } from './admission.js';
 import { RequestHandler } from './handling.js';
-import { type BatchReport, MonitorHub } from './monitor.js';
-import {
-  type ClusterProcessorOptions,
-  type OwnSettings,
-  type ProcessorOptions,
-  REQUEST_OPTIONS,
-  type RequestOptions,
-  resolveClusterProcessorOptions,
-  resolveProcessorOptions,
-} from './options.js';
+import { type BatchReport, MonitorHub, batchReport } from './monitor.js';
+import { type ClusterProcessorOptions, type OwnSettings, type ProcessorOptions, REQUEST_OPTIONS, type RequestOptions } from './options.js';
 import { type ProcessingResult, settleInto } from './results.js';
 import { Shutdown } from './shutdown.js';
-import { ClusterSite, PoolSite, type ProcessorCalls, type RequestSite, type Route } from './site.js';
+import { type OpenedSite, type ProcessorCalls, type RequestSite, type Route, openSite } from './site.js';
 import { ProcessorRecorder, type ProcessorStatistics, processorMetricFamilies } from './statistics.js';
 import { STREAM_OPTIONS, type StreamOptions, orderedResults } from './stream.js';
 
@@ -83,7 +75,7 @@ export class ParallelProcessor<
   private constructor(
     /** The pool the requests run on (its statistics, its own calls); `undefined` on a cluster. */
     readonly pool: P,
-    makeSite: (processor: ParallelProcessor<M, K, P>, recorder: ProcessorRecorder) => RequestSite<M>,
+    makeSite: OpenedSite<M>['makeSite'],
     private readonly settings: OwnSettings,
   ) {
     super();
@@ -132,30 +124,8 @@ export class ParallelProcessor<
   static async create<M extends TaskModule, K extends TaskName<M>>(
     options: (ProcessorOptions | ClusterProcessorOptions<M>) & { handler: K },
   ): Promise<ParallelProcessor<M, K, ThreadPool<M> | undefined>> {
-    if (options !== null && typeof options === 'object' && 'cluster' in options) {
-      const settings = resolveClusterProcessorOptions(options as ClusterProcessorOptions<unknown>);
-      const cluster = settings.cluster as ClusterProcessorOptions<M>['cluster'];
-      const site = () => new ClusterSite<M>(cluster, settings.maxPendingTasks);
-      return new ParallelProcessor<M, K, undefined>(undefined, site, { ...settings, timeout: Infinity });
-    }
-    const settings = resolveProcessorOptions(options as ProcessorOptions);
-    const pool = await ThreadPool.create<M>(settings.poolOptions);
-    if (!pool.tasks.includes(settings.handler)) {
-      await pool.close();
-      throw new UnknownTaskError(settings.handler, pool.tasks);
-    }
-    const site = (processor: ParallelProcessor<M, K>, recorder: ProcessorRecorder) =>
-      new PoolSite(
-        pool,
-        {
-          retries: settings.retries,
-          // A chunk never asks for more permits than exist, and travels as one pool chunk.
-          chunkSize: Math.min(settings.batchSize, settings.maxPendingTasks),
-          retrying: (requests) => recorder.retried(requests),
-        },
-        processor,
-      );
-    return new ParallelProcessor<M, K>(pool, site, settings);
+    const { pool, settings, makeSite } = await openSite<M>(options);
+    return new ParallelProcessor<M, K, ThreadPool<M> | undefined>(pool, makeSite, settings);
   }
 
   /** The pool's threads; on a cluster, the processor's capacity (`maxPendingTasks`), the most requests it runs at once. */
@@ -408,17 +378,7 @@ export class ParallelProcessor<
       } finally {
         this.recorder.batchEnded(performance.now());
       }
-      const wallMs = performance.now() - started;
-      const threads = this.site.threads;
-      const report: BatchReport = {
-        kind,
-        requests: size,
-        failed: results.reduce((count, result) => count + (result.ok ? 0 : 1), 0),
-        wallMs,
-        runMs,
-        threads,
-        efficiency: wallMs <= 0 ? 1 : Math.min(1, runMs / threads / wallMs),
-      };
+      const report = batchReport(kind, results, performance.now() - started, runMs, this.site.threads);
       this.recorder.batch(report);
       this.hub.batchCompleted(report);
       return results;

@@ -4,13 +4,21 @@
  * owns what depends on where the requests run — the calls with the pool's call options, the
  * pool's statistics and events, and what closing and terminating do to the requests in flight.
  */
-import { ClusterClientClosedError, InvalidOptionError, PoolClosedError, type ProcessingError } from '../errors.js';
+import { ClusterClientClosedError, InvalidOptionError, PoolClosedError, type ProcessingError, UnknownTaskError } from '../errors.js';
 import { forwardErrors } from '../pool/pool-events.js';
 import type { PoolStatistics } from '../pool/statistics.js';
-import type { ThreadPool } from '../pool/thread-pool.js';
+import { ThreadPool } from '../pool/thread-pool.js';
 import type { CallObserver, TaskArgs, TaskModule, TaskName, TaskResult } from '../pool/types.js';
 import type { Priority } from '../queue/priority.js';
-import type { RequestOptions } from './options.js';
+import {
+  type ClusterProcessorOptions,
+  type OwnSettings,
+  type ProcessorOptions,
+  type RequestOptions,
+  resolveClusterProcessorOptions,
+  resolveProcessorOptions,
+} from './options.js';
+import type { ProcessorRecorder } from './statistics.js';
 
 /** The calls a processor makes where its requests run: those of a pool's and of a cluster client's `with()`. */
 export interface ProcessorCalls<M> {
@@ -171,3 +179,44 @@ export const TIMEOUT_ON_A_CLUSTER =
 /** Why a processor on a cluster refuses `onEvent`. */
 export const ON_EVENT_ON_A_CLUSTER =
   'a processor on a cluster has no `onEvent`: the events a handler emits on a node do not travel back to the client';
+
+/** What a processor runs on: its pool (undefined on a cluster), its settings, and how to make its site once it exists. */
+export interface OpenedSite<M extends TaskModule> {
+  pool: ThreadPool<M> | undefined;
+  settings: OwnSettings;
+  makeSite: (errorsTo: Parameters<typeof forwardErrors>[1], recorder: ProcessorRecorder) => RequestSite<M>;
+}
+
+/**
+ * Resolves a processor's options and opens where its requests run: the cluster it was given, or a
+ * pool of its own, started, whose task module must export the handler.
+ */
+export async function openSite<M extends TaskModule>(options: ProcessorOptions | ClusterProcessorOptions<M>): Promise<OpenedSite<M>> {
+  if (options !== null && typeof options === 'object' && 'cluster' in options) {
+    const settings = resolveClusterProcessorOptions(options as ClusterProcessorOptions<unknown>);
+    const cluster = settings.cluster as ClusterProcessorOptions<M>['cluster'];
+    return {
+      pool: undefined,
+      settings: { ...settings, timeout: Infinity },
+      makeSite: () => new ClusterSite<M>(cluster, settings.maxPendingTasks),
+    };
+  }
+  const settings = resolveProcessorOptions(options as ProcessorOptions);
+  const pool = await ThreadPool.create<M>(settings.poolOptions);
+  if (!pool.tasks.includes(settings.handler)) {
+    await pool.close();
+    throw new UnknownTaskError(settings.handler, pool.tasks);
+  }
+  const makeSite: OpenedSite<M>['makeSite'] = (errorsTo, recorder) =>
+    new PoolSite(
+      pool,
+      {
+        retries: settings.retries,
+        // A chunk never asks for more permits than exist, and travels as one pool chunk.
+        chunkSize: Math.min(settings.batchSize, settings.maxPendingTasks),
+        retrying: (requests) => recorder.retried(requests),
+      },
+      errorsTo,
+    );
+  return { pool, settings, makeSite };
+}

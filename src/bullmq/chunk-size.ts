@@ -3,7 +3,8 @@
  * (about 0.65 ms with Redis on the same machine, `npm run bench:bullmq`); a call costs what its task
  * takes. So chunks are made large enough that the job's cost is a small share of the chunk's run
  * time, learnt per task from what the nodes report, and small enough that a batch still spreads over
- * every node seen lately, with several chunks each so that the last ones end close together.
+ * every node seen lately, with several chunks each so that the last ones end close together, and
+ * small enough that a job's arguments stay near a megabyte.
  */
 import type { ChunkResult } from './jobs.js';
 
@@ -13,6 +14,8 @@ const JOB_COST_MS = 1;
 const JOB_COST_SHARE = 0.05;
 /** The most calls in one job: it is one JSON document in Redis, read whole by the node. */
 export const LARGEST_CHUNK = 4096;
+/** The most bytes of arguments in one job, as far as a sample of the calls tells. */
+const LARGEST_CHUNK_BYTES = 1 << 20;
 /** The fewest chunks a batch is cut into, whatever the nodes seen. */
 const FEWEST_CHUNKS = 16;
 /** Chunks per node seen, so that nodes finishing early find more to take. */
@@ -31,14 +34,15 @@ export class ChunkSizer {
   /** @param fixed the client's `chunkSize` when it is a number: then every chunk has that size. */
   constructor(private readonly fixed: number | undefined) {}
 
-  /** The size of the chunks `calls` calls of `task` are cut into. */
-  sizeFor(task: string, calls: number): number {
+  /** The size of the chunks the calls of `task` with these arguments are cut into. */
+  sizeFor(task: string, argsList: readonly unknown[][]): number {
     if (this.fixed !== undefined) return this.fixed;
     const chunks = Math.max(FEWEST_CHUNKS, CHUNKS_PER_NODE * this.nodesPresent());
-    const spread = Math.ceil(calls / chunks);
+    const spread = Math.ceil(argsList.length / chunks);
     const perCall = this.perCallMs.get(task);
     const worthAJob = perCall === undefined ? LARGEST_CHUNK : Math.ceil(JOB_COST_MS / (JOB_COST_SHARE * perCall));
-    return Math.max(1, Math.min(spread, worthAJob, LARGEST_CHUNK));
+    const fitting = Math.floor(LARGEST_CHUNK_BYTES / sampledBytesPerCall(argsList));
+    return Math.max(1, Math.min(spread, worthAJob, fitting, LARGEST_CHUNK));
   }
 
   /** Learns from a chunk's result: its task's cost per call, and that its node is present. */
@@ -55,4 +59,11 @@ export class ChunkSizer {
     for (const [node, seen] of this.nodes) if (seen < since) this.nodes.delete(node);
     return this.nodes.size;
   }
+}
+
+/** The largest JSON size among the first, middle and last call's arguments: a sample, so that sizing costs no pass over the batch. */
+function sampledBytesPerCall(argsList: readonly unknown[][]): number {
+  if (argsList.length === 0) return 1;
+  const sample = [argsList[0], argsList[argsList.length >> 1], argsList[argsList.length - 1]];
+  return Math.max(1, ...sample.map((args) => JSON.stringify(args)?.length ?? 0));
 }

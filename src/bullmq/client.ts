@@ -55,7 +55,8 @@ export interface ClusterClientOptions extends RedisLocation {
    * same turn: a number, or `'auto'` (the default) to size chunks from what they cost — large
    * enough that a job's Redis round trips (about a millisecond) are under 5 % of its calls' run
    * time as the nodes report it per task, at most 4,096 calls, and small enough that a batch makes
-   * at least 16 jobs, and 8 per node seen lately. 1 makes a job per call.
+   * at least 16 jobs, and 8 per node seen lately, and that a job's arguments (as JSON, judged from
+   * the first, middle and last call's) stay within about a megabyte. 1 makes a job per call.
    */
   chunkSize?: number | 'auto';
 }
@@ -254,7 +255,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     const { signal, jobOptions } = route;
     // Gathered calls were counted when they were made.
     this.refuseNow(signal, outcomes.indexed ? argsList.length : 0);
-    const jobs = jobsOf(task, argsList, outcomes, this.sizer.sizeFor(task, argsList.length));
+    const jobs = jobsOf(task, argsList, outcomes, this.sizer.sizeFor(task, argsList));
     for (const job of jobs) this.expect(job);
     /** Jobs `[0, added)` are in the queue. */
     let added = 0;

@@ -30,8 +30,8 @@ const counts = runtime === 'node';
 
 /**
  * Waits until the memory held by ArrayBuffers is back within one buffer of `before` (Node only).
- * Generously: V8 frees the memory of collected buffers on a background thread, which a loaded
- * machine delays (230 ms to 6.9 s on Node 22 while another suite ran beside it).
+ * Generously: on Node 22 the reading was seen to drop anywhere from 50 ms to over 30 s after the
+ * calls ended, for reasons not found yet.
  */
 async function lettingGo(before: number): Promise<void> {
   if (counts) await waitFor(() => arrayBufferBytes() - before < SIZE, 30_000);

@@ -19,8 +19,12 @@ interface Group {
 
 export class CallCoalescer {
   private groups = new Map<string, Group>();
+  private count = 0;
+
   /** Calls gathered and not yet handed to their group's `add`. */
-  gathered = 0;
+  get gathered(): number {
+    return this.count;
+  }
 
   /**
    * Adds a call to the group `key` (calls with equal keys must be addable together by `add`) and
@@ -34,14 +38,14 @@ export class CallCoalescer {
       this.groups.set(key, group);
     }
     group.argsList.push(args);
-    this.gathered++;
+    this.count++;
     return new Promise((resolve, reject) => group.settlers.push({ resolve, reject }));
   }
 
   private flush(): void {
     const groups = [...this.groups.values()];
     this.groups = new Map();
-    this.gathered = 0;
+    this.count = 0;
     for (const { add, task, argsList, settlers } of groups) {
       const listener: OutcomeListener = (index, fulfilled, result) => {
         if (fulfilled) settlers[index].resolve(result);

@@ -59,11 +59,17 @@ export class Submitter {
   }
 
   /**
-   * Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it.
+   * Withdraws `work`; its `dropped` hook lets go of its shared buffers once no worker runs it. What
+   * it moved with `transfer()` and no worker pulled yet is let go of at once.
    * `running` is told the state word of its slot if a worker runs it (Dispatcher.cancel).
    */
   cancel(work: PendingWork, running?: (stateWord: number) => void): void {
     this.dispatcher.cancel(this.dispatched(work), running);
+    // What the call moved is for its task alone, whose outcome nobody wants now: a worker that has
+    // claimed it but not pulled yet hears the values are gone and fails the call without running
+    // it, and their memory is freed here instead of waiting for that worker's collections.
+    const moved = this.holders.get(work)?.moved;
+    if (moved !== undefined && moved !== 0) heldTransfers.release(moved);
   }
 
   /** What the dispatcher knows `work` as. */

@@ -140,9 +140,11 @@ function scan(value: object, depth: number): number {
       if (item === undefined && !(i in value)) return UNSURE;
       const result = scanItem(item, depth);
       if (result < 0) return result;
+      // Checked as it goes: an array of millions of items is refused once it is known not to fit.
+      if (floor > maxBytes) return TOO_LARGE;
       flags |= result;
     }
-    return floor > maxBytes ? TOO_LARGE : flags;
+    return flags;
   }
   const prototype = Object.getPrototypeOf(value);
   if (prototype === Object.prototype || prototype === null) {
@@ -150,9 +152,10 @@ function scan(value: object, depth: number): number {
       floor += key.length + 1;
       const result = scanItem((value as Record<string, unknown>)[key], depth);
       if (result < 0) return result;
+      if (floor > maxBytes) return TOO_LARGE;
       flags |= result;
     }
-    return floor > maxBytes ? TOO_LARGE : flags;
+    return flags;
   }
   if (value instanceof Map) {
     flags = HAS_MAP;
@@ -161,17 +164,19 @@ function scan(value: object, depth: number): number {
       if (keyResult < 0) return keyResult;
       const result = scanItem(item, depth);
       if (result < 0) return result;
+      if (floor > maxBytes) return TOO_LARGE;
       flags |= keyResult | result;
     }
-    return floor > maxBytes ? TOO_LARGE : flags;
+    return flags;
   }
   if (value instanceof Set) {
     for (const item of value as Set<unknown>) {
       const result = scanItem(item, depth);
       if (result < 0) return result;
+      if (floor > maxBytes) return TOO_LARGE;
       flags |= result;
     }
-    return floor > maxBytes ? TOO_LARGE : flags;
+    return flags;
   }
   if (isOpaque(value)) {
     // Marked with transfer(): the careful walk moves, copies or refuses it.

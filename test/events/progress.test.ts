@@ -80,7 +80,9 @@ describe('task events', () => {
   it('reaches the root call from scope spawns and parallel-iterator steps', async () => {
     const spawned = recorder();
     expect(await pool.with({ onEvent: spawned.onEvent }).run('scopeEmitting', 12, 10)).toBe(12);
-    expect(spawned.events[0][0]).toBe('body');
+    // Order holds per worker only: a spawn stolen by another worker may be heard before the body,
+    // whose event its own worker sent first (the per-worker order is checked below).
+    expect(spawned.events.filter(([event]) => event === 'body')).toHaveLength(1);
     expect(
       spawned.events
         .filter(([event]) => event === 'spawn')

@@ -65,16 +65,20 @@ describe('transfers of calls that never run', () => {
     // The only worker is held for the whole test, so no worker can take the calls.
     const held = gate();
     const blocker = pool.run('holdUntilOpened', held.words);
-    await held.started();
-    const controller = new AbortController();
-    const sent = buffers();
-    const calls = sent.map((bytes) => pool.with({ signal: controller.signal }).run('length', transfer(bytes)));
-    for (const bytes of sent) expect(bytes.byteLength).toBe(0);
-    sent.length = 0;
-    controller.abort();
-    for (const call of calls) await expect(call).rejects.toBeInstanceOf(AbortError);
-    await lettingGo(before);
-    held.open();
+    try {
+      await held.started();
+      const controller = new AbortController();
+      const sent = buffers();
+      const calls = sent.map((bytes) => pool.with({ signal: controller.signal }).run('length', transfer(bytes)));
+      for (const bytes of sent) expect(bytes.byteLength).toBe(0);
+      sent.length = 0;
+      controller.abort();
+      for (const call of calls) await expect(call).rejects.toBeInstanceOf(AbortError);
+      await lettingGo(before);
+    } finally {
+      // Even when a check failed: the pool's disposal waits for the worker.
+      held.open();
+    }
     await blocker;
     // The pool is unharmed: the next transfer still moves.
     expect(await pool.run('length', transfer(new ArrayBuffer(10)))).toBe(10);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, PoolClosedError, ThreadPool, transfer } from 'viscose';
 import type * as Tasks from '../fixtures/transfer-tasks.mjs';
 import { retainedHeap } from '../support/gc.js';
+import { openGate, shutGate } from '../support/gate.js';
 import { runtime } from '../support/runtime.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -37,19 +38,6 @@ async function lettingGo(before: number): Promise<void> {
   if (counts) await waitFor(() => arrayBufferBytes() - before < SIZE, 10_000);
 }
 
-/** A gate shared with a worker's `holdUntilOpened`: it holds that worker until `open()`. */
-function gate(): { words: Int32Array; started: () => Promise<void>; open: () => void } {
-  const words = new Int32Array(new SharedArrayBuffer(8));
-  return {
-    words,
-    started: () => waitFor(() => Atomics.load(words, 0) === 1),
-    open: () => {
-      Atomics.store(words, 1, 1);
-      Atomics.notify(words, 1);
-    },
-  };
-}
-
 /** Spins the main thread (no turn of its event loop) until a worker runs one of its calls. */
 function spinUntilClaimed(pool: ThreadPool<typeof Tasks>): void {
   const until = Date.now() + 10_000;
@@ -63,10 +51,10 @@ describe('transfers of calls that never run', () => {
     await using pool = await ThreadPool.create<typeof Tasks>({ module, threads: 1 });
     const before = arrayBufferBytes();
     // The only worker is held for the whole test, so no worker can take the calls.
-    const held = gate();
-    const blocker = pool.run('holdUntilOpened', held.words);
+    const gate = shutGate();
+    const blocker = pool.run('holdUntilOpened', gate);
     try {
-      await held.started();
+      await waitFor(() => Atomics.load(gate, 1) === 1);
       const controller = new AbortController();
       const sent = buffers();
       const calls = sent.map((bytes) => pool.with({ signal: controller.signal }).run('length', transfer(bytes)));
@@ -77,7 +65,7 @@ describe('transfers of calls that never run', () => {
       await lettingGo(before);
     } finally {
       // Even when a check failed: the pool's disposal waits for the worker.
-      held.open();
+      openGate(gate);
     }
     await blocker;
     // The pool is unharmed: the next transfer still moves.

@@ -12,15 +12,20 @@
 // - quarter-core series: clusters of 1 and 4 hosts of a quarter core each, and a local pool of 4
 //   threads in one core.
 // Workloads: a batch of trivial tasks (100,000) in every configuration; a batch of CPU-bound tasks
-// (2,000 of about 2 ms) in the half-core series. Every batch's results are checked. Each
-// configuration warms up first (JIT, connections; on a cluster the chunk sizer learns the task's
-// cost). Figures are medians over the rounds; ratios are of medians. Writes
-// bench/results/bullmq.{md,json}.
+// (2,000 of about 2 ms) in the half-core series. Every batch's results are checked.
+// Timing (workloads.mjs, timeBatches): in every round, each configuration's processes warm up
+// first, then time several batches in a row. Trivial tasks warm up with four whole batches: a
+// process's first batches run while V8 is still compiling (measured: a local pool's first four
+// batches of 100,000 took 497, 382, 298 and 105 ms in half a core, and the compiler's threads took
+// as much of a node's quota as its main thread), and a cluster of N processes would pay that N
+// times. The CPU-bound tasks, whose time is the tasks', warm up with a fifth of a batch. On a
+// cluster the warm-up also lets the chunk sizer learn the task's cost. Figures are medians of every
+// timed batch over the rounds; ratios are of medians. Writes bench/results/bullmq.{md,json}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient } from 'viscose/bullmq';
 import { createHosts, hostsAvailable } from '../test/support/hosts/index.mjs';
-import { workload } from './hosts/workloads.mjs';
+import { timeBatches, workload } from './hosts/workloads.mjs';
 import { calibrate } from './lib/calibrate.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
 import { median } from './lib/stats.mjs';
@@ -41,8 +46,10 @@ if (!available.ok) {
 }
 
 const unit = calibrate();
-const TRIVIAL_SPEC = { name: 'trivial', kind: 'trivial', count: TRIVIAL };
-const CPU_SPEC = { name: 'cpu', kind: 'cpu', count: CPU_TASKS, unit };
+/** Timed batches per configuration and round. */
+const BATCHES = quick ? 1 : 3;
+const TRIVIAL_SPEC = { name: 'trivial', kind: 'trivial', count: TRIVIAL, warmUpCalls: (quick ? 1 : 4) * TRIVIAL, batches: BATCHES };
+const CPU_SPEC = { name: 'cpu', kind: 'cpu', count: CPU_TASKS, unit, warmUpCalls: Math.ceil(CPU_TASKS / 5), batches: 1 };
 const built = { trivial: workload(TRIVIAL_SPEC), cpu: workload(CPU_SPEC) };
 
 const hosts = createHosts();
@@ -66,7 +73,7 @@ try {
     { name: 'cluster, 4 hosts × ¼ core', workloads: ['trivial'], cluster: quarter },
   ];
 
-  /** Per configuration and workload, the milliseconds of each round. */
+  /** Per configuration and workload, the milliseconds of each timed batch. */
   const samples = {};
   let queues = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -78,9 +85,10 @@ try {
       samples[configuration.name] ??= {};
       for (const [name, ms] of Object.entries(measured)) {
         samples[configuration.name][name] ??= [];
-        samples[configuration.name][name].push(ms);
+        samples[configuration.name][name].push(...ms);
       }
-      log(`round ${round + 1}/${ROUNDS}: ${configuration.name}: ${JSON.stringify(measured)}`);
+      const rounded = Object.fromEntries(Object.entries(measured).map(([name, ms]) => [name, ms.map(Math.round)]));
+      log(`round ${round + 1}/${ROUNDS}: ${configuration.name}: ${JSON.stringify(rounded)}`);
     }
   }
   report(samples);
@@ -90,7 +98,7 @@ try {
 
 /** Runs the workloads on a local pool inside the configuration's host. */
 async function measureLocal({ workloads, local: { host, threads } }) {
-  const plan = { threads, workloads: workloads.map((name) => ({ ...(name === 'cpu' ? CPU_SPEC : TRIVIAL_SPEC), rounds: 1 })) };
+  const plan = { threads, workloads: workloads.map((name) => (name === 'cpu' ? CPU_SPEC : TRIVIAL_SPEC)) };
   const program = hosts.runNode(host, [LOCAL_BATCH, JSON.stringify(plan)]);
   const { code } = await program.exited;
   if (code !== 0) throw new Error(`the local batch failed (${code}): ${program.errors()}`);
@@ -109,13 +117,8 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
   try {
     const measured = {};
     for (const name of workloads) {
-      const { task, argsList, check } = built[name];
-      // Warm-up, a fifth of the batch: JIT, connections, heap sizes, and the task's chunk size learnt.
-      await client.runBatch(task, argsList.slice(0, Math.ceil(argsList.length / 5)));
-      const start = performance.now();
-      const results = await client.runBatch(task, argsList);
-      measured[name] = performance.now() - start;
-      check(results);
+      const spec = name === 'cpu' ? CPU_SPEC : TRIVIAL_SPEC;
+      measured[name] = await timeBatches((task, argsList) => client.runBatch(task, argsList), built[name], spec);
     }
     return measured;
   } finally {
@@ -152,7 +155,7 @@ function report(samples) {
   const lines = [
     '# The cluster against a local pool with the same CPU',
     '',
-    `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; every node on a simulated host (network namespace, CPU quota), one thread each; the client and Redis outside the hosts; median of ${ROUNDS} round(s). Method: bench/bullmq.mjs.`,
+    `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; every node on a simulated host (network namespace, CPU quota), one thread each; the client and Redis outside the hosts; after a warm-up, median of every timed batch (${ROUNDS} round(s) of ${BATCHES} trivial batch(es) and 1 CPU-bound batch per configuration). Method: bench/bullmq.mjs.`,
     '',
     `| configuration | ${TRIVIAL.toLocaleString('en')} trivial tasks, ms | trivial tasks/s | µs per trivial task | ${CPU_TASKS.toLocaleString('en')} tasks of ~2 ms CPU, ms |`,
     '|---|---:|---:|---:|---:|',
@@ -176,7 +179,11 @@ function report(samples) {
   writeFileSync(new URL(`./results/${outputName}.md`, import.meta.url), text);
   writeFileSync(
     new URL(`./results/${outputName}.json`, import.meta.url),
-    JSON.stringify({ rounds: ROUNDS, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, latencyMs: LATENCY_MS, samples }, null, 1),
+    JSON.stringify(
+      { rounds: ROUNDS, batches: BATCHES, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, latencyMs: LATENCY_MS, samples },
+      null,
+      1,
+    ),
   );
   process.stdout.write(text);
 }

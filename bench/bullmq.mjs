@@ -20,7 +20,12 @@
 // as much of a node's quota as its main thread), and a cluster of N processes would pay that N
 // times. The CPU-bound tasks, whose time is the tasks', warm up with a fifth of a batch. On a
 // cluster the warm-up also lets the chunk sizer learn the task's cost. Figures are medians of every
-// timed batch over the rounds; ratios are of medians. Writes bench/results/bullmq.{md,json}.
+// timed batch over the rounds; ratios are of medians, and for trivial tasks also of each
+// configuration's fastest batch: on a shared machine whose speed varies (on the 2-vCPU VM of the
+// published results, the unconstrained client's CPU time for one same batch ranged from 170 to
+// 1,080 ms within a run), the fastest batches show what the code does undisturbed, and rotating
+// the configurations does not cancel slow spells that last several batches. Writes
+// bench/results/bullmq.{md,json}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient } from 'viscose/bullmq';
@@ -129,9 +134,9 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
 }
 
 function report(samples) {
-  const ms = (configuration, name) => {
+  const ms = (configuration, name, pick = median) => {
     const runs = samples[configuration]?.[name];
-    return runs === undefined ? undefined : median(runs);
+    return runs === undefined ? undefined : pick(runs);
   };
   const names = Object.keys(samples);
   const row = (configuration) => {
@@ -140,7 +145,9 @@ function report(samples) {
     const perCall = trivial === undefined ? '—' : ((trivial * 1000) / TRIVIAL).toFixed(1);
     return `| ${configuration} | ${trivial === undefined ? '—' : Math.round(trivial)} | ${Math.round((TRIVIAL / trivial) * 1000).toLocaleString('en')} | ${perCall} | ${cpu === undefined ? '—' : Math.round(cpu)} |`;
   };
-  const ratio = (a, b, name) => (ms(b, name) / ms(a, name)).toFixed(2);
+  const fastest = (runs) => Math.min(...runs);
+  const ratio = (a, b, name, pick = median) => (ms(b, name, pick) / ms(a, name, pick)).toFixed(2);
+  const trivialRatios = (a, b) => `${ratio(a, b, 'trivial')} | ${ratio(a, b, 'trivial', fastest)}`;
   const [localHalf, one, two, oneDelayed, twoDelayed, localFour, oneQuarter, fourQuarter] = [
     'local pool, 1 thread, ½ core',
     'cluster, 1 host × ½ core',
@@ -161,14 +168,16 @@ function report(samples) {
     '|---|---:|---:|---:|---:|',
     ...names.map(row),
     '',
-    '| ratio | trivial | ~2 ms tasks | target |',
-    '|---|---:|---:|---|',
-    `| 1 host ÷ local pool, ½ core (throughput) | ${ratio(one, localHalf, 'trivial')} | ${ratio(one, localHalf, 'cpu')} | trivial ≥ 0.50 |`,
-    `| 2 hosts ÷ 1 host, ½ core each | ${ratio(two, one, 'trivial')} | ${ratio(two, one, 'cpu')} | ≥ 1.80 |`,
-    `| 4 hosts ÷ 1 host, ¼ core each | ${ratio(fourQuarter, oneQuarter, 'trivial')} | — | ≥ 3.50 |`,
-    `| 4 hosts × ¼ core ÷ local pool of 4 threads in 1 core | ${ratio(fourQuarter, localFour, 'trivial')} | — | — |`,
-    `| 1 host, +${LATENCY_MS} ms ÷ without | ${ratio(oneDelayed, one, 'trivial')} | ${ratio(oneDelayed, one, 'cpu')} | ≥ 0.80 |`,
-    `| 2 hosts, +${LATENCY_MS} ms ÷ without | ${ratio(twoDelayed, two, 'trivial')} | ${ratio(twoDelayed, two, 'cpu')} | ≥ 0.80 |`,
+    '| ratio | trivial | trivial, fastest batches | ~2 ms tasks | target |',
+    '|---|---:|---:|---:|---|',
+    `| 1 host ÷ local pool, ½ core (throughput) | ${trivialRatios(one, localHalf)} | ${ratio(one, localHalf, 'cpu')} | trivial ≥ 0.50 |`,
+    `| 2 hosts ÷ 1 host, ½ core each | ${trivialRatios(two, one)} | ${ratio(two, one, 'cpu')} | ≥ 1.80 |`,
+    `| 4 hosts ÷ 1 host, ¼ core each | ${trivialRatios(fourQuarter, oneQuarter)} | — | ≥ 3.50 |`,
+    `| 4 hosts × ¼ core ÷ local pool of 4 threads in 1 core | ${trivialRatios(fourQuarter, localFour)} | — | — |`,
+    `| 1 host, +${LATENCY_MS} ms ÷ without | ${trivialRatios(oneDelayed, one)} | ${ratio(oneDelayed, one, 'cpu')} | ≥ 0.80 |`,
+    `| 2 hosts, +${LATENCY_MS} ms ÷ without | ${trivialRatios(twoDelayed, two)} | ${ratio(twoDelayed, two, 'cpu')} | ≥ 0.80 |`,
+    '',
+    "Fastest batches: the ratio of each configuration's fastest timed batch, beside the ratio of medians, for a machine whose speed varies during a run.",
     '',
     `Cost per call through the cluster over the local pool, trivial tasks, 1 host × ½ core: ${overheadUs} µs (target ≤ 20 µs).`,
     '',

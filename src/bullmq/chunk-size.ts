@@ -26,7 +26,7 @@ const NODE_PRESENT_MS = 60_000;
 const NEWEST_WEIGHT = 0.3;
 
 export class ChunkSizer {
-  /** Per task: the estimated wall time a node's pool takes per call of a chunk, in milliseconds. */
+  /** Per task: the estimated time a node's pool thread spends on a call, in milliseconds. */
   private readonly perCallMs = new Map<string, number>();
   /** The nodes that reported a chunk, with when they last did. */
   private readonly nodes = new Map<string, number>();

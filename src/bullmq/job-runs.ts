@@ -55,10 +55,14 @@ export async function runChunk(
   refuseCancelled(job, cancels);
   const todo = retained?.todo ?? calls.map((_, index) => index);
   const values = retained?.values.slice() ?? new Array<unknown>(calls.length).fill(null);
-  const started = performance.now();
+  // The time the pool's threads spent on the calls, not the batch's wall time: that one also counts
+  // the waits behind the other jobs in hand and, on a host with a CPU quota, the throttled spells:
+  // chunks sized from it would shrink as a node falls behind, which puts it further behind.
+  let runMs = 0;
+  const observer = { ran: (chunkMs: number) => (runMs += chunkMs) };
   let outcomes: PromiseSettledResult<unknown>[];
   try {
-    outcomes = await pool.with({ priority: poolPriorityOf(job.opts.priority), signal }).runBatchSettled(
+    outcomes = await pool.with({ priority: poolPriorityOf(job.opts.priority), signal, observer }).runBatchSettled(
       task,
       todo.map((index) => calls[index]),
     );
@@ -66,7 +70,6 @@ export async function runChunk(
     // Refused as a whole (an unknown task, the pool closed): every call fails alike.
     throw await failJob(job, error, node);
   }
-  const runMs = performance.now() - started;
   if (signal?.aborted) throw cancelled(signal.reason);
   const failures: [number, RemoteErrorDetails][] = [];
   outcomes.forEach((outcome, k) => {

@@ -48,7 +48,7 @@ export interface ChunkResult {
   failures: [number, RemoteErrorDetails][];
   /** The node that ran the chunk's last attempt. */
   node: string;
-  /** Milliseconds the node's pool took to run the calls of the last attempt. */
+  /** Milliseconds the node's pool threads spent running the calls of the last attempt, summed over its threads. */
   runMs: number;
   /** How many calls the last attempt ran. */
   ran: number;

@@ -171,6 +171,36 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     );
   });
 
+  it("reports the time a chunk's calls ran on the node's threads, not the time they waited there", async () => {
+    // One thread, two jobs at once: the chunk waits in the node's pool behind a call held there.
+    const { queue, client } = await cluster({ chunkSize: 4, concurrency: 2 });
+    const file = join(dir, 'waited-trace');
+    const releaseFile = join(dir, 'waited-release');
+    const blocker = client.run('recordUntilReleased', file, 'blocker', releaseFile);
+    await waitFor(() => lines(file).includes('start blocker'));
+    const chunk = client.runBatch('add', [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    const activeChunk = () =>
+      withQueue(redis.url, queue, (inspected) => inspected.getJobs(['active'])).then((jobs) =>
+        jobs.some((job) => Array.isArray(job.data.calls)),
+      );
+    await waitFor(activeChunk);
+    const heldMs = 400;
+    await new Promise((resolve) => setTimeout(resolve, heldMs));
+    writeFileSync(releaseFile, '');
+    expect(await chunk).toEqual([2, 4, 6]);
+    await blocker;
+    const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed']));
+    const result = jobs.find((job) => Array.isArray(job.data.calls))?.returnvalue;
+    expect(result).toMatchObject({ ran: 3 });
+    // Three additions take microseconds of a thread; the chunk waited at least heldMs behind the blocker.
+    expect(result.runMs).toBeGreaterThanOrEqual(0);
+    expect(result.runMs).toBeLessThan(heldMs / 2);
+  });
+
   it('counts gathered run calls against maxQueue one by one', async () => {
     const queue = `viscose-chunks-${++queues}`;
     const client = await ClusterClient.connect<typeof Tasks>({ queue, redis: redis.url, maxQueue: 3 });

@@ -55,6 +55,17 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   }
 
+  /**
+   * Holds a node's thread with a call that writes "start blocker" to `file` and waits for its
+   * release; resolves once it started.
+   */
+  async function holdThread(client: ClusterClient<typeof Tasks>, file: string) {
+    const releaseFile = `${file}.release`;
+    const blocker = client.run('recordUntilReleased', file, 'blocker', releaseFile);
+    await waitFor(() => lines(file).includes('start blocker'));
+    return { blocker, release: () => writeFileSync(releaseFile, '') };
+  }
+
   it('gives each call of a chunk its own result or its own error, with its batch index', async () => {
     const { queue, client } = await cluster({ chunkSize: 4, nodes: 2 });
     const argsList = Array.from({ length: 10 }, (_, i): [number, number] => [i, i % 3 === 0 ? i : -1]);
@@ -104,9 +115,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
   it('takes the chunks of high-priority calls before those of low-priority ones', async () => {
     const { queue, client } = await cluster({ chunkSize: 3, concurrency: 1 });
     const file = join(dir, 'priorities');
-    const release = join(dir, 'priorities.release');
-    const blocker = client.run('recordUntilReleased', file, 'blocker', release);
-    await waitFor(() => lines(file).includes('start blocker'));
+    const { blocker, release } = await holdThread(client, file);
     const low = client.with({ priority: 'low' }).runBatch(
       'record',
       Array.from({ length: 6 }, (_, i): [string, string] => [file, `low${i}`]),
@@ -117,7 +126,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     );
     // Both batches are in the queue (two chunks each) before the node takes another job.
     await waitFor(async () => (await withQueue(redis.url, queue, (inspected) => inspected.getJobCounts('prioritized'))).prioritized === 4);
-    writeFileSync(release, '');
+    release();
     await Promise.all([blocker, low, high]);
     const order = lines(file).filter((line) => /^(low|high)/.test(line));
     expect(order.slice(0, 6).every((line) => line.startsWith('high'))).toBe(true);
@@ -174,10 +183,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
   it("reports the time a chunk's calls ran on the node's threads, not the time they waited there", async () => {
     // One thread, two jobs at once: the chunk waits in the node's pool behind a call held there.
     const { queue, client } = await cluster({ chunkSize: 4, concurrency: 2 });
-    const file = join(dir, 'waited-trace');
-    const releaseFile = join(dir, 'waited-release');
-    const blocker = client.run('recordUntilReleased', file, 'blocker', releaseFile);
-    await waitFor(() => lines(file).includes('start blocker'));
+    const { blocker, release } = await holdThread(client, join(dir, 'waited'));
     const chunk = client.runBatch('add', [
       [1, 1],
       [2, 2],
@@ -190,7 +196,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     await waitFor(activeChunk);
     const heldMs = 400;
     await new Promise((resolve) => setTimeout(resolve, heldMs));
-    writeFileSync(releaseFile, '');
+    release();
     expect(await chunk).toEqual([2, 4, 6]);
     await blocker;
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed']));

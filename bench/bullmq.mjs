@@ -16,9 +16,9 @@
 // Timing (workloads.mjs, timeBatches): in every round, each configuration's processes warm up
 // first, then time several batches in a row. Trivial tasks warm up with four whole batches: a
 // process's first batches run while V8 is still compiling (measured: a local pool's first four
-// batches of 100,000 took 497, 382, 298 and 105 ms in half a core, and the compiler's threads took
-// as much of a node's quota as its main thread), and a cluster of N processes would pay that N
-// times. The CPU-bound tasks, whose time is the tasks', warm up with a fifth of a batch. On a
+// batches of 100,000 took 497, 382, 298 and 105 ms in half a core, and V8's background threads,
+// compiling and collecting, took as much of a node's quota as its main thread), and a cluster of N
+// processes would pay that N times. The CPU-bound tasks, whose time is the tasks', warm up with a fifth of a batch. On a
 // cluster the warm-up also lets the chunk sizer learn the task's cost. Several batches are timed
 // per round because a batch of a few hundred milliseconds spans few of the quota's 100 ms periods,
 // and how its calls fall across them moves its time a lot (a warm local pool's batches ranged from

@@ -56,7 +56,7 @@ export interface ClusterClientOptions extends RedisLocation {
    * enough that a job's Redis round trips (about a millisecond) are under 5 % of its calls' run
    * time as the nodes report it per task, at most 4,096 calls, and small enough that a batch makes
    * at least 16 jobs, and 8 per node seen lately, and that a job's arguments (as JSON, judged from
-   * the first, middle and last call's) stay within about a megabyte. 1 makes a job per call.
+   * the first, middle and last call's) stay within 120 KiB. 1 makes a job per call.
    */
   chunkSize?: number | 'auto';
 }

@@ -35,10 +35,13 @@ describe('chunk sizes', () => {
     expect(sizer.sizeFor('slow', calls(100_000))).toBe(Math.ceil(1 / (0.05 * (2 + 0.3 * (0.6 - 2)))));
   });
 
-  it("keeps a chunk's arguments near a megabyte", () => {
+  it("keeps a chunk's arguments within 120 KiB, judging from the first, middle and last call", () => {
     const sizer = new ChunkSizer(undefined);
-    const large = ['x'.repeat(10_000)]; // 10,006 bytes as JSON
-    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((1 << 20) / 10_006));
+    const large = ['x'.repeat(1_000)]; // 1,006 bytes as JSON
+    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((120 * 1024) / 1_006));
+    const mixed = calls(100_000);
+    mixed[50_000] = large;
+    expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((120 * 1024) / 1_006));
     // One call larger than that still gets a job.
     expect(sizer.sizeFor('t', calls(100, ['x'.repeat(2 << 20)]))).toBe(1);
   });

@@ -14,11 +14,14 @@
 // Workloads: a batch of trivial tasks (100,000) in every configuration; a batch of CPU-bound tasks
 // (2,000 of about 2 ms) in the half-core series. Every batch's results are checked.
 // Timing (workloads.mjs, timeBatches): in every round, each configuration's processes warm up
-// first, then time several batches in a row. Trivial tasks warm up with four whole batches: a
-// process's first batches run while V8 is still compiling (measured: a local pool's first four
-// batches of 100,000 took 497, 382, 298 and 105 ms in half a core, and V8's background threads,
-// compiling and collecting, took as much of a node's quota as its main thread), and a cluster of N
-// processes would pay that N times. The CPU-bound tasks, whose time is the tasks', warm up with a fifth of a batch. On a
+// first, then time several batches in a row. Trivial tasks warm up with six whole batches for each
+// process that runs calls (the local pool's, or every node of a cluster): a process's first
+// batches run while V8 is still compiling (measured: a local pool's first four batches of 100,000
+// took 497, 382, 298 and 105 ms in half a core, and V8's background threads, compiling and
+// collecting, took as much of a node's quota as its main thread), and each node of a cluster
+// compiles for itself from the calls it gets (measured from cold: a node's CPU per batch settled
+// after about 500,000 calls, five batches on one host and ten on two). The CPU-bound tasks, whose
+// time is the tasks', warm up with a fifth of a batch per process. On a
 // cluster the warm-up also lets the chunk sizer learn the task's cost. Several batches are timed
 // per round because a batch of a few hundred milliseconds spans few of the quota's 100 ms periods,
 // and how its calls fall across them moves its time a lot (a warm local pool's batches ranged from
@@ -51,7 +54,7 @@ if (!available.ok) {
 const unit = calibrate();
 /** Timed batches per configuration and round. */
 const BATCHES = quick ? 1 : 5;
-const TRIVIAL_SPEC = { name: 'trivial', kind: 'trivial', count: TRIVIAL, warmUpCalls: (quick ? 1 : 4) * TRIVIAL, batches: BATCHES };
+const TRIVIAL_SPEC = { name: 'trivial', kind: 'trivial', count: TRIVIAL, warmUpCalls: (quick ? 1 : 6) * TRIVIAL, batches: BATCHES };
 const CPU_SPEC = { name: 'cpu', kind: 'cpu', count: CPU_TASKS, unit, warmUpCalls: Math.ceil(CPU_TASKS / 5), batches: 1 };
 const built = { trivial: workload(TRIVIAL_SPEC), cpu: workload(CPU_SPEC) };
 
@@ -121,7 +124,8 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
     const measured = {};
     for (const name of workloads) {
       const spec = name === 'cpu' ? CPU_SPEC : TRIVIAL_SPEC;
-      measured[name] = await timeBatches((task, argsList) => client.runBatch(task, argsList), built[name], spec);
+      const warmUp = { ...spec, warmUpCalls: spec.warmUpCalls * nodes.length };
+      measured[name] = await timeBatches((task, argsList) => client.runBatch(task, argsList), built[name], warmUp);
     }
     return measured;
   } finally {

@@ -37,7 +37,7 @@ import { describeEnvironment } from './lib/environment.mjs';
 import { median } from './lib/stats.mjs';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 5;
 const TRIVIAL = quick ? 10_000 : 100_000;
 const CPU_TASKS = quick ? 200 : 2_000;
 const LATENCY_MS = 1;

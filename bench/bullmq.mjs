@@ -22,11 +22,14 @@
 // compiles for itself from the calls it gets (measured from cold: a node's CPU per batch settled
 // after about 500,000 calls, five batches on one host and ten on two). The CPU-bound tasks, whose
 // time is the tasks', warm up with a fifth of a batch per process. On a
-// cluster the warm-up also lets the chunk sizer learn the task's cost. Several batches are timed
-// per round because a batch of a few hundred milliseconds spans few of the quota's 100 ms periods,
-// and how its calls fall across them moves its time a lot (a warm local pool's batches ranged from
-// 95 to 195 ms in half a core). Figures are medians of every timed batch over the rounds; ratios
-// are of medians. Writes bench/results/bullmq.{md,json}.
+// cluster the warm-up also lets the chunk sizer learn the task's cost. Figures are means of every
+// timed batch over the rounds (the batches of a round run back to back, so that is the sustained
+// throughput), and ratios are of means. Not medians: a batch of a few hundred milliseconds spans
+// few of the quota's 100 ms periods, so batch times cluster around whole periods. A warm local
+// pool's batches in half a core take about 100 or about 200 ms (50-55 ms of CPU fit one period or
+// spill into a second), and the median lands on either. Measured in 30 batches each: with a 10 ms
+// period the batches spread from 87 to 201 ms instead, and the mean stayed (134 against 132 ms)
+// where the median moved (134 against 109). Writes bench/results/bullmq.{md,json}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient } from 'viscose/bullmq';
@@ -34,7 +37,6 @@ import { createHosts, hostsAvailable } from '../test/support/hosts/index.mjs';
 import { timeBatches, workload } from './hosts/workloads.mjs';
 import { calibrate } from './lib/calibrate.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
-import { median } from './lib/stats.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 5;
@@ -138,7 +140,7 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
 function report(samples) {
   const ms = (configuration, name) => {
     const runs = samples[configuration]?.[name];
-    return runs === undefined ? undefined : median(runs);
+    return runs === undefined ? undefined : runs.reduce((sum, ms) => sum + ms, 0) / runs.length;
   };
   const names = Object.keys(samples);
   const row = (configuration) => {
@@ -162,7 +164,7 @@ function report(samples) {
   const lines = [
     '# The cluster against a local pool with the same CPU',
     '',
-    `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; every node on a simulated host (network namespace, CPU quota), one thread each; the client and Redis outside the hosts; after a warm-up, median of every timed batch (${ROUNDS} round(s) of ${BATCHES} trivial batch(es) and 1 CPU-bound batch per configuration). Method: bench/bullmq.mjs.`,
+    `${describeEnvironment([]).cpuModel}, Node.js ${process.version}; every node on a simulated host (network namespace, CPU quota), one thread each; the client and Redis outside the hosts; after a warm-up, mean of every timed batch (${ROUNDS} round(s) of ${BATCHES} trivial batch(es) and 1 CPU-bound batch per configuration). Method: bench/bullmq.mjs.`,
     '',
     `| configuration | ${TRIVIAL.toLocaleString('en')} trivial tasks, ms | trivial tasks/s | µs per trivial task | ${CPU_TASKS.toLocaleString('en')} tasks of ~2 ms CPU, ms |`,
     '|---|---:|---:|---:|---:|',

@@ -21,11 +21,11 @@
 // collecting, took as much of a node's quota as its main thread), and each node of a cluster
 // compiles for itself from the calls it gets (measured from cold: a node's CPU per batch settled
 // after about 500,000 calls, five batches on one host and ten on two). The CPU-bound tasks, whose
-// time is the tasks', warm up with a fifth of a batch per process. On a
-// cluster the warm-up also lets the chunk sizer learn the task's cost. Figures are means of every
-// timed batch over the rounds (the batches of a round run back to back, so that is the sustained
-// throughput), and ratios are of means. Not medians: a batch of a few hundred milliseconds spans
-// few of the quota's 100 ms periods, so batch times cluster around whole periods. A warm local
+// time is the tasks', warm up with a fifth of a batch per process. On a cluster the warm-up also
+// lets the chunk sizer learn the task's cost. Figures are means of every timed batch over the
+// rounds (the batches of a round run back to back, so that is the sustained throughput), and
+// ratios are of means. Not medians: a batch of a few hundred milliseconds spans few of the quota's
+// 100 ms periods, so batch times cluster around whole periods. A warm local
 // pool's batches in half a core take about 100 or about 200 ms (50-55 ms of CPU fit one period or
 // spill into a second), and the median lands on either. Measured in 30 batches each: with a 10 ms
 // period the batches spread from 87 to 201 ms instead, and the mean stayed (134 against 132 ms)
@@ -37,6 +37,7 @@ import { createHosts, hostsAvailable } from '../test/support/hosts/index.mjs';
 import { timeBatches, workload } from './hosts/workloads.mjs';
 import { calibrate } from './lib/calibrate.mjs';
 import { describeEnvironment } from './lib/environment.mjs';
+import { mean } from './lib/stats.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 5;
@@ -140,7 +141,7 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
 function report(samples) {
   const ms = (configuration, name) => {
     const runs = samples[configuration]?.[name];
-    return runs === undefined ? undefined : runs.reduce((sum, ms) => sum + ms, 0) / runs.length;
+    return runs === undefined ? undefined : mean(runs);
   };
   const names = Object.keys(samples);
   const row = (configuration) => {

@@ -1,4 +1,5 @@
-// Order statistics used by the workloads (per-call latencies) and by the runner (rounds).
+// Statistics used by the workloads (per-call latencies), the runner (rounds) and the cluster
+// benchmark (batches).
 
 /** Middle value; the mean of the two middle values for an even count. */
 export function median(values) {
@@ -15,6 +16,14 @@ export function percentile(values, p) {
   const sorted = ascending(values);
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1];
+}
+
+/** Sum over count: for times taken back to back, the sustained rate. */
+export function mean(values) {
+  if (values.length === 0) throw new RangeError('no values');
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
 }
 
 /** `{ median, min, max, n }` of a non-empty list; undefined for an empty one. */

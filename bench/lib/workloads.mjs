@@ -5,7 +5,7 @@ import { unitIterations } from './calibrate.mjs';
 import { mainThreadCpu } from './cpu-meter.mjs';
 import { FIB_CUTOFF, fibSequential } from './kernels.mjs';
 import { THREADS } from './profiles.mjs';
-import { percentile } from './stats.mjs';
+import { mean, percentile } from './stats.mjs';
 import { cpu, handleRequest } from './tasks.mjs';
 import { checkTrivialResult, checkTrivialResults, trivialRequests } from './trivial-requests.mjs';
 
@@ -106,7 +106,7 @@ export const workloads = [
         p99Micros: percentile(samples, 99),
         p999Micros: percentile(samples, 99.9),
         maxMicros: percentile(samples, 100),
-        meanMicros: samples.reduce((sum, value) => sum + value, 0) / count,
+        meanMicros: mean(samples),
       };
     },
   },

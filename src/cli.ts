@@ -12,7 +12,7 @@ import { ThreadPool } from './pool/thread-pool.js';
 import { messageOf } from './errors.js';
 
 const USAGE = `usage: viscose worker --module <task module> --queue <name> --redis <url> [--threads <n>]
-                      [--concurrency <jobs>] [--lock-duration <ms>] [--stalled-interval <ms>]
+                      [--concurrency <jobs>|auto] [--lock-duration <ms>] [--stalled-interval <ms>]
                       [--prefix <BullMQ key prefix>] [--metrics] [--connect-timeout <ms>]
                       [--start-timeout <ms>]`;
 
@@ -44,7 +44,7 @@ async function worker(args: string[]): Promise<void> {
   if (values.module === undefined || values.queue === undefined || values.redis === undefined) throw new Error(USAGE);
   const { serveQueue } = await loadQueueNode();
   const module = isAbsolute(values.module) ? values.module : resolve(process.cwd(), values.module);
-  const concurrency = optionalNumber('concurrency', values.concurrency);
+  const concurrency = values.concurrency === 'auto' ? 'auto' : optionalNumber('concurrency', values.concurrency);
   const lockDuration = optionalNumber('lock-duration', values['lock-duration']);
   const stalledInterval = optionalNumber('stalled-interval', values['stalled-interval']);
   const connectTimeout = optionalNumber('connect-timeout', values['connect-timeout']);

@@ -23,18 +23,20 @@ export interface JobRunContext {
   /** This node's name (host and process id), in error details and chunk results. */
   node: string;
   cancels: CancelListener;
+  /** Told, per job, the time the pool's threads spent on its calls. */
+  ran: (poolMs: number) => void;
 }
 
 /** Runs a job of one call: its return value is the task's result; a failure fails the job. */
 export async function runCall(
   job: Job<CallJobData>,
   signal: AbortSignal | undefined,
-  { pool, node, cancels }: JobRunContext,
+  { pool, node, cancels, ran }: JobRunContext,
 ): Promise<unknown> {
   const { task, args } = job.data;
   refuseCancelled(job, cancels);
   try {
-    return await pool.with({ priority: poolPriorityOf(job.opts.priority), signal }).run(task, ...args);
+    return await pool.with({ priority: poolPriorityOf(job.opts.priority), signal, observer: { ran } }).run(task, ...args);
   } catch (error) {
     throw await failJob(job, error, node);
   }
@@ -49,7 +51,7 @@ export async function runCall(
 export async function runChunk(
   job: Job<ChunkJobData>,
   signal: AbortSignal | undefined,
-  { pool, node, cancels }: JobRunContext,
+  { pool, node, cancels, ran }: JobRunContext,
 ): Promise<ChunkResult> {
   const { task, calls, retained } = job.data;
   refuseCancelled(job, cancels);
@@ -70,6 +72,7 @@ export async function runChunk(
     // Refused as a whole (an unknown task, the pool closed): every call fails alike.
     throw await failJob(job, error, node);
   }
+  ran(runMs);
   if (signal?.aborted) throw cancelled(signal.reason);
   const failures: [number, RemoteErrorDetails][] = [];
   outcomes.forEach((outcome, k) => {

@@ -9,6 +9,7 @@ import { type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import { reportFailure } from '../pool/pool-events.js';
 import { CancelListener } from './cancellation.js';
+import { JobsAtOnce } from './jobs-at-once.js';
 import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { NODE_OPTIONS } from './options.js';
@@ -20,10 +21,13 @@ export interface QueueNodeOptions extends RedisLocation {
   /** The BullMQ queue's name. */
   queue: string;
   /**
-   * Jobs taken at once. Default: twice the pool's threads, so that the next jobs are on hand while
-   * results travel back to Redis.
+   * Jobs taken at once: a number, or `'auto'` to follow the round trip to Redis. A job keeps its
+   * place until its result is recorded in Redis, which takes a round trip; with `'auto'` the node
+   * holds `threads × (1 + ⌈trip ÷ a job's pool time⌉)` jobs, from twice to eight times the pool's
+   * threads, so that short chunks far from Redis keep the threads busy while jobs of long tasks
+   * stay at twice the threads (a job held is one no other node can start).
    */
-  concurrency?: number;
+  concurrency?: number | 'auto';
   /**
    * Any other BullMQ worker option, e.g. `lockDuration` and `stalledInterval`: how soon the jobs of
    * a node that died are noticed (stalled) and run again elsewhere (30 s each by default).
@@ -34,6 +38,8 @@ export interface QueueNodeOptions extends RedisLocation {
 export interface QueueNode {
   /** This node's name in error details: host and process id. */
   readonly name: string;
+  /** The jobs it takes at once now: `concurrency`, or what `'auto'` chose last. */
+  readonly concurrency: number;
   /**
    * Stops taking jobs and waits for the jobs in hand to finish (their results recorded). The pool
    * stays open: it is the caller's. With Redis unreachable it does not wait for the jobs in hand
@@ -51,18 +57,24 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   const onError = (error: Error) => reportFailure(pool, pool.settings.onError, error);
   const [connection, subscriber] = await openConnections(settings, [true, true]);
   let cancels: CancelListener | undefined;
-  const inHand = new JobsInHand();
+  let worker: Worker<TaskJobData> | undefined;
+  const fixed = settings.concurrency === 'auto' ? undefined : settings.concurrency;
+  // BullMQ's worker reads its concurrency before each fetch, so a change applies to the next job.
+  const atOnce = fixed === undefined ? new JobsAtOnce(pool.settings.threads, (jobs) => (worker!.concurrency = jobs)) : undefined;
+  const inHand = new JobsInHand((recordingMs) => atOnce?.recorded(recordingMs));
+  const ran = (poolMs: number) => atOnce?.ran(poolMs);
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
   const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) => {
-    inHand.started(job.id!);
-    const context = { pool, node: name, cancels: cancels! };
+    const id = job.id!;
+    inHand.started(id);
+    const context = { pool, node: name, cancels: cancels!, ran };
     const run = isChunk(job.data) ? runChunk(job as Job<ChunkJobData>, signal, context) : runCall(job as Job<CallJobData>, signal, context);
-    return run.finally(() => inHand.ended());
+    return run.finally(() => inHand.ended(id));
   };
-  const worker = new Worker<TaskJobData>(settings.queue, processor, {
+  worker = new Worker<TaskJobData>(settings.queue, processor, {
     ...settings.worker,
     connection,
-    concurrency: settings.concurrency ?? 2 * pool.settings.threads,
+    concurrency: fixed ?? atOnce!.current,
     // Recorded on each job it takes (`processedBy`).
     name,
     // Started once the cancel listener exists (the processor needs it).
@@ -95,6 +107,9 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     }).finally(() => worker.close(true)); // if closeOver gave up on the drain
   return {
     name,
+    get concurrency() {
+      return worker.concurrency;
+    },
     close: () => (closing ??= shutDown()),
   };
 }

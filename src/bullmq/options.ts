@@ -5,16 +5,7 @@
 import type { JobsOptions, QueueOptions } from 'bullmq';
 import { InvalidOptionError } from '../errors.js';
 import type { OptionTable } from '../options/table.js';
-import {
-  countOrInfinity,
-  describe,
-  errorHandler,
-  integer,
-  nonEmptyString,
-  optional,
-  optionalObject,
-  positiveMilliseconds,
-} from '../options/validators.js';
+import { countOrInfinity, describe, errorHandler, nonEmptyString, optionalObject, positiveMilliseconds } from '../options/validators.js';
 import { PRIORITY_OPTION, SIGNAL_OPTION } from '../pool/call-options.js';
 import type { ClusterCallOptions, ClusterClientOptions } from './client.js';
 import { LARGEST_CHUNK } from './chunk-size.js';
@@ -46,7 +37,7 @@ export const CLUSTER_CALL_OPTIONS = {
 export const NODE_OPTIONS = {
   ...REDIS_OPTIONS,
   queue: { validate: nonEmptyString },
-  concurrency: { validate: optional(integer(1)), defaultDoc: "twice the pool's threads" },
+  concurrency: { validate: concurrency, default: 'auto', defaultDoc: "`'auto'`" },
   worker: { validate: optionalObject<QueueNodeOptions['worker']>('an object of BullMQ worker options'), defaultDoc: "BullMQ's" },
 } as const satisfies OptionTable<QueueNodeOptions>;
 
@@ -69,6 +60,11 @@ function chunkSize(option: string, value: unknown): number | 'auto' {
     throw new InvalidOptionError(option, `expected 'auto' or a whole number of calls from 1 to ${LARGEST_CHUNK}, got ${describe(value)}`);
   }
   return value;
+}
+
+function concurrency(option: string, value: unknown): number | 'auto' {
+  if (value === 'auto' || (typeof value === 'number' && Number.isInteger(value) && value >= 1)) return value;
+  throw new InvalidOptionError(option, `expected 'auto' or a whole number of jobs from 1, got ${describe(value)}`);
 }
 
 function finiteMilliseconds(option: string, value: unknown): number {

@@ -1,0 +1,64 @@
+/**
+ * How many jobs a node takes at once when its `concurrency` is `'auto'`. A job keeps its place
+ * for its run on the pool and then for the round trip that records its outcome, in which BullMQ
+ * also fetches the next job. While a place waits on that trip, the other places must keep the
+ * pool's threads busy: with jobs of `poolMs` thread time and trips of `tripMs`, a thread goes
+ * through `tripMs ÷ poolMs` jobs during one trip. So a node holds
+ * `threads × (1 + ⌈tripMs ÷ poolMs⌉)` jobs, which for jobs longer than a trip is the fixed
+ * default of twice the threads, and grows for short chunks far from Redis.
+ */
+
+/** Jobs per thread a node holds at least: one running, one whose next is on its way. */
+const FEWEST_PER_THREAD = 2;
+/**
+ * Jobs per thread a node holds at most. A job held is a job no other node can start; with 1 ms to
+ * Redis, 8 per thread already kept a node of one thread busy on chunks of trivial calls.
+ */
+const MOST_PER_THREAD = 8;
+/** Weight of the newest sample in the running averages: a few jobs' worth of memory. */
+const NEWEST_WEIGHT = 0.25;
+
+export class JobsAtOnce {
+  private jobs: number;
+  private poolMs: number | undefined;
+  private tripMs: number | undefined;
+
+  /** `apply` is told each new count (BullMQ's worker reads its `concurrency` before each fetch). */
+  constructor(
+    private readonly threads: number,
+    private readonly apply: (jobs: number) => void,
+  ) {
+    this.jobs = FEWEST_PER_THREAD * threads;
+  }
+
+  /** The count in force: the fewest until both times have been measured. */
+  get current(): number {
+    return this.jobs;
+  }
+
+  /** A job's calls took `poolMs` of the pool's threads' time. */
+  ran(poolMs: number): void {
+    this.poolMs = averaged(this.poolMs, poolMs);
+    this.update();
+  }
+
+  /** A job's outcome took `tripMs` to be recorded, from its end on the pool. */
+  recorded(tripMs: number): void {
+    this.tripMs = averaged(this.tripMs, tripMs);
+    this.update();
+  }
+
+  private update(): void {
+    if (this.poolMs === undefined || this.tripMs === undefined) return;
+    // A job that took no measurable time stands for one of the shortest the clock can tell.
+    const perThread = 1 + Math.ceil(this.tripMs / Math.max(this.poolMs, 0.001));
+    const jobs = this.threads * Math.min(MOST_PER_THREAD, Math.max(FEWEST_PER_THREAD, perThread));
+    if (jobs === this.jobs) return;
+    this.jobs = jobs;
+    this.apply(jobs);
+  }
+}
+
+function averaged(average: number | undefined, sample: number): number {
+  return average === undefined ? sample : average + NEWEST_WEIGHT * (sample - average);
+}

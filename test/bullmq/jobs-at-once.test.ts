@@ -43,18 +43,17 @@ describe('JobsAtOnce', () => {
     expect(applied).toEqual([16]);
   });
 
-  it('follows a trip that grows and shrinks, over a few jobs, telling each change once', () => {
+  it('takes the shortest of the last 16 trips: a slower one waited on the node itself', () => {
     const { atOnce, applied } = counting(1);
-    atOnce.ran(2);
-    atOnce.recorded(1); // 1 + ⌈0.5⌉ = 2: as held already
-    for (let k = 0; k < 20; k++) atOnce.recorded(6); // the trip nears 6 ms: 1 + 3
-    expect(atOnce.current).toBe(4);
-    for (let k = 0; k < 20; k++) atOnce.recorded(1); // back near 1 ms
+    atOnce.ran(4);
+    atOnce.recorded(2); // 1 + ⌈0.5⌉ = 2: as held already
+    for (let k = 0; k < 15; k++) atOnce.recorded(30); // the 2 ms trip is still among the last 16
     expect(atOnce.current).toBe(2);
-    expect(applied[0]).toBe(3); // the first trip of 6 ms moves the average to 2.25: one step
-    expect(applied).toEqual([3, 4, 3, 2]);
-    // Each count told differs from the one before: no repeats.
-    expect(applied.every((jobs, k) => k === 0 || jobs !== applied[k - 1])).toBe(true);
+    atOnce.recorded(30); // now it is not: 1 + ⌈30 ÷ 4⌉
+    expect(atOnce.current).toBe(8);
+    atOnce.recorded(5); // one short trip is enough: 1 + ⌈5 ÷ 4⌉
+    expect(atOnce.current).toBe(3);
+    expect(applied).toEqual([8, 3]);
   });
 
   it('averages a job that stands out with the ones before it', () => {

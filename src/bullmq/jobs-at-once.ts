@@ -12,8 +12,9 @@
 const FEWEST_PER_THREAD = 2;
 /**
  * Jobs per thread a node holds at most: a job held is one no other node can start. Measured on
- * one-thread nodes in half a core, 8 jobs instead of 2 made batches of trivial calls 8–9 % faster
- * on one host (with and without 1 ms to Redis) and left two hosts as they were.
+ * one-thread nodes in half a core (means of 15 batches, near the benchmark's noise), 8 jobs
+ * instead of 2 made batches of trivial calls 8–9 % faster on one host, with and without 1 ms to
+ * Redis, and left two hosts as they were.
  */
 const MOST_PER_THREAD = 8;
 /** Weight of the newest pool time in the running average: a few jobs' worth of memory. */

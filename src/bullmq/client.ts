@@ -18,6 +18,7 @@ import { type ClusterJob, failJob, jobsOf, settleChunk } from './client-jobs.js'
 import { CallCoalescer } from './coalescing.js';
 import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
+import { BackgroundRequests } from './background.js';
 import { CLIENT_OPTIONS, CLUSTER_CALL_OPTIONS } from './options.js';
 
 export interface ClusterClientOptions extends RedisLocation {
@@ -26,8 +27,11 @@ export interface ClusterClientOptions extends RedisLocation {
   /**
    * BullMQ options for every job (`attempts`, `backoff`, `removeOnComplete`, ...), but not
    * `priority` or `jobId`: a call's priority is set with {@link ClusterClient.with}, and the client
-   * names its jobs. By default a completed job's record is removed after an hour (a client that
-   * looks a result up late still finds it), and a failed one after a day.
+   * names its jobs. By default this client removes a completed job's record once it has read the
+   * result (a chunk's record holds all its calls' arguments and results: kept, sustained batches
+   * would fill Redis's memory), else after an hour (a client that looks a result up late still
+   * finds it), and a failed one after a day. With `removeOnComplete` set, here or in a call's `job`
+   * option, BullMQ's rule alone applies.
    */
   jobOptions?: Omit<JobsOptions, 'priority' | 'jobId'>;
   /**
@@ -95,12 +99,13 @@ interface CallRoute {
   signal: AbortSignal | undefined;
   /** Equal for routes whose `run` calls may share a job. */
   key: string;
+  /** Whether a completed job's record is removed once its result is read (no `removeOnComplete` given). */
+  removeWhenRead: boolean;
 }
 
 export class ClusterClient<M extends TaskModule = UntypedModule> {
   private readonly abortListeners = new AbortListeners();
-  /** Cancels in progress, awaited by close(). */
-  private readonly withdrawals = new Set<Promise<void>>();
+  private readonly background: BackgroundRequests;
   private readonly plainCalls: ClusterCalls<M>;
   /** close()'s work, once it was called. */
   private closing: Promise<void> | undefined;
@@ -123,6 +128,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     private readonly sizer: ChunkSizer,
   ) {
     this.plainCalls = this.with({});
+    this.background = new BackgroundRequests(onError);
     if (maxQueue !== Infinity) events.on('active', ({ jobId }) => this.started(jobId));
   }
 
@@ -186,10 +192,13 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   /** The client's calls with options: `client.with({ priority: 'high', signal }).run('resize', image, 200)`. */
   with(options: ClusterCallOptions): ClusterCalls<M> {
     const { priority, signal, job } = resolveTable(CLUSTER_CALL_OPTIONS, options, 'an object of call options');
+    const jobOptions = { ...this.jobOptions, ...job, priority: JOB_PRIORITY[priority] };
     const route: CallRoute = {
-      jobOptions: { ...this.jobOptions, ...job, priority: JOB_PRIORITY[priority] },
+      jobOptions,
       signal,
       key: `${priority} ${signal === undefined ? '' : this.signalKey(signal)} ${job === undefined ? '' : JSON.stringify(job)}`,
+      // The client's own default, not a removeOnComplete given here or to the client.
+      removeWhenRead: jobOptions.removeOnComplete === DEFAULT_JOB_OPTIONS.removeOnComplete,
     };
     const submit = <K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>) => {
       const list = Array.from(argsList) as unknown[][];
@@ -218,7 +227,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     this.watch.close(new ClusterClientClosedError());
     // BullMQ leaves the connections it was given open: closeOver ends them.
     await closeOver(this.connections, async (reachable) => {
-      if (reachable) await Promise.allSettled(this.withdrawals);
+      if (reachable) await this.background.settled();
       const closing = Promise.all([this.events.close(), this.queue.close()]);
       // Without Redis that would wait for it forever; started, it stops the events' reading loop.
       if (reachable) await closing;
@@ -256,7 +265,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     // Gathered calls were counted when they were made.
     this.refuseNow(signal, outcomes.indexed ? argsList.length : 0);
     const jobs = jobsOf(task, argsList, outcomes, this.sizer.sizeFor(task, argsList));
-    for (const job of jobs) this.expect(job);
+    for (const job of jobs) this.expect(job, route.removeWhenRead);
     /** Jobs `[0, added)` are in the queue. */
     let added = 0;
     /** The jobs whose calls an abort settled: those with a call not settled before it. */
@@ -305,12 +314,15 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   }
 
   /** Waits for `job`'s outcome, which settles its calls; counts it among the waiting ones. */
-  private expect(job: ClusterJob): void {
+  private expect(job: ClusterJob, removeWhenRead: boolean): void {
     if (this.maxQueue !== Infinity) {
       this.waitingJobs.set(job.id, job.count);
       this.waitingCalls += job.count;
     }
-    this.watch.expect(job.id, (outcome) => this.settle(job, outcome));
+    this.watch.expect(job.id, (outcome) => {
+      this.settle(job, outcome);
+      if (removeWhenRead && !(outcome instanceof Error) && outcome.completed) this.removeRecord(job.id);
+    });
   }
 
   private settle(job: ClusterJob, outcome: JobOutcome | Error): void {
@@ -354,15 +366,16 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
   private withdraw(jobs: ClusterJob[], reason: unknown): void {
     if (jobs.length === 0) return;
     const text = reason instanceof Error ? reason.message : String(reason);
-    const withdrawal = withdrawJobs(
-      this.queue,
-      this.connections[0],
-      this.channel,
-      jobs.map(({ id }) => id),
-      text,
-    ).catch((error: unknown) => this.onError(new Error('viscose: could not withdraw the jobs of aborted calls', { cause: error })));
-    this.withdrawals.add(withdrawal);
-    void withdrawal.finally(() => this.withdrawals.delete(withdrawal));
+    const ids = jobs.map(({ id }) => id);
+    this.background.add(
+      withdrawJobs(this.queue, this.connections[0], this.channel, ids, text),
+      'viscose: could not withdraw the jobs of aborted calls',
+    );
+  }
+
+  /** Removes the record of completed job `id`, whose result this client has read. */
+  private removeRecord(id: string): void {
+    this.background.add(this.queue.remove(id), `viscose: could not remove the record of job ${id}, whose result was read`);
   }
 
   /** The error details of a failed job, as its node logged them, else BullMQ's failed reason. */

@@ -20,7 +20,10 @@ const REDIS_OPTIONS = {
 export const CLIENT_OPTIONS = {
   ...REDIS_OPTIONS,
   queue: { validate: nonEmptyString },
-  jobOptions: { validate: jobOptions, defaultDoc: 'completed jobs removed after an hour, failed ones after a day' },
+  jobOptions: {
+    validate: jobOptions,
+    defaultDoc: 'completed jobs removed once their result is read (else after an hour), failed ones after a day',
+  },
   queueOptions: { validate: optionalObject<Omit<QueueOptions, 'connection'>>('an object of BullMQ queue options'), defaultDoc: "BullMQ's" },
   resultCheckInterval: { validate: finiteMilliseconds, default: 15_000 },
   onError: { validate: errorHandler, defaultDoc: 'a process warning' },

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AbortError, InvalidOptionError, TaskError } from 'viscose';
 import { ClusterClient, ClusterClientClosedError } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { CLI, CLUSTER_TASKS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { CLI, CLUSTER_TASKS, KEEP_RECORDS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
 import { Random } from '../support/random.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
@@ -44,7 +44,7 @@ describe.skipIf(!hasRedis)('cluster calls with options, on a node that runs one 
     redis = await startRedis();
     node = startNode(redis.url, { queue: QUEUE, concurrency: 1 });
     await node.serving();
-    client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
+    client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url, jobOptions: KEEP_RECORDS });
   });
 
   afterAll(async () => {
@@ -243,6 +243,7 @@ describe.skipIf(!hasRedis)('a client that missed its jobs’ completion events',
       redis: redis.url,
       queueOptions: { streams: { events: { maxLen: 10 } } },
       resultCheckInterval: 300,
+      jobOptions: KEEP_RECORDS,
     });
     try {
       await node.serving();

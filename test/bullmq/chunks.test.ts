@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AbortError, InvalidOptionError, QueueFullError, TaskError } from 'viscose';
-import { ClusterClient } from 'viscose/bullmq';
+import { ClusterClient, type ClusterClientOptions } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { KEEP_RECORDS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { rejection } from '../support/rejection.js';
 import { waitFor } from '../support/wait-for.js';
@@ -35,8 +35,16 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A fresh queue served by `nodeCount` one-thread nodes, and a client of it. */
-  async function cluster(options: { chunkSize?: number; maxQueue?: number; nodes?: number; concurrency?: number } = {}) {
+  /** A fresh queue served by `nodeCount` one-thread nodes, and a client of it (keeping the jobs' records unless told otherwise). */
+  async function cluster(
+    options: {
+      chunkSize?: number;
+      maxQueue?: number;
+      nodes?: number;
+      concurrency?: number;
+      jobOptions?: ClusterClientOptions['jobOptions'];
+    } = {},
+  ) {
     const queue = `viscose-chunks-${++queues}`;
     const started = Array.from({ length: options.nodes ?? 1 }, () => startNode(redis.url, { queue, concurrency: options.concurrency }));
     nodes.push(...started);
@@ -46,6 +54,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
       redis: redis.url,
       chunkSize: options.chunkSize,
       maxQueue: options.maxQueue,
+      jobOptions: options.jobOptions ?? KEEP_RECORDS,
     });
     clients.push(client);
     return { queue, client };
@@ -205,6 +214,19 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     // Three additions take microseconds of a thread; the chunk waited at least heldMs behind the blocker.
     expect(result.runMs).toBeGreaterThanOrEqual(0);
     expect(result.runMs).toBeLessThan(heldMs / 2);
+  });
+
+  it("removes a completed job's record once it has read the result, unless removeOnComplete is given", async () => {
+    const { queue, client } = await cluster({ chunkSize: 10, jobOptions: {} });
+    const argsList = Array.from({ length: 50 }, (_, i): [number, number] => [i, 1]);
+    const sums = argsList.map(([a, b]) => a + b);
+    // A call's own removeOnComplete: BullMQ's rule alone, so these five chunks' records stay.
+    expect(await client.with({ job: { removeOnComplete: { age: 60 } } }).runBatch('add', argsList)).toEqual(sums);
+    expect(await client.runBatch('add', argsList)).toEqual(sums);
+    expect(await client.run('add', 1, 2)).toBe(3);
+    await waitFor(async () => (await withQueue(redis.url, queue, (inspected) => inspected.getCompletedCount())) === 5);
+    const kept = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 100));
+    expect(kept.map((job) => job.opts.removeOnComplete)).toEqual(Array(5).fill({ age: 60 }));
   });
 
   it('counts gathered run calls against maxQueue one by one', async () => {

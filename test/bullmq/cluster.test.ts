@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TaskError } from 'viscose';
 import { ClusterClient } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { KEEP_RECORDS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
@@ -23,7 +23,7 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     redis = await startRedis();
     nodes = [startNode(redis.url, { queue: QUEUE }), startNode(redis.url, { queue: QUEUE })];
     await Promise.all(nodes.map((node) => node.serving()));
-    client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url });
+    client = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url, jobOptions: KEEP_RECORDS });
   });
 
   afterAll(async () => {
@@ -123,7 +123,7 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     const values = Array.from({ length: 10_000 }, (_, i) => i);
     // Chunks of 10 calls of 1 ms (about 3 s on three one-thread nodes), so that the node dies in
     // the middle. `delayedEcho(i, 1)`: told apart from the other tests' jobs by the delay.
-    const chunked = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url, chunkSize: 10 });
+    const chunked = await ClusterClient.connect<typeof Tasks>({ queue: QUEUE, redis: redis.url, chunkSize: 10, jobOptions: KEEP_RECORDS });
     const batch = chunked.runBatch(
       'delayedEcho',
       values.map((i): [number, number] => [i, 1]),

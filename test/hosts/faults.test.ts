@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { CLUSTER_TASKS, withQueue } from '../support/cluster-node.js';
+import { CLUSTER_TASKS, KEEP_RECORDS, withQueue } from '../support/cluster-node.js';
 import { createHosts, type Host, type HostNode, type Hosts } from '../support/hosts/index.mjs';
 import type { RedisServer } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
@@ -44,7 +44,13 @@ describe.skipIf(!hasHosts)('faults across hosts, with a chunked batch in flight'
     const queue = `faults-${++queues}`;
     const [a, b] = [await hosts.addHost(`${name}-a`), await hosts.addHost(`${name}-b`)];
     const nodes = await Promise.all([a, b].map((host) => hosts.startNode(host, { queue, module: CLUSTER_TASKS, extraArgs: SHORT_LOCKS })));
-    const client = await ClusterClient.connect<typeof Tasks>({ queue, redis: redis.url, chunkSize: CHUNK, onError: () => {} });
+    const client = await ClusterClient.connect<typeof Tasks>({
+      queue,
+      redis: redis.url,
+      chunkSize: CHUNK,
+      jobOptions: KEEP_RECORDS,
+      onError: () => {},
+    });
     return { queue, hosts: [a, b] as [Host, Host], nodes: nodes as [HostNode, HostNode], client };
   }
 

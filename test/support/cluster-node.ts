@@ -7,6 +7,11 @@ import { waitFor } from './wait-for.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const CLUSTER_TASKS = fileURLToPath(new URL('../fixtures/cluster-tasks.mjs', import.meta.url));
+/**
+ * A client's `jobOptions` that keep completed jobs' records for an hour, for a test to inspect
+ * them: by default a client removes a record once it has read the job's result.
+ */
+export const KEEP_RECORDS = { removeOnComplete: { age: 3600 } };
 
 export interface NodeProcess {
   child: ChildProcess;

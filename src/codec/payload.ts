@@ -12,6 +12,7 @@
  */
 import { EncodeError, PayloadTooLargeError, messageOf } from '../errors.js';
 import type { Arena, ArenaAllocator } from '../shm/arena.js';
+import type { EncodedCalls } from './encoded-calls.js';
 import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
 import type { SharedViews } from '../shm/views.js';
 import { HAS_MAP, inspectValue, MARKED, startPayload, takeMarkedCopy } from './inspect.js';
@@ -44,6 +45,11 @@ export interface BlockRef {
 
 /** The longest msgpack array header `chunkOf` puts before a chunk's parts (an array32). */
 export const MAX_CHUNK_HEADER_BYTES = 5;
+
+/** The msgpack array header of a chunk of `count` calls: a fixarray, an array16 or an array32. */
+function chunkHeaderBytes(count: number): number {
+  return count < 16 ? 1 : count < 0x10000 ? 3 : MAX_CHUNK_HEADER_BYTES;
+}
 
 /** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
 const MAX_KEPT_SCRATCH = 1 << 20;
@@ -105,13 +111,12 @@ export class PayloadCodec {
   }
 
   /**
-   * The payload of a chunk whose calls' arguments are `parts` (from `encodePart`), `bytes` long
-   * together: a msgpack array header followed by the parts, which is the PLAIN encoding of the list
-   * of argument lists the worker's batch path decodes.
+   * The payload of a chunk whose calls' arguments are `parts` [first, first + count) (from `partOf`),
+   * `bytes` long together: a msgpack array header followed by the parts, which is the PLAIN encoding
+   * of the list of argument lists the worker's batch path decodes.
    */
-  chunkOf(parts: readonly Uint8Array[], bytes: number): EncodedPayload {
-    const count = parts.length;
-    const header = count < 16 ? 1 : count < 0x10000 ? 3 : MAX_CHUNK_HEADER_BYTES;
+  chunkOf(parts: readonly Uint8Array[], bytes: number, first = 0, count = parts.length - first): EncodedPayload {
+    const header = chunkHeaderBytes(count);
     const chunk = new Uint8Array(header + bytes);
     const view = new DataView(chunk.buffer);
     if (header === 1) chunk[0] = 0x90 | count;
@@ -123,11 +128,37 @@ export class PayloadCodec {
       view.setUint32(1, count);
     }
     let offset = header;
-    for (const part of parts) {
-      chunk.set(part, offset);
-      offset += part.length;
+    for (let i = first; i < first + count; i++) {
+      chunk.set(parts[i], offset);
+      offset += parts[i].length;
     }
     return { kind: PayloadKind.PLAIN, tags: 0, length: chunk.length, bytes: chunk, start: 0, scalars: undefined };
+  }
+
+  /**
+   * Refuses, before any chunk is queued, a batch of encoded calls (`root[i]`) of which one cannot
+   * fit in maxPayloadBytes even alone, as `inspectCalls` refuses such an argument list.
+   */
+  checkEncodedCalls(calls: EncodedCalls, root: string): void {
+    const limit = this.maxPayloadBytes - chunkHeaderBytes(1);
+    calls.parts.forEach((part, i) => {
+      if (part.length > limit) {
+        throw new PayloadTooLargeError(
+          `${root}[${i}] encodes to ${part.length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes}) allows a call`,
+        );
+      }
+    });
+  }
+
+  /** Encoded calls [first, first + count) as one chunk (`chunkOf`); PayloadTooLargeError past maxPayloadBytes. */
+  chunkOfEncoded(calls: EncodedCalls, first: number, count: number, root: string): EncodedPayload {
+    const bytes = calls.bytes(first, count);
+    if (chunkHeaderBytes(count) + bytes > this.maxPayloadBytes) {
+      throw new PayloadTooLargeError(
+        `${root}[${first}..${first + count - 1}] encode to ${bytes} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
+      );
+    }
+    return this.chunkOf(calls.parts, bytes, first, count);
   }
 
   /**

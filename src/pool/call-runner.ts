@@ -5,8 +5,10 @@
  *
  * A batch travels in chunks (sized below unless the caller says), so that it costs a few slots and
  * encodings rather than one per call; a chunk whose encoding exceeds maxPayloadBytes is halved
- * until it fits.
+ * until it fits. Argument lists that arrive encoded (EncodedCalls) are cut into chunks as they are,
+ * without being decoded.
  */
+import { EncodedCalls } from '../codec/encoded-calls.js';
 import { type EncodedPayload, MAX_CHUNK_HEADER_BYTES, type PayloadCodec } from '../codec/payload.js';
 import { encodingTransfers, TransferMode } from '../codec/transfer.js';
 import { takeMovesPlaced } from '../codec/moved-extension.js';
@@ -83,10 +85,17 @@ export interface BatchHow {
 export const PLAIN_BATCH: BatchHow = { level: NORMAL_LEVEL };
 export const SETTLED_BATCH: BatchHow = { level: NORMAL_LEVEL, settleEach: true };
 
+/** A batch's argument lists, as its chunks take them. */
+interface BatchArguments {
+  readonly length: number;
+  /** Calls [start, start + count) as one chunk's payload; PayloadTooLargeError past maxPayloadBytes. */
+  encode(start: number, count: number): EncodedPayload;
+}
+
 /** A batch being queued: what every chunk of it shares. */
 interface BatchRun {
   task: number;
-  calls: unknown[][];
+  calls: BatchArguments;
   batch: BatchCall;
   how: BatchHow;
 }
@@ -161,11 +170,11 @@ export class CallRunner<M extends TaskModule> {
   batch(name: TaskName<M>, argsList: Iterable<unknown[]>, how: BatchHow): Promise<unknown> {
     const { settleEach = false, signal, retries = 0 } = how;
     let task: number;
-    let calls: unknown[][];
+    let calls: BatchArguments;
     try {
       if (signal?.aborted) throw new AbortError(signal.reason);
       task = this.gate.accept(name);
-      calls = encodeMoving(() => this.codec.inspectCalls(argumentLists(argsList), 'argsList'), retries);
+      calls = EncodedCalls.is(argsList) ? this.encodedArguments(argsList) : this.inspectedArguments(argsList, retries);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -190,6 +199,21 @@ export class CallRunner<M extends TaskModule> {
     return promise;
   }
 
+  /** Argument lists checked whole before any chunk is queued, encoded a chunk at a time. */
+  private inspectedArguments(argsList: Iterable<unknown[]>, retries: number): BatchArguments {
+    const calls = encodeMoving(() => this.codec.inspectCalls(argumentLists(argsList), 'argsList'), retries);
+    return {
+      length: calls.length,
+      encode: (start, count) => this.codec.encodeInspected(calls.slice(start, start + count), 'argsList'),
+    };
+  }
+
+  /** Argument lists encoded already: a chunk is their parts behind a header, copied as they are. */
+  private encodedArguments(calls: EncodedCalls): BatchArguments {
+    this.codec.checkEncodedCalls(calls, 'argsList');
+    return { length: calls.length, encode: (start, count) => this.codec.chunkOfEncoded(calls, start, count, 'argsList') };
+  }
+
   /**
    * Queues calls [start, start + count) of a batch as one chunk, which runs again up to `retries`
    * times if its worker dies under it, and returns how many it queued: a chunk whose encoding
@@ -200,7 +224,7 @@ export class CallRunner<M extends TaskModule> {
   private submitChunk(run: BatchRun, start: number, count: number, retries: number, readmitted = false): number {
     const { task, calls, batch, how } = run;
     let payload: EncodedPayload;
-    const encode = () => this.codec.encodeInspected(calls.slice(start, start + count), 'argsList');
+    const encode = () => calls.encode(start, count);
     try {
       payload = encode();
     } catch (error) {

@@ -7,6 +7,7 @@
  * small enough that a job's data stays a regular object of V8's heap.
  */
 import type { ChunkResult } from './jobs.js';
+import { bytesInJob } from './packed-calls.js';
 
 /** What one job costs besides its calls, rounded up from the measured 0.65 ms for a network between hosts. */
 const JOB_COST_MS = 1;
@@ -15,7 +16,7 @@ const JOB_COST_SHARE = 0.05;
 /** The most calls in one job: it is one JSON document in Redis, read whole by the node. */
 export const LARGEST_CHUNK = 4096;
 /**
- * The most bytes of arguments in one job, as far as a sample of the calls tells: under V8's largest
+ * The most bytes of a job's data, as far as a sample of the calls tells: under V8's largest
  * regular heap object (128 KiB). A larger job's data arrives and is parsed as strings of V8's
  * large-object space, each in pages of its own that the system maps and zeroes anew, on the node
  * and the client alike. Measured (1 host × ½ core, 100,000 trivial calls of 42 bytes): chunks of
@@ -69,9 +70,12 @@ export class ChunkSizer {
   }
 }
 
-/** The largest JSON size among the first, middle and last call's arguments: a sample, so that sizing costs no pass over the batch. */
+/**
+ * The most that the first, middle and last call's arguments add to a job's data: a sample, so that
+ * sizing costs no pass over the batch.
+ */
 function sampledBytesPerCall(argsList: readonly unknown[][]): number {
   if (argsList.length === 0) return 1;
   const sample = [argsList[0], argsList[argsList.length >> 1], argsList[argsList.length - 1]];
-  return Math.max(1, ...sample.map((args) => JSON.stringify(args)?.length ?? 0));
+  return Math.max(1, ...sample.map(bytesInJob));
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { TaskError } from '../errors.js';
 import type { CallOutcomes } from './call-outcomes.js';
 import { type CallJobData, type ChunkJobData, type ChunkResult, type RemoteErrorDetails, errorFromDetails } from './jobs.js';
+import { packCalls } from './packed-calls.js';
 
 /** One job: its id, its task, and which calls of a submission it carries. */
 export interface ClusterJob {
@@ -22,7 +23,8 @@ export interface ClusterJob {
 
 /**
  * The jobs of `argsList`'s calls of `task`, `chunkSize` calls per job (a job of one call when
- * `chunkSize` is 1 or there is one call only, in the format other producers use too).
+ * `chunkSize` is 1 or there is one call only, in the format other producers use too). A chunk's
+ * arguments are packed when JSON's types cover them (packed-calls.ts).
  */
 export function jobsOf(task: string, argsList: unknown[][], outcomes: CallOutcomes, chunkSize: number): ClusterJob[] {
   if (chunkSize <= 1 || argsList.length === 1) {
@@ -31,7 +33,9 @@ export function jobsOf(task: string, argsList: unknown[][], outcomes: CallOutcom
   const jobs: ClusterJob[] = [];
   for (let start = 0; start < argsList.length; start += chunkSize) {
     const calls = argsList.slice(start, start + chunkSize);
-    jobs.push({ id: randomUUID(), task, outcomes, start, count: calls.length, chunk: true, data: { task, calls } });
+    const packed = packCalls(calls);
+    const data = packed === undefined ? { task, calls } : { task, ...packed };
+    jobs.push({ id: randomUUID(), task, outcomes, start, count: calls.length, chunk: true, data });
   }
   return jobs;
 }

@@ -4,9 +4,11 @@
  * stack, node); a cancelled job fails as unrecoverable, so BullMQ does not run it again.
  */
 import { type Job, UnrecoverableError } from 'bullmq';
-import { AbortError, TaskError } from '../errors.js';
+import { EncodedCalls } from '../codec/encoded-calls.js';
+import { AbortError, TaskError, messageOf } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import type { CancelListener } from './cancellation.js';
+import { unpackCalls } from './packed-calls.js';
 import {
   type CallJobData,
   type ChunkJobData,
@@ -53,9 +55,15 @@ export async function runChunk(
   signal: AbortSignal | undefined,
   { pool, node, cancels, ran }: JobRunContext,
 ): Promise<ChunkResult> {
-  const { task, calls, retained } = job.data;
+  const { task, retained } = job.data;
   refuseCancelled(job, cancels);
-  const todo = retained?.todo ?? calls.map((_, index) => index);
+  let calls: unknown[][] | EncodedCalls;
+  try {
+    calls = 'calls' in job.data ? job.data.calls : unpackCalls(job.data);
+  } catch (error) {
+    throw new UnrecoverableError(`job ${job.id} holds a chunk that cannot be read: ${messageOf(error)}`);
+  }
+  const todo = retained?.todo ?? Array.from({ length: calls.length }, (_, index) => index);
   const values = retained?.values.slice() ?? new Array<unknown>(calls.length).fill(null);
   // The time the pool's threads spent on the calls, not the batch's wall time: that one also counts
   // the waits behind the other jobs in hand and, on a host with a CPU quota, the throttled spells:
@@ -64,10 +72,9 @@ export async function runChunk(
   const observer = { ran: (chunkMs: number) => (runMs += chunkMs) };
   let outcomes: PromiseSettledResult<unknown>[];
   try {
-    outcomes = await pool.with({ priority: poolPriorityOf(job.opts.priority), signal, observer }).runBatchSettled(
-      task,
-      todo.map((index) => calls[index]),
-    );
+    outcomes = await pool
+      .with({ priority: poolPriorityOf(job.opts.priority), signal, observer })
+      .runBatchSettled(task, retained === undefined ? calls : callsAt(calls, todo));
   } catch (error) {
     // Refused as a whole (an unknown task, the pool closed): every call fails alike.
     throw await failJob(job, error, node);
@@ -81,13 +88,19 @@ export async function runChunk(
     else failures.push([index, describeFailure(outcome.reason, node)]);
   });
   if (failures.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
-    await job.updateData({ task, calls, retained: { values, todo: failures.map(([index]) => index) } });
+    await job.updateData({ ...job.data, retained: { values, todo: failures.map(([index]) => index) } });
     const [, first] = failures[0];
     throw new Error(
       `${failures.length} of the chunk's ${todo.length} calls failed and run again; the first: ${first.name}: ${first.message}`,
     );
   }
   return { values, failures, node, runMs, ran: todo.length };
+}
+
+/** The calls at `indices`, held as `calls` are. */
+function callsAt(calls: unknown[][] | EncodedCalls, indices: number[]): unknown[][] | EncodedCalls {
+  if (Array.isArray(calls)) return indices.map((index) => calls[index]);
+  return new EncodedCalls(indices.map((index) => calls.parts[index]));
 }
 
 /** Unrecoverable: a cancelled job is not retried, whatever its `attempts`. */

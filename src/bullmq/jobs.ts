@@ -2,9 +2,10 @@
  * What a job of a viscose queue holds and how its failure is described: shared by the nodes that
  * run jobs and the clients that add them. BullMQ stores a job's data and its return value as JSON,
  * so a task's arguments and result must survive `JSON.stringify` (a local pool takes more: see the
- * docs/guide/cluster.md).
+ * docs/guide/cluster.md); a chunk's arguments travel packed when JSON's types cover them.
  */
 import type { Priority } from '../queue/priority.js';
+import type { PackedCalls } from './packed-calls.js';
 
 /** The data of a job of one call: a task of the module and its arguments. */
 export interface CallJobData {
@@ -13,15 +14,11 @@ export interface CallJobData {
 }
 
 /**
- * The data of a job of many calls of one task (a chunk): each call's arguments, and after an
- * attempt in which some calls failed while attempts remain, what that attempt recorded, so that
- * the next attempt runs only the calls still to do.
+ * The data of a job of many calls of one task (a chunk): each call's arguments, as JSON or packed
+ * (packed-calls.ts), and after an attempt in which some calls failed while attempts remain, what
+ * that attempt recorded, so that the next attempt runs only the calls still to do.
  */
-export interface ChunkJobData {
-  task: string;
-  calls: unknown[][];
-  retained?: RetainedOutcomes;
-}
+export type ChunkJobData = { task: string; retained?: RetainedOutcomes } & ({ calls: unknown[][] } | PackedCalls);
 
 /** The outcomes an earlier attempt of a chunk recorded: `values[i]` for every call not in `todo`. */
 export interface RetainedOutcomes {
@@ -35,7 +32,7 @@ export type TaskJobData = CallJobData | ChunkJobData;
 
 /** Whether a job is a chunk of calls. */
 export function isChunk(data: TaskJobData): data is ChunkJobData {
-  return Array.isArray((data as ChunkJobData).calls);
+  return 'calls' in data ? Array.isArray(data.calls) : typeof (data as PackedCalls).packed === 'string';
 }
 
 /**

@@ -35,15 +35,19 @@ describe('chunk sizes', () => {
     expect(sizer.sizeFor('slow', calls(100_000))).toBe(Math.ceil(1 / (0.05 * (2 + 0.3 * (0.6 - 2)))));
   });
 
-  it("keeps a chunk's arguments within 120 KiB, judging from the first, middle and last call", () => {
+  it("keeps a chunk's data within 120 KiB, judging from the first, middle and last call", () => {
     const sizer = new ChunkSizer(undefined);
-    const large = ['x'.repeat(1_000)]; // 1,006 bytes as JSON
-    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((120 * 1024) / 1_006));
+    // Packed: 1,004 bytes of msgpack, 1,340 in base64, and its length ("1004,") beside them.
+    const large = ['x'.repeat(1_000)];
+    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((120 * 1024) / 1_345));
     for (const sampled of [50_000, 99_999]) {
       const mixed = calls(100_000);
       mixed[sampled] = large;
-      expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((120 * 1024) / 1_006));
+      expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((120 * 1024) / 1_345));
     }
+    // Not packed (a Date is not JSON's own): 1,006 bytes as JSON.
+    const dated = ['x'.repeat(975), new Date(0)];
+    expect(sizer.sizeFor('t', calls(100_000, dated))).toBe(Math.floor((120 * 1024) / 1_006));
     // One call larger than that still gets a job.
     expect(sizer.sizeFor('t', calls(100, ['x'.repeat(2 << 20)]))).toBe(1);
   });

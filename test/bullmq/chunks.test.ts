@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AbortError, InvalidOptionError, QueueFullError, TaskError } from 'viscose';
 import { ClusterClient, type ClusterClientOptions } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { KEEP_RECORDS, type NodeProcess, startNode, withQueue } from '../support/cluster-node.js';
+import { KEEP_RECORDS, type NodeProcess, chunkCalls, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { rejection } from '../support/rejection.js';
 import { waitFor } from '../support/wait-for.js';
@@ -93,7 +93,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     });
     // 10 calls in chunks of 4: three jobs, which completed (failures are their calls' outcomes).
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed', 'failed'], 0, 100));
-    expect(jobs.map((job) => job.data.calls.length).sort()).toEqual([2, 4, 4]);
+    expect(jobs.map((job) => chunkCalls(job.data)?.length).sort()).toEqual([2, 4, 4]);
     expect(await rejection(client.runBatch('failAt', argsList))).toMatchObject({ index: 0 });
   });
 
@@ -176,8 +176,8 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     const [normal, high] = await Promise.all([client.run('add', 5, 5), client.with({ priority: 'high' }).run('add', 6, 6)]);
     expect([normal, high]).toEqual([10, 12]);
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 100));
-    const chunks = jobs.filter((job) => Array.isArray(job.data.calls));
-    expect(chunks.map((job) => job.data.calls.length).sort()).toEqual([10, 10, 5]);
+    const chunks = jobs.map((job) => chunkCalls(job.data)).filter((calls) => calls !== undefined);
+    expect(chunks.map((calls) => calls.length).sort()).toEqual([10, 10, 5]);
     const singles = jobs.filter((job) => Array.isArray(job.data.args)).map((job) => job.data.args);
     expect(singles).toHaveLength(3);
     expect(singles).toEqual(
@@ -200,7 +200,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     ]);
     const activeChunk = () =>
       withQueue(redis.url, queue, (inspected) => inspected.getJobs(['active'])).then((jobs) =>
-        jobs.some((job) => Array.isArray(job.data.calls)),
+        jobs.some((job) => chunkCalls(job.data) !== undefined),
       );
     await waitFor(activeChunk);
     const heldMs = 400;
@@ -209,7 +209,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     expect(await chunk).toEqual([2, 4, 6]);
     await blocker;
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed']));
-    const result = jobs.find((job) => Array.isArray(job.data.calls))?.returnvalue;
+    const result = jobs.find((job) => chunkCalls(job.data) !== undefined)?.returnvalue;
     expect(result).toMatchObject({ ran: 3 });
     // Three additions take microseconds of a thread; the chunk waited at least heldMs behind the blocker.
     expect(result.runMs).toBeGreaterThanOrEqual(0);
@@ -227,6 +227,23 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     await waitFor(async () => (await withQueue(redis.url, queue, (inspected) => inspected.getCompletedCount())) === 5);
     const kept = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 100));
     expect(kept.map((job) => job.opts.removeOnComplete)).toEqual(Array(5).fill({ age: 60 }));
+  });
+
+  it("packs a chunk's arguments when JSON's types cover them, and sends the others as JSON", async () => {
+    const { queue, client } = await cluster({ chunkSize: 2 });
+    const plain: unknown[][] = [
+      [1, { name: 'é✓', tags: ['a', true, null] }],
+      [-2.5, []],
+    ];
+    expect(await client.runBatch('echo', plain)).toEqual(plain);
+    // A Date and an undefined are not JSON's own: the chunk is JSON, and the task gets JSON's conversions.
+    const converted = await client.runBatch('echo', [[new Date(0)], [undefined, 1]] as unknown[][]);
+    expect(converted).toEqual(['1970-01-01T00:00:00.000Z', [null, 1]]); // echo returns a lone argument itself
+    const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 10));
+    const packed = jobs.filter((job) => typeof job.data.packed === 'string');
+    const json = jobs.filter((job) => Array.isArray(job.data.calls));
+    expect(packed.map((job) => chunkCalls(job.data))).toEqual([plain]);
+    expect(json.map((job) => job.data.calls)).toEqual([[['1970-01-01T00:00:00.000Z'], [null, 1]]]);
   });
 
   it('counts gathered run calls against maxQueue one by one', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { CLUSTER_TASKS, KEEP_RECORDS, withQueue } from '../support/cluster-node.js';
+import { CLUSTER_TASKS, KEEP_RECORDS, chunkCalls, withQueue } from '../support/cluster-node.js';
 import { createHosts, type Host, type HostNode, type Hosts } from '../support/hosts/index.mjs';
 import type { RedisServer } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
@@ -98,7 +98,7 @@ describe.skipIf(!hasHosts)('faults across hosts, with a chunked batch in flight'
     const stalledLabels = new Set(
       jobs
         .filter((job) => job.stalledCounter > 0 || job.attemptsStarted > 1)
-        .flatMap((job) => job.data.calls.map((args: string[]) => args[1])),
+        .flatMap((job) => (chunkCalls(job.data) as string[][]).map((args) => args[1])),
     );
     for (const label of twice) expect(stalledLabels.has(label), `${label} ran twice outside a stalled chunk`).toBe(true);
     return { twice: twice.length, stalledChunks: jobs.filter((job) => job.stalledCounter > 0).length };

@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { TaskJobData } from '../../src/bullmq/jobs.js';
+import { type PackedCalls, unpackCalls } from '../../src/bullmq/packed-calls.js';
 import { waitFor } from './wait-for.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -12,6 +14,12 @@ export const CLUSTER_TASKS = fileURLToPath(new URL('../fixtures/cluster-tasks.mj
  * them: by default a client removes a record once it has read the job's result.
  */
 export const KEEP_RECORDS = { removeOnComplete: { age: 3600 } };
+
+/** The calls of a chunk's job, packed or in JSON, as its node runs them; undefined for a job of one call. */
+export function chunkCalls(data: TaskJobData): unknown[][] | undefined {
+  if ('calls' in data) return data.calls;
+  return typeof (data as PackedCalls).packed === 'string' ? [...unpackCalls(data as PackedCalls)] : undefined;
+}
 
 export interface NodeProcess {
   child: ChildProcess;

@@ -1,0 +1,88 @@
+// A chunk's arguments packed for a node (src/bullmq/packed-calls.ts): whatever JSON's types cover
+// must decode on the node to exactly what JSON would have given the task; anything else must be
+// left to JSON, and data that does not cut into parts must be refused.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bytesInJob, packCalls, unpackCalls } from '../../src/bullmq/packed-calls.js';
+
+/** What a task gets for `calls` through JSON, as every call's arguments travelled before. */
+const throughJson = (calls: unknown[][]): unknown[][] => JSON.parse(JSON.stringify(calls));
+
+describe('packed calls', () => {
+  it("decode to what JSON gives, for any arguments made of JSON's types", () => {
+    const argumentLists = fc.array(fc.array(fc.jsonValue()), { maxLength: 40 });
+    fc.assert(
+      fc.property(argumentLists, (calls) => {
+        const packed = packCalls(calls);
+        expect(packed).toBeDefined();
+        expect([...unpackCalls(packed!)]).toEqual(throughJson(calls));
+        // What BullMQ stores: the data survives JSON itself.
+        expect([...unpackCalls(JSON.parse(JSON.stringify(packed)))]).toEqual(throughJson(calls));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps -0 as JSON does, and keys in their order', () => {
+    const calls = [
+      [-0, { b: 1, a: 2, 10: 3, 2: 4 }],
+      [[], {}, ''],
+    ];
+    const decoded = [...unpackCalls(packCalls(calls)!)];
+    expect(decoded).toEqual(throughJson(calls));
+    expect(Object.is(decoded[0][0], 0)).toBe(true);
+    expect(Object.keys(decoded[0][1] as object)).toEqual(['2', '10', 'b', 'a']);
+  });
+
+  it("leaves to JSON a chunk with any value outside JSON's types", () => {
+    // A hole: JSON gives null where msgpack would give undefined.
+    const sparse = new Array(3).fill(1);
+    delete sparse[1];
+    const outside: unknown[] = [
+      new Date(0),
+      new Map([[1, 2]]),
+      undefined,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      10n,
+      () => 1,
+      Symbol('s'),
+      new Uint8Array(2),
+      new (class Point {
+        x = 1;
+      })(),
+      { toJSON: () => 'custom' },
+      { nested: { deeper: [undefined] } },
+      sparse,
+      'lone \ud800 surrogate',
+      JSON.parse('{"__proto__": 1}'),
+    ];
+    for (const value of outside) {
+      expect(packCalls([[1, 'fine'], [value]]), String(typeof value)).toBeUndefined();
+    }
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 70; i++) deep = [deep];
+    expect(packCalls([[deep]])).toBeUndefined();
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(packCalls([[cycle]])).toBeUndefined();
+  });
+
+  it('refuses data whose lengths do not cut its bytes into parts', () => {
+    const { packed, lengths } = packCalls([[1], ['two'], [{ three: 3 }]])!;
+    expect([...unpackCalls({ packed, lengths })]).toEqual([[1], ['two'], [{ three: 3 }]]);
+    expect(() => unpackCalls({ packed, lengths: lengths.slice(0, 2) })).toThrow(/parts end at byte/);
+    expect(() => unpackCalls({ packed, lengths: [...lengths, 1] })).toThrow(/lengths\[3\]/);
+    expect(() => unpackCalls({ packed, lengths: [0, ...lengths] })).toThrow(/lengths\[0\] \(0\)/);
+    expect(() => unpackCalls({ packed, lengths: [0.5, ...lengths.slice(1)] })).toThrow(RangeError);
+    expect(() => unpackCalls({ packed, lengths: [lengths[0] + 1, lengths[1] - 1, lengths[2]] })).not.toThrow();
+    expect(() => unpackCalls({ packed, lengths: undefined as unknown as number[] })).toThrow(TypeError);
+  });
+
+  it("counts what a call adds to a job's data, packed or in JSON", () => {
+    const args = [{ id: 12_345, msg: 'test-message-12345' }];
+    const { packed, lengths } = packCalls([args])!;
+    expect(bytesInJob(args)).toBe(JSON.stringify({ packed, lengths }).length - JSON.stringify({ packed: '', lengths: [] }).length + 1);
+    expect(bytesInJob([new Date(0)])).toBe(JSON.stringify([new Date(0)]).length);
+  });
+});

@@ -4,7 +4,7 @@
  * stack, node); a cancelled job fails as unrecoverable, so BullMQ does not run it again.
  */
 import { type Job, UnrecoverableError } from 'bullmq';
-import { EncodedCalls } from '../codec/encoded-calls.js';
+import type { EncodedCalls } from '../codec/encoded-calls.js';
 import { AbortError, TaskError, messageOf } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import type { CancelListener } from './cancellation.js';
@@ -99,8 +99,7 @@ export async function runChunk(
 
 /** The calls at `indices`, held as `calls` are. */
 function callsAt(calls: unknown[][] | EncodedCalls, indices: number[]): unknown[][] | EncodedCalls {
-  if (Array.isArray(calls)) return indices.map((index) => calls[index]);
-  return new EncodedCalls(indices.map((index) => calls.parts[index]));
+  return Array.isArray(calls) ? indices.map((index) => calls[index]) : calls.select(indices);
 }
 
 /** Unrecoverable: a cancelled job is not retried, whatever its `attempts`. */

@@ -51,6 +51,25 @@ function chunkHeaderBytes(count: number): number {
   return count < 16 ? 1 : count < 0x10000 ? 3 : MAX_CHUNK_HEADER_BYTES;
 }
 
+/** A chunk of `count` calls whose parts take `bytes`: its array header written, room for the parts after it. */
+function chunkBuffer(count: number, bytes: number): Uint8Array {
+  const header = chunkHeaderBytes(count);
+  const chunk = new Uint8Array(header + bytes);
+  if (header === 1) chunk[0] = 0x90 | count;
+  else if (header === 3) {
+    chunk[0] = 0xdc;
+    new DataView(chunk.buffer).setUint16(1, count);
+  } else {
+    chunk[0] = 0xdd;
+    new DataView(chunk.buffer).setUint32(1, count);
+  }
+  return chunk;
+}
+
+function plainChunk(chunk: Uint8Array): EncodedPayload {
+  return { kind: PayloadKind.PLAIN, tags: 0, length: chunk.length, bytes: chunk, start: 0, scalars: undefined };
+}
+
 /** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
 const MAX_KEPT_SCRATCH = 1 << 20;
 
@@ -111,28 +130,18 @@ export class PayloadCodec {
   }
 
   /**
-   * The payload of a chunk whose calls' arguments are `parts` [first, first + count) (from `partOf`),
-   * `bytes` long together: a msgpack array header followed by the parts, which is the PLAIN encoding
-   * of the list of argument lists the worker's batch path decodes.
+   * The payload of a chunk whose calls' arguments are `parts` (from `partOf`), `bytes` long
+   * together: a msgpack array header followed by the parts, which is the PLAIN encoding of the list
+   * of argument lists the worker's batch path decodes.
    */
-  chunkOf(parts: readonly Uint8Array[], bytes: number, first = 0, count = parts.length - first): EncodedPayload {
-    const header = chunkHeaderBytes(count);
-    const chunk = new Uint8Array(header + bytes);
-    const view = new DataView(chunk.buffer);
-    if (header === 1) chunk[0] = 0x90 | count;
-    else if (header === 3) {
-      chunk[0] = 0xdc;
-      view.setUint16(1, count);
-    } else {
-      chunk[0] = 0xdd;
-      view.setUint32(1, count);
+  chunkOf(parts: readonly Uint8Array[], bytes: number): EncodedPayload {
+    const chunk = chunkBuffer(parts.length, bytes);
+    let offset = chunk.length - bytes;
+    for (const part of parts) {
+      chunk.set(part, offset);
+      offset += part.length;
     }
-    let offset = header;
-    for (let i = first; i < first + count; i++) {
-      chunk.set(parts[i], offset);
-      offset += parts[i].length;
-    }
-    return { kind: PayloadKind.PLAIN, tags: 0, length: chunk.length, bytes: chunk, start: 0, scalars: undefined };
+    return plainChunk(chunk);
   }
 
   /**
@@ -141,24 +150,31 @@ export class PayloadCodec {
    */
   checkEncodedCalls(calls: EncodedCalls, root: string): void {
     const limit = this.maxPayloadBytes - chunkHeaderBytes(1);
-    calls.parts.forEach((part, i) => {
-      if (part.length > limit) {
+    for (let i = 0; i < calls.length; i++) {
+      const length = calls.ends[i] - calls.startOf(i);
+      if (length > limit) {
         throw new PayloadTooLargeError(
-          `${root}[${i}] encodes to ${part.length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes}) allows a call`,
+          `${root}[${i}] encodes to ${length} bytes, more than maxPayloadBytes (${this.maxPayloadBytes}) allows a call`,
         );
       }
-    });
+    }
   }
 
-  /** Encoded calls [first, first + count) as one chunk (`chunkOf`); PayloadTooLargeError past maxPayloadBytes. */
+  /**
+   * Encoded calls [first, first + count) as one chunk, like `chunkOf` but with one copy, as their
+   * parts lie together; PayloadTooLargeError past maxPayloadBytes.
+   */
   chunkOfEncoded(calls: EncodedCalls, first: number, count: number, root: string): EncodedPayload {
-    const bytes = calls.bytes(first, count);
-    if (chunkHeaderBytes(count) + bytes > this.maxPayloadBytes) {
+    const start = calls.startOf(first);
+    const end = calls.startOf(first + count);
+    if (chunkHeaderBytes(count) + end - start > this.maxPayloadBytes) {
       throw new PayloadTooLargeError(
-        `${root}[${first}..${first + count - 1}] encode to ${bytes} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
+        `${root}[${first}..${first + count - 1}] encode to ${end - start} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
       );
     }
-    return this.chunkOf(calls.parts, bytes, first, count);
+    const chunk = chunkBuffer(count, end - start);
+    chunk.set(calls.bytes.subarray(start, end), chunk.length - (end - start));
+    return plainChunk(chunk);
   }
 
   /**

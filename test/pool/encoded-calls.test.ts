@@ -12,7 +12,7 @@ import type * as Tasks from '../fixtures/encoded-calls.mjs';
 const tasksUrl = new URL('../fixtures/encoded-calls.mjs', import.meta.url);
 
 function encoded<A extends unknown[]>(calls: A[]): EncodedCalls<A> {
-  return new EncodedCalls(
+  return EncodedCalls.fromParts(
     calls.map((args) => {
       const { bytes, start, end } = pack(args, PayloadKind.PLAIN);
       return bytes.slice(start, end);
@@ -80,8 +80,17 @@ describe('batches of encoded argument lists', () => {
     }, 4096);
   });
 
-  it('decodes its argument lists when iterated', () => {
-    const calls = [[1, 'two', { three: [3] }], []];
+  it('decodes its argument lists when iterated, and selects calls by index', () => {
+    const calls = [[1, 'two', { three: [3] }], [], ['four']];
     expect([...encoded(calls)]).toEqual(calls);
+    expect([...encoded(calls).select([2, 0])]).toEqual([calls[2], calls[0]]);
+  });
+
+  it('runs a selection of encoded calls', async () => {
+    await withPool(async (pool) => {
+      const calls = Array.from({ length: 50 }, (_, i): [number, string] => [i, `call-${i}`]);
+      const picked = [49, 3, 17, 0];
+      expect(await pool.with({ chunkSize: 3 }).runBatch('echo', encoded(calls).select(picked))).toEqual(picked.map((i) => calls[i]));
+    });
   });
 });

@@ -7,7 +7,7 @@
  * small enough that a job's data stays a regular object of V8's heap.
  */
 import type { ChunkResult } from './jobs.js';
-import { bytesInJob } from './packed-calls.js';
+import { bytesInJob } from './packing.js';
 
 /** What one job costs besides its calls, rounded up from the measured 0.65 ms for a network between hosts. */
 const JOB_COST_MS = 1;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { TaskError } from '../errors.js';
 import type { CallOutcomes } from './call-outcomes.js';
 import { type CallJobData, type ChunkJobData, type ChunkResult, type RemoteErrorDetails, errorFromDetails } from './jobs.js';
-import { packCalls } from './packed-calls.js';
+import { packCalls, unpackValues } from './packing.js';
 
 /** One job: its id, its task, and which calls of a submission it carries. */
 export interface ClusterJob {
@@ -24,7 +24,7 @@ export interface ClusterJob {
 /**
  * The jobs of `argsList`'s calls of `task`, `chunkSize` calls per job (a job of one call when
  * `chunkSize` is 1 or there is one call only, in the format other producers use too). A chunk's
- * arguments are packed when JSON's types cover them (packed-calls.ts).
+ * arguments are packed when JSON's types cover them (packing.ts).
  */
 export function jobsOf(task: string, argsList: unknown[][], outcomes: CallOutcomes, chunkSize: number): ClusterJob[] {
   if (chunkSize <= 1 || argsList.length === 1) {
@@ -53,7 +53,8 @@ export function failJob(job: ClusterJob, failure: Error | RemoteErrorDetails): v
  */
 export function settleChunk(job: ClusterJob, returned: unknown): ChunkResult | undefined {
   const result = returned as ChunkResult | null | undefined;
-  if (!Array.isArray(result?.values) || result.values.length !== job.count || !Array.isArray(result.failures)) {
+  const values = valuesOf(result);
+  if (values?.length !== job.count || !Array.isArray(result?.failures)) {
     failJob(job, new Error(`job ${job.id} completed without the result of a chunk of ${job.count} calls: was it run by a viscose node?`));
     return undefined;
   }
@@ -61,8 +62,20 @@ export function settleChunk(job: ClusterJob, returned: unknown): ChunkResult | u
   for (const [index, details] of result.failures) {
     if (index >= 0 && index < job.count) outcomes.fail(start + index, remoteFailure(job, start + index, details));
   }
-  for (let index = 0; index < job.count; index++) outcomes.fulfil(start + index, result.values[index]);
+  for (let index = 0; index < job.count; index++) outcomes.fulfil(start + index, values[index]);
   return result;
+}
+
+/** A chunk result's values, packed or not; undefined when it has none it can read. */
+function valuesOf(result: ChunkResult | null | undefined): unknown[] | undefined {
+  if (result === null || typeof result !== 'object') return undefined;
+  if ('values' in result) return Array.isArray(result.values) ? result.values : undefined;
+  if (typeof result.packed !== 'string') return undefined;
+  try {
+    return unpackValues(result.packed);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The TaskError of a call that failed on a node, with the task's error rebuilt from its details. */

@@ -8,7 +8,7 @@ import type { EncodedCalls } from '../codec/encoded-calls.js';
 import { AbortError, TaskError, messageOf } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import type { CancelListener } from './cancellation.js';
-import { unpackCalls } from './packed-calls.js';
+import { packValues, unpackCalls } from './packing.js';
 import {
   type CallJobData,
   type ChunkJobData,
@@ -94,7 +94,8 @@ export async function runChunk(
       `${failures.length} of the chunk's ${todo.length} calls failed and run again; the first: ${first.name}: ${first.message}`,
     );
   }
-  return { values, failures, node, runMs, ran: todo.length };
+  const packed = packValues(values);
+  return { ...(packed === undefined ? { values } : { packed }), failures, node, runMs, ran: todo.length };
 }
 
 /** The calls at `indices`, held as `calls` are. */

@@ -5,7 +5,7 @@
  * docs/guide/cluster.md); a chunk's arguments travel packed when JSON's types cover them.
  */
 import type { Priority } from '../queue/priority.js';
-import type { PackedCalls } from './packed-calls.js';
+import type { PackedCalls } from './packing.js';
 
 /** The data of a job of one call: a task of the module and its arguments. */
 export interface CallJobData {
@@ -15,7 +15,7 @@ export interface CallJobData {
 
 /**
  * The data of a job of many calls of one task (a chunk): each call's arguments, as JSON or packed
- * (packed-calls.ts), and after an attempt in which some calls failed while attempts remain, what
+ * (packing.ts), and after an attempt in which some calls failed while attempts remain, what
  * that attempt recorded, so that the next attempt runs only the calls still to do.
  */
 export type ChunkJobData = { task: string; retained?: RetainedOutcomes } & ({ calls: unknown[][] } | PackedCalls);
@@ -37,10 +37,13 @@ export function isChunk(data: TaskJobData): data is ChunkJobData {
 
 /**
  * The return value of a chunk's job: every call's outcome, in order, and what the client sizes its
- * chunks from. A failed call has `null` in `values` and its error in `failures`.
+ * chunks from. A failed call has `null` among the values and its error in `failures`. The values
+ * are `packed` when JSON's types cover them (packing.ts), else in `values`.
  */
-export interface ChunkResult {
-  values: unknown[];
+export type ChunkResult = ({ values: unknown[] } | { packed: string }) & ChunkReport;
+
+/** What a chunk's result holds besides its values. */
+export interface ChunkReport {
   /** `[index, error]` of each call that failed (on its last attempt). */
   failures: [number, RemoteErrorDetails][];
   /** The node that ran the chunk's last attempt. */

@@ -4,7 +4,7 @@
  * other in one buffer. A pool given them runs the batch without decoding and encoding every list
  * again on its main thread: a chunk of consecutive calls is one copy of their bytes behind an
  * array header (`PayloadCodec.chunkOfEncoded`), which is what a worker decodes for an encoded list
- * of lists. A cluster node gets its chunks' arguments this way (bullmq/packed-calls.ts).
+ * of lists. A cluster node gets its chunks' arguments this way (bullmq/packing.ts).
  *
  * The parts must not name shared buffers or moved values: they come from a process that has none
  * of this pool's.

@@ -229,7 +229,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     expect(kept.map((job) => job.opts.removeOnComplete)).toEqual(Array(5).fill({ age: 60 }));
   });
 
-  it("packs a chunk's arguments when JSON's types cover them, and sends the others as JSON", async () => {
+  it("packs a chunk's arguments and values when JSON's types cover them, and sends the others as JSON", async () => {
     const { queue, client } = await cluster({ chunkSize: 2 });
     const plain: unknown[][] = [
       [1, { name: 'é✓', tags: ['a', true, null] }],
@@ -244,6 +244,12 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     const json = jobs.filter((job) => Array.isArray(job.data.calls));
     expect(packed.map((job) => chunkCalls(job.data))).toEqual([plain]);
     expect(json.map((job) => job.data.calls)).toEqual([[['1970-01-01T00:00:00.000Z'], [null, 1]]]);
+    // Values of JSON's types come back packed; bytes are not, and come back as their JSON.
+    expect(packed.map((job) => typeof job.returnvalue.packed)).toEqual(['string']);
+    expect(await client.runBatch('bytes', [[2], [1]])).toEqual([{ 0: 0, 1: 1 }, { 0: 0 }]);
+    const records = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 10));
+    const bytes = records.find((job) => Array.isArray(job.returnvalue?.values) && job.data.task === 'bytes');
+    expect(bytes?.returnvalue.values).toEqual([{ 0: 0, 1: 1 }, { 0: 0 }]);
   });
 
   it('counts gathered run calls against maxQueue one by one', async () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { TaskJobData } from '../../src/bullmq/jobs.js';
-import { type PackedCalls, unpackCalls } from '../../src/bullmq/packed-calls.js';
+import { type PackedCalls, unpackCalls } from '../../src/bullmq/packing.js';
 import { waitFor } from './wait-for.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

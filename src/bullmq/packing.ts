@@ -1,19 +1,25 @@
 /**
- * A chunk's arguments in the pool's own encoding, so that a node hands them to its pool as they
- * are (codec/encoded-calls.ts) instead of parsing every call's arguments out of JSON and encoding
- * them again for its workers: on a node that is a third of its main thread's work.
+ * What a chunk's job carries in msgpack rather than JSON: its calls' arguments, and its calls'
+ * values in its result.
  *
- * Each call's argument list is a PLAIN msgpack list (a part); the parts go together in one base64
- * string, since BullMQ keeps a job's data as JSON, with the length of each.
+ * The arguments go in the pool's own encoding, so that a node hands them to its pool as they are
+ * (codec/encoded-calls.ts) instead of parsing every call's arguments out of JSON and encoding them
+ * again for its workers: on a node that was a third of its main thread's work. Each call's
+ * argument list is a PLAIN msgpack list (a part); the parts go together in one base64 string,
+ * since BullMQ keeps a job's data as JSON, with the length of each.
  *
- * Only argument lists made of JSON's own types are packed: null, booleans, finite numbers,
- * well-formed strings, arrays without holes and plain objects, nested at most 64 deep. Those decode
- * on the node to what JSON would give, so a task cannot tell how its chunk travelled. A chunk that
- * holds anything else (a Date, a Map, `undefined`, a class instance, an object with `toJSON`)
- * travels as JSON, as every call's arguments did before, with JSON's conversions.
+ * The values go as one RECORDS msgpack list (objects of one shape share their keys), in base64:
+ * the client decodes that about four times faster than their JSON, and the chunk's completed
+ * event, which Redis keeps in the queue's event stream, is a third of the size for small objects.
+ *
+ * Only what is made of JSON's own types is packed: null, booleans, finite numbers, well-formed
+ * strings, arrays without holes and plain objects, nested at most 64 deep. Those decode to what
+ * JSON would give, so neither a task nor a caller can tell how a chunk travelled. Anything else (a
+ * Date, a Map, `undefined`, a class instance, an object with `toJSON`) leaves the arguments or the
+ * values in JSON, with JSON's conversions, as they always travelled.
  */
 import { EncodedCalls } from '../codec/encoded-calls.js';
-import { pack } from '../codec/msgpack.js';
+import { pack, unpack } from '../codec/msgpack.js';
 import { PayloadKind } from '../shm/slot.js';
 
 /** The arguments of a chunk's calls, packed. */
@@ -75,6 +81,22 @@ export function bytesInJob(args: unknown[]): number {
   return packed.packed.length + String(packed.lengths[0]).length + 1;
 }
 
+/** `values` as RECORDS msgpack in base64, or undefined when one of them is not of JSON's types. */
+export function packValues(values: readonly unknown[]): string | undefined {
+  if (!isJsonData(values, -1)) return undefined;
+  const { bytes, start, end } = pack(values, PayloadKind.RECORDS);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('base64');
+}
+
+/** The values `packValues` packed. Throws when they are not a packed list (a result not from a viscose node). */
+export function unpackValues(packed: string): unknown[] {
+  const bytes = Buffer.from(packed, 'base64');
+  const values = unpack(bytes, bytes.length, PayloadKind.RECORDS);
+  if (!Array.isArray(values)) throw new TypeError(`packed values decode to ${typeof values}, not a list`);
+  return values;
+}
+
+/** Whether `value` is made of JSON's own types only; `depth` -1 for a list whose items count as the first level. */
 function isJsonData(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':

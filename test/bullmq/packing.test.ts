@@ -1,14 +1,14 @@
-// A chunk's arguments packed for a node (src/bullmq/packed-calls.ts): whatever JSON's types cover
-// must decode on the node to exactly what JSON would have given the task; anything else must be
-// left to JSON, and data that does not cut into parts must be refused.
+// A chunk's arguments packed for a node and its values packed for the client
+// (src/bullmq/packing.ts): whatever JSON's types cover must decode to exactly what JSON would have
+// given; anything else must be left to JSON, and data that does not decode must be refused.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesInJob, packCalls, unpackCalls } from '../../src/bullmq/packed-calls.js';
+import { bytesInJob, packCalls, packValues, unpackCalls, unpackValues } from '../../src/bullmq/packing.js';
 
 /** What a task gets for `calls` through JSON, as every call's arguments travelled before. */
 const throughJson = (calls: unknown[][]): unknown[][] => JSON.parse(JSON.stringify(calls));
 
-describe('packed calls', () => {
+describe('packing', () => {
   it("decode to what JSON gives, for any arguments made of JSON's types", () => {
     const argumentLists = fc.array(fc.array(fc.jsonValue()), { maxLength: 40 });
     fc.assert(
@@ -21,6 +21,24 @@ describe('packed calls', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("packs a chunk's values to decode as their JSON would, or leaves them to JSON", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 40 }), (values) => {
+        const packed = packValues(values);
+        expect(packed).toBeDefined();
+        expect(unpackValues(JSON.parse(JSON.stringify(packed)))).toEqual(JSON.parse(JSON.stringify(values)));
+      }),
+      { numRuns: 300 },
+    );
+    // Objects of one shape, as most results are, and the values a failed call leaves.
+    const shaped = Array.from({ length: 1000 }, (_, i) => (i === 7 ? null : { id: i, len: i % 17 }));
+    expect(unpackValues(packValues(shaped)!)).toEqual(shaped);
+    for (const value of [new Date(0), { at: undefined }, new Map(), new Uint8Array(1), [Number.NaN]]) {
+      expect(packValues([1, value])).toBeUndefined();
+    }
+    expect(() => unpackValues(Buffer.from([0x2a]).toString('base64'))).toThrow(/not a list/);
   });
 
   it('keeps -0 as JSON does, and keys in their order', () => {

@@ -18,13 +18,13 @@ export interface ClusterJob {
   readonly count: number;
   /** Whether its data is a chunk (many calls), whose result holds each call's outcome. */
   readonly chunk: boolean;
-  readonly data: CallJobData | ChunkJobData;
+  /** Its calls as given; `dataOf` is what goes to the queue. */
+  readonly data: CallJobData | { task: string; calls: unknown[][] };
 }
 
 /**
  * The jobs of `argsList`'s calls of `task`, `chunkSize` calls per job (a job of one call when
- * `chunkSize` is 1 or there is one call only, in the format other producers use too). A chunk's
- * arguments are packed when JSON's types cover them (packing.ts).
+ * `chunkSize` is 1 or there is one call only, in the format other producers use too).
  */
 export function jobsOf(task: string, argsList: unknown[][], outcomes: CallOutcomes, chunkSize: number): ClusterJob[] {
   if (chunkSize <= 1 || argsList.length === 1) {
@@ -33,11 +33,20 @@ export function jobsOf(task: string, argsList: unknown[][], outcomes: CallOutcom
   const jobs: ClusterJob[] = [];
   for (let start = 0; start < argsList.length; start += chunkSize) {
     const calls = argsList.slice(start, start + chunkSize);
-    const packed = packCalls(calls);
-    const data = packed === undefined ? { task, calls } : { task, ...packed };
-    jobs.push({ id: randomUUID(), task, outcomes, start, count: calls.length, chunk: true, data });
+    jobs.push({ id: randomUUID(), task, outcomes, start, count: calls.length, chunk: true, data: { task, calls } });
   }
   return jobs;
+}
+
+/**
+ * The data `job` is added with: a chunk's arguments packed when JSON's types cover them. Done as
+ * the job is added rather than when the batch is cut, so that nodes start on the first chunks
+ * while the client packs the others.
+ */
+export function dataOf(job: ClusterJob): CallJobData | ChunkJobData {
+  if (!('calls' in job.data)) return job.data;
+  const packed = packCalls(job.data.calls);
+  return packed === undefined ? job.data : { task: job.task, ...packed };
 }
 
 /** Settles every call of `job` alike: with `error`, or a TaskError of each from `details`. */

@@ -14,7 +14,7 @@ import { withdrawJobs } from './cancellation.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { ChunkSizer } from './chunk-size.js';
 import { CallOutcomes } from './call-outcomes.js';
-import { type ClusterJob, failJob, jobsOf, settleChunk } from './client-jobs.js';
+import { type ClusterJob, dataOf, failJob, jobsOf, settleChunk } from './client-jobs.js';
 import { CallCoalescer } from './coalescing.js';
 import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
@@ -291,7 +291,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     for (let size = 1; added < jobs.length && abortedJobs === undefined; size *= 2) {
       const group = jobs.slice(added, added + size);
       try {
-        await this.queue.addBulk(group.map((job) => ({ name: task, data: job.data, opts: { ...jobOptions, jobId: job.id } })));
+        await this.queue.addBulk(group.map((job) => ({ name: task, data: dataOf(job), opts: { ...jobOptions, jobId: job.id } })));
       } catch (error) {
         for (const job of jobs.slice(added)) this.forget(job.id);
         if (added === 0) {

@@ -2,7 +2,8 @@
  * What a job of a viscose queue holds and how its failure is described: shared by the nodes that
  * run jobs and the clients that add them. BullMQ stores a job's data and its return value as JSON,
  * so a task's arguments and result must survive `JSON.stringify` (a local pool takes more: see the
- * docs/guide/cluster.md); a chunk's arguments travel packed when JSON's types cover them.
+ * docs/guide/cluster.md); a chunk's arguments and values travel packed when JSON's types cover them
+ * (packing.ts).
  */
 import type { Priority } from '../queue/priority.js';
 import type { PackedCalls } from './packing.js';

@@ -35,12 +35,12 @@ export class EncodedCalls<A extends unknown[] = unknown[]> implements Iterable<A
   static fromParts<A extends unknown[]>(parts: readonly Uint8Array[]): EncodedCalls<A> {
     const ends = new Array<number>(parts.length);
     let length = 0;
-    parts.forEach((part, i) => {
-      length += part.length;
+    for (let i = 0; i < parts.length; i++) {
+      length += parts[i].length;
       ends[i] = length;
-    });
+    }
     const bytes = new Uint8Array(length);
-    parts.forEach((part, i) => bytes.set(part, ends[i] - part.length));
+    for (let i = 0; i < parts.length; i++) bytes.set(parts[i], ends[i] - parts[i].length);
     return new EncodedCalls(bytes, ends);
   }
 

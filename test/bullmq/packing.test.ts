@@ -8,12 +8,22 @@ import { bytesInJob, packCalls, packValues, unpackCalls, unpackValues } from '..
 /** What a task gets for `calls` through JSON, as every call's arguments travelled before. */
 const throughJson = (calls: unknown[][]): unknown[][] => JSON.parse(JSON.stringify(calls));
 
+/** Whether `value` holds an object with an own `__proto__` key, which stays in JSON (msgpack decoding drops it). */
+function hasProtoKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return Object.hasOwn(value, '__proto__') || Object.values(value).some(hasProtoKey);
+}
+
 describe('packing', () => {
   it("decode to what JSON gives, for any arguments made of JSON's types", () => {
     const argumentLists = fc.array(fc.array(fc.jsonValue()), { maxLength: 40 });
     fc.assert(
       fc.property(argumentLists, (calls) => {
         const packed = packCalls(calls);
+        if (hasProtoKey(calls)) {
+          expect(packed).toBeUndefined();
+          return;
+        }
         expect(packed).toBeDefined();
         expect([...unpackCalls(packed!)]).toEqual(throughJson(calls));
         // What BullMQ stores: the data survives JSON itself.
@@ -27,6 +37,10 @@ describe('packing', () => {
     fc.assert(
       fc.property(fc.array(fc.jsonValue(), { maxLength: 40 }), (values) => {
         const packed = packValues(values);
+        if (hasProtoKey(values)) {
+          expect(packed).toBeUndefined();
+          return;
+        }
         expect(packed).toBeDefined();
         expect(unpackValues(JSON.parse(JSON.stringify(packed)))).toEqual(JSON.parse(JSON.stringify(values)));
       }),
@@ -41,7 +55,10 @@ describe('packing', () => {
     expect(() => unpackValues(Buffer.from([0x2a]).toString('base64'))).toThrow(/not a list/);
   });
 
-  it('keeps -0 as JSON does, and keys in their order', () => {
+  it('keeps -0 as JSON does, numbers past 32 bits exactly, and keys in their order', () => {
+    const numbers = [2 ** 40, 2 ** 53 - 1, -(2 ** 53 - 1), -(2 ** 31) - 1, 2 ** 32 + 0.5, 1.5e300, 5e-324];
+    expect([...unpackCalls(packCalls([numbers])!)]).toEqual([numbers]);
+    expect(unpackValues(packValues([{ numbers }])!)).toEqual([{ numbers }]);
     const calls = [
       [-0, { b: 1, a: 2, 10: 3, 2: 4 }],
       [[], {}, ''],

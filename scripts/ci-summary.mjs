@@ -8,10 +8,21 @@
 // A report is vitest's JSON report (numPassedTests, numFailedTests, numPendingTests, testResults).
 // A run whose command failed without a failed test to show for it (a build error, a crash, a
 // missing report) counts as one failure, and so does a test file that failed to load.
+//
+// Each failed test is named, with the first line of its message, just above the counts: a CI log is
+// often read only by its tail, and the runs before it push vitest's own report of a failure far up.
 import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 let passed = 0;
 let failed = 0;
+const failures = [];
+
+/** The first line of a failure message, short enough to read in a log's tail. */
+function firstLine(message) {
+  const line = String(message ?? 'no message').split('\n', 1)[0];
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
 for (const run of process.argv.slice(2)) {
   const match = /^([^=]+)=(.*):(\d+)$/.exec(run);
   if (match === null) throw new Error(`not <label>=<report>:<status>: ${run}`);
@@ -28,7 +39,15 @@ for (const run of process.argv.slice(2)) {
     const report = JSON.parse(readFileSync(reportPath, 'utf8'));
     counts = { passed: report.numPassedTests ?? 0, failed: report.numFailedTests ?? 0, skipped: report.numPendingTests ?? 0 };
     for (const file of report.testResults ?? []) {
-      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) counts.failed++;
+      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+        counts.failed++;
+        failures.push(`${label}: ${relative(process.cwd(), file.name)}: ${firstLine(file.message)}`);
+      }
+      for (const test of file.assertionResults ?? []) {
+        if (test.status !== 'failed') continue;
+        const message = firstLine(test.failureMessages?.[0]);
+        failures.push(`${label}: ${relative(process.cwd(), file.name)} > ${test.fullName}: ${message}`);
+      }
     }
   }
   const problem = !existsSync(reportPath)
@@ -41,5 +60,6 @@ for (const run of process.argv.slice(2)) {
   passed += counts.passed;
   failed += counts.failed;
 }
+for (const failure of failures) console.log(`failed: ${failure}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

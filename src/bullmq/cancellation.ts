@@ -7,23 +7,27 @@
  */
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { JobArgs } from './job-args.js';
 import type { CancelRequest, TaskJobData } from './jobs.js';
 
 /** Ids per published request, so that a huge batch's cancel is not one huge message. */
 const IDS_PER_REQUEST = 1000;
 
 /**
- * Client side: removes the jobs still waiting and asks the nodes to stop the others. A job that
- * finished meanwhile is removed too (its record goes; its caller no longer wants it).
+ * Client side: removes the jobs still waiting, with their packed arguments, and asks the nodes to
+ * stop the others. A job that finished meanwhile is removed too (its record goes; its caller no
+ * longer wants it).
  */
 export async function withdrawJobs(
   queue: Queue<TaskJobData>,
+  args: JobArgs,
   publisher: Redis,
   channel: string,
   ids: string[],
   reason: string,
 ): Promise<void> {
   const removed = await Promise.all(ids.map((id) => queue.remove(id)));
+  await args.delete(ids.filter((_, index) => removed[index] === 1));
   const running = ids.filter((_, index) => removed[index] === 0);
   for (let start = 0; start < running.length; start += IDS_PER_REQUEST) {
     const request: CancelRequest = { ids: running.slice(start, start + IDS_PER_REQUEST), reason };

@@ -3,9 +3,18 @@
  * task. Each call is settled from its job's outcome — its own entry of a chunk's result.
  */
 import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import { TaskError } from '../errors.js';
 import type { CallOutcomes } from './call-outcomes.js';
-import { type CallJobData, type ChunkJobData, type ChunkResult, type RemoteErrorDetails, errorFromDetails } from './jobs.js';
+import {
+  type CallJobData,
+  type ChunkJobData,
+  type ChunkResult,
+  ERROR_LOG_PREFIX,
+  type RemoteErrorDetails,
+  type TaskJobData,
+  errorFromDetails,
+} from './jobs.js';
 import { packCalls, unpackValues } from './packing.js';
 
 /** One job: its id, its task, and which calls of a submission it carries. */
@@ -38,15 +47,39 @@ export function jobsOf(task: string, argsList: unknown[][], outcomes: CallOutcom
   return jobs;
 }
 
+/** How a job goes to the queue: its data, and a chunk's packed arguments, stored beside it (job-args.ts). */
+export interface JobForm {
+  data: CallJobData | ChunkJobData;
+  args?: Buffer;
+}
+
 /**
- * The data `job` is added with: a chunk's arguments packed when JSON's types cover them. Done as
- * the job is added rather than when the batch is cut, so that nodes start on the first chunks
- * while the client packs the others.
+ * How `job` is added: a chunk's arguments packed when JSON's types cover them. Done as the job is
+ * added rather than when the batch is cut, so that nodes start on the first chunks while the
+ * client packs the others.
  */
-export function dataOf(job: ClusterJob): CallJobData | ChunkJobData {
-  if (!('calls' in job.data)) return job.data;
-  const packed = packCalls(job.data.calls);
-  return packed === undefined ? job.data : { task: job.task, ...packed };
+export function formOf(job: ClusterJob): JobForm {
+  if (!('calls' in job.data)) return { data: job.data };
+  const args = packCalls(job.data.calls);
+  return args === undefined ? { data: job.data } : { data: { task: job.task, packedCalls: job.count }, args };
+}
+
+/** The error details of failed job `id`, as its node logged them, else BullMQ's failed reason. */
+export async function failureOf(
+  queue: Queue<TaskJobData>,
+  id: string,
+  failedReason: string,
+  onError: (error: Error) => void,
+): Promise<RemoteErrorDetails> {
+  try {
+    const { logs } = await queue.getJobLogs(id);
+    const line = logs.find((entry) => entry.startsWith(ERROR_LOG_PREFIX));
+    if (line !== undefined) return JSON.parse(line.slice(ERROR_LOG_PREFIX.length)) as RemoteErrorDetails;
+  } catch (error) {
+    // The failure is still reported, with BullMQ's failed reason only.
+    onError(new Error(`viscose: could not read the error details of job ${id}`, { cause: error }));
+  }
+  return { name: 'Error', message: failedReason, node: 'a cluster node' };
 }
 
 /** Settles every call of `job` alike: with `error`, or a TaskError of each from `details`. */

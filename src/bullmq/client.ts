@@ -14,9 +14,10 @@ import { withdrawJobs } from './cancellation.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
 import { ChunkSizer } from './chunk-size.js';
 import { CallOutcomes } from './call-outcomes.js';
-import { type ClusterJob, dataOf, failJob, jobsOf, settleChunk } from './client-jobs.js';
+import { type ClusterJob, failJob, failureOf, formOf, jobsOf, settleChunk } from './client-jobs.js';
+import { JobArgs } from './job-args.js';
 import { CallCoalescer } from './coalescing.js';
-import { ERROR_LOG_PREFIX, JOB_PRIORITY, type RemoteErrorDetails, type TaskJobData, cancelChannel } from './jobs.js';
+import { JOB_PRIORITY, type TaskJobData, cancelChannel } from './jobs.js';
 import { type JobOutcome, ResultWatch } from './results.js';
 import { BackgroundRequests } from './background.js';
 import { CLIENT_OPTIONS, CLUSTER_CALL_OPTIONS } from './options.js';
@@ -127,6 +128,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     private readonly onError: (error: Error) => void,
     private readonly maxQueue: number,
     private readonly sizer: ChunkSizer,
+    private readonly args: JobArgs,
   ) {
     this.plainCalls = this.with({});
     this.background = new BackgroundRequests(onError);
@@ -163,7 +165,8 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     const watch = new ResultWatch(queue, events, checkInterval, onError);
     const channel = cancelChannel(settings.queue, queueOptions.prefix);
     const sizer = new ChunkSizer(settings.chunkSize === 'auto' ? undefined : settings.chunkSize);
-    return new ClusterClient<M>(queue, events, connections, jobOptions, channel, watch, onError, settings.maxQueue, sizer);
+    const args = new JobArgs(connections[0], settings.queue, queueOptions.prefix);
+    return new ClusterClient<M>(queue, events, connections, jobOptions, channel, watch, onError, settings.maxQueue, sizer, args);
   }
 
   /**
@@ -290,9 +293,16 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     // still encodes the others.
     for (let size = 1; added < jobs.length && abortedJobs === undefined; size *= 2) {
       const group = jobs.slice(added, added + size);
+      const forms = group.map(formOf);
+      const packed = group.flatMap(({ id }, i) => (forms[i].args === undefined ? [] : [[id, forms[i].args] as const]));
       try {
-        await this.queue.addBulk(group.map((job) => ({ name: task, data: dataOf(job), opts: { ...jobOptions, jobId: job.id } })));
+        await this.args.write(packed);
+        await this.queue.addBulk(group.map(({ id }, i) => ({ name: task, data: forms[i].data, opts: { ...jobOptions, jobId: id } })));
       } catch (error) {
+        this.background.add(
+          this.args.delete(packed.map(([id]) => id)),
+          'viscose: could not delete the arguments of jobs that were not added',
+        );
         for (const job of jobs.slice(added)) this.forget(job.id);
         if (added === 0) {
           forgetAbort?.();
@@ -322,7 +332,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     }
     this.watch.expect(job.id, (outcome) => {
       this.settle(job, outcome);
-      if (removeWhenRead && !(outcome instanceof Error) && outcome.completed) this.removeRecord(job.id);
+      if (removeWhenRead && !(outcome instanceof Error) && outcome.completed) this.removeRecord(job);
     });
   }
 
@@ -331,7 +341,7 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     if (outcome instanceof Error) {
       failJob(job, outcome);
     } else if (!outcome.completed) {
-      void this.failureOf(job.id, outcome.failedReason).then((details) => failJob(job, details));
+      void failureOf(this.queue, job.id, outcome.failedReason, this.onError).then((details) => failJob(job, details));
     } else if (!job.chunk) {
       job.outcomes.fulfil(job.start, outcome.value);
     } else {
@@ -369,27 +379,15 @@ export class ClusterClient<M extends TaskModule = UntypedModule> {
     const text = reason instanceof Error ? reason.message : String(reason);
     const ids = jobs.map(({ id }) => id);
     this.background.add(
-      withdrawJobs(this.queue, this.connections[0], this.channel, ids, text),
+      withdrawJobs(this.queue, this.args, this.connections[0], this.channel, ids, text),
       'viscose: could not withdraw the jobs of aborted calls',
     );
   }
 
-  /** Removes the record of completed job `id`, whose result this client has read. */
-  private removeRecord(id: string): void {
-    this.background.add(this.queue.remove(id), `viscose: could not remove the record of job ${id}, whose result was read`);
-  }
-
-  /** The error details of a failed job, as its node logged them, else BullMQ's failed reason. */
-  private async failureOf(id: string, failedReason: string): Promise<RemoteErrorDetails> {
-    try {
-      const { logs } = await this.queue.getJobLogs(id);
-      const line = logs.find((entry) => entry.startsWith(ERROR_LOG_PREFIX));
-      if (line !== undefined) return JSON.parse(line.slice(ERROR_LOG_PREFIX.length)) as RemoteErrorDetails;
-    } catch (error) {
-      // The failure is still reported, with BullMQ's failed reason only.
-      this.onError(new Error(`viscose: could not read the error details of job ${id}`, { cause: error }));
-    }
-    return { name: 'Error', message: failedReason, node: 'a cluster node' };
+  /** Removes the record of completed `job`, whose result this client has read, and a chunk's arguments. */
+  private removeRecord({ id, chunk }: ClusterJob): void {
+    const removals = [this.queue.remove(id), chunk ? this.args.delete([id]) : undefined];
+    this.background.add(Promise.all(removals), `viscose: could not remove the record of job ${id}, whose result was read`);
   }
 }
 

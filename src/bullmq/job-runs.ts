@@ -8,6 +8,7 @@ import type { EncodedCalls } from '../codec/encoded-calls.js';
 import { AbortError, TaskError, messageOf } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import type { CancelListener } from './cancellation.js';
+import type { JobArgs } from './job-args.js';
 import { packValues, unpackCalls } from './packing.js';
 import {
   type CallJobData,
@@ -25,6 +26,8 @@ export interface JobRunContext {
   /** This node's name (host and process id), in error details and chunk results. */
   node: string;
   cancels: CancelListener;
+  /** Where packed chunks' arguments are. */
+  args: JobArgs;
   /** Told, per job, the time the pool's threads spent on its calls. */
   ran: (poolMs: number) => void;
 }
@@ -53,16 +56,11 @@ export async function runCall(
 export async function runChunk(
   job: Job<ChunkJobData>,
   signal: AbortSignal | undefined,
-  { pool, node, cancels, ran }: JobRunContext,
+  { pool, node, cancels, args, ran }: JobRunContext,
 ): Promise<ChunkResult> {
   const { task, retained } = job.data;
   refuseCancelled(job, cancels);
-  let calls: unknown[][] | EncodedCalls;
-  try {
-    calls = 'calls' in job.data ? job.data.calls : unpackCalls(job.data);
-  } catch (error) {
-    throw new UnrecoverableError(`job ${job.id} holds a chunk that cannot be read: ${messageOf(error)}`);
-  }
+  const calls = 'calls' in job.data ? job.data.calls : await packedCalls(job as Job<{ packedCalls: number }>, args);
   const todo = retained?.todo ?? Array.from({ length: calls.length }, (_, index) => index);
   const values = retained?.values.slice() ?? new Array<unknown>(calls.length).fill(null);
   // The time the pool's threads spent on the calls, not the batch's wall time: that one also counts
@@ -100,6 +98,21 @@ export async function runChunk(
   }
   const packed = packValues(values);
   return { ...(packed === undefined ? { values } : { packed }), failures, node, runMs, ran: todo.length };
+}
+
+/**
+ * A chunk's calls from its packed arguments. Fails the job as unrecoverable when they are gone or
+ * cannot be read: no attempt would find them. A Redis error is thrown as it is (the job can be
+ * tried again).
+ */
+async function packedCalls(job: Job<{ packedCalls: number }>, args: JobArgs): Promise<EncodedCalls> {
+  const bytes = await args.read(job.id!);
+  try {
+    if (bytes === null) throw new Error(`its arguments are gone from Redis (${args.keyOf(job.id!)}): removed, or expired with its record`);
+    return unpackCalls(bytes, job.data.packedCalls);
+  } catch (error) {
+    throw new UnrecoverableError(`job ${job.id} holds a chunk that cannot be read: ${messageOf(error)}`);
+  }
 }
 
 /** The calls at `indices`, held as `calls` are. */

@@ -3,10 +3,9 @@
  * run jobs and the clients that add them. BullMQ stores a job's data and its return value as JSON,
  * so a task's arguments and result must survive `JSON.stringify` (a local pool takes more: see the
  * docs/guide/cluster.md); a chunk's arguments and values travel packed when JSON's types cover them
- * (packing.ts).
+ * (packing.ts), its arguments then beside the job (job-args.ts).
  */
 import type { Priority } from '../queue/priority.js';
-import type { PackedCalls } from './packing.js';
 
 /** The data of a job of one call: a task of the module and its arguments. */
 export interface CallJobData {
@@ -15,11 +14,12 @@ export interface CallJobData {
 }
 
 /**
- * The data of a job of many calls of one task (a chunk): each call's arguments, as JSON or packed
- * (packing.ts), and after an attempt in which some calls failed while attempts remain, what
- * that attempt recorded, so that the next attempt runs only the calls still to do.
+ * The data of a job of many calls of one task (a chunk): each call's arguments in JSON, or how
+ * many calls it holds when their arguments are packed beside the job (packing.ts, job-args.ts);
+ * and after an attempt in which some calls failed while attempts remain, what that attempt
+ * recorded, so that the next attempt runs only the calls still to do.
  */
-export type ChunkJobData = { task: string; retained?: RetainedOutcomes } & ({ calls: unknown[][] } | PackedCalls);
+export type ChunkJobData = { task: string; retained?: RetainedOutcomes } & ({ calls: unknown[][] } | { packedCalls: number });
 
 /** The outcomes an earlier attempt of a chunk recorded: `values[i]` for every call not in `todo`. */
 export interface RetainedOutcomes {
@@ -33,7 +33,7 @@ export type TaskJobData = CallJobData | ChunkJobData;
 
 /** Whether a job is a chunk of calls. */
 export function isChunk(data: TaskJobData): data is ChunkJobData {
-  return 'calls' in data ? Array.isArray(data.calls) : typeof (data as PackedCalls).packed === 'string';
+  return 'calls' in data ? Array.isArray(data.calls) : typeof (data as { packedCalls?: unknown }).packedCalls === 'number';
 }
 
 /**

@@ -5,10 +5,11 @@
  * becomes its pool priority; a client's cancel request aborts its pool call.
  */
 import { hostname } from 'node:os';
-import { type Job, Worker, type WorkerOptions } from 'bullmq';
+import { type Job, type JobsOptions, Worker, type WorkerOptions } from 'bullmq';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import { reportFailure } from '../pool/pool-events.js';
 import { CancelListener } from './cancellation.js';
+import { JobArgs } from './job-args.js';
 import { JobsAtOnce } from './jobs-at-once.js';
 import { JobsInHand } from './jobs-in-hand.js';
 import { type RedisLocation, closeOver, openConnections } from './connections.js';
@@ -56,6 +57,7 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   // As the pool's own failures: to its `error` listeners and its onError, else a warning.
   const onError = (error: Error) => reportFailure(pool, pool.settings.onError, error);
   const [connection, subscriber] = await openConnections(settings, [true, true]);
+  const args = new JobArgs(connection, settings.queue, settings.worker?.prefix);
   let cancels: CancelListener | undefined;
   let worker: Worker<TaskJobData> | undefined;
   const fixed = settings.concurrency === 'auto' ? undefined : settings.concurrency;
@@ -67,7 +69,7 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   const processor = (job: Job<TaskJobData>, _token: string | undefined, signal: AbortSignal | undefined) => {
     const id = job.id!;
     inHand.started(id);
-    const context = { pool, node: name, cancels: cancels!, ran };
+    const context = { pool, node: name, cancels: cancels!, args, ran };
     const run = isChunk(job.data) ? runChunk(job as Job<ChunkJobData>, signal, context) : runCall(job as Job<CallJobData>, signal, context);
     return run.finally(() => inHand.ended(id));
   };
@@ -83,8 +85,23 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   // BullMQ reports a broken Redis connection here; the worker reconnects by itself.
   worker.on('error', onError);
   // Emitted once BullMQ has recorded the job's outcome.
-  worker.on('completed', (job) => inHand.recorded(job.id!));
-  worker.on('failed', (job) => job !== undefined && inHand.recorded(job.id!));
+  worker.on('completed', (job) => {
+    inHand.recorded(job.id!);
+    retireArgs(job, job.opts.removeOnComplete ?? settings.worker?.removeOnComplete);
+  });
+  worker.on('failed', (job) => {
+    if (job === undefined) return;
+    inHand.recorded(job.id!);
+    // Set only when the job failed for good: one that runs again needs its arguments.
+    if (job.finishedOn) retireArgs(job, job.opts.removeOnFail ?? settings.worker?.removeOnFail);
+  });
+  /** A finished chunk's packed arguments go as its record will (job-args.ts). */
+  const retireArgs = (job: Job<TaskJobData>, retention: JobsOptions['removeOnComplete']) => {
+    if (!('packedCalls' in job.data)) return;
+    args.retire(job.id!, retention).catch((error: unknown) => {
+      onError(new Error(`viscose: could not release the arguments of job ${job.id}`, { cause: error }));
+    });
+  };
   subscriber.on('error', onError);
   try {
     cancels = await CancelListener.listen(subscriber, cancelChannel(settings.queue, settings.worker?.prefix), worker, onError);

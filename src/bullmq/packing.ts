@@ -5,8 +5,8 @@
  * The arguments go in the pool's own encoding, so that a node hands them to its pool as they are
  * (codec/encoded-calls.ts) instead of parsing every call's arguments out of JSON and encoding them
  * again for its workers: on a node that was a third of its main thread's work. Each call's
- * argument list is a PLAIN msgpack list (a part); the parts go together in one base64 string,
- * since BullMQ keeps a job's data as JSON, with the length of each.
+ * argument list is a PLAIN msgpack list (a part); the chunk's bytes are the parts' lengths, then
+ * the parts one after the other. They are stored beside the job, not in its data (job-args.ts).
  *
  * The values go as one RECORDS msgpack list (objects of one shape share their keys), in base64:
  * the client decodes that about four times faster than their JSON, and the chunk's completed
@@ -22,22 +22,20 @@ import { EncodedCalls } from '../codec/encoded-calls.js';
 import { pack, unpack } from '../codec/msgpack.js';
 import { PayloadKind } from '../shm/slot.js';
 
-/** The arguments of a chunk's calls, packed. */
-export interface PackedCalls {
-  /** The parts, one after the other, in base64. */
-  packed: string;
-  /** Each call's part's length in bytes, in order (shorter in JSON than the offsets). */
-  lengths: number[];
-}
+/** Bytes of a part's length in front of the parts: little-endian, unsigned. */
+const LENGTH_BYTES = 4;
 
 /** Deeper nesting travels as JSON, which alone says what is wrong with a cycle. */
 const MAX_DEPTH = 64;
 
-/** `calls` packed, or undefined when one of them holds a value JSON's types do not cover. */
-export function packCalls(calls: readonly unknown[][]): PackedCalls | undefined {
-  let bytes = Buffer.allocUnsafe(64 * calls.length);
-  let length = 0;
-  const lengths = new Array<number>(calls.length);
+/**
+ * `calls` packed: each part's length, then the parts. Undefined when one of them holds a value
+ * JSON's types do not cover.
+ */
+export function packCalls(calls: readonly unknown[][]): Buffer | undefined {
+  const header = LENGTH_BYTES * calls.length;
+  let bytes = Buffer.allocUnsafe(header + 64 * calls.length);
+  let length = header;
   for (let i = 0; i < calls.length; i++) {
     if (!isJsonData(calls[i], 0)) return undefined;
     const { bytes: source, start, end } = pack(calls[i], PayloadKind.PLAIN);
@@ -47,38 +45,40 @@ export function packCalls(calls: readonly unknown[][]): PackedCalls | undefined 
       bytes = grown;
     }
     bytes.set(source.subarray(start, end), length);
+    bytes.writeUInt32LE(end - start, LENGTH_BYTES * i);
     length += end - start;
-    lengths[i] = end - start;
   }
-  return { packed: bytes.toString('base64', 0, length), lengths };
+  return bytes.subarray(0, length);
 }
 
 /**
- * The calls of a packed chunk, as a node's pool takes them. Throws when `lengths` do not cut the
- * bytes into parts (data from a producer that is not a viscose client).
+ * The calls of a chunk of `count` calls packed into `bytes`, as a node's pool takes them. Throws
+ * when the lengths do not cut the bytes into `count` parts (bytes not from a viscose client).
  */
-export function unpackCalls({ packed, lengths }: PackedCalls): EncodedCalls {
-  const bytes = Buffer.from(packed, 'base64');
-  if (!Array.isArray(lengths)) throw new TypeError('a packed chunk has no array of lengths');
-  const ends = new Array<number>(lengths.length);
+export function unpackCalls(bytes: Uint8Array, count: number): EncodedCalls {
+  const header = LENGTH_BYTES * count;
+  if (!Number.isInteger(count) || count <= 0 || header > bytes.length) {
+    throw new RangeError(`${bytes.length} bytes cannot hold the lengths of ${count} packed calls`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ends = new Array<number>(count);
   let end = 0;
-  for (let i = 0; i < lengths.length; i++) {
-    const length = lengths[i];
-    if (!Number.isInteger(length) || length <= 0 || end + length > bytes.length) {
-      throw new RangeError(`a packed chunk's lengths[${i}] (${length}) does not fit from byte ${end} of its ${bytes.length}`);
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(LENGTH_BYTES * i, true);
+    if (length === 0 || header + end + length > bytes.length) {
+      throw new RangeError(`packed call ${i}'s length (${length}) does not fit from byte ${end} of its ${bytes.length - header}`);
     }
     end += length;
     ends[i] = end;
   }
-  if (end !== bytes.length) throw new RangeError(`a packed chunk's parts end at byte ${end}, its bytes at ${bytes.length}`);
-  return new EncodedCalls(bytes, ends);
+  if (header + end !== bytes.length) throw new RangeError(`packed calls end at byte ${end}, their bytes at ${bytes.length - header}`);
+  return new EncodedCalls(bytes.subarray(header), ends);
 }
 
-/** What a call's arguments add to a job's data, packed if they can be, else in JSON. */
+/** What a call's arguments add to a job's data or its packed arguments. */
 export function bytesInJob(args: unknown[]): number {
   const packed = packCalls([args]);
-  if (packed === undefined) return JSON.stringify(args)?.length ?? 0;
-  return packed.packed.length + String(packed.lengths[0]).length + 1;
+  return packed === undefined ? (JSON.stringify(args)?.length ?? 0) : packed.length;
 }
 
 /** `values` as RECORDS msgpack in base64, or undefined when one of them is not of JSON's types. */

@@ -4,7 +4,9 @@ import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { CancelListener, withdrawJobs } from '../../src/bullmq/cancellation.js';
+import { JobArgs } from '../../src/bullmq/job-args.js';
 import { type CancelRequest, type TaskJobData, cancelChannel } from '../../src/bullmq/jobs.js';
+import { packCalls } from '../../src/bullmq/packing.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
@@ -72,23 +74,32 @@ describe.skipIf(!hasRedis)('cancel requests', () => {
     expect(errors[0].message).toMatch(/unreadable cancel request on bull:q1:viscose-cancel: not json/);
   });
 
-  it('removes waiting jobs and publishes only the ids it could not remove', async () => {
+  it('removes waiting jobs with their packed arguments and publishes only the ids it could not remove', async () => {
     const connection = connect();
     const queue = new Queue<TaskJobData>('q2', { connection });
+    const args = new JobArgs(connection, 'q2');
     try {
-      await queue.add('add', { task: 'add', args: [1, 2] }, { jobId: 'waiting-1' });
+      const chunk = packCalls([[1, 2]])!;
+      await args.write([
+        ['waiting-1', chunk],
+        ['running', chunk],
+      ]);
+      await queue.add('add', { task: 'add', packedCalls: 1 }, { jobId: 'waiting-1' });
       await queue.add('add', { task: 'add', args: [1, 2] }, { jobId: 'waiting-2' });
       // A job a worker holds: its lock key makes BullMQ refuse to remove it.
-      await queue.add('add', { task: 'add', args: [1, 2] }, { jobId: 'running' });
+      await queue.add('add', { task: 'add', packedCalls: 1 }, { jobId: 'running' });
       await connection.set(`bull:q2:running:lock`, 'another-worker');
       const subscriber = connect();
       const heard: string[] = [];
       subscriber.on('message', (_channel: string, message: string) => heard.push(message));
       await subscriber.subscribe(cancelChannel('q2'));
-      await withdrawJobs(queue, connect(), cancelChannel('q2'), ['waiting-1', 'waiting-2', 'running'], 'changed my mind');
+      await withdrawJobs(queue, args, connect(), cancelChannel('q2'), ['waiting-1', 'waiting-2', 'running'], 'changed my mind');
       expect(await queue.getJob('waiting-1')).toBeUndefined();
       expect(await queue.getJob('waiting-2')).toBeUndefined();
       expect(await queue.getJob('running')).toBeDefined();
+      // The running job's node still needs its arguments.
+      expect(await args.read('waiting-1')).toBeNull();
+      expect(await args.read('running')).toEqual(chunk);
       await waitFor(() => heard.length === 1);
       expect(JSON.parse(heard[0])).toEqual({ ids: ['running'], reason: 'changed my mind' });
     } finally {

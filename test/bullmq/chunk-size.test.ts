@@ -37,13 +37,13 @@ describe('chunk sizes', () => {
 
   it("keeps a chunk's data within 120 KiB, judging from the first, middle and last call", () => {
     const sizer = new ChunkSizer(undefined);
-    // Packed: 1,004 bytes of msgpack, 1,340 in base64, and its length ("1004,") beside them.
+    // Packed: 1,004 bytes of msgpack, and 4 for its length.
     const large = ['x'.repeat(1_000)];
-    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((120 * 1024) / 1_345));
+    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((120 * 1024) / 1_008));
     for (const sampled of [50_000, 99_999]) {
       const mixed = calls(100_000);
       mixed[sampled] = large;
-      expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((120 * 1024) / 1_345));
+      expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((120 * 1024) / 1_008));
     }
     // Not packed (a Date is not JSON's own): 1,006 bytes as JSON.
     const dated = ['x'.repeat(975), new Date(0)];

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AbortError, InvalidOptionError, QueueFullError, TaskError } from 'viscose';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { ClusterClient, type ClusterClientOptions } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { KEEP_RECORDS, type NodeProcess, chunkCalls, startNode, withQueue } from '../support/cluster-node.js';
+import { KEEP_RECORDS, type NodeProcess, chunkCalls, chunkLength, jobArgsOf, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { rejection } from '../support/rejection.js';
 import { waitFor } from '../support/wait-for.js';
@@ -93,7 +95,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     });
     // 10 calls in chunks of 4: three jobs, which completed (failures are their calls' outcomes).
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed', 'failed'], 0, 100));
-    expect(jobs.map((job) => chunkCalls(job.data)?.length).sort()).toEqual([2, 4, 4]);
+    expect(jobs.map((job) => chunkLength(job.data)).sort()).toEqual([2, 4, 4]);
     expect(await rejection(client.runBatch('failAt', argsList))).toMatchObject({ index: 0 });
   });
 
@@ -165,6 +167,24 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     });
     // The running chunk was cancelled: its task saw isCancelled().
     await waitFor(() => lines(file).some((line) => line.startsWith('cancelled')));
+    // The withdrawn chunks' arguments went with their jobs; those of the chunks the node had
+    // taken, which failed as cancelled, stay with their records for a day (removeOnFail's default).
+    const leftAndFailed = () =>
+      withQueue(redis.url, queue, async (inspected, connection) => ({
+        left: await argsLeft(inspected, connection),
+        failed: (await inspected.getJobs(['failed'])).map((job) => job.id!).sort(),
+      }));
+    await waitFor(async () => {
+      const { left, failed } = await leftAndFailed();
+      return left.every(({ ttl }) => ttl > 0) && left.length === failed.length;
+    });
+    const { left, failed } = await leftAndFailed();
+    expect(failed.length).toBeGreaterThan(0);
+    expect(left.map(({ id }) => id)).toEqual(failed);
+    for (const { record, ttl } of left) {
+      expect(record).toBe(true);
+      expect(ttl).toBeGreaterThan(86_000);
+    }
   });
 
   it('adds the run calls of one task made in one turn together, each with its own result', async () => {
@@ -176,8 +196,8 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     const [normal, high] = await Promise.all([client.run('add', 5, 5), client.with({ priority: 'high' }).run('add', 6, 6)]);
     expect([normal, high]).toEqual([10, 12]);
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 100));
-    const chunks = jobs.map((job) => chunkCalls(job.data)).filter((calls) => calls !== undefined);
-    expect(chunks.map((calls) => calls.length).sort()).toEqual([10, 10, 5]);
+    const chunks = jobs.map((job) => chunkLength(job.data)).filter((calls) => calls !== undefined);
+    expect(chunks.sort()).toEqual([10, 10, 5]);
     const singles = jobs.filter((job) => Array.isArray(job.data.args)).map((job) => job.data.args);
     expect(singles).toHaveLength(3);
     expect(singles).toEqual(
@@ -200,7 +220,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     ]);
     const activeChunk = () =>
       withQueue(redis.url, queue, (inspected) => inspected.getJobs(['active'])).then((jobs) =>
-        jobs.some((job) => chunkCalls(job.data) !== undefined),
+        jobs.some((job) => chunkLength(job.data) !== undefined),
       );
     await waitFor(activeChunk);
     const heldMs = 400;
@@ -209,7 +229,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     expect(await chunk).toEqual([2, 4, 6]);
     await blocker;
     const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed']));
-    const result = jobs.find((job) => chunkCalls(job.data) !== undefined)?.returnvalue;
+    const result = jobs.find((job) => chunkLength(job.data) !== undefined)?.returnvalue;
     expect(result).toMatchObject({ ran: 3 });
     // Three additions take microseconds of a thread; the chunk waited at least heldMs behind the blocker.
     expect(result.runMs).toBeGreaterThanOrEqual(0);
@@ -229,7 +249,7 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     expect(kept.map((job) => job.opts.removeOnComplete)).toEqual(Array(5).fill({ age: 60 }));
   });
 
-  it("packs a chunk's arguments and values when JSON's types cover them, and sends the others as JSON", async () => {
+  it("packs a chunk's arguments beside its job and its values in its result when JSON's types cover them, and sends the others as JSON", async () => {
     const { queue, client } = await cluster({ chunkSize: 2 });
     const plain: unknown[][] = [
       [1, { name: 'é✓', tags: ['a', true, null] }],
@@ -239,18 +259,75 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     // A Date and an undefined are not JSON's own: the chunk is JSON, and the task gets JSON's conversions.
     const converted = await client.runBatch('echo', [[new Date(0)], [undefined, 1]] as unknown[][]);
     expect(converted).toEqual(['1970-01-01T00:00:00.000Z', [null, 1]]); // echo returns a lone argument itself
-    const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 10));
-    const packed = jobs.filter((job) => typeof job.data.packed === 'string');
-    const json = jobs.filter((job) => Array.isArray(job.data.calls));
-    expect(packed.map((job) => chunkCalls(job.data))).toEqual([plain]);
+    const { packed, json, left } = await withQueue(redis.url, queue, async (inspected, connection) => {
+      const jobs = await inspected.getJobs(['completed'], 0, 10);
+      const args = jobArgsOf(inspected, connection);
+      const packedJobs = jobs.filter((job) => 'packedCalls' in job.data);
+      return {
+        packed: await Promise.all(packedJobs.map(async (job) => ({ job, calls: await chunkCalls(args, job) }))),
+        json: jobs.filter((job) => 'calls' in job.data),
+        left: await argsLeft(inspected, connection),
+      };
+    });
+    expect(packed.map(({ job }) => job.data)).toEqual([{ task: 'echo', packedCalls: 2 }]);
+    expect(packed.map(({ calls }) => calls)).toEqual([plain]);
     expect(json.map((job) => job.data.calls)).toEqual([[['1970-01-01T00:00:00.000Z'], [null, 1]]]);
+    // The arguments stay as long as the record: an hour here (KEEP_RECORDS).
+    expect(left).toEqual([{ id: packed[0].job.id, record: true, ttl: expect.any(Number) }]);
+    expect(left[0].ttl).toBeGreaterThan(3500);
+    expect(left[0].ttl).toBeLessThanOrEqual(3600);
     // Values of JSON's types come back packed; bytes are not, and come back as their JSON.
-    expect(packed.map((job) => typeof job.returnvalue.packed)).toEqual(['string']);
+    expect(packed.map(({ job }) => typeof job.returnvalue.packed)).toEqual(['string']);
     expect(await client.runBatch('bytes', [[2], [1]])).toEqual([{ 0: 0, 1: 1 }, { 0: 0 }]);
     const records = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 10));
     const bytes = records.find((job) => Array.isArray(job.returnvalue?.values) && job.data.task === 'bytes');
     expect(bytes?.returnvalue.values).toEqual([{ 0: 0, 1: 1 }, { 0: 0 }]);
   });
+
+  it("keeps a packed chunk's arguments as long as its record, and no longer", async () => {
+    const { queue, client } = await cluster({ chunkSize: 5, jobOptions: {} });
+    const argsList = Array.from({ length: 10 }, (_, i): [number, number] => [i, 1]);
+    const sums = argsList.map(([a, b]) => a + b);
+    // Records kept for good, removed at once, and removed by the client once it read the results.
+    expect(await client.with({ job: { removeOnComplete: false } }).runBatch('add', argsList)).toEqual(sums);
+    expect(await client.with({ job: { removeOnComplete: true } }).runBatch('add', argsList)).toEqual(sums);
+    expect(await client.runBatch('add', argsList)).toEqual(sums);
+    await waitFor(async () => (await withQueue(redis.url, queue, argsLeft)).length === 2);
+    const left = await withQueue(redis.url, queue, argsLeft);
+    expect(left.map(({ record, ttl }) => ({ record, ttl }))).toEqual([
+      { record: true, ttl: -1 },
+      { record: true, ttl: -1 },
+    ]);
+  });
+
+  it('fails a chunk whose packed arguments are gone or unreadable, without trying it again', async () => {
+    const { queue } = await cluster();
+    const reasons = await withQueue(redis.url, queue, async (inspected, connection) => {
+      const args = jobArgsOf(inspected, connection);
+      await args.write([['short', new Uint8Array(3)]]);
+      const options = { attempts: 3 };
+      await inspected.add('add', { task: 'add', packedCalls: 2 }, { ...options, jobId: 'gone' });
+      await inspected.add('add', { task: 'add', packedCalls: 2 }, { ...options, jobId: 'short' });
+      await waitFor(async () => (await inspected.getFailedCount()) === 2);
+      const failed = await inspected.getJobs(['failed']);
+      return Object.fromEntries(failed.map((job) => [job.id, [job.failedReason, job.attemptsMade]]));
+    });
+    expect(reasons.gone[0]).toMatch(/job gone holds a chunk that cannot be read: its arguments are gone from Redis/);
+    expect(reasons.short[0]).toMatch(/job short holds a chunk that cannot be read: 3 bytes cannot hold the lengths of 2 packed calls/);
+    expect([reasons.gone[1], reasons.short[1]]).toEqual([1, 1]);
+  });
+
+  /** The packed arguments left in `queue`'s keys: whose job, whether its record is there, and their TTL. */
+  async function argsLeft(queue: Queue, connection: Redis): Promise<{ id: string; record: boolean; ttl: number }[]> {
+    const keys = await connection.keys(`${queue.opts.prefix ?? 'bull'}:${queue.name}:*:viscose-args`);
+    const left = await Promise.all(
+      keys.map(async (key) => {
+        const id = key.split(':').at(-2)!;
+        return { id, record: (await connection.exists(queue.toKey(id))) === 1, ttl: await connection.ttl(key) };
+      }),
+    );
+    return left.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
 
   it('counts gathered run calls against maxQueue one by one', async () => {
     const queue = `viscose-chunks-${++queues}`;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TaskError } from 'viscose';
 import { ClusterClient } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { KEEP_RECORDS, type NodeProcess, chunkCalls, startNode, withQueue } from '../support/cluster-node.js';
+import { KEEP_RECORDS, type NodeProcess, chunkCalls, jobArgsOf, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
 
@@ -37,17 +37,18 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     const results = await client.runBatch('add', argsList);
     expect(results).toEqual(argsList.map(([a, b]) => a + b));
     // In chunks: jobs of many calls each, which together hold every call once.
-    const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['completed'], 0, 10_000));
-    const chunks = jobs.filter((job) => {
-      const calls = chunkCalls(job.data) as [number, number][] | undefined;
-      return calls?.[0]?.[1] === 3 * (calls?.[0]?.[0] ?? Number.NaN);
+    const jobs = await withQueue(redis.url, QUEUE, async (queue, connection) => {
+      const args = jobArgsOf(queue, connection);
+      const completed = await queue.getJobs(['completed'], 0, 10_000);
+      return Promise.all(completed.map(async (job) => ({ job, calls: (await chunkCalls(args, job)) as [number, number][] | undefined })));
     });
+    const chunks = jobs.filter(({ calls }) => calls?.[0]?.[1] === 3 * (calls?.[0]?.[0] ?? Number.NaN));
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.length).toBeLessThan(10_000 / 2);
-    const firsts = chunks.flatMap((job) => (chunkCalls(job.data) as [number, number][]).map(([a]) => a)).sort((a, b) => a - b);
+    const firsts = chunks.flatMap(({ calls }) => calls!.map(([a]) => a)).sort((a, b) => a - b);
     expect(firsts).toEqual(argsList.map(([a]) => a));
     // Both nodes took part: BullMQ records which worker processed each job.
-    expect(new Set(chunks.map((job) => job.processedBy)).size).toBe(2);
+    expect(new Set(chunks.map(({ job }) => job.processedBy)).size).toBe(2);
   });
 
   it('runs single calls, with their results', async () => {
@@ -140,8 +141,12 @@ describe.skipIf(!hasRedis)('a cluster over BullMQ: a client and two nodes', () =
     expect(await batch).toEqual(values);
     await chunked.close();
     // The jobs the killed node held were found stalled and completed by another node.
-    const jobs = await withQueue(redis.url, QUEUE, (queue) => queue.getJobs(['completed'], 0, 100_000));
-    const recovered = jobs.filter((job) => chunkCalls(job.data)?.[0]?.[1] === 1 && job.stalledCounter > 0);
+    const recovered = await withQueue(redis.url, QUEUE, async (queue, connection) => {
+      const args = jobArgsOf(queue, connection);
+      const stalled = (await queue.getJobs(['completed'], 0, 100_000)).filter((job) => job.stalledCounter > 0);
+      const calls = await Promise.all(stalled.map((job) => chunkCalls(args, job)));
+      return stalled.filter((_, i) => calls[i]?.[0]?.[1] === 1);
+    });
     expect(recovered.length).toBeGreaterThan(0);
     for (const job of recovered) expect(job.processedBy).not.toBe(name);
   });

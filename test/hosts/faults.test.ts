@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
-import { CLUSTER_TASKS, KEEP_RECORDS, chunkCalls, withQueue } from '../support/cluster-node.js';
+import { CLUSTER_TASKS, KEEP_RECORDS, chunkCalls, jobArgsOf, withQueue } from '../support/cluster-node.js';
 import { createHosts, type Host, type HostNode, type Hosts } from '../support/hosts/index.mjs';
 import type { RedisServer } from '../support/redis.mjs';
 import { waitFor } from '../support/wait-for.js';
@@ -94,12 +94,13 @@ describe.skipIf(!hasHosts)('faults across hosts, with a chunked batch in flight'
       const left = await withQueue(redis.url, queue, (inspected) => inspected.getJobCounts('active', 'waiting', 'prioritized', 'delayed'));
       return Object.values(left).every((count) => count === 0);
     }, 30_000);
-    const jobs = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed', 'failed'], 0, 10_000));
-    const stalledLabels = new Set(
-      jobs
-        .filter((job) => job.stalledCounter > 0 || job.attemptsStarted > 1)
-        .flatMap((job) => (chunkCalls(job.data) as string[][]).map((args) => args[1])),
-    );
+    const { jobs, stalledCalls } = await withQueue(redis.url, queue, async (inspected, connection) => {
+      const args = jobArgsOf(inspected, connection);
+      const finished = await inspected.getJobs(['completed', 'failed'], 0, 10_000);
+      const ranAgain = finished.filter((job) => job.stalledCounter > 0 || job.attemptsStarted > 1);
+      return { jobs: finished, stalledCalls: await Promise.all(ranAgain.map((job) => chunkCalls(args, job))) };
+    });
+    const stalledLabels = new Set(stalledCalls.flatMap((calls) => (calls as string[][]).map((args) => args[1])));
     for (const label of twice) expect(stalledLabels.has(label), `${label} ran twice outside a stalled chunk`).toBe(true);
     return { twice: twice.length, stalledChunks: jobs.filter((job) => job.stalledCounter > 0).length };
   }

@@ -1,10 +1,11 @@
 // `viscose worker` processes for the cluster tests, serving the cluster task module.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { JobArgs } from '../../src/bullmq/job-args.js';
 import type { TaskJobData } from '../../src/bullmq/jobs.js';
-import { type PackedCalls, unpackCalls } from '../../src/bullmq/packing.js';
+import { unpackCalls } from '../../src/bullmq/packing.js';
 import { waitFor } from './wait-for.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -15,10 +16,28 @@ export const CLUSTER_TASKS = fileURLToPath(new URL('../fixtures/cluster-tasks.mj
  */
 export const KEEP_RECORDS = { removeOnComplete: { age: 3600 } };
 
-/** The calls of a chunk's job, packed or in JSON, as its node runs them; undefined for a job of one call. */
-export function chunkCalls(data: TaskJobData): unknown[][] | undefined {
+/** How many calls a chunk's job holds; undefined for a job of one call. */
+export function chunkLength(data: TaskJobData): number | undefined {
+  if ('calls' in data) return data.calls.length;
+  return 'packedCalls' in data ? data.packedCalls : undefined;
+}
+
+/** Where the packed chunk arguments of `queue` (reached over `connection`) are. */
+export function jobArgsOf(queue: Queue, connection: Redis): JobArgs {
+  return new JobArgs(connection, queue.name, queue.opts.prefix);
+}
+
+/**
+ * The calls of a chunk's job, packed (read from beside the job: while its record is kept) or in
+ * JSON, as its node runs them; undefined for a job of one call.
+ */
+export async function chunkCalls(args: JobArgs, job: Job<TaskJobData>): Promise<unknown[][] | undefined> {
+  const { data } = job;
   if ('calls' in data) return data.calls;
-  return typeof (data as PackedCalls).packed === 'string' ? [...unpackCalls(data as PackedCalls)] : undefined;
+  if (!('packedCalls' in data)) return undefined;
+  const bytes = await args.read(job.id!);
+  if (bytes === null) throw new Error(`the packed arguments of job ${job.id} are gone`);
+  return [...unpackCalls(bytes, data.packedCalls)];
 }
 
 export interface NodeProcess {
@@ -67,12 +86,17 @@ export function startNode(redis: string, { queue, shortLocks = true, concurrency
 }
 
 /** Runs `body` with a BullMQ Queue object of its own on `queue`, to inspect the jobs. */
-export async function withQueue<T>(redis: string, queue: string, body: (queue: Queue) => Promise<T>, prefix?: string): Promise<T> {
+export async function withQueue<T>(
+  redis: string,
+  queue: string,
+  body: (queue: Queue, connection: Redis) => Promise<T>,
+  prefix?: string,
+): Promise<T> {
   const connection = new Redis(redis, { maxRetriesPerRequest: null });
   // Without writing the queue's settings (a Queue object writes its own over them by default).
   const inspected = new Queue(queue, { connection, skipMetasUpdate: true, prefix });
   try {
-    return await body(inspected);
+    return await body(inspected, connection);
   } finally {
     await inspected.close();
     await connection.quit();

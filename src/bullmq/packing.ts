@@ -20,6 +20,7 @@
  */
 import { EncodedCalls } from '../codec/encoded-calls.js';
 import { pack, unpack } from '../codec/msgpack.js';
+import { elementsOf } from '../codec/msgpack-extent.js';
 import { PayloadKind } from '../shm/slot.js';
 
 /** Bytes of a part's length in front of the parts: little-endian, unsigned. */
@@ -33,22 +34,15 @@ const MAX_DEPTH = 64;
  * JSON's types do not cover.
  */
 export function packCalls(calls: readonly unknown[][]): Buffer | undefined {
+  if (!isJsonData(calls, -1)) return undefined;
+  // One list of the argument lists: its elements are the parts, behind the list's header.
+  const { bytes, start, end } = pack(calls, PayloadKind.PLAIN);
+  const { first, ends } = elementsOf(bytes, start, end);
   const header = LENGTH_BYTES * calls.length;
-  let bytes = Buffer.allocUnsafe(header + 64 * calls.length);
-  let length = header;
-  for (let i = 0; i < calls.length; i++) {
-    if (!isJsonData(calls[i], 0)) return undefined;
-    const { bytes: source, start, end } = pack(calls[i], PayloadKind.PLAIN);
-    if (length + end - start > bytes.length) {
-      const grown = Buffer.allocUnsafe(2 * (length + end - start));
-      bytes.copy(grown, 0, 0, length);
-      bytes = grown;
-    }
-    bytes.set(source.subarray(start, end), length);
-    bytes.writeUInt32LE(end - start, LENGTH_BYTES * i);
-    length += end - start;
-  }
-  return bytes.subarray(0, length);
+  const packed = Buffer.allocUnsafe(header + end - first);
+  packed.set(bytes.subarray(first, end), header);
+  for (let i = 0, partStart = first; i < ends.length; partStart = ends[i++]) packed.writeUInt32LE(ends[i] - partStart, LENGTH_BYTES * i);
+  return packed;
 }
 
 /**

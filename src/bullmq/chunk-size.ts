@@ -4,7 +4,7 @@
  * takes. So chunks are made large enough that the job's cost is a small share of the chunk's run
  * time, learnt per task from what the nodes report, and small enough that a batch still spreads over
  * every node seen lately, with several chunks each so that the last ones end close together, and
- * small enough that a job's data stays a regular object of V8's heap.
+ * small enough that a job's arguments do not cost the node more than they save.
  */
 import type { ChunkResult } from './jobs.js';
 import { bytesInJob } from './packing.js';
@@ -13,16 +13,15 @@ import { bytesInJob } from './packing.js';
 const JOB_COST_MS = 1;
 /** The share of a chunk's run time its job's cost may take. */
 const JOB_COST_SHARE = 0.05;
-/** The most calls in one job: it is one JSON document in Redis, read whole by the node. */
+/** The most calls in one job: its arguments are read whole by the node. */
 export const LARGEST_CHUNK = 4096;
 /**
- * The most bytes of a job's data, as far as a sample of the calls tells: under V8's largest
- * regular heap object (128 KiB). A larger job's data arrives and is parsed as strings of V8's
- * large-object space, each in pages of its own that the system maps and zeroes anew, on the node
- * and the client alike. Measured (1 host × ½ core, 100,000 trivial calls of 42 bytes): chunks of
- * 4,096 calls cost the node 38–43 ms of kernel time a batch, chunks of 3,000 7–17 ms, and the
- * node's CPU in all fell by a fifth; with calls of 2 KB, jobs of 120 KB instead of 1 MB took the
- * same time.
+ * The most bytes of a job's arguments, as far as a sample of the calls tells. Measured on one
+ * half-core host with 100,000 trivial calls of 38 bytes packed: chunks of 4,096 calls (155 KB) cost
+ * the node 116 ms of CPU a batch, chunks of 3,233 (this bound) 98 ms. When the arguments travelled
+ * in the job's data as JSON strings, the bound kept that data under V8's largest regular heap
+ * object (128 KiB): chunks of 4,096 calls then cost the node 38–43 ms of kernel time a batch,
+ * chunks of 3,000 7–17 ms.
  */
 const LARGEST_CHUNK_BYTES = 120 * 1024;
 /** The fewest chunks a batch is cut into, whatever the nodes seen. */

@@ -7,7 +7,7 @@
  * small enough that a job's arguments do not cost the node more than they save.
  */
 import type { ChunkResult } from './jobs.js';
-import { bytesInJob } from './packing.js';
+import { argumentBytes } from './packing.js';
 
 /** What one job costs besides its calls, rounded up from the measured 0.65 ms for a network between hosts. */
 const JOB_COST_MS = 1;
@@ -16,14 +16,23 @@ const JOB_COST_SHARE = 0.05;
 /** The most calls in one job: its arguments are read whole by the node. */
 export const LARGEST_CHUNK = 4096;
 /**
- * The most bytes of a job's arguments, as far as a sample of the calls tells. Measured on one
- * half-core host with 100,000 trivial calls of 38 bytes packed: chunks of 4,096 calls (155 KB) cost
- * the node 116 ms of CPU a batch, chunks of 3,233 (this bound) 98 ms. When the arguments travelled
- * in the job's data as JSON strings, the bound kept that data under V8's largest regular heap
- * object (128 KiB): chunks of 4,096 calls then cost the node 38–43 ms of kernel time a batch,
- * chunks of 3,000 7–17 ms.
+ * The most bytes of a job's arguments in JSON, in its data: under V8's largest regular heap object
+ * (128 KiB). Larger job data arrives and is parsed as strings of V8's large-object space, each in
+ * pages of its own that the system maps and zeroes anew, on the node and the client alike.
+ * Measured (1 host × ½ core, 100,000 trivial calls of 42 bytes): chunks of 4,096 calls cost the
+ * node 38–43 ms of kernel time a batch, chunks of 3,000 7–17 ms, and the node's CPU in all fell by
+ * a fifth; with calls of 2 KB, jobs of 120 KB instead of 1 MB took the same time.
  */
-const LARGEST_CHUNK_BYTES = 120 * 1024;
+const LARGEST_JSON_CHUNK_BYTES = 120 * 1024;
+/**
+ * The most bytes of a job's packed arguments, which travel as bytes beside the job (job-args.ts)
+ * and reach the node as one buffer outside V8's heap. Measured (100,000 trivial calls of 38 bytes
+ * packed, 2–3 rounds of 8 batches): chunks of 4,096 calls (155 KB) against 3,233 (the JSON bound)
+ * took 198 against 213 ms a batch on one half-core host; on two, 99 against 110, and 127 against
+ * 152 with 1 ms added between hosts and Redis (fewer jobs, fewer round trips). This bound only
+ * keeps one job's arguments to a size a node reads and copies to its pool at once.
+ */
+const LARGEST_PACKED_CHUNK_BYTES = 1024 * 1024;
 /** The fewest chunks a batch is cut into, whatever the nodes seen. */
 const FEWEST_CHUNKS = 16;
 /** Chunks per node seen, so that nodes finishing early find more to take. */
@@ -49,7 +58,8 @@ export class ChunkSizer {
     const spread = Math.ceil(argsList.length / chunks);
     const perCall = this.perCallMs.get(task);
     const worthAJob = perCall === undefined ? LARGEST_CHUNK : Math.ceil(JOB_COST_MS / (JOB_COST_SHARE * perCall));
-    const fitting = Math.floor(LARGEST_CHUNK_BYTES / sampledBytesPerCall(argsList));
+    const { bytes, packed } = sampledArguments(argsList);
+    const fitting = Math.floor((packed ? LARGEST_PACKED_CHUNK_BYTES : LARGEST_JSON_CHUNK_BYTES) / bytes);
     return Math.max(1, Math.min(spread, worthAJob, fitting, LARGEST_CHUNK));
   }
 
@@ -70,11 +80,11 @@ export class ChunkSizer {
 }
 
 /**
- * The most that the first, middle and last call's arguments add to a job's data: a sample, so that
- * sizing costs no pass over the batch.
+ * The most that the first, middle and last call's arguments add to a job, and whether all three
+ * pack: a sample, so that sizing costs no pass over the batch.
  */
-function sampledBytesPerCall(argsList: readonly unknown[][]): number {
-  if (argsList.length === 0) return 1;
-  const sample = [argsList[0], argsList[argsList.length >> 1], argsList[argsList.length - 1]];
-  return Math.max(1, ...sample.map(bytesInJob));
+function sampledArguments(argsList: readonly unknown[][]): { bytes: number; packed: boolean } {
+  if (argsList.length === 0) return { bytes: 1, packed: true };
+  const sample = [argsList[0], argsList[argsList.length >> 1], argsList[argsList.length - 1]].map(argumentBytes);
+  return { bytes: Math.max(1, ...sample.map(({ bytes }) => bytes)), packed: sample.every(({ packed }) => packed) };
 }

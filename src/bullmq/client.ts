@@ -60,8 +60,9 @@ export interface ClusterClientOptions extends RedisLocation {
    * same turn: a number, or `'auto'` (the default) to size chunks from what they cost — large
    * enough that a job's Redis round trips (about a millisecond) are under 5 % of its calls' run
    * time as the nodes report it per task, at most 4,096 calls, and small enough that a batch makes
-   * at least 16 jobs, and 8 per node seen lately, and that a job's arguments (packed or in JSON,
-   * judged from the first, middle and last call's) stay within 120 KiB. 1 makes a job per call.
+   * at least 16 jobs, and 8 per node seen lately, and that a job's arguments (judged from the
+   * first, middle and last call's) stay within 1 MiB packed, or 120 KiB in JSON. 1 makes a job per
+   * call.
    */
   chunkSize?: number | 'auto';
 }

@@ -69,10 +69,10 @@ export function unpackCalls(bytes: Uint8Array, count: number): EncodedCalls {
   return new EncodedCalls(bytes.subarray(header), ends);
 }
 
-/** What a call's arguments add to a job's data or its packed arguments. */
-export function bytesInJob(args: unknown[]): number {
+/** What a call's arguments add to a job: packed if they can be, else in JSON. */
+export function argumentBytes(args: unknown[]): { bytes: number; packed: boolean } {
   const packed = packCalls([args]);
-  return packed === undefined ? (JSON.stringify(args)?.length ?? 0) : packed.length;
+  return packed === undefined ? { bytes: JSON.stringify(args)?.length ?? 0, packed: false } : { bytes: packed.length, packed: true };
 }
 
 /** `values` as RECORDS msgpack in base64, or undefined when one of them is not of JSON's types. */

@@ -35,19 +35,23 @@ describe('chunk sizes', () => {
     expect(sizer.sizeFor('slow', calls(100_000))).toBe(Math.ceil(1 / (0.05 * (2 + 0.3 * (0.6 - 2)))));
   });
 
-  it("keeps a chunk's data within 120 KiB, judging from the first, middle and last call", () => {
+  it("keeps a chunk's arguments within 1 MiB packed and 120 KiB in JSON, judging from the first, middle and last call", () => {
     const sizer = new ChunkSizer(undefined);
-    // Packed: 1,004 bytes of msgpack, and 4 for its length.
-    const large = ['x'.repeat(1_000)];
-    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((120 * 1024) / 1_008));
+    // Packed: 10,004 bytes of msgpack (list and string headers), and 4 for its length.
+    const large = ['x'.repeat(10_000)];
+    expect(sizer.sizeFor('t', calls(100_000, large))).toBe(Math.floor((1024 * 1024) / 10_008));
     for (const sampled of [50_000, 99_999]) {
       const mixed = calls(100_000);
       mixed[sampled] = large;
-      expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((120 * 1024) / 1_008));
+      expect(sizer.sizeFor('t', mixed)).toBe(Math.floor((1024 * 1024) / 10_008));
     }
     // Not packed (a Date is not JSON's own): 1,006 bytes as JSON.
     const dated = ['x'.repeat(975), new Date(0)];
     expect(sizer.sizeFor('t', calls(100_000, dated))).toBe(Math.floor((120 * 1024) / 1_006));
+    // One sampled call that does not pack makes the chunk JSON, and its bound JSON's.
+    const someDated = calls(100_000, large);
+    someDated[50_000] = dated;
+    expect(sizer.sizeFor('t', someDated)).toBe(Math.floor((120 * 1024) / 10_008));
     // One call larger than that still gets a job.
     expect(sizer.sizeFor('t', calls(100, ['x'.repeat(2 << 20)]))).toBe(1);
   });

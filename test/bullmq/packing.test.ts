@@ -3,7 +3,7 @@
 // given; anything else must be left to JSON, and data that does not decode must be refused.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesInJob, packCalls, packValues, unpackCalls, unpackValues } from '../../src/bullmq/packing.js';
+import { argumentBytes, packCalls, packValues, unpackCalls, unpackValues } from '../../src/bullmq/packing.js';
 
 /** What a task gets for `calls` through JSON, as every call's arguments travelled before. */
 const throughJson = (calls: unknown[][]): unknown[][] => JSON.parse(JSON.stringify(calls));
@@ -133,8 +133,8 @@ describe('packing', () => {
 
   it('counts what a call adds to a chunk, packed or in JSON', () => {
     const args = [{ id: 12_345, msg: 'test-message-12345' }];
-    expect(bytesInJob(args)).toBe(packCalls([args])!.length);
-    expect(bytesInJob(args)).toBe(packCalls([args, args])!.length / 2);
-    expect(bytesInJob([new Date(0)])).toBe(JSON.stringify([new Date(0)]).length);
+    expect(argumentBytes(args)).toEqual({ bytes: packCalls([args])!.length, packed: true });
+    expect(argumentBytes(args).bytes).toBe(packCalls([args, args])!.length / 2);
+    expect(argumentBytes([new Date(0)])).toEqual({ bytes: JSON.stringify([new Date(0)]).length, packed: false });
   });
 });

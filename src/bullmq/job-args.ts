@@ -17,7 +17,8 @@
  *   long as BullMQ keeps the record: deleted at once if the record is removed at once or kept by
  *   count, expiring after the same age if kept by age, kept if the record is kept for good. A job
  *   that fails with attempts left keeps them for its next attempt.
- * A record removed by other means (by hand, `Queue.clean`, `Queue.drain`) leaves them until
+ * A record removed by other means (by hand, `Queue.clean`, `Queue.drain`), and a job BullMQ fails
+ * itself for stalling too often (no node hears of that failure), leave them until
  * `Queue.obliterate`, which removes every key of the queue.
  */
 import type { JobsOptions } from 'bullmq';
@@ -27,6 +28,8 @@ import type { Redis } from 'ioredis';
 type Retention = JobsOptions['removeOnComplete'];
 
 export class JobArgs {
+  private readonly keyPrefix: string;
+
   /**
    * @param connection a connection that is not blocked or subscribed.
    * @param queue the queue's name.
@@ -39,8 +42,6 @@ export class JobArgs {
   ) {
     this.keyPrefix = `${prefix}:${queue}:`;
   }
-
-  private readonly keyPrefix: string;
 
   /** The key of job `id`'s arguments. */
   keyOf(id: string): string {

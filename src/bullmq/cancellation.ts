@@ -27,12 +27,13 @@ export async function withdrawJobs(
   reason: string,
 ): Promise<void> {
   const removed = await Promise.all(ids.map((id) => queue.remove(id)));
-  await args.delete(ids.filter((_, index) => removed[index] === 1));
   const running = ids.filter((_, index) => removed[index] === 0);
   for (let start = 0; start < running.length; start += IDS_PER_REQUEST) {
     const request: CancelRequest = { ids: running.slice(start, start + IDS_PER_REQUEST), reason };
     await publisher.publish(channel, JSON.stringify(request));
   }
+  // After the cancel requests, which running tasks wait for; nothing waits for this.
+  await args.delete(ids.filter((_, index) => removed[index] === 1));
 }
 
 /** How long a node remembers a cancel request for a job it did not hold (yet). */

@@ -106,12 +106,13 @@ export async function runChunk(
  * tried again).
  */
 async function packedCalls(job: Job<{ packedCalls: number }>, args: JobArgs): Promise<EncodedCalls> {
+  const unreadable = (why: string) => new UnrecoverableError(`job ${job.id} holds a chunk that cannot be read: ${why}`);
   const bytes = await args.read(job.id!);
+  if (bytes === null) throw unreadable(`its arguments are gone from Redis (${args.keyOf(job.id!)}): removed, or expired with its record`);
   try {
-    if (bytes === null) throw new Error(`its arguments are gone from Redis (${args.keyOf(job.id!)}): removed, or expired with its record`);
     return unpackCalls(bytes, job.data.packedCalls);
   } catch (error) {
-    throw new UnrecoverableError(`job ${job.id} holds a chunk that cannot be read: ${messageOf(error)}`);
+    throw unreadable(messageOf(error));
   }
 }
 

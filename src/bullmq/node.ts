@@ -82,6 +82,13 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     // Started once the cancel listener exists (the processor needs it).
     autorun: false,
   });
+  /** A finished chunk's packed arguments go as its record will (job-args.ts). */
+  const retireArgs = (job: Job<TaskJobData>, retention: JobsOptions['removeOnComplete']) => {
+    if (!('packedCalls' in job.data)) return;
+    args.retire(job.id!, retention).catch((error: unknown) => {
+      onError(new Error(`viscose: could not release the arguments of job ${job.id}`, { cause: error }));
+    });
+  };
   // BullMQ reports a broken Redis connection here; the worker reconnects by itself.
   worker.on('error', onError);
   // Emitted once BullMQ has recorded the job's outcome.
@@ -95,13 +102,6 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     // Set only when the job failed for good: one that runs again needs its arguments.
     if (job.finishedOn) retireArgs(job, job.opts.removeOnFail ?? settings.worker?.removeOnFail);
   });
-  /** A finished chunk's packed arguments go as its record will (job-args.ts). */
-  const retireArgs = (job: Job<TaskJobData>, retention: JobsOptions['removeOnComplete']) => {
-    if (!('packedCalls' in job.data)) return;
-    args.retire(job.id!, retention).catch((error: unknown) => {
-      onError(new Error(`viscose: could not release the arguments of job ${job.id}`, { cause: error }));
-    });
-  };
   subscriber.on('error', onError);
   try {
     cancels = await CancelListener.listen(subscriber, cancelChannel(settings.queue, settings.worker?.prefix), worker, onError);

@@ -12,7 +12,7 @@ import { TaskError, ThreadPool, WorkerCrashedError } from 'viscose';
 import type * as Faults from '../fixtures/faults.mjs';
 import { Random } from '../support/random.js';
 import { runtime } from '../support/runtime.js';
-import { waitFor } from '../support/wait-for.js';
+import { expectSlotTableWhole } from '../support/slot-table.js';
 
 const faultsUrl = new URL('../fixtures/faults.mjs', import.meta.url);
 const ROUNDS = Number(process.env.VISCOSE_FAULT_ROUNDS ?? 6);
@@ -133,15 +133,6 @@ async function settleAll(calls: Expectation[]): Promise<PromiseSettledResult<unk
   }
 }
 
-async function expectSlotTableWhole(pool: Pool): Promise<void> {
-  await waitFor(() => pool.pending === 0);
-  await waitFor(async () => (await pool.ping()).length === THREADS);
-  const { main, nested } = pool.statistics().slots;
-  expect(main).toMatchObject({ free: main.capacity, queued: 0, running: 0, openScopes: 0 });
-  expect(nested).toMatchObject({ queued: 0, running: 0, openScopes: 0 });
-  expect(nested.free + nested.finished).toBe(nested.capacity);
-}
-
 describe('fault injection', () => {
   it.runIf(runtime === 'deno')('refuses restartWorker on Deno, whose terminate() leaves the thread running', async () => {
     await using pool = await ThreadPool.create<typeof Faults>({ module: faultsUrl, threads: 1 });
@@ -188,7 +179,7 @@ describe('fault injection', () => {
           });
           // Whatever crashed, no spawned task ever ran twice.
           expect(Math.max(...counts)).toBeLessThanOrEqual(1);
-          await expectSlotTableWhole(pool);
+          await expectSlotTableWhole(pool, THREADS);
           figures.rounds++;
         }
         // Still serving, fork-join included.

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, TaskError, ThreadPool, WorkerCrashedError } from 'viscose';
 import type * as Crashes from '../fixtures/crashes.mjs';
+import { expectSlotTableWhole } from '../support/slot-table.js';
 import { waitFor } from '../support/wait-for.js';
 
 const crashesUrl = new URL('../fixtures/crashes.mjs', import.meta.url);
@@ -39,15 +40,6 @@ async function expectCrashInside(call: Promise<unknown>, exitCode: number): Prom
   expect((error as TaskError).cause).toMatchObject({ name: 'WorkerCrashedError', exitCode });
 }
 
-/** Once the pool is idle, nothing is queued or running anywhere and no scope is left open. */
-async function expectNoStuckSlot(pool: ThreadPool<typeof Crashes>): Promise<void> {
-  await waitFor(async () => (await pool.ping()).length === 2);
-  const { main, nested } = pool.statistics().slots;
-  expect(main).toMatchObject({ free: main.capacity, queued: 0, running: 0, openScopes: 0 });
-  expect(nested).toMatchObject({ queued: 0, running: 0, openScopes: 0 });
-  expect(nested.free + nested.finished).toBe(nested.capacity);
-}
-
 /** Work that forks through every worker's region afterwards: the regions are usable again. */
 async function expectForkJoinStillWorks(pool: ThreadPool<typeof Crashes>): Promise<void> {
   const sums = await Promise.all(Array.from({ length: 4 }, () => pool.run('joinSum', 0, 200_000, 500)));
@@ -58,7 +50,7 @@ describe('a worker dies in the middle of fork-join work', () => {
   it('a join whose stolen half dies is released with the crash', async () => {
     await withPool(async (pool, errors) => {
       await expectCrashInside(pool.run('joinWhereThiefDies', 300), 3);
-      await expectNoStuckSlot(pool);
+      await expectSlotTableWhole(pool, 2);
       await expectForkJoinStillWorks(pool);
       // The joiner's caller saw the crash: it is not reported as unseen.
       expect(errors).toEqual([]);
@@ -72,7 +64,7 @@ describe('a worker dies in the middle of fork-join work', () => {
         const counts = counters(30);
         await expectCrashInside(pool.run('scopeWhereSpawnDies', counts, 30, 300, kind), 3);
         expect([...counts]).toEqual(Array.from({ length: 30 }, () => 1));
-        await expectNoStuckSlot(pool);
+        await expectSlotTableWhole(pool, 2);
         await expectForkJoinStillWorks(pool);
       });
     },
@@ -91,7 +83,7 @@ describe('a worker dies in the middle of fork-join work', () => {
         await expect(scope).rejects.toMatchObject({ cause: { name: 'WorkerCrashedError', exitCode: 4 } });
         // The scope settles only once every part finished, the orphaned spawns included.
         expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
-        await expectNoStuckSlot(pool);
+        await expectSlotTableWhole(pool, 2);
         await expectForkJoinStillWorks(pool);
       });
     },
@@ -104,7 +96,7 @@ describe('a worker dies in the middle of fork-join work', () => {
       await expect(call).rejects.toBeInstanceOf(WorkerCrashedError);
       await expect(call).rejects.toMatchObject({ exitCode: 5 });
       await waitFor(() => counts.every((count) => count === 1));
-      await expectNoStuckSlot(pool);
+      await expectSlotTableWhole(pool, 2);
       // Enough forking to make the successor run out of free slots and collect the orphans.
       for (let round = 0; round < 3; round++) await expectForkJoinStillWorks(pool);
       expect([...counts]).toEqual(Array.from({ length: 40 }, () => 1));
@@ -134,7 +126,7 @@ describe('retries for idempotent tasks', () => {
       const attempts = counters(1);
       expect(await pool.with({ retries: 30 }).run('crashFirst', attempts, 30)).toBe(31);
       expect(errors.filter((error) => /could not be restarted/.test(error.message))).toEqual([]);
-      await expectNoStuckSlot(pool);
+      await expectSlotTableWhole(pool, 2);
     });
   });
 

@@ -7,6 +7,8 @@
  * It prints `listening <port>` once it accepts connections, and takes `{ delayMs }` messages on
  * its IPC channel (answering `delay <ms>`) to change the delay of chunks read from then on.
  * It delays bytes, not packets: it cannot drop, reorder or duplicate what TCP would recover from.
+ * Node's timers wait at least 1 ms, so no delay is below that: measured from inside a host, a
+ * Redis round trip took 0.11 ms without the proxy, 2.44 ms through it set to 0 and 2.52 set to 1.
  */
 import { createServer, connect } from 'node:net';
 import { performance } from 'node:perf_hooks';

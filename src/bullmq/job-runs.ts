@@ -61,8 +61,11 @@ export async function runChunk(
   const { task, retained } = job.data;
   refuseCancelled(job, cancels);
   const calls = 'calls' in job.data ? job.data.calls : await packedCalls(job as Job<{ packedCalls: number }>, args);
-  const todo = retained?.todo ?? Array.from({ length: calls.length }, (_, index) => index);
-  const values = retained?.values.slice() ?? new Array<unknown>(calls.length).fill(null);
+  // Undefined on a first attempt, when every call runs in order. Per-call work here is on the node's
+  // main thread, which shares the host's CPU with the pool: no list of indices is built for it.
+  const todo = retained?.todo;
+  const count = todo?.length ?? calls.length;
+  const values = retained?.values.slice() ?? new Array<unknown>(calls.length);
   // The time the pool's threads spent on the calls, not the batch's wall time: that one also counts
   // the waits behind the other jobs in hand and, on a host with a CPU quota, the throttled spells:
   // chunks sized from it would shrink as a node falls behind, which puts it further behind.
@@ -71,12 +74,12 @@ export async function runChunk(
   // One pool chunk per thread, not the pool's usual eight of at most 512 calls: the node holds
   // several jobs at once, which keep its threads busy and even, and fewer chunks cost fewer slots,
   // wake-ups and result messages (a tenth of a half-core node's CPU, with 2,400 trivial calls a job).
-  const chunkSize = Math.max(1, Math.ceil(todo.length / pool.threads));
+  const chunkSize = Math.max(1, Math.ceil(count / pool.threads));
   let outcomes: PromiseSettledResult<unknown>[];
   try {
     outcomes = await pool
       .with({ priority: poolPriorityOf(job.opts.priority), signal, observer, chunkSize })
-      .runBatchSettled(task, retained === undefined ? calls : callsAt(calls, todo));
+      .runBatchSettled(task, todo === undefined ? calls : callsAt(calls, todo));
   } catch (error) {
     // Refused as a whole (an unknown task, the pool closed): every call fails alike.
     throw await failJob(job, error, node);
@@ -84,20 +87,25 @@ export async function runChunk(
   ran(runMs);
   if (signal?.aborted) throw cancelled(signal.reason);
   const failures: [number, RemoteErrorDetails][] = [];
-  outcomes.forEach((outcome, k) => {
-    const index = todo[k];
-    if (outcome.status === 'fulfilled') values[index] = outcome.value ?? null;
-    else failures.push([index, describeFailure(outcome.reason, node)]);
-  });
+  for (let k = 0; k < count; k++) {
+    const outcome = outcomes[k];
+    const index = todo === undefined ? k : todo[k];
+    if (outcome.status === 'fulfilled') {
+      values[index] = outcome.value ?? null;
+    } else {
+      values[index] = null;
+      failures.push([index, describeFailure(outcome.reason, node)]);
+    }
+  }
   if (failures.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
     await job.updateData({ ...job.data, retained: { values, todo: failures.map(([index]) => index) } });
     const [, first] = failures[0];
     throw new Error(
-      `${failures.length} of the chunk's ${todo.length} calls failed and run again; the first: ${first.name}: ${first.message}`,
+      `${failures.length} of the chunk's ${count} calls failed and run again; the first: ${first.name}: ${first.message}`,
     );
   }
   const packed = packValues(values);
-  return { ...(packed === undefined ? { values } : { packed }), failures, node, runMs, ran: todo.length };
+  return { ...(packed === undefined ? { values } : { packed }), failures, node, runMs, ran: count };
 }
 
 /**

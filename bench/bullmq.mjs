@@ -1,5 +1,5 @@
 // The cluster against a local pool given the same CPU: `npm run bench:bullmq` (add `-- --quick`
-// for a smoke run). Needs root: every node runs on a simulated host (test/support/hosts: a network
+// for a smoke run, `-- --rounds N` for N rounds instead of 5: more rounds narrow the noise). Needs root: every node runs on a simulated host (test/support/hosts: a network
 // namespace of its own, reaching Redis over a link of its own, and a cgroup CPU quota), so that
 // adding a host adds CPU even on a small machine. The client and Redis run outside the hosts, as
 // on their own machine. The local pool runs as a program inside a host's quota too
@@ -40,7 +40,12 @@ import { describeEnvironment } from './lib/environment.mjs';
 import { mean } from './lib/stats.mjs';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 1 : 5;
+const roundsAt = process.argv.indexOf('--rounds');
+const ROUNDS = quick ? 1 : roundsAt < 0 ? 5 : Number(process.argv[roundsAt + 1]);
+if (!(Number.isInteger(ROUNDS) && ROUNDS > 0)) {
+  process.stderr.write(`--rounds takes a positive whole number, not ${process.argv[roundsAt + 1]}\n`);
+  process.exit(1);
+}
 const TRIVIAL = quick ? 10_000 : 100_000;
 const CPU_TASKS = quick ? 200 : 2_000;
 const LATENCY_MS = 1;

@@ -100,9 +100,7 @@ export async function runChunk(
   if (failures.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
     await job.updateData({ ...job.data, retained: { values, todo: failures.map(([index]) => index) } });
     const [, first] = failures[0];
-    throw new Error(
-      `${failures.length} of the chunk's ${count} calls failed and run again; the first: ${first.name}: ${first.message}`,
-    );
+    throw new Error(`${failures.length} of the chunk's ${count} calls failed and run again; the first: ${first.name}: ${first.message}`);
   }
   const packed = packValues(values);
   return { ...(packed === undefined ? { values } : { packed }), failures, node, runMs, ran: count };

@@ -1,9 +1,10 @@
 // The cluster against a local pool given the same CPU: `npm run bench:bullmq` (add `-- --quick`
-// for a smoke run, `-- --rounds N` for N rounds instead of 5: more rounds narrow the noise). Needs root: every node runs on a simulated host (test/support/hosts: a network
-// namespace of its own, reaching Redis over a link of its own, and a cgroup CPU quota), so that
-// adding a host adds CPU even on a small machine. The client and Redis run outside the hosts, as
-// on their own machine. The local pool runs as a program inside a host's quota too
-// (bench/hosts/local-batch.mjs), so that both sides of each ratio have the same CPU.
+// for a smoke run, `-- --rounds N` for N rounds instead of 5). Needs root: every node runs on a
+// simulated host (test/support/hosts: a network namespace of its own, reaching Redis over a link
+// of its own, and a cgroup CPU quota), so that adding a host adds CPU even on a small machine. The
+// client and Redis run outside the hosts, as on their own machine. The local pool runs as a
+// program inside a host's quota too (bench/hosts/local-batch.mjs), so that both sides of each
+// ratio have the same CPU.
 //
 // Configurations, measured in turn in every round (the order rotates), each on fresh processes:
 // - half-core series: a local pool of 1 thread in half a core; clusters of 1 and 2 hosts of half a

@@ -9,7 +9,8 @@ import { AbortError, TaskError, messageOf } from '../errors.js';
 import type { ThreadPool } from '../pool/thread-pool.js';
 import type { CancelListener } from './cancellation.js';
 import type { JobArgs } from './job-args.js';
-import { packValues, unpackCalls } from './packing.js';
+import { PACKED_BATCH, type PackedBatch } from '../pool/calls.js';
+import { joinPackedValues, packValues, unpackCalls, unpackValueList } from './packing.js';
 import {
   type CallJobData,
   type ChunkJobData,
@@ -65,7 +66,6 @@ export async function runChunk(
   // main thread, which shares the host's CPU with the pool: no list of indices is built for it.
   const todo = retained?.todo;
   const count = todo?.length ?? calls.length;
-  const values = retained?.values.slice() ?? new Array<unknown>(calls.length);
   // The time the pool's threads spent on the calls, not the batch's wall time: that one also counts
   // the waits behind the other jobs in hand and, on a host with a CPU quota, the throttled spells:
   // chunks sized from it would shrink as a node falls behind, which puts it further behind.
@@ -75,11 +75,15 @@ export async function runChunk(
   // several jobs at once, which keep its threads busy and even, and fewer chunks cost fewer slots,
   // wake-ups and result messages (a tenth of a half-core node's CPU, with 2,400 trivial calls a job).
   const chunkSize = Math.max(1, Math.ceil(count / pool.threads));
-  let outcomes: PromiseSettledResult<unknown>[];
+  let batch: PackedBatch;
   try {
-    outcomes = await pool
-      .with({ priority: poolPriorityOf(job.opts.priority), signal, observer, chunkSize })
-      .runBatchSettled(task, todo === undefined ? calls : callsAt(calls, todo));
+    // The workers pack the values themselves: decoding them here to pack them again took a third of
+    // a half-core node's main thread, with trivial calls.
+    batch = await pool[PACKED_BATCH](
+      { priority: poolPriorityOf(job.opts.priority), signal, observer, chunkSize },
+      task,
+      todo === undefined ? calls : callsAt(calls, todo),
+    );
   } catch (error) {
     // Refused as a whole (an unknown task, the pool closed): every call fails alike.
     throw await failJob(job, error, node);
@@ -88,22 +92,48 @@ export async function runChunk(
   if (signal?.aborted) throw cancelled(signal.reason);
   const failures: [number, RemoteErrorDetails][] = [];
   for (let k = 0; k < count; k++) {
-    const outcome = outcomes[k];
-    const index = todo === undefined ? k : todo[k];
-    if (outcome.status === 'fulfilled') {
-      values[index] = outcome.value ?? null;
-    } else {
-      values[index] = null;
-      failures.push([index, describeFailure(outcome.reason, node)]);
-    }
+    const entry = batch.entries[k];
+    if (entry?.status === 'rejected') failures.push([todo === undefined ? k : todo[k], describeFailure(entry.reason, node)]);
   }
-  if (failures.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+  const report = { failures, node, runMs, ran: count };
+  const retry = failures.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+  if (todo === undefined && !retry) {
+    const lists = packedLists(batch, count);
+    if (lists !== undefined) return { packed: joinPackedValues(lists), ...report };
+  }
+  const values = retained?.values.slice() ?? new Array<unknown>(calls.length);
+  fillValues(values, batch, todo);
+  if (retry) {
     await job.updateData({ ...job.data, retained: { values, todo: failures.map(([index]) => index) } });
     const [, first] = failures[0];
     throw new Error(`${failures.length} of the chunk's ${count} calls failed and run again; the first: ${first.name}: ${first.message}`);
   }
   const packed = packValues(values);
-  return { ...(packed === undefined ? { values } : { packed }), failures, node, runMs, ran: count };
+  return { ...(packed === undefined ? { values } : { packed }), ...report };
+}
+
+/** The batch's packed lists in the order of their calls, when they hold every call's value; else undefined. */
+function packedLists({ packed }: PackedBatch, count: number): Uint8Array[] | undefined {
+  const ordered = packed.toSorted((a, b) => a.start - b.start);
+  let next = 0;
+  for (const { start, count: calls } of ordered) {
+    if (start !== next) return undefined;
+    next += calls;
+  }
+  return next === count ? ordered.map(({ bytes }) => bytes) : undefined;
+}
+
+/** Puts the value of the batch's k-th call at `values[todo[k]]` (at `values[k]` without `todo`): null for a failed call. */
+function fillValues(values: unknown[], { packed, entries }: PackedBatch, todo: number[] | undefined): void {
+  const at = (k: number) => (todo === undefined ? k : todo[k]);
+  for (let k = 0; k < entries.length; k++) {
+    const entry = entries[k];
+    if (entry !== undefined) values[at(k)] = entry.status === 'fulfilled' ? (entry.value ?? null) : null;
+  }
+  for (const { start, bytes } of packed) {
+    const list = unpackValueList(bytes);
+    for (let i = 0; i < list.length; i++) if (entries[start + i] === undefined) values[at(start + i)] = list[i];
+  }
 }
 
 /**

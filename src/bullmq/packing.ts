@@ -8,26 +8,26 @@
  * argument list is a PLAIN msgpack list (a part); the chunk's bytes are the parts' lengths, then
  * the parts one after the other. They are stored beside the job, not in its data (job-args.ts).
  *
- * The values go as one RECORDS msgpack list (objects of one shape share their keys), in base64:
- * the client decodes that about four times faster than their JSON, and the chunk's completed
- * event, which Redis keeps in the queue's event stream, is a third of the size for small objects.
+ * The values go as RECORDS msgpack lists (objects of one shape share their keys), one after the
+ * other, in base64: the client decodes that about four times faster than their JSON, and the
+ * chunk's completed event, which Redis keeps in the queue's event stream, is a third of the size
+ * for small objects. Each list holds the values of consecutive calls, in order: a node's workers
+ * pack them, one list per pool chunk (SlotFlag.PACK_VALUES), and the node joins the lists as they
+ * are; it packs the values itself only when it had to decode them (a retried chunk).
  *
- * Only what is made of JSON's own types is packed: null, booleans, finite numbers, well-formed
- * strings, arrays without holes and plain objects, nested at most 64 deep. Those decode to what
+ * Only what is made of JSON's own types is packed (codec/json-values.ts). Those decode to what
  * JSON would give, so neither a task nor a caller can tell how a chunk travelled. Anything else (a
- * Date, a Map, `undefined`, a class instance, an object with `toJSON`) leaves the arguments or the
- * values in JSON, with JSON's conversions, as they always travelled.
+ * Date, a Map, `undefined` inside a value, a class instance, an object with `toJSON`) leaves the
+ * arguments or the values in JSON, with JSON's conversions, as they always travelled.
  */
 import { EncodedCalls } from '../codec/encoded-calls.js';
-import { pack, unpack } from '../codec/msgpack.js';
+import { isJsonData, packJsonValues } from '../codec/json-values.js';
+import { pack, unpack, unpackSequence } from '../codec/msgpack.js';
 import { elementsOf } from '../codec/msgpack-extent.js';
 import { PayloadKind } from '../shm/slot.js';
 
 /** Bytes of a part's length in front of the parts: little-endian, unsigned. */
 const LENGTH_BYTES = 4;
-
-/** Deeper nesting travels as JSON, which alone says what is wrong with a cycle. */
-const MAX_DEPTH = 64;
 
 /**
  * `calls` packed: each part's length, then the parts. Undefined when one of them holds a value
@@ -77,46 +77,30 @@ export function argumentBytes(args: unknown[]): { bytes: number; packed: boolean
 
 /** `values` as RECORDS msgpack in base64, or undefined when one of them is not of JSON's types. */
 export function packValues(values: readonly unknown[]): string | undefined {
-  if (!isJsonData(values, -1)) return undefined;
-  const { bytes, start, end } = pack(values, PayloadKind.RECORDS);
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('base64');
+  const packed = packJsonValues(values);
+  return packed === undefined ? undefined : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('base64');
 }
 
-/** The values `packValues` packed. Throws when they are not a packed list (a result not from a viscose node). */
+/** Lists of values packed by a node's workers, in the order of their calls, as one result's values. */
+export function joinPackedValues(lists: readonly Uint8Array[]): string {
+  return Buffer.concat(lists).toString('base64');
+}
+
+/** The values of one list a worker packed. */
+export function unpackValueList(list: Uint8Array): unknown[] {
+  return listOf(unpack(list, list.length, PayloadKind.RECORDS));
+}
+
+/**
+ * The values `packValues` or `joinPackedValues` packed. Throws when they are not packed lists (a
+ * result not from a viscose node).
+ */
 export function unpackValues(packed: string): unknown[] {
-  const bytes = Buffer.from(packed, 'base64');
-  const values = unpack(bytes, bytes.length, PayloadKind.RECORDS);
+  const lists = unpackSequence(Buffer.from(packed, 'base64'), PayloadKind.RECORDS).map(listOf);
+  return lists.length === 1 ? lists[0] : lists.flat(1);
+}
+
+function listOf(values: unknown): unknown[] {
   if (!Array.isArray(values)) throw new TypeError(`packed values decode to ${typeof values}, not a list`);
   return values;
-}
-
-/** Whether `value` is made of JSON's own types only; `depth` -1 for a list whose items count as the first level. */
-function isJsonData(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-      // A lone surrogate has no UTF-8 form: JSON escapes it, msgpack would not keep it.
-      return value.isWellFormed();
-    case 'number':
-      return Number.isFinite(value);
-    case 'boolean':
-      return true;
-    case 'object': {
-      if (value === null) return true;
-      if (depth === MAX_DEPTH) return false;
-      if (Array.isArray(value)) {
-        // A hole reads as undefined, which is refused.
-        for (let i = 0; i < value.length; i++) if (!isJsonData(value[i], depth + 1)) return false;
-        return true;
-      }
-      const prototype = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) return false;
-      for (const key in value) {
-        // msgpack decoding drops a `__proto__` key, which JSON.parse keeps as an own property.
-        if (key === '__proto__' || !isJsonData((value as Record<string, unknown>)[key], depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
 }

@@ -100,3 +100,8 @@ export function pack(value: unknown, kind: number): Packed {
 export function unpack(source: Uint8Array, length: number, kind: number): unknown {
   return (kind === PayloadKind.RECORDS ? recordUnpackr : plainUnpackr).unpack(source, length);
 }
+
+/** Unpacks every value of `source`, a private buffer holding values packed one after the other. */
+export function unpackSequence(source: Uint8Array, kind: number): unknown[] {
+  return (kind === PayloadKind.RECORDS ? recordUnpackr : plainUnpackr).unpackMultiple(source);
+}

@@ -69,6 +69,8 @@ export interface BatchHow {
   level: number;
   /** Every call runs whatever happens to the others; results are PromiseSettledResults. */
   settleEach?: boolean;
+  /** With `settleEach`: the workers pack values of JSON data, and the batch resolves to a PackedBatch (calls.ts). */
+  packValues?: boolean;
   /** Calls per chunk; by default from the batch's length and the thread count. */
   chunkSize?: number;
   signal?: AbortSignal;
@@ -168,7 +170,7 @@ export class CallRunner<M extends TaskModule> {
 
   /** A batch of calls of task `name`, cut into chunks (see the file comment). */
   batch(name: TaskName<M>, argsList: Iterable<unknown[]>, how: BatchHow): Promise<unknown> {
-    const { settleEach = false, signal, retries = 0 } = how;
+    const { settleEach = false, packValues = false, signal, retries = 0 } = how;
     let task: number;
     let calls: BatchArguments;
     try {
@@ -178,10 +180,10 @@ export class CallRunner<M extends TaskModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (calls.length === 0) return Promise.resolve([]);
+    if (calls.length === 0) return Promise.resolve(settleEach && packValues ? { packed: [], entries: [] } : []);
     let stopListening: (() => void) | undefined;
     const promise = new Promise((resolve, reject) => {
-      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach);
+      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, settleEach && packValues);
       const run: BatchRun = { task, calls, batch, how };
       const size = how.chunkSize ?? Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.threadNames.length * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {
@@ -234,7 +236,7 @@ export class CallRunner<M extends TaskModule> {
     }
     const submission = toInjector(task, count, how.level);
     submission.readmitted = readmitted;
-    if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH;
+    if (batch.settleEach) submission.flags = SlotFlag.SETTLE_EACH | (how.packValues ? SlotFlag.PACK_VALUES : 0);
     submission.findable = how.signal !== undefined;
     submission.onEvent = how.onEvent;
     const wrap = (chunk: PendingWork): PendingWork => {

@@ -32,16 +32,42 @@ export class SingleCall implements PendingWork {
   }
 }
 
+/** The values of calls [start, start + count) of a batch, packed by their worker (SlotFlag.PACK_VALUES). */
+export interface PackedValues {
+  start: number;
+  count: number;
+  /** One RECORDS msgpack list of JSON data (codec/json-values.ts); null for a failed call. */
+  bytes: Uint8Array;
+}
+
+/**
+ * The pool's method that runs a settled batch whose workers pack values of JSON data (a
+ * PackedBatch): a cluster node forwards them as they are (bullmq/job-runs.ts). Registered, so that
+ * two copies of this module (the published bundle and its source) know each other's pools.
+ */
+export const PACKED_BATCH: unique symbol = Symbol.for('viscose.packedBatch');
+
+/** What a settled batch whose values are packed (`packValues`) resolves to. */
+export interface PackedBatch {
+  /** The chunks whose values their workers packed, in the order they finished. */
+  packed: PackedValues[];
+  /** Each call's PromiseSettledResult, but for a fulfilled call whose value is packed. */
+  entries: (PromiseSettledResult<unknown> | undefined)[];
+}
+
 /**
  * A `runBatch` call: resolves with every result in order once every call's result arrived, or
  * rejects with the first failure reported (later outcomes are dropped; chunks already queued still
  * run). With `settleEach` (`runBatchSettled`) every call runs and resolves to a
  * PromiseSettledResult; a failure only rejects its own entry (a result or error that cannot cross
  * threads included: the worker fails that entry alone), and a chunk that failed as a whole (its
- * worker crashed, its results were too large together) rejects the entries of its calls.
+ * worker crashed, its results were too large together) rejects the entries of its calls. With
+ * `packValues` as well, the workers pack the values of JSON data, and it resolves to a PackedBatch.
  */
 export class BatchCall {
   private readonly results: unknown[];
+  /** With `packValues`: the chunks whose values came packed. */
+  private readonly packed: PackedValues[] | undefined;
   /**
    * Calls whose results arrived. Counting calls rather than chunks matters: chunks are queued while
    * earlier ones already complete, so "no chunk outstanding" can happen before the last is queued.
@@ -57,8 +83,10 @@ export class BatchCall {
     private readonly resolve: Resolve<unknown>,
     private readonly reject: Reject,
     readonly settleEach = false,
+    packValues = false,
   ) {
     this.results = new Array<unknown>(total);
+    this.packed = packValues ? [] : undefined;
   }
 
   /** The chunks queued so far (what an abort withdraws). */
@@ -78,11 +106,22 @@ export class BatchCall {
     if (this.settled) return;
     const results = this.results;
     for (let i = 0; i < values.length; i++) results[start + i] = values[i];
-    this.filled += values.length;
-    if (this.filled === results.length) {
-      this.settled = true;
-      this.resolve(results);
-    }
+    this.arrived(values.length);
+  }
+
+  /** A settled chunk's values came packed; `failures` are the entries of its failed calls, by index in the chunk. */
+  fillPacked(values: PackedValues, failures: [number, PromiseRejectedResult][]): void {
+    if (this.settled) return;
+    for (const [index, entry] of failures) this.results[values.start + index] = entry;
+    this.packed!.push(values);
+    this.arrived(values.count);
+  }
+
+  private arrived(calls: number): void {
+    this.filled += calls;
+    if (this.filled < this.results.length) return;
+    this.settled = true;
+    this.resolve(this.packed === undefined ? this.results : ({ packed: this.packed, entries: this.results } as PackedBatch));
   }
 
   /** The caller aborted: the whole batch rejects, whatever its mode. */
@@ -113,10 +152,21 @@ class BatchChunk implements PendingWork {
   ) {}
 
   settle(state: number, outcome: unknown, worker: number): void {
-    const { batch, start } = this;
+    const { batch, start, count } = this;
     if (state === SlotState.DONE) {
-      const values = batch.settleEach ? this.settledEntries(outcome as [unknown[], [number, unknown][]], worker) : (outcome as unknown[]);
-      batch.fill(start, values);
+      if (!batch.settleEach) {
+        batch.fill(start, outcome as unknown[]);
+        return;
+      }
+      const [results, failures] = outcome as [unknown[] | Uint8Array, [number, unknown][]];
+      const rejected = failures.map(([index, error]): [number, PromiseRejectedResult] => [index, this.rejection(index, error, worker)]);
+      if (results instanceof Uint8Array) {
+        batch.fillPacked({ start, count, bytes: results }, rejected);
+        return;
+      }
+      const entries: PromiseSettledResult<unknown>[] = results.map((value) => ({ status: 'fulfilled', value }));
+      for (const [index, entry] of rejected) entries[index] = entry;
+      batch.fill(start, entries);
       return;
     }
     // A failed chunk reports [index within the chunk, error]; -1 when no call is to blame.
@@ -129,13 +179,10 @@ class BatchChunk implements PendingWork {
     this.batch.fail(error, this.start, this.count);
   }
 
-  private settledEntries([results, failures]: [unknown[], [number, unknown][]], worker: number): PromiseSettledResult<unknown>[] {
+  /** The entry of the chunk's call `index`, which failed with `error`. */
+  private rejection(index: number, error: unknown, worker: number): PromiseRejectedResult {
     const { batch, start } = this;
-    const entries: PromiseSettledResult<unknown>[] = results.map((value) => ({ status: 'fulfilled', value }));
-    for (const [index, error] of failures) {
-      entries[index] = { status: 'rejected', reason: new TaskError(batch.task, batch.workerNames[worker], error, start + index) };
-    }
-    return entries;
+    return { status: 'rejected', reason: new TaskError(batch.task, batch.workerNames[worker], error, start + index) };
   }
 }
 

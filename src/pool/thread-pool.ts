@@ -13,6 +13,7 @@ import { NORMAL_LEVEL } from '../queue/priority.js';
 import type { MainForkJoin } from './main-fork-join.js';
 import { type CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
 import { callsWith, resolveCallOptions } from './call-options.js';
+import { PACKED_BATCH, type PackedBatch } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import type { CloseOptions, Lifecycle } from './lifecycle.js';
 import type { DrainEdge } from './drain-edge.js';
@@ -197,6 +198,16 @@ export class ThreadPool<M extends TaskModule = UntypedModule> extends EventEmitt
    */
   runBatchSettled<K extends TaskName<M>>(name: K, argsList: Iterable<TaskArgs<M, K>>): Promise<PromiseSettledResult<TaskResult<M, K>>[]> {
     return this.runner.batch(name, argsList, SETTLED_BATCH) as Promise<PromiseSettledResult<TaskResult<M, K>>[]>;
+  }
+
+  /**
+   * @internal `runBatchSettled` with `options`, its workers packing values of JSON data for a
+   * cluster node to forward as they are (calls.ts, PackedBatch).
+   */
+  [PACKED_BATCH](options: CallOptions, name: string, argsList: Iterable<unknown[]>): Promise<PackedBatch> {
+    const { batch } = resolveCallOptions(options, this.settings);
+    if (batch instanceof InvalidOptionError) return Promise.reject(batch);
+    return this.runner.batch(name as TaskName<M>, argsList, { ...batch, settleEach: true, packValues: true }) as Promise<PackedBatch>;
   }
 
   /**

@@ -173,6 +173,12 @@ export const SlotFlag = {
    * the ROOT slot by `emit` in any task working for that call. Without it no event is sent.
    */
   EVENTS: 128,
+  /**
+   * With SETTLE_EACH: the caller forwards the chunk's values as packed JSON data (a cluster node).
+   * When JSON's types cover them (codec/json-values.ts), the worker packs them itself as one list,
+   * null for each failed call, and its result is `[that list's bytes, failures]`.
+   */
+  PACK_VALUES: 256,
 } as const;
 
 /** Values of a scope record's ERROR word. */

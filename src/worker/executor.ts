@@ -29,6 +29,7 @@ import type { TaskEvents } from './task-events.js';
 import type { TaskFunction, TaskTable } from './task-table.js';
 import type { FifoLanes } from './fifo-lanes.js';
 import { finish } from '../shm/slot-protocol.js';
+import { packJsonValues } from '../codec/json-values.js';
 
 export interface ExecutorParts {
   /** This worker's index. */
@@ -152,7 +153,8 @@ export class Executor {
    * asks for every call to run (SETTLE_EACH): then failures are collected next to the results.
    */
   private runBatch(slot: number, task: TaskFunction, calls: unknown[][]): void {
-    const settleEach = (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.SETTLE_EACH) !== 0;
+    const flags = this.words[this.slots.word(slot, SlotField.FLAGS)];
+    const settleEach = (flags & SlotFlag.SETTLE_EACH) !== 0;
     const results = new Array<unknown>(calls.length);
     const failures: [number, unknown][] = [];
     for (let i = 0; i < calls.length; i++) {
@@ -171,13 +173,13 @@ export class Executor {
         const rest = this.continueBatchAsync(task, calls, results, failures, settleEach, i, result);
         this.settleWhenDone(
           slot,
-          rest.then(() => (settleEach ? [results, failures] : results)),
+          rest.then(() => (settleEach ? settledOutcome(flags, results, failures) : results)),
         );
         return;
       }
       results[i] = result;
     }
-    this.finish(slot, SlotState.DONE, settleEach ? [results, failures] : results);
+    this.finish(slot, SlotState.DONE, settleEach ? settledOutcome(flags, results, failures) : results);
   }
 
   /** The rest of a batch once one of its calls returned a promise: awaited one at a time. */
@@ -293,16 +295,20 @@ export class Executor {
    */
   private storeSalvaged(slot: number, state: number, outcome: unknown, reader: number): boolean {
     if (state !== SlotState.DONE || (this.words[this.slots.word(slot, SlotField.FLAGS)] & SlotFlag.SETTLE_EACH) === 0) return false;
-    const [results, failures] = outcome as [unknown[], [number, unknown][]];
-    const failed = new Set(failures.map(([index]) => index));
-    const kept = results.slice();
+    const [results, failures] = outcome as SettledOutcome;
     const salvaged: [number, unknown][] = failures.map(([index, error]) => [index, crossableError(this.codec, error)]);
-    for (let i = 0; i < results.length; i++) {
-      if (failed.has(i)) continue;
-      const error = this.encodingError(results[i], 'result');
-      if (error === undefined) continue;
-      kept[i] = undefined;
-      salvaged.push([i, crossableError(this.codec, error)]);
+    // Packed values are bytes, which cross: only the failures can be what did not.
+    let kept = results;
+    if (Array.isArray(results)) {
+      const failed = new Set(failures.map(([index]) => index));
+      kept = results.slice();
+      for (let i = 0; i < results.length; i++) {
+        if (failed.has(i)) continue;
+        const error = this.encodingError(results[i], 'result');
+        if (error === undefined) continue;
+        kept[i] = undefined;
+        salvaged.push([i, crossableError(this.codec, error)]);
+      }
     }
     try {
       this.storeOutcome(slot, state, [kept, salvaged], true, reader);
@@ -352,4 +358,18 @@ export class Executor {
     this.f64[this.slots.timeIndex(slot, SlotTime.FINISHED)] = finished;
     this.parts.sleep.taskFinished(this.parts.index, (finished - this.f64[this.slots.timeIndex(slot, SlotTime.STARTED)]) * 1e6);
   }
+}
+
+/** A settled chunk's result: every call's value (or their packed list), and `[index, error]` per failed call. */
+type SettledOutcome = [unknown[] | Uint8Array, [number, unknown][]];
+
+/**
+ * A settled chunk's result, its values packed when its caller forwards them (PACK_VALUES) and
+ * JSON's types cover them. A failed call's value is null then, and so is `undefined`, as in a JSON
+ * array: a task that returns nothing has null as its value.
+ */
+function settledOutcome(flags: number, results: unknown[], failures: [number, unknown][]): SettledOutcome {
+  if ((flags & SlotFlag.PACK_VALUES) === 0) return [results, failures];
+  for (let i = 0; i < results.length; i++) if (results[i] === undefined) results[i] = null;
+  return [packJsonValues(results) ?? results, failures];
 }

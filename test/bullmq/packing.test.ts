@@ -3,7 +3,16 @@
 // given; anything else must be left to JSON, and data that does not decode must be refused.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { argumentBytes, packCalls, packValues, unpackCalls, unpackValues } from '../../src/bullmq/packing.js';
+import {
+  argumentBytes,
+  joinPackedValues,
+  packCalls,
+  packValues,
+  unpackCalls,
+  unpackValueList,
+  unpackValues,
+} from '../../src/bullmq/packing.js';
+import { packJsonValues } from '../../src/codec/json-values.js';
 
 /** What a task gets for `calls` through JSON, as every call's arguments travelled before. */
 const throughJson = (calls: unknown[][]): unknown[][] => JSON.parse(JSON.stringify(calls));
@@ -55,6 +64,17 @@ describe('packing', () => {
       expect(packValues([1, value])).toBeUndefined();
     }
     expect(() => unpackValues(Buffer.from([0x2a]).toString('base64'))).toThrow(/not a list/);
+  });
+
+  it("joins the lists a node's workers packed into one result's values, in order", () => {
+    const lists = [[{ id: 1, len: 2 }, null, 'three'], [{ other: [true] }, { id: 4, len: 5 }], [{ id: 6, len: 7 }]];
+    const packed = lists.map((list) => packJsonValues(list)!);
+    expect(packed.map(unpackValueList)).toEqual(lists);
+    expect(unpackValues(joinPackedValues(packed))).toEqual(lists.flat());
+    expect(unpackValues(joinPackedValues(packed.slice(0, 1)))).toEqual(lists[0]);
+    // One list as the node packs it itself decodes the same as the workers' lists joined.
+    expect(unpackValues(packValues(lists.flat())!)).toEqual(lists.flat());
+    expect(() => unpackValues(joinPackedValues([packed[0], Buffer.from([0x2a])]))).toThrow(/not a list/);
   });
 
   it('keeps -0 as JSON does, numbers past 32 bits exactly, and keys in their order', () => {

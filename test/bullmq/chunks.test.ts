@@ -11,6 +11,8 @@ import { ClusterClient, type ClusterClientOptions } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
 import { KEEP_RECORDS, type NodeProcess, chunkCalls, chunkLength, jobArgsOf, startNode, withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
+import { unpackSequence } from '../../src/codec/msgpack.js';
+import { PayloadKind } from '../../src/shm/slot.js';
 import { rejection } from '../support/rejection.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -44,11 +46,14 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
       maxQueue?: number;
       nodes?: number;
       concurrency?: number;
+      threads?: number;
       jobOptions?: ClusterClientOptions['jobOptions'];
     } = {},
   ) {
     const queue = `viscose-chunks-${++queues}`;
-    const started = Array.from({ length: options.nodes ?? 1 }, () => startNode(redis.url, { queue, concurrency: options.concurrency }));
+    const started = Array.from({ length: options.nodes ?? 1 }, () =>
+      startNode(redis.url, { queue, concurrency: options.concurrency, threads: options.threads }),
+    );
     nodes.push(...started);
     await Promise.all(started.map((node) => node.serving()));
     const client = await ClusterClient.connect<typeof Tasks>({
@@ -282,6 +287,26 @@ describe.skipIf(!hasRedis)('chunked jobs', () => {
     const records = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 10));
     const bytes = records.find((job) => Array.isArray(job.returnvalue?.values) && job.data.task === 'bytes');
     expect(bytes?.returnvalue.values).toEqual([{ 0: 0, 1: 1 }, { 0: 0 }]);
+  });
+
+  it("joins the values its node's threads packed, one list per thread, in the order of the calls", async () => {
+    const { queue, client } = await cluster({ chunkSize: 100, threads: 2 });
+    const argsList = Array.from({ length: 200 }, (_, i): [number, number] => [i, 150]);
+    const settled = await client.runBatchSettled('failAt', argsList);
+    settled.forEach((result, i) => {
+      if (i !== 150) expect(result).toEqual({ status: 'fulfilled', value: i * i });
+    });
+    expect(settled[150]).toMatchObject({
+      status: 'rejected',
+      reason: { index: 150, cause: { message: 'call 150 is bad', code: 'E_BAD_CALL' } },
+    });
+    // Each chunk's result holds two lists of 50 values, one per pool thread's share of its calls.
+    const records = await withQueue(redis.url, queue, (inspected) => inspected.getJobs(['completed'], 0, 10));
+    const lists = records.map((job) => unpackSequence(Buffer.from(job.returnvalue.packed, 'base64'), PayloadKind.RECORDS));
+    expect(lists.map((chunk) => chunk.map((list) => (list as unknown[]).length))).toEqual([
+      [50, 50],
+      [50, 50],
+    ]);
   });
 
   it("keeps a packed chunk's arguments as long as its record, and no longer", async () => {

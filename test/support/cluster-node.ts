@@ -53,12 +53,14 @@ export interface NodeSettings {
   shortLocks?: boolean;
   /** Jobs taken at once (`--concurrency`); the command's default when absent. */
   concurrency?: number;
+  /** The pool's threads (`--threads`). Default 1. */
+  threads?: number;
   /** More options of the command. */
   options?: string[];
 }
 
-/** Starts `viscose worker` with one thread. */
-export function startNode(redis: string, { queue, shortLocks = true, concurrency, options = [] }: NodeSettings): NodeProcess {
+/** Starts `viscose worker`. */
+export function startNode(redis: string, { queue, shortLocks = true, concurrency, threads = 1, options = [] }: NodeSettings): NodeProcess {
   const locks = shortLocks ? ['--lock-duration', '2000', '--stalled-interval', '1000'] : [];
   const jobsAtOnce = concurrency === undefined ? [] : ['--concurrency', String(concurrency)];
   const args = [
@@ -70,7 +72,7 @@ export function startNode(redis: string, { queue, shortLocks = true, concurrency
     '--redis',
     redis,
     '--threads',
-    '1',
+    String(threads),
     ...locks,
     ...jobsAtOnce,
     ...options,

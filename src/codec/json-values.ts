@@ -5,8 +5,8 @@
  * and a worker packs a chunk's values itself when its caller asks (SlotFlag.PACK_VALUES), so that
  * a cluster node forwards them as they are instead of decoding and packing them again.
  *
- * Anything else (a Date, a Map, `undefined`, a class instance, an object with
- * `toJSON`) is refused: JSON converts it in ways msgpack would not.
+ * Anything else (a Date, a Map, `undefined`, a class instance, an object with `toJSON`) is refused:
+ * JSON converts it in ways msgpack would not.
  */
 import { PayloadKind } from '../shm/slot.js';
 import { pack } from './msgpack.js';

@@ -76,12 +76,23 @@ export function resolveCallOptions(options: CallOptions, pool: { terminateOnAbor
   };
 }
 
+/** A batch of task `name` run as `plans` say, in `mode`; or their refusal of batches. */
+export function batchWith<M extends TaskModule>(
+  plans: CallPlans,
+  runner: CallRunner<M>,
+  name: TaskName<M>,
+  argsList: Iterable<unknown[]>,
+  mode: Pick<BatchHow, 'settleEach' | 'packValues'>,
+): Promise<unknown> {
+  return plans.batch instanceof InvalidOptionError
+    ? Promise.reject(plans.batch)
+    : runner.batch(name, argsList, { ...plans.batch, ...mode });
+}
+
 /** `pool.with(options)`: the pool's calls, run as the resolved options `plans` say. */
 export function callsWith<M extends TaskModule>(plans: CallPlans, runner: CallRunner<M>, forks: MainForkJoin<M>): PoolCalls<M> {
   const batch = <R>(name: TaskName<M>, argsList: Iterable<unknown[]>, settleEach: boolean): Promise<R> =>
-    plans.batch instanceof InvalidOptionError
-      ? Promise.reject(plans.batch)
-      : (runner.batch(name, argsList, { ...plans.batch, settleEach }) as Promise<R>);
+    batchWith(plans, runner, name, argsList, { settleEach }) as Promise<R>;
   return {
     run: (name, ...args) => runner.run(name, args, plans.run),
     runBatch: (name, argsList) => batch(name, argsList, false),

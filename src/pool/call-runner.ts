@@ -170,7 +170,8 @@ export class CallRunner<M extends TaskModule> {
 
   /** A batch of calls of task `name`, cut into chunks (see the file comment). */
   batch(name: TaskName<M>, argsList: Iterable<unknown[]>, how: BatchHow): Promise<unknown> {
-    const { settleEach = false, packValues = false, signal, retries = 0 } = how;
+    const { settleEach = false, signal, retries = 0 } = how;
+    const packValues = settleEach && how.packValues === true;
     let task: number;
     let calls: BatchArguments;
     try {
@@ -180,10 +181,10 @@ export class CallRunner<M extends TaskModule> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (calls.length === 0) return Promise.resolve(settleEach && packValues ? { packed: [], entries: [] } : []);
+    if (calls.length === 0) return Promise.resolve(packValues ? { packed: [], entries: [] } : []);
     let stopListening: (() => void) | undefined;
     const promise = new Promise((resolve, reject) => {
-      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, settleEach && packValues);
+      const batch = new BatchCall(name, this.threadNames, calls.length, resolve, reject, settleEach, packValues);
       const run: BatchRun = { task, calls, batch, how };
       const size = how.chunkSize ?? Math.min(MAX_CHUNK, Math.ceil(calls.length / (this.threadNames.length * CHUNKS_PER_THREAD)));
       for (let start = 0; start < calls.length && !batch.settled; ) {

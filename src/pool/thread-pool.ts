@@ -12,7 +12,7 @@ import { InvalidOptionError, PoolClosedError, StartTimeoutError, ThreadPoolError
 import { NORMAL_LEVEL } from '../queue/priority.js';
 import type { MainForkJoin } from './main-fork-join.js';
 import { type CallRunner, PLAIN_BATCH, PLAIN_RUN, SETTLED_BATCH } from './call-runner.js';
-import { callsWith, resolveCallOptions } from './call-options.js';
+import { batchWith, callsWith, resolveCallOptions } from './call-options.js';
 import { PACKED_BATCH, type PackedBatch } from './calls.js';
 import { DataPlane } from './data-plane.js';
 import type { CloseOptions, Lifecycle } from './lifecycle.js';
@@ -205,9 +205,8 @@ export class ThreadPool<M extends TaskModule = UntypedModule> extends EventEmitt
    * cluster node to forward as they are (calls.ts, PackedBatch).
    */
   [PACKED_BATCH](options: CallOptions, name: string, argsList: Iterable<unknown[]>): Promise<PackedBatch> {
-    const { batch } = resolveCallOptions(options, this.settings);
-    if (batch instanceof InvalidOptionError) return Promise.reject(batch);
-    return this.runner.batch(name as TaskName<M>, argsList, { ...batch, settleEach: true, packValues: true }) as Promise<PackedBatch>;
+    const plans = resolveCallOptions(options, this.settings);
+    return batchWith(plans, this.runner, name as TaskName<M>, argsList, { settleEach: true, packValues: true }) as Promise<PackedBatch>;
   }
 
   /**

@@ -9,7 +9,8 @@
 // Configurations, measured in turn in every round (the order rotates), each on fresh processes:
 // - half-core series: a local pool of 1 thread in half a core; clusters of 1 and 2 hosts of half a
 //   core (1 thread each); the same two clusters with 1 ms added each way between hosts and Redis
-//   (a delaying proxy: this kernel has no netem);
+//   (a delaying proxy, test/support/hosts/delay-proxy.c: this kernel has no netem; the report gives
+//   how late the proxies actually delivered, which on a busy machine is later than set);
 // - quarter-core series: clusters of 1 and 4 hosts of a quarter core each, and a local pool of 4
 //   threads in one core.
 // Workloads: a batch of trivial tasks (100,000) in every configuration; a batch of CPU-bound tasks
@@ -106,7 +107,7 @@ try {
       log(`round ${round + 1}/${ROUNDS}: ${configuration.name}: ${JSON.stringify(rounded)}`);
     }
   }
-  report(samples);
+  report(samples, await Promise.all(delayed.map((host) => hosts.delaysOf(host))));
 } finally {
   hosts.disposeSync();
 }
@@ -144,7 +145,11 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
   }
 }
 
-function report(samples) {
+/**
+ * @param {Record<string, Record<string, number[]>>} samples
+ * @param {import('../test/support/hosts/delay-proxy.mjs').Delays[]} delays the delayed hosts' proxies', over the whole run
+ */
+function report(samples, delays) {
   const ms = (configuration, name) => {
     const runs = samples[configuration]?.[name];
     return runs === undefined ? undefined : mean(runs);
@@ -188,6 +193,8 @@ function report(samples) {
     '',
     `Cost per call through the cluster over the local pool, trivial tasks, 1 host × ½ core: ${overheadUs} µs (target ≤ 20 µs).`,
     '',
+    `The +${LATENCY_MS} ms delay as the proxies delivered it, per chunk of bytes from read to written (warm-ups included): ${delays.map(describeDelays).join('; ')}.`,
+    '',
   ];
   const text = lines.join('\n');
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
@@ -196,10 +203,15 @@ function report(samples) {
   writeFileSync(
     new URL(`./results/${outputName}.json`, import.meta.url),
     JSON.stringify(
-      { rounds: ROUNDS, batches: BATCHES, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, latencyMs: LATENCY_MS, samples },
+      { rounds: ROUNDS, batches: BATCHES, trivial: TRIVIAL, cpuTasks: CPU_TASKS, unit, latencyMs: LATENCY_MS, delays, samples },
       null,
       1,
     ),
   );
   process.stdout.write(text);
+}
+
+/** @param {import('../test/support/hosts/delay-proxy.mjs').Delays} delays */
+function describeDelays({ chunks, meanMs, medianMs, p99Ms, maxMs }) {
+  return `mean ${meanMs.toFixed(2)} ms, median ≤ ${medianMs.toFixed(2)}, 99th percentile ≤ ${p99Ms.toFixed(2)}, max ${maxMs.toFixed(1)} (${chunks.toLocaleString('en')} chunks)`;
 }

@@ -1,9 +1,7 @@
 // A node with `concurrency: 'auto'` (the default) takes more jobs at once when a job's pool time
 // is short against its round trip to Redis, and keeps twice its threads for jobs longer than the
 // trip. Redis sits behind a proxy that delays each direction by 10 ms.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ThreadPool } from 'viscose';
 import { ClusterClient, serveQueue } from 'viscose/bullmq';
@@ -11,27 +9,22 @@ import type * as Tasks from '../fixtures/cluster-tasks.mjs';
 import { withQueue } from '../support/cluster-node.js';
 import { startRedis } from '../support/redis.mjs';
 
-/** Without redis-server these tests skip (test/support/services.ts says so once). */
-const hasRedis = inject('services').redis;
-const DELAY_PROXY = fileURLToPath(new URL('../support/hosts/delay-proxy.mjs', import.meta.url));
+import { DelayProxy, delayProxyCommand } from '../support/hosts/delay-proxy.mjs';
+
+/** Without redis-server or a C compiler these tests skip (test/support/services.ts says so once). */
+const hasServices = inject('services').redis && inject('services').delayProxy;
 const TASKS = new URL('../fixtures/cluster-tasks.mjs', import.meta.url);
 const DELAY_MS = 10;
 
 /** Starts the delaying proxy in front of Redis on loopback; resolves with its URL. */
-async function startProxy(redisPort: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [DELAY_PROXY, '127.0.0.1', '127.0.0.1', String(redisPort), String(DELAY_MS)], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8');
-  while (!/listening (\d+)/.test(output)) {
-    const [chunk] = (await once(child.stdout!, 'data')) as [string];
-    output += chunk;
-  }
-  return { url: `redis://127.0.0.1:${/listening (\d+)/.exec(output)![1]}`, child };
+async function startProxy(redisPort: number): Promise<{ url: string; proxy: DelayProxy }> {
+  const how = { listenAddress: '127.0.0.1', targetAddress: '127.0.0.1', targetPort: redisPort, delayMs: DELAY_MS };
+  const { command, args } = delayProxyCommand(how);
+  const proxy = await DelayProxy.started(spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
+  return { url: `redis://127.0.0.1:${proxy.port}`, proxy };
 }
 
-describe.skipIf(!hasRedis)("a node's jobs at once, 10 ms from Redis", () => {
+describe.skipIf(!hasServices)("a node's jobs at once, 10 ms from Redis", () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let pool: ThreadPool;
@@ -45,7 +38,7 @@ describe.skipIf(!hasRedis)("a node's jobs at once, 10 ms from Redis", () => {
 
   afterAll(async () => {
     await pool?.close();
-    proxy?.child.kill();
+    proxy?.proxy.child.kill();
     await redis?.stop();
   });
 

@@ -112,6 +112,12 @@ describe.skipIf(!hasHosts)('simulated hosts', () => {
     expect(await fastestRoundTrip()).toBeGreaterThanOrEqual(50);
     await hosts.setLatency(host, 60);
     expect(await fastestRoundTrip()).toBeGreaterThanOrEqual(120);
+    // What the proxy reports it did: two probes of five round trips, a chunk each way per trip.
+    const delays = await hosts.delaysOf(host);
+    expect(delays.chunks).toBeGreaterThanOrEqual(20);
+    expect(delays.medianMs).toBeGreaterThanOrEqual(25);
+    expect(delays.maxMs).toBeGreaterThanOrEqual(60);
+    expect(delays.meanMs).toBeLessThanOrEqual(delays.maxMs);
   });
 });
 

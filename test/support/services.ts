@@ -1,13 +1,15 @@
 /**
  * What some tests need besides Node.js, looked for once per run (vitest `globalSetup`):
- * `redis-server` for the cluster tests, `spin` (with gcc) for the protocol models, and simulated
- * hosts (root, iproute2, a cgroup cpu controller: test/support/hosts) for the host tests. On a
+ * `redis-server` for the cluster tests, `spin` (with gcc) for the protocol models, a C compiler for
+ * the delaying proxy (test/support/hosts/delay-proxy.c), and simulated hosts (root, iproute2, a
+ * cgroup cpu controller, the proxy: test/support/hosts) for the host tests. On a
  * machine without one, its tests are skipped and one line says so; with
  * `VISCOSE_REQUIRE_SERVICES=1` (as `.ci/run` sets) a missing one fails the run instead, so that CI
  * never skips silently.
  */
 import { execFileSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { delayProxyMissing } from './hosts/delay-proxy.mjs';
 import { hostsAvailable } from './hosts/index.mjs';
 
 /** Why a command cannot run here, or undefined when it can. */
@@ -32,13 +34,18 @@ const SERVICES = {
     tests: 'the protocol model checks (test/models)',
     install: 'apt-get install spin gcc',
   },
+  delayProxy: {
+    missing: delayProxyMissing,
+    tests: 'the cluster tests far from Redis (test/bullmq/auto-concurrency.test.ts)',
+    install: 'apt-get install gcc',
+  },
   hosts: {
     missing: () => {
       const available = hostsAvailable();
       return available.ok ? undefined : available.why;
     },
     tests: 'the simulated hosts tests (test/hosts)',
-    install: 'run as root with iproute2 and the cgroup cpu controller',
+    install: 'run as root with iproute2, gcc and the cgroup cpu controller',
   },
 } as const;
 

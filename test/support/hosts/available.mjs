@@ -1,10 +1,11 @@
 /**
  * Whether this machine can run simulated hosts: root, `ip`, UTS namespaces, network namespaces,
- * bridges, veth pairs and a writable cgroup cpu controller. Tried for real, once per process, with throw-away
+ * bridges, veth pairs, a writable cgroup cpu controller, and a C compiler for the delaying proxy. Tried for real, once per process, with throw-away
  * resources named like a harness's (so that a run killed midway leaves nothing the next sweep
  * would not remove).
  */
 import { execFileSync } from 'node:child_process';
+import { delayProxyMissing } from './delay-proxy.mjs';
 import { createGroup, createLeaf, findCpuController, removeGroup } from './cgroups.mjs';
 import { harnessNames } from './names.mjs';
 import { ip, ipQuietly } from './system.mjs';
@@ -32,6 +33,8 @@ function probe() {
   } catch {
     return { ok: false, why: 'the ip command is missing (apt-get install iproute2)' };
   }
+  const proxy = delayProxyMissing();
+  if (proxy !== undefined) return { ok: false, why: proxy };
   try {
     execFileSync('unshare', ['--uts', 'hostname', 'probe'], { stdio: 'ignore' });
   } catch {

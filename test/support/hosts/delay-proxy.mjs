@@ -1,81 +1,127 @@
 /**
- * A TCP proxy that delays every chunk by a set time in each direction, keeping order: added
- * latency where `tc netem` is missing. Run as its own process:
- *
- *   node delay-proxy.mjs <listen address> <target address> <target port> <delay ms>
- *
- * It prints `listening <port>` once it accepts connections, and takes `{ delayMs }` messages on
- * its IPC channel (answering `delay <ms>`) to change the delay of chunks read from then on.
- * It delays bytes, not packets: it cannot drop, reorder or duplicate what TCP would recover from.
- * Node's timers wait at least 1 ms, so no delay is below that: measured from inside a host, a
- * Redis round trip took 0.11 ms without the proxy, 2.44 ms through it set to 0 and 2.52 set to 1.
+ * The delaying proxy (delay-proxy.c): added latency in front of Redis where `tc netem` is missing.
+ * Built with the machine's C compiler on first use, once per version of its source, into the
+ * system's temporary directory; started by whoever places it (a simulated host's harness in its
+ * services cgroup, a test on loopback), then driven here over its standard input.
  */
-import { createServer, connect } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-const [listenAddress, targetAddress, targetPort, delay] = process.argv.slice(2);
-let delayMs = Number(delay);
-/** Bytes held back per direction before its source is paused. */
-const HIGH_WATER = 1 << 20;
+const SOURCE = fileURLToPath(new URL('./delay-proxy.c', import.meta.url));
 
-/**
- * Forwards `from` to `to`, each chunk `delayMs` after it arrived.
- * @param {import('node:net').Socket} from
- * @param {import('node:net').Socket} to
- */
-function delayedPipe(from, to) {
-  /** @type {{ due: number, chunk?: Buffer }[]} */
-  const queue = [];
-  let held = 0;
-  /** @type {NodeJS.Timeout | undefined} */
-  let timer;
-  const schedule = () => {
-    if (timer !== undefined || queue.length === 0) return;
-    timer = setTimeout(release, Math.max(0, Math.ceil(queue[0].due - performance.now())));
-  };
-  const release = () => {
-    timer = undefined;
-    // A timer may fire a little early by the clock; nothing leaves before its due time.
-    while (queue.length > 0 && queue[0].due <= performance.now()) {
-      const { chunk } = /** @type {{ due: number, chunk?: Buffer }} */ (queue.shift());
-      if (chunk === undefined) {
-        to.end();
-        continue;
-      }
-      held -= chunk.length;
-      to.write(chunk);
-      if (held < HIGH_WATER && from.isPaused()) from.resume();
-    }
-    schedule();
-  };
-  from.on('data', (chunk) => {
-    queue.push({ due: performance.now() + delayMs, chunk });
-    held += chunk.length;
-    if (held >= HIGH_WATER) from.pause();
-    schedule();
-  });
-  from.on('end', () => {
-    queue.push({ due: performance.now() + delayMs });
-    schedule();
-  });
+/** Why the proxy cannot be built here (no C compiler), or undefined when it can. */
+export function delayProxyMissing() {
+  try {
+    execFileSync('cc', ['--version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'the delaying proxy needs a C compiler, cc (apt-get install gcc)';
+  }
 }
 
-const server = createServer((client) => {
-  const upstream = connect(Number(targetPort), targetAddress);
-  const destroyBoth = () => {
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on('error', destroyBoth).on('close', (hadError) => hadError && upstream.destroy());
-  upstream.on('error', destroyBoth).on('close', (hadError) => hadError && client.destroy());
-  delayedPipe(client, upstream);
-  delayedPipe(upstream, client);
-});
-server.listen(0, listenAddress, () => {
-  const bound = /** @type {import('node:net').AddressInfo} */ (server.address());
-  console.log(`listening ${bound.port}`);
-});
-process.on('message', (message) => {
-  delayMs = /** @type {{ delayMs: number }} */ (message).delayMs;
-  process.send?.(`delay ${delayMs}`);
-});
+/**
+ * The command that starts a proxy listening on `listenAddress` (a free port) for `target:port`,
+ * delaying each direction by `delayMs`; built first if it is not yet.
+ * @param {{ listenAddress: string, targetAddress: string, targetPort: number, delayMs: number }} how
+ * @returns {{ command: string, args: string[] }}
+ */
+export function delayProxyCommand({ listenAddress, targetAddress, targetPort, delayMs }) {
+  return { command: built(), args: [listenAddress, targetAddress, String(targetPort), String(delayMs)] };
+}
+
+/** @type {string | undefined} */
+let binary;
+
+function built() {
+  if (binary !== undefined) return binary;
+  const source = readFileSync(SOURCE);
+  const directory = join(tmpdir(), `viscose-delay-proxy-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`);
+  const path = join(directory, 'delay-proxy');
+  if (!existsSync(path)) {
+    const missing = delayProxyMissing();
+    if (missing !== undefined) throw new Error(missing);
+    mkdirSync(directory, { recursive: true });
+    // Built under a name of its own, then renamed: test files built it at once in parallel.
+    const partial = `${path}.${process.pid}`;
+    execFileSync('cc', ['-O2', '-pthread', '-o', partial, SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(partial, path);
+  }
+  binary = path;
+  return path;
+}
+
+/**
+ * How late a proxy's chunks left, from when each was read: the delay set plus what the machine
+ * added (the proxy's threads waiting for a CPU).
+ * @typedef {{ chunks: number, meanMs: number, medianMs: number, p99Ms: number, maxMs: number }} Delays
+ */
+
+/** A started proxy, driven over its standard input. */
+export class DelayProxy {
+  /** @type {import('node:child_process').ChildProcess} */
+  child;
+  /** The port it listens on. */
+  port;
+  /** @type {{ resolve: (line: string) => void, reject: (error: Error) => void }[]} */
+  #waiting = [];
+
+  /**
+   * @param {import('node:child_process').ChildProcess} child started from {@link delayProxyCommand}, with its standard input and output piped
+   * @param {number} port
+   * @param {AsyncIterable<string>} lines its output's lines after `listening`
+   */
+  constructor(child, port, lines) {
+    this.child = child;
+    this.port = port;
+    void (async () => {
+      for await (const line of lines) this.#waiting.shift()?.resolve(line);
+      for (const { reject } of this.#waiting.splice(0)) reject(new Error('the delaying proxy exited'));
+    })();
+  }
+
+  /**
+   * Resolves once `child` listens.
+   * @param {import('node:child_process').ChildProcess} child
+   * @returns {Promise<DelayProxy>}
+   */
+  static async started(child) {
+    const stdout = /** @type {import('node:stream').Readable} */ (child.stdout);
+    const lines = createInterface({ input: stdout })[Symbol.asyncIterator]();
+    const exited = new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`the delaying proxy exited (${code})`))));
+    const first = await Promise.race([lines.next(), exited]);
+    const port = /^listening (\d+)$/.exec(first.value ?? '')?.[1];
+    if (port === undefined) throw new Error(`the delaying proxy printed ${JSON.stringify(first.value)}, not its port`);
+    return new DelayProxy(child, Number(port), { [Symbol.asyncIterator]: () => lines });
+  }
+
+  /**
+   * Sets the delay of each direction for chunks read from now on.
+   * @param {number} delayMs
+   */
+  async setDelay(delayMs) {
+    await this.#ask(String(delayMs));
+  }
+
+  /** @returns {Promise<Delays>} the delays of every chunk written so far */
+  async delays() {
+    const [chunks, meanMs, medianMs, p99Ms, maxMs] = (await this.#ask('delays')).split(' ').slice(1).map(Number);
+    return { chunks, meanMs, medianMs, p99Ms, maxMs };
+  }
+
+  /**
+   * @param {string} line
+   * @returns {Promise<string>} the line it answered
+   */
+  #ask(line) {
+    return new Promise((resolve, reject) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error('the delaying proxy exited');
+      this.#waiting.push({ resolve, reject });
+      this.child.stdin?.write(`${line}\n`);
+    });
+  }
+}

@@ -23,6 +23,7 @@ import { startRedis } from '../redis.mjs';
 import { hostsAvailable } from './available.mjs';
 import { createGroup, createLeaf, findCpuController, killAllIn, removeGroup } from './cgroups.mjs';
 import { address, checkHostName, HOSTS_PER_SLICE, harnessNames } from './names.mjs';
+import { DelayProxy, delayProxyCommand } from './delay-proxy.mjs';
 import { createBridge, createHostNetwork, removeBridge, removeHostNetwork, setLinkUp } from './network.mjs';
 import { spawnInHost } from './processes.mjs';
 import { claimSlice, releaseSlice } from './slices.mjs';
@@ -31,7 +32,6 @@ import { sweepLeftovers } from './sweep.mjs';
 export { hostsAvailable } from './available.mjs';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
-const DELAY_PROXY = fileURLToPath(new URL('./delay-proxy.mjs', import.meta.url));
 
 /**
  * @typedef {import('./processes.mjs').HostProcess} HostProcess
@@ -80,7 +80,7 @@ export class Hosts {
   #services;
   /** @type {Host[]} */
   #hosts = [];
-  /** @type {Map<Host, { process: HostProcess, port: number }>} */
+  /** @type {Map<Host, DelayProxy>} */
   #proxies = new Map();
   /** @type {RedisServer | undefined} */
   #redis;
@@ -260,12 +260,17 @@ export class Hosts {
    * @returns {Promise<void>}
    */
   async setLatency(host, latencyMs) {
-    const proxy = this.#proxies.get(host);
-    if (!proxy) throw new Error(`host ${host.name} was added without latencyMs, so it has no proxy`);
-    const child = proxy.process.child;
-    const answered = new Promise((resolve) => child.once('message', resolve));
-    child.send({ delayMs: latencyMs });
-    await answered;
+    await this.#proxyOf(host).setDelay(latencyMs);
+  }
+
+  /**
+   * How late `host`'s proxy has delivered the chunks it forwarded so far, against when it read
+   * them: the latency set plus what the machine added.
+   * @param {Host} host
+   * @returns {Promise<import('./delay-proxy.mjs').Delays>}
+   */
+  delaysOf(host) {
+    return this.#proxyOf(host).delays();
   }
 
   /** Removes everything the harness created. */
@@ -293,10 +298,21 @@ export class Hosts {
   /** @param {Host} host */
   async #startProxy(host, latencyMs) {
     const redis = this.#requireRedis();
-    const args = [DELAY_PROXY, this.gateway, redis.address, String(redis.port), String(latencyMs)];
-    const proxy = spawnInHost({ cgroup: this.#services, command: process.execPath, args, ipc: true });
-    await proxy.waitForOutput('listening ');
-    this.#proxies.set(host, { process: proxy, port: Number(/listening (\d+)/.exec(proxy.output())?.[1]) });
+    const { command, args } = delayProxyCommand({
+      listenAddress: this.gateway,
+      targetAddress: redis.address,
+      targetPort: redis.port,
+      delayMs: latencyMs,
+    });
+    const { child } = spawnInHost({ cgroup: this.#services, command, args, stdin: true });
+    this.#proxies.set(host, await DelayProxy.started(child));
+  }
+
+  /** @param {Host} host */
+  #proxyOf(host) {
+    const proxy = this.#proxies.get(host);
+    if (!proxy) throw new Error(`host ${host.name} was added without latencyMs, so it has no proxy`);
+    return proxy;
   }
 
   /** A temporary directory, named so that a sweep finds it when this process dies unclean. */

@@ -22,10 +22,11 @@ import { join } from 'node:path';
 /**
  * Starts `command args…` in cgroup `cgroup`; with `netns`, inside that network namespace and a UTS
  * namespace of its own named `hostname` (so that `os.hostname()`, and a node's name, is the host's).
- * @param {{ cgroup: string, netns?: string, hostname?: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv, ipc?: boolean }} how
+ * @param {{ cgroup: string, netns?: string, hostname?: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv, stdin?: boolean }} how
+ *   `stdin`: pipe its standard input (else it reads nothing)
  * @returns {HostProcess}
  */
-export function spawnInHost({ cgroup, netns, hostname, command, args, env, ipc = false }) {
+export function spawnInHost({ cgroup, netns, hostname, command, args, env, stdin = false }) {
   const enter =
     netns === undefined
       ? []
@@ -34,7 +35,7 @@ export function spawnInHost({ cgroup, netns, hostname, command, args, env, ipc =
     'sh',
     ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', join(cgroup, 'cgroup.procs'), ...enter, command, ...args],
     {
-      stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? /** @type {const} */ (['ipc']) : [])],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: env ?? process.env,
     },
   );

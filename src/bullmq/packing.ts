@@ -21,9 +21,9 @@
  * arguments or the values in JSON, with JSON's conversions, as they always travelled.
  */
 import { EncodedCalls } from '../codec/encoded-calls.js';
-import { isJsonData, packJsonValues } from '../codec/json-values.js';
-import { pack, unpack, unpackSequence } from '../codec/msgpack.js';
-import { elementsOf } from '../codec/msgpack-extent.js';
+import { packJsonEach } from '../codec/json-msgpack.js';
+import { packJsonValues } from '../codec/json-values.js';
+import { unpack, unpackSequence } from '../codec/msgpack.js';
 import { PayloadKind } from '../shm/slot.js';
 
 /** Bytes of a part's length in front of the parts: little-endian, unsigned. */
@@ -34,15 +34,12 @@ const LENGTH_BYTES = 4;
  * JSON's types do not cover.
  */
 export function packCalls(calls: readonly unknown[][]): Buffer | undefined {
-  if (!isJsonData(calls, -1)) return undefined;
-  // One list of the argument lists: its elements are the parts, behind the list's header.
-  const { bytes, start, end } = pack(calls, PayloadKind.PLAIN);
-  const { first, ends } = elementsOf(bytes, start, end);
   const header = LENGTH_BYTES * calls.length;
-  const packed = Buffer.allocUnsafe(header + end - first);
-  packed.set(bytes.subarray(first, end), header);
-  for (let i = 0, partStart = first; i < ends.length; partStart = ends[i++]) packed.writeUInt32LE(ends[i] - partStart, LENGTH_BYTES * i);
-  return packed;
+  const packed = packJsonEach(calls, header, 0);
+  if (packed === undefined) return undefined;
+  const { bytes, ends } = packed;
+  for (let i = 0, start = header; i < ends.length; start = ends[i++]) bytes.writeUInt32LE(ends[i] - start, LENGTH_BYTES * i);
+  return bytes;
 }
 
 /**

@@ -12,7 +12,7 @@ import { PayloadKind } from '../shm/slot.js';
 import { pack } from './msgpack.js';
 
 /** Deeper nesting travels as JSON, which alone says what is wrong with a cycle. */
-const MAX_DEPTH = 64;
+export const MAX_JSON_DEPTH = 64;
 
 /**
  * `values` as one RECORDS msgpack list (objects of one shape share their keys), in bytes of their
@@ -36,7 +36,7 @@ export function isJsonData(value: unknown, depth: number): boolean {
       return true;
     case 'object': {
       if (value === null) return true;
-      if (depth === MAX_DEPTH) return false;
+      if (depth === MAX_JSON_DEPTH) return false;
       if (Array.isArray(value)) {
         // A hole reads as undefined, which is refused.
         for (let i = 0; i < value.length; i++) if (!isJsonData(value[i], depth + 1)) return false;

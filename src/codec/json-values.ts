@@ -45,8 +45,9 @@ export function isJsonData(value: unknown, depth: number): boolean {
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) return false;
       for (const key in value) {
-        // msgpack decoding drops a `__proto__` key, which JSON.parse keeps as an own property.
-        if (key === '__proto__' || !isJsonData((value as Record<string, unknown>)[key], depth + 1)) return false;
+        // msgpack decoding drops a `__proto__` key, which JSON.parse keeps as an own property, and
+        // a key with a lone surrogate would arrive with U+FFFD in its place.
+        if (key === '__proto__' || !key.isWellFormed() || !isJsonData((value as Record<string, unknown>)[key], depth + 1)) return false;
       }
       return true;
     }

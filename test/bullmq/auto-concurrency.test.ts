@@ -7,9 +7,8 @@ import { ThreadPool } from 'viscose';
 import { ClusterClient, serveQueue } from 'viscose/bullmq';
 import type * as Tasks from '../fixtures/cluster-tasks.mjs';
 import { withQueue } from '../support/cluster-node.js';
-import { startRedis } from '../support/redis.mjs';
-
 import { DelayProxy, delayProxyCommand } from '../support/hosts/delay-proxy.mjs';
+import { startRedis } from '../support/redis.mjs';
 
 /** Without redis-server or a C compiler these tests skip (test/support/services.ts says so once). */
 const hasServices = inject('services').redis && inject('services').delayProxy;

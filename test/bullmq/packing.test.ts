@@ -60,7 +60,7 @@ describe('packing', () => {
     // Objects of one shape, as most results are, and the values a failed call leaves.
     const shaped = Array.from({ length: 1000 }, (_, i) => (i === 7 ? null : { id: i, len: i % 17 }));
     expect(unpackValues(packValues(shaped)!)).toEqual(shaped);
-    for (const value of [new Date(0), { at: undefined }, new Map(), new Uint8Array(1), [Number.NaN]]) {
+    for (const value of [new Date(0), { at: undefined }, new Map(), new Uint8Array(1), [Number.NaN], { '\ud800': 1 }]) {
       expect(packValues([1, value])).toBeUndefined();
     }
     expect(() => unpackValues(Buffer.from([0x2a]).toString('base64'))).toThrow(/not a list/);
@@ -112,6 +112,7 @@ describe('packing', () => {
       { nested: { deeper: [undefined] } },
       sparse,
       'lone \ud800 surrogate',
+      { 'lone \udc00 surrogate in a key': 1 },
       JSON.parse('{"__proto__": 1}'),
     ];
     for (const value of outside) {

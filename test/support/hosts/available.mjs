@@ -1,8 +1,8 @@
 /**
  * Whether this machine can run simulated hosts: root, `ip`, UTS namespaces, network namespaces,
- * bridges, veth pairs, a writable cgroup cpu controller, and a C compiler for the delaying proxy. Tried for real, once per process, with throw-away
- * resources named like a harness's (so that a run killed midway leaves nothing the next sweep
- * would not remove).
+ * bridges, veth pairs, a writable cgroup cpu controller, and a C compiler for the delaying proxy.
+ * Tried for real, once per process, with throw-away resources named like a harness's (so that a
+ * run killed midway leaves nothing the next sweep would not remove).
  */
 import { execFileSync } from 'node:child_process';
 import { delayProxyMissing } from './delay-proxy.mjs';

@@ -59,10 +59,10 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
   const [connection, subscriber] = await openConnections(settings, [true, true]);
   const args = new JobArgs(connection, settings.queue, settings.worker?.prefix);
   let cancels: CancelListener | undefined;
-  let worker: Worker<TaskJobData> | undefined;
   const fixed = settings.concurrency === 'auto' ? undefined : settings.concurrency;
   // BullMQ's worker reads its concurrency before each fetch, so a change applies to the next job.
-  const atOnce = fixed === undefined ? new JobsAtOnce(pool.settings.threads, (jobs) => (worker!.concurrency = jobs)) : undefined;
+  // Only a job's run reports a change, so `worker` exists by then.
+  const atOnce = fixed === undefined ? new JobsAtOnce(pool.settings.threads, (jobs) => (worker.concurrency = jobs)) : undefined;
   const inHand = new JobsInHand((recordingMs) => atOnce?.recorded(recordingMs));
   const ran = (poolMs: number) => atOnce?.ran(poolMs);
   // Three parameters: BullMQ hands a processor that declares the third an AbortSignal per job.
@@ -73,7 +73,7 @@ export async function serveQueue(pool: ThreadPool, options: QueueNodeOptions): P
     const run = isChunk(job.data) ? runChunk(job as Job<ChunkJobData>, signal, context) : runCall(job as Job<CallJobData>, signal, context);
     return run.finally(() => inHand.ended(id));
   };
-  worker = new Worker<TaskJobData>(settings.queue, processor, {
+  const worker = new Worker<TaskJobData>(settings.queue, processor, {
     ...settings.worker,
     connection,
     concurrency: fixed ?? atOnce!.current,

@@ -11,6 +11,8 @@
  * pays an exception per message (6-8 µs) otherwise, and decoded binary data would alias the slot.
  */
 import { EncodeError, PayloadTooLargeError, messageOf } from '../errors.js';
+import { ChunkBuffer, chunkHeaderBytes } from './chunk-buffer.js';
+import { UnstoredPayload } from './unstored-payload.js';
 import type { Arena, ArenaAllocator } from '../shm/arena.js';
 import type { EncodedCalls } from './encoded-calls.js';
 import { INLINE, PayloadKind, SlotField, type SlotTable } from '../shm/slot.js';
@@ -43,40 +45,14 @@ export interface BlockRef {
   kind: number;
 }
 
-/** The longest msgpack array header `chunkOf` puts before a chunk's parts (an array32). */
-export const MAX_CHUNK_HEADER_BYTES = 5;
-
-/** The msgpack array header of a chunk of `count` calls: a fixarray, an array16 or an array32. */
-function chunkHeaderBytes(count: number): number {
-  return count < 16 ? 1 : count < 0x10000 ? 3 : MAX_CHUNK_HEADER_BYTES;
-}
-
-/** A chunk of `count` calls whose parts take `bytes`: its array header written, room for the parts after it. */
-function chunkBuffer(count: number, bytes: number): Uint8Array {
-  const header = chunkHeaderBytes(count);
-  const chunk = new Uint8Array(header + bytes);
-  if (header === 1) chunk[0] = 0x90 | count;
-  else if (header === 3) {
-    chunk[0] = 0xdc;
-    new DataView(chunk.buffer).setUint16(1, count);
-  } else {
-    chunk[0] = 0xdd;
-    new DataView(chunk.buffer).setUint32(1, count);
-  }
-  return chunk;
-}
-
-function plainChunk(chunk: Uint8Array): EncodedPayload {
-  return { kind: PayloadKind.PLAIN, tags: 0, length: chunk.length, bytes: chunk, start: 0, scalars: undefined };
-}
-
 /** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
 const MAX_KEPT_SCRATCH = 1 << 20;
 
 export class PayloadCodec {
   private scratch = Buffer.allocUnsafeSlow(4096);
-  /** Reused by `encode*`: the hot path allocates no descriptor per call. */
-  private readonly encoded: EncodedPayload = { kind: 0, tags: 0, length: 0, bytes: undefined, start: 0, scalars: undefined };
+  private readonly chunks = new ChunkBuffer(MAX_KEPT_SCRATCH);
+  /** The payload encoded into reused memory and not stored yet, kept valid across other encodes. */
+  private readonly unstored = new UnstoredPayload();
   private readonly single: unknown[] = [undefined];
 
   constructor(
@@ -94,9 +70,11 @@ export class PayloadCodec {
   /**
    * Encodes a list of values (task arguments). Throws EncodeError naming the offending argument
    * (`root[firstIndex + i]`), or PayloadTooLargeError, before encoding anything when the inspection
-   * shows that the list cannot fit. The result is valid until the next encode on this thread.
+   * shows that the list cannot fit. The result lives in memory this thread's next encode reuses; it
+   * stays valid until it is stored or detached all the same (unstored-payload.ts).
    */
   encodeList(values: readonly unknown[], root: string, firstIndex = 0): EncodedPayload {
+    this.unstored.beforeEncode();
     const tags = scalarTags(values);
     if (tags >= 0) return this.scalarPayload(tags, values);
     let flags = 0;
@@ -120,13 +98,17 @@ export class PayloadCodec {
    * the part passes `maxBytes`: such a call travels alone, with `payload` as it is.
    */
   partOf(payload: EncodedPayload, maxBytes: number): Uint8Array | undefined {
+    let part: Uint8Array | undefined;
     if (payload.kind === PayloadKind.SCALARS) {
       // Numbers, booleans and the like: nothing to inspect, and `payload` stays as it is.
       const packed = pack(payload.scalars, PayloadKind.PLAIN);
-      return packed.end - packed.start > maxBytes ? undefined : packed.bytes.slice(packed.start, packed.end);
+      part = packed.end - packed.start > maxBytes ? undefined : packed.bytes.slice(packed.start, packed.end);
+    } else if (payload.kind === PayloadKind.PLAIN && payload.length <= maxBytes) {
+      part = payload.bytes!.slice(payload.start, payload.start + payload.length);
     }
-    if (payload.kind !== PayloadKind.PLAIN || payload.length > maxBytes) return undefined;
-    return payload.bytes!.slice(payload.start, payload.start + payload.length);
+    // Copied out: the payload itself will not be stored.
+    if (part !== undefined) this.unstored.consumed(payload);
+    return part;
   }
 
   /**
@@ -135,13 +117,15 @@ export class PayloadCodec {
    * of argument lists the worker's batch path decodes.
    */
   chunkOf(parts: readonly Uint8Array[], bytes: number): EncodedPayload {
-    const chunk = chunkBuffer(parts.length, bytes);
-    let offset = chunk.length - bytes;
+    this.unstored.beforeEncode();
+    const header = chunkHeaderBytes(parts.length);
+    const chunk = this.chunks.take(parts.length, header + bytes);
+    let offset = header;
     for (const part of parts) {
       chunk.set(part, offset);
       offset += part.length;
     }
-    return plainChunk(chunk);
+    return this.unstored.encoded({ kind: PayloadKind.PLAIN, tags: 0, length: header + bytes, bytes: chunk, start: 0, scalars: undefined });
   }
 
   /**
@@ -172,9 +156,18 @@ export class PayloadCodec {
         `${root}[${first}..${first + count - 1}] encode to ${end - start} bytes, more than maxPayloadBytes (${this.maxPayloadBytes})`,
       );
     }
-    const chunk = chunkBuffer(count, end - start);
-    chunk.set(calls.bytes.subarray(start, end), chunk.length - (end - start));
-    return plainChunk(chunk);
+    this.unstored.beforeEncode();
+    const header = chunkHeaderBytes(count);
+    const chunk = this.chunks.take(count, header + end - start);
+    chunk.set(calls.bytes.subarray(start, end), header);
+    return this.unstored.encoded({
+      kind: PayloadKind.PLAIN,
+      tags: 0,
+      length: header + end - start,
+      bytes: chunk,
+      start: 0,
+      scalars: undefined,
+    });
   }
 
   /**
@@ -183,6 +176,7 @@ export class PayloadCodec {
    * arrays of similar objects), and its items count as the first level of nesting.
    */
   encodeValue(value: unknown, root: string, results = false, limit = this.maxPayloadBytes): EncodedPayload {
+    this.unstored.beforeEncode();
     const tag = tagOf(value);
     if (tag >= 0) {
       this.single[0] = value;
@@ -223,11 +217,13 @@ export class PayloadCodec {
 
   /** Encodes calls returned by `inspectCalls`, as RECORDS (the faster to decode for a batch). */
   encodeInspected(value: unknown, root: string): EncodedPayload {
+    this.unstored.beforeEncode();
     return this.packedPayload(value, PayloadKind.RECORDS, root);
   }
 
   /** A copy of an encoded payload that survives later encodes (for calls waiting for a slot). */
   detach(payload: EncodedPayload): EncodedPayload {
+    this.unstored.consumed(payload);
     return {
       kind: payload.kind,
       tags: payload.tags,
@@ -243,6 +239,7 @@ export class PayloadCodec {
    * PayloadTooLargeError, with the slot untouched, when the arena has no room.
    */
   store(slot: number, payload: EncodedPayload): void {
+    this.unstored.consumed(payload);
     const words = this.views.words;
     const slots = this.slots;
     const length = payload.length;
@@ -331,14 +328,14 @@ export class PayloadCodec {
   private scalarPayload(tags: number, values: readonly unknown[]): EncodedPayload {
     sharedBuffers.startEncoding();
     heldTransfers.startEncoding();
-    const encoded = this.encoded;
+    const encoded = this.unstored.descriptor;
     encoded.kind = PayloadKind.SCALARS;
     encoded.tags = tags;
     encoded.length = values.length;
     encoded.bytes = undefined;
     encoded.start = 0;
     encoded.scalars = values;
-    return encoded;
+    return this.unstored.encoded(encoded);
   }
 
   private packedPayload(value: unknown, kind: number, root: string, limit = this.maxPayloadBytes): EncodedPayload {
@@ -356,14 +353,14 @@ export class PayloadCodec {
         `${root} encodes to ${length} bytes, more than ${limit === this.maxPayloadBytes ? 'maxPayloadBytes' : "a slot's inline area"} (${limit})`,
       );
     }
-    const encoded = this.encoded;
+    const encoded = this.unstored.descriptor;
     encoded.kind = kind;
     encoded.tags = 0;
     encoded.length = length;
     encoded.bytes = packed.bytes;
     encoded.start = packed.start;
     encoded.scalars = undefined;
-    return encoded;
+    return this.unstored.encoded(encoded);
   }
 
   private unpackStored(slot: number, kind: number, length: number): unknown {

@@ -9,7 +9,8 @@
  * without being decoded.
  */
 import { EncodedCalls } from '../codec/encoded-calls.js';
-import { type EncodedPayload, MAX_CHUNK_HEADER_BYTES, type PayloadCodec } from '../codec/payload.js';
+import { MAX_CHUNK_HEADER_BYTES } from '../codec/chunk-buffer.js';
+import type { EncodedPayload, PayloadCodec } from '../codec/payload.js';
 import { encodingTransfers, TransferMode } from '../codec/transfer.js';
 import { takeMovesPlaced } from '../codec/moved-extension.js';
 import { AbortError, PayloadTooLargeError, TransferError } from '../errors.js';

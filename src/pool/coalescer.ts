@@ -12,7 +12,8 @@
  * every call of that slot with WorkerCrashedError (their results died with it), and the task's
  * calls never share a slot again.
  */
-import { MAX_CHUNK_HEADER_BYTES, type PayloadCodec } from '../codec/payload.js';
+import { MAX_CHUNK_HEADER_BYTES } from '../codec/chunk-buffer.js';
+import type { PayloadCodec } from '../codec/payload.js';
 import { TaskError, WorkerCrashedError } from '../errors.js';
 import { PRIORITY_LEVELS } from '../shm/layout.js';
 import { SlotFlag, SlotState } from '../shm/slot.js';

@@ -52,20 +52,25 @@ export class CompletionRing {
     this.position = next;
   }
 
-  /** Consumer only. Calls `consume` for every published entry, oldest first; returns the count. */
+  /**
+   * Consumer only. Calls `consume` for every published entry, oldest first; returns how many it
+   * consumed. `consume` may drain the ring again (a listener it runs makes a call, whose submission
+   * drains first): the inner drain takes the entries after it, and this one then stops.
+   */
   drain(consume: (entry: number) => void): number {
     const tail = Atomics.load(this.words, this.tailWord);
-    const start = this.position;
-    while (this.position !== tail) {
+    let consumed = 0;
+    while (((tail - this.position) | 0) > 0) {
       const entry = this.words[this.ringWord + (this.position & this.mask)];
       this.position = (this.position + 1) | 0;
       // Publish the head before consuming: consuming frees the entry's slot, which may be refilled
       // and completed again while this drain is still running, and the producer's overflow check
       // must already count this entry as gone.
       Atomics.store(this.words, this.headWord, this.position);
+      consumed++;
       consume(entry);
     }
-    return (tail - start) | 0;
+    return consumed;
   }
 
   /** Consumer side. True when an entry is waiting. */

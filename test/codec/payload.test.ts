@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EncodedCalls } from '../../src/codec/encoded-calls.js';
 import type { EncodedPayload } from '../../src/codec/payload.js';
 import { PayloadTooLargeError } from '../../src/errors.js';
 import { INLINE, PayloadKind } from '../../src/shm/slot.js';
@@ -591,11 +592,65 @@ describe('detach()', () => {
     expect(roundTripDetached(local, detached)).toStrictEqual([1.5, -0, true]);
   });
 
-  it('without detach(), an encoded payload is only valid until the next encode', () => {
-    const { codec } = makeCodec();
-    const first = codec.encodeValue('first', 'result');
-    const second = codec.encodeValue('second', 'result');
-    // The same reused descriptor: storing `first` now would store 'second'.
-    expect(second).toBe(first);
+  it('a stored payload is consumed: the next encode reuses its descriptor', () => {
+    const local = makeCodec();
+    const first = local.codec.encodeValue('first', 'result');
+    local.codec.store(0, first);
+    expect(local.codec.encodeValue('second', 'result')).toBe(first);
+    local.codec.release(0);
   });
+});
+
+describe('a payload not stored yet, then another encode', () => {
+  // Code can run between an encode and its store (listeners that submitting runs, which may make
+  // calls): whatever it encodes must leave the first payload as it was. Each encoder prepares what
+  // it needs first (parts of a chunk are encoded too), then encodes once.
+  type Prepared = { encode: () => EncodedPayload; load: 'list' | 'value'; expected: unknown };
+  const encoders: Record<string, (codec: CodecRig['codec'], tag: string) => Prepared> = {
+    encodeList: (codec, tag) => {
+      const args = [{ tag, pad: tag.repeat(300) }, 2];
+      return { encode: () => codec.encodeList(args, 'args'), load: 'list', expected: args };
+    },
+    'encodeList (scalars)': (codec, tag) => {
+      const args = [tag.length, true];
+      return { encode: () => codec.encodeList(args, 'args'), load: 'list', expected: args };
+    },
+    encodeValue: (codec, tag) => {
+      const value = { tag, pad: tag.repeat(500) };
+      return { encode: () => codec.encodeValue(value, 'result'), load: 'value', expected: value };
+    },
+    'encodeValue (scalar)': (codec, tag) => {
+      const value = tag.charCodeAt(0);
+      return { encode: () => codec.encodeValue(value, 'result'), load: 'value', expected: value };
+    },
+    encodeInspected: (codec, tag) => {
+      const calls = codec.inspectCalls([[{ tag }], [tag.repeat(500)]], 'argsList');
+      return { encode: () => codec.encodeInspected(calls, 'argsList'), load: 'list', expected: calls };
+    },
+    chunkOf: (codec, tag) => {
+      const calls = [[tag], [{ tag, pad: tag.repeat(400) }]];
+      const parts = calls.map((args) => codec.partOf(codec.encodeList(args, 'args'), 4096)!);
+      return { encode: () => codec.chunkOf(parts, parts[0].length + parts[1].length), load: 'list', expected: calls };
+    },
+    chunkOfEncoded: (codec, tag) => {
+      const calls = [[tag.repeat(200)], [{ tag }], [3]];
+      const encoded = EncodedCalls.fromParts(calls.map((args) => codec.partOf(codec.encodeList(args, 'args'), 4096)!));
+      return { encode: () => codec.chunkOfEncoded(encoded, 0, calls.length, 'argsList'), load: 'list', expected: calls };
+    },
+  };
+
+  for (const [firstName, first] of Object.entries(encoders)) {
+    for (const [secondName, second] of Object.entries(encoders)) {
+      it(`${firstName}, then ${secondName}: both store what they encoded`, () => {
+        const { codec } = makeCodec();
+        const prepared = [first(codec, 'a'), second(codec, 'b')];
+        const payloads = prepared.map(({ encode }) => encode());
+        for (const [slot, payload] of payloads.entries()) codec.store(slot, payload);
+        const loaded = prepared.map(({ load }, slot) => (load === 'list' ? codec.loadList(slot) : codec.loadValue(slot)));
+        expect(loaded).toStrictEqual(prepared.map(({ expected }) => expected));
+        codec.release(0);
+        codec.release(1);
+      });
+    }
+  }
 });

@@ -72,6 +72,28 @@ describe('CompletionRing on one thread', () => {
     expect(drainAll(consumer)).toEqual(Array.from({ length: CAPACITY }, (_, i) => CAPACITY + i));
   });
 
+  // Consuming runs listeners, whose calls submit and so drain again from inside a drain. Each entry
+  // must still be consumed once, in order, and the outer drain must stop at the position the inner
+  // one reached, also when the inner one took entries pushed after the outer one started.
+  it.each([0, nearInt32Wrap(4)])('consumes each entry once when a drain runs inside a drain (positions from %i)', (start) => {
+    const { producer, consumer } = ringAt(start);
+    for (const entry of [1, 2, 3, 4, 5, 6]) producer.push(entry);
+    const seen: number[] = [];
+    const inner: number[] = [];
+    const outer = consumer.drain((entry) => {
+      seen.push(entry);
+      if (entry === 2) {
+        producer.push(7);
+        inner.push(consumer.drain((nested) => seen.push(nested)));
+      }
+    });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect([outer, inner]).toEqual([2, [5]]);
+    expect(consumer.hasEntries()).toBe(false);
+    producer.push(8);
+    expect(drainAll(consumer)).toEqual([8]);
+  });
+
   it('rejects a capacity that is not a power of two', () => {
     expect(() => new CompletionRing(new Int32Array(64), 0, 1, 2, 12, 'producer')).toThrow(RangeError);
   });

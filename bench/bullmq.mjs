@@ -14,7 +14,8 @@
 // - quarter-core series: clusters of 1 and 4 hosts of a quarter core each, and a local pool of 4
 //   threads in one core.
 // Workloads: a batch of trivial tasks (100,000) in every configuration; a batch of CPU-bound tasks
-// (2,000 of about 2 ms) in the half-core series. Every batch's results are checked.
+// (2,000 of about 2 ms) in the half-core series. Every batch's results are checked. Each cluster
+// configuration of each round has a queue of its own, removed from Redis once measured.
 // Timing (workloads.mjs, timeBatches): in every round, each configuration's processes warm up
 // first, then time several batches in a row. Trivial tasks warm up with six whole batches for each
 // process that runs calls (the local pool's, or every node of a cluster): a process's first
@@ -34,6 +35,8 @@
 // where the median moved (134 against 109). Writes bench/results/bullmq.{md,json}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { ClusterClient } from 'viscose/bullmq';
 import { createHosts, hostsAvailable } from '../test/support/hosts/index.mjs';
 import { timeBatches, workload } from './hosts/workloads.mjs';
@@ -142,6 +145,23 @@ async function measureCluster({ workloads, cluster }, redisUrl, queue) {
     await client.close();
     for (const node of nodes) node.child.kill('SIGTERM');
     await Promise.all(nodes.map((node) => node.exited));
+    await obliterate(redisUrl, queue);
+  }
+}
+
+/**
+ * Removes every key of `queue`: its event stream alone holds about 40 MB after a few batches, and
+ * a run of ten rounds measures 80 queues, which would leave Redis growing by gigabytes under the
+ * later configurations.
+ */
+async function obliterate(redisUrl, queue) {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const bullQueue = new Queue(queue, { connection });
+  try {
+    await bullQueue.obliterate({ force: true });
+  } finally {
+    await bullQueue.close();
+    connection.disconnect();
   }
 }
 

@@ -45,6 +45,11 @@ export interface BlockRef {
   kind: number;
 }
 
+/** The payload of a chunk of calls assembled in the first `length` bytes of `chunk`. */
+function chunkPayload(chunk: Uint8Array, length: number): EncodedPayload {
+  return { kind: PayloadKind.PLAIN, tags: 0, length, bytes: chunk, start: 0, scalars: undefined };
+}
+
 /** Scratch buffers up to this size are kept for reuse; larger payloads get a one-off buffer. */
 const MAX_KEPT_SCRATCH = 1 << 20;
 
@@ -125,7 +130,7 @@ export class PayloadCodec {
       chunk.set(part, offset);
       offset += part.length;
     }
-    return this.unstored.encoded({ kind: PayloadKind.PLAIN, tags: 0, length: header + bytes, bytes: chunk, start: 0, scalars: undefined });
+    return this.unstored.encoded(chunkPayload(chunk, header + bytes));
   }
 
   /**
@@ -160,14 +165,7 @@ export class PayloadCodec {
     const header = chunkHeaderBytes(count);
     const chunk = this.chunks.take(count, header + end - start);
     chunk.set(calls.bytes.subarray(start, end), header);
-    return this.unstored.encoded({
-      kind: PayloadKind.PLAIN,
-      tags: 0,
-      length: header + end - start,
-      bytes: chunk,
-      start: 0,
-      scalars: undefined,
-    });
+    return this.unstored.encoded(chunkPayload(chunk, header + end - start));
   }
 
   /**

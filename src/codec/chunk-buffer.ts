@@ -3,9 +3,8 @@
  * header, then each call's argument list packed on its own. One buffer is kept and reused, as
  * msgpackr's is for the other payloads: a fresh one per chunk (a cluster node's are 100-150 KB) was
  * zeroed and page-faulted in every time (in a perf profile of four quarter-core nodes, a sixth of
- * their main threads' page faults, which took a tenth of those threads' time). The codec
- * moves a chunk out of it when another encode comes before the chunk is stored
- * (unstored-payload.ts).
+ * their main threads' page faults, which took a tenth of those threads' time). A chunk held across
+ * a submission's drain moves out of it when something else is encoded (unstored-payload.ts).
  */
 
 /** The longest msgpack array header a chunk has (an array32). */

@@ -56,7 +56,7 @@ const MAX_KEPT_SCRATCH = 1 << 20;
 export class PayloadCodec {
   private scratch = Buffer.allocUnsafeSlow(4096);
   private readonly chunks = new ChunkBuffer(MAX_KEPT_SCRATCH);
-  /** The payload encoded into reused memory and not stored yet, kept valid across other encodes. */
+  /** The payload held valid across encodes while code runs before its store (`hold`). */
   private readonly unstored = new UnstoredPayload();
   private readonly single: unknown[] = [undefined];
 
@@ -75,8 +75,8 @@ export class PayloadCodec {
   /**
    * Encodes a list of values (task arguments). Throws EncodeError naming the offending argument
    * (`root[firstIndex + i]`), or PayloadTooLargeError, before encoding anything when the inspection
-   * shows that the list cannot fit. The result lives in memory this thread's next encode reuses; it
-   * stays valid until it is stored or detached all the same (unstored-payload.ts).
+   * shows that the list cannot fit. The result is valid until the next encode on this thread, or
+   * until `letGo` after `hold`.
    */
   encodeList(values: readonly unknown[], root: string, firstIndex = 0): EncodedPayload {
     this.unstored.beforeEncode();
@@ -111,8 +111,6 @@ export class PayloadCodec {
     } else if (payload.kind === PayloadKind.PLAIN && payload.length <= maxBytes) {
       part = payload.bytes!.slice(payload.start, payload.start + payload.length);
     }
-    // Copied out: the payload itself will not be stored.
-    if (part !== undefined) this.unstored.consumed(payload);
     return part;
   }
 
@@ -130,7 +128,7 @@ export class PayloadCodec {
       chunk.set(part, offset);
       offset += part.length;
     }
-    return this.unstored.encoded(chunkPayload(chunk, header + bytes));
+    return chunkPayload(chunk, header + bytes);
   }
 
   /**
@@ -165,7 +163,7 @@ export class PayloadCodec {
     const header = chunkHeaderBytes(count);
     const chunk = this.chunks.take(count, header + end - start);
     chunk.set(calls.bytes.subarray(start, end), header);
-    return this.unstored.encoded(chunkPayload(chunk, header + end - start));
+    return chunkPayload(chunk, header + end - start);
   }
 
   /**
@@ -219,9 +217,20 @@ export class PayloadCodec {
     return this.packedPayload(value, PayloadKind.RECORDS, root);
   }
 
+  /**
+   * Keeps `payload` valid, whatever is encoded, until `letGo(payload)`: for code that runs
+   * between its encode and its store (unstored-payload.ts).
+   */
+  hold(payload: EncodedPayload): void {
+    this.unstored.hold(payload);
+  }
+
+  letGo(payload: EncodedPayload): void {
+    this.unstored.release(payload);
+  }
+
   /** A copy of an encoded payload that survives later encodes (for calls waiting for a slot). */
   detach(payload: EncodedPayload): EncodedPayload {
-    this.unstored.consumed(payload);
     return {
       kind: payload.kind,
       tags: payload.tags,
@@ -237,7 +246,6 @@ export class PayloadCodec {
    * PayloadTooLargeError, with the slot untouched, when the arena has no room.
    */
   store(slot: number, payload: EncodedPayload): void {
-    this.unstored.consumed(payload);
     const words = this.views.words;
     const slots = this.slots;
     const length = payload.length;
@@ -333,7 +341,7 @@ export class PayloadCodec {
     encoded.bytes = undefined;
     encoded.start = 0;
     encoded.scalars = values;
-    return this.unstored.encoded(encoded);
+    return encoded;
   }
 
   private packedPayload(value: unknown, kind: number, root: string, limit = this.maxPayloadBytes): EncodedPayload {
@@ -358,7 +366,7 @@ export class PayloadCodec {
     encoded.bytes = packed.bytes;
     encoded.start = packed.start;
     encoded.scalars = undefined;
-    return this.unstored.encoded(encoded);
+    return encoded;
   }
 
   private unpackStored(slot: number, kind: number, length: number): unknown {

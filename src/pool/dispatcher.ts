@@ -101,8 +101,10 @@ export class Dispatcher {
   submit(submission: Submission, payload: EncodedPayload, work: PendingWork): void {
     // Consume finished tasks first: a caller submitting a long burst in one synchronous loop
     // thus recycles slots as it goes, and the workers never run dry, nor park, while the event
-    // loop is busy with the burst.
+    // loop is busy with the burst. Their listeners may make calls, encoding over `payload`.
+    this.codec.hold(payload);
     this.drain();
+    this.codec.letGo(payload);
     const calls = this.shared.accepted(submission);
     let accepted = 0;
     if (this.recorder !== undefined) {

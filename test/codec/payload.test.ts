@@ -592,19 +592,19 @@ describe('detach()', () => {
     expect(roundTripDetached(local, detached)).toStrictEqual([1.5, -0, true]);
   });
 
-  it('a stored payload is consumed: the next encode reuses its descriptor', () => {
-    const local = makeCodec();
-    const first = local.codec.encodeValue('first', 'result');
-    local.codec.store(0, first);
-    expect(local.codec.encodeValue('second', 'result')).toBe(first);
-    local.codec.release(0);
+  it('without detach(), an encoded payload is only valid until the next encode', () => {
+    const { codec } = makeCodec();
+    const first = codec.encodeValue('first', 'result');
+    const second = codec.encodeValue('second', 'result');
+    // The same reused descriptor: storing `first` now would store 'second'.
+    expect(second).toBe(first);
   });
 });
 
-describe('a payload not stored yet, then another encode', () => {
+describe('a held payload, then another encode', () => {
   // Code can run between an encode and its store (listeners that submitting runs, which may make
-  // calls): whatever it encodes must leave the first payload as it was. Each encoder prepares what
-  // it needs first (parts of a chunk are encoded too), then encodes once.
+  // calls): while the first payload is held, whatever that code encodes must leave it as it was.
+  // Each encoder prepares what it needs first (parts of a chunk are encoded too), then encodes once.
   type Prepared = { encode: () => EncodedPayload; load: 'list' | 'value'; expected: unknown };
   const encoders: Record<string, (codec: CodecRig['codec'], tag: string) => Prepared> = {
     encodeList: (codec, tag) => {
@@ -641,10 +641,13 @@ describe('a payload not stored yet, then another encode', () => {
 
   for (const [firstName, first] of Object.entries(encoders)) {
     for (const [secondName, second] of Object.entries(encoders)) {
-      it(`${firstName}, then ${secondName}: both store what they encoded`, () => {
+      it(`${firstName} held, then ${secondName}: both store what they encoded`, () => {
         const { codec } = makeCodec();
         const prepared = [first(codec, 'a'), second(codec, 'b')];
-        const payloads = prepared.map(({ encode }) => encode());
+        const held = prepared[0].encode();
+        codec.hold(held);
+        const payloads = [held, prepared[1].encode()];
+        codec.letGo(held);
         for (const [slot, payload] of payloads.entries()) codec.store(slot, payload);
         const loaded = prepared.map(({ load }, slot) => (load === 'list' ? codec.loadList(slot) : codec.loadValue(slot)));
         expect(loaded).toStrictEqual(prepared.map(({ expected }) => expected));
